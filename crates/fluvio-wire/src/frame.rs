@@ -1,0 +1,128 @@
+//! Frames: an i32 big-endian length followed by that many payload bytes.
+//!
+//! The official codec has no size limit; this one has a configurable maximum, and a negative,
+//! zero or oversized length is an error before any byte of the payload is buffered.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+/// Default largest frame accepted (64 MiB; the official SPU's largest request is 32 MiB).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 64 * 1024 * 1024;
+
+/// Bytes of the length prefix.
+pub const FRAME_PREFIX_LEN: usize = 4;
+
+/// A frame length that cannot be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// A length below zero.
+    #[error("frame length {0} is negative")]
+    NegativeLength(i32),
+    /// A zero length: no frame of the protocol is empty.
+    #[error("frame length is zero")]
+    Empty,
+    /// A length over the configured maximum.
+    #[error("frame of {len} bytes exceeds the maximum of {max} bytes")]
+    TooLarge {
+        /// Announced length.
+        len: usize,
+        /// Configured maximum.
+        max: usize,
+    },
+}
+
+/// Splits a byte stream into frames. Holds no buffer itself; callers own the read buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameDecoder {
+    max_frame_size: usize,
+}
+
+impl Default for FrameDecoder {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_FRAME_SIZE)
+    }
+}
+
+impl FrameDecoder {
+    /// A decoder refusing frames larger than `max_frame_size`.
+    pub fn new(max_frame_size: usize) -> Self {
+        Self { max_frame_size }
+    }
+
+    /// The configured maximum.
+    pub fn max_frame_size(&self) -> usize {
+        self.max_frame_size
+    }
+
+    /// Reads the length prefix at the front of `buf` without consuming anything.
+    /// `Ok(None)` means fewer than 4 bytes are buffered.
+    pub fn peek_len(&self, buf: &[u8]) -> Result<Option<usize>, FrameError> {
+        if buf.len() < FRAME_PREFIX_LEN {
+            return Ok(None);
+        }
+        let len = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
+        if len < 0 {
+            return Err(FrameError::NegativeLength(len));
+        }
+        if len == 0 {
+            return Err(FrameError::Empty);
+        }
+        let len = len as usize;
+        if len > self.max_frame_size {
+            return Err(FrameError::TooLarge { len, max: self.max_frame_size });
+        }
+        Ok(Some(len))
+    }
+
+    /// Takes one complete frame payload off the front of `buf`, or returns `Ok(None)` when more
+    /// bytes are needed (after reserving room for the announced frame).
+    pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        let Some(len) = self.peek_len(buf)? else { return Ok(None) };
+        if buf.len() < FRAME_PREFIX_LEN + len {
+            buf.reserve(FRAME_PREFIX_LEN + len - buf.len());
+            return Ok(None);
+        }
+        buf.advance(FRAME_PREFIX_LEN);
+        Ok(Some(buf.split_to(len).freeze()))
+    }
+}
+
+/// Writes a length prefix placeholder and returns its position; see [`finish_frame`].
+pub fn begin_frame(dst: &mut BytesMut) -> usize {
+    let pos = dst.len();
+    dst.put_i32(0);
+    pos
+}
+
+/// Patches the length prefix written by [`begin_frame`] at `pos`.
+pub fn finish_frame(dst: &mut BytesMut, pos: usize) {
+    let len = (dst.len() - pos - FRAME_PREFIX_LEN) as i32;
+    dst[pos..pos + FRAME_PREFIX_LEN].copy_from_slice(&len.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_frames_and_waits_for_more() {
+        let decoder = FrameDecoder::new(16);
+        let mut buf = BytesMut::from(&[0, 0, 0, 3, 1, 2][..]);
+        assert_eq!(decoder.decode(&mut buf).unwrap(), None);
+        buf.put_slice(&[3, 0, 0, 0, 1, 9]);
+        assert_eq!(decoder.decode(&mut buf).unwrap().unwrap().as_ref(), &[1, 2, 3]);
+        assert_eq!(decoder.decode(&mut buf).unwrap().unwrap().as_ref(), &[9]);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn refuses_bad_lengths_without_buffering() {
+        let decoder = FrameDecoder::new(16);
+        let mut negative = BytesMut::from(&[0xff, 0xff, 0xff, 0xfe][..]);
+        assert_eq!(decoder.decode(&mut negative), Err(FrameError::NegativeLength(-2)));
+        let mut huge = BytesMut::from(&[0x7f, 0xff, 0xff, 0xff][..]);
+        assert_eq!(decoder.decode(&mut huge), Err(FrameError::TooLarge { len: i32::MAX as usize, max: 16 }));
+        assert!(huge.capacity() < 1024, "no allocation for a refused frame");
+        let mut empty = BytesMut::from(&[0, 0, 0, 0][..]);
+        assert_eq!(decoder.decode(&mut empty), Err(FrameError::Empty));
+    }
+}

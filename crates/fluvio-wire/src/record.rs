@@ -1,0 +1,689 @@
+//! Records, record batches and record sets (§3 of the protocol notes).
+//!
+//! A [`RecordSet`] keeps its encoded bytes as its canonical form: decoding one only slices the
+//! input, a server can send bytes read from its log without re-encoding them, and batches are
+//! parsed on demand. Parsing is lossless about a cut tail, so a server can refuse a partial
+//! batch while a client can still use the records that arrived whole.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use crate::codec::{
+    Decoder, Encoder, Version, decode_count, encode_count, ensure_remaining, get_varint, get_varint_len,
+    put_varint, take_bytes, varint_len,
+};
+use crate::compression::Compression;
+use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
+
+/// Bytes of `base_offset` + `batch_len`.
+pub const BATCH_PREAMBLE_LEN: usize = 12;
+/// Bytes of the fixed batch header after `batch_len`.
+pub const BATCH_HEADER_LEN: usize = 45;
+/// Preamble + fixed header: the records area of a batch without schema id starts here.
+pub const BATCH_FILE_HEADER_LEN: usize = BATCH_PREAMBLE_LEN + BATCH_HEADER_LEN;
+/// Position of `attributes` in a batch: the CRC covers everything from here to the end.
+pub const BATCH_CRC_START: usize = 21;
+/// Position of the CRC in a batch.
+pub const BATCH_CRC_POS: usize = 17;
+/// Position of `last_offset_delta` in a batch.
+pub const BATCH_LAST_OFFSET_DELTA_POS: usize = 23;
+/// Attribute bit: a u32 schema id follows the header.
+pub const ATTR_SCHEMA_PRESENT: i16 = 0x10;
+/// The only batch format version.
+pub const BATCH_MAGIC: i8 = 2;
+/// Timestamp meaning "none".
+pub const NO_TIMESTAMP: i64 = -1;
+/// Smallest possible encoded record (every field one byte).
+pub const MIN_RECORD_LEN: usize = 7;
+
+/// Bytes with a varint length prefix (a record key or value on the wire).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct VarBytes(pub Bytes);
+
+impl Encoder for VarBytes {
+    fn encode(&self, dst: &mut BytesMut, _version: Version) -> Result<(), EncodeError> {
+        if self.0.len() > i32::MAX as usize {
+            return Err(EncodeError::OutOfRange("record key or value longer than 2^31-1 bytes"));
+        }
+        put_varint(dst, self.0.len() as i64);
+        dst.put_slice(&self.0);
+        Ok(())
+    }
+}
+
+impl Decoder for VarBytes {
+    fn decode(src: &mut Bytes, _version: Version) -> Result<Self, DecodeError> {
+        let len = get_varint_len(src)?;
+        take_bytes(src, len).map(VarBytes)
+    }
+}
+
+/// One record. Fluvio records have no headers; `headers` is the count field, always 0.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// Always 0.
+    pub attributes: i8,
+    /// Milliseconds after the batch's `first_timestamp`.
+    pub timestamp_delta: i64,
+    /// Index within the batch.
+    pub offset_delta: i64,
+    /// Key; `None` is a null key (distinct from an empty key).
+    pub key: Option<Bytes>,
+    /// Value.
+    pub value: Bytes,
+    /// Header count (Fluvio writes 0).
+    pub headers: i64,
+}
+
+impl Record {
+    /// A record with the given key and value at position `offset_delta` of its batch.
+    pub fn new(key: Option<Bytes>, value: Bytes, offset_delta: i64, timestamp_delta: i64) -> Self {
+        Self { attributes: 0, timestamp_delta, offset_delta, key, value, headers: 0 }
+    }
+
+    fn body_len(&self) -> usize {
+        let key_len = match &self.key {
+            None => 1,
+            Some(key) => 1 + varint_len(key.len() as i64) + key.len(),
+        };
+        1 + varint_len(self.timestamp_delta)
+            + varint_len(self.offset_delta)
+            + key_len
+            + varint_len(self.value.len() as i64)
+            + self.value.len()
+            + varint_len(self.headers)
+    }
+
+    /// Total encoded size, including the length prefix.
+    pub fn encoded_len(&self) -> usize {
+        let body = self.body_len();
+        varint_len(body as i64) + body
+    }
+
+    /// Appends the encoded record.
+    pub fn encode_to(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let body = self.body_len();
+        if body > i32::MAX as usize {
+            return Err(EncodeError::OutOfRange("record longer than 2^31-1 bytes"));
+        }
+        dst.reserve(body + 5);
+        put_varint(dst, body as i64);
+        dst.put_i8(self.attributes);
+        put_varint(dst, self.timestamp_delta);
+        put_varint(dst, self.offset_delta);
+        match &self.key {
+            None => dst.put_u8(0),
+            Some(key) => {
+                dst.put_u8(1);
+                put_varint(dst, key.len() as i64);
+                dst.put_slice(key);
+            }
+        }
+        put_varint(dst, self.value.len() as i64);
+        dst.put_slice(&self.value);
+        put_varint(dst, self.headers);
+        Ok(())
+    }
+
+    /// Reads one record; its fields must fill its length prefix exactly.
+    pub fn decode_from(src: &mut Bytes) -> Result<Self, DecodeError> {
+        let len = get_varint_len(src)?;
+        let mut body = src.split_to(len);
+        let record = Self::decode_body(&mut body)?;
+        if body.has_remaining() {
+            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(body.remaining())).within("Record"));
+        }
+        Ok(record)
+    }
+
+    fn decode_body(body: &mut Bytes) -> Result<Self, DecodeError> {
+        ensure_remaining(body, 1)?;
+        let attributes = body.get_i8();
+        let timestamp_delta = get_varint(body)?;
+        let offset_delta = get_varint(body)?;
+        let key = if bool::decode(body, 0).map_err(|e| e.within("Record.key"))? {
+            Some(VarBytes::decode(body, 0).map_err(|e| e.within("Record.key"))?.0)
+        } else {
+            None
+        };
+        let value = VarBytes::decode(body, 0).map_err(|e| e.within("Record.value"))?.0;
+        let headers = get_varint(body)?;
+        Ok(Self { attributes, timestamp_delta, offset_delta, key, value, headers })
+    }
+}
+
+/// The fixed header of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchHeader {
+    /// Offset of the first record (assigned by the server).
+    pub base_offset: i64,
+    /// Bytes after this field, as read from the wire (recomputed when encoding).
+    pub batch_len: i32,
+    /// Always -1 from the official producer.
+    pub partition_leader_epoch: i32,
+    /// Always 2.
+    pub magic: i8,
+    /// CRC-32C as read from the wire (recomputed when encoding).
+    pub crc: u32,
+    /// Compression bits and the schema flag.
+    pub attributes: i16,
+    /// Record count - 1.
+    pub last_offset_delta: i32,
+    /// Milliseconds since the epoch when the producer created the batch, or -1.
+    pub first_timestamp: i64,
+    /// `first_timestamp` + the last record's delta.
+    pub max_time_stamp: i64,
+    /// Always -1.
+    pub producer_id: i64,
+    /// Always -1.
+    pub producer_epoch: i16,
+    /// Always -1.
+    pub first_sequence: i32,
+}
+
+impl Default for BatchHeader {
+    fn default() -> Self {
+        Self {
+            base_offset: 0,
+            batch_len: 0,
+            partition_leader_epoch: -1,
+            magic: BATCH_MAGIC,
+            crc: 0,
+            attributes: 0,
+            last_offset_delta: -1,
+            first_timestamp: NO_TIMESTAMP,
+            max_time_stamp: NO_TIMESTAMP,
+            producer_id: -1,
+            producer_epoch: -1,
+            first_sequence: -1,
+        }
+    }
+}
+
+impl BatchHeader {
+    /// Parses the 57-byte preamble + header at the start of `buf` (no bounds beyond that).
+    pub fn parse(buf: &[u8]) -> Result<Self, DecodeError> {
+        if buf.len() < BATCH_FILE_HEADER_LEN {
+            return Err(DecodeError::eof(BATCH_FILE_HEADER_LEN, buf.len()));
+        }
+        let mut b = &buf[..BATCH_FILE_HEADER_LEN];
+        let header = Self {
+            base_offset: b.get_i64(),
+            batch_len: b.get_i32(),
+            partition_leader_epoch: b.get_i32(),
+            magic: b.get_i8(),
+            crc: b.get_u32(),
+            attributes: b.get_i16(),
+            last_offset_delta: b.get_i32(),
+            first_timestamp: b.get_i64(),
+            max_time_stamp: b.get_i64(),
+            producer_id: b.get_i64(),
+            producer_epoch: b.get_i16(),
+            first_sequence: b.get_i32(),
+        };
+        if header.magic != BATCH_MAGIC {
+            return Err(DecodeError::invalid("record batch magic is not 2"));
+        }
+        let min_len = BATCH_HEADER_LEN as i32 + if header.has_schema_id() { 4 } else { 0 };
+        if header.batch_len < min_len {
+            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(header.batch_len as i64)).within("batch_len"));
+        }
+        Ok(header)
+    }
+
+    /// Total size of the batch on the wire (preamble included).
+    pub fn total_len(&self) -> usize {
+        BATCH_PREAMBLE_LEN + self.batch_len.max(0) as usize
+    }
+
+    /// True if a u32 schema id follows the header.
+    pub fn has_schema_id(&self) -> bool {
+        self.attributes & ATTR_SCHEMA_PRESENT != 0
+    }
+
+    /// The compression codec, if the attribute bits name a known one.
+    pub fn compression(&self) -> Option<Compression> {
+        Compression::from_attributes(self.attributes)
+    }
+
+    /// Number of records the header claims.
+    pub fn record_count(&self) -> i64 {
+        i64::from(self.last_offset_delta) + 1
+    }
+
+    /// Offset of the last record.
+    pub fn last_offset(&self) -> i64 {
+        self.base_offset + i64::from(self.last_offset_delta)
+    }
+
+    /// Offset after the last record.
+    pub fn next_offset(&self) -> i64 {
+        self.last_offset() + 1
+    }
+
+    /// Consumer-visible timestamp of a record with `timestamp_delta`, or [`NO_TIMESTAMP`].
+    pub fn record_timestamp(&self, timestamp_delta: i64) -> i64 {
+        if self.first_timestamp > 0 { self.first_timestamp + timestamp_delta } else { NO_TIMESTAMP }
+    }
+}
+
+/// A batch whose records area is kept as on the wire (possibly compressed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawBatch {
+    /// The header. `batch_len` and `crc` are recomputed when encoding.
+    pub header: BatchHeader,
+    /// Present when the schema attribute bit is set.
+    pub schema_id: Option<u32>,
+    /// The records area: `u32 count ++ records`, compressed as a whole when compression is set.
+    pub records: Bytes,
+}
+
+impl RawBatch {
+    /// Builds a batch from records: encodes `u32 count ++ records` and compresses it.
+    /// Record `offset_delta`s must be 0..n-1 (they are written as given).
+    pub fn from_records(
+        records: &[Record],
+        compression: Compression,
+        first_timestamp: i64,
+    ) -> Result<Self, EncodeError> {
+        let mut area = BytesMut::with_capacity(4 + records.iter().map(Record::encoded_len).sum::<usize>());
+        encode_count(records.len(), &mut area)?;
+        for record in records {
+            record.encode_to(&mut area)?;
+        }
+        Self::from_records_area(area.freeze(), records.len(), records.last().map_or(0, |r| r.timestamp_delta), compression, first_timestamp)
+    }
+
+    /// Builds a batch from an already-encoded uncompressed records area holding `count` records.
+    pub fn from_records_area(
+        area: Bytes,
+        count: usize,
+        last_timestamp_delta: i64,
+        compression: Compression,
+        first_timestamp: i64,
+    ) -> Result<Self, EncodeError> {
+        if count == 0 || count > i32::MAX as usize {
+            return Err(EncodeError::OutOfRange("a batch holds between 1 and 2^31-1 records"));
+        }
+        let records = match compression {
+            Compression::None => area,
+            other => other.compress(&area)?,
+        };
+        let header = BatchHeader {
+            attributes: compression.attribute_bits(),
+            last_offset_delta: (count - 1) as i32,
+            first_timestamp,
+            max_time_stamp: if first_timestamp == NO_TIMESTAMP {
+                NO_TIMESTAMP
+            } else {
+                first_timestamp + last_timestamp_delta
+            },
+            ..BatchHeader::default()
+        };
+        Ok(Self { header, schema_id: None, records })
+    }
+
+    /// Encoded size of the whole batch.
+    pub fn encoded_len(&self) -> usize {
+        BATCH_FILE_HEADER_LEN + if self.schema_id.is_some() { 4 } else { 0 } + self.records.len()
+    }
+
+    /// The compression codec, or an error for unknown attribute bits.
+    pub fn compression(&self) -> Result<Compression, DecodeError> {
+        self.header.compression().ok_or_else(|| DecodeError::unknown_tag("Compression", self.header.attributes & 7))
+    }
+
+    /// The CRC-32C the batch should carry (over attributes..end).
+    pub fn compute_crc(&self) -> u32 {
+        let mut head = BytesMut::with_capacity(BATCH_FILE_HEADER_LEN - BATCH_CRC_START + 4);
+        self.put_crc_covered_header(&mut head);
+        let crc = crc32c::crc32c(&head);
+        crc32c::crc32c_append(crc, &self.records)
+    }
+
+    fn attributes(&self) -> i16 {
+        if self.schema_id.is_some() {
+            self.header.attributes | ATTR_SCHEMA_PRESENT
+        } else {
+            self.header.attributes & !ATTR_SCHEMA_PRESENT
+        }
+    }
+
+    fn put_crc_covered_header(&self, dst: &mut BytesMut) {
+        let h = &self.header;
+        dst.put_i16(self.attributes());
+        dst.put_i32(h.last_offset_delta);
+        dst.put_i64(h.first_timestamp);
+        dst.put_i64(h.max_time_stamp);
+        dst.put_i64(h.producer_id);
+        dst.put_i16(h.producer_epoch);
+        dst.put_i32(h.first_sequence);
+        if let Some(schema_id) = self.schema_id {
+            dst.put_u32(schema_id);
+        }
+    }
+
+    /// Appends the encoded batch, with `batch_len` and the CRC computed from the content.
+    pub fn encode_to(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        let batch_len = self.encoded_len() - BATCH_PREAMBLE_LEN;
+        if batch_len > i32::MAX as usize {
+            return Err(EncodeError::OutOfRange("record batch longer than 2^31-1 bytes"));
+        }
+        dst.reserve(self.encoded_len());
+        dst.put_i64(self.header.base_offset);
+        dst.put_i32(batch_len as i32);
+        dst.put_i32(self.header.partition_leader_epoch);
+        dst.put_i8(self.header.magic);
+        let crc_pos = dst.len();
+        dst.put_u32(0);
+        let covered_start = dst.len();
+        self.put_crc_covered_header(dst);
+        dst.put_slice(&self.records);
+        let crc = crc32c::crc32c(&dst[covered_start..]);
+        dst[crc_pos..crc_pos + 4].copy_from_slice(&crc.to_be_bytes());
+        Ok(())
+    }
+
+    /// Reads one complete batch from the front of `src`.
+    pub fn decode_from(src: &mut Bytes) -> Result<Self, DecodeError> {
+        let header = BatchHeader::parse(src)?;
+        ensure_remaining(src, header.total_len())?;
+        let mut batch = src.split_to(header.total_len());
+        batch.advance(BATCH_FILE_HEADER_LEN);
+        let schema_id = if header.has_schema_id() { Some(batch.get_u32()) } else { None };
+        Ok(Self { header, schema_id, records: batch })
+    }
+
+    /// True if the CRC read from the wire matches the content.
+    pub fn crc_is_valid(&self) -> bool {
+        self.header.crc == self.compute_crc()
+    }
+
+    /// Decompresses (refusing more than `max_decompressed` bytes) and decodes every record.
+    pub fn records(&self, max_decompressed: usize) -> Result<Vec<Record>, DecodeError> {
+        let mut area = self.compression()?.decompress(&self.records, max_decompressed)?;
+        let count = decode_count(&mut area).map_err(|e| e.within("RawBatch.records"))?;
+        let mut records = Vec::with_capacity(count.min(area.remaining() / MIN_RECORD_LEN + 1));
+        for _ in 0..count {
+            records.push(Record::decode_from(&mut area)?);
+        }
+        if area.has_remaining() {
+            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(area.remaining())).within("RawBatch.records"));
+        }
+        Ok(records)
+    }
+
+    /// Validates a batch as a server must before storing it: known compression, a records
+    /// area that decodes to exactly `last_offset_delta + 1` records with offset deltas
+    /// 0, 1, 2, ... Returns the number of records.
+    pub fn validate(&self, max_decompressed: usize) -> Result<usize, DecodeError> {
+        if self.header.last_offset_delta < 0 {
+            return Err(DecodeError::invalid("empty record batch (last_offset_delta < 0)"));
+        }
+        let records = self.records(max_decompressed)?;
+        if records.len() as i64 != self.header.record_count() {
+            return Err(DecodeError::invalid("record count does not match last_offset_delta"));
+        }
+        if records.iter().enumerate().any(|(i, r)| r.offset_delta != i as i64) {
+            return Err(DecodeError::invalid("record offset deltas are not 0, 1, 2, ..."));
+        }
+        Ok(records.len())
+    }
+}
+
+/// A batch whose end did not arrive: its header is complete, its records area is cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialBatch {
+    /// The header (its `batch_len` names the full size).
+    pub header: BatchHeader,
+    /// The part of the records area that arrived.
+    pub records_prefix: Bytes,
+}
+
+impl PartialBatch {
+    /// The records that arrived whole. A compressed area cannot be decoded in part, so that
+    /// case yields no record.
+    pub fn complete_records(&self) -> Vec<Record> {
+        if self.header.compression() != Some(Compression::None) || self.header.has_schema_id() {
+            return Vec::new();
+        }
+        let mut area = self.records_prefix.clone();
+        let Ok(count) = u32::decode(&mut area, 0) else { return Vec::new() };
+        let mut records = Vec::new();
+        for _ in 0..count {
+            match Record::decode_from(&mut area) {
+                Ok(record) => records.push(record),
+                Err(_) => break,
+            }
+        }
+        records
+    }
+}
+
+/// The result of parsing a record set: the batches that arrived whole, then what ended it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedRecordSet {
+    /// Whole batches, in order.
+    pub batches: Vec<RawBatch>,
+    /// A final batch whose records area was cut.
+    pub partial: Option<PartialBatch>,
+    /// Bytes after the last whole batch that form no batch header (cut preamble or garbage),
+    /// with the error that stopped parsing.
+    pub invalid_tail: Option<(usize, DecodeError)>,
+}
+
+impl ParsedRecordSet {
+    /// True if the set was exactly a sequence of whole batches.
+    pub fn is_complete(&self) -> bool {
+        self.partial.is_none() && self.invalid_tail.is_none()
+    }
+}
+
+/// Concatenated record batches with an i32 byte-length prefix.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RecordSet {
+    bytes: Bytes,
+}
+
+impl std::fmt::Debug for RecordSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RecordSet({} bytes)", self.bytes.len())
+    }
+}
+
+impl RecordSet {
+    /// Encodes the given batches.
+    pub fn from_batches<'a>(batches: impl IntoIterator<Item = &'a RawBatch>) -> Result<Self, EncodeError> {
+        let mut dst = BytesMut::new();
+        for batch in batches {
+            batch.encode_to(&mut dst)?;
+        }
+        Ok(Self { bytes: dst.freeze() })
+    }
+
+    /// Wraps bytes that already hold encoded batches (e.g. read from a log).
+    pub fn from_encoded(bytes: Bytes) -> Self {
+        Self { bytes }
+    }
+
+    /// The encoded batches (without the length prefix).
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// Size of the encoded batches.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// True when the set holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Parses the batches, keeping a cut tail rather than failing on it.
+    pub fn parse(&self) -> ParsedRecordSet {
+        let mut parsed = ParsedRecordSet::default();
+        let mut rest = self.bytes.clone();
+        while rest.has_remaining() {
+            let header = match BatchHeader::parse(&rest) {
+                Ok(header) => header,
+                Err(err) => {
+                    parsed.invalid_tail = Some((rest.remaining(), err));
+                    break;
+                }
+            };
+            if rest.remaining() < header.total_len() {
+                let schema = if header.has_schema_id() { 4 } else { 0 };
+                let start = (BATCH_FILE_HEADER_LEN + schema).min(rest.remaining());
+                parsed.partial = Some(PartialBatch { header, records_prefix: rest.slice(start..) });
+                break;
+            }
+            match RawBatch::decode_from(&mut rest) {
+                Ok(batch) => parsed.batches.push(batch),
+                Err(err) => {
+                    parsed.invalid_tail = Some((rest.remaining(), err));
+                    break;
+                }
+            }
+        }
+        parsed
+    }
+
+    /// The batches, failing unless the set is exactly a sequence of whole batches.
+    pub fn batches(&self) -> Result<Vec<RawBatch>, DecodeError> {
+        let parsed = self.parse();
+        if let Some((_, err)) = parsed.invalid_tail {
+            return Err(err);
+        }
+        if let Some(partial) = parsed.partial {
+            return Err(DecodeError::eof(partial.header.total_len(), BATCH_FILE_HEADER_LEN + partial.records_prefix.len()).within("RecordSet"));
+        }
+        Ok(parsed.batches)
+    }
+}
+
+impl Encoder for RecordSet {
+    fn encode(&self, dst: &mut BytesMut, _version: Version) -> Result<(), EncodeError> {
+        if self.bytes.len() > i32::MAX as usize {
+            return Err(EncodeError::OutOfRange("record set longer than 2^31-1 bytes"));
+        }
+        dst.put_i32(self.bytes.len() as i32);
+        dst.put_slice(&self.bytes);
+        Ok(())
+    }
+}
+
+impl Decoder for RecordSet {
+    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
+        let len = i32::decode(src, version)?;
+        if len <= 0 {
+            return Ok(Self::default());
+        }
+        Ok(Self { bytes: take_bytes(src, len as usize)? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compression::DEFAULT_MAX_DECOMPRESSED;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
+    }
+
+    #[test]
+    fn record_vectors_from_the_protocol_notes() {
+        let dog = Record::new(None, Bytes::from_static(b"dog"), 1, 0);
+        let mut dst = BytesMut::new();
+        dog.encode_to(&mut dst).unwrap();
+        assert_eq!(&dst[..], hex("12 00 00 02 00 06 64 6f 67 00").as_slice());
+        assert_eq!(dog.encoded_len(), dst.len());
+        assert_eq!(Record::decode_from(&mut dst.freeze()).unwrap(), dog);
+
+        let kv = Record::new(Some(Bytes::from_static(b"k")), Bytes::from_static(b"v1"), 0, 0);
+        let mut dst = BytesMut::new();
+        kv.encode_to(&mut dst).unwrap();
+        assert_eq!(&dst[..], hex("14 00 00 00 01 02 6b 04 76 31 00").as_slice());
+    }
+
+    #[test]
+    fn batch_vector_from_the_protocol_notes() {
+        let expected = hex(
+            "00 00 00 00 00 00 00 00  00 00 00 3c  ff ff ff ff  02  32 47 00 f9  00 00  00 00 00 00
+             00 00 01 6a 29 be 3e 1b  00 00 01 6a 29 be 3e 1b  ff ff ff ff ff ff ff ff  ff ff  ff ff ff ff
+             00 00 00 01  14 00 00 00 00 08 74 65 73 74 00",
+        );
+        let record = Record::new(None, Bytes::from_static(b"test"), 0, 0);
+        let batch = RawBatch::from_records(&[record.clone()], Compression::None, 1555478494747).unwrap();
+        let mut dst = BytesMut::new();
+        batch.encode_to(&mut dst).unwrap();
+        assert_eq!(&dst[..], expected.as_slice());
+        assert_eq!(batch.encoded_len(), 72);
+
+        let decoded = RawBatch::decode_from(&mut dst.freeze()).unwrap();
+        assert!(decoded.crc_is_valid());
+        assert_eq!(decoded.header.crc, 0x324700f9);
+        assert_eq!(decoded.records(DEFAULT_MAX_DECOMPRESSED).unwrap(), vec![record]);
+        assert_eq!(decoded.validate(DEFAULT_MAX_DECOMPRESSED).unwrap(), 1);
+    }
+
+    fn batch_of(values: &[&'static str], compression: Compression) -> RawBatch {
+        let records: Vec<Record> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Record::new(None, Bytes::from_static(v.as_bytes()), i as i64, i as i64))
+            .collect();
+        RawBatch::from_records(&records, compression, 1_700_000_000_000).unwrap()
+    }
+
+    #[test]
+    fn compressed_batches_round_trip() {
+        for codec in Compression::ALL {
+            let batch = batch_of(&["alpha", "beta", "gamma"], codec);
+            let set = RecordSet::from_batches([&batch]).unwrap();
+            let decoded = RecordSet::decode_exact(set.to_bytes(0).unwrap(), 0).unwrap().batches().unwrap();
+            let values: Vec<Bytes> =
+                decoded[0].records(DEFAULT_MAX_DECOMPRESSED).unwrap().into_iter().map(|r| r.value).collect();
+            assert_eq!(values, ["alpha", "beta", "gamma"], "{codec}");
+            assert_eq!(decoded[0].header.max_time_stamp, 1_700_000_000_002);
+        }
+    }
+
+    #[test]
+    fn cut_record_set_keeps_whole_records() {
+        let first = batch_of(&["a"], Compression::None);
+        let mut second = batch_of(&["bb", "cc", "dd"], Compression::None);
+        second.header.base_offset = 1;
+        let set = RecordSet::from_batches([&first, &second]).unwrap();
+        // Cut in the middle of the third record of the second batch.
+        let cut = RecordSet::from_encoded(set.as_bytes().slice(..set.len() - 3));
+        let parsed = cut.parse();
+        assert_eq!(parsed.batches.len(), 1);
+        let partial = parsed.partial.expect("partial batch");
+        assert_eq!(partial.header.base_offset, 1);
+        let values: Vec<Bytes> = partial.complete_records().into_iter().map(|r| r.value).collect();
+        assert_eq!(values, ["bb", "cc"]);
+        assert!(cut.batches().unwrap_err().is_incomplete());
+    }
+
+    #[test]
+    fn garbage_tail_is_reported() {
+        let first = batch_of(&["a"], Compression::None);
+        let mut bytes = BytesMut::new();
+        first.encode_to(&mut bytes).unwrap();
+        bytes.put_slice(&[1, 2, 3]);
+        let parsed = RecordSet::from_encoded(bytes.freeze()).parse();
+        assert_eq!(parsed.batches.len(), 1);
+        assert_eq!(parsed.invalid_tail.as_ref().map(|t| t.0), Some(3));
+    }
+
+    #[test]
+    fn validate_rejects_inconsistent_counts() {
+        let mut batch = batch_of(&["a", "b"], Compression::None);
+        batch.header.last_offset_delta = 5;
+        assert!(batch.validate(DEFAULT_MAX_DECOMPRESSED).is_err());
+        batch.header.last_offset_delta = -1;
+        assert!(batch.validate(DEFAULT_MAX_DECOMPRESSED).is_err());
+    }
+}

@@ -1,0 +1,190 @@
+//! Partition objects (§6.2). A partition is named `"<topic>-<index>"`.
+
+use bytes::{Bytes, BytesMut};
+
+use super::Spec;
+use super::topic::{CleanupPolicy, CompressionAlgorithm, Deduplication, TopicStorageConfig};
+use crate::codec::{Decoder, Encoder, Version};
+use crate::error::{DecodeError, EncodeError};
+use crate::{wire_struct, wire_unit_enum};
+
+wire_struct! {
+    /// Remote side of a mirrored partition.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    pub struct RemotePartitionConfig {
+        /// Home cluster.
+        pub home_cluster: String,
+        /// Home SPU key.
+        pub home_spu_key: String,
+        /// Home SPU id.
+        pub home_spu_id: i32,
+        /// Home SPU endpoint.
+        pub home_spu_endpoint: String,
+        /// Target flag.
+        #[cfg_attr(feature = "serde", serde(default))]
+        @[since 18] pub target: bool,
+    }
+}
+
+wire_struct! {
+    /// Home side of a mirrored partition.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    pub struct HomePartitionConfig {
+        /// Remote cluster.
+        pub remote_cluster: String,
+        /// Remote replica.
+        pub remote_replica: String,
+        /// Source flag.
+        #[cfg_attr(feature = "serde", serde(default))]
+        @[since 18] pub source: bool,
+    }
+}
+
+/// Mirroring of one partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+pub enum PartitionMirrorConfig {
+    /// Remote side.
+    Remote(RemotePartitionConfig),
+    /// Home side.
+    Home(HomePartitionConfig),
+}
+
+impl Default for PartitionMirrorConfig {
+    fn default() -> Self {
+        PartitionMirrorConfig::Remote(RemotePartitionConfig::default())
+    }
+}
+
+impl Encoder for PartitionMirrorConfig {
+    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
+        match self {
+            PartitionMirrorConfig::Remote(config) => {
+                0u8.encode(dst, version)?;
+                config.encode(dst, version)
+            }
+            PartitionMirrorConfig::Home(config) => {
+                1u8.encode(dst, version)?;
+                config.encode(dst, version)
+            }
+        }
+    }
+}
+
+impl Decoder for PartitionMirrorConfig {
+    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
+        match u8::decode(src, version)? {
+            0 => Ok(PartitionMirrorConfig::Remote(RemotePartitionConfig::decode(src, version)?)),
+            1 => Ok(PartitionMirrorConfig::Home(HomePartitionConfig::decode(src, version)?)),
+            tag => Err(DecodeError::unknown_tag("PartitionMirrorConfig", tag)),
+        }
+    }
+}
+
+wire_struct! {
+    /// Specification of a partition (the fields after `replicas` are copied from the topic).
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    pub struct PartitionSpec {
+        /// Leader SPU id (what clients route to).
+        pub leader: i32,
+        /// Replica SPU ids, leader first.
+        pub replicas: Vec<i32>,
+        /// Retention.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        @[since 4] pub cleanup_policy: Option<CleanupPolicy>,
+        /// Storage limits.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        @[since 4] pub storage: Option<TopicStorageConfig>,
+        /// Compression type.
+        #[cfg_attr(feature = "serde", serde(default))]
+        @[since 6] pub compression_type: CompressionAlgorithm,
+        /// Deduplication.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        @[since 12] pub deduplication: Option<Deduplication>,
+        /// System partition flag.
+        #[cfg_attr(feature = "serde", serde(default))]
+        @[since 13] pub system: bool,
+        /// Mirroring.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        @[since 14] pub mirror: Option<PartitionMirrorConfig>,
+    }
+}
+
+wire_unit_enum! {
+    /// Availability of a partition.
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+    pub enum PartitionResolution: u8 {
+        /// No leader.
+        #[default]
+        Offline = 0,
+        /// Serving normally.
+        Online = 1,
+        /// The leader is gone and no replacement was elected.
+        LeaderOffline = 2,
+        /// A new leader was chosen.
+        ElectionLeaderFound = 3,
+        /// Storage full (still readable).
+        OutOfStorage = 4,
+    }
+}
+
+wire_struct! {
+    /// Offsets of one replica.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    pub struct ReplicaStatus {
+        /// SPU id.
+        pub spu: i32,
+        /// High watermark.
+        pub hw: i64,
+        /// Log end offset.
+        pub leo: i64,
+    }
+}
+
+impl Default for ReplicaStatus {
+    fn default() -> Self {
+        Self { spu: -1, hw: -1, leo: -1 }
+    }
+}
+
+wire_struct! {
+    /// Status of a partition.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    pub struct PartitionStatus {
+        /// Availability.
+        pub resolution: PartitionResolution,
+        /// The leader's offsets.
+        pub leader: ReplicaStatus,
+        /// Number of live (in-sync) replicas ("lsr" upstream).
+        pub lsr: u32,
+        /// The followers' offsets.
+        pub replicas: Vec<ReplicaStatus>,
+        /// Bytes on disk (-1 error, -2 not supported).
+        @[since 5] pub size: i64,
+        /// Deletion in progress.
+        pub is_being_deleted: bool,
+        /// Log start offset.
+        @[since 16] pub base_offset: i64,
+    }
+}
+
+impl Spec for PartitionSpec {
+    const LABEL: &'static str = "Partition";
+    type Status = PartitionStatus;
+}
+
+/// Splits a partition object name `"<topic>-<index>"` at its last '-'.
+pub fn split_partition_name(name: &str) -> Option<(&str, u32)> {
+    let (topic, index) = name.rsplit_once('-')?;
+    Some((topic, index.parse().ok()?))
+}
+
+/// The object name of partition `index` of `topic`.
+pub fn partition_name(topic: &str, index: u32) -> String {
+    format!("{topic}-{index}")
+}

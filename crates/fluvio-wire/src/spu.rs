@@ -1,0 +1,508 @@
+//! SPU public APIs (§4): Produce, FetchOffsets, StreamFetch and UpdateOffsets.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::api::Request;
+use crate::codec::{ByteVec, Decoder, Encoder, Version};
+use crate::error::{DecodeError, EncodeError};
+use crate::error_code::ErrorCode;
+use crate::record::RecordSet;
+use crate::smartmodule::{DerivedStreamInvocation, SmartModuleInvocation};
+use crate::{wire_struct, wire_unit_enum};
+
+/// SPU API keys.
+pub mod keys {
+    /// Produce.
+    pub const PRODUCE: u16 = 0;
+    /// Kafka-style Fetch (not used by the official client).
+    pub const FETCH: u16 = 1;
+    /// FetchOffsets.
+    pub const FETCH_OFFSETS: u16 = 1002;
+    /// StreamFetch.
+    pub const STREAM_FETCH: u16 = 1003;
+    /// UpdateOffsets (stream acknowledgement).
+    pub const UPDATE_OFFSETS: u16 = 1005;
+    /// UpdateConsumerOffset.
+    pub const UPDATE_CONSUMER_OFFSET: u16 = 1006;
+    /// DeleteConsumerOffset.
+    pub const DELETE_CONSUMER_OFFSET: u16 = 1007;
+    /// FetchConsumerOffsets.
+    pub const FETCH_CONSUMER_OFFSETS: u16 = 1008;
+}
+
+/// The version of the SPU APIs the official 0.50 client sends ("COMMON_VERSION").
+pub const SPU_COMMON_VERSION: Version = 25;
+
+wire_unit_enum! {
+    /// Which records a read may see (and, for produce, when the write is acknowledged).
+    pub enum Isolation: u8 {
+        /// Up to the leader's log end.
+        #[default]
+        ReadUncommitted = 0,
+        /// Up to the high watermark.
+        ReadCommitted = 1,
+    }
+}
+
+/// Produce's acknowledgement field: the isolation carried as a Kafka-style `acks` i16
+/// (ReadUncommitted → 1, ReadCommitted → -1; any negative value decodes as ReadCommitted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProduceAcks(pub Isolation);
+
+impl Encoder for ProduceAcks {
+    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
+        let acks: i16 = match self.0 {
+            Isolation::ReadUncommitted => 1,
+            Isolation::ReadCommitted => -1,
+        };
+        acks.encode(dst, version)
+    }
+}
+
+impl Decoder for ProduceAcks {
+    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
+        let acks = i16::decode(src, version)?;
+        Ok(ProduceAcks(if acks < 0 { Isolation::ReadCommitted } else { Isolation::ReadUncommitted }))
+    }
+}
+
+wire_struct! {
+    /// Records for one partition in a Produce request.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct PartitionProduceData {
+        /// Partition index.
+        pub partition_index: u32,
+        /// The batches (the official producer sends one batch per entry).
+        pub records: RecordSet,
+    }
+}
+
+wire_struct! {
+    /// Records for one topic in a Produce request.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct TopicProduceData {
+        /// Topic name.
+        pub name: String,
+        /// Partition entries, answered one for one and in order.
+        pub partitions: Vec<PartitionProduceData>,
+    }
+}
+
+wire_struct! {
+    /// Produce request (key 0).
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct ProduceRequest {
+        /// Always None.
+        @[since 3] pub transactional_id: Option<String>,
+        /// When to acknowledge.
+        pub isolation: ProduceAcks,
+        /// Milliseconds the server may wait for commitment (ReadCommitted).
+        pub timeout_ms: i32,
+        /// The records.
+        pub topics: Vec<TopicProduceData>,
+        /// Always empty from the official producer (not version-gated).
+        pub smartmodules: Vec<SmartModuleInvocation>,
+    }
+}
+
+impl Request for ProduceRequest {
+    const API_KEY: u16 = keys::PRODUCE;
+    const MIN_VERSION: Version = 0;
+    const MAX_VERSION: Version = SPU_COMMON_VERSION;
+    type Response = ProduceResponse;
+}
+
+wire_struct! {
+    /// Result for one partition entry of a Produce request.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct PartitionProduceResponse {
+        /// Partition index.
+        pub partition_index: u32,
+        /// Outcome.
+        pub error_code: ErrorCode,
+        /// Offset given to the first record of the entry.
+        pub base_offset: i64,
+        /// Always 0.
+        @[since 2] pub log_append_time_ms: i64,
+        /// Always 0.
+        @[since 5] pub log_start_offset: i64,
+    }
+}
+
+wire_struct! {
+    /// Results for one topic.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct TopicProduceResponse {
+        /// Topic name.
+        pub name: String,
+        /// One entry per request entry, in request order.
+        pub partitions: Vec<PartitionProduceResponse>,
+    }
+}
+
+wire_struct! {
+    /// Produce response.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct ProduceResponse {
+        /// Per-topic results.
+        pub responses: Vec<TopicProduceResponse>,
+        /// Always 0.
+        @[since 1] pub throttle_time_ms: i32,
+    }
+}
+
+wire_struct! {
+    /// A partition in a FetchOffsets request.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct FetchOffsetPartition {
+        /// Partition index.
+        pub partition_index: u32,
+    }
+}
+
+wire_struct! {
+    /// A topic in a FetchOffsets request.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct FetchOffsetTopic {
+        /// Topic name.
+        pub name: String,
+        /// Partitions.
+        pub partitions: Vec<FetchOffsetPartition>,
+    }
+}
+
+wire_struct! {
+    /// FetchOffsets request (key 1002).
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct FetchOffsetsRequest {
+        /// Topics.
+        pub topics: Vec<FetchOffsetTopic>,
+        /// Deprecated; present only at exactly v23.
+        @[since 23 until 23] pub consumer_id: Option<String>,
+    }
+}
+
+impl Request for FetchOffsetsRequest {
+    const API_KEY: u16 = keys::FETCH_OFFSETS;
+    const MIN_VERSION: Version = 0;
+    const MAX_VERSION: Version = SPU_COMMON_VERSION;
+    type Response = FetchOffsetsResponse;
+}
+
+wire_struct! {
+    /// Offsets of one partition.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct FetchOffsetPartitionResponse {
+        /// Outcome (first on the wire).
+        pub error_code: ErrorCode,
+        /// Partition index.
+        pub partition_index: u32,
+        /// Log start offset.
+        pub start_offset: i64,
+        /// High watermark.
+        pub last_stable_offset: i64,
+    }
+}
+
+wire_struct! {
+    /// Offsets of one topic.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct FetchOffsetTopicResponse {
+        /// Topic name.
+        pub name: String,
+        /// Partitions.
+        pub partitions: Vec<FetchOffsetPartitionResponse>,
+    }
+}
+
+wire_struct! {
+    /// FetchOffsets response.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct FetchOffsetsResponse {
+        /// Topics.
+        pub topics: Vec<FetchOffsetTopicResponse>,
+    }
+}
+
+wire_struct! {
+    /// StreamFetch request (key 1003): opens a stream of record pushes for one partition.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct StreamFetchRequest {
+        /// Topic name.
+        pub topic: String,
+        /// Partition index.
+        pub partition: u32,
+        /// Absolute offset to start from.
+        pub fetch_offset: i64,
+        /// Size budget per push.
+        pub max_bytes: i32,
+        /// Visible end: high watermark or log end.
+        pub isolation: Isolation,
+        /// Legacy WASM payload.
+        @[since 11 until 18] pub wasm_module: ByteVec,
+        /// Legacy single SmartModule.
+        @[since 16 until 18] pub smartmodule: Option<SmartModuleInvocation>,
+        /// Legacy derived stream.
+        @[since 16 until 18] pub derivedstream: Option<DerivedStreamInvocation>,
+        /// SmartModule chain (empty from the official consumer by default).
+        @[since 18] pub smartmodules: Vec<SmartModuleInvocation>,
+        /// Consumer id for server-side offsets.
+        @[since 23] pub consumer_id: Option<String>,
+    }
+}
+
+impl Request for StreamFetchRequest {
+    const API_KEY: u16 = keys::STREAM_FETCH;
+    const MIN_VERSION: Version = 0;
+    const MAX_VERSION: Version = SPU_COMMON_VERSION;
+    type Response = StreamFetchResponse;
+}
+
+wire_struct! {
+    /// An aborted transaction (never sent by Fluvio; kept for layout).
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct AbortedTransaction {
+        /// Producer id.
+        pub producer_id: i64,
+        /// First offset.
+        pub first_offset: i64,
+    }
+}
+
+wire_struct! {
+    /// The partition part of a StreamFetch push.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct FetchablePartitionResponse {
+        /// Partition index.
+        pub partition_index: u32,
+        /// Outcome.
+        pub error_code: ErrorCode,
+        /// High watermark when the push was made.
+        pub high_watermark: i64,
+        /// Next offset after SmartModule filtering (0 when none applies).
+        @[since 11] pub next_filter_offset: i64,
+        /// Log start offset.
+        pub log_start_offset: i64,
+        /// Always None.
+        pub aborted: Option<Vec<AbortedTransaction>>,
+        /// Whole batches (this server) or a byte slice of the log (official SPU).
+        pub records: RecordSet,
+    }
+}
+
+wire_struct! {
+    /// One StreamFetch push; many arrive under the request's correlation id.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct StreamFetchResponse {
+        /// Topic name.
+        pub topic: String,
+        /// Per-connection stream id (0 in a not-leader refusal).
+        pub stream_id: u32,
+        /// The data.
+        pub partition: FetchablePartitionResponse,
+    }
+}
+
+wire_struct! {
+    /// One acknowledgement: the next offset a stream's consumer wants.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    pub struct OffsetUpdate {
+        /// Next offset wanted (exclusive end of what was consumed).
+        pub offset: i64,
+        /// Stream id.
+        pub session_id: u32,
+    }
+}
+
+wire_struct! {
+    /// UpdateOffsets request (key 1005, v0): flow control for streams.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct UpdateOffsetsRequest {
+        /// Acknowledgements.
+        pub offsets: Vec<OffsetUpdate>,
+    }
+}
+
+impl Request for UpdateOffsetsRequest {
+    const API_KEY: u16 = keys::UPDATE_OFFSETS;
+    const MIN_VERSION: Version = 0;
+    const MAX_VERSION: Version = 0;
+    type Response = UpdateOffsetsResponse;
+}
+
+wire_struct! {
+    /// Outcome for one acknowledged stream.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct OffsetUpdateStatus {
+        /// Stream id.
+        pub session_id: u32,
+        /// None, or FetchSessionNotFound.
+        pub error: ErrorCode,
+    }
+}
+
+wire_struct! {
+    /// UpdateOffsets response.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct UpdateOffsetsResponse {
+        /// One status per acknowledgement.
+        pub status: Vec<OffsetUpdateStatus>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{RequestHeader, encode_request_frame, encode_response_frame};
+    use crate::compression::Compression;
+    use crate::record::{RawBatch, Record};
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
+    }
+
+    fn test_batch() -> RawBatch {
+        RawBatch::from_records(&[Record::new(None, Bytes::from_static(b"test"), 0, 0)], Compression::None, 1555478494747)
+            .unwrap()
+    }
+
+    fn header(api_key: u16, api_version: i16, correlation_id: i32) -> RequestHeader {
+        RequestHeader { api_key, api_version, correlation_id, client_id: "fluvio".into() }
+    }
+
+    #[test]
+    fn produce_request_vector() {
+        let request = ProduceRequest {
+            transactional_id: None,
+            isolation: ProduceAcks(Isolation::ReadUncommitted),
+            timeout_ms: 1500,
+            topics: vec![TopicProduceData {
+                name: "t".into(),
+                partitions: vec![PartitionProduceData {
+                    partition_index: 0,
+                    records: RecordSet::from_batches([&test_batch()]).unwrap(),
+                }],
+            }],
+            smartmodules: vec![],
+        };
+        let mut dst = BytesMut::new();
+        encode_request_frame(&header(0, 25, 2), &request, &mut dst).unwrap();
+        let prefix = hex(
+            "00 00 00 76 00 00 00 19 00 00 00 02 00 06 66 6c 75 76 69 6f
+             00 00 01 00 00 05 dc 00 00 00 01 00 01 74 00 00 00 01 00 00 00 00 00 00 00 48",
+        );
+        assert_eq!(&dst[..prefix.len()], prefix.as_slice());
+        assert_eq!(&dst[dst.len() - 4..], &[0, 0, 0, 0]);
+        assert_eq!(dst.len(), 4 + 0x76);
+
+        let mut frame = dst.freeze().slice(4..);
+        let decoded_header = RequestHeader::decode_from_frame(&mut frame).unwrap();
+        assert_eq!(decoded_header.api_version, 25);
+        assert_eq!(ProduceRequest::decode_exact(frame, 25).unwrap(), request);
+    }
+
+    #[test]
+    fn stream_fetch_request_vector() {
+        let request = StreamFetchRequest {
+            topic: "t".into(),
+            max_bytes: 0x0010013a,
+            isolation: Isolation::ReadUncommitted,
+            ..Default::default()
+        };
+        let mut dst = BytesMut::new();
+        encode_request_frame(&header(1003, 25, 3), &request, &mut dst).unwrap();
+        let expected = hex(
+            "00 00 00 29 03 eb 00 19 00 00 00 03 00 06 66 6c 75 76 69 6f
+             00 01 74 00 00 00 00 00 00 00 00 00 00 00 00 00 10 01 3a 00 00 00 00 00 00",
+        );
+        assert_eq!(&dst[..], expected.as_slice());
+    }
+
+    #[test]
+    fn stream_fetch_push_vector() {
+        let push = StreamFetchResponse {
+            topic: "t".into(),
+            stream_id: 1,
+            partition: FetchablePartitionResponse {
+                partition_index: 0,
+                error_code: ErrorCode::None,
+                high_watermark: 1,
+                next_filter_offset: 0,
+                log_start_offset: 0,
+                aborted: None,
+                records: RecordSet::from_batches([&test_batch()]).unwrap(),
+            },
+        };
+        let mut dst = BytesMut::new();
+        encode_response_frame(3, &push, 25, &mut dst).unwrap();
+        let prefix = hex(
+            "00 00 00 76 00 00 00 03  00 01 74  00 00 00 01  00 00 00 00  00 00
+             00 00 00 00 00 00 00 01  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00  00 00 00 48",
+        );
+        assert_eq!(&dst[..prefix.len()], prefix.as_slice());
+        assert_eq!(dst.len(), 4 + 0x76);
+    }
+
+    #[test]
+    fn update_offsets_vectors() {
+        let request = UpdateOffsetsRequest { offsets: vec![OffsetUpdate { offset: 1, session_id: 1 }] };
+        let mut dst = BytesMut::new();
+        encode_request_frame(&header(1005, 0, 4), &request, &mut dst).unwrap();
+        let expected = hex(
+            "00 00 00 20 03 ed 00 00 00 00 00 04 00 06 66 6c 75 76 69 6f
+             00 00 00 01 00 00 00 00 00 00 00 01 00 00 00 01",
+        );
+        assert_eq!(&dst[..], expected.as_slice());
+
+        let response = UpdateOffsetsResponse {
+            status: vec![OffsetUpdateStatus { session_id: 1, error: ErrorCode::None }],
+        };
+        let mut dst = BytesMut::new();
+        encode_response_frame(4, &response, 0, &mut dst).unwrap();
+        assert_eq!(&dst[..], hex("00 00 00 0e 00 00 00 04 00 00 00 01 00 00 00 01 00 00").as_slice());
+    }
+
+    #[test]
+    fn fetch_offsets_vectors() {
+        let request = FetchOffsetsRequest {
+            topics: vec![FetchOffsetTopic {
+                name: "t".into(),
+                partitions: vec![FetchOffsetPartition { partition_index: 0 }],
+            }],
+            consumer_id: None,
+        };
+        let mut dst = BytesMut::new();
+        encode_request_frame(&header(1002, 25, 5), &request, &mut dst).unwrap();
+        let expected = hex(
+            "00 00 00 1f 03 ea 00 19 00 00 00 05 00 06 66 6c 75 76 69 6f 00 00 00 01 00 01 74 00 00 00 01 00 00 00 00",
+        );
+        assert_eq!(&dst[..], expected.as_slice());
+
+        let response = FetchOffsetsResponse {
+            topics: vec![FetchOffsetTopicResponse {
+                name: "t".into(),
+                partitions: vec![FetchOffsetPartitionResponse {
+                    error_code: ErrorCode::None,
+                    partition_index: 0,
+                    start_offset: 0,
+                    last_stable_offset: 1,
+                }],
+            }],
+        };
+        let mut dst = BytesMut::new();
+        encode_response_frame(5, &response, 25, &mut dst).unwrap();
+        let expected = hex(
+            "00 00 00 25 00 00 00 05 00 00 00 01 00 01 74 00 00 00 01 00 00 00 00 00 00
+             00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01",
+        );
+        assert_eq!(&dst[..], expected.as_slice());
+    }
+
+    #[test]
+    fn produce_acks_decode_like_the_official_server() {
+        for (acks, isolation) in [(-1i16, Isolation::ReadCommitted), (-7, Isolation::ReadCommitted), (0, Isolation::ReadUncommitted), (1, Isolation::ReadUncommitted)] {
+            let decoded = ProduceAcks::decode_exact(Bytes::copy_from_slice(&acks.to_be_bytes()), 25).unwrap();
+            assert_eq!(decoded.0, isolation);
+        }
+    }
+}
