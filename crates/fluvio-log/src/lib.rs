@@ -1,0 +1,30 @@
+//! The on-disk partition log of the embedded Fluvio-compatible cluster.
+//!
+//! A partition is a directory of *segments*. Each segment is a file
+//! `{base_offset:020}.log` holding record batches back to back, exactly as they travel on the
+//! wire (with `base_offset` set to the real offset), and a sparse index
+//! `{base_offset:020}.index` of big-endian `(relative_offset u32, file_position u32)` entries,
+//! also kept in memory. The last segment is the active one; the others are sealed.
+//!
+//! [`PartitionLog`] is the entry point: [`open`](PartitionLog::open) (with recovery, see
+//! [`recovery`]), [`append`](PartitionLog::append), [`read`](PartitionLog::read),
+//! [`truncate_to`](PartitionLog::truncate_to), [`enforce_retention`](PartitionLog::enforce_retention).
+//!
+//! The batch layout and codec come from [`fluvio_wire::record`]; this crate only adds storage.
+
+#![warn(missing_docs)]
+
+mod batch;
+mod config;
+mod error;
+mod index;
+mod log;
+pub mod recovery;
+mod segment;
+
+pub use config::{
+    DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_MAX_PARTITION_BYTES, DEFAULT_RETENTION, DEFAULT_SEGMENT_MAX_BYTES, LogConfig,
+};
+pub use error::{BatchDefect, LogError};
+pub use log::{AppendInfo, PartitionLog, ReadSlice, RemovedSegment, RetentionOutcome, RetentionReason};
+pub use recovery::{DropReason, DroppedSegment, RecoveryReport, Truncation};

@@ -1,0 +1,424 @@
+//! One segment: a log file of back-to-back batches plus its sparse index.
+//!
+//! Invariants kept by every method (and established by recovery):
+//! * the first `size` bytes of the log file are a chain of valid batches starting at
+//!   `base_offset` and ending at `next_offset`;
+//! * `size` fits in a `u32` (index positions are u32), and so does every batch's offset
+//!   relative to `base_offset`;
+//! * for the active segment (`index_file` is `Some`), the index file holds exactly the
+//!   in-memory entries, unless `needs_trim` says a failed write left extra bytes behind.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use fluvio_wire::record::BATCH_FILE_HEADER_LEN;
+
+use crate::batch::{CheckedHeader, ChunkReader, check_header};
+use crate::error::{BatchDefect, LogError};
+use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
+
+/// Largest size of a segment: batch positions are stored as u32 in the index.
+pub(crate) const MAX_SEGMENT_BYTES: u64 = u32::MAX as u64;
+/// Largest offset of a batch relative to its segment's base (stored as u32 in the index).
+pub(crate) const MAX_RELATIVE_OFFSET: i64 = u32::MAX as i64;
+
+/// Read-ahead used to walk from an index entry to the batch holding an offset: about one
+/// default index interval plus a header, so a lookup usually costs one syscall.
+const LOCATE_CHUNK: usize = 8 * 1024;
+
+/// `00000000000000001234.log`.
+pub(crate) fn log_file_name(base_offset: i64) -> String {
+    format!("{base_offset:020}.log")
+}
+
+/// `00000000000000001234.index`.
+pub(crate) fn index_file_name(base_offset: i64) -> String {
+    format!("{base_offset:020}.index")
+}
+
+/// Why a segment read stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadStop {
+    /// The next batch ends after the end offset.
+    EndOffset,
+    /// The next batch would exceed the byte budget.
+    Budget,
+    /// The segment has no more batches.
+    SegmentEnd,
+    /// The next batch is damaged (the batches before it were returned).
+    Damaged,
+}
+
+/// What [`Segment::read_into`] appended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SegmentRead {
+    /// Base offset of the first batch appended, if any.
+    pub first_offset: Option<i64>,
+    /// Offset after the last batch appended (the start offset when none was).
+    pub next_offset: i64,
+    /// Why it stopped.
+    pub stop: ReadStop,
+}
+
+/// A segment of a partition log.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pub base_offset: i64,
+    pub next_offset: i64,
+    pub size: u64,
+    pub log_path: PathBuf,
+    pub index_path: PathBuf,
+    log: File,
+    pub index: OffsetIndex,
+    /// Open for writing only while the segment is the active one.
+    index_file: Option<File>,
+    /// A failed write may have left bytes past `size` (or past the index entries): cut them
+    /// before the next write so that they can never be mistaken for data.
+    needs_trim: bool,
+}
+
+impl Segment {
+    /// Creates an empty segment starting at `base_offset` (replacing any files of that name)
+    /// and makes it the active one.
+    pub(crate) fn create(dir: &Path, base_offset: i64) -> Result<Self, LogError> {
+        let log_path = dir.join(log_file_name(base_offset));
+        let index_path = dir.join(index_file_name(base_offset));
+        let log = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&log_path)
+            .map_err(LogError::io("create", &log_path))?;
+        let index_file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&index_path)
+            .map_err(LogError::io("create", &index_path))?;
+        Ok(Self {
+            base_offset,
+            next_offset: base_offset,
+            size: 0,
+            log_path,
+            index_path,
+            log,
+            index: OffsetIndex::default(),
+            index_file: Some(index_file),
+            needs_trim: false,
+        })
+    }
+
+    /// Opens the log file of an existing segment; returns it with its current length. The
+    /// caller validates the content and then builds the segment with [`Segment::from_parts`].
+    pub(crate) fn open_log(dir: &Path, base_offset: i64) -> Result<(File, u64), LogError> {
+        let log_path = dir.join(log_file_name(base_offset));
+        let log = OpenOptions::new().read(true).write(true).open(&log_path).map_err(LogError::io("open", &log_path))?;
+        let len = log.metadata().map_err(LogError::io("stat", &log_path))?.len();
+        Ok((log, len))
+    }
+
+    /// A sealed segment from validated parts.
+    pub(crate) fn from_parts(
+        dir: &Path,
+        base_offset: i64,
+        next_offset: i64,
+        size: u64,
+        log: File,
+        index: OffsetIndex,
+    ) -> Self {
+        Self {
+            base_offset,
+            next_offset,
+            size,
+            log_path: dir.join(log_file_name(base_offset)),
+            index_path: dir.join(index_file_name(base_offset)),
+            log,
+            index,
+            index_file: None,
+            needs_trim: false,
+        }
+    }
+
+    /// True while the segment is the one being appended to.
+    pub(crate) fn is_active(&self) -> bool {
+        self.index_file.is_some()
+    }
+
+    /// True if the segment holds no batch.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    /// Opens the index file for appending, rewriting it from memory so that file and memory
+    /// agree from here on (the file may be missing, stale or longer than the entries).
+    pub(crate) fn make_active(&mut self) -> Result<(), LogError> {
+        if self.index_file.is_some() {
+            return Ok(());
+        }
+        let file = write_index_file(&self.index_path, &self.index)?;
+        self.index_file = Some(file);
+        Ok(())
+    }
+
+    /// Stops appending to this segment: the index file handle is closed.
+    pub(crate) fn close_writer(&mut self) {
+        self.index_file = None;
+    }
+
+    /// Writes `buf` (complete batches whose base offsets are already set) at the end of the
+    /// segment. `batches` lists each batch's start within `buf` and its base offset; `next`
+    /// is the offset after the last one.
+    ///
+    /// All or nothing: on error the in-memory state is unchanged, and bytes a partial write
+    /// may have left in the files are cut now or, if that fails too, before the next write.
+    pub(crate) fn append(
+        &mut self,
+        buf: &[u8],
+        batches: &[(usize, i64)],
+        next: i64,
+        index_interval: u32,
+    ) -> Result<(), LogError> {
+        self.trim()?;
+        let start = self.size;
+        let entries_before = self.index.len();
+        for &(at, base) in batches {
+            let position = start + at as u64;
+            if self.index.wants_entry(position, index_interval) {
+                // Both fit in u32: the caller rolled the segment if they would not.
+                self.index
+                    .push(IndexEntry { relative_offset: (base - self.base_offset) as u32, position: position as u32 });
+            }
+        }
+        match self.write_at_end(buf, start, entries_before) {
+            Ok(()) => {
+                self.size = start + buf.len() as u64;
+                self.next_offset = next;
+                Ok(())
+            }
+            Err(err) => {
+                self.index.truncate_at_position(start);
+                self.needs_trim = true;
+                // Best effort now; `trim` runs again before the next write if this fails.
+                let _ = self.trim();
+                Err(err)
+            }
+        }
+    }
+
+    fn write_at_end(&self, buf: &[u8], start: u64, entries_before: usize) -> Result<(), LogError> {
+        // The log first: an index entry must never point past the data. A crash between the
+        // two writes leaves an index that lacks entries, which recovery rebuilds.
+        self.log.write_all_at(buf, start).map_err(LogError::io("write", &self.log_path))?;
+        if self.index.len() > entries_before {
+            let file = self.index_file.as_ref().ok_or_else(|| LogError::Io {
+                op: "write",
+                path: self.index_path.clone(),
+                source: io::Error::other("segment is sealed"),
+            })?;
+            file.write_all_at(&self.index.encode_from(entries_before), (entries_before * ENTRY_LEN) as u64)
+                .map_err(LogError::io("write", &self.index_path))?;
+        }
+        Ok(())
+    }
+
+    /// Cuts bytes a failed write may have left behind.
+    fn trim(&mut self) -> Result<(), LogError> {
+        if !self.needs_trim {
+            return Ok(());
+        }
+        self.log.set_len(self.size).map_err(LogError::io("truncate", &self.log_path))?;
+        if let Some(file) = &self.index_file {
+            file.set_len((self.index.len() * ENTRY_LEN) as u64).map_err(LogError::io("truncate", &self.index_path))?;
+        }
+        self.needs_trim = false;
+        Ok(())
+    }
+
+    /// Drops every batch from byte `position` on (a batch boundary whose base offset is
+    /// `next_offset`), making this the active segment.
+    pub(crate) fn truncate(&mut self, position: u64, next_offset: i64) -> Result<(), LogError> {
+        self.make_active()?;
+        // Index first: an index that is shorter than the log is harmless, one that points
+        // beyond it is not.
+        self.index.truncate_at_position(position);
+        if let Some(file) = &self.index_file {
+            file.set_len((self.index.len() * ENTRY_LEN) as u64).map_err(LogError::io("truncate", &self.index_path))?;
+        }
+        self.log.set_len(position).map_err(LogError::io("truncate", &self.log_path))?;
+        self.size = position;
+        self.next_offset = next_offset;
+        self.needs_trim = false;
+        Ok(())
+    }
+
+    /// fsyncs the log and, for the active segment, the index.
+    pub(crate) fn sync(&self) -> Result<(), LogError> {
+        self.log.sync_data().map_err(LogError::io("fsync", &self.log_path))?;
+        if let Some(file) = &self.index_file {
+            file.sync_data().map_err(LogError::io("fsync", &self.index_path))?;
+        }
+        Ok(())
+    }
+
+    /// Last modification time of the log file (when its last batch was written).
+    pub(crate) fn modified(&self) -> Result<SystemTime, LogError> {
+        self.log.metadata().and_then(|m| m.modified()).map_err(LogError::io("stat", &self.log_path))
+    }
+
+    /// Deletes the segment's files. The log goes first: once it is gone the segment no
+    /// longer exists for recovery, and a leftover index is cleaned up by the next `open`.
+    /// The open handles stay valid (Unix semantics), so callers drop the segment afterwards.
+    pub(crate) fn delete_files(&self) -> Result<(), LogError> {
+        remove_file_if_exists(&self.log_path)?;
+        remove_file_if_exists(&self.index_path)
+    }
+
+    /// [`check_header`] for a stored batch at `position`, plus the check that it ends within
+    /// the segment's offsets.
+    fn check_stored(&self, bytes: &[u8], position: u64, expected: i64) -> Result<CheckedHeader, BatchDefect> {
+        let header = check_header(bytes, self.size - position.min(self.size), Some(expected))?;
+        if header.next_offset > self.next_offset {
+            return Err(BatchDefect::OffsetsBeyondSegment {
+                batch_next_offset: header.next_offset,
+                segment_next_offset: self.next_offset,
+            });
+        }
+        Ok(header)
+    }
+
+    fn corrupt(&self, position: u64) -> impl FnOnce(BatchDefect) -> LogError + '_ {
+        move |defect| LogError::Corrupt { path: self.log_path.clone(), position, defect }
+    }
+
+    /// Position and header of the batch that contains `offset`
+    /// (`base_offset <= offset < next_offset`).
+    pub(crate) fn locate(&self, offset: i64) -> Result<(u64, CheckedHeader), LogError> {
+        let mut reader = ChunkReader::new(&self.log, self.size, LOCATE_CHUNK);
+        let (mut position, mut expected) = match self.index.lookup(offset - self.base_offset) {
+            Some(entry) => {
+                let position = u64::from(entry.position);
+                let expected = self.base_offset + i64::from(entry.relative_offset);
+                let bytes =
+                    reader.get(position, BATCH_FILE_HEADER_LEN).map_err(LogError::io("read", &self.log_path))?;
+                if self.check_stored(bytes, position, expected).is_ok() {
+                    (position, expected)
+                } else {
+                    // The index is only a hint and recovery checks just its first and last
+                    // entries of a sealed segment: a wrong entry costs a walk from the start,
+                    // not an error.
+                    (0, self.base_offset)
+                }
+            }
+            None => (0, self.base_offset),
+        };
+        loop {
+            let bytes = reader.get(position, BATCH_FILE_HEADER_LEN).map_err(LogError::io("read", &self.log_path))?;
+            // Past the end `available` is 0 and the check fails, so this loop always ends.
+            let header = self.check_stored(bytes, position, expected).map_err(self.corrupt(position))?;
+            if header.next_offset > offset {
+                return Ok((position, header));
+            }
+            position += header.total_len;
+            expected = header.next_offset;
+        }
+    }
+
+    /// Appends to `out` the whole batches starting with the one containing `offset`, stopping
+    /// before a batch that ends after `end_offset` or that would take more than `budget`
+    /// bytes in total; with `at_least_one`, the first batch is taken whatever its size.
+    pub(crate) fn read_into(
+        &self,
+        offset: i64,
+        end_offset: i64,
+        budget: usize,
+        at_least_one: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<SegmentRead, LogError> {
+        let nothing = |stop| Ok(SegmentRead { first_offset: None, next_offset: offset, stop });
+        let (start, first) = self.locate(offset)?;
+        if first.next_offset > end_offset {
+            return nothing(ReadStop::EndOffset);
+        }
+        let available = self.size - start;
+        let mut want = budget as u64;
+        if at_least_one {
+            want = want.max(first.total_len);
+        }
+        let want = want.min(available);
+        if want < first.total_len {
+            return nothing(ReadStop::Budget);
+        }
+        // One read for everything the budget allows, then cut at the last whole batch that
+        // qualifies: cheaper than one read per header. The over-read is bounded by `budget`.
+        let out_start = out.len();
+        out.resize(out_start + want as usize, 0);
+        if let Err(source) = self.log.read_exact_at(&mut out[out_start..], start) {
+            out.truncate(out_start);
+            return Err(LogError::Io { op: "read", path: self.log_path.clone(), source });
+        }
+        let mut taken = 0u64;
+        let mut expected = first.header.base_offset;
+        let stop = loop {
+            if taken == want {
+                break if start + taken == self.size { ReadStop::SegmentEnd } else { ReadStop::Budget };
+            }
+            let position = start + taken;
+            if want - taken < BATCH_FILE_HEADER_LEN as u64 {
+                // The budget cuts this header; the segment itself may not.
+                break if self.size - position < BATCH_FILE_HEADER_LEN as u64 {
+                    ReadStop::Damaged
+                } else {
+                    ReadStop::Budget
+                };
+            }
+            let bytes = &out[out_start + taken as usize..];
+            let header = match self.check_stored(bytes, position, expected) {
+                Ok(header) => header,
+                // The batches before the damage are good: serve them, and let the read that
+                // starts here report the error.
+                Err(_) if taken > 0 => break ReadStop::Damaged,
+                Err(defect) => {
+                    out.truncate(out_start);
+                    return Err(self.corrupt(position)(defect));
+                }
+            };
+            if header.next_offset > end_offset {
+                break ReadStop::EndOffset;
+            }
+            if taken + header.total_len > want {
+                break ReadStop::Budget;
+            }
+            taken += header.total_len;
+            expected = header.next_offset;
+        };
+        out.truncate(out_start + taken as usize);
+        Ok(SegmentRead { first_offset: Some(first.header.base_offset), next_offset: expected, stop })
+    }
+}
+
+/// Writes `index` as the whole content of the index file at `path` and returns the file,
+/// open for further appends.
+pub(crate) fn write_index_file(path: &Path, index: &OffsetIndex) -> Result<File, LogError> {
+    let file =
+        OpenOptions::new().write(true).create(true).truncate(true).open(path).map_err(LogError::io("create", path))?;
+    file.write_all_at(&index.encode_from(0), 0).map_err(LogError::io("write", path))?;
+    Ok(file)
+}
+
+/// Removes a file; a file that is already gone is fine.
+pub(crate) fn remove_file_if_exists(path: &Path) -> Result<(), LogError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(LogError::Io { op: "remove", path: path.to_path_buf(), source: err }),
+    }
+}
+
+/// fsyncs a directory, making file creations, renames and deletions in it durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(LogError::io("fsync", dir))
+}
