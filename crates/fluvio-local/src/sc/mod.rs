@@ -1,0 +1,540 @@
+//! The SC: owns the metadata, decides where partitions live, tells SPUs what to host, and
+//! serves the admin API and watch streams to clients.
+
+mod admin;
+mod store;
+mod validate;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
+use fluvio_wire::sc::partition::{
+    PartitionResolution, PartitionSpec, PartitionStatus, ReplicaStatus, partition_name, split_partition_name,
+};
+use fluvio_wire::sc::spu::{
+    EncryptionType, Endpoint, IngressAddr, IngressPort, SpuSpec, SpuStatus, SpuStatusResolution, SpuType,
+};
+use fluvio_wire::sc::topic::{ReplicaSpec, TopicResolution, TopicSpec, TopicStatus, UpdateTopicAction};
+use fluvio_wire::sc::{CommonCreateRequest, Metadata, Status};
+use parking_lot::Mutex;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+pub(crate) use store::{MetadataStore, StoreError};
+use validate::Refusal;
+
+use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::net;
+
+/// The highest replication factor this cluster accepts (replication is not implemented yet).
+pub(crate) const MAX_REPLICATION_FACTOR: u32 = 1;
+
+/// Settings of the SC.
+#[derive(Debug, Clone)]
+pub(crate) struct ScSettings {
+    /// How long a Create waits for every partition to come online.
+    pub provisioning_timeout: Duration,
+    /// Largest request frame.
+    pub max_frame_size: usize,
+    /// Host advertised in SPU endpoints.
+    pub host: String,
+}
+
+/// The SC's state, shared by its connections and tasks.
+pub(crate) struct Sc {
+    store: MetadataStore,
+    settings: ScSettings,
+    links: Mutex<HashMap<i32, SpuLinkState>>,
+    tasks: TaskTracker,
+}
+
+struct SpuLinkState {
+    to_spu: mpsc::UnboundedSender<ScToSpu>,
+    /// Distinguishes a re-registration from the link it replaced.
+    generation: u64,
+}
+
+/// The name of SPU `id`'s object.
+pub(crate) fn spu_name(id: i32) -> String {
+    format!("custom-spu-{id}")
+}
+
+impl Sc {
+    /// Opens the SC's store under `dir` and resets every status: nothing is online until SPUs
+    /// register and report.
+    pub(crate) fn open(dir: &std::path::Path, settings: ScSettings) -> Result<Arc<Self>, StoreError> {
+        let store = MetadataStore::open(dir)?;
+        let sc = Arc::new(Self { store, settings, links: Mutex::new(HashMap::new()), tasks: TaskTracker::new() });
+        let topics = sc.store.all::<TopicSpec>();
+        let replica_maps: Vec<(String, BTreeMap<u32, Vec<i32>>)> = topics
+            .iter()
+            .map(|topic| {
+                let map = sc
+                    .partitions_of(&topic.name)
+                    .into_iter()
+                    .filter_map(|p| split_partition_name(&p.name).map(|(_, i)| (i, p.spec.replicas.clone())))
+                    .collect();
+                (topic.name.clone(), map)
+            })
+            .collect();
+        for (name, replica_map) in replica_maps {
+            sc.store.update_status::<TopicSpec>(&name, |status| {
+                *status = TopicStatus { resolution: TopicResolution::Pending, replica_map, ..Default::default() };
+            });
+        }
+        for spu in sc.store.all::<SpuSpec>() {
+            sc.store
+                .update_status::<SpuSpec>(&spu.name, |s| *s = SpuStatus { resolution: SpuStatusResolution::Offline });
+        }
+        Ok(sc)
+    }
+
+    /// Starts serving clients on `listener`.
+    pub(crate) fn serve(self: &Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
+        let sc = self.clone();
+        self.tasks.spawn(net::accept_loop(
+            listener,
+            shutdown,
+            self.tasks.clone(),
+            self.settings.max_frame_size,
+            move |_peer| admin::ScConnection::new(sc.clone()),
+        ));
+    }
+
+    /// Waits for the SC's tasks to end (after its shutdown token fired).
+    pub(crate) async fn wait_stopped(&self) {
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    pub(crate) fn store(&self) -> &MetadataStore {
+        &self.store
+    }
+
+    fn partitions_of(&self, topic: &str) -> Vec<Metadata<PartitionSpec>> {
+        self.store.read(|objects| {
+            objects
+                .partitions
+                .values()
+                .filter(|p| split_partition_name(&p.name).is_some_and(|(t, _)| t == topic))
+                .cloned()
+                .collect()
+        })
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // SPUs
+
+    /// Registers SPU `id`, now serving clients at `public_addr`, and returns its control link.
+    /// The SPU is Online until the link is dropped.
+    pub(crate) fn register_spu(self: &Arc<Self>, id: i32, public_addr: SocketAddr) -> Result<SpuLink, StoreError> {
+        let host = self.settings.host.clone();
+        let spec = SpuSpec {
+            id,
+            spu_type: SpuType::Custom,
+            public_endpoint: IngressPort {
+                port: public_addr.port(),
+                ingress: vec![IngressAddr { hostname: Some(host.clone()), ip: None }],
+                encryption: EncryptionType::Plaintext,
+            },
+            private_endpoint: Endpoint { port: 0, host, encryption: EncryptionType::Plaintext },
+            rack: None,
+            public_endpoint_local: None,
+        };
+        let name = spu_name(id);
+        self.store.upsert(vec![Metadata {
+            name: name.clone(),
+            spec,
+            status: SpuStatus { resolution: SpuStatusResolution::Online },
+        }])?;
+
+        let (to_spu, from_sc) = mpsc::unbounded_channel();
+        let (to_sc, mut reports) = mpsc::unbounded_channel();
+        let generation = {
+            let mut links = self.links.lock();
+            let generation = links.get(&id).map_or(1, |l| l.generation + 1);
+            links.insert(id, SpuLinkState { to_spu: to_spu.clone(), generation });
+            generation
+        };
+        let _ = to_spu.send(ScToSpu::Sync(self.assignments_for(id)));
+        info!(spu = id, %public_addr, "SPU registered");
+
+        let sc = self.clone();
+        self.tasks.spawn(async move {
+            while let Some(report) = reports.recv().await {
+                sc.handle_report(id, report);
+            }
+            // The SPU dropped its link: it stopped or died.
+            sc.spu_gone(id, generation);
+        });
+        Ok(SpuLink { from_sc, to_sc })
+    }
+
+    fn spu_gone(&self, id: i32, generation: u64) {
+        {
+            let mut links = self.links.lock();
+            if links.get(&id).map(|l| l.generation) != Some(generation) {
+                return; // already replaced by a newer registration
+            }
+            links.remove(&id);
+        }
+        info!(spu = id, "SPU offline");
+        self.store.update_status::<SpuSpec>(&spu_name(id), |s| s.resolution = SpuStatusResolution::Offline);
+        for partition in self.store.all::<PartitionSpec>() {
+            if partition.spec.leader == id {
+                self.store.update_status::<PartitionSpec>(&partition.name, |s| {
+                    s.resolution = PartitionResolution::Offline;
+                });
+            }
+        }
+    }
+
+    fn send_to_spu(&self, id: i32, message: ScToSpu) {
+        if let Some(link) = self.links.lock().get(&id) {
+            let _ = link.to_spu.send(message);
+        }
+    }
+
+    fn online_spus(&self) -> Vec<i32> {
+        let mut ids: Vec<i32> = self.links.lock().keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn assignments_for(&self, spu: i32) -> Vec<ReplicaAssignment> {
+        let topics: HashMap<String, TopicSpec> =
+            self.store.all::<TopicSpec>().into_iter().map(|t| (t.name, t.spec)).collect();
+        self.store
+            .all::<PartitionSpec>()
+            .into_iter()
+            .filter(|p| p.spec.replicas.contains(&spu))
+            .filter_map(|p| {
+                let (topic, index) = split_partition_name(&p.name)?;
+                let spec = topics.get(topic)?;
+                Some(ReplicaAssignment {
+                    key: ReplicaKey::new(topic, index),
+                    leader: p.spec.leader,
+                    replicas: p.spec.replicas.clone(),
+                    config: replica_config(spec),
+                })
+            })
+            .collect()
+    }
+
+    fn handle_report(&self, spu: i32, message: SpuToSc) {
+        match message {
+            SpuToSc::ReplicaOnline(key, report) => {
+                let name = key.to_string();
+                let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
+                if partition.spec.leader != spu {
+                    return;
+                }
+                self.store.update_status::<PartitionSpec>(&name, |status| apply_leader_report(status, report));
+                self.refresh_topic_resolution(&key.topic);
+            }
+            SpuToSc::ReplicaFailed(key, message) => {
+                warn!(spu, replica = %key, %message, "replica failed");
+                self.store
+                    .update_status::<PartitionSpec>(&key.to_string(), |s| s.resolution = PartitionResolution::Offline);
+                self.store.update_status::<TopicSpec>(&key.topic, |s| s.reason = message);
+            }
+        }
+    }
+
+    fn refresh_topic_resolution(&self, topic: &str) {
+        let partitions = self.partitions_of(topic);
+        let Some(topic_object) = self.store.get::<TopicSpec>(topic) else { return };
+        let expected = topic_object.spec.replicas.partition_count() as usize;
+        let online = partitions.iter().filter(|p| p.status.resolution == PartitionResolution::Online).count();
+        if partitions.len() == expected && online == expected {
+            self.store.update_status::<TopicSpec>(topic, |s| {
+                s.resolution = TopicResolution::Provisioned;
+                s.reason.clear();
+            });
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Topics
+
+    /// Creates a topic and waits until every partition is online.
+    pub(crate) async fn create_topic(&self, common: &CommonCreateRequest, spec: TopicSpec) -> Status {
+        let name = common.name.clone();
+        let refuse = |(code, message): Refusal| Status::error(name.clone(), code, message);
+        if let Err(refusal) = validate::validate_name(&name) {
+            return refuse(refusal);
+        }
+        if self.store.get::<TopicSpec>(&name).is_some() {
+            return Status::error(
+                name.clone(),
+                ErrorCode::TopicAlreadyExists,
+                format!("Topic '{name}' already exists"),
+            );
+        }
+        if let Err(refusal) = validate::validate_config(&spec) {
+            return refuse(refusal);
+        }
+        if let Some(dedup) = &spec.deduplication {
+            let module = dedup.filter.transform.uses.clone();
+            return Status::error(
+                name.clone(),
+                ErrorCode::SmartModuleNotFound { name: module.clone() },
+                format!("deduplication SmartModule '{module}' is not installed (fluvio-local runs no SmartModules)"),
+            );
+        }
+        let known_spus: Vec<i32> = self.store.all::<SpuSpec>().iter().map(|s| s.spec.id).collect();
+        if let Err(refusal) = validate::validate_replicas(&spec, &known_spus) {
+            return refuse(refusal);
+        }
+        let replication = spec.replicas.replication_factor().unwrap_or(1);
+        if replication > MAX_REPLICATION_FACTOR {
+            return Status::error(
+                name.clone(),
+                ErrorCode::TopicError,
+                format!(
+                    "replication factor {replication} is not supported yet: fluvio-local does not replicate \
+                     (maximum {MAX_REPLICATION_FACTOR})"
+                ),
+            );
+        }
+        let assignment = match self.assign(&spec) {
+            Ok(assignment) => assignment,
+            Err(refusal) => return refuse(refusal),
+        };
+        if common.dry_run {
+            return Status::ok(name);
+        }
+        if let Err(err) = self.provision(&name, spec, assignment) {
+            return Status::error(name, ErrorCode::StorageError, err.to_string());
+        }
+        self.await_provisioned(&name).await
+    }
+
+    /// Replica lists for every partition of a new topic.
+    fn assign(&self, spec: &TopicSpec) -> Result<Vec<Vec<i32>>, Refusal> {
+        match &spec.replicas {
+            ReplicaSpec::Assigned(maps) => {
+                let mut maps = maps.clone();
+                maps.sort_by_key(|m| m.id);
+                Ok(maps.into_iter().map(|m| m.replicas).collect())
+            }
+            ReplicaSpec::Computed(param) => {
+                let online = self.online_spus();
+                if online.len() < param.replication_factor as usize {
+                    return Err((
+                        ErrorCode::TopicNotProvisioned,
+                        format!(
+                            "replication factor {} needs {} online SPUs, {} online",
+                            param.replication_factor,
+                            param.replication_factor,
+                            online.len()
+                        ),
+                    ));
+                }
+                Ok(self.compute_assignment(&online, param.partitions, param.replication_factor, 0))
+            }
+            ReplicaSpec::Mirror(_) => unreachable!("refused by validation"),
+        }
+    }
+
+    /// Leaders go to the SPUs leading the fewest partitions (lowest id on ties); followers
+    /// follow in id order after the leader.
+    fn compute_assignment(&self, online: &[i32], partitions: u32, replication: u32, first: u32) -> Vec<Vec<i32>> {
+        let mut leader_load: BTreeMap<i32, usize> = online.iter().map(|id| (*id, 0)).collect();
+        for partition in self.store.all::<PartitionSpec>() {
+            if let Some(load) = leader_load.get_mut(&partition.spec.leader) {
+                *load += 1;
+            }
+        }
+        (first..first + partitions)
+            .map(|_| {
+                let (&leader, _) = leader_load.iter().min_by_key(|(id, load)| (**load, **id)).expect("online SPUs");
+                *leader_load.get_mut(&leader).expect("present") += 1;
+                let start = online.iter().position(|id| *id == leader).expect("present");
+                (0..replication as usize).map(|i| online[(start + i) % online.len()]).collect()
+            })
+            .collect()
+    }
+
+    /// Stores the topic and its partitions and tells the SPUs.
+    fn provision(&self, name: &str, spec: TopicSpec, replicas: Vec<Vec<i32>>) -> Result<(), StoreError> {
+        let replica_map: BTreeMap<u32, Vec<i32>> =
+            replicas.iter().enumerate().map(|(i, r)| (i as u32, r.clone())).collect();
+        let config = replica_config(&spec);
+        let partitions: Vec<Metadata<PartitionSpec>> = replicas
+            .iter()
+            .enumerate()
+            .map(|(index, replicas)| Metadata {
+                name: partition_name(name, index as u32),
+                spec: partition_spec(&spec, replicas.clone()),
+                status: PartitionStatus::default(),
+            })
+            .collect();
+        self.store.upsert(vec![Metadata {
+            name: name.to_string(),
+            spec,
+            status: TopicStatus { resolution: TopicResolution::Pending, replica_map, ..Default::default() },
+        }])?;
+        self.store.upsert(partitions.clone())?;
+        for (index, partition) in partitions.into_iter().enumerate() {
+            let assignment = ReplicaAssignment {
+                key: ReplicaKey::new(name, index as u32),
+                leader: partition.spec.leader,
+                replicas: partition.spec.replicas.clone(),
+                config: config.clone(),
+            };
+            for spu in &partition.spec.replicas {
+                self.send_to_spu(*spu, ScToSpu::Upsert(assignment.clone()));
+            }
+        }
+        info!(topic = name, "topic created");
+        Ok(())
+    }
+
+    async fn await_provisioned(&self, name: &str) -> Status {
+        let mut events = self.store.subscribe();
+        let deadline = tokio::time::Instant::now() + self.settings.provisioning_timeout;
+        loop {
+            let Some(topic) = self.store.get::<TopicSpec>(name) else {
+                return Status::error(
+                    name,
+                    ErrorCode::TopicNotFound,
+                    format!("Topic '{name}' was deleted while being created"),
+                );
+            };
+            if topic.status.resolution == TopicResolution::Provisioned {
+                return Status::ok(name);
+            }
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
+                Ok(Err(_)) => return Status::error(name, ErrorCode::TopicNotProvisioned, "the SC is shutting down"),
+                Err(_) => {
+                    let partitions = self.partitions_of(name);
+                    let online =
+                        partitions.iter().filter(|p| p.status.resolution == PartitionResolution::Online).count();
+                    return Status::error(
+                        name,
+                        ErrorCode::TopicNotProvisioned,
+                        format!("only {online} out of {} partitions provisioned", partitions.len()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Deletes a topic: its partitions disappear and SPUs delete their data.
+    pub(crate) fn delete_topic(&self, name: &str, force: bool) -> Status {
+        let Some(topic) = self.store.get::<TopicSpec>(name) else {
+            return Status::error(name, ErrorCode::TopicNotFound, format!("Topic '{name}' not found"));
+        };
+        if topic.spec.system && !force {
+            return Status::error(
+                name,
+                ErrorCode::SystemSpecDeletionAttempt { kind: "topic".into(), name: name.into() },
+                format!("topic '{name}' is a system topic; deleting it needs force"),
+            );
+        }
+        let partitions = self.partitions_of(name);
+        for partition in &partitions {
+            if let Some((topic, index)) = split_partition_name(&partition.name) {
+                for spu in &partition.spec.replicas {
+                    self.send_to_spu(*spu, ScToSpu::Remove(ReplicaKey::new(topic, index)));
+                }
+            }
+        }
+        let names: Vec<String> = partitions.into_iter().map(|p| p.name).collect();
+        let result = self
+            .store
+            .delete::<PartitionSpec>(&names)
+            .and_then(|()| self.store.delete::<TopicSpec>(&[name.to_string()]));
+        match result {
+            Ok(()) => {
+                info!(topic = name, "topic deleted");
+                Status::ok(name)
+            }
+            Err(err) => Status::error(name, ErrorCode::StorageError, err.to_string()),
+        }
+    }
+
+    /// Adds partitions to a computed topic.
+    pub(crate) async fn update_topic(&self, name: &str, action: UpdateTopicAction) -> Status {
+        let Some(topic) = self.store.get::<TopicSpec>(name) else {
+            return Status::error(name, ErrorCode::TopicNotFound, format!("Topic '{name}' not found"));
+        };
+        let count = match action {
+            UpdateTopicAction::AddPartition { count } => count,
+            UpdateTopicAction::AddMirror { .. } => {
+                return Status::error(name, ErrorCode::MirrorInvalidType, "mirrors are not supported by fluvio-local");
+            }
+        };
+        let ReplicaSpec::Computed(mut param) = topic.spec.replicas.clone() else {
+            return Status::error(name, ErrorCode::TopicInvalidReplicaType, "only computed topics can grow");
+        };
+        if count == 0 {
+            return Status::error(
+                name,
+                ErrorCode::TopicError,
+                "the number of partitions to add must be greater than 0",
+            );
+        }
+        let online = self.online_spus();
+        if online.len() < param.replication_factor as usize {
+            return Status::error(name, ErrorCode::TopicNotProvisioned, "not enough online SPUs");
+        }
+        let first = param.partitions;
+        let new_replicas = self.compute_assignment(&online, count, param.replication_factor, first);
+        param.partitions += count;
+        let mut spec = topic.spec.clone();
+        spec.replicas = ReplicaSpec::Computed(param);
+        let mut all_replicas: Vec<Vec<i32>> = self
+            .partitions_of(name)
+            .into_iter()
+            .filter_map(|p| split_partition_name(&p.name).map(|(_, i)| (i, p.spec.replicas)))
+            .collect::<BTreeMap<u32, Vec<i32>>>()
+            .into_values()
+            .collect();
+        all_replicas.extend(new_replicas);
+        if let Err(err) = self.provision(name, spec, all_replicas) {
+            return Status::error(name, ErrorCode::StorageError, err.to_string());
+        }
+        self.await_provisioned(name).await
+    }
+}
+
+fn apply_leader_report(status: &mut PartitionStatus, report: ReplicaReport) {
+    status.resolution = PartitionResolution::Online;
+    status.leader = ReplicaStatus { spu: report.spu, hw: report.hw, leo: report.leo };
+    status.lsr = 1;
+    status.size = report.size;
+    status.base_offset = report.log_start;
+}
+
+/// The replica settings a topic implies.
+pub(crate) fn replica_config(spec: &TopicSpec) -> ReplicaConfig {
+    let storage = spec.storage.unwrap_or_default();
+    ReplicaConfig {
+        compression: spec.compression_type,
+        segment_size: u64::from(storage.segment_size.unwrap_or(validate::DEFAULT_SEGMENT_SIZE)),
+        max_partition_size: storage.max_partition_size.unwrap_or(validate::DEFAULT_MAX_PARTITION_SIZE),
+        retention_secs: spec.cleanup_policy.map_or(validate::DEFAULT_RETENTION_SECS, |p| p.retention_secs()),
+    }
+}
+
+fn partition_spec(topic: &TopicSpec, replicas: Vec<i32>) -> PartitionSpec {
+    PartitionSpec {
+        leader: replicas[0],
+        replicas,
+        cleanup_policy: topic.cleanup_policy,
+        storage: topic.storage,
+        compression_type: topic.compression_type,
+        deduplication: topic.deduplication.clone(),
+        system: topic.system,
+        mirror: None,
+    }
+}

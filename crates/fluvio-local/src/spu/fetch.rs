@@ -1,0 +1,158 @@
+//! StreamFetch (key 1003) sessions, flow-controlled by UpdateOffsets (key 1005).
+//!
+//! A session pushes whole batches only (at least one, even when it is larger than
+//! `max_bytes`), then waits for the client's acknowledgement, which names the next offset the
+//! client wants. It never pushes an empty response: when the client is caught up, it waits for
+//! the high watermark (ReadCommitted) or log end (ReadUncommitted) to move.
+
+use std::sync::Arc;
+
+use fluvio_log::LogError;
+use fluvio_wire::Version;
+use fluvio_wire::error_code::ErrorCode;
+use fluvio_wire::record::RecordSet;
+use fluvio_wire::spu::{FetchablePartitionResponse, StreamFetchRequest, StreamFetchResponse};
+use tokio::sync::mpsc;
+use tracing::{debug, warn};
+
+use super::replica::Replica;
+use crate::net::FrameSink;
+
+/// Everything a running session needs.
+pub(crate) struct StreamSession {
+    pub replica: Arc<Replica>,
+    pub request: StreamFetchRequest,
+    pub stream_id: u32,
+    pub correlation_id: i32,
+    pub version: Version,
+    pub sink: FrameSink,
+    pub acks: mpsc::UnboundedReceiver<i64>,
+}
+
+/// A push carrying only an error and no records.
+pub(crate) fn error_push(
+    request: &StreamFetchRequest,
+    stream_id: u32,
+    error_code: ErrorCode,
+    hw: i64,
+    log_start: i64,
+) -> StreamFetchResponse {
+    StreamFetchResponse {
+        topic: request.topic.clone(),
+        stream_id,
+        partition: FetchablePartitionResponse {
+            partition_index: request.partition,
+            error_code,
+            high_watermark: hw,
+            next_filter_offset: 0,
+            log_start_offset: log_start,
+            aborted: None,
+            records: RecordSet::default(),
+        },
+    }
+}
+
+impl StreamSession {
+    async fn push(&self, response: &StreamFetchResponse) -> bool {
+        self.sink.respond(self.correlation_id, self.version, response).await.is_ok()
+    }
+
+    async fn push_error(&self, error_code: ErrorCode) {
+        let offsets = self.replica.offsets();
+        let push = error_push(&self.request, self.stream_id, error_code, offsets.hw, offsets.log_start);
+        self.push(&push).await;
+    }
+
+    /// Runs until the connection closes, the replica goes away, or an error ends the stream.
+    pub(crate) async fn run(mut self) {
+        let isolation = self.request.isolation;
+        let max_bytes = self.request.max_bytes.max(0) as usize;
+        let mut next = self.request.fetch_offset;
+        let mut offsets_rx = self.replica.subscribe();
+        let removed = self.replica.removed().clone();
+        loop {
+            let offsets = *offsets_rx.borrow_and_update();
+            if next < offsets.log_start {
+                self.push_error(ErrorCode::OffsetEvicted { offset: next, next_available: offsets.log_start }).await;
+                return;
+            }
+            if next > offsets.leo {
+                self.push_error(ErrorCode::Other(format!("start offset: {next} is greater than leo: {}", offsets.leo)))
+                    .await;
+                return;
+            }
+            if next >= offsets.visible_end(isolation) {
+                // Caught up: wait for new data. Acknowledgements may still arrive (a client
+                // rewinding); the latest one wins.
+                tokio::select! {
+                    changed = offsets_rx.changed() => if changed.is_err() { return },
+                    ack = self.acks.recv() => match ack {
+                        Some(offset) => next = self.latest_ack(offset),
+                        None => return,
+                    },
+                    _ = removed.cancelled() => {
+                        self.push_error(ErrorCode::TopicDeleted).await;
+                        return;
+                    }
+                    _ = self.sink.closed() => return,
+                }
+                continue;
+            }
+            let slice = match self.replica.read(next, max_bytes, isolation) {
+                Ok(slice) => slice,
+                Err(LogError::OffsetEvicted { next_available, .. }) => {
+                    self.push_error(ErrorCode::OffsetEvicted { offset: next, next_available }).await;
+                    return;
+                }
+                Err(err) => {
+                    warn!(replica = %self.replica.key(), %err, "stream read failed");
+                    self.push_error(ErrorCode::StorageError).await;
+                    return;
+                }
+            };
+            if slice.bytes.is_empty() {
+                // The visible end moved backwards between the check and the read (a truncation
+                // on leadership change); start over.
+                continue;
+            }
+            let offsets = self.replica.offsets();
+            let push = StreamFetchResponse {
+                topic: self.request.topic.clone(),
+                stream_id: self.stream_id,
+                partition: FetchablePartitionResponse {
+                    partition_index: self.request.partition,
+                    error_code: ErrorCode::None,
+                    high_watermark: offsets.hw,
+                    next_filter_offset: 0,
+                    log_start_offset: offsets.log_start,
+                    aborted: None,
+                    records: RecordSet::from_encoded(slice.bytes),
+                },
+            };
+            if !self.push(&push).await {
+                return;
+            }
+            // Flow control: nothing more until the client says where to continue.
+            tokio::select! {
+                ack = self.acks.recv() => match ack {
+                    Some(offset) => next = self.latest_ack(offset),
+                    None => return,
+                },
+                _ = removed.cancelled() => {
+                    self.push_error(ErrorCode::TopicDeleted).await;
+                    return;
+                }
+                _ = self.sink.closed() => return,
+            }
+            debug!(stream = self.stream_id, next, "acknowledged");
+        }
+    }
+
+    /// Drains acknowledgements that queued up and keeps the newest.
+    fn latest_ack(&mut self, mut offset: i64) -> i64 {
+        while let Ok(newer) = self.acks.try_recv() {
+            offset = newer;
+        }
+        offset
+    }
+}

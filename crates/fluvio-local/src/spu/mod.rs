@@ -1,0 +1,465 @@
+//! The SPU: serves Produce, FetchOffsets, StreamFetch and UpdateOffsets for the replicas the SC
+//! assigns to it, storing each replica's log under its data directory.
+
+mod fetch;
+mod produce;
+mod replica;
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use fluvio_wire::api::{ApiVersionKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader};
+use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
+use fluvio_wire::spu::{
+    FetchOffsetPartitionResponse, FetchOffsetTopicResponse, FetchOffsetsRequest, FetchOffsetsResponse,
+    OffsetUpdateStatus, ProduceRequest, StreamFetchRequest, UpdateOffsetsRequest, UpdateOffsetsResponse, keys,
+};
+use fluvio_wire::{Request, api};
+use parking_lot::RwLock;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, info, warn};
+
+use crate::control::{ReplicaAssignment, ScToSpu, SpuLink, SpuToSc};
+use crate::net::{self, CloseReason, FrameSink, RequestHandler};
+use replica::Replica;
+
+/// How often replica offsets are reported to the SC (when they changed).
+const REPORT_INTERVAL: Duration = Duration::from_millis(500);
+/// How often retention is enforced.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Size limits an SPU enforces on produced batches.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpuLimits {
+    /// Largest batch accepted (the official SPU's default: 2 MiB).
+    pub max_batch_bytes: usize,
+    /// Largest decompressed records area accepted while validating.
+    pub max_decompressed: usize,
+    /// Largest request frame.
+    pub max_frame_size: usize,
+}
+
+impl Default for SpuLimits {
+    fn default() -> Self {
+        Self {
+            max_batch_bytes: 2 * 1024 * 1024,
+            max_decompressed: fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED,
+            max_frame_size: fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE,
+        }
+    }
+}
+
+/// State shared by an SPU's connections and background tasks.
+pub(crate) struct SpuState {
+    id: i32,
+    data_dir: PathBuf,
+    limits: SpuLimits,
+    replicas: RwLock<HashMap<ReplicaKey, Arc<Replica>>>,
+}
+
+impl SpuState {
+    /// The replica for `key` if this SPU leads it.
+    pub(crate) fn leader_replica(&self, key: &ReplicaKey) -> Option<Arc<Replica>> {
+        self.replicas.read().get(key).cloned()
+    }
+}
+
+/// A running SPU.
+pub(crate) struct SpuServer {
+    id: i32,
+    public_addr: SocketAddr,
+    state: Arc<SpuState>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl SpuServer {
+    /// Starts serving on `listener`, taking assignments from `link`.
+    pub(crate) fn start(
+        id: i32,
+        data_dir: PathBuf,
+        listener: TcpListener,
+        link: SpuLink,
+        limits: SpuLimits,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<Self> {
+        let public_addr = listener.local_addr()?;
+        std::fs::create_dir_all(&data_dir)?;
+        let state = Arc::new(SpuState { id, data_dir, limits, replicas: RwLock::new(HashMap::new()) });
+        let tasks = TaskTracker::new();
+        {
+            let state = state.clone();
+            let connection_tasks = tasks.clone();
+            tasks.spawn(net::accept_loop(
+                listener,
+                shutdown.clone(),
+                tasks.clone(),
+                limits.max_frame_size,
+                move |_peer| SpuConnection {
+                    spu: state.clone(),
+                    streams: HashMap::new(),
+                    next_stream_id: 1,
+                    tasks: connection_tasks.clone(),
+                },
+            ));
+        }
+        tasks.spawn(control_loop(state.clone(), link, shutdown.clone()));
+        tasks.spawn(retention_loop(state.clone(), shutdown.clone()));
+        info!(spu = id, %public_addr, "SPU started");
+        Ok(Self { id, public_addr, state, shutdown, tasks })
+    }
+
+    /// SPU id.
+    pub(crate) fn id(&self) -> i32 {
+        self.id
+    }
+
+    /// Client-facing address.
+    pub(crate) fn public_addr(&self) -> SocketAddr {
+        self.public_addr
+    }
+
+    /// Stops accepting, closes every connection and waits for the tasks to end, then flushes
+    /// every log to disk.
+    pub(crate) async fn stop(self) {
+        self.shutdown.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+        for replica in self.state.replicas.read().values() {
+            if let Err(err) = replica.sync() {
+                warn!(spu = self.id, replica = %replica.key(), %err, "flush on stop failed");
+            }
+        }
+        info!(spu = self.id, "SPU stopped");
+    }
+}
+
+/// Applies the SC's assignments and reports replica offsets back.
+async fn control_loop(state: Arc<SpuState>, mut link: SpuLink, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(REPORT_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reported: HashMap<ReplicaKey, crate::control::ReplicaReport> = HashMap::new();
+    loop {
+        tokio::select! {
+            message = link.from_sc.recv() => {
+                let Some(message) = message else { return };
+                apply(&state, message, &link.to_sc, &mut reported).await;
+            }
+            _ = ticker.tick() => {
+                let replicas: Vec<Arc<Replica>> = state.replicas.read().values().cloned().collect();
+                for replica in replicas {
+                    let report = replica.report(state.id);
+                    if reported.get(replica.key()) != Some(&report) {
+                        reported.insert(replica.key().clone(), report);
+                        let _ = link.to_sc.send(SpuToSc::ReplicaOnline(replica.key().clone(), report));
+                    }
+                }
+            }
+            _ = shutdown.cancelled() => return,
+        }
+    }
+}
+
+async fn apply(
+    state: &Arc<SpuState>,
+    message: ScToSpu,
+    to_sc: &mpsc::UnboundedSender<SpuToSc>,
+    reported: &mut HashMap<ReplicaKey, crate::control::ReplicaReport>,
+) {
+    match message {
+        ScToSpu::Sync(assignments) => {
+            let assigned: HashSet<ReplicaKey> = assignments.iter().map(|a| a.key.clone()).collect();
+            remove_stale_replicas(state, &assigned);
+            for assignment in assignments {
+                open_replica(state, assignment, to_sc, reported).await;
+            }
+        }
+        ScToSpu::Upsert(assignment) => open_replica(state, assignment, to_sc, reported).await,
+        ScToSpu::Remove(key) => {
+            let removed = state.replicas.write().remove(&key);
+            reported.remove(&key);
+            match removed {
+                Some(replica) => {
+                    if let Err(err) = replica.remove() {
+                        warn!(spu = state.id, replica = %key, %err, "could not delete replica data");
+                    }
+                }
+                None => {
+                    let _ = std::fs::remove_dir_all(replica::replica_dir(&state.data_dir, &key));
+                }
+            }
+            info!(spu = state.id, replica = %key, "replica removed");
+        }
+    }
+}
+
+async fn open_replica(
+    state: &Arc<SpuState>,
+    assignment: ReplicaAssignment,
+    to_sc: &mpsc::UnboundedSender<SpuToSc>,
+    reported: &mut HashMap<ReplicaKey, crate::control::ReplicaReport>,
+) {
+    let key = assignment.key.clone();
+    let existing = state.replicas.read().get(&key).cloned();
+    let replica = match existing {
+        Some(replica) if replica.config() == &assignment.config => replica,
+        _ => {
+            // Opening recovers the log (scans its tail): keep it off the async workers.
+            let data_dir = state.data_dir.clone();
+            let opened = tokio::task::spawn_blocking({
+                let key = key.clone();
+                let config = assignment.config.clone();
+                move || Replica::open(&data_dir, key, config)
+            })
+            .await;
+            match opened {
+                Ok(Ok(replica)) => {
+                    state.replicas.write().insert(key.clone(), replica.clone());
+                    info!(spu = state.id, replica = %key, leo = replica.offsets().leo, "replica online");
+                    replica
+                }
+                Ok(Err(err)) => {
+                    warn!(spu = state.id, replica = %key, %err, "could not open replica");
+                    let _ = to_sc.send(SpuToSc::ReplicaFailed(key, err.to_string()));
+                    return;
+                }
+                Err(join) => {
+                    let _ = to_sc.send(SpuToSc::ReplicaFailed(key, join.to_string()));
+                    return;
+                }
+            }
+        }
+    };
+    let report = replica.report(state.id);
+    reported.insert(key.clone(), report);
+    let _ = to_sc.send(SpuToSc::ReplicaOnline(key, report));
+}
+
+/// Deletes replica directories the SC no longer assigns to this SPU (their topics were deleted
+/// while the SPU was down), so a later topic of the same name starts empty.
+fn remove_stale_replicas(state: &SpuState, assigned: &HashSet<ReplicaKey>) {
+    state.replicas.write().retain(|key, replica| {
+        let keep = assigned.contains(key);
+        if !keep {
+            let _ = replica.remove();
+        }
+        keep
+    });
+    let Ok(entries) = std::fs::read_dir(&state.data_dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((topic, partition)) = fluvio_wire::sc::partition::split_partition_name(&name) else { continue };
+        if entry.path().is_dir() && !assigned.contains(&ReplicaKey::new(topic, partition)) {
+            info!(spu = state.id, replica = %name, "deleting data of an unassigned replica");
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+async fn retention_loop(state: Arc<SpuState>, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(RETENTION_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.cancelled() => return,
+        }
+        let replicas: Vec<Arc<Replica>> = state.replicas.read().values().cloned().collect();
+        for replica in replicas {
+            if let Err(err) = replica.enforce_retention(SystemTime::now()) {
+                warn!(spu = state.id, replica = %replica.key(), %err, "retention failed");
+            }
+        }
+    }
+}
+
+/// Per-connection state: the stream sessions opened on it.
+struct SpuConnection {
+    spu: Arc<SpuState>,
+    streams: HashMap<u32, mpsc::UnboundedSender<i64>>,
+    next_stream_id: u32,
+    tasks: TaskTracker,
+}
+
+/// The version ranges this SPU serves (those of the official SPU).
+fn advertised_versions() -> Vec<ApiVersionKey> {
+    vec![
+        ApiVersionKey { api_key: keys::PRODUCE as i16, min_version: 0, max_version: ProduceRequest::MAX_VERSION },
+        ApiVersionKey {
+            api_key: keys::FETCH_OFFSETS as i16,
+            min_version: 0,
+            max_version: FetchOffsetsRequest::MAX_VERSION,
+        },
+        ApiVersionKey {
+            api_key: keys::STREAM_FETCH as i16,
+            min_version: 0,
+            max_version: StreamFetchRequest::MAX_VERSION,
+        },
+        ApiVersionKey { api_key: keys::UPDATE_OFFSETS as i16, min_version: 0, max_version: 0 },
+    ]
+}
+
+impl RequestHandler for SpuConnection {
+    async fn handle(&mut self, header: RequestHeader, body: Bytes, sink: &FrameSink) -> Result<(), CloseReason> {
+        match header.api_key {
+            api::API_VERSIONS_KEY => {
+                // The response has no versioned field, so any request version is answered.
+                let _request: ApiVersionsRequest = net::decode_body(&header, body)?;
+                let response = ApiVersionsResponse {
+                    error_code: ErrorCode::None,
+                    api_keys: advertised_versions(),
+                    platform_version: "0.0.0".into(),
+                };
+                sink.respond(header.correlation_id, header.api_version, &response).await?;
+            }
+            keys::PRODUCE => {
+                net::check_version(&header, ProduceRequest::MIN_VERSION, ProduceRequest::MAX_VERSION)?;
+                let request: ProduceRequest = net::decode_body(&header, body)?;
+                // Appends happen here, in arrival order; only the wait for commitment (if any)
+                // runs in the background so later requests on this connection are not held up.
+                let (mut response, waits) = produce::append_request(&self.spu, &request);
+                if waits.is_empty() {
+                    sink.respond(header.correlation_id, header.api_version, &response).await?;
+                } else {
+                    let sink = sink.clone();
+                    self.tasks.spawn(async move {
+                        produce::await_commits(&mut response, waits, request.timeout_ms).await;
+                        let _ = sink.respond(header.correlation_id, header.api_version, &response).await;
+                    });
+                }
+            }
+            keys::FETCH_OFFSETS => {
+                net::check_version(&header, FetchOffsetsRequest::MIN_VERSION, FetchOffsetsRequest::MAX_VERSION)?;
+                let request: FetchOffsetsRequest = net::decode_body(&header, body)?;
+                let response = self.fetch_offsets(&request);
+                sink.respond(header.correlation_id, header.api_version, &response).await?;
+            }
+            keys::STREAM_FETCH => {
+                net::check_version(&header, StreamFetchRequest::MIN_VERSION, StreamFetchRequest::MAX_VERSION)?;
+                let request: StreamFetchRequest = net::decode_body(&header, body)?;
+                self.open_stream(header, request, sink).await?;
+            }
+            keys::UPDATE_OFFSETS => {
+                net::check_version(&header, UpdateOffsetsRequest::MIN_VERSION, UpdateOffsetsRequest::MAX_VERSION)?;
+                let request: UpdateOffsetsRequest = net::decode_body(&header, body)?;
+                let status = request
+                    .offsets
+                    .iter()
+                    .map(|update| {
+                        let delivered = match self.streams.get(&update.session_id) {
+                            Some(acks) => acks.send(update.offset).is_ok(),
+                            None => false,
+                        };
+                        if !delivered {
+                            self.streams.remove(&update.session_id);
+                        }
+                        OffsetUpdateStatus {
+                            session_id: update.session_id,
+                            error: if delivered { ErrorCode::None } else { ErrorCode::FetchSessionNotFound },
+                        }
+                    })
+                    .collect();
+                sink.respond(header.correlation_id, header.api_version, &UpdateOffsetsResponse { status }).await?;
+            }
+            other => return Err(CloseReason::UnknownApi(other)),
+        }
+        Ok(())
+    }
+}
+
+impl SpuConnection {
+    fn fetch_offsets(&self, request: &FetchOffsetsRequest) -> FetchOffsetsResponse {
+        let topics = request
+            .topics
+            .iter()
+            .map(|topic| FetchOffsetTopicResponse {
+                name: topic.name.clone(),
+                partitions: topic
+                    .partitions
+                    .iter()
+                    .map(|p| {
+                        let key = ReplicaKey::new(topic.name.clone(), p.partition_index);
+                        match self.spu.leader_replica(&key) {
+                            Some(replica) => {
+                                let offsets = replica.offsets();
+                                FetchOffsetPartitionResponse {
+                                    error_code: ErrorCode::None,
+                                    partition_index: p.partition_index,
+                                    start_offset: offsets.log_start,
+                                    last_stable_offset: offsets.hw,
+                                }
+                            }
+                            None => FetchOffsetPartitionResponse {
+                                error_code: ErrorCode::PartitionNotLeader,
+                                partition_index: p.partition_index,
+                                start_offset: -1,
+                                last_stable_offset: -1,
+                            },
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        FetchOffsetsResponse { topics }
+    }
+
+    async fn open_stream(
+        &mut self,
+        header: RequestHeader,
+        request: StreamFetchRequest,
+        sink: &FrameSink,
+    ) -> Result<(), CloseReason> {
+        let key = ReplicaKey::new(request.topic.clone(), request.partition);
+        let Some(replica) = self.spu.leader_replica(&key) else {
+            // As the official SPU: one refusal with stream id 0, then silence.
+            let push = fetch::error_push(&request, 0, ErrorCode::NotLeaderForPartition, -1, -1);
+            sink.respond(header.correlation_id, header.api_version, &push).await?;
+            return Ok(());
+        };
+        let unsupported = !request.smartmodules.is_empty()
+            || !request.wasm_module.0.is_empty()
+            || request.smartmodule.is_some()
+            || request.derivedstream.is_some();
+        let stream_id = self.next_stream_id;
+        self.next_stream_id = self.next_stream_id.wrapping_add(1).max(1);
+        if unsupported {
+            let offsets = replica.offsets();
+            let push = fetch::error_push(
+                &request,
+                stream_id,
+                ErrorCode::Other("smartmodules are not supported by fluvio-local".into()),
+                offsets.hw,
+                offsets.log_start,
+            );
+            sink.respond(header.correlation_id, header.api_version, &push).await?;
+            return Ok(());
+        }
+        let (ack_tx, acks) = mpsc::unbounded_channel();
+        self.streams.retain(|_, acks| !acks.is_closed());
+        self.streams.insert(stream_id, ack_tx);
+        debug!(spu = self.spu.id, replica = %key, stream_id, offset = request.fetch_offset, "stream opened");
+        let session = fetch::StreamSession {
+            replica,
+            request,
+            stream_id,
+            correlation_id: header.correlation_id,
+            version: header.api_version,
+            sink: sink.clone(),
+            acks,
+        };
+        self.tasks.spawn(session.run());
+        Ok(())
+    }
+}
+
+/// Data directory of SPU `id` under the cluster's base directory.
+pub(crate) fn spu_data_dir(base_dir: &Path, id: i32) -> PathBuf {
+    base_dir.join(format!("spu-{id}"))
+}

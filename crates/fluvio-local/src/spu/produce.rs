@@ -1,0 +1,130 @@
+//! Produce (key 0): validate and append each partition entry, answering one result per entry
+//! in request order, as the official SPU does.
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use fluvio_log::LogError;
+use fluvio_wire::Compression;
+use fluvio_wire::error_code::{ErrorCode, ReplicaKey, RequestKind};
+use fluvio_wire::sc::topic::CompressionAlgorithm;
+use fluvio_wire::spu::{
+    Isolation, PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse,
+};
+use tracing::warn;
+
+use super::SpuState;
+use super::replica::Replica;
+
+/// An appended entry whose acknowledgement must wait for the high watermark.
+pub(crate) struct CommitWait {
+    topic_index: usize,
+    partition_index: usize,
+    replica: Arc<Replica>,
+    leo: i64,
+}
+
+/// Appends every entry of `request`. Returns the response, plus the entries that still have to
+/// be committed before it may be sent (ReadCommitted only).
+pub(crate) fn append_request(spu: &SpuState, request: &ProduceRequest) -> (ProduceResponse, Vec<CommitWait>) {
+    let mut waits = Vec::new();
+    let mut responses = Vec::with_capacity(request.topics.len());
+    for (topic_index, topic) in request.topics.iter().enumerate() {
+        let mut partitions = Vec::with_capacity(topic.partitions.len());
+        for (partition_index, entry) in topic.partitions.iter().enumerate() {
+            let (error_code, base_offset) = if !request.smartmodules.is_empty() {
+                (ErrorCode::Other("smartmodules are not supported by fluvio-local".into()), 0)
+            } else {
+                match append_entry(spu, &topic.name, entry) {
+                    Ok(Some((replica, base_offset))) => {
+                        if request.isolation.0 == Isolation::ReadCommitted {
+                            let leo = replica.offsets().leo;
+                            waits.push(CommitWait { topic_index, partition_index, replica, leo });
+                        }
+                        (ErrorCode::None, base_offset)
+                    }
+                    Ok(None) => (ErrorCode::None, 0),
+                    Err(code) => (code, -1),
+                }
+            };
+            partitions.push(PartitionProduceResponse {
+                partition_index: entry.partition_index,
+                error_code,
+                base_offset,
+                log_append_time_ms: 0,
+                log_start_offset: 0,
+            });
+        }
+        responses.push(TopicProduceResponse { name: topic.name.clone(), partitions });
+    }
+    (ProduceResponse { responses, throttle_time_ms: 0 }, waits)
+}
+
+/// Waits for every pending entry to be committed, marking the ones that time out.
+pub(crate) async fn await_commits(response: &mut ProduceResponse, waits: Vec<CommitWait>, timeout_ms: i32) {
+    let timeout = std::time::Duration::from_millis(timeout_ms.max(0) as u64);
+    for wait in waits {
+        if !wait.replica.wait_committed(wait.leo, timeout).await {
+            response.responses[wait.topic_index].partitions[wait.partition_index].error_code =
+                ErrorCode::RequestTimedOut { timeout_ms: timeout_ms.max(0) as u64, kind: RequestKind::Produce };
+        }
+    }
+}
+
+/// Validates and appends one entry. `Ok(None)` for an entry without records.
+fn append_entry(
+    spu: &SpuState,
+    topic: &str,
+    entry: &PartitionProduceData,
+) -> Result<Option<(Arc<Replica>, i64)>, ErrorCode> {
+    let key = ReplicaKey::new(topic, entry.partition_index);
+    let replica = spu.leader_replica(&key).ok_or(ErrorCode::NotLeaderForPartition)?;
+    if entry.records.is_empty() {
+        return Ok(None);
+    }
+    let batches = entry.records.batches().map_err(|err| ErrorCode::Other(format!("invalid record batch: {err}")))?;
+    let bytes = entry.records.as_bytes();
+    let mut encoded = Vec::with_capacity(batches.len());
+    let mut position = 0;
+    for batch in &batches {
+        let len = batch.encoded_len();
+        if len > spu.limits.max_batch_bytes || len as u64 > replica.config().segment_size {
+            return Err(ErrorCode::MessageTooLarge);
+        }
+        let codec = batch.compression().map_err(|_| ErrorCode::CompressionError)?;
+        if !compression_allowed(replica.config().compression, codec) {
+            return Err(ErrorCode::CompressionError);
+        }
+        if !batch.crc_is_valid() {
+            return Err(ErrorCode::Other("record batch CRC-32C does not match its content".into()));
+        }
+        batch
+            .validate(spu.limits.max_decompressed)
+            .map_err(|err| ErrorCode::Other(format!("invalid record batch: {err}")))?;
+        encoded.push(BytesMut::from(&bytes[position..position + len]));
+        position += len;
+    }
+    match replica.append(&mut encoded) {
+        Ok(base_offset) => Ok(Some((replica, base_offset))),
+        Err(err) => {
+            warn!(replica = %key, %err, "append failed");
+            Err(match err {
+                LogError::BatchTooLarge { .. } => ErrorCode::MessageTooLarge,
+                _ => ErrorCode::StorageError,
+            })
+        }
+    }
+}
+
+/// Whether a topic with compression type `required` accepts a batch compressed with `codec`.
+pub(crate) fn compression_allowed(required: CompressionAlgorithm, codec: Compression) -> bool {
+    matches!(
+        (required, codec),
+        (CompressionAlgorithm::Any, _)
+            | (CompressionAlgorithm::None, Compression::None)
+            | (CompressionAlgorithm::Gzip, Compression::Gzip)
+            | (CompressionAlgorithm::Snappy, Compression::Snappy)
+            | (CompressionAlgorithm::Lz4, Compression::Lz4)
+            | (CompressionAlgorithm::Zstd, Compression::Zstd)
+    )
+}

@@ -1,0 +1,229 @@
+//! The SC's admin API and watch streams, over real sockets.
+
+mod common;
+
+use common::*;
+use fluvio_wire::api::ApiVersionsRequest;
+use fluvio_wire::error_code::ErrorCode;
+use fluvio_wire::sc::partition::PartitionResolution;
+use fluvio_wire::sc::spu::SpuStatusResolution;
+use fluvio_wire::sc::topic::{
+    CleanupPolicy, Deduplication, HomeMirrorConfig, MirrorConfig, PartitionMap, ReplicaSpec, SegmentBasedPolicy,
+    TopicResolution, TopicStorageConfig,
+};
+use fluvio_wire::sc::{
+    ChangeKind, CommonCreateRequest, CreateObject, CreateRequest, ListFilter, ListFilters, ListRequest, ListResponse,
+    TopicSpec, WatchParams, WatchRequest, WatchResponse,
+};
+use fluvio_wire::{Decoder, Request};
+
+async fn list(sc: &mut RawClient, label: &str) -> ListResponse {
+    sc.call(&ListRequest { label: label.into(), filters: ListFilters::default() }).await
+}
+
+#[tokio::test]
+async fn api_versions_advertise_the_official_ranges() {
+    let (cluster, _dir) = cluster(1).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    let request =
+        ApiVersionsRequest { client_version: "0.50.1".into(), client_os: "linux".into(), client_arch: "x86_64".into() };
+    let response = sc.call(&request).await;
+    assert!(response.error_code.is_ok());
+    assert_eq!(response.negotiate(1004, 15, 19), Some(19), "watch");
+    assert_eq!(response.negotiate(1001, 9, 19), Some(19), "create");
+    assert_eq!(response.negotiate(1003, 15, 19), Some(19), "list");
+    let parts: Vec<u64> = response.platform_version.split('.').map(|p| p.parse().unwrap()).collect();
+    assert!(parts.len() == 3 && (parts[0], parts[1]) >= (0, 9), "semver >= 0.9.0: {}", response.platform_version);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn create_list_delete_round_trip() {
+    let (cluster, _dir) = cluster(1).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    let status = create_topic(&mut sc, "orders", TopicSpec::computed(3, 1)).await;
+    assert_eq!(status.error_code, ErrorCode::None, "{status:?}");
+
+    let ListResponse::Topic(topics) = list(&mut sc, "Topic").await else { panic!("topic list") };
+    assert_eq!(topics.len(), 1);
+    assert_eq!(topics[0].name, "orders");
+    assert_eq!(topics[0].status.resolution, TopicResolution::Provisioned);
+    assert_eq!(topics[0].status.replica_map.len(), 3);
+
+    let ListResponse::Partition(partitions) = list(&mut sc, "Partition").await else { panic!("partition list") };
+    let names: Vec<&str> = partitions.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["orders-0", "orders-1", "orders-2"]);
+    for partition in &partitions {
+        assert_eq!(partition.spec.leader, 5001);
+        assert_eq!(partition.status.resolution, PartitionResolution::Online);
+        assert_eq!(partition.status.leader.spu, 5001);
+        assert_eq!(partition.status.leader.hw, 0);
+    }
+
+    let ListResponse::Spu(spus) = list(&mut sc, "SPU").await else { panic!("spu list") };
+    assert_eq!(spus.len(), 1);
+    assert_eq!(spus[0].spec.id, 5001);
+    assert_eq!(spus[0].status.resolution, SpuStatusResolution::Online);
+    assert_eq!(spus[0].spec.public_endpoint.address().unwrap(), first_spu(&cluster).to_string());
+
+    let filtered: ListResponse = sc
+        .call(&ListRequest {
+            label: "Topic".into(),
+            filters: ListFilters { name_filters: vec![ListFilter { name: "zzz".into() }], ..Default::default() },
+        })
+        .await;
+    assert_eq!(filtered, ListResponse::Topic(vec![]));
+
+    assert_eq!(delete_topic(&mut sc, "orders").await.error_code, ErrorCode::None);
+    assert_eq!(list(&mut sc, "Topic").await, ListResponse::Topic(vec![]));
+    assert_eq!(list(&mut sc, "Partition").await, ListResponse::Partition(vec![]));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn topics_are_spread_over_spus() {
+    let (cluster, _dir) = cluster(3).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    assert!(create_topic(&mut sc, "spread", TopicSpec::computed(3, 1)).await.error_code.is_ok());
+    let ListResponse::Partition(partitions) = list(&mut sc, "Partition").await else { panic!() };
+    let mut leaders: Vec<i32> = partitions.iter().map(|p| p.spec.leader).collect();
+    leaders.sort_unstable();
+    assert_eq!(leaders, [5001, 5002, 5003]);
+    let ListResponse::Spu(spus) = list(&mut sc, "SPU").await else { panic!() };
+    assert_eq!(spus.len(), 3);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn validation_answers_with_the_official_error_codes() {
+    let (cluster, _dir) = cluster(1).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    for bad in ["", "-lead", "trail-", "Upper", "under_score", "dot.ted", &"x".repeat(64)] {
+        let status = create_topic(&mut sc, bad, TopicSpec::computed(1, 1)).await;
+        assert_eq!(status.error_code, ErrorCode::TopicInvalidName, "name {bad:?}");
+        assert!(status.error_message.is_some());
+    }
+    assert!(create_topic(&mut sc, "taken", TopicSpec::computed(1, 1)).await.error_code.is_ok());
+    assert_eq!(
+        create_topic(&mut sc, "taken", TopicSpec::computed(1, 1)).await.error_code,
+        ErrorCode::TopicAlreadyExists
+    );
+
+    let mut short_retention = TopicSpec::computed(1, 1);
+    short_retention.cleanup_policy = Some(CleanupPolicy::Segment(SegmentBasedPolicy { time_in_seconds: 5 }));
+    assert_eq!(create_topic(&mut sc, "r", short_retention).await.error_code, ErrorCode::TopicInvalidConfiguration);
+    let mut tiny_segment = TopicSpec::computed(1, 1);
+    tiny_segment.storage = Some(TopicStorageConfig { segment_size: Some(100), max_partition_size: None });
+    assert_eq!(create_topic(&mut sc, "s", tiny_segment).await.error_code, ErrorCode::TopicInvalidConfiguration);
+
+    assert_eq!(create_topic(&mut sc, "zero", TopicSpec::computed(0, 1)).await.error_code, ErrorCode::TopicError);
+    assert_eq!(create_topic(&mut sc, "norep", TopicSpec::computed(1, 0)).await.error_code, ErrorCode::TopicError);
+    let replicated = create_topic(&mut sc, "replicated", TopicSpec::computed(1, 2)).await;
+    assert_eq!(replicated.error_code, ErrorCode::TopicError);
+    assert!(replicated.error_message.unwrap().contains("replication factor 2"));
+
+    let mirror = TopicSpec {
+        replicas: ReplicaSpec::Mirror(MirrorConfig::Home(HomeMirrorConfig::default())),
+        ..Default::default()
+    };
+    assert_eq!(create_topic(&mut sc, "mirror", mirror).await.error_code, ErrorCode::TopicInvalidReplicaType);
+    let unknown_spu = TopicSpec {
+        replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas: vec![42], mirror: None }]),
+        ..Default::default()
+    };
+    assert_eq!(create_topic(&mut sc, "assigned", unknown_spu).await.error_code, ErrorCode::TopicError);
+    let mut dedup = TopicSpec::computed(1, 1);
+    dedup.deduplication = Some(Deduplication::default());
+    assert!(matches!(create_topic(&mut sc, "dedup", dedup).await.error_code, ErrorCode::SmartModuleNotFound { .. }));
+
+    // A dry run validates but creates nothing.
+    let dry = sc
+        .call(&CreateRequest {
+            common: CommonCreateRequest { name: "dry".into(), dry_run: true, timeout: None },
+            object: CreateObject::Topic(TopicSpec::computed(1, 1)),
+        })
+        .await;
+    assert!(dry.error_code.is_ok());
+    // Other kinds are refused cleanly.
+    let smartmodule = sc
+        .call(&CreateRequest {
+            common: CommonCreateRequest { name: "sm".into(), dry_run: false, timeout: None },
+            object: CreateObject::Other { label: "SmartModule".into(), spec: bytes::Bytes::new() },
+        })
+        .await;
+    assert!(matches!(smartmodule.error_code, ErrorCode::Other(_)));
+
+    assert_eq!(delete_topic(&mut sc, "missing").await.error_code, ErrorCode::TopicNotFound);
+    let ListResponse::Topic(topics) = list(&mut sc, "Topic").await else { panic!() };
+    assert_eq!(topics.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["taken"]);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn assigned_topics_use_the_given_replicas() {
+    let (cluster, _dir) = cluster(2).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    let spec = TopicSpec {
+        replicas: ReplicaSpec::Assigned(vec![
+            PartitionMap { id: 0, replicas: vec![5002], mirror: None },
+            PartitionMap { id: 1, replicas: vec![5001], mirror: None },
+        ]),
+        ..Default::default()
+    };
+    assert!(create_topic(&mut sc, "assigned", spec).await.error_code.is_ok());
+    let ListResponse::Partition(partitions) = list(&mut sc, "Partition").await else { panic!() };
+    assert_eq!(partitions.iter().map(|p| p.spec.leader).collect::<Vec<_>>(), [5002, 5001]);
+    cluster.shutdown().await;
+}
+
+async fn next_watch(client: &mut RawClient, id: i32) -> WatchResponse {
+    let (got, body) = client.read_frame().await.expect("watch message");
+    assert_eq!(got, id);
+    WatchResponse::decode_exact(body, WatchRequest::DEFAULT_VERSION).unwrap()
+}
+
+#[tokio::test]
+async fn watch_sends_a_snapshot_then_every_change() {
+    let (cluster, _dir) = cluster(1).await;
+    let mut admin = RawClient::connect(cluster.sc_addr()).await;
+    assert!(create_topic(&mut admin, "first", TopicSpec::computed(1, 1)).await.error_code.is_ok());
+
+    let mut watcher = RawClient::connect(cluster.sc_addr()).await;
+    let topics_id = watcher.send(&WatchRequest { label: "Topic".into(), params: WatchParams::default() }).await;
+    let WatchResponse::Topic(snapshot) = next_watch(&mut watcher, topics_id).await else { panic!() };
+    assert!(snapshot.changes.is_empty());
+    assert_eq!(snapshot.all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["first"]);
+
+    assert!(create_topic(&mut admin, "second", TopicSpec::computed(1, 1)).await.error_code.is_ok());
+    // Deltas arrive until "second" is seen provisioned.
+    let mut saw_update = false;
+    while !saw_update {
+        let WatchResponse::Topic(delta) = next_watch(&mut watcher, topics_id).await else { panic!() };
+        assert!(delta.all.is_empty());
+        saw_update = delta.changes.iter().any(|c| {
+            c.kind == ChangeKind::Update
+                && c.object.name == "second"
+                && c.object.status.resolution == TopicResolution::Provisioned
+        });
+    }
+    assert!(delete_topic(&mut admin, "second").await.error_code.is_ok());
+    let WatchResponse::Topic(delta) = next_watch(&mut watcher, topics_id).await else { panic!() };
+    assert_eq!(delta.changes.len(), 1);
+    assert_eq!(delta.changes[0].kind, ChangeKind::Delete);
+    assert_eq!(delta.changes[0].object.name, "second");
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_kinds_are_answered_with_empty_lists() {
+    let (cluster, _dir) = cluster(1).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    assert_eq!(list(&mut sc, "SmartModule").await, ListResponse::empty("SmartModule"));
+    let id = sc.send(&WatchRequest { label: "SpuGroup".into(), params: WatchParams::default() }).await;
+    let WatchResponse::Other(envelope) = next_watch(&mut sc, id).await else { panic!() };
+    assert_eq!(envelope.label, "SpuGroup");
+    // The connection keeps serving.
+    let ListResponse::Spu(spus) = list(&mut sc, "SPU").await else { panic!() };
+    assert_eq!(spus.len(), 1);
+    cluster.shutdown().await;
+}

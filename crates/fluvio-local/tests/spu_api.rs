@@ -1,0 +1,271 @@
+//! The SPU's data APIs over real sockets: produce, offsets, and flow-controlled streams.
+
+mod common;
+
+use std::time::Duration;
+
+use bytes::BytesMut;
+use common::*;
+use fluvio_wire::error_code::ErrorCode;
+use fluvio_wire::record::RecordSet;
+use fluvio_wire::sc::TopicSpec;
+use fluvio_wire::sc::topic::CompressionAlgorithm;
+use fluvio_wire::spu::{
+    FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation, OffsetUpdate, PartitionProduceData,
+    ProduceRequest, StreamFetchRequest, StreamFetchResponse, UpdateOffsetsRequest,
+};
+use fluvio_wire::{Compression, Decoder};
+
+async fn setup(topic: &str, spec: TopicSpec) -> (fluvio_local::LocalCluster, tempfile::TempDir, RawClient) {
+    let (cluster, dir) = cluster(1).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    let status = create_topic(&mut sc, topic, spec).await;
+    assert!(status.error_code.is_ok(), "{status:?}");
+    let spu = RawClient::connect(first_spu(&cluster)).await;
+    (cluster, dir, spu)
+}
+
+async fn offsets(spu: &mut RawClient, topic: &str) -> (i64, i64) {
+    let response = spu
+        .call(&FetchOffsetsRequest {
+            topics: vec![FetchOffsetTopic {
+                name: topic.into(),
+                partitions: vec![FetchOffsetPartition { partition_index: 0 }],
+            }],
+            consumer_id: None,
+        })
+        .await;
+    let partition = &response.topics[0].partitions[0];
+    assert!(partition.error_code.is_ok(), "{:?}", partition.error_code);
+    (partition.start_offset, partition.last_stable_offset)
+}
+
+fn fetch(topic: &str, offset: i64, max_bytes: i32, isolation: Isolation) -> StreamFetchRequest {
+    StreamFetchRequest {
+        topic: topic.into(),
+        partition: 0,
+        fetch_offset: offset,
+        max_bytes,
+        isolation,
+        ..Default::default()
+    }
+}
+
+async fn next_push(spu: &mut RawClient, id: i32) -> StreamFetchResponse {
+    let (got, body) = spu.read_frame().await.expect("push");
+    assert_eq!(got, id);
+    StreamFetchResponse::decode_exact(body, 25).unwrap()
+}
+
+/// (first offset, next offset, record count) of each whole batch in a push.
+fn batches(push: &StreamFetchResponse) -> Vec<(i64, i64, usize)> {
+    let parsed = push.partition.records.parse();
+    assert!(parsed.is_complete(), "pushes carry whole batches only");
+    parsed
+        .batches
+        .iter()
+        .map(|b| (b.header.base_offset, b.header.next_offset(), b.records(1 << 20).unwrap().len()))
+        .collect()
+}
+
+async fn ack(spu: &mut RawClient, stream_id: u32, offset: i64) -> ErrorCode {
+    let response =
+        spu.call(&UpdateOffsetsRequest { offsets: vec![OffsetUpdate { offset, session_id: stream_id }] }).await;
+    response.status[0].error.clone()
+}
+
+#[tokio::test]
+async fn produce_assigns_offsets_and_fetch_offsets_reports_them() {
+    let (cluster, _dir, mut spu) = setup("p", TopicSpec::computed(1, 1)).await;
+    let three = batch(&[b"a", b"b", b"c"], Compression::None);
+    let two = batch(&[b"d", b"e"], Compression::Gzip);
+    let response = spu.call(&produce_request("p", 0, &[three, two], Isolation::ReadUncommitted)).await;
+    let results = &response.responses[0].partitions;
+    assert_eq!(results.len(), 2, "one result per entry");
+    assert_eq!((results[0].error_code.clone(), results[0].base_offset), (ErrorCode::None, 0));
+    assert_eq!((results[1].error_code.clone(), results[1].base_offset), (ErrorCode::None, 3));
+    assert_eq!(offsets(&mut spu, "p").await, (0, 5));
+
+    let committed =
+        spu.call(&produce_request("p", 0, &[batch(&[b"f"], Compression::Lz4)], Isolation::ReadCommitted)).await;
+    assert_eq!(only_result(&committed).base_offset, 5);
+    assert!(only_result(&committed).error_code.is_ok());
+    assert_eq!(offsets(&mut spu, "p").await, (0, 6));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn streams_push_whole_batches_and_wait_for_acknowledgements() {
+    let (cluster, _dir, mut spu) = setup("s", TopicSpec::computed(1, 1)).await;
+    let big = vec![7u8; 600];
+    for _ in 0..3 {
+        let response = spu
+            .call(&produce_request("s", 0, &[batch(&[&big, &big], Compression::None)], Isolation::ReadUncommitted))
+            .await;
+        assert!(only_result(&response).error_code.is_ok());
+    }
+    // max_bytes is smaller than one batch: exactly one whole batch per push.
+    let id = spu.send(&fetch("s", 0, 100, Isolation::ReadCommitted)).await;
+    let push = next_push(&mut spu, id).await;
+    assert!(push.partition.error_code.is_ok());
+    assert_eq!(push.partition.high_watermark, 6);
+    assert_eq!(batches(&push), [(0, 2, 2)]);
+    let stream_id = push.stream_id;
+    assert!(stream_id > 0);
+
+    // Nothing more until acknowledged.
+    assert!(spu.try_read_frame(Duration::from_millis(300)).await.is_none(), "no push before an acknowledgement");
+    let ack_id =
+        spu.send(&UpdateOffsetsRequest { offsets: vec![OffsetUpdate { offset: 2, session_id: stream_id }] }).await;
+    let mut saw_ack = false;
+    let mut saw_push = false;
+    while !(saw_ack && saw_push) {
+        let (got, body) = spu.read_frame().await.unwrap();
+        if got == ack_id {
+            saw_ack = true;
+        } else {
+            assert_eq!(got, id);
+            let push = StreamFetchResponse::decode_exact(body, 25).unwrap();
+            assert_eq!(batches(&push), [(2, 4, 2)]);
+            saw_push = true;
+        }
+    }
+    // Rewinding: an acknowledgement below what was sent re-pushes from there.
+    assert!(ack(&mut spu, stream_id, 0).await.is_ok());
+    assert_eq!(batches(&next_push(&mut spu, id).await), [(0, 2, 2)]);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn streams_wait_for_data_and_start_at_the_batch_holding_the_offset() {
+    let (cluster, _dir, mut spu) = setup("w", TopicSpec::computed(1, 1)).await;
+    let mut producer = RawClient::connect(first_spu(&cluster)).await;
+    let response = producer
+        .call(&produce_request("w", 0, &[batch(&[b"0", b"1", b"2"], Compression::None)], Isolation::ReadUncommitted))
+        .await;
+    assert!(only_result(&response).error_code.is_ok());
+
+    // Offset 1 lies inside the first batch: the whole batch comes; the client filters.
+    let id = spu.send(&fetch("w", 1, 1 << 20, Isolation::ReadCommitted)).await;
+    let push = next_push(&mut spu, id).await;
+    assert_eq!(batches(&push), [(0, 3, 3)]);
+    assert!(ack(&mut spu, push.stream_id, 3).await.is_ok());
+
+    // Caught up: no empty push, then data as soon as it is produced.
+    assert!(spu.try_read_frame(Duration::from_millis(300)).await.is_none());
+    producer.call(&produce_request("w", 0, &[batch(&[b"3"], Compression::Snappy)], Isolation::ReadUncommitted)).await;
+    let push = next_push(&mut spu, id).await;
+    assert_eq!(batches(&push), [(3, 4, 1)]);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_partitions_and_sessions_get_the_official_errors() {
+    let (cluster, _dir, mut spu) = setup("known", TopicSpec::computed(1, 1)).await;
+    let response = spu
+        .call(&produce_request("unknown", 0, &[batch(&[b"x"], Compression::None)], Isolation::ReadUncommitted))
+        .await;
+    assert_eq!(only_result(&response).error_code, ErrorCode::NotLeaderForPartition);
+    let response =
+        spu.call(&produce_request("known", 7, &[batch(&[b"x"], Compression::None)], Isolation::ReadUncommitted)).await;
+    assert_eq!(only_result(&response).error_code, ErrorCode::NotLeaderForPartition);
+
+    let offsets = spu
+        .call(&FetchOffsetsRequest {
+            topics: vec![FetchOffsetTopic {
+                name: "unknown".into(),
+                partitions: vec![FetchOffsetPartition { partition_index: 0 }],
+            }],
+            consumer_id: None,
+        })
+        .await;
+    assert_eq!(offsets.topics[0].partitions[0].error_code, ErrorCode::PartitionNotLeader);
+
+    let id = spu.send(&fetch("unknown", 0, 1000, Isolation::ReadCommitted)).await;
+    let push = next_push(&mut spu, id).await;
+    assert_eq!(push.stream_id, 0);
+    assert_eq!(push.partition.error_code, ErrorCode::NotLeaderForPartition);
+    assert!(push.partition.records.is_empty());
+
+    assert_eq!(ack(&mut spu, 99, 0).await, ErrorCode::FetchSessionNotFound);
+
+    let id = spu.send(&fetch("known", 5, 1000, Isolation::ReadCommitted)).await;
+    let push = next_push(&mut spu, id).await;
+    assert!(matches!(push.partition.error_code, ErrorCode::Other(ref m) if m.contains("greater than leo")));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn topic_compression_type_is_enforced() {
+    let mut spec = TopicSpec::computed(1, 1);
+    spec.compression_type = CompressionAlgorithm::Gzip;
+    let (cluster, _dir, mut spu) = setup("gz", spec).await;
+    let refused =
+        spu.call(&produce_request("gz", 0, &[batch(&[b"plain"], Compression::None)], Isolation::ReadUncommitted)).await;
+    assert_eq!(only_result(&refused).error_code, ErrorCode::CompressionError);
+    let accepted = spu
+        .call(&produce_request("gz", 0, &[batch(&[b"zipped"], Compression::Gzip)], Isolation::ReadUncommitted))
+        .await;
+    assert!(only_result(&accepted).error_code.is_ok());
+    assert_eq!(offsets(&mut spu, "gz").await, (0, 1));
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn corrupt_batches_are_refused_and_nothing_is_stored() {
+    let (cluster, _dir, mut spu) = setup("c", TopicSpec::computed(1, 1)).await;
+    // Flip one byte of a record value: the CRC no longer matches.
+    let mut bytes = BytesMut::new();
+    batch(&[b"payload"], Compression::None).encode_to(&mut bytes).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] ^= 0xff;
+    let corrupt = ProduceRequest {
+        topics: vec![fluvio_wire::spu::TopicProduceData {
+            name: "c".into(),
+            partitions: vec![PartitionProduceData {
+                partition_index: 0,
+                records: RecordSet::from_encoded(bytes.freeze()),
+            }],
+        }],
+        ..produce_request("c", 0, &[], Isolation::ReadUncommitted)
+    };
+    let response = spu.call(&corrupt).await;
+    assert!(matches!(only_result(&response).error_code, ErrorCode::Other(_)));
+
+    // A batch cut short is refused too.
+    let mut cut = BytesMut::new();
+    batch(&[b"payload"], Compression::None).encode_to(&mut cut).unwrap();
+    cut.truncate(cut.len() - 3);
+    let truncated = ProduceRequest {
+        topics: vec![fluvio_wire::spu::TopicProduceData {
+            name: "c".into(),
+            partitions: vec![PartitionProduceData {
+                partition_index: 0,
+                records: RecordSet::from_encoded(cut.freeze()),
+            }],
+        }],
+        ..produce_request("c", 0, &[], Isolation::ReadUncommitted)
+    };
+    let response = spu.call(&truncated).await;
+    assert!(matches!(only_result(&response).error_code, ErrorCode::Other(_)));
+    assert_eq!(offsets(&mut spu, "c").await, (0, 0), "nothing stored");
+
+    // The connection still serves valid requests.
+    let ok =
+        spu.call(&produce_request("c", 0, &[batch(&[b"fine"], Compression::None)], Isolation::ReadUncommitted)).await;
+    assert_eq!(only_result(&ok).base_offset, 0);
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
+async fn deleting_a_topic_ends_its_streams() {
+    let (cluster, _dir, mut spu) = setup("gone", TopicSpec::computed(1, 1)).await;
+    let id = spu.send(&fetch("gone", 0, 1000, Isolation::ReadCommitted)).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    assert!(delete_topic(&mut sc, "gone").await.error_code.is_ok());
+    let push = next_push(&mut spu, id).await;
+    assert_eq!(push.partition.error_code, ErrorCode::TopicDeleted);
+    // The data directory of the replica is gone.
+    assert!(!cluster.base_dir().join("spu-5001").join("gone-0").exists());
+    cluster.shutdown().await;
+}
