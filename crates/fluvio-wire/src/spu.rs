@@ -92,8 +92,9 @@ wire_struct! {
     /// Produce request (key 0).
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
     pub struct ProduceRequest {
-        /// Always None.
-        @[since 3] pub transactional_id: Option<String>,
+        /// Always None. On the wire at every version: the official codec documents it as
+        /// "min v3" but its hand-written encoder and decoder never gate it.
+        pub transactional_id: Option<String>,
         /// When to acknowledge.
         pub isolation: ProduceAcks,
         /// Milliseconds the server may wait for commitment (ReadCommitted).
@@ -496,6 +497,24 @@ mod tests {
              00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01",
         );
         assert_eq!(&dst[..], expected.as_slice());
+    }
+
+    #[test]
+    fn produce_request_carries_transactional_id_at_every_version() {
+        // Pinned against the official 0.50.1 encoder, which writes the field even below v3.
+        let request = ProduceRequest {
+            transactional_id: Some("tx".into()),
+            isolation: ProduceAcks(Isolation::ReadCommitted),
+            timeout_ms: 1500,
+            topics: vec![],
+            smartmodules: vec![],
+        };
+        let expected = hex("01 00 02 74 78 ff ff 00 00 05 dc 00 00 00 00 00 00 00 00");
+        for version in [0, 2, 3, 25] {
+            let bytes = request.to_bytes(version).unwrap();
+            assert_eq!(bytes.as_ref(), expected.as_slice(), "v{version}");
+            assert_eq!(ProduceRequest::decode_exact(bytes, version).unwrap(), request);
+        }
     }
 
     #[test]
