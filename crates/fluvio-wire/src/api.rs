@@ -156,8 +156,7 @@ mod tests {
 
     #[test]
     fn api_versions_request_vector() {
-        let header =
-            RequestHeader { api_key: 18, api_version: 2, correlation_id: 1, client_id: "fluvio".into() };
+        let header = RequestHeader { api_key: 18, api_version: 2, correlation_id: 1, client_id: "fluvio".into() };
         let body = ApiVersionsRequest {
             client_version: "0.50.2".into(),
             client_os: "linux".into(),
@@ -165,10 +164,8 @@ mod tests {
         };
         let mut dst = BytesMut::new();
         encode_request_frame(&header, &body, &mut dst).unwrap();
-        let expected = hex(
-            "00 00 00 27 00 12 00 02 00 00 00 01 00 06 66 6c 75 76 69 6f 00 06 30 2e 35 30 2e 32
-             00 05 6c 69 6e 75 78 00 06 78 38 36 5f 36 34",
-        );
+        let expected = hex("00 00 00 27 00 12 00 02 00 00 00 01 00 06 66 6c 75 76 69 6f 00 06 30 2e 35 30 2e 32
+             00 05 6c 69 6e 75 78 00 06 78 38 36 5f 36 34");
         assert_eq!(&dst[..], expected.as_slice());
     }
 

@@ -47,11 +47,7 @@ pub trait Decoder: Sized {
 /// Fails unless `src` holds at least `n` more bytes.
 #[inline]
 pub fn ensure_remaining(src: &Bytes, n: usize) -> Result<(), DecodeError> {
-    if src.remaining() < n {
-        Err(DecodeError::eof(n, src.remaining()))
-    } else {
-        Ok(())
-    }
+    if src.remaining() < n { Err(DecodeError::eof(n, src.remaining())) } else { Ok(()) }
 }
 
 /// Takes the next `n` bytes of `src` as a zero-copy slice.
@@ -158,11 +154,7 @@ impl<T: Encoder> Encoder for Option<T> {
 
 impl<T: Decoder> Decoder for Option<T> {
     fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        if bool::decode(src, version)? {
-            Ok(Some(T::decode(src, version)?))
-        } else {
-            Ok(None)
-        }
+        if bool::decode(src, version)? { Ok(Some(T::decode(src, version)?)) } else { Ok(None) }
     }
 }
 
@@ -213,10 +205,21 @@ impl<T: Encoder> Encoder for Vec<T> {
     }
 }
 
+/// Most bytes a collection reserves up front from a count read on the wire. The count fits the
+/// remaining input, but an element can take far more memory than its smallest encoding
+/// (hundreds of bytes for one byte of input): beyond this, the collection grows as its elements
+/// actually decode.
+const MAX_PREALLOC_BYTES: usize = 16 * 1024;
+
+/// The capacity to reserve for `count` elements of `T` announced on the wire.
+fn initial_capacity<T>(count: usize) -> usize {
+    count.min(MAX_PREALLOC_BYTES / std::mem::size_of::<T>().max(1))
+}
+
 impl<T: Decoder> Decoder for Vec<T> {
     fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
         let count = decode_count(src)?;
-        let mut items = Vec::with_capacity(count);
+        let mut items = Vec::with_capacity(initial_capacity::<T>(count));
         for _ in 0..count {
             items.push(T::decode(src, version)?);
         }
@@ -369,7 +372,7 @@ macro_rules! __wire_gate {
         $v <= $max
     };
     ($v:ident, since $min:literal until $max:literal) => {
-        $v >= $min && $v <= $max
+        ($min..=$max).contains(&$v)
     };
 }
 
@@ -580,6 +583,30 @@ mod tests {
         let mut src = Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, 0, 0]);
         let err = Vec::<u64>::decode(&mut src, 0).unwrap_err();
         assert_eq!(err.kind(), &DecodeErrorKind::InvalidLength(i32::MAX as i64));
+    }
+
+    #[test]
+    fn vec_count_that_fits_the_input_does_not_reserve_count_large_elements() {
+        // 1000 elements claimed with 1000 bytes left passes the count check, but reserving
+        // 1000 × 1 KiB up front would turn each input byte into a KiB of memory.
+        #[derive(Debug)]
+        struct Big([u8; 1024]);
+        impl Decoder for Big {
+            fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
+                u8::decode(src, version).map(|b| Big([b; 1024]))
+            }
+        }
+        assert_eq!(initial_capacity::<Big>(1000), 16);
+        assert_eq!(initial_capacity::<u8>(1000), 1000);
+        assert_eq!(initial_capacity::<u64>(1 << 20), 2048);
+        assert_eq!(initial_capacity::<()>(5), 5);
+        // Elements past the reservation still decode.
+        let mut input = BytesMut::new();
+        input.put_u32(1000);
+        input.put_slice(&[7; 1000]);
+        let items = Vec::<Big>::decode(&mut input.freeze(), 0).unwrap();
+        assert_eq!(items.len(), 1000);
+        assert!(items.iter().all(|b| b.0[1023] == 7));
     }
 
     #[test]

@@ -91,14 +91,22 @@ pub enum ErrorCode {
     OffsetOutOfRange,
     Other(String),
     NotLeaderForPartition,
-    RequestTimedOut { timeout_ms: u64, kind: RequestKind },
+    RequestTimedOut {
+        timeout_ms: u64,
+        kind: RequestKind,
+    },
     MessageTooLarge,
     PermissionDenied,
     StorageError,
     InvalidCreateRequest,
     InvalidDeleteRequest,
-    OffsetEvicted { offset: i64, next_available: i64 },
-    PartitionFull { replica_key: ReplicaKey },
+    OffsetEvicted {
+        offset: i64,
+        next_available: i64,
+    },
+    PartitionFull {
+        replica_key: ReplicaKey,
+    },
     PartitionShortCircuited,
     SpuError,
     SpuRegistrationFailed,
@@ -125,14 +133,27 @@ pub enum ErrorCode {
     ManagedConnectorNotFound,
     ManagedConnectorAlreadyExists,
     SmartModuleError,
-    SmartModuleNotFound { name: String },
-    SmartModuleInvalid { error: String, name: Option<String> },
-    SmartModuleInvalidExports { error: String, kind: String },
+    SmartModuleNotFound {
+        name: String,
+    },
+    SmartModuleInvalid {
+        error: String,
+        name: Option<String>,
+    },
+    SmartModuleInvalidExports {
+        error: String,
+        kind: String,
+    },
     SmartModuleRuntimeError(Box<SmartModuleRuntimeError>),
     SmartModuleChainInitError(String),
-    SmartModuleInitError { hint: String },
+    SmartModuleInitError {
+        hint: String,
+    },
     SmartModuleLookBackError(String),
-    SmartModuleMemoryLimitExceeded { requested: u64, max: u64 },
+    SmartModuleMemoryLimitExceeded {
+        requested: u64,
+        max: u64,
+    },
     TableFormatError,
     TableFormatNotFound,
     TableFormatAlreadyExists,
@@ -149,8 +170,14 @@ pub enum ErrorCode {
     MirrorDeleteFromRemote,
     MirrorInvalidType,
     MirrorProduceFromRemoteNotAllowed,
-    SystemSpecDeletionAttempt { kind: String, name: String },
-    SystemSpecUpdatingAttempt { kind: String, name: String },
+    SystemSpecDeletionAttempt {
+        kind: String,
+        name: String,
+    },
+    SystemSpecUpdatingAttempt {
+        kind: String,
+        name: String,
+    },
 }
 
 impl ErrorCode {
@@ -333,19 +360,13 @@ impl Decoder for ErrorCode {
             1 => OffsetOutOfRange,
             2 => Other(string(src)?),
             6 => NotLeaderForPartition,
-            7 => RequestTimedOut {
-                timeout_ms: u64::decode(src, version)?,
-                kind: RequestKind::decode(src, version)?,
-            },
+            7 => RequestTimedOut { timeout_ms: u64::decode(src, version)?, kind: RequestKind::decode(src, version)? },
             10 => MessageTooLarge,
             13 => PermissionDenied,
             56 => StorageError,
             60 => InvalidCreateRequest,
             61 => InvalidDeleteRequest,
-            71 => OffsetEvicted {
-                offset: i64::decode(src, version)?,
-                next_available: i64::decode(src, version)?,
-            },
+            71 => OffsetEvicted { offset: i64::decode(src, version)?, next_available: i64::decode(src, version)? },
             72 => PartitionFull { replica_key: ReplicaKey::decode(src, version)? },
             73 => PartitionShortCircuited,
             1000 => SpuError,
@@ -373,14 +394,11 @@ impl Decoder for ErrorCode {
             5002 => ManagedConnectorAlreadyExists,
             6000 => SmartModuleError,
             6001 => SmartModuleNotFound { name: string(src)? },
-            6002 => SmartModuleInvalid {
-                error: string(src)?,
-                name: Option::<String>::decode(src, version)?,
-            },
+            6002 => SmartModuleInvalid { error: string(src)?, name: Option::<String>::decode(src, version)? },
             6003 => SmartModuleInvalidExports { error: string(src)?, kind: string(src)? },
-            6004 => SmartModuleRuntimeError(Box::new(
-                crate::error_code::SmartModuleRuntimeError::decode(src, version)?,
-            )),
+            6004 => {
+                SmartModuleRuntimeError(Box::new(crate::error_code::SmartModuleRuntimeError::decode(src, version)?))
+            }
             6005 => SmartModuleChainInitError(string(src)?),
             6006 => SmartModuleInitError { hint: string(src)? },
             6007 => SmartModuleLookBackError(string(src)?),

@@ -11,6 +11,9 @@ pub const DEFAULT_MAX_FRAME_SIZE: usize = 64 * 1024 * 1024;
 /// Bytes of the length prefix.
 pub const FRAME_PREFIX_LEN: usize = 4;
 
+/// Smallest step by which [`FrameDecoder::decode`] grows a buffer toward an announced frame.
+const FRAME_RESERVE_STEP: usize = 32 * 1024;
+
 /// A frame length that cannot be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
@@ -74,11 +77,15 @@ impl FrameDecoder {
     }
 
     /// Takes one complete frame payload off the front of `buf`, or returns `Ok(None)` when more
-    /// bytes are needed (after reserving room for the announced frame).
+    /// bytes are needed (after reserving room toward the announced frame: at most as much as is
+    /// already buffered, or 32 KiB, so the buffer grows with what actually arrives).
     pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         let Some(len) = self.peek_len(buf)? else { return Ok(None) };
         if buf.len() < FRAME_PREFIX_LEN + len {
-            buf.reserve(FRAME_PREFIX_LEN + len - buf.len());
+            // Grow toward the announced size by at most what is already buffered (or a small
+            // step): a peer announcing 64 MiB in 4 bytes must send data to make us allocate it.
+            let missing = FRAME_PREFIX_LEN + len - buf.len();
+            buf.reserve(missing.min(buf.len().max(FRAME_RESERVE_STEP)));
             return Ok(None);
         }
         buf.advance(FRAME_PREFIX_LEN);
@@ -124,5 +131,28 @@ mod tests {
         assert!(huge.capacity() < 1024, "no allocation for a refused frame");
         let mut empty = BytesMut::from(&[0, 0, 0, 0][..]);
         assert_eq!(decoder.decode(&mut empty), Err(FrameError::Empty));
+    }
+
+    #[test]
+    fn announced_length_is_reserved_gradually() {
+        let announced = (DEFAULT_MAX_FRAME_SIZE - 1) as u32;
+        let mut buf = BytesMut::from(&announced.to_be_bytes()[..]);
+        assert_eq!(FrameDecoder::default().decode(&mut buf), Ok(None));
+        assert!(buf.capacity() < 64 * 1024, "reserved {} bytes for 4 bytes of input", buf.capacity());
+        // Feeding a frame still yields it, the buffer growing with what arrives.
+        let decoder = FrameDecoder::new(4 << 20);
+        let announced = (4 << 20) - 1;
+        let mut buf = BytesMut::new();
+        buf.put_u32(announced as u32);
+        let mut sent = 0;
+        while sent < announced {
+            assert_eq!(decoder.decode(&mut buf), Ok(None));
+            assert!(buf.capacity() <= 4 * buf.len() + 64 * 1024, "{} for {}", buf.capacity(), buf.len());
+            let chunk = (announced - sent).min(64 * 1024);
+            buf.put_bytes(7, chunk);
+            sent += chunk;
+        }
+        assert_eq!(decoder.decode(&mut buf).unwrap().unwrap().len(), announced);
+        assert!(buf.is_empty());
     }
 }

@@ -8,8 +8,8 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::codec::{
-    Decoder, Encoder, Version, decode_count, encode_count, ensure_remaining, get_varint, get_varint_len,
-    put_varint, take_bytes, varint_len,
+    Decoder, Encoder, Version, decode_count, encode_count, ensure_remaining, get_varint, get_varint_len, put_varint,
+    take_bytes, varint_len,
 };
 use crate::compression::Compression;
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
@@ -250,19 +250,20 @@ impl BatchHeader {
         i64::from(self.last_offset_delta) + 1
     }
 
-    /// Offset of the last record.
+    /// Offset of the last record (saturating: both terms come from the wire).
     pub fn last_offset(&self) -> i64 {
-        self.base_offset + i64::from(self.last_offset_delta)
+        self.base_offset.saturating_add(i64::from(self.last_offset_delta))
     }
 
-    /// Offset after the last record.
+    /// Offset after the last record (saturating).
     pub fn next_offset(&self) -> i64 {
-        self.last_offset() + 1
+        self.last_offset().saturating_add(1)
     }
 
-    /// Consumer-visible timestamp of a record with `timestamp_delta`, or [`NO_TIMESTAMP`].
+    /// Consumer-visible timestamp of a record with `timestamp_delta`, or [`NO_TIMESTAMP`]
+    /// (saturating: both terms come from the wire).
     pub fn record_timestamp(&self, timestamp_delta: i64) -> i64 {
-        if self.first_timestamp > 0 { self.first_timestamp + timestamp_delta } else { NO_TIMESTAMP }
+        if self.first_timestamp > 0 { self.first_timestamp.saturating_add(timestamp_delta) } else { NO_TIMESTAMP }
     }
 }
 
@@ -290,7 +291,13 @@ impl RawBatch {
         for record in records {
             record.encode_to(&mut area)?;
         }
-        Self::from_records_area(area.freeze(), records.len(), records.last().map_or(0, |r| r.timestamp_delta), compression, first_timestamp)
+        Self::from_records_area(
+            area.freeze(),
+            records.len(),
+            records.last().map_or(0, |r| r.timestamp_delta),
+            compression,
+            first_timestamp,
+        )
     }
 
     /// Builds a batch from an already-encoded uncompressed records area holding `count` records.
@@ -556,7 +563,11 @@ impl RecordSet {
             return Err(err);
         }
         if let Some(partial) = parsed.partial {
-            return Err(DecodeError::eof(partial.header.total_len(), BATCH_FILE_HEADER_LEN + partial.records_prefix.len()).within("RecordSet"));
+            return Err(DecodeError::eof(
+                partial.header.total_len(),
+                BATCH_FILE_HEADER_LEN + partial.records_prefix.len(),
+            )
+            .within("RecordSet"));
         }
         Ok(parsed.batches)
     }
@@ -609,13 +620,11 @@ mod tests {
 
     #[test]
     fn batch_vector_from_the_protocol_notes() {
-        let expected = hex(
-            "00 00 00 00 00 00 00 00  00 00 00 3c  ff ff ff ff  02  32 47 00 f9  00 00  00 00 00 00
+        let expected = hex("00 00 00 00 00 00 00 00  00 00 00 3c  ff ff ff ff  02  32 47 00 f9  00 00  00 00 00 00
              00 00 01 6a 29 be 3e 1b  00 00 01 6a 29 be 3e 1b  ff ff ff ff ff ff ff ff  ff ff  ff ff ff ff
-             00 00 00 01  14 00 00 00 00 08 74 65 73 74 00",
-        );
+             00 00 00 01  14 00 00 00 00 08 74 65 73 74 00");
         let record = Record::new(None, Bytes::from_static(b"test"), 0, 0);
-        let batch = RawBatch::from_records(&[record.clone()], Compression::None, 1555478494747).unwrap();
+        let batch = RawBatch::from_records(std::slice::from_ref(&record), Compression::None, 1555478494747).unwrap();
         let mut dst = BytesMut::new();
         batch.encode_to(&mut dst).unwrap();
         assert_eq!(&dst[..], expected.as_slice());
@@ -676,6 +685,22 @@ mod tests {
         let parsed = RecordSet::from_encoded(bytes.freeze()).parse();
         assert_eq!(parsed.batches.len(), 1);
         assert_eq!(parsed.invalid_tail.as_ref().map(|t| t.0), Some(3));
+    }
+
+    #[test]
+    fn header_arithmetic_saturates_on_wire_extremes() {
+        let header = BatchHeader {
+            base_offset: i64::MAX,
+            last_offset_delta: i32::MAX,
+            first_timestamp: i64::MAX,
+            ..BatchHeader::default()
+        };
+        assert_eq!(header.last_offset(), i64::MAX);
+        assert_eq!(header.next_offset(), i64::MAX);
+        assert_eq!(header.record_timestamp(i64::MAX), i64::MAX);
+        let header = BatchHeader { base_offset: i64::MIN, last_offset_delta: i32::MIN, first_timestamp: 1, ..header };
+        assert_eq!(header.last_offset(), i64::MIN);
+        assert_eq!(header.record_timestamp(i64::MIN), i64::MIN + 1);
     }
 
     #[test]

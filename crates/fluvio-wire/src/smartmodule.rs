@@ -117,10 +117,15 @@ pub enum SmartModuleKind {
     Filter,
     Map,
     ArrayMap,
-    Aggregate { accumulator: ByteVec },
+    Aggregate {
+        accumulator: ByteVec,
+    },
     FilterMap,
     Join(String),
-    JoinStream { topic: String, derivedstream: String },
+    JoinStream {
+        topic: String,
+        derivedstream: String,
+    },
     Generic(SmartModuleContext),
 }
 

@@ -363,8 +363,12 @@ mod tests {
     }
 
     fn test_batch() -> RawBatch {
-        RawBatch::from_records(&[Record::new(None, Bytes::from_static(b"test"), 0, 0)], Compression::None, 1555478494747)
-            .unwrap()
+        RawBatch::from_records(
+            &[Record::new(None, Bytes::from_static(b"test"), 0, 0)],
+            Compression::None,
+            1555478494747,
+        )
+        .unwrap()
     }
 
     fn header(api_key: u16, api_version: i16, correlation_id: i32) -> RequestHeader {
@@ -388,10 +392,8 @@ mod tests {
         };
         let mut dst = BytesMut::new();
         encode_request_frame(&header(0, 25, 2), &request, &mut dst).unwrap();
-        let prefix = hex(
-            "00 00 00 76 00 00 00 19 00 00 00 02 00 06 66 6c 75 76 69 6f
-             00 00 01 00 00 05 dc 00 00 00 01 00 01 74 00 00 00 01 00 00 00 00 00 00 00 48",
-        );
+        let prefix = hex("00 00 00 76 00 00 00 19 00 00 00 02 00 06 66 6c 75 76 69 6f
+             00 00 01 00 00 05 dc 00 00 00 01 00 01 74 00 00 00 01 00 00 00 00 00 00 00 48");
         assert_eq!(&dst[..prefix.len()], prefix.as_slice());
         assert_eq!(&dst[dst.len() - 4..], &[0, 0, 0, 0]);
         assert_eq!(dst.len(), 4 + 0x76);
@@ -412,10 +414,8 @@ mod tests {
         };
         let mut dst = BytesMut::new();
         encode_request_frame(&header(1003, 25, 3), &request, &mut dst).unwrap();
-        let expected = hex(
-            "00 00 00 29 03 eb 00 19 00 00 00 03 00 06 66 6c 75 76 69 6f
-             00 01 74 00 00 00 00 00 00 00 00 00 00 00 00 00 10 01 3a 00 00 00 00 00 00",
-        );
+        let expected = hex("00 00 00 29 03 eb 00 19 00 00 00 03 00 06 66 6c 75 76 69 6f
+             00 01 74 00 00 00 00 00 00 00 00 00 00 00 00 00 10 01 3a 00 00 00 00 00 00");
         assert_eq!(&dst[..], expected.as_slice());
     }
 
@@ -436,10 +436,8 @@ mod tests {
         };
         let mut dst = BytesMut::new();
         encode_response_frame(3, &push, 25, &mut dst).unwrap();
-        let prefix = hex(
-            "00 00 00 76 00 00 00 03  00 01 74  00 00 00 01  00 00 00 00  00 00
-             00 00 00 00 00 00 00 01  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00  00 00 00 48",
-        );
+        let prefix = hex("00 00 00 76 00 00 00 03  00 01 74  00 00 00 01  00 00 00 00  00 00
+             00 00 00 00 00 00 00 01  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00  00 00 00 48");
         assert_eq!(&dst[..prefix.len()], prefix.as_slice());
         assert_eq!(dst.len(), 4 + 0x76);
     }
@@ -449,15 +447,12 @@ mod tests {
         let request = UpdateOffsetsRequest { offsets: vec![OffsetUpdate { offset: 1, session_id: 1 }] };
         let mut dst = BytesMut::new();
         encode_request_frame(&header(1005, 0, 4), &request, &mut dst).unwrap();
-        let expected = hex(
-            "00 00 00 20 03 ed 00 00 00 00 00 04 00 06 66 6c 75 76 69 6f
-             00 00 00 01 00 00 00 00 00 00 00 01 00 00 00 01",
-        );
+        let expected = hex("00 00 00 20 03 ed 00 00 00 00 00 04 00 06 66 6c 75 76 69 6f
+             00 00 00 01 00 00 00 00 00 00 00 01 00 00 00 01");
         assert_eq!(&dst[..], expected.as_slice());
 
-        let response = UpdateOffsetsResponse {
-            status: vec![OffsetUpdateStatus { session_id: 1, error: ErrorCode::None }],
-        };
+        let response =
+            UpdateOffsetsResponse { status: vec![OffsetUpdateStatus { session_id: 1, error: ErrorCode::None }] };
         let mut dst = BytesMut::new();
         encode_response_frame(4, &response, 0, &mut dst).unwrap();
         assert_eq!(&dst[..], hex("00 00 00 0e 00 00 00 04 00 00 00 01 00 00 00 01 00 00").as_slice());
@@ -492,10 +487,8 @@ mod tests {
         };
         let mut dst = BytesMut::new();
         encode_response_frame(5, &response, 25, &mut dst).unwrap();
-        let expected = hex(
-            "00 00 00 25 00 00 00 05 00 00 00 01 00 01 74 00 00 00 01 00 00 00 00 00 00
-             00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01",
-        );
+        let expected = hex("00 00 00 25 00 00 00 05 00 00 00 01 00 01 74 00 00 00 01 00 00 00 00 00 00
+             00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01");
         assert_eq!(&dst[..], expected.as_slice());
     }
 
@@ -519,7 +512,12 @@ mod tests {
 
     #[test]
     fn produce_acks_decode_like_the_official_server() {
-        for (acks, isolation) in [(-1i16, Isolation::ReadCommitted), (-7, Isolation::ReadCommitted), (0, Isolation::ReadUncommitted), (1, Isolation::ReadUncommitted)] {
+        for (acks, isolation) in [
+            (-1i16, Isolation::ReadCommitted),
+            (-7, Isolation::ReadCommitted),
+            (0, Isolation::ReadUncommitted),
+            (1, Isolation::ReadUncommitted),
+        ] {
             let decoded = ProduceAcks::decode_exact(Bytes::copy_from_slice(&acks.to_be_bytes()), 25).unwrap();
             assert_eq!(decoded.0, isolation);
         }

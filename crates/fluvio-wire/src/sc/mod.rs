@@ -649,10 +649,8 @@ mod tests {
         let header = RequestHeader { api_key: 1001, api_version: 19, correlation_id: 9, client_id: "fluvio".into() };
         let mut dst = BytesMut::new();
         encode_request_frame(&header, &request, &mut dst).unwrap();
-        let expected = hex(
-            r#"00 00 00 2f 03 e9 00 13 00 00 00 09 00 06 "fluvio"
-               00 05 "Topic" 00 00 00 14 00 01 74 00 00 01 00 00 00 01 00 00 00 01 00 00 00 04 00 00"#,
-        );
+        let expected = hex(r#"00 00 00 2f 03 e9 00 13 00 00 00 09 00 06 "fluvio"
+               00 05 "Topic" 00 00 00 14 00 01 74 00 00 01 00 00 00 01 00 00 00 01 00 00 00 04 00 00"#);
         assert_eq!(&dst[..], expected.as_slice());
         let mut frame = dst.freeze().slice(4..);
         RequestHeader::decode_from_frame(&mut frame).unwrap();
@@ -699,7 +697,11 @@ mod tests {
                     ingress: vec![IngressAddr { hostname: Some("localhost".into()), ip: None }],
                     encryption: EncryptionType::Plaintext,
                 },
-                private_endpoint: Endpoint { port: 9011, host: "localhost".into(), encryption: EncryptionType::Plaintext },
+                private_endpoint: Endpoint {
+                    port: 9011,
+                    host: "localhost".into(),
+                    encryption: EncryptionType::Plaintext,
+                },
                 rack: None,
                 public_endpoint_local: None,
             },
@@ -707,11 +709,9 @@ mod tests {
         };
         let update = WatchResponse::Spu(MetadataUpdate { epoch: 1, changes: vec![], all: vec![spu] });
         let bytes = update.to_bytes(19).unwrap();
-        let expected = hex(
-            r#"00 03 "SPU" 00 00 00 4b 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 01
+        let expected = hex(r#"00 03 "SPU" 00 00 00 4b 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 01
                00 0f "custom-spu-5001" 00 00 13 89 00 23 32 00 00 00 01 01 00 09 "localhost" 00 00
-               23 33 00 09 "localhost" 00 00 00 00"#,
-        );
+               23 33 00 09 "localhost" 00 00 00 00"#);
         assert_eq!(bytes.as_ref(), expected.as_slice());
         assert_eq!(WatchResponse::decode_exact(bytes, 19).unwrap(), update);
     }

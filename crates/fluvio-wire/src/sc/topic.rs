@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
-use super::partition::{HomePartitionConfig, PartitionMirrorConfig};
 use super::Spec;
+use super::partition::{HomePartitionConfig, PartitionMirrorConfig};
 use crate::codec::{Decoder, Encoder, Version};
 use crate::error::{DecodeError, EncodeError};
 use crate::{wire_struct, wire_unit_enum};
@@ -353,7 +353,11 @@ impl TopicSpec {
     /// A computed topic.
     pub fn computed(partitions: u32, replication_factor: u32) -> Self {
         Self {
-            replicas: ReplicaSpec::Computed(TopicReplicaParam { partitions, replication_factor, ignore_rack_assignment: false }),
+            replicas: ReplicaSpec::Computed(TopicReplicaParam {
+                partitions,
+                replication_factor,
+                ignore_rack_assignment: false,
+            }),
             ..Default::default()
         }
     }
