@@ -86,7 +86,7 @@ impl OffsetIndex {
     /// outside the log. (Entries that are in range but point at the wrong place are caught
     /// when they are used, because every lookup checks the header it lands on.)
     pub(crate) fn decode(bytes: &[u8], log_len: u64) -> Option<Self> {
-        if bytes.len() % ENTRY_LEN != 0 {
+        if !bytes.len().is_multiple_of(ENTRY_LEN) {
             return None;
         }
         let mut entries = Vec::with_capacity(bytes.len() / ENTRY_LEN);

@@ -412,11 +412,11 @@ impl PartitionLog {
     /// and the directory if segments were deleted since the last sync.
     pub fn sync(&self) -> Result<(), LogError> {
         self.active().sync()?;
-        if self.dir_dirty.swap(false, Ordering::Relaxed) {
-            if let Err(err) = sync_dir(&self.dir) {
-                self.dir_dirty.store(true, Ordering::Relaxed);
-                return Err(err);
-            }
+        if self.dir_dirty.swap(false, Ordering::Relaxed)
+            && let Err(err) = sync_dir(&self.dir)
+        {
+            self.dir_dirty.store(true, Ordering::Relaxed);
+            return Err(err);
         }
         Ok(())
     }

@@ -252,10 +252,10 @@ fn load_sealed(
     let log_path = dir.join(log_file_name(base_offset));
     let index_path = dir.join(index_file_name(base_offset));
     let stored = read_index_bytes(&index_path, len)?.and_then(|bytes| OffsetIndex::decode(&bytes, len));
-    if let Some(index) = stored {
-        if let Some(next_offset) = walk_sealed(&file, &log_path, len, base_offset, &index)? {
-            return Ok(Sealed::Valid(Segment::from_parts(dir, base_offset, next_offset, len, file, index)));
-        }
+    if let Some(index) = stored
+        && let Some(next_offset) = walk_sealed(&file, &log_path, len, base_offset, &index)?
+    {
+        return Ok(Sealed::Valid(Segment::from_parts(dir, base_offset, next_offset, len, file, index)));
     }
     let headers = scan(&file, &log_path, len, base_offset, false, config.index_interval_bytes)?;
     if headers.defect.is_none() {
@@ -341,11 +341,11 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<(Vec<Segment>, R
     let mut segments: Vec<Segment> = Vec::with_capacity(bases.len());
     let mut drop_from: Option<(usize, DropReason)> = None;
     for (i, &base) in bases.iter().enumerate() {
-        if let Some(prev) = segments.last() {
-            if prev.next_offset != base {
-                drop_from = Some((i, DropReason::OffsetGap { expected: prev.next_offset, found: base }));
-                break;
-            }
+        if let Some(prev) = segments.last()
+            && prev.next_offset != base
+        {
+            drop_from = Some((i, DropReason::OffsetGap { expected: prev.next_offset, found: base }));
+            break;
         }
         if i + 1 == bases.len() {
             let (file, len) = Segment::open_log(dir, base)?;

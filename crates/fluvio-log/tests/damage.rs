@@ -42,12 +42,12 @@ fn apply(dir: &Path, bases: &[i64], damage: &Damage) {
     match damage {
         Damage::FlipByte { file, index, at, xor } => {
             let path = pick(*file, *index);
-            if let Ok(mut bytes) = fs::read(&path) {
-                if !bytes.is_empty() {
-                    let i = *at as usize % bytes.len();
-                    bytes[i] ^= xor;
-                    fs::write(&path, bytes).unwrap();
-                }
+            if let Ok(mut bytes) = fs::read(&path)
+                && !bytes.is_empty()
+            {
+                let i = *at as usize % bytes.len();
+                bytes[i] ^= xor;
+                fs::write(&path, bytes).unwrap();
             }
         }
         Damage::Truncate { file, index, at } => {

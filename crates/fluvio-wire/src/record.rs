@@ -57,31 +57,32 @@ impl Decoder for VarBytes {
     }
 }
 
-/// One record. Fluvio records have no headers; `headers` is the count field, always 0.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Record {
+/// A record's fields by reference: what producers encode without first copying keys and
+/// values into owned buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
     /// Always 0.
     pub attributes: i8,
     /// Milliseconds after the batch's `first_timestamp`.
     pub timestamp_delta: i64,
     /// Index within the batch.
     pub offset_delta: i64,
-    /// Key; `None` is a null key (distinct from an empty key).
-    pub key: Option<Bytes>,
+    /// Key; `None` is a null key.
+    pub key: Option<&'a [u8]>,
     /// Value.
-    pub value: Bytes,
+    pub value: &'a [u8],
     /// Header count (Fluvio writes 0).
     pub headers: i64,
 }
 
-impl Record {
-    /// A record with the given key and value at position `offset_delta` of its batch.
-    pub fn new(key: Option<Bytes>, value: Bytes, offset_delta: i64, timestamp_delta: i64) -> Self {
+impl<'a> RecordRef<'a> {
+    /// A record at position `offset_delta` of its batch.
+    pub fn new(key: Option<&'a [u8]>, value: &'a [u8], offset_delta: i64, timestamp_delta: i64) -> Self {
         Self { attributes: 0, timestamp_delta, offset_delta, key, value, headers: 0 }
     }
 
     fn body_len(&self) -> usize {
-        let key_len = match &self.key {
+        let key_len = match self.key {
             None => 1,
             Some(key) => 1 + varint_len(key.len() as i64) + key.len(),
         };
@@ -110,7 +111,7 @@ impl Record {
         dst.put_i8(self.attributes);
         put_varint(dst, self.timestamp_delta);
         put_varint(dst, self.offset_delta);
-        match &self.key {
+        match self.key {
             None => dst.put_u8(0),
             Some(key) => {
                 dst.put_u8(1);
@@ -119,9 +120,55 @@ impl Record {
             }
         }
         put_varint(dst, self.value.len() as i64);
-        dst.put_slice(&self.value);
+        dst.put_slice(self.value);
         put_varint(dst, self.headers);
         Ok(())
+    }
+}
+
+/// One record. Fluvio records have no headers; `headers` is the count field, always 0.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// Always 0.
+    pub attributes: i8,
+    /// Milliseconds after the batch's `first_timestamp`.
+    pub timestamp_delta: i64,
+    /// Index within the batch.
+    pub offset_delta: i64,
+    /// Key; `None` is a null key (distinct from an empty key).
+    pub key: Option<Bytes>,
+    /// Value.
+    pub value: Bytes,
+    /// Header count (Fluvio writes 0).
+    pub headers: i64,
+}
+
+impl Record {
+    /// A record with the given key and value at position `offset_delta` of its batch.
+    pub fn new(key: Option<Bytes>, value: Bytes, offset_delta: i64, timestamp_delta: i64) -> Self {
+        Self { attributes: 0, timestamp_delta, offset_delta, key, value, headers: 0 }
+    }
+
+    /// The record's fields borrowed, for encoding.
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            attributes: self.attributes,
+            timestamp_delta: self.timestamp_delta,
+            offset_delta: self.offset_delta,
+            key: self.key.as_deref(),
+            value: &self.value,
+            headers: self.headers,
+        }
+    }
+
+    /// Total encoded size, including the length prefix.
+    pub fn encoded_len(&self) -> usize {
+        self.as_ref().encoded_len()
+    }
+
+    /// Appends the encoded record.
+    pub fn encode_to(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        self.as_ref().encode_to(dst)
     }
 
     /// Reads one record; its fields must fill its length prefix exactly.
