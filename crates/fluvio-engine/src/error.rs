@@ -1,0 +1,264 @@
+//! The engine's one error type: a stable [`ErrorKind`] plus context, with a `retriable`
+//! predicate. Bindings map kinds to their own codes; tests assert on kinds, never on messages.
+
+use std::fmt;
+use std::sync::Arc;
+
+use fluvio_wire::ErrorCode;
+
+/// The category of a failure. Stable: bindings map every kind to a code of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An invalid configuration value or argument.
+    Config,
+    /// The profile file is missing or invalid, or names no usable profile.
+    Profile,
+    /// A connection could not be established (refused, unreachable, TLS handshake failed).
+    Connect,
+    /// Establishing a connection took longer than the connect timeout.
+    ConnectTimeout,
+    /// The server did not answer within the request timeout, or a wait (such as a full
+    /// producer queue) exceeded its limit.
+    Timeout,
+    /// The connection broke while a request or stream was in flight.
+    ConnectionClosed,
+    /// The server does not support the protocol versions this client speaks.
+    IncompatibleServer,
+    /// The server sent something this client cannot decode.
+    Protocol,
+    /// The topic does not exist.
+    TopicNotFound,
+    /// The topic already exists.
+    TopicAlreadyExists,
+    /// The topic name is not valid.
+    InvalidTopicName,
+    /// The topic configuration is not valid.
+    InvalidTopicConfig,
+    /// The partition does not exist.
+    PartitionNotFound,
+    /// The SPU addressed is not (or no longer) the partition's leader.
+    NotLeader,
+    /// A record or batch exceeds a size limit.
+    RecordTooLarge,
+    /// The server refused the batch compression.
+    Compression,
+    /// The offset lies beyond the end of the partition.
+    OffsetOutOfRange,
+    /// The offset was removed by retention.
+    OffsetEvicted,
+    /// The topic was deleted while in use.
+    TopicDeleted,
+    /// The client, producer or stream was closed.
+    Closed,
+    /// Any other error reported by the server.
+    Server,
+    /// A bug in this library.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind (for exhaustive mapping tests in bindings).
+    pub const ALL: [ErrorKind; 22] = [
+        ErrorKind::Config,
+        ErrorKind::Profile,
+        ErrorKind::Connect,
+        ErrorKind::ConnectTimeout,
+        ErrorKind::Timeout,
+        ErrorKind::ConnectionClosed,
+        ErrorKind::IncompatibleServer,
+        ErrorKind::Protocol,
+        ErrorKind::TopicNotFound,
+        ErrorKind::TopicAlreadyExists,
+        ErrorKind::InvalidTopicName,
+        ErrorKind::InvalidTopicConfig,
+        ErrorKind::PartitionNotFound,
+        ErrorKind::NotLeader,
+        ErrorKind::RecordTooLarge,
+        ErrorKind::Compression,
+        ErrorKind::OffsetOutOfRange,
+        ErrorKind::OffsetEvicted,
+        ErrorKind::TopicDeleted,
+        ErrorKind::Closed,
+        ErrorKind::Server,
+        ErrorKind::Internal,
+    ];
+
+    /// Whether retrying the same operation may succeed.
+    pub fn is_retriable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Connect
+                | ErrorKind::ConnectTimeout
+                | ErrorKind::Timeout
+                | ErrorKind::ConnectionClosed
+                | ErrorKind::NotLeader
+        )
+    }
+}
+
+/// An engine failure. Cheap to clone, so one failure can be handed to every record of a batch.
+#[derive(Clone)]
+pub struct Error {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    server_code: Option<ErrorCode>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Result with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { inner: Arc::new(Inner { kind, message: message.into(), server_code: None, source: None }) }
+    }
+
+    /// A new error with an underlying cause.
+    pub fn with_source(
+        kind: ErrorKind,
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner { kind, message: message.into(), server_code: None, source: Some(Box::new(source)) }),
+        }
+    }
+
+    /// The error a server's error code stands for, with `context` (e.g. the topic).
+    pub fn from_server(code: ErrorCode, context: impl Into<String>) -> Self {
+        let context = context.into();
+        let kind = kind_of_code(&code);
+        let message = if context.is_empty() { code.describe() } else { format!("{context}: {}", code.describe()) };
+        Self { inner: Arc::new(Inner { kind, message, server_code: Some(code), source: None }) }
+    }
+
+    /// The category.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The error code the server sent, when the error came from a server.
+    pub fn server_code(&self) -> Option<&ErrorCode> {
+        self.inner.server_code.as_ref()
+    }
+
+    /// The message, without the kind.
+    pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+
+    /// Whether retrying may succeed.
+    pub fn is_retriable(&self) -> bool {
+        if let Some(code) = &self.inner.server_code
+            && matches!(
+                code,
+                ErrorCode::TopicPendingInitialization
+                    | ErrorCode::PartitionPendingInitialization
+                    | ErrorCode::SpuOffline
+                    | ErrorCode::RequestTimedOut { .. }
+            )
+        {
+            return true;
+        }
+        self.inner.kind.is_retriable()
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config, message)
+    }
+
+    pub(crate) fn closed(what: &str) -> Self {
+        Self::new(ErrorKind::Closed, format!("{what} is closed"))
+    }
+
+    pub(crate) fn protocol(message: impl Into<String>, source: fluvio_wire::DecodeError) -> Self {
+        Self::with_source(ErrorKind::Protocol, message, source)
+    }
+}
+
+/// The kind a server error code maps to.
+pub(crate) fn kind_of_code(code: &ErrorCode) -> ErrorKind {
+    match code {
+        ErrorCode::TopicNotFound => ErrorKind::TopicNotFound,
+        ErrorCode::TopicAlreadyExists => ErrorKind::TopicAlreadyExists,
+        ErrorCode::TopicInvalidName => ErrorKind::InvalidTopicName,
+        ErrorCode::TopicInvalidConfiguration | ErrorCode::TopicInvalidReplicaType => ErrorKind::InvalidTopicConfig,
+        ErrorCode::NotLeaderForPartition | ErrorCode::PartitionNotLeader => ErrorKind::NotLeader,
+        ErrorCode::MessageTooLarge => ErrorKind::RecordTooLarge,
+        ErrorCode::CompressionError => ErrorKind::Compression,
+        ErrorCode::OffsetOutOfRange => ErrorKind::OffsetOutOfRange,
+        ErrorCode::OffsetEvicted { .. } => ErrorKind::OffsetEvicted,
+        ErrorCode::TopicDeleted => ErrorKind::TopicDeleted,
+        ErrorCode::RequestTimedOut { .. } => ErrorKind::Timeout,
+        ErrorCode::Other(message) if message.contains("greater than leo") => ErrorKind::OffsetOutOfRange,
+        _ => ErrorKind::Server,
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.inner.message)?;
+        if let Some(source) = &self.inner.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Error({:?}: {self})", self.inner.kind)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source.as_ref().map(|s| s.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<fluvio_profile::ProfileError> for Error {
+    fn from(err: fluvio_profile::ProfileError) -> Self {
+        Error::with_source(ErrorKind::Profile, "cannot use the profile", err)
+    }
+}
+
+impl From<fluvio_wire::EncodeError> for Error {
+    fn from(err: fluvio_wire::EncodeError) -> Self {
+        match err {
+            fluvio_wire::EncodeError::StringTooLong(_) | fluvio_wire::EncodeError::TooManyElements(_) => {
+                Error::with_source(ErrorKind::Config, "value too large for the protocol", err)
+            }
+            _ => Error::with_source(ErrorKind::RecordTooLarge, "cannot encode", err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_codes_map_to_kinds() {
+        assert_eq!(Error::from_server(ErrorCode::TopicNotFound, "t").kind(), ErrorKind::TopicNotFound);
+        assert_eq!(Error::from_server(ErrorCode::PartitionNotLeader, "").kind(), ErrorKind::NotLeader);
+        assert!(Error::from_server(ErrorCode::NotLeaderForPartition, "").is_retriable());
+        assert!(!Error::from_server(ErrorCode::TopicAlreadyExists, "").is_retriable());
+        assert!(Error::from_server(ErrorCode::SpuOffline, "").is_retriable());
+        assert_eq!(Error::from_server(ErrorCode::StorageError, "").kind(), ErrorKind::Server);
+    }
+
+    #[test]
+    fn all_lists_every_kind_once() {
+        let mut kinds = ErrorKind::ALL.to_vec();
+        kinds.sort();
+        kinds.dedup();
+        assert_eq!(kinds.len(), ErrorKind::ALL.len());
+    }
+}

@@ -1,0 +1,485 @@
+//! The topic producer.
+//!
+//! `send` encodes the record into its partition's open batch and returns at once with a
+//! [`ProduceOutput`]; one sender task per partition delivers batches, one request at a time,
+//! in order. At-least-once delivery retries retriable failures (lost connection, timeout,
+//! leader change) with backoff, re-resolving the partition leader each time.
+
+mod accumulator;
+mod config;
+mod output;
+mod partitioner;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use fluvio_wire::record::{RawBatch, RecordSet};
+use fluvio_wire::sc::partition::{PartitionResolution, split_partition_name};
+use fluvio_wire::sc::topic::CompressionAlgorithm;
+use fluvio_wire::spu::{PartitionProduceData, ProduceAcks, ProduceRequest, TopicProduceData};
+use parking_lot::{Mutex, RwLock};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+pub use config::{
+    Compression, DEFAULT_BATCH_QUEUE_SIZE, DEFAULT_BATCH_SIZE, DEFAULT_LINGER, DEFAULT_MAX_BLOCK,
+    DEFAULT_MAX_REQUEST_SIZE, DEFAULT_TIMEOUT, DeliverySemantic, Isolation, ProducerConfig, ProducerConfigBuilder,
+    RetryPolicy,
+};
+pub use output::{ProduceOutput, RecordMetadata};
+pub use partitioner::{Partitioner, PartitionerConfig, SiphashRoundRobinPartitioner, SpecificPartitioner, key_hash};
+
+use accumulator::{Limits, PartitionQueue, SealedBatch, Take};
+
+use crate::client::ClientInner;
+use crate::error::{Error, ErrorKind, Result};
+use crate::socket::SPU_VERSION;
+
+/// Produces records to one topic. Cheap to clone; all clones share the same batches.
+/// Dropping the last clone sends what is queued in the background; [`TopicProducer::close`]
+/// waits for it.
+///
+/// Thread-safe.
+#[derive(Clone)]
+pub struct TopicProducer {
+    handle: Arc<Handle>,
+}
+
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shared.close_queues();
+    }
+}
+
+/// What the partitioner sees, refreshed when the metadata changes.
+struct TopicView {
+    epoch: (u64, u64),
+    partition_count: u32,
+    available: Vec<u32>,
+}
+
+struct Shared {
+    client: Arc<ClientInner>,
+    topic: String,
+    config: ProducerConfig,
+    compression: Compression,
+    partitioner: Arc<dyn Partitioner>,
+    view: RwLock<TopicView>,
+    queues: RwLock<Vec<Arc<PartitionQueue>>>,
+    senders_started: Mutex<Vec<bool>>,
+    shutdown: CancellationToken,
+    produced_batches: AtomicU64,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+impl TopicProducer {
+    pub(crate) async fn new(client: Arc<ClientInner>, topic: &str, config: ProducerConfig) -> Result<Self> {
+        let metadata = client.topic(topic).await?;
+        let compression = resolve_compression(metadata.spec.compression_type, config.compression)?;
+        let partitioner = config.partitioner.clone().unwrap_or_else(|| Arc::new(SiphashRoundRobinPartitioner::new()));
+        let shared = Arc::new(Shared {
+            shutdown: client.shutdown.child_token(),
+            client,
+            topic: topic.to_string(),
+            compression,
+            partitioner,
+            view: RwLock::new(TopicView { epoch: (u64::MAX, u64::MAX), partition_count: 0, available: Vec::new() }),
+            queues: RwLock::new(Vec::new()),
+            senders_started: Mutex::new(Vec::new()),
+            config,
+            produced_batches: AtomicU64::new(0),
+        });
+        shared.refresh_view(metadata.spec.replicas.partition_count());
+        Ok(Self { handle: Arc::new(Handle { shared }) })
+    }
+
+    /// The topic.
+    pub fn topic(&self) -> &str {
+        &self.handle.shared.topic
+    }
+
+    /// The codec batches are sent with.
+    pub fn compression(&self) -> Compression {
+        self.handle.shared.compression
+    }
+
+    /// Sends a record (`key` `None` for no key), waiting up to `max_block` for queue space.
+    pub async fn send(&self, key: Option<&[u8]>, value: &[u8]) -> Result<ProduceOutput> {
+        self.send_to(None, key, value).await
+    }
+
+    /// Sends a record to an explicit partition (`None`: let the partitioner choose).
+    pub async fn send_to(&self, partition: Option<u32>, key: Option<&[u8]>, value: &[u8]) -> Result<ProduceOutput> {
+        let shared = &self.handle.shared;
+        let queue = shared.queue_for(partition, key, value)?;
+        let deadline = tokio::time::Instant::now() + shared.config.max_block;
+        loop {
+            let space = queue.space.notified();
+            if let Some(output) = shared.push(&queue, key, value)? {
+                return Ok(output);
+            }
+            if tokio::time::timeout_at(deadline, space).await.is_err() {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "partition {} of '{}' stayed full for {:?} (max_block)",
+                        queue.partition, shared.topic, shared.config.max_block
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// Sends a record without waiting: `Ok(None)` when the partition's queue is full (call
+    /// [`TopicProducer::send_to`] to wait for room). The partition is chosen by
+    /// `partition` or by the partitioner.
+    pub fn try_send(&self, partition: Option<u32>, key: Option<&[u8]>, value: &[u8]) -> Result<TrySend> {
+        let shared = &self.handle.shared;
+        let queue = shared.queue_for(partition, key, value)?;
+        Ok(match shared.push(&queue, key, value)? {
+            Some(output) => TrySend::Sent(output),
+            None => TrySend::QueueFull(queue.partition),
+        })
+    }
+
+    /// Sends records in order; returns one output per record.
+    pub async fn send_all<'a>(
+        &self,
+        records: impl IntoIterator<Item = (Option<&'a [u8]>, &'a [u8])>,
+    ) -> Result<Vec<ProduceOutput>> {
+        let mut outputs = Vec::new();
+        for (key, value) in records {
+            outputs.push(self.send(key, value).await?);
+        }
+        Ok(outputs)
+    }
+
+    /// Sends everything queued now without waiting for linger, and waits until it is
+    /// acknowledged or failed. Fails with the first delivery failure not reported before.
+    pub async fn flush(&self) -> Result<()> {
+        let shared = &self.handle.shared;
+        let queues: Vec<Arc<PartitionQueue>> = shared.queues.read().clone();
+        let targets: Vec<(Arc<PartitionQueue>, u64)> = queues
+            .into_iter()
+            .filter(|q| shared.sender_running(q.partition))
+            .map(|q| {
+                let target = q.request_flush();
+                (q, target)
+            })
+            .collect();
+        let mut first_failure = None;
+        for (queue, target) in targets {
+            let waited = tokio::select! {
+                result = queue.wait_completed(target) => result,
+                _ = shared.shutdown.cancelled() => Err(Error::closed("the client")),
+            };
+            if let Err(err) = waited {
+                first_failure.get_or_insert(err);
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
+
+    /// Flushes, then refuses further records. Idempotent.
+    pub async fn close(&self) -> Result<()> {
+        let result = self.flush().await;
+        self.handle.shared.close_queues();
+        result
+    }
+
+    /// Number of produce requests delivered so far (diagnostics).
+    pub fn delivered_requests(&self) -> u64 {
+        self.handle.shared.produced_batches.load(Ordering::Relaxed)
+    }
+}
+
+/// The outcome of [`TopicProducer::try_send`].
+#[derive(Debug)]
+pub enum TrySend {
+    /// The record is queued.
+    Sent(ProduceOutput),
+    /// The partition's queue is full; nothing was queued.
+    QueueFull(u32),
+}
+
+/// The codec to use given the topic's requirement and the producer's explicit choice.
+fn resolve_compression(topic: CompressionAlgorithm, explicit: Option<Compression>) -> Result<Compression> {
+    let required = match topic {
+        CompressionAlgorithm::Any => return Ok(explicit.unwrap_or(Compression::None)),
+        CompressionAlgorithm::None => Compression::None,
+        CompressionAlgorithm::Gzip => Compression::Gzip,
+        CompressionAlgorithm::Snappy => Compression::Snappy,
+        CompressionAlgorithm::Lz4 => Compression::Lz4,
+        CompressionAlgorithm::Zstd => Compression::Zstd,
+    };
+    match explicit {
+        Some(chosen) if chosen != required => Err(Error::config(format!(
+            "the topic requires {required} compression but the producer is configured for {chosen}"
+        ))),
+        _ => Ok(required),
+    }
+}
+
+impl Shared {
+    fn limits(&self) -> Limits {
+        Limits {
+            batch_size: self.config.batch_size,
+            max_request_size: self.config.max_request_size,
+            batch_queue_size: self.config.batch_queue_size,
+        }
+    }
+
+    /// Recomputes the partition count and online partitions when the metadata changed.
+    fn refresh_view(&self, known_count: u32) {
+        let metadata = &self.client.metadata;
+        let epoch = (metadata.topics.epoch(), metadata.partitions.epoch());
+        if self.view.read().epoch == epoch {
+            return;
+        }
+        let count = metadata
+            .topics
+            .get(&self.topic)
+            .map_or(known_count, |t| t.spec.replicas.partition_count())
+            .max(known_count);
+        let mut available: Vec<u32> = metadata
+            .partitions
+            .values()
+            .into_iter()
+            .filter(|p| p.status.resolution == PartitionResolution::Online)
+            .filter_map(|p| split_partition_name(&p.name).filter(|(t, _)| *t == self.topic).map(|(_, i)| i))
+            .filter(|i| *i < count)
+            .collect();
+        available.sort_unstable();
+        let mut queues = self.queues.write();
+        let limits = self.limits();
+        while queues.len() < count as usize {
+            let partition = queues.len() as u32;
+            queues.push(Arc::new(PartitionQueue::new(partition, limits)));
+        }
+        self.senders_started.lock().resize(queues.len(), false);
+        *self.view.write() = TopicView { epoch, partition_count: count, available };
+    }
+
+    fn queue_for(
+        self: &Arc<Self>,
+        partition: Option<u32>,
+        key: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<Arc<PartitionQueue>> {
+        self.client.ensure_open()?;
+        self.refresh_view(0);
+        let partition = {
+            let view = self.view.read();
+            let chosen = match partition {
+                Some(p) => p,
+                None => self.partitioner.partition(
+                    &PartitionerConfig { partition_count: view.partition_count, available_partitions: &view.available },
+                    key,
+                    value,
+                ),
+            };
+            if chosen >= view.partition_count {
+                return Err(Error::new(
+                    ErrorKind::PartitionNotFound,
+                    format!(
+                        "topic '{}' has {} partitions; partition {chosen} does not exist",
+                        self.topic, view.partition_count
+                    ),
+                ));
+            }
+            chosen
+        };
+        let queue = self.queues.read()[partition as usize].clone();
+        self.ensure_sender(&queue);
+        Ok(queue)
+    }
+
+    fn push(&self, queue: &PartitionQueue, key: Option<&[u8]>, value: &[u8]) -> Result<Option<ProduceOutput>> {
+        queue.push(key, value, now_ms(), self.config.linger.is_zero())
+    }
+
+    fn sender_running(&self, partition: u32) -> bool {
+        self.senders_started.lock().get(partition as usize).copied().unwrap_or(false)
+    }
+
+    /// Starts a partition's sender on first use.
+    fn ensure_sender(self: &Arc<Self>, queue: &Arc<PartitionQueue>) {
+        let mut started = self.senders_started.lock();
+        let slot = &mut started[queue.partition as usize];
+        if !*slot {
+            *slot = true;
+            tokio::spawn(run_sender(self.clone(), queue.clone()));
+        }
+    }
+
+    fn close_queues(&self) {
+        for queue in self.queues.read().iter() {
+            queue.close();
+        }
+    }
+}
+
+/// Delivers one partition's batches until the queue is closed and drained.
+async fn run_sender(shared: Arc<Shared>, queue: Arc<PartitionQueue>) {
+    loop {
+        let notified = queue.wake.notified();
+        let batches = match queue.take(shared.config.linger, Instant::now()) {
+            Take::Ready(batches) => batches,
+            Take::WaitUntil(deadline) => {
+                tokio::select! {
+                    _ = notified => {}
+                    _ = tokio::time::sleep_until(deadline.into()) => {}
+                    _ = shared.shutdown.cancelled() => {
+                        queue.abandon(&Error::closed("the client"));
+                        return;
+                    }
+                }
+                continue;
+            }
+            Take::Idle => {
+                tokio::select! {
+                    _ = notified => {}
+                    _ = shared.shutdown.cancelled() => {
+                        queue.abandon(&Error::closed("the client"));
+                        return;
+                    }
+                }
+                continue;
+            }
+            Take::Finished => return,
+        };
+        let last_seq = batches.last().map_or(0, |b| b.seq);
+        let failure = deliver(&shared, queue.partition, batches).await;
+        queue.mark_completed(last_seq, failure);
+    }
+}
+
+/// Sends `batches` to the partition leader in one request, retrying per the delivery
+/// semantic, and resolves every batch. Returns the failure, if any.
+async fn deliver(shared: &Shared, partition: u32, batches: Vec<SealedBatch>) -> Option<Error> {
+    let request = match build_request(shared, partition, &batches) {
+        Ok(request) => request,
+        Err(err) => {
+            output::fail_all(batches.iter().map(|b| &b.outcome), &err);
+            return Some(err);
+        }
+    };
+    let started = Instant::now();
+    let mut attempt = 0u32;
+    loop {
+        let result = send_once(shared, partition, &request).await;
+        match result {
+            Ok(base_offset) => {
+                let mut offset = base_offset;
+                for batch in &batches {
+                    batch.outcome.complete(Ok(offset));
+                    offset += i64::from(batch.count);
+                }
+                shared.produced_batches.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
+            Err(err) => {
+                let retry = match shared.config.delivery {
+                    DeliverySemantic::AtLeastOnce(policy) => {
+                        err.is_retriable()
+                            && attempt < policy.max_retries
+                            && started.elapsed() < policy.timeout
+                            && !shared.shutdown.is_cancelled()
+                            && Some(policy.delay(attempt + 1))
+                                .is_some_and(|delay| started.elapsed() + delay < policy.timeout)
+                    }
+                    DeliverySemantic::AtMostOnce => false,
+                };
+                if !retry {
+                    warn!(topic = %shared.topic, partition, %err, "delivery failed");
+                    output::fail_all(batches.iter().map(|b| &b.outcome), &err);
+                    return Some(err);
+                }
+                attempt += 1;
+                let DeliverySemantic::AtLeastOnce(policy) = shared.config.delivery else { unreachable!() };
+                debug!(topic = %shared.topic, partition, attempt, %err, "retrying delivery");
+                if err.kind() == ErrorKind::NotLeader {
+                    shared.client.refresh_partitions(&shared.topic).await;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(policy.delay(attempt)) => {}
+                    _ = shared.shutdown.cancelled() => {}
+                }
+            }
+        }
+    }
+}
+
+fn build_request(shared: &Shared, partition: u32, batches: &[SealedBatch]) -> Result<ProduceRequest> {
+    let raw: Vec<RawBatch> = batches
+        .iter()
+        .map(|b| {
+            RawBatch::from_records_area(
+                b.area.clone(),
+                b.count as usize,
+                b.last_timestamp_delta,
+                shared.compression,
+                b.first_timestamp,
+            )
+        })
+        .collect::<std::result::Result<_, _>>()?;
+    let timeout_ms = shared.config.timeout.as_millis().min(i32::MAX as u128) as i32;
+    Ok(ProduceRequest {
+        transactional_id: None,
+        isolation: ProduceAcks(shared.config.isolation),
+        timeout_ms,
+        topics: vec![TopicProduceData {
+            name: shared.topic.clone(),
+            partitions: vec![PartitionProduceData {
+                partition_index: partition,
+                records: RecordSet::from_batches(&raw)?,
+            }],
+        }],
+        smartmodules: Vec::new(),
+    })
+}
+
+async fn send_once(shared: &Shared, partition: u32, request: &ProduceRequest) -> Result<i64> {
+    let connection = shared.client.leader_connection(&shared.topic, partition).await?;
+    // The server may hold a ReadCommitted request for up to the producer timeout.
+    let wait = shared.client.config.request_timeout() + shared.config.timeout;
+    let response = connection.request_with_timeout(request, SPU_VERSION, wait).await?;
+    let entry = response
+        .responses
+        .first()
+        .and_then(|topic| topic.partitions.first())
+        .ok_or_else(|| Error::new(ErrorKind::Protocol, "produce response without a partition result"))?;
+    if entry.error_code.is_ok() {
+        Ok(entry.base_offset)
+    } else {
+        Err(Error::from_server(entry.error_code.clone(), format!("{}-{partition}", shared.topic)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_follows_the_topic() {
+        assert_eq!(resolve_compression(CompressionAlgorithm::Any, None).unwrap(), Compression::None);
+        assert_eq!(resolve_compression(CompressionAlgorithm::Any, Some(Compression::Lz4)).unwrap(), Compression::Lz4);
+        assert_eq!(resolve_compression(CompressionAlgorithm::Gzip, None).unwrap(), Compression::Gzip);
+        assert_eq!(
+            resolve_compression(CompressionAlgorithm::Gzip, Some(Compression::Gzip)).unwrap(),
+            Compression::Gzip
+        );
+        assert_eq!(
+            resolve_compression(CompressionAlgorithm::Gzip, Some(Compression::Snappy)).unwrap_err().kind(),
+            ErrorKind::Config
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! The outcome of each sent record: shared per batch, resolved once the batch is acknowledged
+//! (or fails), so there is one completion per batch, not per record.
+
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use crate::error::{Error, Result};
+
+/// Where a record was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordMetadata {
+    /// Partition.
+    pub partition: u32,
+    /// Offset within the partition.
+    pub offset: i64,
+}
+
+type Callback = Box<dyn FnOnce(&Result<i64>) + Send>;
+
+/// The shared outcome of one batch: the base offset it was stored at, or an error.
+pub(crate) struct BatchOutcome {
+    partition: u32,
+    result: OnceLock<Result<i64>>,
+    notify: Notify,
+    callbacks: Mutex<Vec<Callback>>,
+}
+
+impl BatchOutcome {
+    pub(crate) fn new(partition: u32) -> Arc<Self> {
+        Arc::new(Self { partition, result: OnceLock::new(), notify: Notify::new(), callbacks: Mutex::new(Vec::new()) })
+    }
+
+    /// Resolves the batch (first resolution wins) and runs the registered callbacks.
+    pub(crate) fn complete(&self, result: Result<i64>) {
+        if self.result.set(result).is_err() {
+            return;
+        }
+        self.notify.notify_waiters();
+        let callbacks = std::mem::take(&mut *self.callbacks.lock());
+        let result = self.result.get().expect("just set");
+        for callback in callbacks {
+            callback(result);
+        }
+    }
+
+    fn metadata(&self, index: u32) -> Option<Result<RecordMetadata>> {
+        self.result.get().map(|r| match r {
+            Ok(base) => Ok(RecordMetadata { partition: self.partition, offset: base + i64::from(index) }),
+            Err(err) => Err(err.clone()),
+        })
+    }
+}
+
+/// The pending outcome of one sent record.
+#[derive(Clone)]
+pub struct ProduceOutput {
+    batch: Arc<BatchOutcome>,
+    index: u32,
+}
+
+impl std::fmt::Debug for ProduceOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProduceOutput").field("partition", &self.batch.partition).field("index", &self.index).finish()
+    }
+}
+
+impl ProduceOutput {
+    pub(crate) fn new(batch: Arc<BatchOutcome>, index: u32) -> Self {
+        Self { batch, index }
+    }
+
+    /// The partition the record was assigned to (known before delivery).
+    pub fn partition(&self) -> u32 {
+        self.batch.partition
+    }
+
+    /// Waits for the record's batch to be acknowledged.
+    pub async fn wait(&self) -> Result<RecordMetadata> {
+        loop {
+            let notified = self.batch.notify.notified();
+            if let Some(result) = self.batch.metadata(self.index) {
+                return result;
+            }
+            notified.await;
+        }
+    }
+
+    /// The outcome, if already known.
+    pub fn try_result(&self) -> Option<Result<RecordMetadata>> {
+        self.batch.metadata(self.index)
+    }
+
+    /// Runs `callback` once the outcome is known: right away if it already is, otherwise on
+    /// the thread that resolves the batch (keep it short).
+    pub fn on_complete(&self, callback: impl FnOnce(Result<RecordMetadata>) + Send + 'static) {
+        let partition = self.batch.partition;
+        let index = self.index;
+        let wrapped: Callback = Box::new(move |result: &Result<i64>| {
+            callback(match result {
+                Ok(base) => Ok(RecordMetadata { partition, offset: base + i64::from(index) }),
+                Err(err) => Err(err.clone()),
+            })
+        });
+        {
+            let mut callbacks = self.batch.callbacks.lock();
+            if self.batch.result.get().is_none() {
+                callbacks.push(wrapped);
+                return;
+            }
+        }
+        let result = self.batch.result.get().expect("resolved");
+        wrapped(result);
+    }
+}
+
+/// Fails every listed batch with `error`.
+pub(crate) fn fail_all<'a>(batches: impl IntoIterator<Item = &'a Arc<BatchOutcome>>, error: &Error) {
+    for batch in batches {
+        batch.complete(Err(error.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[tokio::test]
+    async fn outputs_resolve_from_their_batch() {
+        let batch = BatchOutcome::new(2);
+        let first = ProduceOutput::new(batch.clone(), 0);
+        let third = ProduceOutput::new(batch.clone(), 2);
+        assert!(first.try_result().is_none());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        third.on_complete(move |r| {
+            let _ = tx.send(r);
+        });
+        let waiter = tokio::spawn({
+            let first = first.clone();
+            async move { first.wait().await }
+        });
+        batch.complete(Ok(40));
+        assert_eq!(waiter.await.unwrap().unwrap(), RecordMetadata { partition: 2, offset: 40 });
+        assert_eq!(rx.await.unwrap().unwrap().offset, 42);
+        // A late callback runs at once; a second resolution is ignored.
+        batch.complete(Err(Error::new(ErrorKind::Timeout, "late")));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        first.on_complete(move |r| {
+            let _ = tx.send(r);
+        });
+        assert_eq!(rx.await.unwrap().unwrap().offset, 40);
+    }
+}

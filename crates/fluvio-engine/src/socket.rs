@@ -1,0 +1,417 @@
+//! One multiplexed connection to an SC or an SPU.
+//!
+//! A reader task routes each incoming frame by correlation id: to the waiter of a single
+//! request, or to the receiver of a stream (watch, stream fetch), where many frames share one
+//! id. A writer task writes every outgoing frame whole. Stream deliveries never block the
+//! reader: the servers flow-control streams (StreamFetch waits for UpdateOffsets; watches are
+//! small), so a slow consumer cannot stall other requests on the same socket.
+//!
+//! When the socket breaks, every pending request fails with a retriable
+//! [`ErrorKind::ConnectionClosed`] and every stream ends; the owner of the connection replaces
+//! it on next use.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use fluvio_wire::api::{
+    ApiVersionsRequest, ApiVersionsResponse, RequestHeader, encode_request_frame, peek_correlation_id,
+};
+use fluvio_wire::{Decoder, FrameDecoder, Request, Version};
+use parking_lot::Mutex;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, trace};
+
+use crate::config::ClientConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::tls;
+
+/// The client version sent in ApiVersions. This engine speaks the 0.50 client protocol; the
+/// official SC requires valid semver here.
+pub(crate) const CLIENT_PROTOCOL_VERSION: &str = "0.50.1";
+
+/// SC API version this engine speaks.
+pub(crate) const SC_VERSION: Version = fluvio_wire::sc::SC_COMMON_VERSION;
+/// SPU API version this engine speaks.
+pub(crate) const SPU_VERSION: Version = fluvio_wire::spu::SPU_COMMON_VERSION;
+
+/// Which server a connection talks to; decides the versions that must be supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The SC (admin and metadata).
+    Sc,
+    /// An SPU (data).
+    Spu,
+}
+
+enum Route {
+    Once(oneshot::Sender<Result<Bytes>>),
+    Stream(mpsc::UnboundedSender<Bytes>),
+    /// A response nobody waits for (e.g. to an acknowledgement).
+    Ignore,
+}
+
+struct Shared {
+    tx: mpsc::UnboundedSender<Bytes>,
+    routes: Mutex<HashMap<i32, Route>>,
+    next_id: AtomicI32,
+    closed: CancellationToken,
+    client_id: String,
+    addr: String,
+}
+
+impl Shared {
+    fn next_correlation_id(&self) -> i32 {
+        loop {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            // Wrap-around would eventually reach ids still used by long-lived streams.
+            if !self.routes.lock().contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    fn send<R: Request>(&self, request: &R, version: Version, route: Route) -> Result<i32> {
+        if self.closed.is_cancelled() {
+            return Err(Error::new(ErrorKind::ConnectionClosed, format!("connection to {} is closed", self.addr)));
+        }
+        let correlation_id = self.next_correlation_id();
+        let header = RequestHeader {
+            api_key: R::API_KEY,
+            api_version: version,
+            correlation_id,
+            client_id: self.client_id.clone(),
+        };
+        let mut frame = BytesMut::new();
+        encode_request_frame(&header, request, &mut frame)?;
+        self.routes.lock().insert(correlation_id, route);
+        if self.tx.send(frame.freeze()).is_err() {
+            self.routes.lock().remove(&correlation_id);
+            return Err(Error::new(ErrorKind::ConnectionClosed, format!("connection to {} is closed", self.addr)));
+        }
+        Ok(correlation_id)
+    }
+
+    fn fail_all(&self) {
+        let routes = std::mem::take(&mut *self.routes.lock());
+        for (_, route) in routes {
+            if let Route::Once(waiter) = route {
+                let _ = waiter.send(Err(Error::new(
+                    ErrorKind::ConnectionClosed,
+                    format!("connection to {} closed while waiting for a response", self.addr),
+                )));
+            }
+        }
+    }
+}
+
+/// A multiplexed connection.
+pub(crate) struct Connection {
+    shared: Arc<Shared>,
+    versions: ApiVersionsResponse,
+    request_timeout: Duration,
+}
+
+impl Connection {
+    /// Connects to `addr`, negotiates versions and checks the server supports what `role`
+    /// needs. Everything, TLS and negotiation included, happens within the connect timeout.
+    pub(crate) async fn connect(addr: &str, config: &ClientConfig, role: Role, server_name: &str) -> Result<Arc<Self>> {
+        let connect = async {
+            let tcp = tokio::net::TcpStream::connect(addr)
+                .await
+                .map_err(|e| Error::with_source(ErrorKind::Connect, format!("cannot connect to {addr}"), e))?;
+            let _ = tcp.set_nodelay(true);
+            let transport = tls::wrap(tcp, config.tls(), server_name).await?;
+            let shared = start(transport, addr, config.client_id());
+            // If negotiation fails or the connect times out (this future is dropped), the
+            // socket and its tasks must not outlive the attempt.
+            let guard = CloseOnDrop(Some(shared.clone()));
+            let request = ApiVersionsRequest {
+                client_version: CLIENT_PROTOCOL_VERSION.into(),
+                client_os: std::env::consts::OS.into(),
+                client_arch: std::env::consts::ARCH.into(),
+            };
+            let versions = request_on(&shared, &request, ApiVersionsRequest::MAX_VERSION, None).await?;
+            guard.disarm();
+            Ok::<_, Error>((shared, versions))
+        };
+        let (shared, versions) = match tokio::time::timeout(config.connect_timeout(), connect).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorKind::ConnectTimeout,
+                    format!("connecting to {addr} took longer than {:?}", config.connect_timeout()),
+                ));
+            }
+        };
+        let connection = Arc::new(Self { shared, versions, request_timeout: config.request_timeout() });
+        if let Err(err) = connection.check_versions(role) {
+            connection.close();
+            return Err(err);
+        }
+        debug!(%addr, ?role, platform = %connection.versions.platform_version, "connected");
+        Ok(connection)
+    }
+
+    fn check_versions(&self, role: Role) -> Result<()> {
+        use fluvio_wire::{sc, spu};
+        let required: &[(u16, Version, &str)] = match role {
+            Role::Sc => &[
+                (sc::keys::CREATE, SC_VERSION, "Create"),
+                (sc::keys::DELETE, SC_VERSION, "Delete"),
+                (sc::keys::LIST, SC_VERSION, "List"),
+                (sc::keys::WATCH, SC_VERSION, "Watch"),
+            ],
+            Role::Spu => &[
+                (spu::keys::PRODUCE, SPU_VERSION, "Produce"),
+                (spu::keys::FETCH_OFFSETS, SPU_VERSION, "FetchOffsets"),
+                (spu::keys::STREAM_FETCH, SPU_VERSION, "StreamFetch"),
+                (spu::keys::UPDATE_OFFSETS, 0, "UpdateOffsets"),
+            ],
+        };
+        for (key, version, name) in required {
+            if self.versions.negotiate(*key, *version, *version) != Some(*version) {
+                let advertised = self
+                    .versions
+                    .lookup(*key)
+                    .map_or("nothing".to_string(), |k| format!("{}..={}", k.min_version, k.max_version));
+                return Err(Error::new(
+                    ErrorKind::IncompatibleServer,
+                    format!(
+                        "{} does not support {name} v{version} (it offers {advertised}); this client speaks SC v{SC_VERSION} and SPU v{SPU_VERSION}",
+                        self.shared.addr
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The platform version the server reported.
+    pub(crate) fn platform_version(&self) -> &str {
+        &self.versions.platform_version
+    }
+
+    /// True once the socket is closed; the connection must be replaced.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.closed.is_cancelled()
+    }
+
+    /// Closes the socket; pending requests fail, streams end.
+    pub(crate) fn close(&self) {
+        self.shared.closed.cancel();
+    }
+
+    /// Sends a request and waits for its response within the request timeout.
+    pub(crate) async fn request<R: Request>(&self, request: &R, version: Version) -> Result<R::Response> {
+        request_on(&self.shared, request, version, Some(self.request_timeout)).await
+    }
+
+    /// Sends a request and waits for its response within `timeout`.
+    pub(crate) async fn request_with_timeout<R: Request>(
+        &self,
+        request: &R,
+        version: Version,
+        timeout: Duration,
+    ) -> Result<R::Response> {
+        request_on(&self.shared, request, version, Some(timeout)).await
+    }
+
+    /// Sends a request whose response is not awaited (its frame is dropped on arrival).
+    pub(crate) fn send_and_forget<R: Request>(&self, request: &R, version: Version) -> Result<()> {
+        self.shared.send(request, version, Route::Ignore).map(|_| ())
+    }
+
+    /// Opens a stream: every response frame carrying this request's correlation id arrives on
+    /// the returned receiver, until the receiver is dropped or the connection closes.
+    pub(crate) fn open_stream<R: Request>(&self, request: &R, version: Version) -> Result<StreamReceiver<R::Response>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let correlation_id = self.shared.send(request, version, Route::Stream(tx))?;
+        Ok(StreamReceiver {
+            rx,
+            correlation_id,
+            version,
+            shared: self.shared.clone(),
+            _marker: std::marker::PhantomData,
+        })
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.shared.closed.cancel();
+    }
+}
+
+async fn request_on<R: Request>(
+    shared: &Arc<Shared>,
+    request: &R,
+    version: Version,
+    timeout: Option<Duration>,
+) -> Result<R::Response> {
+    let (tx, rx) = oneshot::channel();
+    let correlation_id = shared.send(request, version, Route::Once(tx))?;
+    let wait = async {
+        rx.await.unwrap_or_else(|_| {
+            Err(Error::new(ErrorKind::ConnectionClosed, format!("connection to {} closed", shared.addr)))
+        })
+    };
+    let frame = match timeout {
+        Some(timeout) => match tokio::time::timeout(timeout, wait).await {
+            Ok(frame) => frame?,
+            Err(_) => {
+                shared.routes.lock().remove(&correlation_id);
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("no response from {} within {timeout:?} (api key {})", shared.addr, R::API_KEY),
+                ));
+            }
+        },
+        None => wait.await?,
+    };
+    R::Response::decode_exact(frame, version)
+        .map_err(|e| Error::protocol(format!("undecodable response from {} (api key {})", shared.addr, R::API_KEY), e))
+}
+
+/// Frames of one stream, decoded on receipt.
+pub(crate) struct StreamReceiver<T> {
+    rx: mpsc::UnboundedReceiver<Bytes>,
+    correlation_id: i32,
+    version: Version,
+    shared: Arc<Shared>,
+    _marker: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Decoder> StreamReceiver<T> {
+    /// The next message; `None` once the connection closed.
+    pub(crate) async fn next(&mut self) -> Option<Result<T>> {
+        let frame = self.rx.recv().await?;
+        Some(
+            T::decode_exact(frame, self.version)
+                .map_err(|e| Error::protocol(format!("undecodable stream message from {}", self.shared.addr), e)),
+        )
+    }
+}
+
+impl<T> Drop for StreamReceiver<T> {
+    fn drop(&mut self) {
+        self.shared.routes.lock().remove(&self.correlation_id);
+    }
+}
+
+/// Closes a half-established connection unless disarmed.
+struct CloseOnDrop(Option<Arc<Shared>>);
+
+impl CloseOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.0 {
+            shared.closed.cancel();
+        }
+    }
+}
+
+fn start<T>(transport: T, addr: &str, client_id: &str) -> Arc<Shared>
+where
+    T: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (reader, writer) = tokio::io::split(transport);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
+        tx,
+        routes: Mutex::new(HashMap::new()),
+        // The official client also starts at 1; ids are only unique per connection.
+        next_id: AtomicI32::new(1),
+        closed: CancellationToken::new(),
+        client_id: client_id.to_string(),
+        addr: addr.to_string(),
+    });
+    tokio::spawn(write_loop(writer, rx, shared.closed.clone()));
+    tokio::spawn(read_loop(reader, shared.clone()));
+    shared
+}
+
+async fn read_loop<R: AsyncRead>(reader: R, shared: Arc<Shared>) {
+    let mut reader = std::pin::pin!(reader);
+    let decoder = FrameDecoder::default();
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    'read: loop {
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(Some(frame)) => dispatch(&shared, frame),
+                Ok(None) => break,
+                Err(err) => {
+                    debug!(addr = %shared.addr, %err, "bad frame from server");
+                    break 'read;
+                }
+            }
+        }
+        let read = tokio::select! {
+            read = reader.read_buf(&mut buf) => read,
+            _ = shared.closed.cancelled() => break,
+        };
+        match read {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    debug!(addr = %shared.addr, "connection closed");
+    shared.closed.cancel();
+    shared.fail_all();
+}
+
+fn dispatch(shared: &Shared, mut frame: Bytes) {
+    let Some(correlation_id) = peek_correlation_id(&frame) else { return };
+    bytes::Buf::advance(&mut frame, 4);
+    let mut routes = shared.routes.lock();
+    match routes.get(&correlation_id) {
+        Some(Route::Stream(tx)) => {
+            if tx.send(frame).is_err() {
+                routes.remove(&correlation_id);
+            }
+        }
+        Some(Route::Once(_)) => {
+            if let Some(Route::Once(waiter)) = routes.remove(&correlation_id) {
+                let _ = waiter.send(Ok(frame));
+            }
+        }
+        Some(Route::Ignore) => {
+            routes.remove(&correlation_id);
+        }
+        None => trace!(correlation_id, "response for an unknown correlation id dropped"),
+    }
+}
+
+async fn write_loop<W: AsyncWrite>(writer: W, mut rx: mpsc::UnboundedReceiver<Bytes>, closed: CancellationToken) {
+    let mut writer = std::pin::pin!(BufWriter::with_capacity(64 * 1024, writer));
+    loop {
+        let frame = tokio::select! {
+            frame = rx.recv() => frame,
+            _ = closed.cancelled() => None,
+        };
+        let Some(frame) = frame else { break };
+        if writer.write_all(&frame).await.is_err() {
+            break;
+        }
+        while let Ok(frame) = rx.try_recv() {
+            if writer.write_all(&frame).await.is_err() {
+                closed.cancel();
+                return;
+            }
+        }
+        if writer.flush().await.is_err() {
+            break;
+        }
+    }
+    closed.cancel();
+    let _ = writer.shutdown().await;
+}
