@@ -14,6 +14,10 @@
 //! The cluster runs on the caller's tokio runtime. Topics, partitions and SPUs are kept in
 //! `<base_dir>/sc/metadata.json`; SPU `n` keeps its logs in `<base_dir>/spu-<n>/`. Starting
 //! again on the same base directory brings back every topic and record.
+//!
+//! Single SPUs can be stopped ([`LocalCluster::stop_spu`]), crashed ([`LocalCluster::kill_spu`])
+//! and started again ([`LocalCluster::start_spu`]) while the rest of the cluster keeps running,
+//! to test how clients cope with a failing SPU.
 
 #![warn(missing_docs)]
 
@@ -21,6 +25,7 @@ mod control;
 mod net;
 mod sc;
 mod spu;
+mod tasks;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -28,8 +33,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fluvio_wire::sc::TopicSpec;
+use fluvio_wire::sc::partition::PartitionResolution;
 use fluvio_wire::sc::topic::TopicResolution;
+use fluvio_wire::sc::{PartitionSpec, TopicSpec};
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -105,7 +111,7 @@ impl ClusterConfig {
     }
 }
 
-/// Why the cluster could not start.
+/// Why the cluster could not start, or an operation on one of its SPUs failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     /// The configuration is unusable.
@@ -128,6 +134,21 @@ pub enum ClusterError {
     /// Restored partitions did not come online in time.
     #[error("restored topics did not come online within {0:?}")]
     NotReady(Duration),
+    /// No SPU of the cluster has this id.
+    #[error("no SPU with id {0} in this cluster")]
+    UnknownSpu(i32),
+    /// The SPU is already running.
+    #[error("SPU {0} is already running")]
+    SpuRunning(i32),
+    /// A restarted SPU is running, but not every partition it leads came back online in time
+    /// (for example a log that could not be opened).
+    #[error("SPU {id} is running but the partitions it leads did not come online within {timeout:?}")]
+    SpuNotReady {
+        /// The SPU.
+        id: i32,
+        /// How long it was given.
+        timeout: Duration,
+    },
 }
 
 /// A running cluster. Dropping it without [`LocalCluster::shutdown`] stops accepting
@@ -137,7 +158,23 @@ pub struct LocalCluster {
     sc: Arc<Sc>,
     sc_addr: SocketAddr,
     shutdown: CancellationToken,
-    spus: Mutex<BTreeMap<i32, SpuServer>>,
+    spus: Mutex<BTreeMap<i32, SpuSlot>>,
+    /// Serializes SPU starts, stops and kills. Owned guards let a stop or kill finish in the
+    /// background if the caller drops its future, so no half-stopped SPU is left behind.
+    lifecycle: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// One configured SPU, running or not.
+struct SpuSlot {
+    /// Public port of its latest run, tried first when it is started again.
+    port: u16,
+    running: Option<RunningSpu>,
+}
+
+struct RunningSpu {
+    server: SpuServer,
+    /// Cancelled once the SC has noticed the SPU's control link is gone and marked it Offline.
+    unregistered: CancellationToken,
 }
 
 impl LocalCluster {
@@ -158,11 +195,22 @@ impl LocalCluster {
         let sc_listener = bind(&config.host, config.sc_port, "the SC").await?;
         let sc_addr = sc_listener.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
         sc.serve(sc_listener, shutdown.child_token());
-        let cluster = Self { config, sc, sc_addr, shutdown, spus: Mutex::new(BTreeMap::new()) };
+        let cluster = Self {
+            config,
+            sc,
+            sc_addr,
+            shutdown,
+            spus: Mutex::new(BTreeMap::new()),
+            lifecycle: Arc::new(tokio::sync::Mutex::new(())),
+        };
         for index in 0..cluster.config.spus {
             let id = FIRST_SPU_ID + i32::from(index);
             let port = cluster.config.spu_ports.get(usize::from(index)).copied().unwrap_or(0);
-            if let Err(err) = cluster.start_spu_on(id, port).await {
+            let launched = match bind(&cluster.config.host, port, &format!("SPU {id}")).await {
+                Ok(listener) => cluster.launch_spu(id, listener),
+                Err(err) => Err(err),
+            };
+            if let Err(err) = launched {
                 cluster.stop_all().await;
                 return Err(err);
             }
@@ -175,16 +223,19 @@ impl LocalCluster {
         Ok(cluster)
     }
 
-    async fn start_spu_on(&self, id: i32, port: u16) -> Result<(), ClusterError> {
-        let listener = bind(&self.config.host, port, &format!("SPU {id}")).await?;
+    /// Registers SPU `id` with the SC and starts serving on `listener`. Returns its address.
+    fn launch_spu(&self, id: i32, listener: TcpListener) -> Result<SocketAddr, ClusterError> {
         let public_addr = listener.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
-        let link = self.sc.register_spu(id, public_addr).map_err(|e| ClusterError::Storage(e.to_string()))?;
+        let (link, unregistered) =
+            self.sc.register_spu(id, public_addr).map_err(|e| ClusterError::Storage(e.to_string()))?;
         let limits = SpuLimits { max_frame_size: self.config.max_frame_size, ..SpuLimits::default() };
         let data_dir = spu::spu_data_dir(&self.config.base_dir, id);
+        // On failure the link is dropped with `link`, so the SC marks the SPU Offline again.
         let server = SpuServer::start(id, data_dir, listener, link, limits, self.shutdown.child_token())
             .map_err(|e| ClusterError::Storage(format!("SPU {id}: {e}")))?;
-        self.spus.lock().insert(id, server);
-        Ok(())
+        let running = RunningSpu { server, unregistered };
+        self.spus.lock().insert(id, SpuSlot { port: public_addr.port(), running: Some(running) });
+        Ok(public_addr)
     }
 
     /// Waits until every topic is provisioned. Returns false on timeout.
@@ -203,6 +254,27 @@ impl LocalCluster {
         }
     }
 
+    /// Waits until every partition led by SPU `id` is Online. Returns false on timeout.
+    async fn wait_leader_online(&self, id: i32, timeout: Duration) -> bool {
+        let mut events = self.sc.store().subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let online = self
+                .sc
+                .store()
+                .all::<PartitionSpec>()
+                .iter()
+                .filter(|p| p.spec.leader == id)
+                .all(|p| p.status.resolution == PartitionResolution::Online && p.status.leader.spu == id);
+            if online {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
+                return false;
+            }
+        }
+    }
+
     /// The SC's public address.
     pub fn sc_addr(&self) -> SocketAddr {
         self.sc_addr
@@ -213,9 +285,115 @@ impl LocalCluster {
         self.sc_addr.to_string()
     }
 
-    /// Ids and public addresses of the running SPUs.
+    /// Ids and public addresses of the running SPUs, in id order. Stopped and killed SPUs are
+    /// not listed.
     pub fn spu_addrs(&self) -> Vec<(i32, SocketAddr)> {
-        self.spus.lock().values().map(|s| (s.id(), s.public_addr())).collect()
+        self.spus
+            .lock()
+            .iter()
+            .filter_map(|(id, slot)| slot.running.as_ref().map(|r| (*id, r.server.public_addr())))
+            .collect()
+    }
+
+    /// Ids of every SPU of the cluster, running or not, in id order.
+    pub fn spu_ids(&self) -> Vec<i32> {
+        self.spus.lock().keys().copied().collect()
+    }
+
+    /// Whether SPU `id` is running (false for an unknown id).
+    pub fn is_spu_running(&self, id: i32) -> bool {
+        self.spus.lock().get(&id).is_some_and(|slot| slot.running.is_some())
+    }
+
+    /// Stops SPU `id` gracefully, as a clean shutdown of its process would: it stops
+    /// accepting, closes every client connection (clients read end-of-file), lets in-flight
+    /// work end (what is still running after a few seconds is aborted), flushes its logs and
+    /// drops its link to the SC. Returns once the SC lists the SPU and the partitions it leads
+    /// as `Offline`. The rest of the cluster keeps running.
+    ///
+    /// Stopping an SPU that is already stopped (or killed) does nothing and returns `Ok`, so
+    /// tests can stop unconditionally. An unknown id is [`ClusterError::UnknownSpu`].
+    ///
+    /// If the returned future is dropped before it completes, the stop still completes in the
+    /// background.
+    pub async fn stop_spu(&self, id: i32) -> Result<(), ClusterError> {
+        self.take_down(id, false).await
+    }
+
+    /// Kills SPU `id`, as `kill -9` of its process would: every task of the SPU (accept loop,
+    /// connections, streams, control loop, retention) is aborted at once; there is no graceful
+    /// close and no flush, and its sockets are simply dropped. What it already wrote to its log
+    /// files stays, so every acknowledged record survives. Returns once nothing of the SPU is
+    /// running any more and the SC lists it and the partitions it leads as `Offline`.
+    ///
+    /// Killing an SPU that is already stopped (or killed) does nothing and returns `Ok`. An
+    /// unknown id is [`ClusterError::UnknownSpu`]. If the returned future is dropped before it
+    /// completes, the kill still completes in the background.
+    pub async fn kill_spu(&self, id: i32) -> Result<(), ClusterError> {
+        self.take_down(id, true).await
+    }
+
+    async fn take_down(&self, id: i32, kill: bool) -> Result<(), ClusterError> {
+        let guard = self.lifecycle.clone().lock_owned().await;
+        let running = {
+            let mut spus = self.spus.lock();
+            let slot = spus.get_mut(&id).ok_or(ClusterError::UnknownSpu(id))?;
+            match slot.running.take() {
+                Some(running) => running,
+                None => return Ok(()),
+            }
+        };
+        // Run aside, holding the lifecycle guard, so that dropping this future cannot leave
+        // the SPU half stopped while a restart of it begins.
+        let stopping = tokio::spawn(async move {
+            let _guard = guard;
+            if kill {
+                running.server.kill().await;
+            } else {
+                running.server.stop().await;
+            }
+            running.unregistered.cancelled().await;
+        });
+        stopping.await.map_err(|err| ClusterError::Storage(format!("stopping SPU {id} failed: {err}")))
+    }
+
+    /// Starts SPU `id` again after [`LocalCluster::stop_spu`] or [`LocalCluster::kill_spu`],
+    /// with the same id and data directory. It listens on its previous port if that port is
+    /// free (so clients that cached the address find it again), else on a port chosen by the
+    /// OS; the SC's SPU object carries the new endpoint either way. Its logs are recovered as
+    /// after a restart of the whole cluster.
+    ///
+    /// Returns the SPU's public address once it serves again and every partition it leads is
+    /// `Online`. Errors: [`ClusterError::UnknownSpu`], [`ClusterError::SpuRunning`],
+    /// [`ClusterError::Bind`] (no port at all), and [`ClusterError::SpuNotReady`] when its
+    /// partitions do not come online in time; the SPU is then left running, serving the
+    /// partitions it could open.
+    pub async fn start_spu(&self, id: i32) -> Result<SocketAddr, ClusterError> {
+        let _guard = self.lifecycle.lock().await;
+        let port = {
+            let spus = self.spus.lock();
+            let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
+            if slot.running.is_some() {
+                return Err(ClusterError::SpuRunning(id));
+            }
+            slot.port
+        };
+        let what = format!("SPU {id}");
+        let listener = match bind(&self.config.host, port, &what).await {
+            Ok(listener) => listener,
+            Err(ClusterError::Bind { source, .. }) if source.kind() == std::io::ErrorKind::AddrInUse => {
+                info!(spu = id, port, "previous port is taken; letting the OS choose one");
+                bind(&self.config.host, 0, &what).await?
+            }
+            Err(err) => return Err(err),
+        };
+        let addr = self.launch_spu(id, listener)?;
+        let timeout = self.config.ready_timeout;
+        if !self.wait_leader_online(id, timeout).await {
+            return Err(ClusterError::SpuNotReady { id, timeout });
+        }
+        info!(spu = id, %addr, "SPU started again");
+        Ok(addr)
     }
 
     /// The data directory.
@@ -224,15 +402,18 @@ impl LocalCluster {
     }
 
     async fn stop_all(&self) {
+        // Lets a stop or kill still running in the background finish first.
+        let _guard = self.lifecycle.lock().await;
         self.shutdown.cancel();
-        let spus: Vec<SpuServer> = std::mem::take(&mut *self.spus.lock()).into_values().collect();
+        let spus: Vec<RunningSpu> = self.spus.lock().values_mut().filter_map(|slot| slot.running.take()).collect();
         for spu in spus {
-            spu.stop().await;
+            spu.server.stop().await;
         }
         self.sc.wait_stopped().await;
     }
 
-    /// Stops every server, closes every connection and flushes every log.
+    /// Stops every running server, closes every connection and flushes every log. SPUs that
+    /// were stopped or killed are left as they are.
     pub async fn shutdown(self) {
         self.stop_all().await;
         info!("cluster stopped");
@@ -248,4 +429,95 @@ impl Drop for LocalCluster {
 async fn bind(host: &str, port: u16, what: &str) -> Result<TcpListener, ClusterError> {
     let addr = format!("{host}:{port}");
     TcpListener::bind(&addr).await.map_err(|source| ClusterError::Bind { what: what.to_string(), addr, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::{Bytes, BytesMut};
+    use fluvio_wire::api::{RequestHeader, encode_request_frame};
+    use fluvio_wire::record::{RawBatch, Record, RecordSet};
+    use fluvio_wire::sc::CommonCreateRequest;
+    use fluvio_wire::spu::{
+        Isolation, PartitionProduceData, ProduceAcks, ProduceRequest, StreamFetchRequest, TopicProduceData,
+    };
+    use fluvio_wire::{Compression, Request};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::*;
+
+    async fn send<R: Request>(stream: &mut TcpStream, request: &R) {
+        let header = RequestHeader {
+            api_key: R::API_KEY,
+            api_version: R::DEFAULT_VERSION,
+            correlation_id: 1,
+            client_id: "unit".into(),
+        };
+        let mut frame = BytesMut::new();
+        encode_request_frame(&header, request, &mut frame).unwrap();
+        stream.write_all(&frame).await.unwrap();
+    }
+
+    /// Waits for some bytes from the server (a response or a push).
+    async fn read_some(stream: &mut TcpStream) {
+        let mut buf = [0u8; 4096];
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await.unwrap().unwrap();
+        assert!(read > 0);
+    }
+
+    /// A cluster of one SPU with topic `t`, a connection that produced a record and one with an
+    /// open stream on it, and a probe of the SPU's state and replica.
+    async fn busy_spu(dir: &std::path::Path) -> (LocalCluster, Vec<TcpStream>, impl Fn() -> usize) {
+        let cluster = LocalCluster::start(ClusterConfig::new(dir)).await.unwrap();
+        let common = CommonCreateRequest { name: "t".into(), dry_run: false, timeout: None };
+        let status = cluster.sc.create_topic(&common, TopicSpec::computed(1, 1)).await;
+        assert!(status.error_code.is_ok(), "{status:?}");
+        let addr = cluster.spu_addrs()[0].1;
+
+        let mut producer = TcpStream::connect(addr).await.unwrap();
+        let record = Record::new(None, Bytes::from_static(b"v"), 0, 0);
+        let batch = RawBatch::from_records(&[record], Compression::None, 0).unwrap();
+        let produce = ProduceRequest {
+            transactional_id: None,
+            isolation: ProduceAcks(Isolation::ReadCommitted),
+            timeout_ms: 5000,
+            topics: vec![TopicProduceData {
+                name: "t".into(),
+                partitions: vec![PartitionProduceData {
+                    partition_index: 0,
+                    records: RecordSet::from_batches([&batch]).unwrap(),
+                }],
+            }],
+            smartmodules: vec![],
+        };
+        send(&mut producer, &produce).await;
+        read_some(&mut producer).await;
+
+        let mut consumer = TcpStream::connect(addr).await.unwrap();
+        let fetch = StreamFetchRequest { topic: "t".into(), max_bytes: 1 << 20, ..Default::default() };
+        send(&mut consumer, &fetch).await;
+        read_some(&mut consumer).await; // the first push: the session is running
+
+        let probe = cluster.spus.lock()[&FIRST_SPU_ID].running.as_ref().unwrap().server.liveness_probe();
+        assert!(probe() > 2, "the state and the replica are referenced by the SPU's tasks");
+        (cluster, vec![producer, consumer], probe)
+    }
+
+    #[tokio::test]
+    async fn a_killed_spu_leaves_no_task_and_no_open_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cluster, _connections, probe) = busy_spu(dir.path()).await;
+        cluster.kill_spu(FIRST_SPU_ID).await.unwrap();
+        assert_eq!(probe(), 0, "nothing of the killed SPU holds its state or its log");
+        cluster.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_stopped_spu_leaves_no_task_and_no_open_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cluster, _connections, probe) = busy_spu(dir.path()).await;
+        cluster.stop_spu(FIRST_SPU_ID).await.unwrap();
+        assert_eq!(probe(), 0, "nothing of the stopped SPU holds its state or its log");
+        cluster.shutdown().await;
+    }
 }

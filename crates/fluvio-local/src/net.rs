@@ -16,8 +16,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
+
+use crate::tasks::TaskGroup;
 
 /// Frames queued per connection before request handling waits for the socket.
 const WRITE_QUEUE_FRAMES: usize = 64;
@@ -113,11 +114,12 @@ pub(crate) fn decode_body<T: fluvio_wire::Decoder>(header: &RequestHeader, body:
     })
 }
 
-/// Accepts connections until `shutdown` fires, serving each with a handler from `make_handler`.
+/// Accepts connections until `shutdown` fires, serving each with a handler from `make_handler`
+/// in a task of `tasks` (so aborting the group ends every connection too).
 pub(crate) async fn accept_loop<H, F>(
     listener: TcpListener,
     shutdown: CancellationToken,
-    tasks: TaskTracker,
+    tasks: TaskGroup,
     max_frame_size: usize,
     make_handler: F,
 ) where
@@ -133,7 +135,15 @@ pub(crate) async fn accept_loop<H, F>(
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let handler = make_handler(peer);
-                tasks.spawn(serve_connection(stream, peer, handler, max_frame_size, shutdown.child_token()));
+                // Refused only once the group is aborted; the stream is dropped, closing it.
+                tasks.spawn(serve_connection(
+                    stream,
+                    peer,
+                    handler,
+                    max_frame_size,
+                    shutdown.child_token(),
+                    tasks.clone(),
+                ));
             }
             Err(err) => {
                 // Typically EMFILE; back off briefly instead of spinning.
@@ -144,13 +154,15 @@ pub(crate) async fn accept_loop<H, F>(
     }
 }
 
-/// Reads frames from `stream` and hands them to `handler` until either side closes.
+/// Reads frames from `stream` and hands them to `handler` until either side closes. The writer
+/// task runs in `tasks`, so that aborting the group drops both halves of the socket.
 pub(crate) async fn serve_connection<S, H>(
     stream: S,
     peer: SocketAddr,
     mut handler: H,
     max_frame_size: usize,
     closed: CancellationToken,
+    tasks: TaskGroup,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
     H: RequestHandler,
@@ -158,7 +170,17 @@ pub(crate) async fn serve_connection<S, H>(
     let (mut reader, writer) = tokio::io::split(stream);
     let (tx, rx) = mpsc::channel(WRITE_QUEUE_FRAMES);
     let sink = FrameSink { tx, closed: closed.clone() };
-    let writer_task = tokio::spawn(write_loop(writer, rx, closed.clone()));
+    let (writer_done_tx, writer_done) = tokio::sync::oneshot::channel::<()>();
+    let spawned = tasks.spawn({
+        let closed = closed.clone();
+        async move {
+            write_loop(writer, rx, closed).await;
+            let _ = writer_done_tx.send(());
+        }
+    });
+    if !spawned {
+        return; // the group was aborted: drop the connection
+    }
     let decoder = FrameDecoder::new(max_frame_size);
     let mut buf = BytesMut::with_capacity(16 * 1024);
 
@@ -208,7 +230,8 @@ pub(crate) async fn serve_connection<S, H>(
     }
     closed.cancel();
     drop(sink);
-    let _ = writer_task.await;
+    // Resolves when the writer is done, or is dropped (its group was aborted).
+    let _ = writer_done.await;
 }
 
 async fn write_loop<W: AsyncWrite>(writer: W, mut rx: mpsc::Receiver<Bytes>, closed: CancellationToken) {

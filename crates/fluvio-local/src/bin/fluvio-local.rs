@@ -64,6 +64,15 @@ fn main() -> ExitCode {
 }
 
 async fn start(base_dir: PathBuf, spus: u16, sc_port: u16, profile: Option<String>) -> ExitCode {
+    // Handlers go in before anything is printed: a supervisor may signal as soon as it reads
+    // the first line, and an unhandled SIGTERM would kill the process without a clean stop.
+    let signals = match Signals::register() {
+        Ok(signals) => signals,
+        Err(err) => {
+            eprintln!("error: cannot handle signals: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
     let config = ClusterConfig::new(base_dir).spus(spus).sc_port(sc_port);
     let cluster = match LocalCluster::start(config).await {
         Ok(cluster) => cluster,
@@ -87,7 +96,7 @@ async fn start(base_dir: PathBuf, spus: u16, sc_port: u16, profile: Option<Strin
         }
         let _ = stdout.flush();
     }
-    wait_for_signal().await;
+    signals.wait().await;
     eprintln!("stopping");
     cluster.shutdown().await;
     ExitCode::SUCCESS
@@ -100,17 +109,22 @@ fn write_profile(name: &str, endpoint: &str) -> Result<(), fluvio_profile::Profi
     file.save()
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
-        (Ok(mut interrupt), Ok(mut terminate)) => {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
+/// SIGINT and SIGTERM, registered up front.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn register() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
     }
 }

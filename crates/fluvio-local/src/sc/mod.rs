@@ -23,7 +23,6 @@ use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 pub(crate) use store::{MetadataStore, StoreError};
@@ -31,9 +30,13 @@ use validate::Refusal;
 
 use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
 use crate::net;
+use crate::tasks::TaskGroup;
 
 /// The highest replication factor this cluster accepts (replication is not implemented yet).
 pub(crate) const MAX_REPLICATION_FACTOR: u32 = 1;
+
+/// How long a stopping SC waits for its tasks before aborting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Settings of the SC.
 #[derive(Debug, Clone)]
@@ -51,7 +54,7 @@ pub(crate) struct Sc {
     store: MetadataStore,
     settings: ScSettings,
     links: Mutex<HashMap<i32, SpuLinkState>>,
-    tasks: TaskTracker,
+    tasks: TaskGroup,
 }
 
 struct SpuLinkState {
@@ -70,7 +73,7 @@ impl Sc {
     /// register and report.
     pub(crate) fn open(dir: &std::path::Path, settings: ScSettings) -> Result<Arc<Self>, StoreError> {
         let store = MetadataStore::open(dir)?;
-        let sc = Arc::new(Self { store, settings, links: Mutex::new(HashMap::new()), tasks: TaskTracker::new() });
+        let sc = Arc::new(Self { store, settings, links: Mutex::new(HashMap::new()), tasks: TaskGroup::new() });
         let topics = sc.store.all::<TopicSpec>();
         let replica_maps: Vec<(String, BTreeMap<u32, Vec<i32>>)> = topics
             .iter()
@@ -108,9 +111,13 @@ impl Sc {
     }
 
     /// Waits for the SC's tasks to end (after its shutdown token fired).
+    /// Waits for the SC's tasks to end after its shutdown token fired, aborting whatever is
+    /// still running after a grace period (a client that stopped reading must not hang a
+    /// shutdown).
     pub(crate) async fn wait_stopped(&self) {
-        self.tasks.close();
-        self.tasks.wait().await;
+        if !self.tasks.wait_or_abort(SHUTDOWN_GRACE).await {
+            warn!("SC tasks did not stop within {SHUTDOWN_GRACE:?}; aborted");
+        }
     }
 
     pub(crate) fn store(&self) -> &MetadataStore {
@@ -132,8 +139,13 @@ impl Sc {
     // SPUs
 
     /// Registers SPU `id`, now serving clients at `public_addr`, and returns its control link.
-    /// The SPU is Online until the link is dropped.
-    pub(crate) fn register_spu(self: &Arc<Self>, id: i32, public_addr: SocketAddr) -> Result<SpuLink, StoreError> {
+    /// The SPU is Online until the link is dropped; the returned token is cancelled once the SC
+    /// has noticed that and marked the SPU and the partitions it leads Offline.
+    pub(crate) fn register_spu(
+        self: &Arc<Self>,
+        id: i32,
+        public_addr: SocketAddr,
+    ) -> Result<(SpuLink, CancellationToken), StoreError> {
         let host = self.settings.host.clone();
         let spec = SpuSpec {
             id,
@@ -166,14 +178,17 @@ impl Sc {
         info!(spu = id, %public_addr, "SPU registered");
 
         let sc = self.clone();
+        let unregistered = CancellationToken::new();
+        let gone = unregistered.clone();
         self.tasks.spawn(async move {
             while let Some(report) = reports.recv().await {
                 sc.handle_report(id, report);
             }
             // The SPU dropped its link: it stopped or died.
             sc.spu_gone(id, generation);
+            gone.cancel();
         });
-        Ok(SpuLink { from_sc, to_sc })
+        Ok((SpuLink { from_sc, to_sc }, unregistered))
     }
 
     fn spu_gone(&self, id: i32, generation: u64) {

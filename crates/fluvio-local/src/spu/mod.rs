@@ -23,17 +23,20 @@ use parking_lot::RwLock;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
 
 use crate::control::{ReplicaAssignment, ScToSpu, SpuLink, SpuToSc};
 use crate::net::{self, CloseReason, FrameSink, RequestHandler};
+use crate::tasks::TaskGroup;
 use replica::Replica;
 
 /// How often replica offsets are reported to the SC (when they changed).
 const REPORT_INTERVAL: Duration = Duration::from_millis(500);
 /// How often retention is enforced.
 const RETENTION_INTERVAL: Duration = Duration::from_secs(30);
+/// How long a graceful stop waits for in-flight work before aborting what is left (a client
+/// that stopped reading can hold a connection's writer forever).
+const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Size limits an SPU enforces on produced batches.
 #[derive(Debug, Clone, Copy)]
@@ -71,13 +74,15 @@ impl SpuState {
     }
 }
 
-/// A running SPU.
+/// A running SPU. Every task it runs (accept loop, connections and their writers, stream
+/// sessions, produce waits, control loop, retention) belongs to its task group, so it can be
+/// stopped gracefully ([`SpuServer::stop`]) or abruptly ([`SpuServer::kill`]).
 pub(crate) struct SpuServer {
     id: i32,
     public_addr: SocketAddr,
     state: Arc<SpuState>,
     shutdown: CancellationToken,
-    tasks: TaskTracker,
+    tasks: TaskGroup,
 }
 
 impl SpuServer {
@@ -93,7 +98,7 @@ impl SpuServer {
         let public_addr = listener.local_addr()?;
         std::fs::create_dir_all(&data_dir)?;
         let state = Arc::new(SpuState { id, data_dir, limits, replicas: RwLock::new(HashMap::new()) });
-        let tasks = TaskTracker::new();
+        let tasks = TaskGroup::new();
         {
             let state = state.clone();
             let connection_tasks = tasks.clone();
@@ -110,15 +115,10 @@ impl SpuServer {
                 },
             ));
         }
-        tasks.spawn(control_loop(state.clone(), link, shutdown.clone()));
+        tasks.spawn(control_loop(state.clone(), link, shutdown.clone(), tasks.clone()));
         tasks.spawn(retention_loop(state.clone(), shutdown.clone()));
         info!(spu = id, %public_addr, "SPU started");
         Ok(Self { id, public_addr, state, shutdown, tasks })
-    }
-
-    /// SPU id.
-    pub(crate) fn id(&self) -> i32 {
-        self.id
     }
 
     /// Client-facing address.
@@ -126,12 +126,14 @@ impl SpuServer {
         self.public_addr
     }
 
-    /// Stops accepting, closes every connection and waits for the tasks to end, then flushes
-    /// every log to disk.
+    /// Stops accepting, closes every connection and drops the control link, waits for the
+    /// tasks to end (aborting what is still running after [`STOP_GRACE`]), then flushes every
+    /// log to disk.
     pub(crate) async fn stop(self) {
         self.shutdown.cancel();
-        self.tasks.close();
-        self.tasks.wait().await;
+        if !self.tasks.wait_or_abort(STOP_GRACE).await {
+            warn!(spu = self.id, grace = ?STOP_GRACE, "in-flight work did not end in time; aborted it");
+        }
         for replica in self.state.replicas.read().values() {
             if let Err(err) = replica.sync() {
                 warn!(spu = self.id, replica = %replica.key(), %err, "flush on stop failed");
@@ -139,10 +141,32 @@ impl SpuServer {
         }
         info!(spu = self.id, "SPU stopped");
     }
+
+    /// Stops as a crashed process would: every task is aborted at its next await point, with no
+    /// graceful close and no flush. Returns once every aborted task has been dropped (so its
+    /// sockets are closed and the control link is gone) and any log being opened has been
+    /// opened; the logs are then closed when `self` is dropped. What was written to the log
+    /// files stays, as with `kill -9`.
+    pub(crate) async fn kill(self) {
+        self.tasks.abort();
+        self.tasks.wait().await;
+        info!(spu = self.id, "SPU killed");
+    }
+}
+
+#[cfg(test)]
+impl SpuServer {
+    /// A probe counting the strong references to the SPU's state and to the replicas it hosts
+    /// now: zero once nothing of the SPU is left (no task, no open log).
+    pub(crate) fn liveness_probe(&self) -> impl Fn() -> usize + use<> {
+        let state = Arc::downgrade(&self.state);
+        let replicas: Vec<std::sync::Weak<Replica>> = self.state.replicas.read().values().map(Arc::downgrade).collect();
+        move || state.strong_count() + replicas.iter().map(std::sync::Weak::strong_count).sum::<usize>()
+    }
 }
 
 /// Applies the SC's assignments and reports replica offsets back.
-async fn control_loop(state: Arc<SpuState>, mut link: SpuLink, shutdown: CancellationToken) {
+async fn control_loop(state: Arc<SpuState>, mut link: SpuLink, shutdown: CancellationToken, tasks: TaskGroup) {
     let mut ticker = tokio::time::interval(REPORT_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut reported: HashMap<ReplicaKey, crate::control::ReplicaReport> = HashMap::new();
@@ -150,7 +174,7 @@ async fn control_loop(state: Arc<SpuState>, mut link: SpuLink, shutdown: Cancell
         tokio::select! {
             message = link.from_sc.recv() => {
                 let Some(message) = message else { return };
-                apply(&state, message, &link.to_sc, &mut reported).await;
+                apply(&state, message, &link.to_sc, &mut reported, &tasks).await;
             }
             _ = ticker.tick() => {
                 let replicas: Vec<Arc<Replica>> = state.replicas.read().values().cloned().collect();
@@ -172,16 +196,17 @@ async fn apply(
     message: ScToSpu,
     to_sc: &mpsc::UnboundedSender<SpuToSc>,
     reported: &mut HashMap<ReplicaKey, crate::control::ReplicaReport>,
+    tasks: &TaskGroup,
 ) {
     match message {
         ScToSpu::Sync(assignments) => {
             let assigned: HashSet<ReplicaKey> = assignments.iter().map(|a| a.key.clone()).collect();
             remove_stale_replicas(state, &assigned);
             for assignment in assignments {
-                open_replica(state, assignment, to_sc, reported).await;
+                open_replica(state, assignment, to_sc, reported, tasks).await;
             }
         }
-        ScToSpu::Upsert(assignment) => open_replica(state, assignment, to_sc, reported).await,
+        ScToSpu::Upsert(assignment) => open_replica(state, assignment, to_sc, reported, tasks).await,
         ScToSpu::Remove(key) => {
             let removed = state.replicas.write().remove(&key);
             reported.remove(&key);
@@ -205,20 +230,25 @@ async fn open_replica(
     assignment: ReplicaAssignment,
     to_sc: &mpsc::UnboundedSender<SpuToSc>,
     reported: &mut HashMap<ReplicaKey, crate::control::ReplicaReport>,
+    tasks: &TaskGroup,
 ) {
     let key = assignment.key.clone();
     let existing = state.replicas.read().get(&key).cloned();
     let replica = match existing {
         Some(replica) if replica.config() == &assignment.config => replica,
         _ => {
-            // Opening recovers the log (scans its tail): keep it off the async workers.
+            // Opening recovers the log (scans its tail): keep it off the async workers. It runs
+            // in the SPU's group so that a kill waits for it: a log still being opened by a
+            // killed SPU must not race the same log opened by its restart.
             let data_dir = state.data_dir.clone();
-            let opened = tokio::task::spawn_blocking({
+            let Some(opening) = tasks.spawn_blocking({
                 let key = key.clone();
                 let config = assignment.config.clone();
                 move || Replica::open(&data_dir, key, config)
-            })
-            .await;
+            }) else {
+                return; // the SPU was killed
+            };
+            let opened = opening.await;
             match opened {
                 Ok(Ok(replica)) => {
                     state.replicas.write().insert(key.clone(), replica.clone());
@@ -285,7 +315,7 @@ struct SpuConnection {
     spu: Arc<SpuState>,
     streams: HashMap<u32, mpsc::UnboundedSender<i64>>,
     next_stream_id: u32,
-    tasks: TaskTracker,
+    tasks: TaskGroup,
 }
 
 /// The version ranges this SPU serves (those of the official SPU).
