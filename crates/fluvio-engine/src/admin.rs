@@ -14,7 +14,9 @@ use fluvio_wire::sc::{
 use serde::Serialize;
 
 pub use fluvio_wire::sc::Metadata;
-pub use fluvio_wire::sc::partition::{PartitionResolution, PartitionSpec, PartitionStatus, ReplicaStatus};
+pub use fluvio_wire::sc::partition::{
+    PartitionResolution, PartitionSpec, PartitionStatus, ReplicaStatus, split_partition_name,
+};
 pub use fluvio_wire::sc::spu::{SpuSpec, SpuStatus, SpuStatusResolution};
 pub use fluvio_wire::sc::topic::{ReplicaSpec, TopicResolution, TopicSpec, TopicStatus};
 
@@ -244,11 +246,10 @@ fn check(status: Status, name: &str) -> Result<()> {
     if status.error_code.is_ok() {
         return Ok(());
     }
-    let context = match status.error_message {
-        Some(message) if !message.is_empty() => message,
-        _ => format!("'{name}'"),
-    };
-    Err(Error::from_server(status.error_code, context))
+    match status.error_message {
+        Some(message) if !message.is_empty() => Err(Error::from_server_message(status.error_code, message)),
+        _ => Err(Error::from_server(status.error_code, format!("'{name}'"))),
+    }
 }
 
 fn unexpected_kind() -> Error {

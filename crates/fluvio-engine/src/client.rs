@@ -70,6 +70,7 @@ impl Fluvio {
             platform_version: sc.platform_version().to_string(),
             config,
             sc: tokio::sync::Mutex::new(Some(sc)),
+            sc_attempts: Attempts::default(),
             spus: parking_lot::Mutex::new(HashMap::new()),
             metadata: MetadataCache::new(),
             shutdown: CancellationToken::new(),
@@ -167,12 +168,46 @@ struct SpuSlot {
     connection: Arc<Connection>,
 }
 
+/// The connection to one SPU, and the attempts to open it.
+#[derive(Default)]
+struct SpuEntry {
+    slot: tokio::sync::Mutex<Option<SpuSlot>>,
+    attempts: Attempts,
+}
+
+/// Failed attempts to connect to one server. Connecting is serialized per server, so callers
+/// queued behind an attempt that fails take its failure as theirs instead of each waiting one
+/// more connect timeout: no call waits much longer than the configured connect timeout.
+#[derive(Default)]
+struct Attempts(parking_lot::Mutex<(u64, Option<(String, Error)>)>);
+
+impl Attempts {
+    /// Number of failed attempts so far.
+    fn failures(&self) -> u64 {
+        self.0.lock().0
+    }
+
+    /// The latest failure to reach `addr`, if it happened after `failures` were counted.
+    fn failed_since(&self, failures: u64, addr: &str) -> Option<Error> {
+        match &*self.0.lock() {
+            (count, Some((failed, error))) if *count != failures && failed == addr => Some(error.clone()),
+            _ => None,
+        }
+    }
+
+    fn record(&self, addr: &str, failure: &Error) {
+        let mut state = self.0.lock();
+        *state = (state.0 + 1, Some((addr.to_string(), failure.clone())));
+    }
+}
+
 /// State shared by a client and everything made from it.
 pub(crate) struct ClientInner {
     pub(crate) config: ClientConfig,
     platform_version: String,
     sc: tokio::sync::Mutex<Option<Arc<Connection>>>,
-    spus: parking_lot::Mutex<HashMap<i32, Arc<tokio::sync::Mutex<Option<SpuSlot>>>>>,
+    sc_attempts: Attempts,
+    spus: parking_lot::Mutex<HashMap<i32, Arc<SpuEntry>>>,
     pub(crate) metadata: MetadataCache,
     pub(crate) shutdown: CancellationToken,
 }
@@ -193,9 +228,9 @@ impl ClientInner {
         if let Some(sc) = self.sc.lock().await.take() {
             sc.close();
         }
-        let slots: Vec<_> = self.spus.lock().drain().map(|(_, slot)| slot).collect();
-        for slot in slots {
-            if let Some(slot) = slot.lock().await.take() {
+        let entries: Vec<_> = self.spus.lock().drain().map(|(_, entry)| entry).collect();
+        for entry in entries {
+            if let Some(slot) = entry.slot.lock().await.take() {
                 slot.connection.close();
             }
         }
@@ -204,12 +239,18 @@ impl ClientInner {
     /// The SC connection, replaced if it broke.
     pub(crate) async fn sc(&self) -> Result<Arc<Connection>> {
         self.ensure_open()?;
+        let failures_before = self.sc_attempts.failures();
         let mut guard = self.sc.lock().await;
         if let Some(connection) = guard.as_ref().filter(|c| !c.is_closed()) {
             return Ok(connection.clone());
         }
-        let connection =
-            Connection::connect(self.config.endpoint(), &self.config, Role::Sc, &sc_server_name(&self.config)).await?;
+        let addr = self.config.endpoint();
+        if let Some(failure) = self.sc_attempts.failed_since(failures_before, addr) {
+            return Err(failure);
+        }
+        let connection = Connection::connect(addr, &self.config, Role::Sc, &sc_server_name(&self.config))
+            .await
+            .inspect_err(|err| self.sc_attempts.record(addr, err))?;
         self.ensure_open()?;
         *guard = Some(connection.clone());
         Ok(connection)
@@ -221,13 +262,17 @@ impl ClientInner {
         self.ensure_open()?;
         let spu = self.spu_metadata(id).await?;
         let addr = self.spu_address(&spu)?;
-        let slot = self.spus.lock().entry(id).or_insert_with(|| Arc::new(tokio::sync::Mutex::new(None))).clone();
-        let mut guard = slot.lock().await;
+        let entry = self.spus.lock().entry(id).or_default().clone();
+        let failures_before = entry.attempts.failures();
+        let mut guard = entry.slot.lock().await;
         if let Some(existing) = guard.as_ref() {
             if existing.addr == addr && !existing.connection.is_closed() {
                 return Ok(existing.connection.clone());
             }
             existing.connection.close();
+        }
+        if let Some(failure) = entry.attempts.failed_since(failures_before, &addr) {
+            return Err(failure);
         }
         let server_name = match self.config.tls() {
             TlsPolicy::Verified(TlsSource::Inline(certs) | TlsSource::Files(certs)) => {
@@ -235,7 +280,9 @@ impl ClientInner {
             }
             _ => addr.rsplit_once(':').map_or(addr.as_str(), |(host, _)| host).to_string(),
         };
-        let connection = Connection::connect(&addr, &self.config, Role::Spu, &server_name).await?;
+        let connection = Connection::connect(&addr, &self.config, Role::Spu, &server_name)
+            .await
+            .inspect_err(|err| entry.attempts.record(&addr, err))?;
         self.ensure_open()?;
         *guard = Some(SpuSlot { addr, connection: connection.clone() });
         Ok(connection)

@@ -138,6 +138,12 @@ impl Error {
         Self { inner: Arc::new(Inner { kind, message, server_code: Some(code), source: None }) }
     }
 
+    /// The error a server's error code stands for, with the server's own message.
+    pub fn from_server_message(code: ErrorCode, message: impl Into<String>) -> Self {
+        let kind = kind_of_code(&code);
+        Self { inner: Arc::new(Inner { kind, message: message.into(), server_code: Some(code), source: None }) }
+    }
+
     /// The category.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind

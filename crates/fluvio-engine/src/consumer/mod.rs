@@ -129,7 +129,13 @@ impl PartitionConsumer {
             max_bytes: config.max_bytes,
         };
         let handle = tokio::spawn(task.run(connection, tx));
-        Ok(PartitionStream { rx, current: Vec::new().into_iter(), finished: false, task: AbortOnDrop(handle) })
+        Ok(PartitionStream {
+            rx,
+            current: Vec::new().into_iter(),
+            pending_error: None,
+            finished: false,
+            task: AbortOnDrop(handle),
+        })
     }
 
     /// The records available from `offset`, up to `max_bytes` (whole batches), or none when
@@ -310,6 +316,8 @@ impl Drop for AbortOnDrop {
 pub struct PartitionStream {
     rx: mpsc::Receiver<Result<Vec<ConsumerRecord>>>,
     current: std::vec::IntoIter<ConsumerRecord>,
+    /// A terminal error met while draining a batch, returned by the next call.
+    pending_error: Option<Error>,
     finished: bool,
     task: AbortOnDrop,
 }
@@ -320,6 +328,10 @@ impl PartitionStream {
         loop {
             if let Some(record) = self.current.next() {
                 return Some(Ok(record));
+            }
+            if let Some(err) = self.pending_error.take() {
+                self.finished = true;
+                return Some(Err(err));
             }
             if self.finished {
                 return None;
@@ -340,6 +352,10 @@ impl PartitionStream {
         loop {
             if let Some(record) = self.current.next() {
                 return Some(Ok(record));
+            }
+            if let Some(err) = self.pending_error.take() {
+                self.finished = true;
+                return Some(Err(err));
             }
             if self.finished {
                 return None;
@@ -369,6 +385,51 @@ impl PartitionStream {
         }
     }
 
+    /// Every record already received (at most `max`), waiting for the next push when none
+    /// is; `None` only after a terminal error was returned.
+    pub async fn next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
+        match self.next().await? {
+            Ok(first) => {
+                let mut batch = vec![first];
+                self.drain_buffered(&mut batch, max);
+                Some(Ok(batch))
+            }
+            Err(err) => Some(Err(err)),
+        }
+    }
+
+    /// Every record already received (at most `max`), without waiting: `None` when nothing
+    /// is buffered.
+    pub fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
+        match self.try_next()? {
+            Ok(first) => {
+                let mut batch = vec![first];
+                self.drain_buffered(&mut batch, max);
+                Some(Ok(batch))
+            }
+            Err(err) => Some(Err(err)),
+        }
+    }
+
+    /// Moves buffered records (not waiting, not crossing into a terminal error) into `batch`.
+    fn drain_buffered(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
+        while batch.len() < max {
+            if let Some(record) = self.current.next() {
+                batch.push(record);
+                continue;
+            }
+            match self.rx.try_recv() {
+                Ok(Ok(records)) => self.current = records.into_iter(),
+                Ok(Err(err)) => {
+                    // Keep the error for the next call; records already taken go out first.
+                    self.pending_error = Some(err);
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
     /// True once the stream ended (after a terminal error).
     pub fn is_finished(&self) -> bool {
         self.finished && self.current.len() == 0
@@ -390,6 +451,10 @@ impl Stream for PartitionStream {
         loop {
             if let Some(record) = self.current.next() {
                 return Poll::Ready(Some(Ok(record)));
+            }
+            if let Some(err) = self.pending_error.take() {
+                self.finished = true;
+                return Poll::Ready(Some(Err(err)));
             }
             if self.finished {
                 return Poll::Ready(None);
@@ -522,7 +587,13 @@ impl StreamTask {
         let deadline = tokio::time::Instant::now() + self.config.resume_timeout;
         let mut delay = Duration::from_millis(50);
         loop {
-            if tx.is_closed() || self.client.shutdown.is_cancelled() {
+            if tx.is_closed() {
+                return None;
+            }
+            if self.client.shutdown.is_cancelled() {
+                // The connection may have closed before the session saw the shutdown: the
+                // stream still ends with an error, never silently.
+                let _ = tx.send(Err(Error::closed("the client"))).await;
                 return None;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -545,6 +616,16 @@ impl StreamTask {
             match self.client.leader_connection(&self.topic, self.partition).await {
                 Ok(connection) => return Some(connection),
                 Err(err) if err.is_retriable() || err.kind() == ErrorKind::Server => reason = err,
+                Err(err) if err.kind() == ErrorKind::TopicNotFound => {
+                    // The topic existed when the stream opened: it was deleted meanwhile (e.g.
+                    // before the leader saw this session, which it then refused).
+                    let err = Error::new(
+                        ErrorKind::TopicDeleted,
+                        format!("{}-{} was deleted while streaming: {err}", self.topic, self.partition),
+                    );
+                    let _ = tx.send(Err(err)).await;
+                    return None;
+                }
                 Err(err) => {
                     let _ = tx.send(Err(err)).await;
                     return None;
@@ -616,6 +697,57 @@ impl TopicStream {
             }
         }
         None
+    }
+
+    /// Records already received from any partition (at most `max`), waiting for one when
+    /// none is; `None` once every partition stream ended.
+    pub async fn next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
+        match self.next().await? {
+            Ok(first) => {
+                let mut batch = vec![first];
+                self.drain_buffered(&mut batch, max);
+                Some(Ok(batch))
+            }
+            Err(err) => Some(Err(err)),
+        }
+    }
+
+    /// Records already received from any partition (at most `max`), without waiting.
+    pub fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
+        match self.try_next()? {
+            Ok(first) => {
+                let mut batch = vec![first];
+                self.drain_buffered(&mut batch, max);
+                Some(Ok(batch))
+            }
+            Err(err) => Some(Err(err)),
+        }
+    }
+
+    fn drain_buffered(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
+        let count = self.streams.len();
+        let mut idle = 0;
+        // Take from the partitions in turn, so none is starved, until all are drained.
+        while batch.len() < max && idle < count {
+            let index = self.next;
+            self.next = (self.next + 1) % count;
+            let stream = &mut self.streams[index];
+            match stream.current.next() {
+                Some(record) => {
+                    batch.push(record);
+                    idle = 0;
+                }
+                None => {
+                    let before = batch.len();
+                    stream.drain_buffered(batch, (before + 1).min(max));
+                    if batch.len() == before {
+                        idle += 1;
+                    } else {
+                        idle = 0;
+                    }
+                }
+            }
+        }
     }
 
     /// Ends every partition stream.

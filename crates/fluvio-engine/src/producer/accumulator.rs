@@ -149,8 +149,21 @@ impl PartitionQueue {
             Some(open) => (i64::from(open.count), (now_ms - open.first_timestamp).max(0)),
             None => (0, 0),
         };
+        // Refused before anything else, whatever the open batch and the queue hold.
+        let alone = RecordRef::new(key, value, 0, 0).encoded_len();
+        if BATCH_OVERHEAD + alone > self.limits.max_request_size {
+            return Err(Error::new(
+                ErrorKind::RecordTooLarge,
+                format!(
+                    "a record of {alone} bytes does not fit the maximum request size of {} bytes",
+                    self.limits.max_request_size
+                ),
+            ));
+        }
         let record_len = RecordRef::new(key, value, offset_delta, timestamp_delta).encoded_len();
-        let fits = state.open.as_ref().is_some_and(|open| open.size() + record_len <= self.limits.batch_size);
+        // A batch never outgrows a request, even when batch_size is the larger limit.
+        let batch_limit = self.limits.batch_size.min(self.limits.max_request_size);
+        let fits = state.open.as_ref().is_some_and(|open| open.size() + record_len <= batch_limit);
         if !fits {
             if state.open.is_some() {
                 if state.sealed.len() >= self.limits.batch_queue_size {
@@ -158,16 +171,6 @@ impl PartitionQueue {
                 }
                 let sealed = state.open.take().expect("checked").seal();
                 state.sealed.push_back(sealed);
-            }
-            let alone = RecordRef::new(key, value, 0, 0).encoded_len();
-            if BATCH_OVERHEAD + alone > self.limits.max_request_size {
-                return Err(Error::new(
-                    ErrorKind::RecordTooLarge,
-                    format!(
-                        "a record of {alone} bytes does not fit the maximum request size of {} bytes",
-                        self.limits.max_request_size
-                    ),
-                ));
             }
             let seq = state.next_seq;
             state.next_seq += 1;
@@ -380,6 +383,21 @@ mod tests {
         q.push(None, &[2; 10], 0, false).unwrap().unwrap();
         let batches = ready(q.take(Duration::ZERO, Instant::now()));
         assert_eq!(batches[0].count, 1);
+    }
+
+    #[test]
+    fn a_record_too_large_for_a_request_is_refused_even_with_room_in_the_batch() {
+        // batch_size above max_request_size: the request size bounds the batches.
+        let q = PartitionQueue::new(0, Limits { batch_size: 16384, max_request_size: 1024, batch_queue_size: 1 });
+        q.push(None, b"small", 0, false).unwrap().unwrap();
+        assert_eq!(q.push(None, &[0; 2000], 0, false).unwrap_err().kind(), ErrorKind::RecordTooLarge);
+        q.push(None, &[1; 600], 0, false).unwrap().unwrap();
+        q.push(None, &[2; 600], 0, false).unwrap().unwrap();
+        // Refused at once even when the queue is full.
+        assert_eq!(q.push(None, &[0; 2000], 0, false).unwrap_err().kind(), ErrorKind::RecordTooLarge);
+        let batches = ready(q.take(Duration::ZERO, Instant::now()));
+        assert_eq!(batches.iter().map(|b| b.count).collect::<Vec<_>>(), [2]);
+        assert!(batches.iter().all(|b| b.size() <= 1024));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use fluvio_wire::record::{RawBatch, RecordSet};
-use fluvio_wire::sc::partition::{PartitionResolution, split_partition_name};
+use fluvio_wire::sc::partition::{PartitionResolution, partition_name, split_partition_name};
 use fluvio_wire::sc::topic::CompressionAlgorithm;
 use fluvio_wire::spu::{PartitionProduceData, ProduceAcks, ProduceRequest, TopicProduceData};
 use parking_lot::{Mutex, RwLock};
@@ -84,6 +84,19 @@ impl TopicProducer {
     pub(crate) async fn new(client: Arc<ClientInner>, topic: &str, config: ProducerConfig) -> Result<Self> {
         let metadata = client.topic(topic).await?;
         let compression = resolve_compression(metadata.spec.compression_type, config.compression)?;
+        // Just after the topic was created, the partition watch may not have brought every
+        // partition online yet; keyless records would skip those. Ask the SC once instead.
+        let count = metadata.spec.replicas.partition_count();
+        let all_online = (0..count).all(|i| {
+            client
+                .metadata
+                .partitions
+                .get(&partition_name(topic, i))
+                .is_some_and(|p| p.status.resolution == PartitionResolution::Online)
+        });
+        if !all_online {
+            client.refresh_partitions(topic).await;
+        }
         let partitioner = config.partitioner.clone().unwrap_or_else(|| Arc::new(SiphashRoundRobinPartitioner::new()));
         let shared = Arc::new(Shared {
             shutdown: client.shutdown.child_token(),
@@ -104,6 +117,12 @@ impl TopicProducer {
     /// The topic.
     pub fn topic(&self) -> &str {
         &self.handle.shared.topic
+    }
+
+    /// The topic's partition count as last seen in the metadata.
+    pub fn partition_count(&self) -> u32 {
+        self.handle.shared.refresh_view(0);
+        self.handle.shared.view.read().partition_count
     }
 
     /// The codec batches are sent with.

@@ -1,6 +1,7 @@
 //! The outcome of each sent record: shared per batch, resolved once the batch is acknowledged
 //! (or fails), so there is one completion per batch, not per record.
 
+use std::any::Any;
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
@@ -25,11 +26,19 @@ pub(crate) struct BatchOutcome {
     result: OnceLock<Result<i64>>,
     notify: Notify,
     callbacks: Mutex<Vec<Callback>>,
+    /// Data a binding keeps per batch (e.g. the future its language waits on).
+    attachment: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl BatchOutcome {
     pub(crate) fn new(partition: u32) -> Arc<Self> {
-        Arc::new(Self { partition, result: OnceLock::new(), notify: Notify::new(), callbacks: Mutex::new(Vec::new()) })
+        Arc::new(Self {
+            partition,
+            result: OnceLock::new(),
+            notify: Notify::new(),
+            callbacks: Mutex::new(Vec::new()),
+            attachment: Mutex::new(None),
+        })
     }
 
     /// Resolves the batch (first resolution wins) and runs the registered callbacks.
@@ -74,6 +83,43 @@ impl ProduceOutput {
     /// The partition the record was assigned to (known before delivery).
     pub fn partition(&self) -> u32 {
         self.batch.partition
+    }
+
+    /// The record's position in its batch: its offset is the batch's base offset plus this.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// Runs `callback` once with the outcome of the record's whole batch (its base offset, or
+    /// the error): right away if already known, otherwise on the thread that resolves it.
+    /// Bindings use it to complete one future per batch instead of one per record.
+    pub fn on_batch_complete(&self, callback: impl FnOnce(&Result<i64>) + Send + 'static) {
+        {
+            let mut callbacks = self.batch.callbacks.lock();
+            if self.batch.result.get().is_none() {
+                callbacks.push(Box::new(callback));
+                return;
+            }
+        }
+        callback(self.batch.result.get().expect("resolved"));
+    }
+
+    /// The value attached to the record's batch, created by `init` for the first record that
+    /// asks (only one `init` runs per batch). Bindings keep per-batch state here.
+    pub fn batch_attachment<T, E>(
+        &self,
+        init: impl FnOnce() -> std::result::Result<T, E>,
+    ) -> std::result::Result<Arc<T>, E>
+    where
+        T: Any + Send + Sync,
+    {
+        let mut slot = self.batch.attachment.lock();
+        if let Some(existing) = slot.as_ref().and_then(|a| a.clone().downcast::<T>().ok()) {
+            return Ok(existing);
+        }
+        let created = Arc::new(init()?);
+        *slot = Some(created.clone());
+        Ok(created)
     }
 
     /// Waits for the record's batch to be acknowledged.
