@@ -416,6 +416,12 @@ impl ClientInner {
         }
     }
 
+    /// A connection of its own to a partition's current leader (closed when dropped).
+    pub(crate) async fn dedicated_leader_connection(&self, topic: &str, partition: u32) -> Result<Arc<Connection>> {
+        let leader = self.partition_leader(topic, partition).await?;
+        self.dedicated_spu_connection(leader).await
+    }
+
     /// The connection to a partition's current leader.
     pub(crate) async fn leader_connection(&self, topic: &str, partition: u32) -> Result<Arc<Connection>> {
         let leader = self.partition_leader(topic, partition).await?;

@@ -89,7 +89,9 @@ impl Shared {
         let mut frame = BytesMut::new();
         encode_request_frame(&header, request, &mut frame)?;
         self.routes.lock().insert(correlation_id, route);
-        if self.tx.send(frame.freeze()).is_err() {
+        // Checked after registering: the reader marks the connection closed before failing
+        // the routes it finds, so a route added after that sweep is caught here.
+        if self.closed.is_cancelled() || self.tx.send(frame.freeze()).is_err() {
             self.routes.lock().remove(&correlation_id);
             return Err(Error::new(ErrorKind::ConnectionClosed, format!("connection to {} is closed", self.addr)));
         }

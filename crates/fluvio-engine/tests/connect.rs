@@ -90,10 +90,26 @@ async fn one_connection_per_server_carries_concurrent_requests_and_streams() {
     }
     assert_eq!(seen.len(), 200);
 
-    // All of it went over one connection to the SC and one to each SPU.
+    // Requests went over one connection to the SC and one to each SPU; each stream session
+    // has a connection of its own to its leader (closing it is how a session ends on the
+    // server), so an SPU also has one per stream of a partition it leads.
+    let leaders: Vec<i32> =
+        fluvio.admin().list_partitions(Some("multiplexed")).await.unwrap().iter().map(|p| p.spec.leader).collect();
     assert_eq!(established_to(s.cluster.sc_addr().port()), 1, "connections to the SC");
     for (id, addr) in s.cluster.spu_addrs() {
-        assert_eq!(established_to(addr.port()), 1, "connections to SPU {id}");
+        // One partition stream and one topic-stream session per partition led.
+        let led = leaders.iter().filter(|leader| **leader == id).count();
+        assert_eq!(established_to(addr.port()), 1 + 2 * led, "connections to SPU {id}");
+    }
+    // Dropping the streams closes their sessions' connections; the shared ones stay.
+    drop(partition_streams);
+    drop(topic_stream);
+    for (id, addr) in s.cluster.spu_addrs() {
+        eventually(Duration::from_secs(5), "stream connections close", || async move {
+            (established_to(addr.port()) == 1).then_some(())
+        })
+        .await;
+        assert_eq!(established_to(addr.port()), 1, "connections to SPU {id} after the streams ended");
     }
     s.shutdown().await;
 }
@@ -474,10 +490,11 @@ async fn a_broken_connection_is_replaced_for_the_next_request() {
     })
     .await;
 
-    // Broken connections were replaced, not added to: one SC connection per client, and one
-    // SPU connection (only the first client talked to the SPU).
+    // Broken connections were replaced, not added to: one SC connection per client, and to
+    // the SPU one shared connection plus the open stream's own (only the first client talked
+    // to the SPU).
     assert_eq!(established_to(sc_port), 2, "connections to the SC");
-    assert_eq!(established_to(spu_port), 1, "connections to the SPU");
+    assert_eq!(established_to(spu_port), 2, "connections to the SPU");
     other.close().await;
 
     // A longer outage: calls made meanwhile fail at once with a retriable error, and records
@@ -505,7 +522,7 @@ async fn a_broken_connection_is_replaced_for_the_next_request() {
     }
     assert_eq!(fluvio.admin().list_topics().await.unwrap().len(), 2);
     assert_eq!(established_to(sc_port), 1, "connections to the SC");
-    assert_eq!(established_to(spu_port), 1, "connections to the SPU");
+    assert_eq!(established_to(spu_port), 2, "connections to the SPU: shared, and the stream's own");
     fluvio.close().await;
     cluster.shutdown().await;
 }

@@ -118,7 +118,10 @@ impl PartitionConsumer {
     /// A continuous stream from `offset`.
     pub async fn stream_with_config(&self, offset: Offset, config: ConsumerConfig) -> Result<PartitionStream> {
         config.validate()?;
-        let (connection, start) = self.locate(offset).await?;
+        let start = self.locate(offset).await?;
+        // Each session gets a connection of its own: the protocol cannot cancel a stream, and
+        // closing its connection is what ends it on the server, on any server.
+        let connection = self.client.dedicated_leader_connection(&self.topic, self.partition).await?;
         let (tx, rx) = mpsc::channel(CHUNKS_BUFFERED);
         let task = StreamTask {
             client: self.client.clone(),
@@ -183,16 +186,16 @@ impl PartitionConsumer {
         Ok(decode_push(&push, self.partition, from)?.records)
     }
 
-    /// The leader connection and the resolved start offset, retrying retriable failures
-    /// (e.g. a leader change) within the request timeout.
-    async fn locate(&self, offset: Offset) -> Result<(Arc<Connection>, i64)> {
+    /// The resolved start offset, retrying retriable failures (e.g. a leader change) within
+    /// the request timeout.
+    async fn locate(&self, offset: Offset) -> Result<i64> {
         let deadline = tokio::time::Instant::now() + self.client.config.request_timeout();
         let mut delay = Duration::from_millis(20);
         loop {
             let attempt = async {
                 let connection = self.client.leader_connection(&self.topic, self.partition).await?;
                 let (start, end) = fetch_offsets(&connection, &self.topic, self.partition).await?;
-                Ok::<_, Error>((connection, offset.resolve(start, end)))
+                Ok::<_, Error>(offset.resolve(start, end))
             };
             match attempt.await {
                 Ok(found) => return Ok(found),
@@ -499,7 +502,16 @@ impl StreamTask {
         loop {
             match self.session(&connection, &tx).await {
                 SessionEnd::Stop | SessionEnd::Failed => return,
-                SessionEnd::Reopen => continue,
+                // A new connection, so the abandoned session ends on the server.
+                SessionEnd::Reopen => {
+                    match self.client.dedicated_leader_connection(&self.topic, self.partition).await {
+                        Ok(new_connection) => connection = new_connection,
+                        Err(reason) => match self.reconnect(&tx, reason).await {
+                            Some(new_connection) => connection = new_connection,
+                            None => return,
+                        },
+                    }
+                }
                 SessionEnd::Resume(reason) => {
                     debug!(topic = %self.topic, partition = self.partition, %reason, offset = self.next_offset, "resuming stream");
                     match self.reconnect(&tx, reason).await {
@@ -613,7 +625,7 @@ impl StreamTask {
             }
             delay = (delay * 2).min(Duration::from_millis(500));
             self.client.refresh_partitions(&self.topic).await;
-            match self.client.leader_connection(&self.topic, self.partition).await {
+            match self.client.dedicated_leader_connection(&self.topic, self.partition).await {
                 Ok(connection) => return Some(connection),
                 Err(err) if err.is_retriable() || err.kind() == ErrorKind::Server => reason = err,
                 Err(err) if err.kind() == ErrorKind::TopicNotFound => {
