@@ -165,6 +165,9 @@ impl FluvioAdmin {
 
     /// Adds `count` partitions to a topic.
     pub async fn add_partitions(&self, name: &str, count: u32) -> Result<()> {
+        if count == 0 {
+            return Err(Error::new(ErrorKind::Config, "the number of partitions to add must be at least 1"));
+        }
         let sc = self.client.sc().await?;
         let request =
             UpdateRequest::Topic { name: name.to_string(), action: UpdateTopicAction::AddPartition { count } };

@@ -299,6 +299,8 @@ async fn partitions_can_be_added() {
 
     let err = assert_kind(admin.add_partitions("missing", 1).await, ErrorKind::TopicNotFound);
     assert!(!err.is_retriable());
+    assert_kind(admin.add_partitions("growing", 0).await, ErrorKind::Config);
+    assert_kind(admin.add_partitions("growing", u32::MAX).await, ErrorKind::InvalidTopicConfig);
     s.shutdown().await;
 }
 

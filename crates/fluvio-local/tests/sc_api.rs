@@ -118,6 +118,11 @@ async fn validation_answers_with_the_official_error_codes() {
 
     assert_eq!(create_topic(&mut sc, "zero", TopicSpec::computed(0, 1)).await.error_code, ErrorCode::TopicError);
     assert_eq!(create_topic(&mut sc, "norep", TopicSpec::computed(1, 0)).await.error_code, ErrorCode::TopicError);
+    // Absurd partition counts are refused before anything is allocated.
+    for huge in [1025, u32::MAX] {
+        let status = create_topic(&mut sc, "huge", TopicSpec::computed(huge, 1)).await;
+        assert_eq!(status.error_code, ErrorCode::TopicInvalidConfiguration, "{huge} partitions");
+    }
     let replicated = create_topic(&mut sc, "replicated", TopicSpec::computed(1, 2)).await;
     assert_eq!(replicated.error_code, ErrorCode::TopicError);
     assert!(replicated.error_message.unwrap().contains("replication factor 2"));

@@ -36,6 +36,10 @@ use crate::client::ClientInner;
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::SPU_VERSION;
 
+/// How long a flush running when the client closes waits for the sender to resolve its
+/// batches before it reports [`ErrorKind::Closed`].
+const CLOSED_FLUSH_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Produces records to one topic. Cheap to clone; all clones share the same batches.
 /// Dropping the last clone sends what is queued in the background; [`TopicProducer::close`]
 /// waits for it.
@@ -197,8 +201,18 @@ impl TopicProducer {
         let mut first_failure = None;
         for (queue, target) in targets {
             let waited = tokio::select! {
+                biased;
                 result = queue.wait_completed(target) => result,
-                _ = shared.shutdown.cancelled() => Err(Error::closed("the client")),
+                // Once the client is closed the sender resolves every batch at once (failing
+                // what is still queued), but a batch whose outputs were just acknowledged is
+                // marked completed a moment later: wait briefly for it rather than report a
+                // delivered batch as failed.
+                _ = shared.shutdown.cancelled() => {
+                    match tokio::time::timeout(CLOSED_FLUSH_GRACE, queue.wait_completed(target)).await {
+                        Ok(result) => result,
+                        Err(_) => Err(Error::closed("the client")),
+                    }
+                }
             };
             if let Err(err) = waited {
                 first_failure.get_or_insert(err);

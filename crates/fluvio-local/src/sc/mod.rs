@@ -498,6 +498,9 @@ impl Sc {
                 "the number of partitions to add must be greater than 0",
             );
         }
+        if let Err((code, message)) = validate::check_partition_count(param.partitions.saturating_add(count)) {
+            return Status::error(name, code, message);
+        }
         let online = self.online_spus();
         if online.len() < param.replication_factor as usize {
             return Status::error(name, ErrorCode::TopicNotProvisioned, "not enough online SPUs");

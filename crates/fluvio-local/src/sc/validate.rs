@@ -18,6 +18,11 @@ pub(crate) const DEFAULT_MAX_PARTITION_SIZE: u64 = 100 * 1024 * 1024 * 1024;
 /// Smallest maximum partition size allowed.
 pub(crate) const MIN_MAX_PARTITION_SIZE: u64 = 2048;
 
+/// Most partitions a topic may have. The official SC has no limit, but every partition here
+/// is a directory with open files inside the test's own process: a typo such as
+/// `Integer.MAX_VALUE` must be refused, not exhaust memory and take the host process down.
+pub(crate) const MAX_PARTITIONS: u32 = 1024;
+
 /// A refusal: the code and a message for humans.
 pub(crate) type Refusal = (ErrorCode, String);
 
@@ -78,6 +83,7 @@ pub(crate) fn validate_replicas(spec: &TopicSpec, known_spus: &[i32]) -> Result<
             if param.partitions == 0 {
                 return Err((ErrorCode::TopicError, "partitions must be greater than 0".into()));
             }
+            check_partition_count(param.partitions)?;
             if param.replication_factor == 0 {
                 return Err((ErrorCode::TopicError, "replication factor must be greater than 0".into()));
             }
@@ -86,6 +92,7 @@ pub(crate) fn validate_replicas(spec: &TopicSpec, known_spus: &[i32]) -> Result<
             if maps.is_empty() {
                 return Err((ErrorCode::TopicError, "an assigned topic needs at least one partition".into()));
             }
+            check_partition_count(u32::try_from(maps.len()).unwrap_or(u32::MAX))?;
             let mut ids: Vec<u32> = maps.iter().map(|m| m.id).collect();
             ids.sort_unstable();
             if ids.iter().enumerate().any(|(i, id)| *id != i as u32) {
@@ -112,6 +119,17 @@ pub(crate) fn validate_replicas(spec: &TopicSpec, known_spus: &[i32]) -> Result<
         ReplicaSpec::Mirror(_) => {
             return Err((ErrorCode::TopicInvalidReplicaType, "mirror topics are not supported by fluvio-local".into()));
         }
+    }
+    Ok(())
+}
+
+/// Refuses a topic that would have more than [`MAX_PARTITIONS`] partitions.
+pub(crate) fn check_partition_count(total: u32) -> Result<(), Refusal> {
+    if total > MAX_PARTITIONS {
+        return Err((
+            ErrorCode::TopicInvalidConfiguration,
+            format!("{total} partitions requested; fluvio-local allows at most {MAX_PARTITIONS} per topic"),
+        ));
     }
     Ok(())
 }
