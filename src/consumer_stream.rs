@@ -1,0 +1,149 @@
+//! Natives of `com.infinyon.fluvio.ConsumerStream` (the base of `PartitionConsumerStream`).
+//!
+//! `nativeNext` hands Java every record already received (packed, one crossing per chunk),
+//! waiting only when none is. A `close()` from another thread cancels the stream's token,
+//! which wakes a waiting `nativeNext` at once.
+
+use std::time::Duration;
+
+use fluvio_engine::{ConsumerRecord, PartitionStream, TopicStream};
+use jni::JNIEnv;
+use jni::objects::JClass;
+use jni::sys::{jbyteArray, jlong};
+use tokio_util::sync::CancellationToken;
+
+use crate::convert::pack_records;
+use crate::error::{JniError, Result, run};
+use crate::handle::{borrow, dispose};
+use crate::runtime::block_on;
+
+/// Most records handed over per call.
+const MAX_RECORDS_PER_CALL: usize = 4096;
+
+/// A partition or topic stream.
+pub(crate) enum Stream {
+    Partition(PartitionStream),
+    Topic(TopicStream),
+}
+
+impl Stream {
+    fn try_next_batch(&mut self) -> Option<fluvio_engine::Result<Vec<ConsumerRecord>>> {
+        match self {
+            Stream::Partition(stream) => stream.try_next_batch(MAX_RECORDS_PER_CALL),
+            Stream::Topic(stream) => stream.try_next_batch(MAX_RECORDS_PER_CALL),
+        }
+    }
+
+    async fn next_batch(&mut self) -> Option<fluvio_engine::Result<Vec<ConsumerRecord>>> {
+        match self {
+            Stream::Partition(stream) => stream.next_batch(MAX_RECORDS_PER_CALL).await,
+            Stream::Topic(stream) => stream.next_batch(MAX_RECORDS_PER_CALL).await,
+        }
+    }
+}
+
+/// The native side of a `ConsumerStream`.
+pub(crate) struct StreamHandle {
+    stream: tokio::sync::Mutex<Stream>,
+    closed: CancellationToken,
+}
+
+impl StreamHandle {
+    pub(crate) fn new(stream: Stream) -> Self {
+        Self { stream: tokio::sync::Mutex::new(stream), closed: CancellationToken::new() }
+    }
+}
+
+enum Wait {
+    Records(Option<fluvio_engine::Result<Vec<ConsumerRecord>>>),
+    TimedOut,
+    Closed,
+}
+
+fn closed_error() -> JniError {
+    JniError::Engine(fluvio_engine::Error::new(fluvio_engine::ErrorKind::Closed, "the stream was closed"))
+}
+
+fn next(env: &mut JNIEnv, handle: jlong, timeout_nanos: jlong) -> Result<jbyteArray> {
+    // SAFETY: Java keeps the handle alive for the call.
+    let handle = unsafe { borrow::<StreamHandle>(handle)? };
+    if handle.closed.is_cancelled() {
+        return Err(closed_error());
+    }
+    // Records already received are handed over without touching the runtime.
+    let buffered = match handle.stream.try_lock() {
+        Ok(mut stream) => stream.try_next_batch(),
+        Err(_) => None,
+    };
+    let wait = match buffered {
+        Some(item) => Wait::Records(Some(item)),
+        None => block_on(async {
+            let timeout = u64::try_from(timeout_nanos).ok().map(Duration::from_nanos);
+            let mut stream = tokio::select! {
+                stream = handle.stream.lock() => stream,
+                _ = handle.closed.cancelled() => return Wait::Closed,
+            };
+            let sleep = async {
+                match timeout {
+                    Some(timeout) => tokio::time::sleep(timeout).await,
+                    None => std::future::pending().await,
+                }
+            };
+            // Receiving is cancel-safe: a timeout or close loses no record.
+            tokio::select! {
+                item = stream.next_batch() => Wait::Records(item),
+                _ = sleep => Wait::TimedOut,
+                _ = handle.closed.cancelled() => Wait::Closed,
+            }
+        })?,
+    };
+    match wait {
+        Wait::Records(Some(Ok(records))) => pack_records(&records).into_java(env),
+        Wait::Records(Some(Err(err))) => Err(JniError::Engine(err)),
+        // The stream ended (after a terminal error was reported): an empty chunk.
+        Wait::Records(None) => pack_records(&[]).into_java(env),
+        Wait::TimedOut => Ok(std::ptr::null_mut()),
+        Wait::Closed => Err(closed_error()),
+    }
+}
+
+/// `byte[] nativeNext(long handle, long timeoutNanos)`: packed records; null on timeout
+/// (a negative timeout waits forever); an empty chunk once the stream ended.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_ConsumerStream_nativeNext<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    timeout_nanos: jlong,
+) -> jbyteArray {
+    run(&mut env, std::ptr::null_mut(), |env| next(env, handle, timeout_nanos))
+}
+
+/// `void nativeInterrupt(long handle)`: wakes a waiting `nativeNext`; the stream stays
+/// unusable afterwards.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_ConsumerStream_nativeInterrupt<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    run(&mut env, (), |_| {
+        // SAFETY: Java keeps the handle alive for the call.
+        unsafe { borrow::<StreamHandle>(handle)? }.closed.cancel();
+        Ok(())
+    })
+}
+
+/// `void nativeDispose(long handle)`: ends the stream's background task.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_ConsumerStream_nativeDispose<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    run(&mut env, (), |_| {
+        // SAFETY: Java calls this once, after every other call on the handle returned.
+        unsafe { dispose::<StreamHandle>(handle) };
+        Ok(())
+    })
+}

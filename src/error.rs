@@ -1,0 +1,181 @@
+//! Errors crossing into Java. Every export runs through [`run`]: a Rust error becomes a typed
+//! Java exception, a panic becomes `FluvioException(INTERNAL)`, and nothing unwinds into the
+//! JVM. Engine error kinds map to `FluvioException.Code` names through one table,
+//! [`code_name`].
+
+use std::panic::AssertUnwindSafe;
+
+use fluvio_engine::ErrorKind;
+use jni::JNIEnv;
+use jni::objects::{JObject, JValue};
+
+use crate::java;
+
+/// A failure of a native method.
+#[derive(Debug)]
+pub(crate) enum JniError {
+    /// An engine failure: thrown as `FluvioException` with the kind's code.
+    Engine(fluvio_engine::Error),
+    /// The embedded cluster failed: `FluvioException(LOCAL_CLUSTER)`.
+    Cluster(String),
+    /// `IllegalArgumentException`.
+    IllegalArgument(String),
+    /// `IllegalStateException`.
+    IllegalState(String),
+    /// A Rust panic: `FluvioException(INTERNAL)`.
+    Panic(String),
+    /// A JNI call failed; when a Java exception is pending it is kept as is.
+    Jni(jni::errors::Error),
+}
+
+/// Result of native code.
+pub(crate) type Result<T> = std::result::Result<T, JniError>;
+
+impl From<fluvio_engine::Error> for JniError {
+    fn from(err: fluvio_engine::Error) -> Self {
+        JniError::Engine(err)
+    }
+}
+
+impl From<jni::errors::Error> for JniError {
+    fn from(err: jni::errors::Error) -> Self {
+        JniError::Jni(err)
+    }
+}
+
+impl From<fluvio_local::ClusterError> for JniError {
+    fn from(err: fluvio_local::ClusterError) -> Self {
+        JniError::Cluster(err.to_string())
+    }
+}
+
+/// The `FluvioException.Code` constant for an engine error kind. The one mapping table: a
+/// test checks that every kind has its own code and that Java knows every code.
+pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Config => "CONFIG",
+        ErrorKind::Profile => "PROFILE",
+        ErrorKind::Connect => "CONNECT",
+        ErrorKind::ConnectTimeout => "CONNECT_TIMEOUT",
+        ErrorKind::Timeout => "TIMEOUT",
+        ErrorKind::ConnectionClosed => "CONNECTION_CLOSED",
+        ErrorKind::IncompatibleServer => "INCOMPATIBLE_SERVER",
+        ErrorKind::Protocol => "PROTOCOL",
+        ErrorKind::TopicNotFound => "TOPIC_NOT_FOUND",
+        ErrorKind::TopicAlreadyExists => "TOPIC_ALREADY_EXISTS",
+        ErrorKind::InvalidTopicName => "INVALID_TOPIC_NAME",
+        ErrorKind::InvalidTopicConfig => "INVALID_TOPIC_CONFIG",
+        ErrorKind::PartitionNotFound => "PARTITION_NOT_FOUND",
+        ErrorKind::NotLeader => "NOT_LEADER",
+        ErrorKind::RecordTooLarge => "RECORD_TOO_LARGE",
+        ErrorKind::Compression => "COMPRESSION",
+        ErrorKind::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+        ErrorKind::OffsetEvicted => "OFFSET_EVICTED",
+        ErrorKind::TopicDeleted => "TOPIC_DELETED",
+        ErrorKind::Closed => "CLOSED",
+        ErrorKind::Server => "SERVER",
+        ErrorKind::Internal => "INTERNAL",
+        // A kind added to the engine without a code here: the test below fails.
+        _ => "INTERNAL",
+    }
+}
+
+/// Codes that do not come from an engine kind.
+pub(crate) const LOCAL_CLUSTER_CODE: &str = "LOCAL_CLUSTER";
+const INTERNAL_CODE: &str = "INTERNAL";
+
+/// Every code native code can throw (for the cross-language consistency test).
+pub(crate) fn all_code_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = ErrorKind::ALL.iter().map(|k| code_name(*k)).collect();
+    names.push(LOCAL_CLUSTER_CODE);
+    names
+}
+
+/// Runs the body of a native method: returns its value, or throws and returns `default`.
+pub(crate) fn run<'local, T>(
+    env: &mut JNIEnv<'local>,
+    default: T,
+    body: impl FnOnce(&mut JNIEnv<'local>) -> Result<T>,
+) -> T {
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| body(env)));
+    match outcome {
+        Ok(Ok(value)) => value,
+        Ok(Err(err)) => {
+            throw(env, err);
+            default
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            throw(env, JniError::Panic(message));
+            default
+        }
+    }
+}
+
+/// Throws `err` as the matching Java exception, unless one is already pending.
+pub(crate) fn throw(env: &mut JNIEnv, err: JniError) {
+    if env.exception_check().unwrap_or(false) {
+        return;
+    }
+    let result = match &err {
+        JniError::Engine(engine) => {
+            throw_fluvio(env, code_name(engine.kind()), &engine.to_string(), engine.is_retriable())
+        }
+        JniError::Cluster(message) => throw_fluvio(env, LOCAL_CLUSTER_CODE, message, false),
+        JniError::IllegalArgument(message) => env.throw_new("java/lang/IllegalArgumentException", message),
+        JniError::IllegalState(message) => env.throw_new("java/lang/IllegalStateException", message),
+        JniError::Panic(message) => {
+            throw_fluvio(env, INTERNAL_CODE, &format!("internal error (panic in native code): {message}"), false)
+        }
+        JniError::Jni(jni::errors::Error::JavaException) => return,
+        JniError::Jni(other) => throw_fluvio(env, INTERNAL_CODE, &format!("JNI failure: {other}"), false),
+    };
+    if result.is_err() && !env.exception_check().unwrap_or(false) {
+        // Creating the exception failed (e.g. out of memory) without a pending exception:
+        // fall back to the simplest throwable there is.
+        if env.throw_new("java/lang/RuntimeException", format!("{err:?}")).is_err() {
+            env.fatal_error("fluvio: cannot throw an exception into the JVM");
+        }
+    }
+}
+
+fn throw_fluvio(env: &mut JNIEnv, code: &str, message: &str, retriable: bool) -> jni::errors::Result<()> {
+    let exception = new_fluvio_exception(env, code, message, retriable)?;
+    env.throw(jni::objects::JThrowable::from(exception))
+}
+
+/// A new `FluvioException(code, message, retriable)`.
+pub(crate) fn new_fluvio_exception<'local>(
+    env: &mut JNIEnv<'local>,
+    code: &str,
+    message: &str,
+    retriable: bool,
+) -> jni::errors::Result<JObject<'local>> {
+    let cache = java::cache()?;
+    let code = env.new_string(code)?;
+    let message = env.new_string(message)?;
+    env.new_object(
+        &cache.fluvio_exception_class,
+        "(Ljava/lang/String;Ljava/lang/String;Z)V",
+        &[JValue::Object(&code), JValue::Object(&message), JValue::Bool(u8::from(retriable))],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engine_kind_has_its_own_code() {
+        let mut codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| code_name(*k)).collect();
+        assert!(codes.iter().filter(|c| **c == "INTERNAL").count() == 1, "only Internal maps to INTERNAL");
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ErrorKind::ALL.len(), "codes are distinct");
+        assert!(!all_code_names().is_empty());
+    }
+}

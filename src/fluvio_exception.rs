@@ -1,0 +1,28 @@
+//! Natives of `com.infinyon.fluvio.FluvioException`: the error codes native code can throw,
+//! so a test can check that Java's `Code` enum knows every one of them.
+
+use jni::JNIEnv;
+use jni::objects::JClass;
+use jni::sys::jstring;
+
+use crate::error::{all_code_names, run};
+
+/// `String nativeCodeNames()`: every code, one per line.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_FluvioException_nativeCodeNames<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+) -> jstring {
+    run(&mut env, std::ptr::null_mut(), |env| Ok(env.new_string(all_code_names().join("\n"))?.into_raw()))
+}
+
+/// `void nativeTestPanic()`: panics inside native code, for the test that proves a panic
+/// reaches Java as `FluvioException(INTERNAL)` and leaves the library usable. Package-private
+/// on the Java side.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_FluvioException_nativeTestPanic<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+) {
+    run(&mut env, (), |_| -> crate::error::Result<()> { panic!("deliberate panic (test hook)") })
+}

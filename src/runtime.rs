@@ -1,0 +1,84 @@
+//! The library's one tokio runtime, and the JVM it belongs to.
+//!
+//! Worker threads are named `fluvio-io-<n>` and attached to the JVM once, when they start, so
+//! completion callbacks can call into Java without attaching per call. Java threads wait for
+//! async work with [`block_on`]; a runtime thread never does (that would stall the runtime),
+//! so blocking calls made from a callback running on one fail with `IllegalStateException`.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use jni::JavaVM;
+use tokio::runtime::Runtime;
+
+use crate::error::{JniError, Result};
+
+static VM: OnceLock<JavaVM> = OnceLock::new();
+
+thread_local! {
+    /// True on the runtime's own threads, where blocking would stall the runtime.
+    static RUNTIME_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+
+/// Registers the JVM (from `JNI_OnLoad`).
+pub(crate) fn set_vm(vm: JavaVM) {
+    let _ = VM.set(vm);
+}
+
+/// The JVM, once the library is loaded.
+pub(crate) fn vm() -> Option<&'static JavaVM> {
+    VM.get()
+}
+
+/// The runtime, built on first use.
+pub(crate) fn runtime() -> Result<&'static Runtime> {
+    RUNTIME
+        .get_or_init(build)
+        .as_ref()
+        .map_err(|message| JniError::IllegalState(format!("cannot start the Fluvio runtime: {message}")))
+}
+
+fn build() -> std::result::Result<Runtime, String> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name_fn(|| {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            format!("fluvio-io-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+        })
+        .on_thread_start(|| {
+            RUNTIME_THREAD.with(|flag| flag.set(true));
+            if let Some(vm) = VM.get() {
+                // As daemons: the JVM must be able to exit while the runtime is idle.
+                let _ = vm.attach_current_thread_as_daemon();
+            }
+        })
+        .on_thread_stop(|| {
+            if let Some(vm) = VM.get() {
+                // SAFETY: the thread is ending; no JNI reference obtained on it outlives this point.
+                unsafe { vm.detach_current_thread() };
+            }
+        })
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Runs `future` to completion on the runtime, blocking the calling Java thread.
+pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
+    if RUNTIME_THREAD.with(|flag| flag.get()) {
+        return Err(JniError::IllegalState(
+            "a blocking Fluvio call was made on a Fluvio I/O thread (for example inside a completion callback); \
+             use the asynchronous variant or move the work to another thread"
+                .into(),
+        ));
+    }
+    Ok(runtime()?.block_on(future))
+}
+
+/// Enters the runtime's context (for calls that spawn tasks but do not block).
+pub(crate) fn enter() -> Result<tokio::runtime::EnterGuard<'static>> {
+    Ok(runtime()?.enter())
+}

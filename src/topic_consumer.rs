@@ -1,0 +1,46 @@
+//! Natives of `com.infinyon.fluvio.TopicConsumer`: a stream over every partition of a topic.
+
+use jni::JNIEnv;
+use jni::objects::{JClass, JString};
+use jni::sys::{jint, jlong};
+
+use crate::consumer_stream::{Stream, StreamHandle};
+use crate::convert::string;
+use crate::error::{Result, run};
+use crate::fluvio::FluvioHandle;
+use crate::handle::{borrow, into_handle};
+use crate::partition_consumer::{config, offset};
+use crate::runtime::block_on;
+
+fn stream(
+    env: &mut JNIEnv,
+    fluvio: jlong,
+    topic: &JString,
+    offset_kind: jint,
+    offset_value: jlong,
+    isolation: jint,
+    max_bytes: jint,
+) -> Result<jlong> {
+    // SAFETY: Java keeps the owning Fluvio open for the call.
+    let fluvio = unsafe { borrow::<FluvioHandle>(fluvio)? };
+    let topic = string(env, topic, "topic")?;
+    let consumer = fluvio.client.consumer(&topic);
+    let stream =
+        block_on(consumer.stream_with_config(offset(offset_kind, offset_value)?, config(isolation, max_bytes)?))??;
+    Ok(into_handle(StreamHandle::new(Stream::Topic(stream))))
+}
+
+/// `long nativeStream(long fluvio, String topic, int offsetKind, long offsetValue, int isolation, int maxBytes)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_TopicConsumer_nativeStream<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    fluvio: jlong,
+    topic: JString<'local>,
+    offset_kind: jint,
+    offset_value: jlong,
+    isolation: jint,
+    max_bytes: jint,
+) -> jlong {
+    run(&mut env, 0, |env| stream(env, fluvio, &topic, offset_kind, offset_value, isolation, max_bytes))
+}
