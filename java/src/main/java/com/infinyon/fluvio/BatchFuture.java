@@ -1,0 +1,28 @@
+package com.infinyon.fluvio;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The outcome of one batch of sent records, completed once by native code when the batch is
+ * acknowledged (with its base offset) or fails. Every record of the batch shares it.
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+final class BatchFuture extends CompletableFuture<Long> {
+    private volatile int partition = -1;
+
+    /** Called from native code when the batch is stored. */
+    void complete(int partition, long baseOffset) {
+        this.partition = partition;
+        complete(baseOffset);
+    }
+
+    /** Called from native code when the batch failed. */
+    void fail(String code, String message, boolean retriable) {
+        completeExceptionally(new FluvioException(code, message, retriable));
+    }
+
+    int partition() {
+        return partition;
+    }
+}

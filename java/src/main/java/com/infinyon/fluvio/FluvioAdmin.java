@@ -1,0 +1,207 @@
+package com.infinyon.fluvio;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Topics, partitions and SPUs of the cluster a {@link Fluvio} client is connected to.
+ * Holds no resources of its own: it works while its client is open.
+ *
+ * <pre>{@code
+ * FluvioAdmin admin = fluvio.admin();
+ * admin.createTopic("orders", 3, 1);
+ * for (PartitionMetadata p : admin.listPartitions("orders")) {
+ *     System.out.println(p.toYaml());
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class FluvioAdmin {
+    static {
+        NativeLibrary.load();
+    }
+
+    private final Fluvio fluvio;
+
+    FluvioAdmin(Fluvio fluvio) {
+        this.fluvio = fluvio;
+    }
+
+    /**
+     * Creates a topic; returns once every partition is online.
+     *
+     * @param name topic name: lowercase letters, digits and '-', at most 63 characters
+     * @param partitions at least 1
+     * @param replicationFactor at least 1
+     * @throws FluvioException e.g. {@code TOPIC_ALREADY_EXISTS}, {@code INVALID_TOPIC_NAME}
+     */
+    public void createTopic(String name, int partitions, int replicationFactor) {
+        createTopic(name, TopicConfig.builder().partitions(partitions).replicationFactor(replicationFactor).build());
+    }
+
+    /**
+     * Creates a topic; returns once every partition is online.
+     *
+     * @param name topic name
+     * @param config partitions, replication, retention, segment size, compression
+     */
+    public void createTopic(String name, TopicConfig config) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(config, "config");
+        long retentionMs = config.retention() == null ? -1 : Checks.millis(config.retention());
+        String compression = config.compression() == null ? null : config.compression().name();
+        long handle = fluvio.acquire();
+        try {
+            nativeCreateTopic(handle, name, config.partitions(), config.replicationFactor(), retentionMs,
+                    config.segmentSize(), config.maxPartitionSize(), compression);
+        } finally {
+            fluvio.release();
+        }
+    }
+
+    /**
+     * Deletes a topic and its data.
+     *
+     * @param name topic name
+     * @throws FluvioException {@code TOPIC_NOT_FOUND} if there is no such topic
+     */
+    public void deleteTopic(String name) {
+        Objects.requireNonNull(name, "name");
+        long handle = fluvio.acquire();
+        try {
+            nativeDeleteTopic(handle, name);
+        } finally {
+            fluvio.release();
+        }
+    }
+
+    /**
+     * Adds partitions to a topic; returns once the new partitions are online. Producers and
+     * topic streams already open learn of them from the cluster's metadata updates.
+     *
+     * @param name topic name
+     * @param count how many partitions to add, at least 1
+     * @throws IllegalArgumentException if {@code count} is less than 1
+     * @throws FluvioException {@code TOPIC_NOT_FOUND}, or {@code INVALID_TOPIC_CONFIG} if the
+     *     cluster refuses the new total
+     */
+    public void addPartitions(String name, int count) {
+        Objects.requireNonNull(name, "name");
+        if (count < 1) {
+            throw new IllegalArgumentException("count must be at least 1, got " + count);
+        }
+        long handle = fluvio.acquire();
+        try {
+            nativeAddPartitions(handle, name, count);
+        } finally {
+            fluvio.release();
+        }
+    }
+
+    /**
+     * Every topic, sorted by name.
+     *
+     * @return the topics
+     */
+    public List<TopicMetadata> listTopics() {
+        Unpacker in = new Unpacker(call(h -> nativeListTopics(h)));
+        int count = in.i32();
+        List<TopicMetadata> topics = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            topics.add(TopicMetadata.unpack(in));
+        }
+        return Collections.unmodifiableList(topics);
+    }
+
+    /**
+     * One topic.
+     *
+     * @param name topic name
+     * @return the topic
+     * @throws FluvioException {@code TOPIC_NOT_FOUND} if there is no such topic
+     */
+    public TopicMetadata topic(String name) {
+        Objects.requireNonNull(name, "name");
+        for (TopicMetadata topic : listTopics()) {
+            if (topic.name().equals(name)) {
+                return topic;
+            }
+        }
+        throw new FluvioException(FluvioException.Code.TOPIC_NOT_FOUND, "topic '" + name + "' not found", false);
+    }
+
+    /**
+     * The partitions of a topic, by index.
+     *
+     * @param topic topic name
+     * @return the partitions
+     * @throws FluvioException {@code TOPIC_NOT_FOUND} if there is no such topic
+     */
+    public List<PartitionMetadata> listPartitions(String topic) {
+        Objects.requireNonNull(topic, "topic");
+        return unpackPartitions(call(h -> nativeListPartitions(h, topic)));
+    }
+
+    /**
+     * The partitions of every topic.
+     *
+     * @return the partitions, by topic and index
+     */
+    public List<PartitionMetadata> listPartitions() {
+        return unpackPartitions(call(h -> nativeListPartitions(h, null)));
+    }
+
+    /**
+     * Every SPU, by id.
+     *
+     * @return the SPUs
+     */
+    public List<SpuMetadata> listSpus() {
+        Unpacker in = new Unpacker(call(h -> nativeListSpus(h)));
+        int count = in.i32();
+        List<SpuMetadata> spus = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            spus.add(SpuMetadata.unpack(in));
+        }
+        return Collections.unmodifiableList(spus);
+    }
+
+    private static List<PartitionMetadata> unpackPartitions(byte[] packed) {
+        Unpacker in = new Unpacker(packed);
+        int count = in.i32();
+        List<PartitionMetadata> partitions = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            partitions.add(PartitionMetadata.unpack(in));
+        }
+        return Collections.unmodifiableList(partitions);
+    }
+
+    private interface NativeList {
+        byte[] call(long handle);
+    }
+
+    private byte[] call(NativeList list) {
+        long handle = fluvio.acquire();
+        try {
+            return list.call(handle);
+        } finally {
+            fluvio.release();
+        }
+    }
+
+    private static native void nativeCreateTopic(long fluvio, String name, int partitions, int replicationFactor,
+            long retentionMs, long segmentSize, long maxPartitionSize, String compression);
+
+    private static native void nativeDeleteTopic(long fluvio, String name);
+
+    private static native void nativeAddPartitions(long fluvio, String name, int count);
+
+    private static native byte[] nativeListTopics(long fluvio);
+
+    private static native byte[] nativeListPartitions(long fluvio, String topic);
+
+    private static native byte[] nativeListSpus(long fluvio);
+}

@@ -1,0 +1,169 @@
+package com.infinyon.fluvio;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to reach a cluster: the SC endpoint, the client id and timeouts. Build with
+ * {@link #builder()}.
+ *
+ * <pre>{@code
+ * FluvioConfig config = FluvioConfig.builder()
+ *     .endpoint("127.0.0.1:9003")
+ *     .connectTimeout(Duration.ofSeconds(5))
+ *     .build();
+ * try (Fluvio fluvio = Fluvio.connect(config)) { ... }
+ * }</pre>
+ *
+ * <p>Thread-safety: immutable.
+ */
+public final class FluvioConfig {
+    /** Default connect timeout: 10 s. */
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** Default request timeout: 30 s. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+
+    private final String endpoint;
+    private final String clientId;
+    private final Duration connectTimeout;
+    private final Duration requestTimeout;
+    private final boolean useSpuLocalAddress;
+
+    private FluvioConfig(Builder builder) {
+        this.endpoint = builder.endpoint;
+        this.clientId = builder.clientId;
+        this.connectTimeout = builder.connectTimeout;
+        this.requestTimeout = builder.requestTimeout;
+        this.useSpuLocalAddress = builder.useSpuLocalAddress;
+    }
+
+    /** A builder with the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The SC endpoint, {@code host:port}. */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /** The client id sent with every request, or null for the default ("fluvio"). */
+    public String clientId() {
+        return clientId;
+    }
+
+    /** Time to establish a connection. */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** Time to wait for any response. */
+    public Duration requestTimeout() {
+        return requestTimeout;
+    }
+
+    /** Whether SPUs are reached through their local endpoints. */
+    public boolean useSpuLocalAddress() {
+        return useSpuLocalAddress;
+    }
+
+    /**
+     * Builds a {@link FluvioConfig}.
+     *
+     * <p>Thread-safety: not thread-safe.
+     */
+    public static final class Builder {
+        private String endpoint;
+        private String clientId;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private boolean useSpuLocalAddress;
+
+        private Builder() {}
+
+        /**
+         * The SC endpoint (required).
+         *
+         * @param endpoint {@code host:port}
+         * @return this builder
+         */
+        public Builder endpoint(String endpoint) {
+            this.endpoint = checkEndpoint(endpoint);
+            return this;
+        }
+
+        /**
+         * The client id sent with every request.
+         *
+         * @param clientId the id
+         * @return this builder
+         */
+        public Builder clientId(String clientId) {
+            this.clientId = Objects.requireNonNull(clientId, "clientId");
+            return this;
+        }
+
+        /**
+         * Time to establish a connection (default 10 s).
+         *
+         * @param timeout at least 1 ms
+         * @return this builder
+         */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = Checks.atLeastOneMilli(timeout, "connectTimeout");
+            return this;
+        }
+
+        /**
+         * Time to wait for any response (default 30 s).
+         *
+         * @param timeout at least 1 ms
+         * @return this builder
+         */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = Checks.atLeastOneMilli(timeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * Reach SPUs through their local endpoints (default false).
+         *
+         * @param enabled whether to
+         * @return this builder
+         */
+        public Builder useSpuLocalAddress(boolean enabled) {
+            this.useSpuLocalAddress = enabled;
+            return this;
+        }
+
+        /**
+         * The configuration.
+         *
+         * @return the configuration
+         * @throws IllegalStateException if no endpoint was set
+         */
+        public FluvioConfig build() {
+            if (endpoint == null) {
+                throw new IllegalStateException("an endpoint is required");
+            }
+            return new FluvioConfig(this);
+        }
+    }
+
+    static String checkEndpoint(String endpoint) {
+        Objects.requireNonNull(endpoint, "endpoint");
+        int colon = endpoint.lastIndexOf(':');
+        if (colon <= 0 || colon == endpoint.length() - 1) {
+            throw new IllegalArgumentException("endpoint must be host:port, not '" + endpoint + "'");
+        }
+        try {
+            int port = Integer.parseInt(endpoint.substring(colon + 1));
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("endpoint port out of range: '" + endpoint + "'");
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("endpoint must be host:port, not '" + endpoint + "'");
+        }
+        return endpoint;
+    }
+}

@@ -1,0 +1,132 @@
+package com.infinyon.fluvio;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A failure reported by the Fluvio client, with a stable {@link Code} and whether retrying
+ * may help. Unchecked, like Kafka's {@code KafkaException}.
+ *
+ * <p>Programming errors are reported with the standard exceptions instead:
+ * {@link NullPointerException} and {@link IllegalArgumentException} for bad arguments,
+ * {@link IllegalStateException} for calls on a closed object.
+ *
+ * <p>Thread-safety: immutable.
+ */
+public class FluvioException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * What went wrong. Codes are stable; match on them, not on messages.
+     *
+     * <p>Thread-safety: immutable.
+     */
+    public enum Code {
+        /** An invalid configuration value. */
+        CONFIG,
+        /** The profile file is missing or invalid, or names no usable profile. */
+        PROFILE,
+        /** A connection could not be established. */
+        CONNECT,
+        /** Establishing a connection took longer than the connect timeout. */
+        CONNECT_TIMEOUT,
+        /** No response within the request timeout, or a wait (such as a full producer queue) exceeded its limit. */
+        TIMEOUT,
+        /** The connection broke while a request or stream was in flight. */
+        CONNECTION_CLOSED,
+        /** The server does not speak the protocol versions this client needs. */
+        INCOMPATIBLE_SERVER,
+        /** The server sent something this client cannot decode. */
+        PROTOCOL,
+        /** The topic does not exist. */
+        TOPIC_NOT_FOUND,
+        /** The topic already exists. */
+        TOPIC_ALREADY_EXISTS,
+        /** The topic name is not valid. */
+        INVALID_TOPIC_NAME,
+        /** The topic configuration is not valid. */
+        INVALID_TOPIC_CONFIG,
+        /** The partition does not exist. */
+        PARTITION_NOT_FOUND,
+        /** The SPU addressed is not the partition's leader. */
+        NOT_LEADER,
+        /** A record or batch exceeds a size limit. */
+        RECORD_TOO_LARGE,
+        /** The server refused the batch compression. */
+        COMPRESSION,
+        /** The offset lies beyond the end of the partition. */
+        OFFSET_OUT_OF_RANGE,
+        /** The offset was removed by retention. */
+        OFFSET_EVICTED,
+        /** The topic was deleted while in use. */
+        TOPIC_DELETED,
+        /** The client, producer or stream was closed. */
+        CLOSED,
+        /** Any other error reported by the server. */
+        SERVER,
+        /** The embedded cluster ({@link LocalCluster}) failed. */
+        LOCAL_CLUSTER,
+        /** A bug in the client library. */
+        INTERNAL
+    }
+
+    private final Code code;
+    private final boolean retriable;
+
+    /**
+     * A new exception.
+     *
+     * @param code what went wrong
+     * @param message details for humans
+     * @param retriable whether retrying may succeed
+     */
+    public FluvioException(Code code, String message, boolean retriable) {
+        super(message);
+        this.code = code;
+        this.retriable = retriable;
+    }
+
+    /** Called from native code with the code's name. */
+    FluvioException(String code, String message, boolean retriable) {
+        this(codeOf(code), message, retriable);
+    }
+
+    private static Code codeOf(String name) {
+        try {
+            return Code.valueOf(name);
+        } catch (IllegalArgumentException unknown) {
+            return Code.INTERNAL;
+        }
+    }
+
+    /** What went wrong. */
+    public Code code() {
+        return code;
+    }
+
+    /** Whether retrying the same operation may succeed. */
+    public boolean isRetriable() {
+        return retriable;
+    }
+
+    @Override
+    public String toString() {
+        return "FluvioException[" + code + "]: " + getMessage();
+    }
+
+    /** The codes native code can throw (for tests checking both sides agree). */
+    static List<String> nativeCodes() {
+        NativeLibrary.load();
+        return Arrays.asList(nativeCodeNames().split("\n"));
+    }
+
+    /** Makes native code panic (tests check it surfaces as {@code INTERNAL}). */
+    static void panicInNativeCode() {
+        NativeLibrary.load();
+        nativeTestPanic();
+    }
+
+    private static native String nativeCodeNames();
+
+    private static native void nativeTestPanic();
+}

@@ -1,0 +1,109 @@
+package com.infinyon.fluvio;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * Loads the native library {@code fluvio_jni} once per class loader.
+ *
+ * <p>{@code System.loadLibrary("fluvio_jni")} is tried first, so a library on
+ * {@code -Djava.library.path} wins. Otherwise the library for this platform is extracted from
+ * the jar ({@code /native/<os>-<arch>/<library file>}) to a temporary file and loaded from
+ * there. An unsupported platform fails with a message naming {@code os.name} and
+ * {@code os.arch}.
+ *
+ * <p>Thread-safety: safe to call from any thread; loading happens once.
+ */
+final class NativeLibrary {
+    static final String NAME = "fluvio_jni";
+
+    private static volatile boolean loaded;
+
+    private NativeLibrary() {}
+
+    /** Loads the library if it is not loaded yet. */
+    static void load() {
+        if (loaded) {
+            return;
+        }
+        synchronized (NativeLibrary.class) {
+            if (loaded) {
+                return;
+            }
+            try {
+                System.loadLibrary(NAME);
+            } catch (UnsatisfiedLinkError notOnLibraryPath) {
+                loadFromJar(notOnLibraryPath);
+            }
+            loaded = true;
+        }
+    }
+
+    /** The platform directory in the jar, e.g. {@code linux-x86_64}; null when unsupported. */
+    static String platform(String osName, String osArch) {
+        String os = osName.toLowerCase(Locale.ROOT);
+        String arch = osArch.toLowerCase(Locale.ROOT);
+        String osPart;
+        if (os.startsWith("linux")) {
+            osPart = "linux";
+        } else if (os.startsWith("mac") || os.startsWith("darwin")) {
+            osPart = "osx";
+        } else if (os.startsWith("windows")) {
+            osPart = "windows";
+        } else {
+            return null;
+        }
+        String archPart;
+        switch (arch) {
+            case "amd64":
+            case "x86_64":
+            case "x64":
+                archPart = "x86_64";
+                break;
+            case "aarch64":
+            case "arm64":
+                archPart = "aarch_64";
+                break;
+            default:
+                return null;
+        }
+        return osPart + "-" + archPart;
+    }
+
+    private static void loadFromJar(UnsatisfiedLinkError notOnLibraryPath) {
+        String osName = System.getProperty("os.name", "");
+        String osArch = System.getProperty("os.arch", "");
+        String platform = platform(osName, osArch);
+        if (platform == null) {
+            throw new UnsatisfiedLinkError(
+                    "the Fluvio client has no native library for this platform (os.name=" + osName
+                            + ", os.arch=" + osArch + "); supported: linux, osx and windows on x86_64 and aarch_64");
+        }
+        String file = System.mapLibraryName(NAME);
+        String resource = "/native/" + platform + "/" + file;
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                UnsatisfiedLinkError error = new UnsatisfiedLinkError(
+                        "the Fluvio client jar has no native library for " + platform + " (os.name=" + osName
+                                + ", os.arch=" + osArch + "; looked for " + resource
+                                + " and on java.library.path)");
+                error.addSuppressed(notOnLibraryPath);
+                throw error;
+            }
+            Path dir = Files.createTempDirectory("fluvio-jni-");
+            Path target = dir.resolve(file);
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+            target.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            System.load(target.toAbsolutePath().toString());
+        } catch (IOException e) {
+            UnsatisfiedLinkError error = new UnsatisfiedLinkError("cannot extract the Fluvio native library: " + e);
+            error.initCause(e);
+            throw error;
+        }
+    }
+}

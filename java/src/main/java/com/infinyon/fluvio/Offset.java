@@ -1,0 +1,123 @@
+package com.infinyon.fluvio;
+
+/**
+ * Where a consumer starts in a partition.
+ *
+ * <p>Thread-safety: immutable.
+ */
+public final class Offset {
+    static final int BEGINNING = 0;
+    static final int END = 1;
+    static final int ABSOLUTE = 2;
+    static final int FROM_BEGINNING = 3;
+    static final int FROM_END = 4;
+
+    private static final Offset BEGINNING_OFFSET = new Offset(BEGINNING, 0);
+    private static final Offset END_OFFSET = new Offset(END, 0);
+
+    private final int kind;
+    private final long value;
+
+    private Offset(int kind, long value) {
+        this.kind = kind;
+        this.value = value;
+    }
+
+    /** The first record still stored. */
+    public static Offset beginning() {
+        return BEGINNING_OFFSET;
+    }
+
+    /** After the last committed record: only records produced from now on. */
+    public static Offset end() {
+        return END_OFFSET;
+    }
+
+    /**
+     * An exact offset.
+     *
+     * @param offset zero or positive
+     * @return the position
+     */
+    public static Offset absolute(long offset) {
+        return new Offset(ABSOLUTE, Checks.notNegative(offset, "offset"));
+    }
+
+    /**
+     * {@code count} records after the beginning (at most the end).
+     *
+     * @param count zero or positive
+     * @return the position
+     */
+    public static Offset fromBeginning(long count) {
+        return new Offset(FROM_BEGINNING, Checks.notNegative(count, "count"));
+    }
+
+    /**
+     * {@code count} records before the end (at least the beginning).
+     *
+     * @param count zero or positive
+     * @return the position
+     */
+    public static Offset fromEnd(long count) {
+        return new Offset(FROM_END, Checks.notNegative(count, "count"));
+    }
+
+    /**
+     * {@code count} records after the beginning.
+     *
+     * @param count zero or positive
+     * @return the position
+     * @deprecated use {@link #fromBeginning(long)}
+     */
+    @Deprecated
+    public static Offset from_beginning(long count) {
+        return fromBeginning(count);
+    }
+
+    /**
+     * {@code count} records before the end.
+     *
+     * @param count zero or positive
+     * @return the position
+     * @deprecated use {@link #fromEnd(long)}
+     */
+    @Deprecated
+    public static Offset from_end(long count) {
+        return fromEnd(count);
+    }
+
+    int kind() {
+        return kind;
+    }
+
+    long value() {
+        return value;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Offset && ((Offset) other).kind == kind && ((Offset) other).value == value;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * kind + Long.hashCode(value);
+    }
+
+    @Override
+    public String toString() {
+        switch (kind) {
+            case BEGINNING:
+                return "Offset.beginning()";
+            case END:
+                return "Offset.end()";
+            case ABSOLUTE:
+                return "Offset.absolute(" + value + ")";
+            case FROM_BEGINNING:
+                return "Offset.fromBeginning(" + value + ")";
+            default:
+                return "Offset.fromEnd(" + value + ")";
+        }
+    }
+}

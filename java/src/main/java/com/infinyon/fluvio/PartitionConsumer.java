@@ -1,0 +1,114 @@
+package com.infinyon.fluvio;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Reads one partition of a topic. Holds no resources of its own: it works while its
+ * {@link Fluvio} client is open; the streams it opens must be closed.
+ *
+ * <pre>{@code
+ * PartitionConsumer consumer = fluvio.partitionConsumer("orders", 0);
+ * try (PartitionConsumerStream stream = consumer.stream(Offset.beginning())) {
+ *     Record first = stream.next();
+ * }
+ * List<Record> some = consumer.fetch(Offset.absolute(42));
+ * }</pre>
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class PartitionConsumer {
+    static {
+        NativeLibrary.load();
+    }
+
+    private final Fluvio fluvio;
+    private final String topic;
+    private final int partition;
+
+    PartitionConsumer(Fluvio fluvio, String topic, int partition) {
+        this.fluvio = fluvio;
+        this.topic = topic;
+        this.partition = partition;
+    }
+
+    /** The topic. */
+    public String topic() {
+        return topic;
+    }
+
+    /** The partition. */
+    public int partition() {
+        return partition;
+    }
+
+    /**
+     * A continuous stream from {@code offset} with default settings.
+     *
+     * @param offset where to start
+     * @return the stream; close it when done
+     */
+    public PartitionConsumerStream stream(Offset offset) {
+        return stream(offset, ConsumerConfig.defaults());
+    }
+
+    /**
+     * A continuous stream from {@code offset}.
+     *
+     * @param offset where to start
+     * @param config isolation and fetch size
+     * @return the stream; close it when done
+     */
+    public PartitionConsumerStream stream(Offset offset, ConsumerConfig config) {
+        Objects.requireNonNull(offset, "offset");
+        Objects.requireNonNull(config, "config");
+        long handle = fluvio.acquire();
+        try {
+            long stream = nativeStream(handle, topic, partition, offset.kind(), offset.value(),
+                    config.isolation().ordinal(), config.maxBytes());
+            return new PartitionConsumerStream(stream, topic, partition);
+        } finally {
+            fluvio.release();
+        }
+    }
+
+    /**
+     * The records available from {@code offset}, up to the default fetch size (whole batches,
+     * at least one), or an empty list when nothing is there yet.
+     *
+     * @param offset where to start
+     * @return the records, in offset order
+     */
+    public List<Record> fetch(Offset offset) {
+        return fetch(offset, ConsumerConfig.defaults());
+    }
+
+    /**
+     * The records available from {@code offset}, up to {@code config.maxBytes()}.
+     *
+     * @param offset where to start
+     * @param config isolation and fetch size
+     * @return the records, in offset order
+     */
+    public List<Record> fetch(Offset offset, ConsumerConfig config) {
+        Objects.requireNonNull(offset, "offset");
+        Objects.requireNonNull(config, "config");
+        long handle = fluvio.acquire();
+        byte[] chunk;
+        try {
+            chunk = nativeFetch(handle, topic, partition, offset.kind(), offset.value(), config.isolation().ordinal(),
+                    config.maxBytes());
+        } finally {
+            fluvio.release();
+        }
+        return Collections.unmodifiableList(Arrays.asList(Record.unpack(chunk)));
+    }
+
+    private static native long nativeStream(long fluvio, String topic, int partition, int offsetKind, long offsetValue,
+            int isolation, int maxBytes);
+
+    private static native byte[] nativeFetch(long fluvio, String topic, int partition, int offsetKind, long offsetValue,
+            int isolation, int maxBytes);
+}

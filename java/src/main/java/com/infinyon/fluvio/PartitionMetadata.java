@@ -1,0 +1,181 @@
+package com.infinyon.fluvio;
+
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * A partition as the SC describes it: leader and replicas in the spec; availability, high
+ * watermark, log end offset and size in the status.
+ *
+ * <p>Thread-safety: immutable.
+ */
+public final class PartitionMetadata {
+    /**
+     * Availability of a partition.
+     *
+     * <p>Thread-safety: immutable.
+     */
+    public enum Resolution {
+        /** No leader. */
+        OFFLINE,
+        /** Serving normally. */
+        ONLINE,
+        /** The leader is gone and no replacement was elected. */
+        LEADER_OFFLINE,
+        /** A new leader was chosen. */
+        ELECTION_LEADER_FOUND,
+        /** Storage is full (still readable). */
+        OUT_OF_STORAGE
+    }
+
+    /**
+     * Where the partition lives.
+     *
+     * <p>Thread-safety: immutable.
+     */
+    public static final class Spec {
+        private final int leader;
+        private final List<Integer> replicas;
+
+        Spec(int leader, List<Integer> replicas) {
+            this.leader = leader;
+            this.replicas = Collections.unmodifiableList(replicas);
+        }
+
+        /** The leader SPU id. */
+        public int leader() {
+            return leader;
+        }
+
+        /** Every replica SPU id, leader first. */
+        public List<Integer> replicas() {
+            return replicas;
+        }
+    }
+
+    /**
+     * How the partition is doing.
+     *
+     * <p>Thread-safety: immutable.
+     */
+    public static final class Status {
+        private final Resolution resolution;
+        private final long highWatermark;
+        private final long logEndOffset;
+        private final long size;
+        private final int inSyncReplicas;
+        private final long logStartOffset;
+
+        Status(Resolution resolution, long highWatermark, long logEndOffset, long size, int inSyncReplicas,
+                long logStartOffset) {
+            this.resolution = resolution;
+            this.highWatermark = highWatermark;
+            this.logEndOffset = logEndOffset;
+            this.size = size;
+            this.inSyncReplicas = inSyncReplicas;
+            this.logStartOffset = logStartOffset;
+        }
+
+        /** Availability. */
+        public Resolution resolution() {
+            return resolution;
+        }
+
+        /** Offset below which records are committed (-1 when unknown). */
+        public long highWatermark() {
+            return highWatermark;
+        }
+
+        /** Offset the next record will get (-1 when unknown). */
+        public long logEndOffset() {
+            return logEndOffset;
+        }
+
+        /** Bytes on disk (-1 when unknown). */
+        public long size() {
+            return size;
+        }
+
+        /** Number of replicas in sync with the leader (the leader included). */
+        public int inSyncReplicas() {
+            return inSyncReplicas;
+        }
+
+        /** First offset still stored. */
+        public long logStartOffset() {
+            return logStartOffset;
+        }
+    }
+
+    private final String name;
+    private final String topic;
+    private final int partition;
+    private final Spec spec;
+    private final Status status;
+    private final String json;
+    private final String yaml;
+
+    private PartitionMetadata(String name, String topic, int partition, Spec spec, Status status, String json, String yaml) {
+        this.name = name;
+        this.topic = topic;
+        this.partition = partition;
+        this.spec = spec;
+        this.status = status;
+        this.json = json;
+        this.yaml = yaml;
+    }
+
+    static PartitionMetadata unpack(Unpacker in) {
+        String name = in.str();
+        String topic = in.str();
+        int partition = in.i32();
+        int leader = in.i32();
+        int count = in.i32();
+        List<Integer> replicas = new java.util.ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            replicas.add(in.i32());
+        }
+        Status status = new Status(Enums.constant(Resolution.class, in.str()), in.i64(), in.i64(), in.i64(), in.i32(), in.i64());
+        return new PartitionMetadata(name, topic, partition, new Spec(leader, replicas), status, in.str(), in.str());
+    }
+
+    /** The object name, {@code <topic>-<partition>}. */
+    public String name() {
+        return name;
+    }
+
+    /** The topic. */
+    public String topic() {
+        return topic;
+    }
+
+    /** The partition index. */
+    public int partition() {
+        return partition;
+    }
+
+    /** Where the partition lives. */
+    public Spec spec() {
+        return spec;
+    }
+
+    /** How it is doing. */
+    public Status status() {
+        return status;
+    }
+
+    /** The object as JSON. */
+    public String toJson() {
+        return json;
+    }
+
+    /** The object as YAML. */
+    public String toYaml() {
+        return yaml;
+    }
+
+    @Override
+    public String toString() {
+        return "PartitionMetadata[" + name + ", leader=" + spec.leader() + ", " + status.resolution() + "]";
+    }
+}

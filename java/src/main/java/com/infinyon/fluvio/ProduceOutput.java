@@ -1,0 +1,113 @@
+package com.infinyon.fluvio;
+
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The pending outcome of one sent record: where it was stored, once its batch is
+ * acknowledged.
+ *
+ * <pre>{@code
+ * RecordMetadata stored = producer.send("key", "value").get();
+ * producer.send("key", "value").toCompletableFuture().thenAccept(m -> log(m.offset()));
+ * }</pre>
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class ProduceOutput {
+    /** Set by native code to the future of the record's batch. */
+    BatchFuture batch;
+    /** The record's position in its batch. */
+    int index;
+
+    ProduceOutput() {}
+
+    /**
+     * Waits until the record is stored.
+     *
+     * @return its partition and offset
+     * @throws FluvioException if delivery failed
+     */
+    public RecordMetadata get() {
+        try {
+            return metadata(batch.get());
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FluvioException(FluvioException.Code.CLOSED, "interrupted while waiting for delivery", true);
+        }
+    }
+
+    /**
+     * Waits up to {@code timeout} until the record is stored.
+     *
+     * @param timeout how long to wait
+     * @return its partition and offset
+     * @throws FluvioException {@code TIMEOUT} if not stored in time, or the delivery failure
+     */
+    public RecordMetadata get(Duration timeout) {
+        Checks.notNegative(timeout, "timeout");
+        try {
+            return metadata(batch.get(Checks.nanos(timeout), TimeUnit.NANOSECONDS));
+        } catch (ExecutionException e) {
+            throw unwrap(e);
+        } catch (TimeoutException e) {
+            throw new FluvioException(FluvioException.Code.TIMEOUT, "the record was not acknowledged within " + timeout, true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FluvioException(FluvioException.Code.CLOSED, "interrupted while waiting for delivery", true);
+        }
+    }
+
+    /**
+     * The outcome as a {@link CompletableFuture}. Dependent stages run on the common
+     * {@link ForkJoinPool}, never on the client's I/O threads; a failure completes it
+     * exceptionally with a {@link FluvioException}.
+     *
+     * @return a new future
+     */
+    public CompletableFuture<RecordMetadata> toCompletableFuture() {
+        CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
+        batch.whenCompleteAsync((base, error) -> {
+            if (error != null) {
+                boolean wrapped = error instanceof CompletionException && error.getCause() != null;
+                result.completeExceptionally(wrapped ? error.getCause() : error);
+            } else {
+                result.complete(metadata(base));
+            }
+        }, ForkJoinPool.commonPool());
+        return result;
+    }
+
+    /** Whether the outcome is known. */
+    public boolean isDone() {
+        return batch.isDone();
+    }
+
+    private RecordMetadata metadata(long baseOffset) {
+        return new RecordMetadata(batch.partition(), baseOffset + index);
+    }
+
+    private static RuntimeException unwrap(ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof FluvioException) {
+            return (FluvioException) cause;
+        }
+        if (cause instanceof CancellationException) {
+            return (CancellationException) cause;
+        }
+        return new FluvioException(FluvioException.Code.INTERNAL, String.valueOf(cause), false);
+    }
+
+    @Override
+    public String toString() {
+        return "ProduceOutput[" + (batch.isDone() ? "done" : "pending") + "]";
+    }
+}

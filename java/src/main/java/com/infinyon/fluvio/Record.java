@@ -1,0 +1,135 @@
+package com.infinyon.fluvio;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * A consumed record.
+ *
+ * <p>Records of one fetch share one buffer; {@link #key()} and {@link #value()} copy their
+ * bytes out on first use, and the string accessors decode straight from the buffer.
+ *
+ * <p>Thread-safety: thread-safe (immutable apart from cached copies).
+ */
+public final class Record {
+    private final byte[] chunk;
+    private final int partition;
+    private final long offset;
+    private final long timestamp;
+    private final int keyPosition;
+    private final int keyLength;
+    private final int valuePosition;
+    private final int valueLength;
+    private volatile byte[] key;
+    private volatile byte[] value;
+
+    private Record(byte[] chunk, int partition, long offset, long timestamp, int keyPosition, int keyLength,
+            int valuePosition, int valueLength) {
+        this.chunk = chunk;
+        this.partition = partition;
+        this.offset = offset;
+        this.timestamp = timestamp;
+        this.keyPosition = keyPosition;
+        this.keyLength = keyLength;
+        this.valuePosition = valuePosition;
+        this.valueLength = valueLength;
+    }
+
+    /** Decodes records packed by native code: count, then partition, offset, timestamp, key, value. */
+    static Record[] unpack(byte[] chunk) {
+        Unpacker in = new Unpacker(chunk);
+        int count = in.i32();
+        Record[] records = new Record[count];
+        for (int i = 0; i < count; i++) {
+            int partition = in.i32();
+            long offset = in.i64();
+            long timestamp = in.i64();
+            int keyLength = in.i32();
+            int keyPosition = in.position();
+            if (keyLength > 0) {
+                in.skip(keyLength);
+            }
+            int valueLength = in.i32();
+            int valuePosition = in.position();
+            in.skip(valueLength);
+            records[i] = new Record(chunk, partition, offset, timestamp, keyPosition, keyLength, valuePosition, valueLength);
+        }
+        return records;
+    }
+
+    /** The key, or null when the record has none (an empty key is an empty array). */
+    public byte[] key() {
+        if (keyLength < 0) {
+            return null;
+        }
+        byte[] copy = key;
+        if (copy == null) {
+            copy = Arrays.copyOfRange(chunk, keyPosition, keyPosition + keyLength);
+            key = copy;
+        }
+        return copy;
+    }
+
+    /** The value. */
+    public byte[] value() {
+        byte[] copy = value;
+        if (copy == null) {
+            copy = Arrays.copyOfRange(chunk, valuePosition, valuePosition + valueLength);
+            value = copy;
+        }
+        return copy;
+    }
+
+    /** The key as UTF-8 text, or null when the record has none. */
+    public String keyString() {
+        return keyLength < 0 ? null : new String(chunk, keyPosition, keyLength, StandardCharsets.UTF_8);
+    }
+
+    /** The value as UTF-8 text. */
+    public String valueString() {
+        return new String(chunk, valuePosition, valueLength, StandardCharsets.UTF_8);
+    }
+
+    /** The offset within the partition. */
+    public long offset() {
+        return offset;
+    }
+
+    /** Milliseconds since the epoch when the producer created the record, or -1 if unknown. */
+    public long timestamp() {
+        return timestamp;
+    }
+
+    /** The partition. */
+    public int partition() {
+        return partition;
+    }
+
+    /**
+     * The value as UTF-8 text.
+     *
+     * @return the value
+     * @deprecated use {@link #valueString()}
+     */
+    @Deprecated
+    public String value_string() {
+        return valueString();
+    }
+
+    /**
+     * The key as UTF-8 text.
+     *
+     * @return the key, or null
+     * @deprecated use {@link #keyString()}
+     */
+    @Deprecated
+    public String key_string() {
+        return keyString();
+    }
+
+    @Override
+    public String toString() {
+        return "Record[partition=" + partition + ", offset=" + offset + ", timestamp=" + timestamp + ", key="
+                + (keyLength < 0 ? "null" : keyLength + " bytes") + ", value=" + valueLength + " bytes]";
+    }
+}

@@ -1,0 +1,163 @@
+package com.infinyon.fluvio;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Sends records to one topic. {@code send} queues the record in its partition's batch and
+ * returns at once; batches are sent when full, after the linger, or on {@link #flush()}.
+ *
+ * <pre>{@code
+ * try (TopicProducer producer = fluvio.topicProducer("orders")) {
+ *     ProduceOutput output = producer.send("order-1", "{...}");
+ *     producer.flush();
+ *     RecordMetadata stored = output.get();
+ * }
+ * }</pre>
+ *
+ * <p>When a partition's queue is full, {@code send} waits (up to {@code maxBlock}) for room.
+ * {@link #close()} flushes. Records of one partition are stored in the order they were sent.
+ *
+ * <p>Thread-safety: thread-safe; sharing one producer between threads is encouraged.
+ */
+public final class TopicProducer extends NativeHandle {
+    private static final int CHOSEN_BY_NATIVE_PARTITIONER = -1;
+
+    private final String topic;
+    private final Partitioner partitioner;
+
+    TopicProducer(Fluvio fluvio, String topic, TopicProducerConfig config) {
+        super(create(fluvio, topic, config));
+        this.topic = topic;
+        this.partitioner = config.partitioner();
+    }
+
+    private static long create(Fluvio fluvio, String topic, TopicProducerConfig config) {
+        DeliverySemantic delivery = config.deliverySemantic();
+        long handle = fluvio.acquire();
+        try {
+            return nativeCreate(handle, topic, config.batchSize(), Checks.millis(config.linger()),
+                    config.compression() == null ? -1 : config.compression().ordinal(), config.maxRequestSize(),
+                    config.batchQueueSize(), Checks.millis(config.maxBlock()), Checks.millis(config.timeout()),
+                    delivery.isAtLeastOnce(), delivery.maxRetries(), Checks.millis(delivery.retryTimeout()));
+        } finally {
+            fluvio.release();
+        }
+    }
+
+    /** The topic. */
+    public String topic() {
+        return topic;
+    }
+
+    /**
+     * Sends a record.
+     *
+     * @param key the key, or null for none (distinct from an empty key)
+     * @param value the value
+     * @return the record's pending outcome
+     * @throws FluvioException e.g. {@code RECORD_TOO_LARGE}, {@code TIMEOUT} after waiting
+     *     {@code maxBlock} for queue space, {@code CLOSED}
+     */
+    public ProduceOutput send(byte[] key, byte[] value) {
+        Objects.requireNonNull(value, "value");
+        ProduceOutput output = new ProduceOutput();
+        long handle = acquire();
+        try {
+            int partition = CHOSEN_BY_NATIVE_PARTITIONER;
+            if (partitioner != null) {
+                int count = nativePartitionCount(handle);
+                partition = partitioner.partition(topic, key, value, count);
+                if (partition < 0 || partition >= count) {
+                    throw new IllegalArgumentException("the partitioner chose partition " + partition
+                            + " but topic '" + topic + "' has " + count + " partitions");
+                }
+            }
+            output.index = (int) nativeSend(handle, partition, key, value, output);
+        } finally {
+            release();
+        }
+        return output;
+    }
+
+    /**
+     * Sends a record with a UTF-8 key and value.
+     *
+     * @param key the key, or null for none
+     * @param value the value
+     * @return the record's pending outcome
+     */
+    public ProduceOutput send(String key, String value) {
+        Objects.requireNonNull(value, "value");
+        return send(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Sends records in order.
+     *
+     * @param records the records
+     * @return one pending outcome per record, in order
+     */
+    public List<ProduceOutput> sendAll(List<KeyValue> records) {
+        Objects.requireNonNull(records, "records");
+        List<ProduceOutput> outputs = new ArrayList<>(records.size());
+        for (KeyValue record : records) {
+            Objects.requireNonNull(record, "record");
+            outputs.add(send(record.key(), record.value()));
+        }
+        return Collections.unmodifiableList(outputs);
+    }
+
+    /**
+     * Sends everything queued without waiting for linger, and waits until it is acknowledged
+     * or failed.
+     *
+     * @throws FluvioException the first delivery failure not reported by an earlier flush
+     */
+    public void flush() {
+        long handle = acquire();
+        try {
+            nativeFlush(handle);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Flushes, then frees the producer. Calling it again does nothing.
+     *
+     * @throws FluvioException if the final flush reports a delivery failure (the producer is
+     *     closed anyway)
+     */
+    @Override
+    public void close() {
+        super.close();
+    }
+
+    @Override
+    void onClose(long handle) {
+        nativeClose(handle);
+    }
+
+    @Override
+    void dispose(long handle) {
+        nativeDispose(handle);
+    }
+
+    private static native long nativeCreate(long fluvio, String topic, int batchSize, long lingerMs, int compression,
+            int maxRequestSize, int batchQueueSize, long maxBlockMs, long timeoutMs, boolean atLeastOnce, int maxRetries,
+            long retryTimeoutMs);
+
+    private static native long nativeSend(long handle, int partition, byte[] key, byte[] value, ProduceOutput out);
+
+    private static native int nativePartitionCount(long handle);
+
+    private static native void nativeFlush(long handle);
+
+    private static native void nativeClose(long handle);
+
+    private static native void nativeDispose(long handle);
+}

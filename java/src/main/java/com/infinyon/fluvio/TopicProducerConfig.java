@@ -1,0 +1,255 @@
+package com.infinyon.fluvio;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Producer settings. Build with {@link #builder()}.
+ *
+ * <pre>{@code
+ * TopicProducerConfig config = TopicProducerConfig.builder()
+ *     .batchSize(64 * 1024)
+ *     .linger(Duration.ofMillis(10))
+ *     .compression(Compression.LZ4)
+ *     .build();
+ * }</pre>
+ *
+ * <table>
+ *   <caption>Settings and defaults</caption>
+ *   <tr><th>setting</th><th>default</th></tr>
+ *   <tr><td>batchSize</td><td>16384 bytes</td></tr>
+ *   <tr><td>linger</td><td>100 ms</td></tr>
+ *   <tr><td>compression</td><td>none, or the topic's codec when it requires one</td></tr>
+ *   <tr><td>partitioner</td><td>SipHash of the key; round robin without key</td></tr>
+ *   <tr><td>maxRequestSize</td><td>1 MiB</td></tr>
+ *   <tr><td>batchQueueSize</td><td>100 batches per partition</td></tr>
+ *   <tr><td>maxBlock</td><td>60 s</td></tr>
+ *   <tr><td>timeout</td><td>5 s</td></tr>
+ *   <tr><td>deliverySemantic</td><td>at-least-once</td></tr>
+ * </table>
+ *
+ * <p>Thread-safety: immutable.
+ */
+public final class TopicProducerConfig {
+    /** Default batch size: 16384 bytes. */
+    public static final int DEFAULT_BATCH_SIZE = 16384;
+    /** Default linger: 100 ms. */
+    public static final Duration DEFAULT_LINGER = Duration.ofMillis(100);
+    /** Default maximum request size: 1 MiB. */
+    public static final int DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024;
+    /** Default batches queued per partition. */
+    public static final int DEFAULT_BATCH_QUEUE_SIZE = 100;
+    /** Default time {@code send} waits for queue space. */
+    public static final Duration DEFAULT_MAX_BLOCK = Duration.ofSeconds(60);
+    /** Default server-side commit timeout and basis of the client's wait. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
+    private final int batchSize;
+    private final Duration linger;
+    private final Compression compression;
+    private final Partitioner partitioner;
+    private final int maxRequestSize;
+    private final int batchQueueSize;
+    private final Duration maxBlock;
+    private final Duration timeout;
+    private final DeliverySemantic deliverySemantic;
+
+    private TopicProducerConfig(Builder builder) {
+        this.batchSize = builder.batchSize;
+        this.linger = builder.linger;
+        this.compression = builder.compression;
+        this.partitioner = builder.partitioner;
+        this.maxRequestSize = builder.maxRequestSize;
+        this.batchQueueSize = builder.batchQueueSize;
+        this.maxBlock = builder.maxBlock;
+        this.timeout = builder.timeout;
+        this.deliverySemantic = builder.deliverySemantic;
+    }
+
+    /** A builder with the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Largest batch in bytes. */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** How long a batch waits for more records. */
+    public Duration linger() {
+        return linger;
+    }
+
+    /** The codec, or null when the topic decides (uncompressed unless it requires one). */
+    public Compression compression() {
+        return compression;
+    }
+
+    /** The custom partitioner, or null for the default. */
+    public Partitioner partitioner() {
+        return partitioner;
+    }
+
+    /** Largest produce request in bytes. */
+    public int maxRequestSize() {
+        return maxRequestSize;
+    }
+
+    /** Batches queued per partition before {@code send} waits. */
+    public int batchQueueSize() {
+        return batchQueueSize;
+    }
+
+    /** How long {@code send} waits for queue space before failing. */
+    public Duration maxBlock() {
+        return maxBlock;
+    }
+
+    /** Server-side commit timeout and basis of the client's wait for each response. */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** Delivery guarantee. */
+    public DeliverySemantic deliverySemantic() {
+        return deliverySemantic;
+    }
+
+    /**
+     * Builds a {@link TopicProducerConfig}.
+     *
+     * <p>Thread-safety: not thread-safe.
+     */
+    public static final class Builder {
+        private int batchSize = DEFAULT_BATCH_SIZE;
+        private Duration linger = DEFAULT_LINGER;
+        private Compression compression;
+        private Partitioner partitioner;
+        private int maxRequestSize = DEFAULT_MAX_REQUEST_SIZE;
+        private int batchQueueSize = DEFAULT_BATCH_QUEUE_SIZE;
+        private Duration maxBlock = DEFAULT_MAX_BLOCK;
+        private Duration timeout = DEFAULT_TIMEOUT;
+        private DeliverySemantic deliverySemantic = DeliverySemantic.atLeastOnce();
+
+        private Builder() {}
+
+        /**
+         * Largest batch in bytes, estimated uncompressed (default 16384).
+         *
+         * @param bytes positive
+         * @return this builder
+         */
+        public Builder batchSize(int bytes) {
+            this.batchSize = Checks.positive(bytes, "batchSize");
+            return this;
+        }
+
+        /**
+         * How long a batch waits for more records before it is sent (default 100 ms; zero sends
+         * as soon as possible).
+         *
+         * @param linger zero or positive
+         * @return this builder
+         */
+        public Builder linger(Duration linger) {
+            this.linger = Checks.notNegative(linger, "linger");
+            return this;
+        }
+
+        /**
+         * Batch compression (default: none, or the topic's codec when it requires one; a codec
+         * that differs from the topic's requirement fails the producer's creation with
+         * {@code CONFIG}).
+         *
+         * @param compression the codec
+         * @return this builder
+         */
+        public Builder compression(Compression compression) {
+            this.compression = Objects.requireNonNull(compression, "compression");
+            return this;
+        }
+
+        /**
+         * Chooses partitions on the sending thread (default: SipHash of the key, round robin
+         * without key).
+         *
+         * @param partitioner a thread-safe partitioner
+         * @return this builder
+         */
+        public Builder partitioner(Partitioner partitioner) {
+            this.partitioner = Objects.requireNonNull(partitioner, "partitioner");
+            return this;
+        }
+
+        /**
+         * Largest produce request in bytes (default 1 MiB); a larger single record fails with
+         * {@code RECORD_TOO_LARGE}.
+         *
+         * @param bytes at least 64
+         * @return this builder
+         */
+        public Builder maxRequestSize(int bytes) {
+            if (bytes < 64) {
+                throw new IllegalArgumentException("maxRequestSize must be at least 64, not " + bytes);
+            }
+            this.maxRequestSize = bytes;
+            return this;
+        }
+
+        /**
+         * Batches queued per partition before {@code send} waits (default 100).
+         *
+         * @param batches positive
+         * @return this builder
+         */
+        public Builder batchQueueSize(int batches) {
+            this.batchQueueSize = Checks.positive(batches, "batchQueueSize");
+            return this;
+        }
+
+        /**
+         * How long {@code send} waits for queue space before failing with {@code TIMEOUT}
+         * (default 60 s).
+         *
+         * @param maxBlock zero or positive
+         * @return this builder
+         */
+        public Builder maxBlock(Duration maxBlock) {
+            this.maxBlock = Checks.notNegative(maxBlock, "maxBlock");
+            return this;
+        }
+
+        /**
+         * Server-side commit timeout and basis of the client's wait for each response
+         * (default 5 s).
+         *
+         * @param timeout between 1 ms and 2^31-1 ms
+         * @return this builder
+         */
+        public Builder timeout(Duration timeout) {
+            Checks.atLeastOneMilli(timeout, "timeout");
+            if (Checks.millis(timeout) > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("timeout must be at most 2^31-1 ms, not " + timeout);
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        /**
+         * Delivery guarantee (default at-least-once).
+         *
+         * @param semantic the guarantee
+         * @return this builder
+         */
+        public Builder deliverySemantic(DeliverySemantic semantic) {
+            this.deliverySemantic = Objects.requireNonNull(semantic, "semantic");
+            return this;
+        }
+
+        /** The settings. */
+        public TopicProducerConfig build() {
+            return new TopicProducerConfig(this);
+        }
+    }
+}
