@@ -2,6 +2,7 @@ package com.infinyon.fluvio.bench;
 
 import com.infinyon.fluvio.ConsumerStream;
 import com.infinyon.fluvio.Fluvio;
+import com.infinyon.fluvio.KeyValue;
 import com.infinyon.fluvio.Offset;
 import com.infinyon.fluvio.ProduceOutput;
 import com.infinyon.fluvio.TopicProducer;
@@ -13,34 +14,43 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Throughput of 100-byte records through the Java API, next to the Rust engine it wraps, against
- * the same running cluster. Figures only: nothing here asserts on speed.
+ * Throughput of 100-byte records through the Java API, next to the Rust engine it wraps and the
+ * official Rust client, all against the same running cluster. Figures only: nothing here
+ * asserts on speed.
  *
  * <pre>
- * java -cp fluvio.jar:bench com.infinyon.fluvio.bench.JavaThroughput &lt;sc-endpoint&gt; [engine-binary] [records] [rounds]
+ * java -cp fluvio.jar:bench com.infinyon.fluvio.bench.JavaThroughput &lt;sc-endpoint&gt; &lt;records&gt; &lt;rounds&gt; [label=binary ...]
  * </pre>
  *
- * <p>Both sides use batch size 16384 and linger 10 ms and run the same rounds: produce N keyless
- * records (timed from the first send until every acknowledgement is in), then consume them from
- * the beginning, one record per {@code next()}. The first round is a warm-up; medians are printed.
+ * <p>Every side uses batch size 16384 and linger 10 ms and runs the same rounds: produce N
+ * keyless records (timed from the first send until every acknowledgement is in), then consume
+ * them from the beginning, one record per {@code next()}. Each {@code label=binary} is a Rust
+ * program printing {@code produce_rps=.. consume_rps=..} per round. The Java side also
+ * produces through {@code sendAll} in slices of 1,000 records. The first round is a warm-up;
+ * medians are printed.
  */
 public final class JavaThroughput {
     private static final int RECORD_SIZE = 100;
+    private static final int SEND_ALL_SLICE = 1_000;
 
     private JavaThroughput() {}
 
     public static void main(String[] args) throws Exception {
         String endpoint = args.length > 0 ? args[0] : "127.0.0.1:9003";
-        String engine = args.length > 1 ? args[1] : null;
-        int records = args.length > 2 ? Integer.parseInt(args[2]) : 1_000_000;
-        int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 3;
-
-        List<double[]> engineRates = engine == null ? Collections.emptyList() : runEngine(engine, endpoint, records, rounds);
+        int records = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        Map<String, List<double[]>> baselines = new LinkedHashMap<>();
+        for (int i = 3; i < args.length; i++) {
+            String[] labelAndBinary = args[i].split("=", 2);
+            baselines.put(labelAndBinary[0], runRust(labelAndBinary[1], endpoint, records, rounds));
+        }
         List<double[]> javaRates = new ArrayList<>();
         try (Fluvio fluvio = Fluvio.connect(endpoint)) {
             for (int round = 0; round <= rounds; round++) {
@@ -50,14 +60,26 @@ public final class JavaThroughput {
                 }
             }
         }
-        System.out.printf("Java API vs Rust engine, %d records of %d bytes, batch 16384, linger 10 ms, median of %d rounds%n%n",
+        System.out.printf("%d records of %d bytes, batch 16384, linger 10 ms, 1 partition; records/s, median of %d rounds%n%n",
                 records, RECORD_SIZE, rounds);
-        System.out.println("| direction | Rust engine (records/s) | Java API (records/s) | Java / Rust |");
-        System.out.println("|---|---|---|---|");
-        for (int i = 0; i < 2; i++) {
-            double java = median(javaRates, i);
-            double rust = engineRates.isEmpty() ? Double.NaN : median(engineRates, i);
-            System.out.printf("| %s | %,.0f | %,.0f | %.2fx |%n", i == 0 ? "produce" : "consume", rust, java, java / rust);
+        StringBuilder header = new StringBuilder("| direction | Java API |");
+        StringBuilder rule = new StringBuilder("|---|---|");
+        for (String label : baselines.keySet()) {
+            header.append(' ').append(label).append(" | Java / ").append(label).append(" |");
+            rule.append("---|---|");
+        }
+        System.out.println(header);
+        System.out.println(rule);
+        String[] directions = {"produce, send()", "produce, sendAll(1,000)", "consume, next()"};
+        int[] baselineColumn = {0, 0, 1};
+        for (int row = 0; row < directions.length; row++) {
+            double java = median(javaRates, row);
+            StringBuilder line = new StringBuilder(String.format("| %s | %,.0f |", directions[row], java));
+            for (List<double[]> rates : baselines.values()) {
+                double rust = median(rates, baselineColumn[row]);
+                line.append(String.format(" %,.0f | %.2fx |", rust, java / rust));
+            }
+            System.out.println(line);
         }
     }
 
@@ -80,6 +102,23 @@ public final class JavaThroughput {
             }
             produceNanos = System.nanoTime() - start;
         }
+        long sendAllNanos;
+        try (TopicProducer producer = fluvio.topicProducer(topic, config)) {
+            List<KeyValue> slice = new ArrayList<>(SEND_ALL_SLICE);
+            for (int i = 0; i < SEND_ALL_SLICE; i++) {
+                slice.add(KeyValue.of(null, value));
+            }
+            List<ProduceOutput> outputs = new ArrayList<>(records);
+            long start = System.nanoTime();
+            for (int sent = 0; sent < records; sent += SEND_ALL_SLICE) {
+                outputs.addAll(producer.sendAll(slice.subList(0, Math.min(SEND_ALL_SLICE, records - sent))));
+            }
+            producer.flush();
+            for (ProduceOutput output : outputs) {
+                output.get();
+            }
+            sendAllNanos = System.nanoTime() - start;
+        }
         long consumeNanos;
         long start = System.nanoTime();
         try (ConsumerStream stream = fluvio.partitionConsumer(topic, 0).stream(Offset.beginning())) {
@@ -91,10 +130,10 @@ public final class JavaThroughput {
             consumeNanos = System.nanoTime() - start;
         }
         fluvio.admin().deleteTopic(topic);
-        return new double[] {records * 1e9 / produceNanos, records * 1e9 / consumeNanos};
+        return new double[] {records * 1e9 / produceNanos, records * 1e9 / sendAllNanos, records * 1e9 / consumeNanos};
     }
 
-    private static List<double[]> runEngine(String binary, String endpoint, int records, int rounds)
+    private static List<double[]> runRust(String binary, String endpoint, int records, int rounds)
             throws IOException, InterruptedException {
         Process process = new ProcessBuilder(binary, endpoint, Integer.toString(records), Integer.toString(RECORD_SIZE),
                 Integer.toString(rounds)).redirectErrorStream(true).start();
@@ -107,12 +146,12 @@ public final class JavaThroughput {
                 if (m.find()) {
                     rates.add(new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))});
                 } else {
-                    System.err.println("engine: " + text);
+                    System.err.println(binary + ": " + text);
                 }
             }
         }
         if (process.waitFor() != 0 || rates.isEmpty()) {
-            throw new IllegalStateException("the engine benchmark failed");
+            throw new IllegalStateException(binary + " failed");
         }
         return rates;
     }
