@@ -9,6 +9,8 @@
 //! [`PartitionLog`] is the entry point: [`open`](PartitionLog::open) (with recovery, see
 //! [`recovery`]), [`append`](PartitionLog::append), [`read`](PartitionLog::read),
 //! [`truncate_to`](PartitionLog::truncate_to), [`enforce_retention`](PartitionLog::enforce_retention).
+//! [`EpochHistory`] keeps, next to the segments, the leader epochs the log was written under,
+//! for replication.
 //!
 //! The batch layout and codec come from [`fluvio_wire::record`]; this crate only adds storage.
 
@@ -16,6 +18,7 @@
 
 mod batch;
 mod config;
+mod epochs;
 mod error;
 mod index;
 mod log;
@@ -25,6 +28,7 @@ mod segment;
 pub use config::{
     DEFAULT_INDEX_INTERVAL_BYTES, DEFAULT_MAX_PARTITION_BYTES, DEFAULT_RETENTION, DEFAULT_SEGMENT_MAX_BYTES, LogConfig,
 };
+pub use epochs::{EPOCH_FILE_NAME, EpochEnd, EpochHistory, EpochStart};
 pub use error::{BatchDefect, LogError};
 pub use log::{AppendInfo, PartitionLog, ReadSlice, RemovedSegment, RetentionOutcome, RetentionReason};
 pub use recovery::{DropReason, DroppedSegment, RecoveryReport, Truncation};

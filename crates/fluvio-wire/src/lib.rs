@@ -5,7 +5,8 @@
 //! * [`api`]: request headers, whole-message helpers and ApiVersions;
 //! * [`record`]: records, batches and record sets, with [`compression`];
 //! * [`spu`]: Produce, FetchOffsets, StreamFetch, UpdateOffsets;
-//! * [`sc`]: Create, Delete, List, Watch and Update for topics, partitions and SPUs.
+//! * [`sc`]: Create, Delete, List, Watch and Update for topics, partitions and SPUs;
+//! * [`replication`]: the SPU-to-SPU API of `fluvio-local` (not part of Fluvio's protocol).
 //!
 //! The crate does no I/O. Decoding never panics and never allocates more than its input can
 //! justify; encoding refuses values the official decoder could not read.
@@ -19,6 +20,7 @@ pub mod error;
 pub mod error_code;
 pub mod frame;
 pub mod record;
+pub mod replication;
 pub mod sc;
 pub mod smartmodule;
 pub mod spu;

@@ -34,6 +34,9 @@ use fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED;
 use fluvio_wire::error_code::{ReplicaKey, RequestKind, SmartModuleKindTag, SmartModuleRuntimeError};
 use fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE;
 use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, BatchHeader, VarBytes};
+use fluvio_wire::replication::{
+    EpochEndOffsetRequest, EpochEndOffsetResponse, FollowerFetchRequest, FollowerFetchResponse, ReplicationError,
+};
 use fluvio_wire::sc::partition::{
     HomePartitionConfig, PartitionMirrorConfig, PartitionResolution, RemotePartitionConfig, ReplicaStatus,
     split_partition_name,
@@ -375,6 +378,8 @@ fn dispatch_request(frame: &Bytes) -> bool {
         1004 => decode_checked::<WatchRequest>(what, &body, v).is_some(),
         1005 => decode_checked::<UpdateOffsetsRequest>(what, &body, v).is_some(),
         1006 => decode_checked::<UpdateRequest>(what, &body, v).is_some(),
+        6001 => decode_checked::<FollowerFetchRequest>(what, &body, v).is_some(),
+        6002 => decode_checked::<EpochEndOffsetRequest>(what, &body, v).is_some(),
         _ => false,
     }
 }
@@ -662,6 +667,12 @@ fn build_targets() -> Vec<Target> {
     typed(&mut t, "UpdateOffsetsResponse", &[0], &update_offsets_responses(), post_none);
     typed(&mut t, "SmartModuleInvocation", SPU_VERSIONS, &smartmodules(), post_none);
     typed(&mut t, "DerivedStreamInvocation", &[16, 21], &derived_streams(), post_none);
+
+    // --- replication.rs
+    typed(&mut t, "FollowerFetchRequest", &[0], &follower_fetch_requests(), post_none);
+    typed(&mut t, "FollowerFetchResponse", &[0], &follower_fetch_responses(&batches), post_none);
+    typed(&mut t, "EpochEndOffsetRequest", &[0], &epoch_end_offset_requests(), post_none);
+    typed(&mut t, "EpochEndOffsetResponse", &[0], &epoch_end_offset_responses(), post_none);
 
     // --- sc/
     typed(&mut t, "CreateRequest", SC_VERSIONS, &create_requests(), post_none);
@@ -1102,6 +1113,44 @@ fn stream_fetch_responses(batches: &[RawBatch]) -> Vec<StreamFetchResponse> {
                 records: set_of(&[&b[2], &b[4]]),
             },
         },
+    ]
+}
+
+fn follower_fetch_requests() -> Vec<FollowerFetchRequest> {
+    vec![FollowerFetchRequest {
+        topic: "t".into(),
+        partition: 2,
+        follower: 5002,
+        leader_epoch: 3,
+        fetch_offset: 40,
+        follower_hw: 38,
+        max_bytes: 1 << 20,
+        max_wait_ms: 500,
+    }]
+}
+
+fn follower_fetch_responses(batches: &[RawBatch]) -> Vec<FollowerFetchResponse> {
+    vec![
+        FollowerFetchResponse {
+            error: ReplicationError::None,
+            leader_epoch: 3,
+            high_watermark: 5,
+            log_start_offset: 0,
+            log_end_offset: 9,
+            records: set_of(&[&batches[0], &batches[3]]),
+        },
+        FollowerFetchResponse { error: ReplicationError::FencedEpoch, leader_epoch: 4, ..Default::default() },
+    ]
+}
+
+fn epoch_end_offset_requests() -> Vec<EpochEndOffsetRequest> {
+    vec![EpochEndOffsetRequest { topic: "t".into(), partition: 0, follower: 5003, leader_epoch: 2, requested_epoch: 1 }]
+}
+
+fn epoch_end_offset_responses() -> Vec<EpochEndOffsetResponse> {
+    vec![
+        EpochEndOffsetResponse { error: ReplicationError::None, epoch: 1, end_offset: 17 },
+        EpochEndOffsetResponse { error: ReplicationError::NotLeader, epoch: -1, end_offset: -1 },
     ]
 }
 
