@@ -2,11 +2,16 @@
 //!
 //! SC and SPUs run in one process, so the control plane is a pair of channels per SPU rather
 //! than a private TCP protocol. The SC learns that an SPU is gone when the SPU's end of its link
-//! is dropped (stop, crash or kill), which is what an SC notices on a real private connection.
+//! is dropped (stop, crash or kill), which is what an SC notices on a real private connection,
+//! or when the SPU's heartbeats stop (a hung SPU); it then drops its own end, which fences the
+//! SPU. Replication data does not go through here: followers fetch from leaders over the SPUs'
+//! private TCP endpoints.
+
+use std::net::SocketAddr;
 
 use fluvio_wire::error_code::ReplicaKey;
 use fluvio_wire::sc::topic::CompressionAlgorithm;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Storage and policy settings of a replica, copied from its topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,10 +33,16 @@ pub(crate) struct ReplicaAssignment {
     pub key: ReplicaKey,
     /// Leader SPU id.
     pub leader: i32,
-    /// Every replica SPU id, leader first.
+    /// Every replica SPU id, in assignment order (the first is the preferred leader).
     pub replicas: Vec<i32>,
     /// Settings.
     pub config: ReplicaConfig,
+    /// Leader epoch: bumped by every election, so that every leadership term has its own.
+    pub epoch: i32,
+    /// The in-sync replicas the SC knows of, leader included: a new leader starts from them.
+    pub isr: Vec<i32>,
+    /// The leader's private (replication) endpoint; `None` while the leader is offline.
+    pub leader_private: Option<SocketAddr>,
 }
 
 /// A message from the SC to one SPU.
@@ -46,10 +57,14 @@ pub(crate) enum ScToSpu {
 }
 
 /// Offsets and size of a replica, as reported by the SPU that hosts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReplicaReport {
     /// Reporting SPU.
     pub spu: i32,
+    /// The leader epoch the replica works under.
+    pub epoch: i32,
+    /// Whether the reporting SPU leads the partition in that epoch.
+    pub leader: bool,
     /// High watermark.
     pub hw: i64,
     /// Log end offset.
@@ -58,15 +73,34 @@ pub(crate) struct ReplicaReport {
     pub log_start: i64,
     /// Bytes on disk.
     pub size: i64,
+    /// Leaders only: the followers' progress as the leader sees it (spu, hw, leo).
+    pub followers: Vec<(i32, i64, i64)>,
+    /// Leaders only: the in-sync replicas, leader included.
+    pub isr: Vec<i32>,
 }
 
 /// A message from an SPU to the SC.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) enum SpuToSc {
     /// A replica is open and serving, with its current offsets.
     ReplicaOnline(ReplicaKey, ReplicaReport),
     /// A replica could not be opened.
     ReplicaFailed(ReplicaKey, String),
+    /// The SPU is alive (sent several times per SPU timeout).
+    Heartbeat,
+    /// A leader asks to change the in-sync replica set. It uses the new set (which decides
+    /// when records are committed) only once the SC accepted it, so that the SC never elects a
+    /// replica lacking a committed record. Refused when `epoch` is not the current one.
+    IsrChange {
+        /// The partition.
+        key: ReplicaKey,
+        /// The leader's epoch.
+        epoch: i32,
+        /// The proposed set, leader included.
+        isr: Vec<i32>,
+        /// The SC's answer: accepted or not.
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// The SPU's end of its control link.

@@ -15,9 +15,16 @@
 //! `<base_dir>/sc/metadata.json`; SPU `n` keeps its logs in `<base_dir>/spu-<n>/`. Starting
 //! again on the same base directory brings back every topic and record.
 //!
+//! Partitions are replicated across SPUs (replication factor up to the number of SPUs): the
+//! leader appends, followers pull from it over the SPUs' private endpoints, and records are
+//! committed once every in-sync replica holds them (with at least
+//! [`ClusterConfig::min_live_replicas`] in sync). When an SPU stops, crashes or stops sending
+//! heartbeats, the SC elects a new leader among the in-sync replicas under a new leader
+//! epoch; a returning SPU cuts any uncommitted tail that diverged and catches up.
+//!
 //! Single SPUs can be stopped ([`LocalCluster::stop_spu`]), crashed ([`LocalCluster::kill_spu`])
 //! and started again ([`LocalCluster::start_spu`]) while the rest of the cluster keeps running,
-//! to test how clients cope with a failing SPU.
+//! to test how clients cope with failing SPUs and moving leaders.
 
 #![warn(missing_docs)]
 
@@ -26,6 +33,7 @@ mod net;
 mod sc;
 mod spu;
 mod tasks;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -42,10 +50,15 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use sc::{Sc, ScSettings};
-use spu::{SpuLimits, SpuServer};
+use spu::{ReplicationSettings, SpuEndpoints, SpuLimits, SpuServer};
+pub use tls::{DEFAULT_HANDSHAKE_TIMEOUT, ServerTls};
 
 /// Id of the first SPU (as in the official local cluster).
 pub const FIRST_SPU_ID: i32 = 5001;
+/// Default of [`ClusterConfig::spu_timeout`].
+pub const DEFAULT_SPU_TIMEOUT: Duration = Duration::from_secs(3);
+/// Default of [`ClusterConfig::replica_lag_time`].
+pub const DEFAULT_REPLICA_LAG_TIME: Duration = Duration::from_secs(10);
 
 /// How the cluster is laid out.
 #[derive(Debug, Clone)]
@@ -58,6 +71,10 @@ pub struct ClusterConfig {
     provisioning_timeout: Duration,
     ready_timeout: Duration,
     max_frame_size: usize,
+    min_live_replicas: u16,
+    spu_timeout: Duration,
+    replica_lag_time: Duration,
+    tls: Option<ServerTls>,
 }
 
 impl ClusterConfig {
@@ -72,7 +89,19 @@ impl ClusterConfig {
             provisioning_timeout: Duration::from_secs(30),
             ready_timeout: Duration::from_secs(30),
             max_frame_size: fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE,
+            min_live_replicas: 1,
+            spu_timeout: DEFAULT_SPU_TIMEOUT,
+            replica_lag_time: DEFAULT_REPLICA_LAG_TIME,
+            tls: None,
         }
+    }
+
+    /// Serves TLS on the public listeners of the SC and of every SPU (SPU-to-SPU traffic stays
+    /// plain). Clients need a verified (or anonymous) TLS profile; see [`ServerTls`] for the
+    /// names the certificate must carry.
+    pub fn tls(mut self, tls: ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// Number of SPUs (at least 1).
@@ -96,6 +125,31 @@ impl ClusterConfig {
     /// How long topic creation waits for partitions to come online.
     pub fn provisioning_timeout(mut self, timeout: Duration) -> Self {
         self.provisioning_timeout = timeout;
+        self
+    }
+
+    /// In-sync replicas (leader included) a partition needs before its high watermark
+    /// advances, i.e. before records are committed: visible to READ_COMMITTED readers and
+    /// acknowledged to READ_COMMITTED producers. Default 1. Topics with a smaller replication
+    /// factor are refused. With 2 and replication factor 3, a committed record survives the
+    /// loss of any one SPU even while another is down.
+    pub fn min_live_replicas(mut self, replicas: u16) -> Self {
+        self.min_live_replicas = replicas;
+        self
+    }
+
+    /// How long the SC waits for an SPU's heartbeat before declaring it dead, fencing it and
+    /// moving the leadership of its partitions (default 3 s). An SPU that stops or crashes is
+    /// noticed at once, when its control link drops; this bounds the detection of a hung one.
+    pub fn spu_timeout(mut self, timeout: Duration) -> Self {
+        self.spu_timeout = timeout;
+        self
+    }
+
+    /// How long a follower may fail to catch up with its leader before it leaves the in-sync
+    /// replicas (default 10 s). A follower whose connection drops leaves at once.
+    pub fn replica_lag_time(mut self, lag: Duration) -> Self {
+        self.replica_lag_time = lag;
         self
     }
 
@@ -162,6 +216,8 @@ pub struct LocalCluster {
     /// Serializes SPU starts, stops and kills. Owned guards let a stop or kill finish in the
     /// background if the caller drops its future, so no half-stopped SPU is left behind.
     lifecycle: Arc<tokio::sync::Mutex<()>>,
+    /// TLS of the public listeners, built once from [`ClusterConfig::tls`].
+    tls: Option<tls::TlsAcceptor>,
 }
 
 /// One configured SPU, running or not.
@@ -183,12 +239,26 @@ impl LocalCluster {
         if config.spus == 0 {
             return Err(ClusterError::InvalidConfig("a cluster needs at least one SPU".into()));
         }
+        if config.min_live_replicas == 0 {
+            return Err(ClusterError::InvalidConfig("min-live-replicas must be at least 1".into()));
+        }
+        if config.spu_timeout < Duration::from_millis(100) {
+            return Err(ClusterError::InvalidConfig("the SPU timeout must be at least 100 ms".into()));
+        }
+        if config.replica_lag_time.is_zero() {
+            return Err(ClusterError::InvalidConfig("the replica lag time must be positive".into()));
+        }
         std::fs::create_dir_all(&config.base_dir)
             .map_err(|e| ClusterError::Storage(format!("cannot create {}: {e}", config.base_dir.display())))?;
+        let spu_ids = (0..config.spus).map(|index| FIRST_SPU_ID + i32::from(index));
+        let tls = config.tls.as_ref().map(|tls| tls.acceptor(spu_ids)).transpose()?;
         let settings = ScSettings {
             provisioning_timeout: config.provisioning_timeout,
             max_frame_size: config.max_frame_size,
             host: config.host.clone(),
+            min_live_replicas: config.min_live_replicas,
+            spu_timeout: config.spu_timeout,
+            tls: tls.clone(),
         };
         let sc = Sc::open(&config.base_dir.join("sc"), settings).map_err(|e| ClusterError::Storage(e.to_string()))?;
         let shutdown = CancellationToken::new();
@@ -202,6 +272,7 @@ impl LocalCluster {
             shutdown,
             spus: Mutex::new(BTreeMap::new()),
             lifecycle: Arc::new(tokio::sync::Mutex::new(())),
+            tls,
         };
         for index in 0..cluster.config.spus {
             let id = FIRST_SPU_ID + i32::from(index);
@@ -223,15 +294,34 @@ impl LocalCluster {
         Ok(cluster)
     }
 
-    /// Registers SPU `id` with the SC and starts serving on `listener`. Returns its address.
+    /// Registers SPU `id` with the SC and starts serving clients on `listener` (and its
+    /// followers on a private listener of its own). Returns its public address.
     fn launch_spu(&self, id: i32, listener: TcpListener) -> Result<SocketAddr, ClusterError> {
         let public_addr = listener.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
+        let private = std::net::TcpListener::bind((self.config.host.as_str(), 0))
+            .and_then(|listener| {
+                listener.set_nonblocking(true)?;
+                TcpListener::from_std(listener)
+            })
+            .map_err(|source| ClusterError::Bind {
+                what: format!("SPU {id} (private)"),
+                addr: format!("{}:0", self.config.host),
+                source,
+            })?;
+        let private_addr = private.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
         let (link, unregistered) =
-            self.sc.register_spu(id, public_addr).map_err(|e| ClusterError::Storage(e.to_string()))?;
+            self.sc.register_spu(id, public_addr, private_addr).map_err(|e| ClusterError::Storage(e.to_string()))?;
         let limits = SpuLimits { max_frame_size: self.config.max_frame_size, ..SpuLimits::default() };
+        let replication = ReplicationSettings {
+            spu: id,
+            min_live_replicas: usize::from(self.config.min_live_replicas),
+            replica_lag_time: self.config.replica_lag_time,
+            heartbeat_interval: self.config.spu_timeout / 4,
+        };
         let data_dir = spu::spu_data_dir(&self.config.base_dir, id);
-        // On failure the link is dropped with `link`, so the SC marks the SPU Offline again.
-        let server = SpuServer::start(id, data_dir, listener, link, limits, self.shutdown.child_token())
+        let endpoints = SpuEndpoints { public: listener, public_tls: self.tls.clone(), private, link };
+        // On failure the link is dropped with `endpoints`, so the SC marks the SPU Offline again.
+        let server = SpuServer::start(data_dir, endpoints, limits, replication, self.shutdown.child_token())
             .map_err(|e| ClusterError::Storage(format!("SPU {id}: {e}")))?;
         let running = RunningSpu { server, unregistered };
         self.spus.lock().insert(id, SpuSlot { port: public_addr.port(), running: Some(running) });
@@ -291,7 +381,9 @@ impl LocalCluster {
         self.spus
             .lock()
             .iter()
-            .filter_map(|(id, slot)| slot.running.as_ref().map(|r| (*id, r.server.public_addr())))
+            .filter_map(|(id, slot)| {
+                slot.running.as_ref().filter(|r| !r.server.has_stopped()).map(|r| (*id, r.server.public_addr()))
+            })
             .collect()
     }
 
@@ -300,16 +392,44 @@ impl LocalCluster {
         self.spus.lock().keys().copied().collect()
     }
 
-    /// Whether SPU `id` is running (false for an unknown id).
+    /// Whether SPU `id` is running (false for an unknown id, and for an SPU the SC fenced
+    /// after missed heartbeats: it stops itself).
     pub fn is_spu_running(&self, id: i32) -> bool {
-        self.spus.lock().get(&id).is_some_and(|slot| slot.running.is_some())
+        self.spus.lock().get(&id).is_some_and(|slot| slot.running.as_ref().is_some_and(|r| !r.server.has_stopped()))
+    }
+
+    /// Test support: pauses (or resumes) replication on SPU `id`: the replicas it follows send
+    /// no fetch to their leaders, as a slow follower would. The leaders keep those followers in
+    /// sync for [`ClusterConfig::replica_lag_time`], so records appended meanwhile stay
+    /// uncommitted; useful to create an uncommitted tail before a leader fails.
+    pub fn pause_spu_replication(&self, id: i32, paused: bool) -> Result<(), ClusterError> {
+        let spus = self.spus.lock();
+        let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
+        if let Some(running) = &slot.running {
+            running.server.pause_replication(paused);
+        }
+        Ok(())
+    }
+
+    /// Test support: SPU `id` keeps serving but stops sending heartbeats to the SC, as a hung
+    /// SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it dead, elects new
+    /// leaders for its partitions and drops its control link, which fences the SPU: it stops
+    /// acknowledging anything and shuts down. [`LocalCluster::start_spu`] starts it again.
+    pub fn silence_spu_heartbeats(&self, id: i32) -> Result<(), ClusterError> {
+        let spus = self.spus.lock();
+        let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
+        if let Some(running) = &slot.running {
+            running.server.silence_heartbeats();
+        }
+        Ok(())
     }
 
     /// Stops SPU `id` gracefully, as a clean shutdown of its process would: it stops
     /// accepting, closes every client connection (clients read end-of-file), lets in-flight
     /// work end (what is still running after a few seconds is aborted), flushes its logs and
-    /// drops its link to the SC. Returns once the SC lists the SPU and the partitions it leads
-    /// as `Offline`. The rest of the cluster keeps running.
+    /// drops its link to the SC. Returns once the SC lists the SPU as `Offline` and has moved
+    /// the leadership of each partition it led to an online in-sync replica, or marked the
+    /// partition `LeaderOffline` when there is none. The rest of the cluster keeps running.
     ///
     /// Stopping an SPU that is already stopped (or killed) does nothing and returns `Ok`, so
     /// tests can stop unconditionally. An unknown id is [`ClusterError::UnknownSpu`].
@@ -324,7 +444,8 @@ impl LocalCluster {
     /// connections, streams, control loop, retention) is aborted at once; there is no graceful
     /// close and no flush, and its sockets are simply dropped. What it already wrote to its log
     /// files stays, so every acknowledged record survives. Returns once nothing of the SPU is
-    /// running any more and the SC lists it and the partitions it leads as `Offline`.
+    /// running any more and the SC lists it as `Offline` and has moved the leadership of its
+    /// partitions (or marked them `LeaderOffline`), as for [`LocalCluster::stop_spu`].
     ///
     /// Killing an SPU that is already stopped (or killed) does nothing and returns `Ok`. An
     /// unknown id is [`ClusterError::UnknownSpu`]. If the returned future is dropped before it
@@ -363,6 +484,11 @@ impl LocalCluster {
     /// OS; the SC's SPU object carries the new endpoint either way. Its logs are recovered as
     /// after a restart of the whole cluster.
     ///
+    /// It comes back as a follower of the partitions that elected another leader while it was
+    /// away (cutting any tail the new leader does not have, then catching up in the
+    /// background), and as the leader of those it still leads or that were `LeaderOffline`
+    /// waiting for an in-sync replica.
+    ///
     /// Returns the SPU's public address once it serves again and every partition it leads is
     /// `Online`. Errors: [`ClusterError::UnknownSpu`], [`ClusterError::SpuRunning`],
     /// [`ClusterError::Bind`] (no port at all), and [`ClusterError::SpuNotReady`] when its
@@ -370,14 +496,21 @@ impl LocalCluster {
     /// partitions it could open.
     pub async fn start_spu(&self, id: i32) -> Result<SocketAddr, ClusterError> {
         let _guard = self.lifecycle.lock().await;
-        let port = {
-            let spus = self.spus.lock();
-            let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
-            if slot.running.is_some() {
-                return Err(ClusterError::SpuRunning(id));
-            }
-            slot.port
+        let (port, fenced) = {
+            let mut spus = self.spus.lock();
+            let slot = spus.get_mut(&id).ok_or(ClusterError::UnknownSpu(id))?;
+            let fenced = match &slot.running {
+                Some(running) if running.server.has_stopped() => slot.running.take(),
+                Some(_) => return Err(ClusterError::SpuRunning(id)),
+                None => None,
+            };
+            (slot.port, fenced)
         };
+        // An SPU that stopped itself after the SC fenced it: finish its stop first.
+        if let Some(fenced) = fenced {
+            fenced.server.stop().await;
+            fenced.unregistered.cancelled().await;
+        }
         let what = format!("SPU {id}");
         let listener = match bind(&self.config.host, port, &what).await {
             Ok(listener) => listener,

@@ -1,5 +1,5 @@
-//! Connection plumbing shared by the SC and SPU servers: an accept loop, a frame reader and
-//! one writer task per connection.
+//! Connection plumbing shared by the SC and SPU servers: an accept loop (plain, or TLS for
+//! the public listeners), a frame reader and one writer task per connection.
 //!
 //! Every outgoing frame goes through the connection's [`FrameSink`] to a single writer task,
 //! so frames from concurrent streams (watch, stream fetch) are never interleaved. A request
@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::tasks::TaskGroup;
+use crate::tls::TlsAcceptor;
 
 /// Frames queued per connection before request handling waits for the socket.
 const WRITE_QUEUE_FRAMES: usize = 64;
@@ -114,10 +115,27 @@ pub(crate) fn decode_body<T: fluvio_wire::Decoder>(header: &RequestHeader, body:
     })
 }
 
-/// Accepts connections until `shutdown` fires, serving each with a handler from `make_handler`
-/// in a task of `tasks` (so aborting the group ends every connection too).
+/// Accepts plain-text connections until `shutdown` fires, serving each with a handler from
+/// `make_handler` in a task of `tasks` (so aborting the group ends every connection too).
 pub(crate) async fn accept_loop<H, F>(
     listener: TcpListener,
+    shutdown: CancellationToken,
+    tasks: TaskGroup,
+    max_frame_size: usize,
+    make_handler: F,
+) where
+    H: RequestHandler,
+    F: Fn(SocketAddr) -> H + Send + 'static,
+{
+    accept_loop_with_tls(listener, None, shutdown, tasks, max_frame_size, make_handler).await
+}
+
+/// [`accept_loop`], with every connection secured by `tls` when given. The handshake runs in
+/// the connection's own task, bounded by the acceptor's timeout, so a slow or plain-text peer
+/// never holds up the accept loop; after it, TLS and plain connections are served alike.
+pub(crate) async fn accept_loop_with_tls<H, F>(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     shutdown: CancellationToken,
     tasks: TaskGroup,
     max_frame_size: usize,
@@ -135,15 +153,20 @@ pub(crate) async fn accept_loop<H, F>(
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let handler = make_handler(peer);
+                let closed = shutdown.child_token();
+                let connection_tasks = tasks.clone();
+                let tls = tls.clone();
                 // Refused only once the group is aborted; the stream is dropped, closing it.
-                tasks.spawn(serve_connection(
-                    stream,
-                    peer,
-                    handler,
-                    max_frame_size,
-                    shutdown.child_token(),
-                    tasks.clone(),
-                ));
+                tasks.spawn(async move {
+                    match tls {
+                        None => serve_connection(stream, peer, handler, max_frame_size, closed, connection_tasks).await,
+                        Some(tls) => {
+                            if let Some(stream) = tls.handshake(stream, peer, &closed).await {
+                                serve_connection(stream, peer, handler, max_frame_size, closed, connection_tasks).await;
+                            }
+                        }
+                    }
+                });
             }
             Err(err) => {
                 // Typically EMFILE; back off briefly instead of spinning.

@@ -174,7 +174,7 @@ async fn stop_takes_the_spu_offline_and_start_brings_it_back_with_its_data() {
 
     // Once stop_spu returns, the SC already reports the SPU and its partition offline.
     assert_eq!(spu_state(&mut sc, FIRST_SPU_ID).await.0, SpuStatusResolution::Offline);
-    assert_eq!(partition_state(&mut sc, "stopped-0").await, (FIRST_SPU_ID, PartitionResolution::Offline));
+    assert_eq!(partition_state(&mut sc, "stopped-0").await, (FIRST_SPU_ID, PartitionResolution::LeaderOffline));
     assert!(closed_within(&mut idle, PROMPTLY).await, "clients of a stopped SPU see their connection closed");
     assert!(refuses_connections(addr).await, "a stopped SPU accepts nothing, so a produce cannot even connect");
     assert!(cluster.spu_addrs().is_empty());
@@ -227,7 +227,7 @@ async fn kill_takes_the_spu_offline_and_a_restart_keeps_every_acknowledged_recor
     cluster.kill_spu(FIRST_SPU_ID).await.unwrap();
 
     assert_eq!(spu_state(&mut sc, FIRST_SPU_ID).await.0, SpuStatusResolution::Offline);
-    assert_eq!(partition_state(&mut sc, "killed-0").await, (FIRST_SPU_ID, PartitionResolution::Offline));
+    assert_eq!(partition_state(&mut sc, "killed-0").await, (FIRST_SPU_ID, PartitionResolution::LeaderOffline));
     assert!(closed_within(&mut idle, PROMPTLY).await, "clients of a killed SPU see their connection closed");
     assert!(refuses_connections(addr).await);
     assert!(cluster.spu_addrs().is_empty());
@@ -356,7 +356,7 @@ async fn other_spus_keep_serving_while_one_is_stopped() {
     let stopped_addr = addr_of(&cluster, stopped);
     cluster.stop_spu(stopped).await.unwrap();
 
-    assert_eq!(partition_state(&mut sc, "spread-1").await.1, PartitionResolution::Offline);
+    assert_eq!(partition_state(&mut sc, "spread-1").await.1, PartitionResolution::LeaderOffline);
     for partition in [0, 2] {
         let name = format!("spread-{partition}");
         assert_eq!(partition_state(&mut sc, &name).await.1, PartitionResolution::Online, "{name}");

@@ -81,42 +81,106 @@ pub enum ProfileError {
     NoHome,
 }
 
-/// Certificates for verified TLS: PEM text inline, or paths to PEM files.
+/// Certificates for verified TLS: PEM text inline, or paths to PEM files, as the profile's
+/// `tls_source` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsSource {
-    /// PEM text in the profile.
+    /// PEM text in the profile (`tls_source = "inline"`).
     Inline(TlsCerts),
-    /// Paths to PEM files.
+    /// Paths to PEM files (`tls_source = "files"`).
     Files(TlsCerts),
+}
+
+impl TlsSource {
+    /// The certificate settings, whatever their source.
+    pub fn certs(&self) -> &TlsCerts {
+        match self {
+            TlsSource::Inline(certs) | TlsSource::Files(certs) => certs,
+        }
+    }
 }
 
 /// The `certs` table of a verified TLS profile. With [`TlsSource::Inline`] the fields hold PEM
 /// text; with [`TlsSource::Files`] they hold paths.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+///
+/// The official client requires all four keys; this crate also reads profiles without `key`
+/// and `cert` (no client certificate), which only servers that do not ask for one accept.
+/// `Debug` never prints an inline private key.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct TlsCerts {
-    /// Server name for SNI and verification (SPUs are `<spu-name>.<domain>`).
+    /// Server name for SNI and verification: the SC's certificate must be valid for `domain`,
+    /// each SPU's for `<spu-name>.<domain>` (so a certificate for `domain` and `*.domain`
+    /// serves a whole cluster).
     pub domain: String,
-    /// Client private key (mutual TLS).
+    /// Client private key (mutual TLS), PEM (PKCS#8, PKCS#1 or SEC1).
     #[serde(default)]
     pub key: Option<String>,
-    /// Client certificate (mutual TLS).
+    /// Client certificate chain (mutual TLS), PEM, leaf first.
     #[serde(default)]
     pub cert: Option<String>,
-    /// CA that signs the server certificates.
+    /// CA certificate(s) that sign the server certificates, PEM.
     #[serde(default)]
     pub ca_cert: Option<String>,
 }
 
-/// Transport security of a cluster.
+impl TlsCerts {
+    /// Settings for `domain` with the CA that signs the servers' certificates and no client
+    /// certificate; add one with [`TlsCerts::with_client_cert`].
+    pub fn new(domain: impl Into<String>, ca_cert: impl Into<String>) -> Self {
+        Self { domain: domain.into(), key: None, cert: None, ca_cert: Some(ca_cert.into()) }
+    }
+
+    /// Adds a client certificate chain and its private key (mutual TLS).
+    pub fn with_client_cert(mut self, cert: impl Into<String>, key: impl Into<String>) -> Self {
+        self.cert = Some(cert.into());
+        self.key = Some(key.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for TlsCerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Profiles and client configs get logged; an inline key must not end up in a log.
+        let key = self.key.as_deref().map(|k| if k.contains("-----BEGIN") { "<PEM private key>" } else { k });
+        f.debug_struct("TlsCerts")
+            .field("domain", &self.domain)
+            .field("key", &key)
+            .field("cert", &self.cert.as_deref().map(abbreviate_pem))
+            .field("ca_cert", &self.ca_cert.as_deref().map(abbreviate_pem))
+            .finish()
+    }
+}
+
+/// A path as is; PEM text as a short marker (certificates are public, but long).
+fn abbreviate_pem(text: &str) -> &str {
+    if text.contains("-----BEGIN") { "<PEM certificate>" } else { text }
+}
+
+/// Transport security of a cluster (the profile's `tls_policy`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum TlsPolicy {
-    /// Plain TCP.
+    /// Plain TCP (`tls_policy = "disabled"`).
     #[default]
     Disabled,
-    /// TLS without verifying the server (encrypted, not authenticated).
-    Anonymous,
-    /// TLS verified against a CA, optionally with a client certificate.
+    /// **Insecure.** TLS that does *not* verify the server (`tls_policy = "anonymous"`): the
+    /// traffic is encrypted against passive eavesdropping, but anyone able to intercept the
+    /// connection can impersonate the cluster and read or alter everything. No client
+    /// certificate is sent. Use only where the official `anonymous` policy is mandated, never
+    /// across an untrusted network; prefer [`TlsPolicy::Verified`].
+    AnonymousInsecure,
+    /// TLS verified against a CA, optionally with a client certificate (mutual TLS)
+    /// (`tls_policy = "verified"`).
     Verified(TlsSource),
+}
+
+impl TlsPolicy {
+    /// The verified TLS domain, if any.
+    pub fn domain(&self) -> Option<&str> {
+        match self {
+            TlsPolicy::Verified(source) => Some(&source.certs().domain),
+            _ => None,
+        }
+    }
 }
 
 /// One cluster entry, as a client needs it.
@@ -273,7 +337,7 @@ impl ProfileFile {
         let invalid = |message: String| ProfileError::Invalid { path: self.path.clone(), message };
         match tls.tls_policy.as_str() {
             "disabled" | "disable" => Ok(TlsPolicy::Disabled),
-            "anonymous" => Ok(TlsPolicy::Anonymous),
+            "anonymous" => Ok(TlsPolicy::AnonymousInsecure),
             "verified" | "verify" => {
                 let certs = tls.certs.ok_or_else(|| invalid("verified TLS needs a [tls.certs] table".into()))?;
                 match tls.tls_source.as_deref() {
@@ -287,7 +351,9 @@ impl ProfileFile {
     }
 
     /// Creates or replaces profile `profile` pointing at cluster `cluster` with `endpoint` and
-    /// `tls`. Other keys of an existing cluster table are kept.
+    /// `tls`. The cluster's tables are edited in place: keys this crate does not know (in the
+    /// cluster, `tls` and `tls.certs` tables alike) are kept; known TLS keys that `tls` does not
+    /// use (such as `certs` when TLS is disabled) are removed.
     pub fn upsert(&mut self, profile: &str, cluster: &str, endpoint: &str, tls: &TlsPolicy) {
         if !self.doc.contains_key("version") {
             self.doc["version"] = value(CONFIG_VERSION);
@@ -298,36 +364,41 @@ impl ProfileFile {
 
         let clusters = table_entry(self.doc.as_table_mut(), "cluster");
         let cluster_table = table_entry(clusters, cluster);
-        cluster_table["endpoint"] = value(endpoint);
+        if cluster_table.contains_key("addr") && !cluster_table.contains_key("endpoint") {
+            // The official reader takes `addr` as an alias: writing both would be a duplicate.
+            cluster_table["addr"] = value(endpoint);
+        } else {
+            cluster_table["endpoint"] = value(endpoint);
+        }
         if !cluster_table.contains_key("use_spu_local_address") {
             cluster_table["use_spu_local_address"] = value(false);
         }
-        let mut tls_table = Table::new();
+        let tls_table = table_entry(cluster_table, "tls");
         match tls {
-            TlsPolicy::Disabled => {
-                tls_table["tls_policy"] = value("disabled");
-            }
-            TlsPolicy::Anonymous => {
-                tls_table["tls_policy"] = value("anonymous");
+            TlsPolicy::Disabled | TlsPolicy::AnonymousInsecure => {
+                tls_table["tls_policy"] = value(if *tls == TlsPolicy::Disabled { "disabled" } else { "anonymous" });
+                tls_table.remove("tls_source");
+                tls_table.remove("certs");
             }
             TlsPolicy::Verified(source) => {
                 tls_table["tls_policy"] = value("verified");
-                let (kind, certs) = match source {
-                    TlsSource::Inline(certs) => ("inline", certs),
-                    TlsSource::Files(certs) => ("files", certs),
-                };
-                tls_table["tls_source"] = value(kind);
-                let mut certs_table = Table::new();
+                tls_table["tls_source"] = value(match source {
+                    TlsSource::Inline(_) => "inline",
+                    TlsSource::Files(_) => "files",
+                });
+                let certs = source.certs();
+                let certs_table = table_entry(tls_table, "certs");
                 certs_table["domain"] = value(certs.domain.as_str());
                 for (key, field) in [("key", &certs.key), ("cert", &certs.cert), ("ca_cert", &certs.ca_cert)] {
-                    if let Some(text) = field {
-                        certs_table[key] = value(text.as_str());
+                    match field {
+                        Some(text) => certs_table[key] = value(text.as_str()),
+                        None => {
+                            certs_table.remove(key);
+                        }
                     }
                 }
-                tls_table["certs"] = Item::Table(certs_table);
             }
         }
-        cluster_table["tls"] = Item::Table(tls_table);
     }
 
     /// Makes `profile` the current profile.
@@ -362,9 +433,13 @@ impl ProfileFile {
     }
 }
 
+/// The table under `key`, created if missing. An inline table (`tls = { ... }`) becomes a
+/// regular one with the same keys; any other value is replaced.
 fn table_entry<'a>(parent: &'a mut Table, key: &str) -> &'a mut Table {
     let item = parent.entry(key).or_insert_with(|| Item::Table(Table::new()));
-    if !item.is_table() {
+    if let Some(inline) = item.as_inline_table() {
+        *item = Item::Table(inline.clone().into_table());
+    } else if !item.is_table() {
         *item = Item::Table(Table::new());
     }
     item.as_table_mut().expect("just ensured a table")
@@ -435,7 +510,7 @@ ca_cert = "/ca.pem"
         let (_dir, path) = write(OFFICIAL);
         let mut file = ProfileFile::load(&path).unwrap();
         file.upsert("local", "local", "127.0.0.1:9999", &TlsPolicy::Disabled);
-        file.upsert("test", "test", "127.0.0.1:1234", &TlsPolicy::Anonymous);
+        file.upsert("test", "test", "127.0.0.1:1234", &TlsPolicy::AnonymousInsecure);
         file.set_current_profile("test");
         file.save().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -443,7 +518,7 @@ ca_cert = "/ca.pem"
         assert!(text.contains("topic = \"t\""), "{text}");
         let reread = ProfileFile::load(&path).unwrap();
         assert_eq!(reread.current().unwrap().endpoint, "127.0.0.1:1234");
-        assert_eq!(reread.current().unwrap().tls, TlsPolicy::Anonymous);
+        assert_eq!(reread.current().unwrap().tls, TlsPolicy::AnonymousInsecure);
         assert_eq!(reread.profile("local").unwrap().endpoint, "127.0.0.1:9999");
     }
 
@@ -473,5 +548,91 @@ ca_cert = "/ca.pem"
         file.save().unwrap();
         let reread = ProfileFile::load(&path).unwrap();
         assert_eq!(reread.current().unwrap().endpoint, "127.0.0.1:9003");
+    }
+
+    const PEM_CERT: &str =
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n'quoted' \"double\" \\ back\n-----END CERTIFICATE-----\n";
+    const PEM_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n-----END PRIVATE KEY-----\n";
+
+    #[test]
+    fn tls_settings_round_trip_inline_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let inline = TlsPolicy::Verified(TlsSource::Inline(
+            TlsCerts::new("fluvio.test", PEM_CERT).with_client_cert(PEM_CERT, PEM_KEY),
+        ));
+        let files = TlsPolicy::Verified(TlsSource::Files(TlsCerts::new("files.test", "/etc/ca.pem")));
+        let mut file = ProfileFile::new(&path);
+        file.upsert("inline", "inline", "127.0.0.1:1", &inline);
+        file.upsert("files", "files", "127.0.0.1:2", &files);
+        file.upsert("anon", "anon", "127.0.0.1:3", &TlsPolicy::AnonymousInsecure);
+        file.save().unwrap();
+
+        let reread = ProfileFile::load(&path).unwrap();
+        assert_eq!(reread.profile("inline").unwrap().tls, inline, "{}", reread.to_toml());
+        assert_eq!(reread.profile("files").unwrap().tls, files);
+        assert_eq!(reread.profile("anon").unwrap().tls, TlsPolicy::AnonymousInsecure);
+        assert_eq!(reread.profile("inline").unwrap().tls.domain(), Some("fluvio.test"));
+        // The official reader's keys and values.
+        let text = reread.to_toml();
+        assert!(text.contains("tls_policy = \"verified\""), "{text}");
+        assert!(text.contains("tls_source = \"inline\""), "{text}");
+        assert!(text.contains("tls_source = \"files\""), "{text}");
+        assert!(text.contains("tls_policy = \"anonymous\""), "{text}");
+    }
+
+    #[test]
+    fn tls_edits_keep_unknown_keys_and_drop_stale_ones() {
+        let (_dir, path) =
+            write(&format!("{OFFICIAL}future_key = 1\n[cluster.cloud.tls.certs.extra]\nnote = \"kept\"\n"));
+        let mut file = ProfileFile::load(&path).unwrap();
+        // `tls.certs` gains an unknown key through the table above; `tls` itself gets one here.
+        let text = file.to_toml().replace("tls_source = \"files\"", "tls_source = \"files\"\nvendor_option = true");
+        std::fs::write(&path, text).unwrap();
+        file = ProfileFile::load(&path).unwrap();
+
+        let verified = TlsPolicy::Verified(TlsSource::Files(TlsCerts::new("new.example.com", "/new-ca.pem")));
+        file.upsert("cloud", "cloud", "cloud.example.com:9003", &verified);
+        file.save().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("vendor_option = true"), "{text}");
+        assert!(text.contains("note = \"kept\""), "{text}");
+        assert!(text.contains("[cluster.local.metadata.installation]"), "{text}");
+        assert!(!text.contains("/k.pem"), "client key dropped: the new settings have none\n{text}");
+        assert!(!text.contains("endpoint = \"cloud"), "the cluster keeps its `addr` key\n{text}");
+        let reread = ProfileFile::load(&path).unwrap();
+        assert_eq!(reread.profile("cloud").unwrap().tls, verified);
+        assert_eq!(reread.profile("cloud").unwrap().endpoint, "cloud.example.com:9003");
+
+        file.upsert("cloud", "cloud", "cloud.example.com:9003", &TlsPolicy::Disabled);
+        let text = file.to_toml();
+        assert!(text.contains("vendor_option = true"), "{text}");
+        assert!(!text.contains("tls_source"), "{text}");
+        assert!(!text.contains("new-ca"), "{text}");
+        let on_disk = ProfileFile::load(&path).unwrap().profile("cloud").unwrap().tls;
+        assert_eq!(on_disk, verified, "the file changes only when saved");
+    }
+
+    #[test]
+    fn inline_tls_tables_are_read_and_edited() {
+        let (_dir, path) = write(
+            "version = \"2.0\"\n[profile.p]\ncluster = \"c\"\n[cluster.c]\nendpoint = \"h:1\"\ntls = { tls_policy = \"anonymous\", extra = 1 }\n",
+        );
+        let mut file = ProfileFile::load(&path).unwrap();
+        assert_eq!(file.profile("p").unwrap().tls, TlsPolicy::AnonymousInsecure);
+        file.upsert("p", "c", "h:1", &TlsPolicy::Disabled);
+        let text = file.to_toml();
+        assert!(text.contains("extra = 1"), "{text}");
+        assert_eq!(toml::from_str::<RawFile>(&text).unwrap().cluster["c"].tls.as_ref().unwrap().tls_policy, "disabled");
+    }
+
+    #[test]
+    fn debug_output_hides_inline_private_keys() {
+        let certs = TlsCerts::new("d", PEM_CERT).with_client_cert(PEM_CERT, PEM_KEY);
+        let shown = format!("{:?}", TlsPolicy::Verified(TlsSource::Inline(certs)));
+        assert!(!shown.contains("MIGHAgEA"), "{shown}");
+        assert!(shown.contains("<PEM private key>"), "{shown}");
+        let files = format!("{:?}", TlsCerts::new("d", "/ca.pem").with_client_cert("/c.pem", "/k.pem"));
+        assert!(files.contains("/k.pem") && files.contains("/ca.pem"), "{files}");
     }
 }

@@ -2,19 +2,29 @@
 //!
 //! ```text
 //! fluvio-local start --base-dir DIR [--spus N] [--sc-port PORT] [--profile NAME]
+//!     [--min-live-replicas N] [--spu-timeout-ms MS] [--replica-lag-time-ms MS]
+//!     [--tls --server-cert FILE --server-key FILE [--domain NAME]
+//!      [--ca-cert FILE [--require-client-cert]] [--client-cert FILE --client-key FILE]]
 //! ```
 //!
 //! The first line on stdout is `SC 127.0.0.1:PORT`, printed once the SC accepts connections;
 //! one `SPU <id> 127.0.0.1:PORT` line per SPU follows. Logs go to stderr (`RUST_LOG` filters
 //! them). SIGINT or SIGTERM stops the cluster cleanly.
+//!
+//! With `--tls`, the SC and every SPU serve TLS on their public ports. Clients reach the SC
+//! as `DOMAIN` and SPU `n` as `custom-spu-<n>.DOMAIN` (the official client's rule), so the
+//! server certificate needs the subject alternative names `DOMAIN` and `*.DOMAIN`. With
+//! `--profile`, the profile written is a verified TLS one (`tls_source = "files"`) naming the
+//! domain, the CA and the client certificate and key, which the official profile format
+//! requires.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use fluvio_local::{ClusterConfig, LocalCluster};
-use fluvio_profile::{ProfileFile, TlsPolicy, default_profile_path};
+use clap::{Args, Parser, Subcommand};
+use fluvio_local::{ClusterConfig, LocalCluster, ServerTls};
+use fluvio_profile::{ProfileFile, TlsCerts, TlsPolicy, TlsSource, default_profile_path};
 
 #[derive(Parser)]
 #[command(name = "fluvio-local", version, about = "An embedded Fluvio-compatible cluster for development and tests")]
@@ -40,7 +50,104 @@ enum Command {
         /// ~/.fluvio/config) and make it current.
         #[arg(long)]
         profile: Option<String>,
+        #[command(flatten)]
+        replication: ReplicationArgs,
+        #[command(flatten)]
+        tls: TlsArgs,
     },
+}
+
+/// Replication settings of the cluster.
+#[derive(Args, Debug)]
+struct ReplicationArgs {
+    /// In-sync replicas a partition needs to commit records.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    min_live_replicas: u16,
+    /// How long the SC waits for a silent SPU's heartbeat before declaring it dead.
+    #[arg(long, value_name = "MS", default_value_t = fluvio_local::DEFAULT_SPU_TIMEOUT.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    spu_timeout_ms: u64,
+    /// How long a follower may lag before it leaves the in-sync replicas.
+    #[arg(long, value_name = "MS", default_value_t = fluvio_local::DEFAULT_REPLICA_LAG_TIME.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    replica_lag_time_ms: u64,
+}
+
+impl ReplicationArgs {
+    fn apply(&self, config: ClusterConfig) -> ClusterConfig {
+        config
+            .min_live_replicas(self.min_live_replicas)
+            .spu_timeout(std::time::Duration::from_millis(self.spu_timeout_ms))
+            .replica_lag_time(std::time::Duration::from_millis(self.replica_lag_time_ms))
+    }
+}
+
+/// TLS on the public ports of the SC and the SPUs.
+#[derive(Args, Debug, Default)]
+struct TlsArgs {
+    /// Serve TLS on the public ports of the SC and of every SPU.
+    #[arg(long, requires_all = ["server_cert", "server_key"])]
+    tls: bool,
+    /// Server certificate chain (PEM, leaf first), valid for DOMAIN and *.DOMAIN.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    server_cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    server_key: Option<PathBuf>,
+    /// The TLS domain clients verify: the SC is DOMAIN, SPU n is custom-spu-<n>.DOMAIN. The
+    /// cluster refuses to start if the certificate is not valid for these names.
+    #[arg(long, value_name = "NAME", requires = "tls")]
+    domain: Option<String>,
+    /// CA certificate (PEM): client certificates are verified against it, and the profile
+    /// written with --profile names it as the CA of the servers' certificates.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    ca_cert: Option<PathBuf>,
+    /// Refuse clients without a certificate signed by --ca-cert (mutual TLS).
+    #[arg(long, requires = "ca_cert")]
+    require_client_cert: bool,
+    /// Client certificate (PEM) to name in the profile written with --profile.
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "client_key"])]
+    client_cert: Option<PathBuf>,
+    /// Client private key (PEM) to name in the profile written with --profile.
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "client_cert"])]
+    client_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// The server settings, if TLS is on.
+    fn server_tls(&self) -> Result<Option<ServerTls>, String> {
+        let (Some(cert), Some(key)) = (&self.server_cert, &self.server_key) else { return Ok(None) };
+        let mut tls = ServerTls::from_files(cert, key).map_err(|e| e.to_string())?;
+        if let Some(ca) = &self.ca_cert {
+            tls = tls.client_ca_file(ca).map_err(|e| e.to_string())?;
+        }
+        if let Some(domain) = &self.domain {
+            tls = tls.domain(domain);
+        }
+        Ok(Some(tls.require_client_cert(self.require_client_cert)))
+    }
+
+    /// What the profile says about TLS. A verified profile in the official format names a
+    /// domain, a CA and a client certificate and key (the official reader refuses the whole
+    /// file otherwise), so each is required; paths are made absolute.
+    fn profile_policy(&self) -> Result<TlsPolicy, String> {
+        if !self.tls {
+            return Ok(TlsPolicy::Disabled);
+        }
+        let missing =
+            |flag: &str| format!("with --tls, a profile needs {flag} (the official profile format requires it)");
+        let domain = self.domain.clone().ok_or_else(|| missing("--domain"))?;
+        let ca = self.ca_cert.as_deref().ok_or_else(|| missing("--ca-cert"))?;
+        let cert = self.client_cert.as_deref().ok_or_else(|| missing("--client-cert and --client-key"))?;
+        let key = self.client_key.as_deref().ok_or_else(|| missing("--client-cert and --client-key"))?;
+        let certs = TlsCerts::new(domain, absolute(ca)?).with_client_cert(absolute(cert)?, absolute(key)?);
+        Ok(TlsPolicy::Verified(TlsSource::Files(certs)))
+    }
+}
+
+fn absolute(path: &Path) -> Result<String, String> {
+    let absolute = std::fs::canonicalize(path).map_err(|e| format!("cannot use {}: {e}", path.display()))?;
+    absolute.into_os_string().into_string().map_err(|path| format!("{} is not valid UTF-8", path.display()))
 }
 
 fn main() -> ExitCode {
@@ -57,13 +164,14 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Start { base_dir, spus, sc_port, profile } => {
-            runtime.block_on(start(base_dir, spus, sc_port, profile))
+        Command::Start { base_dir, spus, sc_port, profile, replication, tls } => {
+            let config = replication.apply(ClusterConfig::new(base_dir).spus(spus).sc_port(sc_port));
+            runtime.block_on(start(config, profile, tls))
         }
     }
 }
 
-async fn start(base_dir: PathBuf, spus: u16, sc_port: u16, profile: Option<String>) -> ExitCode {
+async fn start(mut config: ClusterConfig, profile: Option<String>, tls: TlsArgs) -> ExitCode {
     // Handlers go in before anything is printed: a supervisor may signal as soon as it reads
     // the first line, and an unhandled SIGTERM would kill the process without a clean stop.
     let signals = match Signals::register() {
@@ -73,7 +181,22 @@ async fn start(base_dir: PathBuf, spus: u16, sc_port: u16, profile: Option<Strin
             return ExitCode::FAILURE;
         }
     };
-    let config = ClusterConfig::new(base_dir).spus(spus).sc_port(sc_port);
+    // Settings are checked before anything starts, so a bad flag leaves nothing behind.
+    let profile = match profile.map(|name| tls.profile_policy().map(|policy| (name, policy))).transpose() {
+        Ok(profile) => profile,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match tls.server_tls() {
+        Ok(Some(server_tls)) => config = config.tls(server_tls),
+        Ok(None) => {}
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    }
     let cluster = match LocalCluster::start(config).await {
         Ok(cluster) => cluster,
         Err(err) => {
@@ -82,7 +205,7 @@ async fn start(base_dir: PathBuf, spus: u16, sc_port: u16, profile: Option<Strin
         }
     };
     if let Some(Err((name, err))) =
-        profile.map(|name| write_profile(&name, &cluster.sc_endpoint()).map_err(|e| (name, e)))
+        profile.map(|(name, policy)| write_profile(&name, &cluster.sc_endpoint(), &policy).map_err(|e| (name, e)))
     {
         eprintln!("error: cannot write profile '{name}': {err}");
         cluster.shutdown().await;
@@ -102,9 +225,9 @@ async fn start(base_dir: PathBuf, spus: u16, sc_port: u16, profile: Option<Strin
     ExitCode::SUCCESS
 }
 
-fn write_profile(name: &str, endpoint: &str) -> Result<(), fluvio_profile::ProfileError> {
+fn write_profile(name: &str, endpoint: &str, tls: &TlsPolicy) -> Result<(), fluvio_profile::ProfileError> {
     let mut file = ProfileFile::load_or_new(default_profile_path()?)?;
-    file.upsert(name, name, endpoint, &TlsPolicy::Disabled);
+    file.upsert(name, name, endpoint, tls);
     file.set_current_profile(name);
     file.save()
 }

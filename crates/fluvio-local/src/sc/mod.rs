@@ -2,6 +2,7 @@
 //! serves the admin API and watch streams to clients.
 
 mod admin;
+mod election;
 mod store;
 mod validate;
 
@@ -25,15 +26,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-pub(crate) use store::{MetadataStore, StoreError};
+pub(crate) use store::{MetadataStore, PartitionReplication, StoreError};
 use validate::Refusal;
 
 use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
 use crate::net;
 use crate::tasks::TaskGroup;
-
-/// The highest replication factor this cluster accepts (replication is not implemented yet).
-pub(crate) const MAX_REPLICATION_FACTOR: u32 = 1;
 
 /// How long a stopping SC waits for its tasks before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -47,6 +45,12 @@ pub(crate) struct ScSettings {
     pub max_frame_size: usize,
     /// Host advertised in SPU endpoints.
     pub host: String,
+    /// In-sync replicas a partition needs for records to be committed.
+    pub min_live_replicas: u16,
+    /// An SPU that sends no heartbeat for this long is declared dead.
+    pub spu_timeout: Duration,
+    /// TLS of the public listener (None: plain TCP).
+    pub tls: Option<crate::tls::TlsAcceptor>,
 }
 
 /// The SC's state, shared by its connections and tasks.
@@ -61,6 +65,8 @@ struct SpuLinkState {
     to_spu: mpsc::UnboundedSender<ScToSpu>,
     /// Distinguishes a re-registration from the link it replaced.
     generation: u64,
+    /// Where its followers reach it.
+    private_addr: SocketAddr,
 }
 
 /// The name of SPU `id`'s object.
@@ -101,8 +107,9 @@ impl Sc {
     /// Starts serving clients on `listener`.
     pub(crate) fn serve(self: &Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
         let sc = self.clone();
-        self.tasks.spawn(net::accept_loop(
+        self.tasks.spawn(net::accept_loop_with_tls(
             listener,
+            self.settings.tls.clone(),
             shutdown,
             self.tasks.clone(),
             self.settings.max_frame_size,
@@ -138,13 +145,15 @@ impl Sc {
     // ---------------------------------------------------------------------------------------
     // SPUs
 
-    /// Registers SPU `id`, now serving clients at `public_addr`, and returns its control link.
-    /// The SPU is Online until the link is dropped; the returned token is cancelled once the SC
-    /// has noticed that and marked the SPU and the partitions it leads Offline.
+    /// Registers SPU `id`, now serving clients at `public_addr` and replicas at
+    /// `private_addr`, and returns its control link. The SPU is Online until the link is
+    /// dropped or its heartbeats stop for `spu_timeout`; the returned token is cancelled once
+    /// the SC has then marked it Offline and moved the leadership of its partitions.
     pub(crate) fn register_spu(
         self: &Arc<Self>,
         id: i32,
         public_addr: SocketAddr,
+        private_addr: SocketAddr,
     ) -> Result<(SpuLink, CancellationToken), StoreError> {
         let host = self.settings.host.clone();
         let spec = SpuSpec {
@@ -155,7 +164,7 @@ impl Sc {
                 ingress: vec![IngressAddr { hostname: Some(host.clone()), ip: None }],
                 encryption: EncryptionType::Plaintext,
             },
-            private_endpoint: Endpoint { port: 0, host, encryption: EncryptionType::Plaintext },
+            private_endpoint: Endpoint { port: private_addr.port(), host, encryption: EncryptionType::Plaintext },
             rack: None,
             public_endpoint_local: None,
         };
@@ -171,20 +180,32 @@ impl Sc {
         let generation = {
             let mut links = self.links.lock();
             let generation = links.get(&id).map_or(1, |l| l.generation + 1);
-            links.insert(id, SpuLinkState { to_spu: to_spu.clone(), generation });
+            links.insert(id, SpuLinkState { to_spu: to_spu.clone(), generation, private_addr });
             generation
         };
+        self.spu_arrived(id);
         let _ = to_spu.send(ScToSpu::Sync(self.assignments_for(id)));
-        info!(spu = id, %public_addr, "SPU registered");
+        info!(spu = id, %public_addr, %private_addr, "SPU registered");
 
         let sc = self.clone();
         let unregistered = CancellationToken::new();
         let gone = unregistered.clone();
+        let timeout = self.settings.spu_timeout;
         self.tasks.spawn(async move {
-            while let Some(report) = reports.recv().await {
-                sc.handle_report(id, report);
+            loop {
+                match tokio::time::timeout(timeout, reports.recv()).await {
+                    Ok(Some(report)) => sc.handle_report(id, report),
+                    // The SPU dropped its link: it stopped or died.
+                    Ok(None) => break,
+                    Err(_) => {
+                        warn!(spu = id, ?timeout, "no heartbeat from the SPU; declaring it dead");
+                        break;
+                    }
+                }
             }
-            // The SPU dropped its link: it stopped or died.
+            // Dropping our ends of the link (`reports` here, the sender with the link state)
+            // fences an SPU that is still running.
+            drop(reports);
             sc.spu_gone(id, generation);
             gone.cancel();
         });
@@ -203,9 +224,7 @@ impl Sc {
         self.store.update_status::<SpuSpec>(&spu_name(id), |s| s.resolution = SpuStatusResolution::Offline);
         for partition in self.store.all::<PartitionSpec>() {
             if partition.spec.leader == id {
-                self.store.update_status::<PartitionSpec>(&partition.name, |s| {
-                    s.resolution = PartitionResolution::Offline;
-                });
+                self.leader_lost(&partition, id);
             }
         }
     }
@@ -223,41 +242,63 @@ impl Sc {
     }
 
     fn assignments_for(&self, spu: i32) -> Vec<ReplicaAssignment> {
-        let topics: HashMap<String, TopicSpec> =
-            self.store.all::<TopicSpec>().into_iter().map(|t| (t.name, t.spec)).collect();
         self.store
             .all::<PartitionSpec>()
             .into_iter()
             .filter(|p| p.spec.replicas.contains(&spu))
-            .filter_map(|p| {
-                let (topic, index) = split_partition_name(&p.name)?;
-                let spec = topics.get(topic)?;
-                Some(ReplicaAssignment {
-                    key: ReplicaKey::new(topic, index),
-                    leader: p.spec.leader,
-                    replicas: p.spec.replicas.clone(),
-                    config: replica_config(spec),
-                })
-            })
+            .filter_map(|p| self.assignment_of(&p))
             .collect()
+    }
+
+    /// What the replicas of `partition` must know: leader, epoch, ISR, the leader's address.
+    fn assignment_of(&self, partition: &Metadata<PartitionSpec>) -> Option<ReplicaAssignment> {
+        let (topic, index) = split_partition_name(&partition.name)?;
+        let topic_spec = self.store.get::<TopicSpec>(topic)?.spec;
+        let replication = self.store.replication(&partition.name).unwrap_or_default();
+        let leader_private = self.links.lock().get(&partition.spec.leader).map(|l| l.private_addr);
+        Some(ReplicaAssignment {
+            key: ReplicaKey::new(topic, index),
+            leader: partition.spec.leader,
+            replicas: partition.spec.replicas.clone(),
+            config: replica_config(&topic_spec),
+            epoch: replication.epoch,
+            isr: replication.isr,
+            leader_private,
+        })
+    }
+
+    /// Sends `partition`'s current assignment to its online replicas, except `skip`.
+    fn notify_replicas(&self, partition: &Metadata<PartitionSpec>, skip: Option<i32>) {
+        let Some(assignment) = self.assignment_of(partition) else { return };
+        for spu in partition.spec.replicas.iter().filter(|id| Some(**id) != skip) {
+            self.send_to_spu(*spu, ScToSpu::Upsert(assignment.clone()));
+        }
     }
 
     fn handle_report(&self, spu: i32, message: SpuToSc) {
         match message {
+            SpuToSc::Heartbeat => {}
             SpuToSc::ReplicaOnline(key, report) => {
                 let name = key.to_string();
                 let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
-                if partition.spec.leader != spu {
+                let replication = self.store.replication(&name).unwrap_or_default();
+                // Only the current leader, in the current epoch, speaks for the partition.
+                if !report.leader || partition.spec.leader != spu || report.epoch != replication.epoch {
                     return;
                 }
-                self.store.update_status::<PartitionSpec>(&name, |status| apply_leader_report(status, report));
+                self.store.update_status::<PartitionSpec>(&name, |status| apply_leader_report(status, &report));
                 self.refresh_topic_resolution(&key.topic);
             }
             SpuToSc::ReplicaFailed(key, message) => {
                 warn!(spu, replica = %key, %message, "replica failed");
-                self.store
-                    .update_status::<PartitionSpec>(&key.to_string(), |s| s.resolution = PartitionResolution::Offline);
+                let name = key.to_string();
+                if self.store.get::<PartitionSpec>(&name).is_some_and(|p| p.spec.leader == spu) {
+                    self.store.update_status::<PartitionSpec>(&name, |s| s.resolution = PartitionResolution::Offline);
+                }
                 self.store.update_status::<TopicSpec>(&key.topic, |s| s.reason = message);
+            }
+            SpuToSc::IsrChange { key, epoch, isr, reply } => {
+                let _ = reply.send(self.change_isr(spu, &key, epoch, isr));
             }
         }
     }
@@ -308,13 +349,14 @@ impl Sc {
             return refuse(refusal);
         }
         let replication = spec.replicas.replication_factor().unwrap_or(1);
-        if replication > MAX_REPLICATION_FACTOR {
+        let min_live = u32::from(self.settings.min_live_replicas);
+        if replication < min_live {
             return Status::error(
                 name.clone(),
-                ErrorCode::TopicError,
+                ErrorCode::TopicInvalidConfiguration,
                 format!(
-                    "replication factor {replication} is not supported yet: fluvio-local does not replicate \
-                     (maximum {MAX_REPLICATION_FACTOR})"
+                    "replication factor {replication} is below the cluster's min-live-replicas {min_live}: \
+                     no record could ever be committed"
                 ),
             );
         }
@@ -325,7 +367,7 @@ impl Sc {
         if common.dry_run {
             return Status::ok(name);
         }
-        if let Err(err) = self.provision(&name, spec, assignment) {
+        if let Err(err) = self.provision(&name, spec, assignment, 0) {
             return Status::error(name, ErrorCode::StorageError, err.to_string());
         }
         self.await_provisioned(&name).await
@@ -377,14 +419,15 @@ impl Sc {
             .collect()
     }
 
-    /// Stores the topic and its partitions and tells the SPUs.
-    fn provision(&self, name: &str, spec: TopicSpec, replicas: Vec<Vec<i32>>) -> Result<(), StoreError> {
+    /// Stores the topic and its new partitions (indexes `first..`; earlier ones exist and
+    /// keep their leader and state) and tells the SPUs.
+    fn provision(&self, name: &str, spec: TopicSpec, replicas: Vec<Vec<i32>>, first: u32) -> Result<(), StoreError> {
         let replica_map: BTreeMap<u32, Vec<i32>> =
             replicas.iter().enumerate().map(|(i, r)| (i as u32, r.clone())).collect();
-        let config = replica_config(&spec);
         let partitions: Vec<Metadata<PartitionSpec>> = replicas
             .iter()
             .enumerate()
+            .skip(first as usize)
             .map(|(index, replicas)| Metadata {
                 name: partition_name(name, index as u32),
                 spec: partition_spec(&spec, replicas.clone()),
@@ -397,18 +440,15 @@ impl Sc {
             status: TopicStatus { resolution: TopicResolution::Pending, replica_map, ..Default::default() },
         }])?;
         self.store.upsert(partitions.clone())?;
-        for (index, partition) in partitions.into_iter().enumerate() {
-            let assignment = ReplicaAssignment {
-                key: ReplicaKey::new(name, index as u32),
-                leader: partition.spec.leader,
-                replicas: partition.spec.replicas.clone(),
-                config: config.clone(),
-            };
-            for spu in &partition.spec.replicas {
-                self.send_to_spu(*spu, ScToSpu::Upsert(assignment.clone()));
-            }
+        for partition in &partitions {
+            // Every replica starts in sync: they are all empty.
+            let isr = partition.spec.replicas.clone();
+            self.store.update_replication(&partition.name, |replication| {
+                *replication = PartitionReplication { epoch: 0, isr };
+            })?;
+            self.notify_replicas(partition, None);
         }
-        info!(topic = name, "topic created");
+        info!(topic = name, partitions = partitions.len(), "partitions created");
         Ok(())
     }
 
@@ -518,17 +558,19 @@ impl Sc {
             .into_values()
             .collect();
         all_replicas.extend(new_replicas);
-        if let Err(err) = self.provision(name, spec, all_replicas) {
+        if let Err(err) = self.provision(name, spec, all_replicas, first) {
             return Status::error(name, ErrorCode::StorageError, err.to_string());
         }
         self.await_provisioned(name).await
     }
 }
 
-fn apply_leader_report(status: &mut PartitionStatus, report: ReplicaReport) {
+fn apply_leader_report(status: &mut PartitionStatus, report: &ReplicaReport) {
     status.resolution = PartitionResolution::Online;
     status.leader = ReplicaStatus { spu: report.spu, hw: report.hw, leo: report.leo };
-    status.lsr = 1;
+    status.replicas =
+        report.followers.iter().map(|(spu, hw, leo)| ReplicaStatus { spu: *spu, hw: *hw, leo: *leo }).collect();
+    status.lsr = report.isr.len() as u32;
     status.size = report.size;
     status.base_offset = report.log_start;
 }

@@ -33,6 +33,19 @@ pub(crate) struct Objects {
     pub topics: BTreeMap<String, Metadata<TopicSpec>>,
     pub partitions: BTreeMap<String, Metadata<PartitionSpec>>,
     pub spus: BTreeMap<String, Metadata<SpuSpec>>,
+    /// Per partition: the SC's replication bookkeeping (not part of any public object).
+    pub replication: BTreeMap<String, PartitionReplication>,
+}
+
+/// What the SC must remember about a partition's replication across restarts: the current
+/// leader epoch and the in-sync replicas, from which a new leader may be elected without
+/// losing a committed record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PartitionReplication {
+    /// Leader epoch; bumped by every election.
+    pub epoch: i32,
+    /// In-sync replicas, leader included.
+    pub isr: Vec<i32>,
 }
 
 /// A kind of object the store keeps.
@@ -76,6 +89,8 @@ struct PersistedState {
     topics: BTreeMap<String, TopicSpec>,
     partitions: BTreeMap<String, PartitionSpec>,
     spus: BTreeMap<String, SpuSpec>,
+    #[serde(default)]
+    replication: BTreeMap<String, PartitionReplication>,
 }
 
 /// Why the store could not be loaded or saved.
@@ -120,6 +135,15 @@ impl MetadataStore {
         }
         for (name, spec) in persisted.spus {
             objects.spus.insert(name.clone(), Metadata { name, spec, status: Default::default() });
+        }
+        // A partition stored before replication existed: its only replica is in sync.
+        for (name, partition) in &objects.partitions {
+            let replication = persisted
+                .replication
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| PartitionReplication { epoch: 0, isr: partition.spec.replicas.clone() });
+            objects.replication.insert(name.clone(), replication);
         }
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Self { inner: Mutex::new(Inner { epoch: 1, objects }), events, path })
@@ -192,12 +216,41 @@ impl MetadataStore {
         let _ = self.events.send(Arc::new((inner.epoch, S::event(ChangeKind::Update, object))));
     }
 
+    /// The replication bookkeeping of a partition.
+    pub(crate) fn replication(&self, partition: &str) -> Option<PartitionReplication> {
+        self.inner.lock().objects.replication.get(partition).cloned()
+    }
+
+    /// Changes a partition's replication bookkeeping and persists it. Returns the new value,
+    /// or `None` when the partition does not exist (nothing is stored then).
+    pub(crate) fn update_replication(
+        &self,
+        partition: &str,
+        f: impl FnOnce(&mut PartitionReplication),
+    ) -> Result<Option<PartitionReplication>, StoreError> {
+        let mut inner = self.inner.lock();
+        if !inner.objects.partitions.contains_key(partition) {
+            return Ok(None);
+        }
+        let entry = inner.objects.replication.entry(partition.to_string()).or_default();
+        let before = entry.clone();
+        f(entry);
+        let after = entry.clone();
+        if after != before {
+            self.persist(&inner.objects)?;
+        }
+        Ok(Some(after))
+    }
+
     /// Removes objects by name.
     pub(crate) fn delete<S: Stored>(&self, names: &[String]) -> Result<(), StoreError> {
         let mut inner = self.inner.lock();
         let mut removed = false;
         for name in names {
             if let Some(object) = S::map_mut(&mut inner.objects).remove(name) {
+                if !inner.objects.partitions.contains_key(name) {
+                    inner.objects.replication.remove(name);
+                }
                 removed = true;
                 inner.epoch += 1;
                 let _ = self.events.send(Arc::new((inner.epoch, S::event(ChangeKind::Delete, object))));
@@ -215,6 +268,7 @@ impl MetadataStore {
             topics: objects.topics.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
             partitions: objects.partitions.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
             spus: objects.spus.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
+            replication: objects.replication.clone(),
         };
         let io = |source| StoreError::Io { path: self.path.clone(), source };
         let json = serde_json::to_vec_pretty(&state)

@@ -13,6 +13,7 @@ use fluvio_wire::error_code::ErrorCode;
 use fluvio_wire::record::RecordSet;
 use fluvio_wire::spu::{FetchablePartitionResponse, StreamFetchRequest, StreamFetchResponse};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use super::replica::Replica;
@@ -21,6 +22,8 @@ use crate::net::FrameSink;
 /// Everything a running session needs.
 pub(crate) struct StreamSession {
     pub replica: Arc<Replica>,
+    /// The leadership term the session was opened in: it ends with it.
+    pub term: CancellationToken,
     pub request: StreamFetchRequest,
     pub stream_id: u32,
     pub correlation_id: i32,
@@ -63,6 +66,13 @@ impl StreamSession {
         self.push(&push).await;
     }
 
+    /// Tells the client why the session's leadership term ended: the topic was deleted, or the
+    /// partition moved to another leader (the client then looks it up again).
+    async fn push_term_end(&self, removed: &tokio_util::sync::CancellationToken) {
+        let code = if removed.is_cancelled() { ErrorCode::TopicDeleted } else { ErrorCode::NotLeaderForPartition };
+        self.push_error(code).await;
+    }
+
     /// Runs until the connection closes, the replica goes away, or an error ends the stream.
     pub(crate) async fn run(mut self) {
         let isolation = self.request.isolation;
@@ -70,6 +80,7 @@ impl StreamSession {
         let mut next = self.request.fetch_offset;
         let mut offsets_rx = self.replica.subscribe();
         let removed = self.replica.removed().clone();
+        let term = self.term.clone();
         loop {
             let offsets = *offsets_rx.borrow_and_update();
             if next < offsets.log_start {
@@ -92,6 +103,10 @@ impl StreamSession {
                     },
                     _ = removed.cancelled() => {
                         self.push_error(ErrorCode::TopicDeleted).await;
+                        return;
+                    }
+                    _ = term.cancelled() => {
+                        self.push_term_end(&removed).await;
                         return;
                     }
                     _ = self.sink.closed() => return,
@@ -140,6 +155,10 @@ impl StreamSession {
                 },
                 _ = removed.cancelled() => {
                     self.push_error(ErrorCode::TopicDeleted).await;
+                    return;
+                }
+                _ = term.cancelled() => {
+                    self.push_term_end(&removed).await;
                     return;
                 }
                 _ = self.sink.closed() => return,

@@ -1,14 +1,19 @@
-//! The SPU: serves Produce, FetchOffsets, StreamFetch and UpdateOffsets for the replicas the SC
-//! assigns to it, storing each replica's log under its data directory.
+//! The SPU: serves Produce, FetchOffsets, StreamFetch and UpdateOffsets for the partitions it
+//! leads, replicates the partitions it follows from their leaders over the SPUs' private
+//! endpoints, and stores each replica's log under its data directory.
 
 mod fetch;
+mod follower;
+mod private;
 mod produce;
+mod producers;
 mod replica;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -21,16 +26,19 @@ use fluvio_wire::spu::{
 use fluvio_wire::{Request, api};
 use parking_lot::RwLock;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::control::{ReplicaAssignment, ScToSpu, SpuLink, SpuToSc};
+use crate::control::{ReplicaAssignment, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
 use crate::net::{self, CloseReason, FrameSink, RequestHandler};
 use crate::tasks::TaskGroup;
+use private::PrivateConnection;
 use replica::Replica;
+pub(crate) use replica::ReplicationSettings;
 
-/// How often replica offsets are reported to the SC (when they changed).
+/// How often replica offsets are reported to the SC (when they changed) and the in-sync
+/// replica sets are checked.
 const REPORT_INTERVAL: Duration = Duration::from_millis(500);
 /// How often retention is enforced.
 const RETENTION_INTERVAL: Duration = Duration::from_secs(30);
@@ -59,18 +67,54 @@ impl Default for SpuLimits {
     }
 }
 
+/// An in-sync replica change a leader proposes, forwarded to the SC by the control loop.
+struct IsrProposal {
+    key: ReplicaKey,
+    epoch: i32,
+    isr: Vec<i32>,
+    reply: oneshot::Sender<bool>,
+}
+
 /// State shared by an SPU's connections and background tasks.
 pub(crate) struct SpuState {
     id: i32,
     data_dir: PathBuf,
     limits: SpuLimits,
+    replication: ReplicationSettings,
     replicas: RwLock<HashMap<ReplicaKey, Arc<Replica>>>,
+    /// To the control loop, which forwards to the SC. Deliberately not the SC link itself:
+    /// only the control loop may keep the link (and so the SPU) alive in the SC's eyes.
+    isr_proposals: mpsc::UnboundedSender<IsrProposal>,
+    tasks: TaskGroup,
+    /// Test hook: stop heartbeats, as a hung SPU would.
+    heartbeats_silenced: AtomicBool,
+    /// Test hook: while true, this SPU's followers send no fetch (a slow follower).
+    replication_paused: tokio::sync::watch::Sender<bool>,
 }
 
 impl SpuState {
     /// The replica for `key` if this SPU leads it.
     pub(crate) fn leader_replica(&self, key: &ReplicaKey) -> Option<Arc<Replica>> {
-        self.replicas.read().get(key).cloned()
+        self.replicas.read().get(key).filter(|replica| replica.leadership().is_some()).cloned()
+    }
+
+    /// Lets `replica` (a leader) bring its in-sync replica set up to date with the SC, in the
+    /// background.
+    pub(crate) fn reconsider_isr(&self, replica: &Arc<Replica>) {
+        let replica = replica.clone();
+        let proposals = self.isr_proposals.clone();
+        self.tasks.spawn(async move {
+            let key = replica.key().clone();
+            replica
+                .update_isr(|epoch, isr| async move {
+                    let (reply, answer) = oneshot::channel();
+                    if proposals.send(IsrProposal { key, epoch, isr, reply }).is_err() {
+                        return false;
+                    }
+                    answer.await.unwrap_or(false)
+                })
+                .await;
+        });
     }
 }
 
@@ -85,25 +129,61 @@ pub(crate) struct SpuServer {
     tasks: TaskGroup,
 }
 
+/// The listeners and control link of an SPU about to start.
+pub(crate) struct SpuEndpoints {
+    /// Clients connect here.
+    pub public: TcpListener,
+    /// TLS of the public listener (None: plain TCP). The private one is always plain.
+    pub public_tls: Option<crate::tls::TlsAcceptor>,
+    /// Followers of the partitions this SPU leads connect here.
+    pub private: TcpListener,
+    /// From and to the SC.
+    pub link: SpuLink,
+}
+
 impl SpuServer {
-    /// Starts serving on `listener`, taking assignments from `link`.
+    /// Starts serving on the endpoints, taking assignments from the link.
     pub(crate) fn start(
-        id: i32,
         data_dir: PathBuf,
-        listener: TcpListener,
-        link: SpuLink,
+        endpoints: SpuEndpoints,
         limits: SpuLimits,
+        replication: ReplicationSettings,
         shutdown: CancellationToken,
     ) -> std::io::Result<Self> {
+        let id = replication.spu;
+        let SpuEndpoints { public: listener, public_tls, private: private_listener, link } = endpoints;
         let public_addr = listener.local_addr()?;
+        let private_addr = private_listener.local_addr()?;
         std::fs::create_dir_all(&data_dir)?;
-        let state = Arc::new(SpuState { id, data_dir, limits, replicas: RwLock::new(HashMap::new()) });
         let tasks = TaskGroup::new();
+        let (isr_proposals, proposals) = mpsc::unbounded_channel();
+        let state = Arc::new(SpuState {
+            id,
+            data_dir,
+            limits,
+            replication,
+            replicas: RwLock::new(HashMap::new()),
+            isr_proposals,
+            tasks: tasks.clone(),
+            heartbeats_silenced: AtomicBool::new(false),
+            replication_paused: tokio::sync::watch::Sender::new(false),
+        });
+        {
+            let state = state.clone();
+            tasks.spawn(net::accept_loop(
+                private_listener,
+                shutdown.clone(),
+                tasks.clone(),
+                limits.max_frame_size,
+                move |_peer| PrivateConnection::new(state.clone()),
+            ));
+        }
         {
             let state = state.clone();
             let connection_tasks = tasks.clone();
-            tasks.spawn(net::accept_loop(
+            tasks.spawn(net::accept_loop_with_tls(
                 listener,
+                public_tls,
                 shutdown.clone(),
                 tasks.clone(),
                 limits.max_frame_size,
@@ -115,9 +195,9 @@ impl SpuServer {
                 },
             ));
         }
-        tasks.spawn(control_loop(state.clone(), link, shutdown.clone(), tasks.clone()));
+        tasks.spawn(control_loop(state.clone(), link, proposals, shutdown.clone(), tasks.clone()));
         tasks.spawn(retention_loop(state.clone(), shutdown.clone()));
-        info!(spu = id, %public_addr, "SPU started");
+        info!(spu = id, %public_addr, %private_addr, "SPU started");
         Ok(Self { id, public_addr, state, shutdown, tasks })
     }
 
@@ -126,11 +206,31 @@ impl SpuServer {
         self.public_addr
     }
 
+    /// Whether the SPU stopped on its own (fenced by the SC after missed heartbeats).
+    pub(crate) fn has_stopped(&self) -> bool {
+        self.shutdown.is_cancelled()
+    }
+
+    /// Stops the heartbeats (everything else keeps running), as a hung SPU would.
+    pub(crate) fn silence_heartbeats(&self) {
+        self.state.heartbeats_silenced.store(true, Ordering::Relaxed);
+    }
+
+    /// Pauses or resumes the fetching of every replica this SPU follows.
+    pub(crate) fn pause_replication(&self, paused: bool) {
+        self.state.replication_paused.send_replace(paused);
+    }
+
     /// Stops accepting, closes every connection and drops the control link, waits for the
     /// tasks to end (aborting what is still running after [`STOP_GRACE`]), then flushes every
     /// log to disk.
     pub(crate) async fn stop(self) {
         self.shutdown.cancel();
+        // Ends follower loops, stream sessions (told NotLeaderForPartition, so clients look for
+        // the new leader) and produce answers waiting for commitment.
+        for replica in self.state.replicas.read().values() {
+            replica.end_terms();
+        }
         if !self.tasks.wait_or_abort(STOP_GRACE).await {
             warn!(spu = self.id, grace = ?STOP_GRACE, "in-flight work did not end in time; aborted it");
         }
@@ -165,23 +265,59 @@ impl SpuServer {
     }
 }
 
-/// Applies the SC's assignments and reports replica offsets back.
-async fn control_loop(state: Arc<SpuState>, mut link: SpuLink, shutdown: CancellationToken, tasks: TaskGroup) {
-    let mut ticker = tokio::time::interval(REPORT_INTERVAL);
+/// Applies the SC's assignments, reports replica offsets back, sends heartbeats, keeps the
+/// leaders' in-sync replica sets current and forwards their changes to the SC.
+///
+/// When the SC drops the link while the SPU is running (it declared the SPU dead after missed
+/// heartbeats, and may have elected other leaders), the SPU fences itself: every term ends at
+/// once, so it acknowledges nothing more as a leader, and the SPU stops.
+async fn control_loop(
+    state: Arc<SpuState>,
+    mut link: SpuLink,
+    mut proposals: mpsc::UnboundedReceiver<IsrProposal>,
+    shutdown: CancellationToken,
+    tasks: TaskGroup,
+) {
+    let mut ticker = tokio::time::interval(REPORT_INTERVAL.min(state.replication.heartbeat_interval));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut reported: HashMap<ReplicaKey, crate::control::ReplicaReport> = HashMap::new();
+    let mut reported: HashMap<ReplicaKey, ReplicaReport> = HashMap::new();
+    let mut last_report = tokio::time::Instant::now();
     loop {
         tokio::select! {
             message = link.from_sc.recv() => {
-                let Some(message) = message else { return };
+                let Some(message) = message else {
+                    if !shutdown.is_cancelled() {
+                        warn!(spu = state.id, "the SC dropped this SPU (missed heartbeats); fencing and stopping");
+                        for replica in state.replicas.read().values() {
+                            replica.end_terms();
+                        }
+                        shutdown.cancel();
+                    }
+                    return;
+                };
                 apply(&state, message, &link.to_sc, &mut reported, &tasks).await;
             }
+            proposal = proposals.recv() => {
+                let Some(IsrProposal { key, epoch, isr, reply }) = proposal else { return };
+                let _ = link.to_sc.send(SpuToSc::IsrChange { key, epoch, isr, reply });
+            }
             _ = ticker.tick() => {
+                if !state.heartbeats_silenced.load(Ordering::Relaxed) {
+                    let _ = link.to_sc.send(SpuToSc::Heartbeat);
+                }
+                if last_report.elapsed() < REPORT_INTERVAL {
+                    continue;
+                }
+                last_report = tokio::time::Instant::now();
                 let replicas: Vec<Arc<Replica>> = state.replicas.read().values().cloned().collect();
                 for replica in replicas {
-                    let report = replica.report(state.id);
+                    if replica.isr_needs_change() {
+                        state.reconsider_isr(&replica);
+                    }
+                    replica.checkpoint_hw();
+                    let report = replica.report();
                     if reported.get(replica.key()) != Some(&report) {
-                        reported.insert(replica.key().clone(), report);
+                        reported.insert(replica.key().clone(), report.clone());
                         let _ = link.to_sc.send(SpuToSc::ReplicaOnline(replica.key().clone(), report));
                     }
                 }
@@ -195,7 +331,7 @@ async fn apply(
     state: &Arc<SpuState>,
     message: ScToSpu,
     to_sc: &mpsc::UnboundedSender<SpuToSc>,
-    reported: &mut HashMap<ReplicaKey, crate::control::ReplicaReport>,
+    reported: &mut HashMap<ReplicaKey, ReplicaReport>,
     tasks: &TaskGroup,
 ) {
     match message {
@@ -225,11 +361,12 @@ async fn apply(
     }
 }
 
+/// Opens the replica if needed, then applies the assignment (leader or follower, and epoch).
 async fn open_replica(
     state: &Arc<SpuState>,
     assignment: ReplicaAssignment,
     to_sc: &mpsc::UnboundedSender<SpuToSc>,
-    reported: &mut HashMap<ReplicaKey, crate::control::ReplicaReport>,
+    reported: &mut HashMap<ReplicaKey, ReplicaReport>,
     tasks: &TaskGroup,
 ) {
     let key = assignment.key.clone();
@@ -241,18 +378,21 @@ async fn open_replica(
             // in the SPU's group so that a kill waits for it: a log still being opened by a
             // killed SPU must not race the same log opened by its restart.
             let data_dir = state.data_dir.clone();
+            let settings = state.replication;
             let Some(opening) = tasks.spawn_blocking({
                 let key = key.clone();
                 let config = assignment.config.clone();
-                move || Replica::open(&data_dir, key, config)
+                move || Replica::open(&data_dir, key, config, settings)
             }) else {
                 return; // the SPU was killed
             };
             let opened = opening.await;
             match opened {
                 Ok(Ok(replica)) => {
-                    state.replicas.write().insert(key.clone(), replica.clone());
-                    info!(spu = state.id, replica = %key, leo = replica.offsets().leo, "replica online");
+                    if let Some(replaced) = state.replicas.write().insert(key.clone(), replica.clone()) {
+                        replaced.end_terms();
+                    }
+                    info!(spu = state.id, replica = %key, leo = replica.offsets().leo, "replica open");
                     replica
                 }
                 Ok(Err(err)) => {
@@ -267,8 +407,11 @@ async fn open_replica(
             }
         }
     };
-    let report = replica.report(state.id);
-    reported.insert(key.clone(), report);
+    if let Some(job) = replica.apply_assignment(&assignment) {
+        tasks.spawn(follower::run(replica.clone(), state.id, job, state.replication_paused.subscribe()));
+    }
+    let report = replica.report();
+    reported.insert(key.clone(), report.clone());
     let _ = to_sc.send(SpuToSc::ReplicaOnline(key, report));
 }
 
@@ -475,8 +618,14 @@ impl SpuConnection {
         self.streams.retain(|_, acks| !acks.is_closed());
         self.streams.insert(stream_id, ack_tx);
         debug!(spu = self.spu.id, replica = %key, stream_id, offset = request.fetch_offset, "stream opened");
+        let Some(term) = replica.leadership() else {
+            let push = fetch::error_push(&request, 0, ErrorCode::NotLeaderForPartition, -1, -1);
+            sink.respond(header.correlation_id, header.api_version, &push).await?;
+            return Ok(());
+        };
         let session = fetch::StreamSession {
             replica,
+            term,
             request,
             stream_id,
             correlation_id: header.correlation_id,

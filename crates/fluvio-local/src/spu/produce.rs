@@ -11,17 +11,19 @@ use fluvio_wire::sc::topic::CompressionAlgorithm;
 use fluvio_wire::spu::{
     Isolation, PartitionProduceData, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse,
 };
+use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use super::SpuState;
-use super::replica::Replica;
+use super::replica::{AppendError, Appended, CommitOutcome, Replica};
 
 /// An appended entry whose acknowledgement must wait for the high watermark.
 pub(crate) struct CommitWait {
     topic_index: usize,
     partition_index: usize,
     replica: Arc<Replica>,
-    leo: i64,
+    offset: i64,
+    term: CancellationToken,
 }
 
 /// Appends every entry of `request`. Returns the response, plus the entries that still have to
@@ -36,12 +38,17 @@ pub(crate) fn append_request(spu: &SpuState, request: &ProduceRequest) -> (Produ
                 (ErrorCode::Other("smartmodules are not supported by fluvio-local".into()), 0)
             } else {
                 match append_entry(spu, &topic.name, entry) {
-                    Ok(Some((replica, base_offset))) => {
+                    Ok(Some((replica, appended))) => {
                         if request.isolation.0 == Isolation::ReadCommitted {
-                            let leo = replica.offsets().leo;
-                            waits.push(CommitWait { topic_index, partition_index, replica, leo });
+                            waits.push(CommitWait {
+                                topic_index,
+                                partition_index,
+                                replica,
+                                offset: appended.commit_offset,
+                                term: appended.term,
+                            });
                         }
-                        (ErrorCode::None, base_offset)
+                        (ErrorCode::None, appended.base_offset)
                     }
                     Ok(None) => (ErrorCode::None, 0),
                     Err(code) => (code, -1),
@@ -60,14 +67,24 @@ pub(crate) fn append_request(spu: &SpuState, request: &ProduceRequest) -> (Produ
     (ProduceResponse { responses, throttle_time_ms: 0 }, waits)
 }
 
-/// Waits for every pending entry to be committed, marking the ones that time out.
+/// Waits for every pending entry to be committed, marking the ones that time out or whose
+/// leadership ended first (the client then retries on the new leader, which recognizes a
+/// batch it already holds).
 pub(crate) async fn await_commits(response: &mut ProduceResponse, waits: Vec<CommitWait>, timeout_ms: i32) {
     let timeout = std::time::Duration::from_millis(timeout_ms.max(0) as u64);
+    let deadline = tokio::time::Instant::now() + timeout;
     for wait in waits {
-        if !wait.replica.wait_committed(wait.leo, timeout).await {
-            response.responses[wait.topic_index].partitions[wait.partition_index].error_code =
-                ErrorCode::RequestTimedOut { timeout_ms: timeout_ms.max(0) as u64, kind: RequestKind::Produce };
-        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let error_code = match wait.replica.wait_committed(wait.offset, left, &wait.term).await {
+            CommitOutcome::Committed => continue,
+            CommitOutcome::TimedOut => {
+                ErrorCode::RequestTimedOut { timeout_ms: timeout_ms.max(0) as u64, kind: RequestKind::Produce }
+            }
+            CommitOutcome::NotLeader => ErrorCode::NotLeaderForPartition,
+        };
+        let entry = &mut response.responses[wait.topic_index].partitions[wait.partition_index];
+        entry.error_code = error_code;
+        entry.base_offset = -1;
     }
 }
 
@@ -76,7 +93,7 @@ fn append_entry(
     spu: &SpuState,
     topic: &str,
     entry: &PartitionProduceData,
-) -> Result<Option<(Arc<Replica>, i64)>, ErrorCode> {
+) -> Result<Option<(Arc<Replica>, Appended)>, ErrorCode> {
     let key = ReplicaKey::new(topic, entry.partition_index);
     let replica = spu.leader_replica(&key).ok_or(ErrorCode::NotLeaderForPartition)?;
     if entry.records.is_empty() {
@@ -104,9 +121,14 @@ fn append_entry(
         encoded.push(BytesMut::from(&bytes[position..position + len]));
         position += len;
     }
-    match replica.append(&mut encoded) {
-        Ok(base_offset) => Ok(Some((replica, base_offset))),
-        Err(err) => {
+    match replica.append_as_leader(encoded) {
+        Ok(appended) => Ok(Some((replica, appended))),
+        Err(AppendError::NotLeader) => Err(ErrorCode::NotLeaderForPartition),
+        Err(AppendError::PartialDuplicate) => Err(ErrorCode::Other(
+            "this request repeats some batches of an earlier one but not all: resend them one request per batch".into(),
+        )),
+        Err(AppendError::InvalidBatch(message)) => Err(ErrorCode::Other(format!("invalid record batch: {message}"))),
+        Err(AppendError::Log(err)) => {
             warn!(replica = %key, %err, "append failed");
             Err(match err {
                 LogError::BatchTooLarge { .. } => ErrorCode::MessageTooLarge,

@@ -1,17 +1,55 @@
-//! A partition replica hosted by an SPU: its log plus the offsets readers wait on.
+//! A partition replica hosted by an SPU: its log, its leader-epoch history, its producers'
+//! deduplication state, the offsets readers wait on, and its role in the current leader epoch.
+//!
+//! As **leader** it appends produced batches (stamping its epoch into each batch header), tracks
+//! how far each follower got (a follower's fetch offset is its log end offset, hence an
+//! acknowledgement of everything below), keeps the in-sync replica set (ISR) with the SC, and
+//! advances the high watermark to the smallest log end offset of the ISR, but only while the
+//! ISR has at least `min_live_replicas` members. As **follower** it appends the leader's batches
+//! verbatim (see `follower.rs`), after truncating any tail that diverged from the leader.
+//!
+//! Every leadership or followership term has a cancellation token: work tied to a term (stream
+//! sessions, produce answers waiting for commitment, the follower's fetch loop) ends when the
+//! term does, so nothing acts on a role the replica no longer has.
 
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use fluvio_log::{LogConfig, LogError, PartitionLog, ReadSlice};
+use bytes::{Bytes, BytesMut};
+use fluvio_log::{EpochEnd, EpochHistory, LogConfig, LogError, PartitionLog, ReadSlice};
 use fluvio_wire::error_code::ReplicaKey;
+use fluvio_wire::record::BatchHeader;
+use fluvio_wire::replication::ReplicationError;
 use fluvio_wire::spu::Isolation;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
 
-use crate::control::{ReplicaConfig, ReplicaReport};
+use super::producers::{BatchIdentity, ProducerState};
+use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaReport};
+
+/// Offsets below the log end scanned on open to rebuild the producers' deduplication state.
+const PRODUCER_SCAN_OFFSETS: i64 = 65_536;
+/// Name of the high-watermark checkpoint file in a replica directory.
+const HW_FILE_NAME: &str = "high-watermark";
+
+/// Replication settings shared by an SPU's replicas.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReplicationSettings {
+    /// The hosting SPU.
+    pub spu: i32,
+    /// In-sync replicas needed for the high watermark to advance.
+    pub min_live_replicas: usize,
+    /// A follower that has not caught up for this long leaves the ISR.
+    pub replica_lag_time: Duration,
+    /// How often the SPU tells the SC it is alive.
+    pub heartbeat_interval: Duration,
+}
 
 /// Offsets of a replica, published to every stream that waits for data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,31 +72,169 @@ impl Offsets {
     }
 }
 
+/// How far a follower got, as its leader sees it.
+#[derive(Debug, Clone, Copy)]
+struct FollowerProgress {
+    /// Its log end offset; `None` until its first fetch in this term.
+    leo: Option<i64>,
+    /// Its high watermark (for status reports).
+    hw: i64,
+    /// When it last held everything the leader had when answering its previous fetch.
+    last_caught_up: Instant,
+    /// The leader's log end offset when it last answered this follower.
+    leo_at_last_answer: i64,
+    /// The private connection it fetches on; `None` after that connection closed.
+    connection: Option<u64>,
+}
+
+/// The leader's state for one epoch.
+struct LeaderTerm {
+    epoch: i32,
+    replicas: Vec<i32>,
+    /// In-sync replicas (leader included), as last accepted by the SC.
+    isr: BTreeSet<i32>,
+    followers: HashMap<i32, FollowerProgress>,
+    token: CancellationToken,
+    /// Serializes ISR proposals, so each is computed from the result of the previous one.
+    isr_changes: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The follower's state for one epoch.
+struct FollowerTerm {
+    epoch: i32,
+    leader: i32,
+    leader_private: Option<SocketAddr>,
+    token: CancellationToken,
+}
+
+enum Role {
+    /// Opened, no assignment applied yet.
+    Unassigned,
+    Leader(LeaderTerm),
+    Follower(FollowerTerm),
+}
+
+/// What a follower needs to run its fetch loop for one term.
+#[derive(Debug, Clone)]
+pub(crate) struct FollowerJob {
+    /// The term's epoch.
+    pub epoch: i32,
+    /// The leader's SPU id.
+    pub leader: i32,
+    /// The leader's private endpoint.
+    pub leader_private: SocketAddr,
+    /// Cancelled when the term ends.
+    pub token: CancellationToken,
+}
+
+/// The result of a leader append.
+pub(crate) struct Appended {
+    /// Base offset of the first batch (of its earlier copy when it was a retried duplicate).
+    pub base_offset: i64,
+    /// The offset the records are committed at once the high watermark reaches it.
+    pub commit_offset: i64,
+    /// The leadership term the append happened in.
+    pub term: CancellationToken,
+}
+
+/// Why a leader append failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AppendError {
+    /// This replica does not lead the partition.
+    #[error("not the leader")]
+    NotLeader,
+    /// Some batches of the entry were appended before and others not: only whole retried
+    /// requests are recognized.
+    #[error("a request mixing retried and new batches of one producer")]
+    PartialDuplicate,
+    /// A batch header could not be read.
+    #[error("invalid record batch: {0}")]
+    InvalidBatch(String),
+    /// The log refused the append.
+    #[error(transparent)]
+    Log(#[from] LogError),
+}
+
+/// How a wait for commitment ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CommitOutcome {
+    /// The high watermark reached the offset.
+    Committed,
+    /// It did not within the timeout.
+    TimedOut,
+    /// The term ended first (leadership moved, or the replica was removed).
+    NotLeader,
+}
+
+/// Why a follower append failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum FollowerAppendError {
+    /// The replica is no longer a follower in this epoch.
+    #[error("the follower term ended")]
+    TermEnded,
+    /// The leader sent batches that do not continue this log.
+    #[error("batch at {got} does not continue the log at {expected}")]
+    Discontinuous { expected: i64, got: i64 },
+    /// A batch header could not be read.
+    #[error("invalid record batch from the leader: {0}")]
+    InvalidBatch(String),
+    /// The log refused the append.
+    #[error(transparent)]
+    Log(#[from] LogError),
+}
+
 /// One partition replica.
 pub(crate) struct Replica {
     key: ReplicaKey,
     dir: PathBuf,
     config: ReplicaConfig,
+    settings: ReplicationSettings,
     log: RwLock<PartitionLog>,
+    epochs: Mutex<EpochHistory>,
+    producers: Mutex<ProducerState>,
     offsets: watch::Sender<Offsets>,
     removed: CancellationToken,
+    role: Mutex<Role>,
+    checkpointed_hw: Mutex<i64>,
 }
 
 impl Replica {
     /// Opens (recovering) or creates the replica's log under `spu_dir`.
-    pub(crate) fn open(spu_dir: &Path, key: ReplicaKey, config: ReplicaConfig) -> Result<Arc<Self>, LogError> {
+    pub(crate) fn open(
+        spu_dir: &Path,
+        key: ReplicaKey,
+        config: ReplicaConfig,
+        settings: ReplicationSettings,
+    ) -> Result<Arc<Self>, LogError> {
         let dir = replica_dir(spu_dir, &key);
         let log = PartitionLog::open(&dir, log_config(&config))?;
         let leo = log.log_end_offset();
-        // A single-replica partition commits on append, so its high watermark is its log end.
-        let offsets = Offsets { log_start: log.log_start_offset(), hw: leo, leo };
+        let log_start = log.log_start_offset();
+        let epochs = EpochHistory::open(&dir, leo)?;
+        let hw = read_hw_checkpoint(&dir).unwrap_or(log_start).clamp(log_start, leo);
+        let mut producers = ProducerState::default();
+        let scan_from = leo.saturating_sub(PRODUCER_SCAN_OFFSETS).max(log_start);
+        let mut at = scan_from;
+        while at < leo {
+            let Ok(slice) = log.read(at, 1 << 20, leo) else { break };
+            if slice.bytes.is_empty() {
+                break;
+            }
+            producers.record_all(&slice.bytes);
+            at = slice.next_offset;
+        }
         Ok(Arc::new(Self {
             key,
             dir,
             config,
+            settings,
             log: RwLock::new(log),
-            offsets: watch::Sender::new(offsets),
+            epochs: Mutex::new(epochs),
+            producers: Mutex::new(producers),
+            offsets: watch::Sender::new(Offsets { log_start, hw, leo }),
             removed: CancellationToken::new(),
+            role: Mutex::new(Role::Unassigned),
+            checkpointed_hw: Mutex::new(hw),
         }))
     }
 
@@ -87,15 +263,139 @@ impl Replica {
         &self.removed
     }
 
-    /// Appends encoded batches in order. Returns the base offset of the first one.
-    pub(crate) fn append(&self, batches: &mut [bytes::BytesMut]) -> Result<i64, LogError> {
+    /// The current leadership term's token, if this replica leads the partition.
+    pub(crate) fn leadership(&self) -> Option<CancellationToken> {
+        match &*self.role.lock() {
+            Role::Leader(term) => Some(term.token.clone()),
+            _ => None,
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Role changes
+
+    /// Applies the SC's assignment. Returns the follower job to start when it starts a new
+    /// followership term with a known leader.
+    pub(crate) fn apply_assignment(&self, assignment: &ReplicaAssignment) -> Option<FollowerJob> {
+        let me = self.settings.spu;
+        let mut role = self.role.lock();
+        if assignment.leader == me {
+            if let Role::Leader(term) = &*role
+                && term.epoch == assignment.epoch
+            {
+                return None;
+            }
+            end_term(&role);
+            let leo = self.offsets().leo;
+            if let Err(err) = self.epochs.lock().assign(assignment.epoch, leo) {
+                warn!(replica = %self.key, %err, "could not record the leader epoch");
+            }
+            let now = Instant::now();
+            let isr: BTreeSet<i32> = assignment
+                .isr
+                .iter()
+                .copied()
+                .filter(|id| assignment.replicas.contains(id))
+                .chain(std::iter::once(me))
+                .collect();
+            // Followers the SC still counts as in sync get a lag period to show up.
+            let followers = isr
+                .iter()
+                .filter(|id| **id != me)
+                .map(|id| {
+                    let progress = FollowerProgress {
+                        leo: None,
+                        hw: -1,
+                        last_caught_up: now,
+                        leo_at_last_answer: leo,
+                        connection: None,
+                    };
+                    (*id, progress)
+                })
+                .collect();
+            let term = LeaderTerm {
+                epoch: assignment.epoch,
+                replicas: assignment.replicas.clone(),
+                isr,
+                followers,
+                token: CancellationToken::new(),
+                isr_changes: Arc::new(tokio::sync::Mutex::new(())),
+            };
+            info!(replica = %self.key, epoch = term.epoch, isr = ?term.isr, leo, "leading");
+            *role = Role::Leader(term);
+            self.recompute_hw(&role);
+            None
+        } else {
+            if let Role::Follower(term) = &*role
+                && term.epoch == assignment.epoch
+                && term.leader == assignment.leader
+                && term.leader_private == assignment.leader_private
+            {
+                return None;
+            }
+            end_term(&role);
+            let token = CancellationToken::new();
+            info!(replica = %self.key, epoch = assignment.epoch, leader = assignment.leader, "following");
+            *role = Role::Follower(FollowerTerm {
+                epoch: assignment.epoch,
+                leader: assignment.leader,
+                leader_private: assignment.leader_private,
+                token: token.clone(),
+            });
+            assignment.leader_private.map(|leader_private| FollowerJob {
+                epoch: assignment.epoch,
+                leader: assignment.leader,
+                leader_private,
+                token,
+            })
+        }
+    }
+
+    /// Ends whatever term is running (the SPU is fenced, stopping, or the replica is removed).
+    pub(crate) fn end_terms(&self) {
+        let mut role = self.role.lock();
+        end_term(&role);
+        *role = Role::Unassigned;
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Leader
+
+    /// Appends the batches of one produce entry as leader, skipping a whole entry that was
+    /// already appended (a retry of a request whose answer was lost).
+    pub(crate) fn append_as_leader(&self, mut batches: Vec<BytesMut>) -> Result<Appended, AppendError> {
+        let role = self.role.lock();
+        let Role::Leader(term) = &*role else { return Err(AppendError::NotLeader) };
+        let mut identities = Vec::with_capacity(batches.len());
+        for batch in &batches {
+            let header = BatchHeader::parse(batch).map_err(|e| AppendError::InvalidBatch(e.to_string()))?;
+            identities.push(BatchIdentity::of(&header));
+        }
+        let mut producers = self.producers.lock();
+        let earlier: Vec<Option<i64>> =
+            identities.iter().map(|id| id.as_ref().and_then(|id| producers.find(id))).collect();
+        if earlier.iter().all(Option::is_some) && !earlier.is_empty() {
+            let base_offset = earlier[0].unwrap_or_default();
+            let last = batches.len() - 1;
+            let commit_offset =
+                earlier[last].unwrap_or_default() + identities[last].map_or(0, |identity| identity.record_count);
+            return Ok(Appended { base_offset, commit_offset, term: term.token.clone() });
+        }
+        if earlier.iter().any(Option::is_some) {
+            return Err(AppendError::PartialDuplicate);
+        }
         let mut log = self.log.write();
         let mut first_base = None;
         let mut result = Ok(());
-        for batch in batches.iter_mut() {
+        for (batch, identity) in batches.iter_mut().zip(&identities) {
+            // Not covered by the CRC, like the base offset: followers learn the epochs from it.
+            batch[12..16].copy_from_slice(&term.epoch.to_be_bytes());
             match log.append(batch) {
                 Ok(info) => {
                     first_base.get_or_insert(info.base_offset);
+                    if let Some(identity) = identity {
+                        producers.record(*identity, info.base_offset);
+                    }
                 }
                 Err(err) => {
                     result = Err(err);
@@ -103,29 +403,308 @@ impl Replica {
                 }
             }
         }
+        drop(producers);
         // Publish whatever was appended, even if a later batch failed.
         let leo = log.log_end_offset();
         let log_start = log.log_start_offset();
         drop(log);
         self.offsets.send_modify(|o| {
             o.leo = leo;
-            o.hw = leo;
             o.log_start = log_start;
         });
-        result.map(|()| first_base.unwrap_or(leo))
+        self.recompute_hw(&role);
+        result?;
+        Ok(Appended { base_offset: first_base.unwrap_or(leo), commit_offset: leo, term: term.token.clone() })
     }
+
+    /// Waits until the high watermark reaches `offset`, `timeout` passes, or `term` ends.
+    pub(crate) async fn wait_committed(
+        &self,
+        offset: i64,
+        timeout: Duration,
+        term: &CancellationToken,
+    ) -> CommitOutcome {
+        let mut rx = self.subscribe();
+        tokio::select! {
+            reached = tokio::time::timeout(timeout, rx.wait_for(|o| o.hw >= offset)) => match reached {
+                Ok(Ok(_)) => CommitOutcome::Committed,
+                Ok(Err(_)) => CommitOutcome::NotLeader,
+                Err(_) => CommitOutcome::TimedOut,
+            },
+            _ = term.cancelled() => CommitOutcome::NotLeader,
+            _ = self.removed.cancelled() => CommitOutcome::NotLeader,
+        }
+    }
+
+    /// Where `requested` ends in this log (answered to a follower; see [`EpochHistory::end_of`]).
+    pub(crate) fn epoch_end(&self, leader_epoch: i32, requested: i32) -> Result<EpochEnd, ReplicationError> {
+        let role = self.role.lock();
+        let Role::Leader(term) = &*role else { return Err(ReplicationError::NotLeader) };
+        check_epoch(term.epoch, leader_epoch)?;
+        Ok(self.epochs.lock().end_of(requested, self.offsets().leo))
+    }
+
+    /// Records a follower's fetch (its log end offset and high watermark) on connection
+    /// `connection`. Returns the term's token and whether the ISR should be reconsidered.
+    pub(crate) fn on_follower_fetch(
+        &self,
+        follower: i32,
+        leader_epoch: i32,
+        fetch_offset: i64,
+        follower_hw: i64,
+        connection: u64,
+    ) -> Result<(CancellationToken, bool), ReplicationError> {
+        let mut role = self.role.lock();
+        let Role::Leader(term) = &mut *role else { return Err(ReplicationError::NotLeader) };
+        check_epoch(term.epoch, leader_epoch)?;
+        if follower == self.settings.spu || !term.replicas.contains(&follower) {
+            return Err(ReplicationError::UnknownReplica);
+        }
+        let offsets = self.offsets();
+        if fetch_offset > offsets.leo || fetch_offset < 0 {
+            return Err(ReplicationError::OffsetOutOfRange);
+        }
+        let now = Instant::now();
+        let progress = term.followers.entry(follower).or_insert(FollowerProgress {
+            leo: None,
+            hw: -1,
+            last_caught_up: now,
+            leo_at_last_answer: offsets.leo,
+            connection: None,
+        });
+        if fetch_offset >= progress.leo_at_last_answer {
+            progress.last_caught_up = now;
+        }
+        progress.leo = Some(fetch_offset);
+        progress.hw = follower_hw;
+        progress.connection = Some(connection);
+        let token = term.token.clone();
+        let reconsider = !term.isr.contains(&follower) && fetch_offset >= offsets.hw;
+        self.recompute_hw(&role);
+        Ok((token, reconsider))
+    }
+
+    /// Notes the log end offset the leader had when answering `follower`.
+    pub(crate) fn answered_follower(&self, follower: i32, leo: i64) {
+        if let Role::Leader(term) = &mut *self.role.lock()
+            && let Some(progress) = term.followers.get_mut(&follower)
+        {
+            progress.leo_at_last_answer = leo;
+        }
+    }
+
+    /// A follower's fetch connection closed. Returns whether the ISR should be reconsidered.
+    pub(crate) fn follower_disconnected(&self, follower: i32, connection: u64) -> bool {
+        if let Role::Leader(term) = &mut *self.role.lock()
+            && let Some(progress) = term.followers.get_mut(&follower)
+            && progress.connection == Some(connection)
+        {
+            progress.connection = None;
+            return term.isr.contains(&follower);
+        }
+        false
+    }
+
+    /// The ISR this leader should have now: lagging or disconnected followers out, caught-up
+    /// ones in. `None` when this replica does not lead or nothing would change.
+    fn desired_isr(&self, term: &LeaderTerm) -> Option<BTreeSet<i32>> {
+        let now = Instant::now();
+        let hw = self.offsets().hw;
+        let me = self.settings.spu;
+        let mut isr = BTreeSet::from([me]);
+        for follower in term.replicas.iter().copied().filter(|id| *id != me) {
+            let Some(progress) = term.followers.get(&follower) else { continue };
+            let keep = if term.isr.contains(&follower) {
+                // A member that never connected in this term keeps its place for the lag time.
+                let connected = progress.connection.is_some() || progress.leo.is_none();
+                connected && now.duration_since(progress.last_caught_up) <= self.settings.replica_lag_time
+            } else {
+                progress.connection.is_some() && progress.leo.is_some_and(|leo| leo >= hw)
+            };
+            if keep {
+                isr.insert(follower);
+            }
+        }
+        (isr != term.isr).then_some(isr)
+    }
+
+    /// Whether the ISR should change now (for periodic checks).
+    pub(crate) fn isr_needs_change(&self) -> bool {
+        match &*self.role.lock() {
+            Role::Leader(term) => self.desired_isr(term).is_some(),
+            _ => false,
+        }
+    }
+
+    /// Proposes the desired ISR to the SC through `propose` and applies it once accepted.
+    pub(crate) async fn update_isr<F, Fut>(&self, propose: F)
+    where
+        F: FnOnce(i32, Vec<i32>) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let lock = match &*self.role.lock() {
+            Role::Leader(term) => term.isr_changes.clone(),
+            _ => return,
+        };
+        let _serialized = lock.lock().await;
+        let (epoch, proposal) = {
+            let role = self.role.lock();
+            let Role::Leader(term) = &*role else { return };
+            let Some(proposal) = self.desired_isr(term) else { return };
+            (term.epoch, proposal)
+        };
+        let accepted = propose(epoch, proposal.iter().copied().collect()).await;
+        let mut role = self.role.lock();
+        let Role::Leader(term) = &mut *role else { return };
+        if !accepted || term.epoch != epoch {
+            return;
+        }
+        info!(replica = %self.key, epoch, from = ?term.isr, to = ?proposal, "in-sync replicas changed");
+        term.isr = proposal;
+        self.recompute_hw(&role);
+    }
+
+    /// Advances the high watermark to the smallest log end offset of the ISR (while the ISR
+    /// is large enough). Never moves it backwards.
+    fn recompute_hw(&self, role: &Role) {
+        let Role::Leader(term) = role else { return };
+        if term.isr.len() < self.settings.min_live_replicas {
+            return;
+        }
+        let offsets = self.offsets();
+        let mut candidate = offsets.leo;
+        for member in term.isr.iter().filter(|id| **id != self.settings.spu) {
+            match term.followers.get(member).and_then(|p| p.leo) {
+                Some(leo) => candidate = candidate.min(leo),
+                None => return,
+            }
+        }
+        if candidate > offsets.hw {
+            self.offsets.send_modify(|o| o.hw = candidate);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Follower
+
+    /// Whether this replica still follows in `epoch`.
+    pub(crate) fn follows_in(&self, epoch: i32) -> bool {
+        matches!(&*self.role.lock(), Role::Follower(term) if term.epoch == epoch)
+    }
+
+    /// The latest epoch of this replica's history, and where it ends here.
+    pub(crate) fn latest_epoch(&self) -> Option<i32> {
+        self.epochs.lock().latest().map(|e| e.epoch)
+    }
+
+    /// Where `epoch` ends in this replica's own log.
+    pub(crate) fn own_epoch_end(&self, epoch: i32) -> EpochEnd {
+        self.epochs.lock().end_of(epoch, self.offsets().leo)
+    }
+
+    /// Removes everything from `offset` on (a divergent tail), as a follower in `epoch`. An
+    /// offset inside a batch truncates from that batch's start (fetching again is harmless).
+    pub(crate) fn truncate_as_follower(&self, epoch: i32, offset: i64) -> Result<(), FollowerAppendError> {
+        let role = self.role.lock();
+        if !matches!(&*role, Role::Follower(term) if term.epoch == epoch) {
+            return Err(FollowerAppendError::TermEnded);
+        }
+        let mut log = self.log.write();
+        let offset = offset.clamp(log.log_start_offset(), log.log_end_offset());
+        if offset == log.log_end_offset() {
+            return Ok(());
+        }
+        let target = match log.truncate_to(offset) {
+            Ok(()) => offset,
+            Err(LogError::NotABatchBoundary { batch_base_offset, .. }) => {
+                log.truncate_to(batch_base_offset)?;
+                batch_base_offset
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let leo = log.log_end_offset();
+        drop(log);
+        self.epochs.lock().truncate_to(leo)?;
+        self.producers.lock().truncate_to(target);
+        warn!(replica = %self.key, epoch, offset = target, "truncated a divergent tail");
+        self.offsets.send_modify(|o| {
+            o.leo = leo;
+            o.hw = o.hw.min(leo);
+        });
+        Ok(())
+    }
+
+    /// Appends the leader's batches verbatim (they must start at this log's end), as a
+    /// follower in `epoch`, then takes the leader's high watermark (capped at the log end).
+    pub(crate) fn append_as_follower(
+        &self,
+        epoch: i32,
+        records: &Bytes,
+        leader_hw: i64,
+    ) -> Result<(), FollowerAppendError> {
+        let role = self.role.lock();
+        if !matches!(&*role, Role::Follower(term) if term.epoch == epoch) {
+            return Err(FollowerAppendError::TermEnded);
+        }
+        let mut log = self.log.write();
+        let mut epochs = self.epochs.lock();
+        let mut producers = self.producers.lock();
+        let mut at = 0;
+        let mut result = Ok(());
+        while at < records.len() {
+            let header = match BatchHeader::parse(&records[at..]) {
+                Ok(header) if header.total_len() <= records.len() - at => header,
+                Ok(_) => {
+                    result = Err(FollowerAppendError::InvalidBatch("truncated batch".into()));
+                    break;
+                }
+                Err(err) => {
+                    result = Err(FollowerAppendError::InvalidBatch(err.to_string()));
+                    break;
+                }
+            };
+            let leo = log.log_end_offset();
+            if header.base_offset != leo {
+                result = Err(FollowerAppendError::Discontinuous { expected: leo, got: header.base_offset });
+                break;
+            }
+            let mut batch = BytesMut::from(&records[at..at + header.total_len()]);
+            if let Err(err) = log.append(&mut batch) {
+                result = Err(err.into());
+                break;
+            }
+            if header.partition_leader_epoch >= 0
+                && epochs.latest().is_none_or(|latest| header.partition_leader_epoch > latest.epoch)
+                && let Err(err) = epochs.assign(header.partition_leader_epoch, header.base_offset)
+            {
+                result = Err(err.into());
+                break;
+            }
+            if let Some(identity) = BatchIdentity::of(&header) {
+                producers.record(identity, header.base_offset);
+            }
+            at += header.total_len();
+        }
+        drop((producers, epochs));
+        let leo = log.log_end_offset();
+        let log_start = log.log_start_offset();
+        drop(log);
+        self.offsets.send_modify(|o| {
+            o.leo = leo;
+            o.log_start = log_start;
+            o.hw = o.hw.max(leader_hw.min(leo));
+        });
+        result
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Reads, maintenance, reports
 
     /// Whole batches from the one containing `offset`, within `max_bytes` (at least one batch),
     /// up to the end `isolation` allows.
     pub(crate) fn read(&self, offset: i64, max_bytes: usize, isolation: Isolation) -> Result<ReadSlice, LogError> {
         let end = self.offsets().visible_end(isolation);
         self.log.read().read(offset, max_bytes, end)
-    }
-
-    /// Waits until the high watermark reaches `offset`, or `timeout` passes. Returns whether it did.
-    pub(crate) async fn wait_committed(&self, offset: i64, timeout: Duration) -> bool {
-        let mut rx = self.subscribe();
-        tokio::time::timeout(timeout, rx.wait_for(|o| o.hw >= offset)).await.is_ok_and(|r| r.is_ok())
     }
 
     /// Deletes segments past retention; returns true if the log start moved.
@@ -136,21 +715,72 @@ impl Replica {
         let after = log.log_start_offset();
         drop(log);
         if after != before {
-            self.offsets.send_modify(|o| o.log_start = after);
+            self.offsets.send_modify(|o| {
+                o.log_start = after;
+                o.hw = o.hw.max(after);
+            });
         }
         Ok(after != before)
     }
 
-    /// Offsets and size for the SC.
-    pub(crate) fn report(&self, spu: i32) -> ReplicaReport {
+    /// Offsets, role and followers' progress for the SC.
+    pub(crate) fn report(&self) -> ReplicaReport {
         let size = self.log.read().size_bytes() as i64;
         let offsets = self.offsets();
-        ReplicaReport { spu, hw: offsets.hw, leo: offsets.leo, log_start: offsets.log_start, size }
+        let role = self.role.lock();
+        let (epoch, leader, followers, isr) = match &*role {
+            Role::Leader(term) => {
+                let followers = term
+                    .replicas
+                    .iter()
+                    .filter(|id| **id != self.settings.spu)
+                    .map(|id| {
+                        let progress = term.followers.get(id);
+                        (*id, progress.map_or(-1, |p| p.hw), progress.and_then(|p| p.leo).unwrap_or(-1))
+                    })
+                    .collect();
+                (term.epoch, true, followers, term.isr.iter().copied().collect())
+            }
+            Role::Follower(term) => (term.epoch, false, Vec::new(), Vec::new()),
+            Role::Unassigned => (-1, false, Vec::new(), Vec::new()),
+        };
+        ReplicaReport {
+            spu: self.settings.spu,
+            epoch,
+            leader,
+            hw: offsets.hw,
+            leo: offsets.leo,
+            log_start: offsets.log_start,
+            size,
+            followers,
+            isr,
+        }
     }
 
-    /// Ends every stream on this replica and deletes its data.
+    /// Saves the high watermark if it moved, so that a restarted leader does not start from
+    /// zero. Not fsynced: a stale checkpoint only delays commitment after a crash.
+    pub(crate) fn checkpoint_hw(&self) {
+        let hw = self.offsets().hw;
+        let mut saved = self.checkpointed_hw.lock();
+        if *saved == hw {
+            return;
+        }
+        let path = self.dir.join(HW_FILE_NAME);
+        let temporary = path.with_extension("tmp");
+        let written = std::fs::write(&temporary, hw.to_string()).and_then(|()| std::fs::rename(&temporary, &path));
+        match written {
+            Ok(()) => *saved = hw,
+            Err(err) if !self.removed.is_cancelled() => {
+                warn!(replica = %self.key, %err, "could not save the high watermark")
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Ends every stream and term on this replica and deletes its data.
     pub(crate) fn remove(&self) -> std::io::Result<()> {
         self.removed.cancel();
+        self.end_terms();
         // Hold the write lock so no append races the deletion.
         let _log = self.log.write();
         match std::fs::remove_dir_all(&self.dir) {
@@ -161,8 +791,29 @@ impl Replica {
 
     /// Flushes the log to disk.
     pub(crate) fn sync(&self) -> Result<(), LogError> {
+        self.checkpoint_hw();
         self.log.read().sync()
     }
+}
+
+fn end_term(role: &Role) {
+    match role {
+        Role::Leader(term) => term.token.cancel(),
+        Role::Follower(term) => term.token.cancel(),
+        Role::Unassigned => {}
+    }
+}
+
+fn check_epoch(mine: i32, theirs: i32) -> Result<(), ReplicationError> {
+    match theirs.cmp(&mine) {
+        std::cmp::Ordering::Less => Err(ReplicationError::FencedEpoch),
+        std::cmp::Ordering::Greater => Err(ReplicationError::UnknownEpoch),
+        std::cmp::Ordering::Equal => Ok(()),
+    }
+}
+
+fn read_hw_checkpoint(dir: &Path) -> Option<i64> {
+    std::fs::read_to_string(dir.join(HW_FILE_NAME)).ok()?.trim().parse().ok()
 }
 
 /// Directory of a replica's log: `<spu dir>/<topic>-<partition>`.

@@ -1,0 +1,173 @@
+//! The SPU's private endpoint: serves its followers' FollowerFetch and EpochEndOffset requests
+//! (`fluvio_wire::replication`). A follower uses one connection per replica and sends one
+//! request at a time, so a fetch may wait (long-poll) inside the handler.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use fluvio_wire::api::{ApiVersionKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader};
+use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
+use fluvio_wire::record::RecordSet;
+use fluvio_wire::replication::{
+    EpochEndOffsetRequest, EpochEndOffsetResponse, FollowerFetchRequest, FollowerFetchResponse, ReplicationError, keys,
+};
+use fluvio_wire::spu::Isolation;
+use fluvio_wire::{Request, api};
+use tracing::warn;
+
+use super::SpuState;
+use super::replica::Replica;
+use crate::net::{self, CloseReason, FrameSink, RequestHandler};
+
+/// Longest long-poll a follower may ask for.
+const MAX_FETCH_WAIT: Duration = Duration::from_secs(5);
+
+/// Distinguishes a follower's connections, so a stale close is not mistaken for the current one.
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+/// One follower connection.
+pub(crate) struct PrivateConnection {
+    spu: Arc<SpuState>,
+    id: u64,
+    /// The replica and follower this connection fetched for, to report its close.
+    serving: Option<(Arc<Replica>, i32)>,
+}
+
+impl PrivateConnection {
+    pub(crate) fn new(spu: Arc<SpuState>) -> Self {
+        Self { spu, id: NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed), serving: None }
+    }
+
+    fn replica(&self, topic: &str, partition: u32) -> Option<Arc<Replica>> {
+        self.spu.replicas.read().get(&ReplicaKey::new(topic, partition)).cloned()
+    }
+
+    async fn follower_fetch(&mut self, request: FollowerFetchRequest, sink: &FrameSink) -> FollowerFetchResponse {
+        let refuse = |error| FollowerFetchResponse { error, ..Default::default() };
+        let Some(replica) = self.replica(&request.topic, request.partition) else {
+            return refuse(ReplicationError::NotLeader);
+        };
+        let fetched = replica.on_follower_fetch(
+            request.follower,
+            request.leader_epoch,
+            request.fetch_offset,
+            request.follower_hw,
+            self.id,
+        );
+        let (term, reconsider_isr) = match fetched {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                let offsets = replica.offsets();
+                return FollowerFetchResponse {
+                    error,
+                    high_watermark: offsets.hw,
+                    log_start_offset: offsets.log_start,
+                    log_end_offset: offsets.leo,
+                    ..Default::default()
+                };
+            }
+        };
+        self.serving = Some((replica.clone(), request.follower));
+        if reconsider_isr {
+            self.spu.reconsider_isr(&replica);
+        }
+
+        // Nothing new: hold the request until something changes (records or the high
+        // watermark), the term ends, or the wait is over.
+        let mut changes = replica.subscribe();
+        if request.fetch_offset >= changes.borrow_and_update().leo {
+            let wait = Duration::from_millis(u64::from(request.max_wait_ms)).min(MAX_FETCH_WAIT);
+            tokio::select! {
+                _ = changes.changed() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = term.cancelled() => return refuse(ReplicationError::NotLeader),
+                _ = replica.removed().cancelled() => return refuse(ReplicationError::NotLeader),
+                _ = sink.closed() => return refuse(ReplicationError::NotLeader),
+            }
+        }
+
+        let offsets = replica.offsets();
+        let records = if request.fetch_offset < offsets.leo {
+            let max_bytes = request.max_bytes.max(1) as usize;
+            match replica.read(request.fetch_offset, max_bytes, Isolation::ReadUncommitted) {
+                Ok(slice) => slice.bytes,
+                Err(err) => {
+                    warn!(replica = %replica.key(), follower = request.follower, %err, "replication read failed");
+                    return refuse(ReplicationError::StorageError);
+                }
+            }
+        } else {
+            Bytes::new()
+        };
+        replica.answered_follower(request.follower, offsets.leo);
+        FollowerFetchResponse {
+            error: ReplicationError::None,
+            leader_epoch: request.leader_epoch,
+            high_watermark: offsets.hw,
+            log_start_offset: offsets.log_start,
+            log_end_offset: offsets.leo,
+            records: RecordSet::from_encoded(records),
+        }
+    }
+
+    fn epoch_end_offset(&self, request: &EpochEndOffsetRequest) -> EpochEndOffsetResponse {
+        let Some(replica) = self.replica(&request.topic, request.partition) else {
+            return EpochEndOffsetResponse { error: ReplicationError::NotLeader, epoch: -1, end_offset: -1 };
+        };
+        match replica.epoch_end(request.leader_epoch, request.requested_epoch) {
+            Ok(end) => {
+                EpochEndOffsetResponse { error: ReplicationError::None, epoch: end.epoch, end_offset: end.end_offset }
+            }
+            Err(error) => EpochEndOffsetResponse { error, epoch: -1, end_offset: -1 },
+        }
+    }
+}
+
+impl Drop for PrivateConnection {
+    fn drop(&mut self) {
+        if let Some((replica, follower)) = self.serving.take()
+            && replica.follower_disconnected(follower, self.id)
+        {
+            self.spu.reconsider_isr(&replica);
+        }
+    }
+}
+
+fn advertised_versions() -> Vec<ApiVersionKey> {
+    vec![
+        ApiVersionKey { api_key: keys::FOLLOWER_FETCH as i16, min_version: 0, max_version: 0 },
+        ApiVersionKey { api_key: keys::EPOCH_END_OFFSET as i16, min_version: 0, max_version: 0 },
+    ]
+}
+
+impl RequestHandler for PrivateConnection {
+    async fn handle(&mut self, header: RequestHeader, body: Bytes, sink: &FrameSink) -> Result<(), CloseReason> {
+        match header.api_key {
+            api::API_VERSIONS_KEY => {
+                let _request: ApiVersionsRequest = net::decode_body(&header, body)?;
+                let response = ApiVersionsResponse {
+                    error_code: ErrorCode::None,
+                    api_keys: advertised_versions(),
+                    platform_version: "0.0.0".into(),
+                };
+                sink.respond(header.correlation_id, header.api_version, &response).await?;
+            }
+            keys::FOLLOWER_FETCH => {
+                net::check_version(&header, FollowerFetchRequest::MIN_VERSION, FollowerFetchRequest::MAX_VERSION)?;
+                let request: FollowerFetchRequest = net::decode_body(&header, body)?;
+                let response = self.follower_fetch(request, sink).await;
+                sink.respond(header.correlation_id, header.api_version, &response).await?;
+            }
+            keys::EPOCH_END_OFFSET => {
+                net::check_version(&header, EpochEndOffsetRequest::MIN_VERSION, EpochEndOffsetRequest::MAX_VERSION)?;
+                let request: EpochEndOffsetRequest = net::decode_body(&header, body)?;
+                let response = self.epoch_end_offset(&request);
+                sink.respond(header.correlation_id, header.api_version, &response).await?;
+            }
+            other => return Err(CloseReason::UnknownApi(other)),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,492 @@
+//! Replication, leader election and failover in the embedded cluster, over real sockets with
+//! the raw protocol: followers catch up, commitment waits for the in-sync replicas, a failed
+//! leader is replaced by an in-sync follower under a new epoch, a returning replica cuts its
+//! divergent tail, retried batches are not stored twice, and the SC reports all of it.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::*;
+use fluvio_local::{ClusterConfig, ClusterError, FIRST_SPU_ID, LocalCluster};
+use fluvio_wire::error_code::ErrorCode;
+use fluvio_wire::record::RawBatch;
+use fluvio_wire::sc::partition::PartitionResolution;
+use fluvio_wire::sc::spu::SpuStatusResolution;
+use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec};
+use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, Metadata, PartitionSpec, SpuSpec, TopicSpec};
+use fluvio_wire::spu::{Isolation, PartitionProduceResponse, StreamFetchRequest, StreamFetchResponse};
+use fluvio_wire::{Compression, Decoder, Request};
+
+const SPU_1: i32 = FIRST_SPU_ID;
+const SPU_2: i32 = FIRST_SPU_ID + 1;
+const SPU_3: i32 = FIRST_SPU_ID + 2;
+
+struct Setup {
+    cluster: LocalCluster,
+    sc: RawClient,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup(config: impl FnOnce(ClusterConfig) -> ClusterConfig) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = LocalCluster::start(config(ClusterConfig::new(dir.path()).spus(3))).await.unwrap();
+    let sc = RawClient::connect(cluster.sc_addr()).await;
+    Setup { cluster, sc, _dir: dir }
+}
+
+/// A topic with one partition on the given replicas (the first leads).
+async fn assigned_topic(sc: &mut RawClient, name: &str, replicas: &[i32]) {
+    let spec = TopicSpec {
+        replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas: replicas.to_vec(), mirror: None }]),
+        ..Default::default()
+    };
+    let status = create_topic(sc, name, spec).await;
+    assert!(status.error_code.is_ok(), "{status:?}");
+}
+
+async fn partitions(sc: &mut RawClient) -> Vec<Metadata<PartitionSpec>> {
+    match sc.call(&ListRequest { label: "Partition".into(), filters: ListFilters::default() }).await {
+        ListResponse::Partition(partitions) => partitions,
+        other => panic!("unexpected list response {other:?}"),
+    }
+}
+
+async fn spus(sc: &mut RawClient) -> Vec<Metadata<SpuSpec>> {
+    match sc.call(&ListRequest { label: "SPU".into(), filters: ListFilters::default() }).await {
+        ListResponse::Spu(spus) => spus,
+        other => panic!("unexpected list response {other:?}"),
+    }
+}
+
+/// Polls the SC until partition `name` satisfies `ready` (10 s at most).
+async fn wait_partition(
+    sc: &mut RawClient,
+    name: &str,
+    what: &str,
+    ready: impl Fn(&Metadata<PartitionSpec>) -> bool,
+) -> Metadata<PartitionSpec> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let partition = partitions(sc).await.into_iter().find(|p| p.name == name).expect("partition listed");
+        if ready(&partition) {
+            return partition;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}: {partition:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until `name` is Online with every follower caught up to `end`, all in sync.
+async fn wait_replicated(sc: &mut RawClient, name: &str, replicas: usize, end: i64) -> Metadata<PartitionSpec> {
+    wait_partition(sc, name, "every replica holds everything", |p| {
+        p.status.resolution == PartitionResolution::Online
+            && p.status.leader.leo == end
+            && p.status.leader.hw == end
+            && p.status.lsr as usize == replicas
+            && p.status.replicas.len() == replicas - 1
+            && p.status.replicas.iter().all(|r| r.leo == end)
+    })
+    .await
+}
+
+fn addr(cluster: &LocalCluster, id: i32) -> SocketAddr {
+    cluster.spu_addrs().into_iter().find(|(spu, _)| *spu == id).expect("SPU running").1
+}
+
+fn values_batch(from: usize, to: usize) -> RawBatch {
+    let values: Vec<String> = (from..to).map(|i| format!("record-{i}")).collect();
+    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
+    batch(&refs, Compression::None)
+}
+
+/// A batch stamped for deduplication with `producer_id` and `first_sequence`.
+fn idempotent_batch(from: usize, to: usize, producer_id: i64, first_sequence: i32) -> RawBatch {
+    let mut batch = values_batch(from, to);
+    batch.header.producer_id = producer_id;
+    batch.header.producer_epoch = 0;
+    batch.header.first_sequence = first_sequence;
+    batch
+}
+
+async fn produce(spu: SocketAddr, topic: &str, batch: &RawBatch, isolation: Isolation) -> PartitionProduceResponse {
+    let mut client = RawClient::connect(spu).await;
+    let mut request = produce_request(topic, 0, std::slice::from_ref(batch), isolation);
+    request.timeout_ms = 1500;
+    let response = client.call(&request).await;
+    only_result(&response).clone()
+}
+
+/// What a reader sees: (offset, value, leader epoch of its batch), from offset 0 to `end`.
+async fn read(spu: SocketAddr, topic: &str, isolation: Isolation, end: i64) -> Vec<(i64, String, i32)> {
+    let mut client = RawClient::connect(spu).await;
+    let request =
+        StreamFetchRequest { topic: topic.into(), partition: 0, max_bytes: 1 << 20, isolation, ..Default::default() };
+    let id = client.send(&request).await;
+    let mut records = Vec::new();
+    let mut next = 0;
+    while next < end {
+        let (got, body) = tokio::time::timeout(WAIT, client.read_frame()).await.expect("a push in time").expect("push");
+        if got != id {
+            continue;
+        }
+        let push = StreamFetchResponse::decode_exact(body, StreamFetchRequest::DEFAULT_VERSION).unwrap();
+        assert!(push.partition.error_code.is_ok(), "{:?}", push.partition.error_code);
+        for batch in push.partition.records.parse().batches {
+            for record in batch.records(1 << 24).unwrap() {
+                let offset = batch.header.base_offset + record.offset_delta;
+                records.push((
+                    offset,
+                    String::from_utf8(record.value.to_vec()).unwrap(),
+                    batch.header.partition_leader_epoch,
+                ));
+            }
+            next = batch.header.next_offset();
+        }
+        client
+            .send(&fluvio_wire::spu::UpdateOffsetsRequest {
+                offsets: vec![fluvio_wire::spu::OffsetUpdate { offset: next, session_id: push.stream_id }],
+            })
+            .await;
+    }
+    records
+}
+
+fn values(records: &[(i64, String, i32)]) -> Vec<String> {
+    records.iter().map(|(_, v, _)| v.clone()).collect()
+}
+
+fn expected(from: usize, to: usize) -> Vec<String> {
+    (from..to).map(|i| format!("record-{i}")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_replicate_and_the_status_shows_every_replica() {
+    let mut s = setup(|c| c).await;
+    let status = create_topic(&mut s.sc, "computed", TopicSpec::computed(3, 3)).await;
+    assert!(status.error_code.is_ok(), "{status:?}");
+    let all = partitions(&mut s.sc).await;
+    let mut leaders: Vec<i32> = all.iter().map(|p| p.spec.leader).collect();
+    leaders.sort_unstable();
+    assert_eq!(leaders, [SPU_1, SPU_2, SPU_3], "one leader per SPU");
+    for partition in &all {
+        let mut replicas = partition.spec.replicas.clone();
+        replicas.sort_unstable();
+        assert_eq!(replicas, [SPU_1, SPU_2, SPU_3]);
+        assert_eq!(partition.spec.replicas[0], partition.spec.leader);
+    }
+
+    let leader = all.iter().find(|p| p.name == "computed-0").unwrap().spec.leader;
+    let result = produce(addr(&s.cluster, leader), "computed", &values_batch(0, 10), Isolation::ReadCommitted).await;
+    assert!(result.error_code.is_ok(), "{:?}", result.error_code);
+    let partition = wait_replicated(&mut s.sc, "computed-0", 3, 10).await;
+    assert_eq!(partition.status.leader.spu, leader);
+    assert!(partition.status.replicas.iter().all(|r| r.spu != leader && r.hw <= 10));
+
+    // Followers do not serve clients.
+    let follower = partition.spec.replicas.iter().copied().find(|id| *id != leader).unwrap();
+    let refused =
+        produce(addr(&s.cluster, follower), "computed", &values_batch(10, 11), Isolation::ReadUncommitted).await;
+    assert_eq!(refused.error_code, ErrorCode::NotLeaderForPartition);
+    s.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commitment_waits_for_min_live_replicas() {
+    let mut s = setup(|c| c.min_live_replicas(2)).await;
+    // Below min-live-replicas nothing could ever be committed: refused.
+    let status = create_topic(&mut s.sc, "single", TopicSpec::computed(1, 1)).await;
+    assert_eq!(status.error_code, ErrorCode::TopicInvalidConfiguration);
+
+    assigned_topic(&mut s.sc, "pair", &[SPU_1, SPU_2]).await;
+    let leader = addr(&s.cluster, SPU_1);
+    assert!(produce(leader, "pair", &values_batch(0, 5), Isolation::ReadCommitted).await.error_code.is_ok());
+    wait_replicated(&mut s.sc, "pair-0", 2, 5).await;
+
+    // With the follower gone the ISR is the leader alone, below 2: nothing commits.
+    s.cluster.kill_spu(SPU_2).await.unwrap();
+    wait_partition(&mut s.sc, "pair-0", "the ISR shrinks to the leader", |p| p.status.lsr == 1).await;
+    let timed_out = produce(leader, "pair", &values_batch(5, 6), Isolation::ReadCommitted).await;
+    assert!(matches!(timed_out.error_code, ErrorCode::RequestTimedOut { .. }), "{:?}", timed_out.error_code);
+    let accepted = produce(leader, "pair", &values_batch(6, 7), Isolation::ReadUncommitted).await;
+    assert!(accepted.error_code.is_ok(), "leader-only acknowledgement still works");
+    assert_eq!(accepted.base_offset, 6);
+    assert_eq!(read(leader, "pair", Isolation::ReadUncommitted, 7).await.len(), 7, "uncommitted readers see all");
+    let partition = wait_partition(&mut s.sc, "pair-0", "the report", |p| p.status.leader.leo == 7).await;
+    assert_eq!(partition.status.leader.hw, 5, "nothing past 5 is committed");
+
+    // The follower returns, catches up, rejoins: everything commits.
+    s.cluster.start_spu(SPU_2).await.unwrap();
+    wait_replicated(&mut s.sc, "pair-0", 2, 7).await;
+    let committed = read(leader, "pair", Isolation::ReadCommitted, 7).await;
+    assert_eq!(values(&committed)[..5], expected(0, 5)[..]);
+    s.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_leader_is_replaced_by_an_in_sync_follower() {
+    let mut s = setup(|c| c).await;
+    assigned_topic(&mut s.sc, "failover", &[SPU_1, SPU_2, SPU_3]).await;
+    let first = produce(addr(&s.cluster, SPU_1), "failover", &values_batch(0, 20), Isolation::ReadCommitted).await;
+    assert!(first.error_code.is_ok());
+    wait_replicated(&mut s.sc, "failover-0", 3, 20).await;
+
+    let killed = Instant::now();
+    s.cluster.kill_spu(SPU_1).await.unwrap();
+    let partition = wait_partition(&mut s.sc, "failover-0", "a new leader is online", |p| {
+        p.spec.leader != SPU_1 && p.status.resolution == PartitionResolution::Online
+    })
+    .await;
+    let elected = killed.elapsed();
+    assert!(elected < Duration::from_secs(3), "election took {elected:?}");
+    assert_eq!(partition.spec.leader, SPU_2, "the first in-sync replica in assignment order");
+    assert_eq!(partition.status.lsr, 2);
+    let spu_1 = spus(&mut s.sc).await.into_iter().find(|spu| spu.spec.id == SPU_1).unwrap();
+    assert_eq!(spu_1.status.resolution, SpuStatusResolution::Offline);
+
+    // Everything committed is there, and new records go on after it under a higher epoch.
+    let new_leader = addr(&s.cluster, SPU_2);
+    let more = produce(new_leader, "failover", &values_batch(20, 30), Isolation::ReadCommitted).await;
+    assert!(more.error_code.is_ok(), "{:?}", more.error_code);
+    assert_eq!(more.base_offset, 20);
+    let records = read(new_leader, "failover", Isolation::ReadCommitted, 30).await;
+    assert_eq!(values(&records), expected(0, 30));
+    assert_eq!(records.iter().map(|r| r.0).collect::<Vec<_>>(), (0..30).collect::<Vec<_>>());
+    assert!(records[25].2 > records[5].2, "epochs: {} then {}", records[5].2, records[25].2);
+
+    // The old leader comes back as a follower and catches up.
+    s.cluster.start_spu(SPU_1).await.unwrap();
+    let partition = wait_replicated(&mut s.sc, "failover-0", 3, 30).await;
+    assert_eq!(partition.spec.leader, SPU_2, "no leadership change on return");
+    s.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_returning_leader_cuts_its_uncommitted_divergent_tail() {
+    let mut s = setup(|c| c).await;
+    assigned_topic(&mut s.sc, "diverge", &[SPU_1, SPU_2, SPU_3]).await;
+    let leader = addr(&s.cluster, SPU_1);
+    assert!(produce(leader, "diverge", &values_batch(0, 10), Isolation::ReadCommitted).await.error_code.is_ok());
+    wait_replicated(&mut s.sc, "diverge-0", 3, 10).await;
+
+    // The followers fall behind (still in sync for the lag time); the leader takes 5 more
+    // records acknowledged by itself alone, then dies.
+    s.cluster.pause_spu_replication(SPU_2, true).unwrap();
+    s.cluster.pause_spu_replication(SPU_3, true).unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await; // let their last long-polls end
+    let uncommitted = produce(leader, "diverge", &values_batch(10, 15), Isolation::ReadUncommitted).await;
+    assert!(uncommitted.error_code.is_ok());
+    let seen = read(leader, "diverge", Isolation::ReadUncommitted, 15).await;
+    assert_eq!(values(&seen), expected(0, 15), "an uncommitted reader saw the tail");
+    s.cluster.kill_spu(SPU_1).await.unwrap();
+    s.cluster.pause_spu_replication(SPU_2, false).unwrap();
+    s.cluster.pause_spu_replication(SPU_3, false).unwrap();
+
+    // SPU 2 leads without the tail; new records take offsets 10.. there.
+    wait_partition(&mut s.sc, "diverge-0", "SPU 2 leads", |p| {
+        p.spec.leader == SPU_2 && p.status.resolution == PartitionResolution::Online
+    })
+    .await;
+    let new_leader = addr(&s.cluster, SPU_2);
+    let replaced = produce(new_leader, "diverge", &values_batch(100, 103), Isolation::ReadCommitted).await;
+    assert!(replaced.error_code.is_ok(), "{:?}", replaced.error_code);
+    assert_eq!(replaced.base_offset, 10);
+
+    // SPU 1 returns: it truncates records 10..15 and takes the new leader's records instead.
+    s.cluster.start_spu(SPU_1).await.unwrap();
+    wait_replicated(&mut s.sc, "diverge-0", 3, 13).await;
+    s.cluster.kill_spu(SPU_2).await.unwrap();
+    s.cluster.kill_spu(SPU_3).await.unwrap();
+    // SPU 1 was in sync: the partition comes back on it, with the new leader's history.
+    let partition = wait_partition(&mut s.sc, "diverge-0", "SPU 1 leads again", |p| {
+        p.spec.leader == SPU_1 && p.status.resolution == PartitionResolution::Online
+    })
+    .await;
+    assert_eq!(partition.status.leader.leo, 13);
+    let records = read(addr(&s.cluster, SPU_1), "diverge", Isolation::ReadUncommitted, 13).await;
+    let mut want = expected(0, 10);
+    want.extend(expected(100, 103));
+    assert_eq!(values(&records), want);
+    s.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_in_sync_replica_the_partition_waits_for_one() {
+    let mut s = setup(|c| c).await;
+    assigned_topic(&mut s.sc, "waits", &[SPU_1, SPU_2]).await;
+    assert!(
+        produce(addr(&s.cluster, SPU_1), "waits", &values_batch(0, 3), Isolation::ReadCommitted)
+            .await
+            .error_code
+            .is_ok()
+    );
+    wait_replicated(&mut s.sc, "waits-0", 2, 3).await;
+    s.cluster.stop_spu(SPU_2).await.unwrap();
+    wait_partition(&mut s.sc, "waits-0", "the follower left the ISR", |p| p.status.lsr == 1).await;
+    assert!(
+        produce(addr(&s.cluster, SPU_1), "waits", &values_batch(3, 5), Isolation::ReadCommitted)
+            .await
+            .error_code
+            .is_ok()
+    );
+    s.cluster.stop_spu(SPU_1).await.unwrap();
+    let partition = wait_partition(&mut s.sc, "waits-0", "leader offline", |p| {
+        p.status.resolution == PartitionResolution::LeaderOffline
+    })
+    .await;
+    assert_eq!(partition.spec.leader, SPU_1);
+
+    // SPU 2 lacks records 3 and 4: it must not lead.
+    s.cluster.start_spu(SPU_2).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "waits-0").unwrap();
+    assert_eq!(partition.status.resolution, PartitionResolution::LeaderOffline);
+
+    // SPU 1 returns and leads with every record; SPU 2 catches up.
+    s.cluster.start_spu(SPU_1).await.unwrap();
+    wait_replicated(&mut s.sc, "waits-0", 2, 5).await;
+    let records = read(addr(&s.cluster, SPU_1), "waits", Isolation::ReadCommitted, 5).await;
+    assert_eq!(values(&records), expected(0, 5));
+    s.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_spu_is_declared_dead_fenced_and_replaced() {
+    let mut s = setup(|c| c.spu_timeout(Duration::from_millis(600))).await;
+    assigned_topic(&mut s.sc, "hung", &[SPU_1, SPU_2, SPU_3]).await;
+    let old_leader = addr(&s.cluster, SPU_1);
+    assert!(produce(old_leader, "hung", &values_batch(0, 4), Isolation::ReadCommitted).await.error_code.is_ok());
+    wait_replicated(&mut s.sc, "hung-0", 3, 4).await;
+
+    let silenced = Instant::now();
+    s.cluster.silence_spu_heartbeats(SPU_1).unwrap();
+    wait_partition(&mut s.sc, "hung-0", "a new leader", |p| {
+        p.spec.leader != SPU_1 && p.status.resolution == PartitionResolution::Online
+    })
+    .await;
+    let detected = silenced.elapsed();
+    assert!(detected < Duration::from_secs(3), "took {detected:?} with a 600 ms timeout");
+    // Fenced: it acknowledges nothing more, and stops.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while s.cluster.is_spu_running(SPU_1) {
+        assert!(Instant::now() < deadline, "the fenced SPU did not stop");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    match tokio::net::TcpStream::connect(old_leader).await {
+        Err(_) => {}
+        Ok(stream) => {
+            // Accepted by a listener being torn down: it must not answer a produce.
+            drop(stream);
+        }
+    }
+    s.cluster.start_spu(SPU_1).await.unwrap();
+    wait_replicated(&mut s.sc, "hung-0", 3, 4).await;
+    s.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_batch_is_stored_once_even_across_a_failover() {
+    let mut s = setup(|c| c).await;
+    assigned_topic(&mut s.sc, "dedup", &[SPU_1, SPU_2, SPU_3]).await;
+    let leader = addr(&s.cluster, SPU_1);
+    let first = produce(leader, "dedup", &idempotent_batch(0, 3, 42, 0), Isolation::ReadCommitted).await;
+    assert!(first.error_code.is_ok());
+    assert_eq!(first.base_offset, 0);
+    let again = produce(leader, "dedup", &idempotent_batch(0, 3, 42, 0), Isolation::ReadCommitted).await;
+    assert!(again.error_code.is_ok());
+    assert_eq!(again.base_offset, 0, "the original offset, not a new copy");
+    let other_producer = produce(leader, "dedup", &idempotent_batch(3, 6, 43, 0), Isolation::ReadCommitted).await;
+    assert_eq!(other_producer.base_offset, 3, "another producer's batch is not a duplicate");
+    let next = produce(leader, "dedup", &idempotent_batch(6, 8, 42, 3), Isolation::ReadCommitted).await;
+    assert_eq!(next.base_offset, 6);
+    let plain = produce(leader, "dedup", &values_batch(0, 3), Isolation::ReadCommitted).await;
+    assert_eq!(plain.base_offset, 8, "batches without a producer id are never deduplicated");
+    wait_replicated(&mut s.sc, "dedup-0", 3, 11).await;
+
+    // The leader dies; the producer, not knowing its last batch was stored, retries it on the
+    // new leader, which learned the producers' batches by replication.
+    s.cluster.kill_spu(SPU_1).await.unwrap();
+    wait_partition(&mut s.sc, "dedup-0", "a new leader", |p| {
+        p.spec.leader == SPU_2 && p.status.resolution == PartitionResolution::Online
+    })
+    .await;
+    let new_leader = addr(&s.cluster, SPU_2);
+    let retried = produce(new_leader, "dedup", &idempotent_batch(6, 8, 42, 3), Isolation::ReadCommitted).await;
+    assert!(retried.error_code.is_ok(), "{:?}", retried.error_code);
+    assert_eq!(retried.base_offset, 6);
+    let records = read(new_leader, "dedup", Isolation::ReadCommitted, 11).await;
+    assert_eq!(records.len(), 11);
+
+    // After a restart of the new leader the state is rebuilt from its log.
+    s.cluster.stop_spu(SPU_3).await.unwrap();
+    s.cluster.stop_spu(SPU_2).await.unwrap();
+    s.cluster.start_spu(SPU_2).await.unwrap();
+    let restarted = addr(&s.cluster, SPU_2);
+    wait_partition(&mut s.sc, "dedup-0", "SPU 2 leads again", |p| {
+        p.spec.leader == SPU_2 && p.status.resolution == PartitionResolution::Online
+    })
+    .await;
+    let after_restart = produce(restarted, "dedup", &idempotent_batch(6, 8, 42, 3), Isolation::ReadUncommitted).await;
+    assert_eq!(after_restart.base_offset, 6);
+    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "dedup-0").unwrap();
+    assert_eq!(partition.status.leader.leo, 11, "nothing was appended twice");
+    s.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replicated_cluster_restarts_with_its_data_and_leaders() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || ClusterConfig::new(dir.path()).spus(3);
+    {
+        let cluster = LocalCluster::start(config()).await.unwrap();
+        let mut sc = RawClient::connect(cluster.sc_addr()).await;
+        let status = create_topic(&mut sc, "durable", TopicSpec::computed(2, 3)).await;
+        assert!(status.error_code.is_ok());
+        let all = partitions(&mut sc).await;
+        for (index, partition) in all.iter().enumerate() {
+            let leader = addr(&cluster, partition.spec.leader);
+            let from = index * 100;
+            let mut request =
+                produce_request("durable", index as u32, &[values_batch(from, from + 10)], Isolation::ReadCommitted);
+            request.timeout_ms = 5000;
+            let response = RawClient::connect(leader).await.call(&request).await;
+            assert!(only_result(&response).error_code.is_ok());
+        }
+        cluster.shutdown().await;
+    }
+    let cluster = LocalCluster::start(config()).await.unwrap();
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    for index in 0..2 {
+        let name = format!("durable-{index}");
+        let partition = wait_replicated(&mut sc, &name, 3, 10).await;
+        let leader = addr(&cluster, partition.spec.leader);
+        let mut client = RawClient::connect(leader).await;
+        let request = StreamFetchRequest {
+            topic: "durable".into(),
+            partition: index,
+            max_bytes: 1 << 20,
+            isolation: Isolation::ReadCommitted,
+            ..Default::default()
+        };
+        let id = client.send(&request).await;
+        let (got, body) = client.read_frame().await.unwrap();
+        assert_eq!(got, id);
+        let push = StreamFetchResponse::decode_exact(body, StreamFetchRequest::DEFAULT_VERSION).unwrap();
+        let count: i64 = push.partition.records.parse().batches.iter().map(|b| b.header.record_count()).sum();
+        assert_eq!(count, 10, "{name}");
+    }
+    cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_settings_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    for config in [
+        ClusterConfig::new(dir.path()).min_live_replicas(0),
+        ClusterConfig::new(dir.path()).spu_timeout(Duration::from_millis(10)),
+        ClusterConfig::new(dir.path()).replica_lag_time(Duration::ZERO),
+    ] {
+        assert!(matches!(LocalCluster::start(config).await, Err(ClusterError::InvalidConfig(_))));
+    }
+}
