@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use fluvio_wire::sc::partition::partition_name;
+use fluvio_wire::sc::partition::{partition_name, split_partition_name};
 use fluvio_wire::sc::spu::SpuSpec;
 use fluvio_wire::sc::{
     ListFilter, ListFilters, ListRequest, ListResponse, Metadata, MetadataUpdate, Spec, TopicSpec, WatchParams,
@@ -15,12 +15,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::admin::FluvioAdmin;
-use crate::config::{ClientConfig, TlsPolicy, TlsSource};
+use crate::config::ClientConfig;
 use crate::consumer::{PartitionConsumer, TopicConsumer};
 use crate::error::{Error, ErrorKind, Result};
 use crate::metadata::{MetadataCache, Store};
 use crate::producer::{ProducerConfig, TopicProducer};
 use crate::socket::{Connection, Role, SC_VERSION};
+use crate::tls::TlsConnector;
 
 /// A connection to one Fluvio cluster. Cheap to clone; every clone is the same client.
 /// Several clients (to the same or different clusters) can live in one process.
@@ -62,13 +63,18 @@ impl Fluvio {
     }
 
     /// Connects with explicit settings. Fails within the connect timeout when the SC cannot be
-    /// reached or speaks incompatible versions.
+    /// reached, refuses the TLS handshake (an [`ErrorKind::Connect`] error whose
+    /// [`Error::tls_failure`] says why) or speaks incompatible versions. Certificates and keys
+    /// are read here, once: unreadable or invalid ones are [`ErrorKind::Config`].
     pub async fn connect_with_config(config: ClientConfig) -> Result<Self> {
         config.validate()?;
-        let sc = Connection::connect(config.endpoint(), &config, Role::Sc, &sc_server_name(&config)).await?;
+        let tls = TlsConnector::new(config.tls())?;
+        let sc_name = tls.sc_server_name(config.endpoint());
+        let sc = Connection::connect(config.endpoint(), &config, &tls, Role::Sc, &sc_name).await?;
         let inner = Arc::new(ClientInner {
             platform_version: sc.platform_version().to_string(),
             config,
+            tls,
             sc: tokio::sync::Mutex::new(Some(sc)),
             sc_attempts: Attempts::default(),
             spus: parking_lot::Mutex::new(HashMap::new()),
@@ -156,13 +162,6 @@ impl Fluvio {
     }
 }
 
-fn sc_server_name(config: &ClientConfig) -> String {
-    match config.tls() {
-        TlsPolicy::Verified(TlsSource::Inline(certs) | TlsSource::Files(certs)) => certs.domain.clone(),
-        _ => config.endpoint().rsplit_once(':').map_or(config.endpoint(), |(host, _)| host).to_string(),
-    }
-}
-
 struct SpuSlot {
     addr: String,
     connection: Arc<Connection>,
@@ -204,6 +203,8 @@ impl Attempts {
 /// State shared by a client and everything made from it.
 pub(crate) struct ClientInner {
     pub(crate) config: ClientConfig,
+    /// Plain or TLS, with the certificates read once at connect.
+    tls: TlsConnector,
     platform_version: String,
     sc: tokio::sync::Mutex<Option<Arc<Connection>>>,
     sc_attempts: Attempts,
@@ -248,7 +249,7 @@ impl ClientInner {
         if let Some(failure) = self.sc_attempts.failed_since(failures_before, addr) {
             return Err(failure);
         }
-        let connection = Connection::connect(addr, &self.config, Role::Sc, &sc_server_name(&self.config))
+        let connection = Connection::connect(addr, &self.config, &self.tls, Role::Sc, &self.tls.sc_server_name(addr))
             .await
             .inspect_err(|err| self.sc_attempts.record(addr, err))?;
         self.ensure_open()?;
@@ -274,13 +275,8 @@ impl ClientInner {
         if let Some(failure) = entry.attempts.failed_since(failures_before, &addr) {
             return Err(failure);
         }
-        let server_name = match self.config.tls() {
-            TlsPolicy::Verified(TlsSource::Inline(certs) | TlsSource::Files(certs)) => {
-                format!("{}.{}", spu.name, certs.domain)
-            }
-            _ => addr.rsplit_once(':').map_or(addr.as_str(), |(host, _)| host).to_string(),
-        };
-        let connection = Connection::connect(&addr, &self.config, Role::Spu, &server_name)
+        let server_name = self.tls.spu_server_name(&spu.name, &addr);
+        let connection = Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name)
             .await
             .inspect_err(|err| entry.attempts.record(&addr, err))?;
         self.ensure_open()?;
@@ -293,13 +289,8 @@ impl ClientInner {
         self.ensure_open()?;
         let spu = self.spu_metadata(id).await?;
         let addr = self.spu_address(&spu)?;
-        let server_name = match self.config.tls() {
-            TlsPolicy::Verified(TlsSource::Inline(certs) | TlsSource::Files(certs)) => {
-                format!("{}.{}", spu.name, certs.domain)
-            }
-            _ => addr.rsplit_once(':').map_or(addr.as_str(), |(host, _)| host).to_string(),
-        };
-        Connection::connect(&addr, &self.config, Role::Spu, &server_name).await
+        let server_name = self.tls.spu_server_name(&spu.name, &addr);
+        Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name).await
     }
 
     fn spu_address(&self, spu: &Metadata<SpuSpec>) -> Result<String> {
@@ -381,12 +372,13 @@ impl ClientInner {
         }
     }
 
-    /// The leader SPU id of a partition.
+    /// The leader SPU id of a partition. A partition without a leader (during an election)
+    /// is a retriable [`ErrorKind::NotLeader`], not a wait for an SPU that does not exist.
     pub(crate) async fn partition_leader(&self, topic: &str, partition: u32) -> Result<i32> {
         self.wait_synced(&self.metadata.partitions, "partition").await?;
         let name = partition_name(topic, partition);
         if let Some(found) = self.metadata.partitions.get(&name) {
-            return Ok(found.spec.leader);
+            return leader_of(&name, found.spec.leader);
         }
         let topic_metadata = self.topic(topic).await?;
         let count = topic_metadata.spec.replicas.partition_count();
@@ -396,9 +388,10 @@ impl ClientInner {
                 format!("topic '{topic}' has {count} partitions; partition {partition} does not exist"),
             ));
         }
-        self.wait_for(&self.metadata.partitions, |store| store.get(&name)).await.map(|p| p.spec.leader).ok_or_else(
-            || Error::new(ErrorKind::Timeout, format!("partition {name} did not appear within the request timeout")),
-        )
+        let found = self.wait_for(&self.metadata.partitions, |store| store.get(&name)).await.ok_or_else(|| {
+            Error::new(ErrorKind::Timeout, format!("partition {name} did not appear within the request timeout"))
+        })?;
+        leader_of(&name, found.spec.leader)
     }
 
     /// Asks the SC for the current partitions of `topic` and updates the cache, for when a
@@ -406,20 +399,13 @@ impl ClientInner {
     /// remains the source of truth.
     pub(crate) async fn refresh_partitions(&self, topic: &str) {
         let Ok(sc) = self.sc().await else { return };
+        let of_topic = |name: &str| split_partition_name(name).is_some_and(|(t, _)| t == topic);
+        let before = self.metadata.partitions.snapshot(|p| of_topic(&p.name));
         let request = ListRequest { label: labels::PARTITION.into(), filters: ListFilters::default() };
         if let Ok(ListResponse::Partition(partitions)) = sc.request(&request, SC_VERSION).await {
-            let mine: Vec<_> = partitions
-                .into_iter()
-                .filter(|p| fluvio_wire::sc::partition::split_partition_name(&p.name).is_some_and(|(t, _)| t == topic))
-                .collect();
-            self.metadata.partitions.insert(mine);
+            let mine: Vec<_> = partitions.into_iter().filter(|p| of_topic(&p.name)).collect();
+            self.metadata.partitions.insert_unless_changed(mine, &before);
         }
-    }
-
-    /// A connection of its own to a partition's current leader (closed when dropped).
-    pub(crate) async fn dedicated_leader_connection(&self, topic: &str, partition: u32) -> Result<Arc<Connection>> {
-        let leader = self.partition_leader(topic, partition).await?;
-        self.dedicated_spu_connection(leader).await
     }
 
     /// The connection to a partition's current leader.
@@ -427,6 +413,15 @@ impl ClientInner {
         let leader = self.partition_leader(topic, partition).await?;
         self.spu(leader).await
     }
+}
+
+/// A partition's leader as its spec names it: SPU ids are never negative, so a negative one
+/// means that no leader is assigned.
+fn leader_of(name: &str, leader: i32) -> Result<i32> {
+    if leader < 0 {
+        return Err(Error::new(ErrorKind::NotLeader, format!("partition {name} has no leader")));
+    }
+    Ok(leader)
 }
 
 /// Keeps one store in sync with the SC, re-watching whenever the stream ends.

@@ -45,7 +45,12 @@ impl ClientConfig {
             .with_spu_local_address(profile.use_spu_local_address)
     }
 
-    /// Transport security.
+    /// Transport security, as a profile's `[cluster.X.tls]` table describes it:
+    /// [`TlsPolicy::Disabled`] (the default), [`TlsPolicy::Verified`] (the server must present
+    /// a certificate from the configured CA, valid for `domain` on the SC and for
+    /// `<spu-name>.<domain>` on SPUs; a client certificate and key add mutual TLS), or
+    /// [`TlsPolicy::AnonymousInsecure`], which encrypts but verifies nobody and so protects
+    /// against nothing but passive eavesdropping. Certificates are read when connecting.
     pub fn with_tls(mut self, tls: TlsPolicy) -> Self {
         self.tls = tls;
         self

@@ -15,6 +15,7 @@ pub enum ErrorKind {
     /// The profile file is missing or invalid, or names no usable profile.
     Profile,
     /// A connection could not be established (refused, unreachable, TLS handshake failed).
+    /// TLS failures say what went wrong through [`Error::tls_failure`].
     Connect,
     /// Establishing a connection took longer than the connect timeout.
     ConnectTimeout,
@@ -97,6 +98,57 @@ impl ErrorKind {
     }
 }
 
+/// What went wrong in establishing TLS, as far as the client can tell. Carried by
+/// [`ErrorKind::Connect`] errors ([`Error::tls_failure`]), so code handling connection failures
+/// in general keeps working while code that cares can tell a wrong CA from a wrong port. None
+/// of these is retriable: they come from certificates or settings, which a retry does not
+/// change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The server's certificate is not signed by the configured CA.
+    UnknownIssuer,
+    /// The server's certificate does not name the server name the client expected: the
+    /// profile's `domain` for the SC, `<spu-name>.<domain>` for an SPU.
+    NameMismatch,
+    /// The server's certificate has expired.
+    Expired,
+    /// The server's certificate is not valid yet.
+    NotYetValid,
+    /// Another problem with the server's certificate (revoked, badly encoded, wrong purpose,
+    /// bad signature).
+    BadCertificate,
+    /// The server requires a client certificate and none is configured.
+    ClientCertificateRequired,
+    /// The server refused the client certificate (unknown CA, expired, unsuitable).
+    ClientCertificateRejected,
+    /// TLS is configured but the server does not speak TLS (it closed the connection or sent
+    /// something else during the handshake).
+    ServerNotTls,
+    /// TLS is disabled but the server speaks TLS (it answered with a TLS record).
+    ServerRequiresTls,
+    /// Any other handshake failure (no common protocol version or cipher suite, an alert).
+    Handshake,
+}
+
+impl TlsFailure {
+    /// A sentence for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TlsFailure::UnknownIssuer => "the server's certificate is not signed by the configured CA",
+            TlsFailure::NameMismatch => "the server's certificate is not valid for the expected server name",
+            TlsFailure::Expired => "the server's certificate has expired",
+            TlsFailure::NotYetValid => "the server's certificate is not valid yet",
+            TlsFailure::BadCertificate => "the server's certificate is unusable",
+            TlsFailure::ClientCertificateRequired => "the server requires a client certificate and none is configured",
+            TlsFailure::ClientCertificateRejected => "the server refused the client certificate",
+            TlsFailure::ServerNotTls => "the server does not speak TLS (is TLS enabled on it?)",
+            TlsFailure::ServerRequiresTls => "the server speaks TLS but TLS is disabled in this client's settings",
+            TlsFailure::Handshake => "the TLS handshake failed",
+        }
+    }
+}
+
 /// An engine failure. Cheap to clone, so one failure can be handed to every record of a batch.
 #[derive(Clone)]
 pub struct Error {
@@ -107,6 +159,7 @@ struct Inner {
     kind: ErrorKind,
     message: String,
     server_code: Option<ErrorCode>,
+    tls: Option<TlsFailure>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -116,7 +169,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A new error.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { inner: Arc::new(Inner { kind, message: message.into(), server_code: None, source: None }) }
+        Self { inner: Arc::new(Inner { kind, message: message.into(), server_code: None, tls: None, source: None }) }
     }
 
     /// A new error with an underlying cause.
@@ -126,7 +179,13 @@ impl Error {
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Self {
-            inner: Arc::new(Inner { kind, message: message.into(), server_code: None, source: Some(Box::new(source)) }),
+            inner: Arc::new(Inner {
+                kind,
+                message: message.into(),
+                server_code: None,
+                tls: None,
+                source: Some(Box::new(source)),
+            }),
         }
     }
 
@@ -135,13 +194,37 @@ impl Error {
         let context = context.into();
         let kind = kind_of_code(&code);
         let message = if context.is_empty() { code.describe() } else { format!("{context}: {}", code.describe()) };
-        Self { inner: Arc::new(Inner { kind, message, server_code: Some(code), source: None }) }
+        Self { inner: Arc::new(Inner { kind, message, server_code: Some(code), tls: None, source: None }) }
     }
 
     /// The error a server's error code stands for, with the server's own message.
     pub fn from_server_message(code: ErrorCode, message: impl Into<String>) -> Self {
         let kind = kind_of_code(&code);
-        Self { inner: Arc::new(Inner { kind, message: message.into(), server_code: Some(code), source: None }) }
+        Self {
+            inner: Arc::new(Inner { kind, message: message.into(), server_code: Some(code), tls: None, source: None }),
+        }
+    }
+
+    /// A failure to establish TLS: an [`ErrorKind::Connect`] error carrying `failure`.
+    pub fn tls(
+        failure: TlsFailure,
+        message: impl Into<String>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                kind: ErrorKind::Connect,
+                message: message.into(),
+                server_code: None,
+                tls: Some(failure),
+                source,
+            }),
+        }
+    }
+
+    /// What went wrong in establishing TLS, when that is why the connection failed.
+    pub fn tls_failure(&self) -> Option<TlsFailure> {
+        self.inner.tls
     }
 
     /// The category.
@@ -161,6 +244,9 @@ impl Error {
 
     /// Whether retrying may succeed.
     pub fn is_retriable(&self) -> bool {
+        if self.inner.tls.is_some() {
+            return false;
+        }
         if let Some(code) = &self.inner.server_code
             && matches!(
                 code,

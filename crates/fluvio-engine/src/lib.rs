@@ -47,7 +47,7 @@ pub use config::ClientConfig;
 pub use consumer::{
     ConsumerConfig, ConsumerRecord, Offset, PartitionConsumer, PartitionStream, TopicConsumer, TopicStream,
 };
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Result, TlsFailure};
 pub use producer::{ProduceOutput, ProducerConfig, RecordMetadata, TopicProducer};
 
 pub use fluvio_wire::Compression;

@@ -65,6 +65,27 @@ impl<S: Spec> Store<S> {
         self.epoch.send_modify(|e| *e += 1);
     }
 
+    /// Inserts objects learned outside the watch, except those that changed since `before`
+    /// (a copy of the objects concerned, taken before asking; an object absent from it must
+    /// still be absent). A List answer can be older than a watch message that overtook it,
+    /// and must not bring back what that message replaced.
+    pub(crate) fn insert_unless_changed(&self, objects: Vec<Metadata<S>>, before: &HashMap<String, Metadata<S>>) {
+        {
+            let mut state = self.state.write();
+            for object in objects {
+                if state.objects.get(&object.name) == before.get(&object.name) {
+                    state.objects.insert(object.name.clone(), object);
+                }
+            }
+        }
+        self.epoch.send_modify(|e| *e += 1);
+    }
+
+    /// Every object matching `predicate`, by name.
+    pub(crate) fn snapshot(&self, predicate: impl Fn(&Metadata<S>) -> bool) -> HashMap<String, Metadata<S>> {
+        self.state.read().objects.values().filter(|o| predicate(o)).map(|o| (o.name.clone(), o.clone())).collect()
+    }
+
     /// Waits until the first watch message arrived. Returns false on timeout.
     pub(crate) async fn wait_synced(&self, timeout: Duration) -> bool {
         if self.state.read().synced {
@@ -161,6 +182,30 @@ mod tests {
         // A new snapshot (after a re-watch) replaces everything.
         store.apply(MetadataUpdate { epoch: 4, changes: vec![], all: vec![topic("z")] }, false);
         assert_eq!(store.values().len(), 1);
+    }
+
+    #[test]
+    fn a_list_answer_does_not_undo_a_newer_watch_message() {
+        let store = Store::<TopicSpec>::new();
+        store.apply(MetadataUpdate { epoch: 1, changes: vec![], all: vec![topic("a"), topic("b")] }, true);
+        let before = store.snapshot(|_| true);
+        // The watch replaces "a" while the List request is in flight.
+        let mut newer = topic("a");
+        newer.spec = TopicSpec::computed(2, 1);
+        store.apply(
+            MetadataUpdate {
+                epoch: 2,
+                changes: vec![Change { kind: ChangeKind::Update, object: newer.clone() }],
+                all: vec![],
+            },
+            false,
+        );
+        let mut listed_b = topic("b");
+        listed_b.spec = TopicSpec::computed(3, 1);
+        store.insert_unless_changed(vec![topic("a"), listed_b.clone(), topic("c")], &before);
+        assert_eq!(store.get("a"), Some(newer), "the watch's newer version stays");
+        assert_eq!(store.get("b"), Some(listed_b), "unchanged objects take the listed version");
+        assert_eq!(store.get("c"), Some(topic("c")), "new objects are added");
     }
 
     #[tokio::test]

@@ -27,8 +27,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, trace};
 
 use crate::config::ClientConfig;
-use crate::error::{Error, ErrorKind, Result};
-use crate::tls;
+use crate::error::{Error, ErrorKind, Result, TlsFailure};
+use crate::tls::{self, TlsConnector};
 
 /// The client version sent in ApiVersions. This engine speaks the 0.50 client protocol; the
 /// official SC requires valid semver here.
@@ -62,6 +62,13 @@ struct Shared {
     closed: CancellationToken,
     client_id: String,
     addr: String,
+    /// Why the reader stopped, when it knows better than "connection closed": a TLS alert, or
+    /// a TLS record on a plain connection. Set before the pending requests are failed, so the
+    /// connect path can report it instead of a bare [`ErrorKind::ConnectionClosed`].
+    close_cause: Mutex<Option<Error>>,
+    /// Whether the transport is plain TCP, where TLS bytes from the server mean "this server
+    /// requires TLS".
+    plain: bool,
 }
 
 impl Shared {
@@ -98,6 +105,10 @@ impl Shared {
         Ok(correlation_id)
     }
 
+    fn close_cause(&self) -> Option<Error> {
+        self.close_cause.lock().clone()
+    }
+
     fn fail_all(&self) {
         let routes = std::mem::take(&mut *self.routes.lock());
         for (_, route) in routes {
@@ -121,14 +132,21 @@ pub(crate) struct Connection {
 impl Connection {
     /// Connects to `addr`, negotiates versions and checks the server supports what `role`
     /// needs. Everything, TLS and negotiation included, happens within the connect timeout.
-    pub(crate) async fn connect(addr: &str, config: &ClientConfig, role: Role, server_name: &str) -> Result<Arc<Self>> {
+    /// With TLS, the server's certificate must be valid for `server_name`.
+    pub(crate) async fn connect(
+        addr: &str,
+        config: &ClientConfig,
+        tls: &TlsConnector,
+        role: Role,
+        server_name: &str,
+    ) -> Result<Arc<Self>> {
         let connect = async {
             let tcp = tokio::net::TcpStream::connect(addr)
                 .await
                 .map_err(|e| Error::with_source(ErrorKind::Connect, format!("cannot connect to {addr}"), e))?;
             let _ = tcp.set_nodelay(true);
-            let transport = tls::wrap(tcp, config.tls(), server_name).await?;
-            let shared = start(transport, addr, config.client_id());
+            let transport = tls.wrap(tcp, addr, server_name).await?;
+            let shared = start(transport, addr, config.client_id(), tls.is_plain());
             // If negotiation fails or the connect times out (this future is dropped), the
             // socket and its tasks must not outlive the attempt.
             let guard = CloseOnDrop(Some(shared.clone()));
@@ -137,7 +155,12 @@ impl Connection {
                 client_os: std::env::consts::OS.into(),
                 client_arch: std::env::consts::ARCH.into(),
             };
-            let versions = request_on(&shared, &request, ApiVersionsRequest::MAX_VERSION, None).await?;
+            // A TLS problem the server reports only after the handshake (with TLS 1.3, a refused
+            // client certificate) or a TLS server answering a plain client ends the connection
+            // here: report why, not just that it closed.
+            let versions = request_on(&shared, &request, ApiVersionsRequest::MAX_VERSION, None)
+                .await
+                .map_err(|err| shared.close_cause().unwrap_or(err))?;
             guard.disarm();
             Ok::<_, Error>((shared, versions))
         };
@@ -322,7 +345,7 @@ impl Drop for CloseOnDrop {
     }
 }
 
-fn start<T>(transport: T, addr: &str, client_id: &str) -> Arc<Shared>
+fn start<T>(transport: T, addr: &str, client_id: &str, plain: bool) -> Arc<Shared>
 where
     T: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -336,6 +359,8 @@ where
         closed: CancellationToken::new(),
         client_id: client_id.to_string(),
         addr: addr.to_string(),
+        close_cause: Mutex::new(None),
+        plain,
     });
     tokio::spawn(write_loop(writer, rx, shared.closed.clone()));
     tokio::spawn(read_loop(reader, shared.clone()));
@@ -346,7 +371,20 @@ async fn read_loop<R: AsyncRead>(reader: R, shared: Arc<Shared>) {
     let mut reader = std::pin::pin!(reader);
     let decoder = FrameDecoder::default();
     let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut first_bytes_checked = !shared.plain;
     'read: loop {
+        if !first_bytes_checked && buf.len() >= 3 {
+            first_bytes_checked = true;
+            if tls::looks_like_tls_record(&buf) {
+                let failure = TlsFailure::ServerRequiresTls;
+                *shared.close_cause.lock() = Some(Error::tls(
+                    failure,
+                    format!("{} answered with TLS: {}", shared.addr, failure.describe()),
+                    None,
+                ));
+                break;
+            }
+        }
         loop {
             match decoder.decode(&mut buf) {
                 Ok(Some(frame)) => dispatch(&shared, frame),
@@ -362,7 +400,17 @@ async fn read_loop<R: AsyncRead>(reader: R, shared: Arc<Shared>) {
             _ = shared.closed.cancelled() => break,
         };
         match read {
-            Ok(0) | Err(_) => break,
+            Ok(0) => break,
+            Err(err) => {
+                if let Some(failure) = tls::classify(&err) {
+                    *shared.close_cause.lock() = Some(Error::tls(
+                        failure,
+                        format!("TLS failure on the connection to {}: {}", shared.addr, failure.describe()),
+                        Some(Box::new(err)),
+                    ));
+                }
+                break;
+            }
             Ok(_) => {}
         }
     }

@@ -6,6 +6,14 @@
 //! computed from the records actually decoded, so a push cut in the middle of a batch never
 //! skips records. When the leader goes away the task resumes on the new leader from the offset
 //! after the last record it received, with no gap and no duplicate.
+//!
+//! Resuming follows the metadata, not the refusing server: an SPU that answered "not the
+//! leader" is not asked again until the metadata (the SC's watch, or a List the task sends
+//! to catch up with it) names another leader or reports a change in the partition's
+//! leadership; only if it stays the named leader, unchanged, is it asked again, after a second
+//! or more. A partition without a leader is waited for. Between attempts the task wakes on
+//! every metadata change and asks the SC itself at growing intervals, within
+//! [`ConsumerConfig::resume_timeout`].
 
 mod offset;
 
@@ -16,6 +24,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED;
+use fluvio_wire::sc::PartitionSpec;
+use fluvio_wire::sc::partition::{PartitionResolution, partition_name};
 use fluvio_wire::spu::{
     FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, OffsetUpdate, StreamFetchRequest, StreamFetchResponse,
     UpdateOffsetsRequest,
@@ -39,6 +49,20 @@ pub const DEFAULT_RESUME_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_GROWN_MAX_BYTES: i32 = 64 * 1024 * 1024;
 /// Decoded pushes buffered between the stream task and the application.
 const CHUNKS_BUFFERED: usize = 2;
+/// How long a resumed session must have lasted for its failure to start a new outage, with a
+/// fresh resume timeout, rather than continue the one it resumed from: a server that accepts
+/// streams and drops them at once cannot keep a stream resuming forever.
+const SESSION_SETTLED: Duration = Duration::from_secs(1);
+/// The first interval between attempts to resume; it doubles up to [`RESUME_DELAY_MAX`].
+const RESUME_DELAY_MIN: Duration = Duration::from_millis(50);
+/// The longest interval between attempts to resume (and between metadata refreshes then).
+const RESUME_DELAY_MAX: Duration = Duration::from_millis(500);
+/// How long an SPU that refused a stream as not the leader is left alone while the metadata
+/// keeps naming it unchanged; it doubles with each refusal in a row up to
+/// [`REFUSED_RETRY_MAX`].
+const REFUSED_RETRY_MIN: Duration = Duration::from_secs(1);
+/// The longest an SPU that refused a stream is left alone while the metadata keeps naming it.
+const REFUSED_RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// Consumer settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +145,9 @@ impl PartitionConsumer {
         let start = self.locate(offset).await?;
         // Each session gets a connection of its own: the protocol cannot cancel a stream, and
         // closing its connection is what ends it on the server, on any server.
-        let connection = self.client.dedicated_leader_connection(&self.topic, self.partition).await?;
+        let leader = self.client.partition_leader(&self.topic, self.partition).await?;
+        let chosen = leadership(&self.client, &self.topic, self.partition);
+        let connection = self.client.dedicated_spu_connection(leader).await?;
         let (tx, rx) = mpsc::channel(CHUNKS_BUFFERED);
         let task = StreamTask {
             client: self.client.clone(),
@@ -130,6 +156,10 @@ impl PartitionConsumer {
             config,
             next_offset: start,
             max_bytes: config.max_bytes,
+            leader,
+            chosen,
+            refused: None,
+            outage: None,
         };
         let handle = tokio::spawn(task.run(connection, tx));
         Ok(PartitionStream {
@@ -483,6 +513,58 @@ struct StreamTask {
     /// The offset after the last record handed to the application channel.
     next_offset: i64,
     max_bytes: i32,
+    /// The SPU serving the current session.
+    leader: i32,
+    /// What the metadata said about the partition's leadership when that SPU was chosen.
+    chosen: Option<Leadership>,
+    /// The last refusal as "not the leader" since the stream last received data: asking the
+    /// same SPU again before the metadata says anything new about the partition's leadership
+    /// would most likely be refused again.
+    refused: Option<Refusal>,
+    /// The outage in progress, if any.
+    outage: Option<Outage>,
+}
+
+/// What the metadata says about who leads a partition. Offsets and sizes are left out: they
+/// change with every write, while this only changes when leadership or availability does.
+#[derive(Debug, Clone, PartialEq)]
+struct Leadership {
+    spec: PartitionSpec,
+    resolution: PartitionResolution,
+    status_leader: i32,
+}
+
+/// The partition's leadership as the client's metadata has it now.
+fn leadership(client: &ClientInner, topic: &str, partition: u32) -> Option<Leadership> {
+    client.metadata.partitions.get(&partition_name(topic, partition)).map(|p| Leadership {
+        spec: p.spec,
+        resolution: p.status.resolution,
+        status_leader: p.status.leader.spu,
+    })
+}
+
+/// An SPU that refused the stream, and what the metadata said when it was chosen. It is
+/// asked again as soon as the metadata says something new about the partition's leadership
+/// (the SC saw it change: e.g. the SPU restarted and took the partition back). While the
+/// metadata keeps naming it unchanged, it is asked again only after [`Refusal::wait`]
+/// (growing with each refusal): a restarted cluster comes back with the same metadata, and
+/// its SPUs refuse streams until they have reopened their partitions.
+#[derive(Debug)]
+struct Refusal {
+    spu: i32,
+    seen: Option<Leadership>,
+    at: tokio::time::Instant,
+    wait: Duration,
+}
+
+/// The time since the stream last worked, as far as resuming is concerned.
+struct Outage {
+    /// When resuming gives up.
+    deadline: tokio::time::Instant,
+    /// When the next attempt that does not wait for a metadata change may start.
+    next_attempt: tokio::time::Instant,
+    /// The interval after that one.
+    delay: Duration,
 }
 
 /// Why a session ended.
@@ -500,25 +582,42 @@ enum SessionEnd {
 impl StreamTask {
     async fn run(mut self, mut connection: Arc<Connection>, tx: mpsc::Sender<Result<Vec<ConsumerRecord>>>) {
         loop {
-            match self.session(&connection, &tx).await {
+            let opened = tokio::time::Instant::now();
+            let reason = match self.session(&connection, &tx).await {
                 SessionEnd::Stop | SessionEnd::Failed => return,
                 // A new connection, so the abandoned session ends on the server.
-                SessionEnd::Reopen => {
-                    match self.client.dedicated_leader_connection(&self.topic, self.partition).await {
-                        Ok(new_connection) => connection = new_connection,
-                        Err(reason) => match self.reconnect(&tx, reason).await {
-                            Some(new_connection) => connection = new_connection,
-                            None => return,
-                        },
+                SessionEnd::Reopen => match self.client.dedicated_spu_connection(self.leader).await {
+                    Ok(new_connection) => {
+                        connection = new_connection;
+                        continue;
                     }
-                }
+                    Err(reason) => reason,
+                },
                 SessionEnd::Resume(reason) => {
-                    debug!(topic = %self.topic, partition = self.partition, %reason, offset = self.next_offset, "resuming stream");
-                    match self.reconnect(&tx, reason).await {
-                        Some(new_connection) => connection = new_connection,
-                        None => return,
+                    if reason.kind() == ErrorKind::NotLeader {
+                        let wait = match &self.refused {
+                            Some(last) if last.spu == self.leader => (last.wait * 2).min(REFUSED_RETRY_MAX),
+                            _ => REFUSED_RETRY_MIN,
+                        };
+                        let at = tokio::time::Instant::now();
+                        self.refused = Some(Refusal { spu: self.leader, seen: self.chosen.clone(), at, wait });
                     }
+                    reason
                 }
+            };
+            debug!(topic = %self.topic, partition = self.partition, spu = self.leader, %reason, offset = self.next_offset, "resuming stream");
+            let now = tokio::time::Instant::now();
+            if self.outage.is_none() || now - opened >= SESSION_SETTLED {
+                self.outage = Some(Outage {
+                    deadline: now + self.config.resume_timeout,
+                    next_attempt: now,
+                    delay: RESUME_DELAY_MIN,
+                });
+            }
+            drop(connection);
+            match self.reconnect(&tx, reason).await {
+                Some(new_connection) => connection = new_connection,
+                None => return,
             }
         }
     }
@@ -550,6 +649,8 @@ impl StreamTask {
                 Some(Ok(push)) => push,
             };
             if push.partition.error_code.is_error() {
+                // NotLeaderForPartition and PartitionNotLeader (the partition moved) are
+                // retriable, as are SpuOffline and the pending-initialization codes.
                 let err =
                     Error::from_server(push.partition.error_code.clone(), format!("{}-{}", self.topic, self.partition));
                 if err.is_retriable() {
@@ -558,6 +659,9 @@ impl StreamTask {
                 let _ = tx.send(Err(err)).await;
                 return SessionEnd::Failed;
             }
+            // The leader serves this stream: whatever failed before is over.
+            self.outage = None;
+            self.refused = None;
             let decoded = match decode_push(&push, self.partition, self.next_offset) {
                 Ok(decoded) => decoded,
                 Err(err) => {
@@ -590,15 +694,42 @@ impl StreamTask {
         }
     }
 
-    /// Finds the partition's leader again, within the resume timeout.
+    /// Connects to the partition's leader again, within the outage's deadline (`self.outage`
+    /// is set). Attempts start when the metadata names a leader not tried yet (the watch
+    /// wakes the task) or at growing intervals, each preceded by a metadata refresh from the
+    /// SC; the SPU that refused the stream is skipped as [`Refusal`] describes.
     async fn reconnect(
-        &self,
+        &mut self,
         tx: &mpsc::Sender<Result<Vec<ConsumerRecord>>>,
         mut reason: Error,
     ) -> Option<Arc<Connection>> {
-        let deadline = tokio::time::Instant::now() + self.config.resume_timeout;
-        let mut delay = Duration::from_millis(50);
+        let mut changes = self.client.metadata.partitions.subscribe();
+        changes.borrow_and_update();
+        // The leader the last connection attempt failed on.
+        let mut failed_on: Option<i32> = None;
+        let mut first = true;
         loop {
+            let (deadline, next_attempt) = {
+                let outage = self.outage.as_ref().expect("an outage is in progress");
+                (outage.deadline, outage.next_attempt)
+            };
+            let timed = if first && tokio::time::Instant::now() >= next_attempt {
+                true
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(next_attempt.min(deadline)) => true,
+                    changed = changes.changed() => {
+                        if changed.is_err() {
+                            // The client is gone; the checks below end the task.
+                            tokio::time::sleep_until(next_attempt.min(deadline)).await;
+                        }
+                        false
+                    }
+                    _ = tx.closed() => return None,
+                    _ = self.client.shutdown.cancelled() => false,
+                }
+            };
+            first = false;
             if tx.is_closed() {
                 return None;
             }
@@ -619,31 +750,72 @@ impl StreamTask {
                 let _ = tx.send(Err(err)).await;
                 return None;
             }
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = tx.closed() => return None,
+            if timed {
+                if let Some(outage) = self.outage.as_mut() {
+                    outage.next_attempt = tokio::time::Instant::now() + outage.delay;
+                    outage.delay = (outage.delay * 2).min(RESUME_DELAY_MAX);
+                }
+                // The watch may lag behind a leader change the SC already knows.
+                self.client.refresh_partitions(&self.topic).await;
+                changes.borrow_and_update();
             }
-            delay = (delay * 2).min(Duration::from_millis(500));
-            self.client.refresh_partitions(&self.topic).await;
-            match self.client.dedicated_leader_connection(&self.topic, self.partition).await {
-                Ok(connection) => return Some(connection),
-                Err(err) if err.is_retriable() || err.kind() == ErrorKind::Server => reason = err,
-                Err(err) if err.kind() == ErrorKind::TopicNotFound => {
-                    // The topic existed when the stream opened: it was deleted meanwhile (e.g.
-                    // before the leader saw this session, which it then refused).
-                    let err = Error::new(
-                        ErrorKind::TopicDeleted,
-                        format!("{}-{} was deleted while streaming: {err}", self.topic, self.partition),
-                    );
-                    let _ = tx.send(Err(err)).await;
-                    return None;
+            let now_seen = leadership(&self.client, &self.topic, self.partition);
+            if self.refused.as_ref().is_some_and(|r| r.seen != now_seen) {
+                // The metadata moved on since the refusal (even if it comes back to the same
+                // leader, say after an election without another replica): ask again.
+                self.refused = None;
+            }
+            let leader = match self.client.partition_leader(&self.topic, self.partition).await {
+                Ok(leader) => leader,
+                Err(err) if err.is_retriable() || err.kind() == ErrorKind::Server => {
+                    reason = err;
+                    continue;
                 }
                 Err(err) => {
-                    let _ = tx.send(Err(err)).await;
+                    self.fail_resume(tx, err).await;
+                    return None;
+                }
+            };
+            // The cache may have changed while the leader was looked up.
+            let now_seen = leadership(&self.client, &self.topic, self.partition);
+            let refused = self
+                .refused
+                .as_ref()
+                .is_some_and(|r| r.spu == leader && r.seen == now_seen && tokio::time::Instant::now() < r.at + r.wait);
+            if refused || (!timed && failed_on == Some(leader)) {
+                continue;
+            }
+            match self.client.dedicated_spu_connection(leader).await {
+                Ok(connection) => {
+                    self.leader = leader;
+                    self.chosen = now_seen;
+                    return Some(connection);
+                }
+                Err(err) if err.is_retriable() || err.kind() == ErrorKind::Server => {
+                    failed_on = Some(leader);
+                    reason = err;
+                }
+                Err(err) => {
+                    self.fail_resume(tx, err).await;
                     return None;
                 }
             }
         }
+    }
+
+    /// Ends the stream with a failure that retrying cannot cure.
+    async fn fail_resume(&self, tx: &mpsc::Sender<Result<Vec<ConsumerRecord>>>, err: Error) {
+        let err = if err.kind() == ErrorKind::TopicNotFound {
+            // The topic existed when the stream opened: it was deleted meanwhile (e.g. before
+            // the leader saw this session, which it then refused).
+            Error::new(
+                ErrorKind::TopicDeleted,
+                format!("{}-{} was deleted while streaming: {err}", self.topic, self.partition),
+            )
+        } else {
+            err
+        };
+        let _ = tx.send(Err(err)).await;
     }
 }
 

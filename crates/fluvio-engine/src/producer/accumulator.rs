@@ -32,6 +32,9 @@ pub(crate) struct Limits {
 /// A batch ready to send.
 pub(crate) struct SealedBatch {
     pub seq: u64,
+    /// The idempotence sequence number of the batch's first record in its partition, fixed
+    /// when the batch is sealed so that every attempt to deliver it carries the same one.
+    pub first_sequence: i32,
     /// `u32 count ++ records`, uncompressed.
     pub area: Bytes,
     pub count: u32,
@@ -57,11 +60,12 @@ struct OpenBatch {
 }
 
 impl OpenBatch {
-    fn seal(mut self) -> SealedBatch {
+    fn seal(mut self, first_sequence: i32) -> SealedBatch {
         // The count was reserved as the first 4 bytes of the area.
         self.area[..4].copy_from_slice(&self.count.to_be_bytes());
         SealedBatch {
             seq: self.seq,
+            first_sequence,
             area: self.area.freeze(),
             count: self.count,
             first_timestamp: self.first_timestamp,
@@ -79,11 +83,30 @@ struct State {
     open: Option<OpenBatch>,
     sealed: VecDeque<SealedBatch>,
     next_seq: u64,
+    /// The idempotence sequence number the next sealed batch starts at.
+    next_sequence: i32,
     /// Batches with a lower sequence number are sent without waiting for their linger.
     flush_before: u64,
     closed: bool,
     /// A delivery failure not yet reported by a flush.
     unreported_failure: Option<Error>,
+}
+
+impl State {
+    /// Seals the open batch (there must be one) and queues it. Batches are sealed in the order
+    /// they are sent, so sequence numbers follow the partition's record order.
+    fn seal_open(&mut self) {
+        let open = self.open.take().expect("an open batch");
+        let first_sequence = self.next_sequence;
+        self.next_sequence = next_sequence(first_sequence, open.count);
+        self.sealed.push_back(open.seal(first_sequence));
+    }
+}
+
+/// The sequence number after a batch of `count` records starting at `first`: sequences count
+/// records and wrap from `i32::MAX` back to 0 (as Kafka's do).
+pub(crate) fn next_sequence(first: i32, count: u32) -> i32 {
+    ((i64::from(first) + i64::from(count)) % (i64::from(i32::MAX) + 1)) as i32
 }
 
 /// What the sender should do next.
@@ -120,6 +143,7 @@ impl PartitionQueue {
                 open: None,
                 sealed: VecDeque::new(),
                 next_seq: 0,
+                next_sequence: 0,
                 flush_before: 0,
                 closed: false,
                 unreported_failure: None,
@@ -169,8 +193,7 @@ impl PartitionQueue {
                 if state.sealed.len() >= self.limits.batch_queue_size {
                     return Ok(None);
                 }
-                let sealed = state.open.take().expect("checked").seal();
-                state.sealed.push_back(sealed);
+                state.seal_open();
             }
             let seq = state.next_seq;
             state.next_seq += 1;
@@ -219,10 +242,7 @@ impl PartitionQueue {
                 }
             };
             match due {
-                Some(()) => {
-                    let sealed = state.open.take().expect("checked").seal();
-                    state.sealed.push_back(sealed);
-                }
+                Some(()) => state.seal_open(),
                 None if state.closed => return Take::Finished,
                 None => return Take::Idle,
             }
@@ -408,6 +428,41 @@ mod tests {
         assert!(q.push(None, b"y", 0, false).is_err());
         assert_eq!(ready(q.take(Duration::from_secs(60), Instant::now())).len(), 1);
         assert!(matches!(q.take(Duration::from_secs(60), Instant::now()), Take::Finished));
+    }
+
+    #[test]
+    fn sequences_count_records_in_sealing_order_and_wrap() {
+        let q = queue(1000, 10);
+        let mut firsts = Vec::new();
+        for records in [3usize, 1, 5] {
+            for _ in 0..records {
+                q.push(None, b"x", 0, false).unwrap().unwrap();
+            }
+            q.request_flush();
+            firsts.extend(ready(q.take(Duration::from_secs(60), Instant::now())).iter().map(|b| b.first_sequence));
+        }
+        assert_eq!(firsts, [0, 3, 4]);
+        // A batch sealed because the next record did not fit gets its number then.
+        let small = queue(BATCH_OVERHEAD + 2 * RecordRef::new(None, b"x", 1, 0).encoded_len(), 10);
+        small.state.lock().next_sequence = i32::MAX - 1;
+        for _ in 0..5 {
+            small.push(None, b"x", 0, false).unwrap().unwrap();
+        }
+        small.request_flush();
+        let mut batches = ready(small.take(Duration::from_secs(60), Instant::now()));
+        // The open batch goes once the sealed ones are gone; it is numbered then.
+        batches.extend(ready(small.take(Duration::from_secs(60), Instant::now())));
+        let numbered: Vec<(u32, i32)> = batches.iter().map(|b| (b.count, b.first_sequence)).collect();
+        assert_eq!(numbered, [(2, i32::MAX - 1), (2, 0), (1, 2)]);
+    }
+
+    #[test]
+    fn next_sequence_wraps_to_zero_after_i32_max() {
+        assert_eq!(next_sequence(0, 5), 5);
+        assert_eq!(next_sequence(i32::MAX - 5, 5), i32::MAX);
+        assert_eq!(next_sequence(i32::MAX, 1), 0);
+        assert_eq!(next_sequence(i32::MAX - 1, 3), 1);
+        assert_eq!(next_sequence(i32::MAX, u32::MAX), next_sequence(0, u32::MAX) - 1);
     }
 
     #[tokio::test]

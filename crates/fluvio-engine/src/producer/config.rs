@@ -60,7 +60,9 @@ pub enum DeliverySemantic {
     /// No retry: a record is delivered at most once (a failed request is not repeated).
     AtMostOnce,
     /// Retry retriable failures (connection loss, timeouts, leader changes): a record is
-    /// delivered at least once; a retry after a lost response can store it twice.
+    /// delivered at least once. A retry after a lost response stores it twice unless the
+    /// producer is idempotent and the leader deduplicates
+    /// ([`ProducerConfigBuilder::idempotent`]).
     AtLeastOnce(RetryPolicy),
 }
 
@@ -83,6 +85,7 @@ pub struct ProducerConfig {
     pub(crate) delivery: DeliverySemantic,
     pub(crate) timeout: Duration,
     pub(crate) isolation: Isolation,
+    pub(crate) idempotent: bool,
 }
 
 impl std::fmt::Debug for ProducerConfig {
@@ -98,6 +101,7 @@ impl std::fmt::Debug for ProducerConfig {
             .field("delivery", &self.delivery)
             .field("timeout", &self.timeout)
             .field("isolation", &self.isolation)
+            .field("idempotent", &self.idempotent)
             .finish()
     }
 }
@@ -115,6 +119,7 @@ impl Default for ProducerConfig {
             delivery: DeliverySemantic::default(),
             timeout: DEFAULT_TIMEOUT,
             isolation: Isolation::ReadUncommitted,
+            idempotent: true,
         }
     }
 }
@@ -143,6 +148,12 @@ impl ProducerConfig {
     /// Delivery guarantee.
     pub fn delivery(&self) -> DeliverySemantic {
         self.delivery
+    }
+
+    /// Whether batches carry a producer id and sequence numbers (see
+    /// [`ProducerConfigBuilder::idempotent`]).
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent
     }
 }
 
@@ -212,6 +223,17 @@ impl ProducerConfigBuilder {
     /// once the records are committed (ReadCommitted).
     pub fn isolation(mut self, isolation: Isolation) -> Self {
         self.config.isolation = isolation;
+        self
+    }
+
+    /// Whether each batch carries this producer's id and a per-partition sequence number
+    /// (default true), so that a leader which already appended a batch recognizes a retry of
+    /// it and answers with the original offset instead of storing it twice: with retries, a
+    /// lost response or a leader change then costs neither a duplicate nor a gap. Servers
+    /// that do not deduplicate (Fluvio's own SPUs) store the fields and ignore them. `false`
+    /// writes -1 in the three header fields, as the official client does.
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.config.idempotent = idempotent;
         self
     }
 

@@ -3,13 +3,41 @@
 //! `send` encodes the record into its partition's open batch and returns at once with a
 //! [`ProduceOutput`]; one sender task per partition delivers batches, one request at a time,
 //! in order. At-least-once delivery retries retriable failures (lost connection, timeout,
-//! leader change) with backoff, re-resolving the partition leader each time.
+//! leader change) with backoff, refreshing the partition's metadata from the SC and
+//! re-resolving its leader each time.
+//!
+//! # Idempotence
+//!
+//! Unless configured otherwise, every [`TopicProducer`] draws a random producer id, and each
+//! of its partitions numbers records from 0 (Kafka-style sequences in the batch header's
+//! `producer_id`, `producer_epoch` 0 and `first_sequence`). A batch is numbered when it is
+//! sealed and encoded once, so a retry carries the very bytes of the first attempt and a
+//! deduplicating leader answers it with the offset it stored the batch at the first time.
+//!
+//! Ordering follows from the sender: a partition has a single sender task, which sends one
+//! request and resolves it (success, final failure, or retries of the same batches) before
+//! taking the next batches, so two requests of one producer for one partition are never in
+//! flight at the same time, and a retried batch cannot be overtaken by a batch sealed after
+//! it. The one exception is a request abandoned on a client-side timeout, which the server
+//! may still be processing when the retry is sent: on the same connection the retry queues
+//! behind it (SPUs handle one connection's requests in order) and is recognized as a
+//! duplicate; sent to a new leader, it is recognized there if the abandoned copy was appended
+//! and replicated, and stored otherwise (the old leader, no longer leading, cannot commit
+//! its copy).
+//!
+//! Each batch travels in a partition entry of its own, as the official producer sends them,
+//! so each gets its own answer (and, from a deduplicating leader, its own original offset): a
+//! retry resends only the batches whose entries failed, in their order. Within one request,
+//! the retriable refusals (not the leader, a commit timeout) either hit every later entry too
+//! or leave the refused batch appended, so a retried batch does not land after a later one.
 
 mod accumulator;
 mod config;
 mod output;
 mod partitioner;
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -78,10 +106,30 @@ struct Shared {
     senders_started: Mutex<Vec<bool>>,
     shutdown: CancellationToken,
     produced_batches: AtomicU64,
+    /// The id written in every batch when the producer is idempotent.
+    producer_id: Option<i64>,
 }
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The epoch idempotent batches carry: ids are never reused, so epochs never need bumping.
+const PRODUCER_EPOCH: i16 = 0;
+
+/// A random positive producer id. The standard library's `RandomState` keys SipHash with
+/// randomness from the operating system; hashing the time, the process id and a process-wide
+/// counter on top keeps ids apart even for producers created in the same instant, or in
+/// processes whose random keys were inherited through a fork. Two producers sharing an id
+/// would have each other's batches taken for duplicates, so collisions must be negligible:
+/// 63 random bits.
+fn random_producer_id() -> i64 {
+    static CREATED: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    hasher.write_u32(std::process::id());
+    hasher.write_u64(CREATED.fetch_add(1, Ordering::Relaxed));
+    ((hasher.finish() >> 1) as i64).max(1)
 }
 
 impl TopicProducer {
@@ -111,6 +159,7 @@ impl TopicProducer {
             view: RwLock::new(TopicView { epoch: (u64::MAX, u64::MAX), partition_count: 0, available: Vec::new() }),
             queues: RwLock::new(Vec::new()),
             senders_started: Mutex::new(Vec::new()),
+            producer_id: config.idempotent.then(random_producer_id),
             config,
             produced_batches: AtomicU64::new(0),
         });
@@ -231,6 +280,13 @@ impl TopicProducer {
     /// Number of produce requests delivered so far (diagnostics).
     pub fn delivered_requests(&self) -> u64 {
         self.handle.shared.produced_batches.load(Ordering::Relaxed)
+    }
+
+    /// The producer id written in this producer's batches, `None` when it is not idempotent.
+    /// Every clone shares it; each [`Fluvio::topic_producer`](crate::Fluvio::topic_producer)
+    /// call draws a new one, whose sequences start again at 0.
+    pub fn producer_id(&self) -> Option<i64> {
+        self.handle.shared.producer_id
     }
 }
 
@@ -395,106 +451,157 @@ async fn run_sender(shared: Arc<Shared>, queue: Arc<PartitionQueue>) {
     }
 }
 
-/// Sends `batches` to the partition leader in one request, retrying per the delivery
-/// semantic, and resolves every batch. Returns the failure, if any.
+/// Sends `batches` to the partition leader, retrying per the delivery semantic, and resolves
+/// every batch. Returns the first failure, if any.
 async fn deliver(shared: &Shared, partition: u32, batches: Vec<SealedBatch>) -> Option<Error> {
-    let request = match build_request(shared, partition, &batches) {
-        Ok(request) => request,
+    // Encoded once: every attempt sends these very bytes (same sequence, same CRC), which is
+    // what lets a deduplicating leader recognize a batch it already appended.
+    let encoded = match encode_batches(shared, &batches) {
+        Ok(encoded) => encoded,
         Err(err) => {
             output::fail_all(batches.iter().map(|b| &b.outcome), &err);
             return Some(err);
         }
     };
+    // Indexes of the batches still to deliver, in order.
+    let mut pending: Vec<usize> = (0..batches.len()).collect();
+    let mut first_failure: Option<Error> = None;
     let started = Instant::now();
     let mut attempt = 0u32;
     loop {
-        let result = send_once(shared, partition, &request).await;
-        match result {
-            Ok(base_offset) => {
-                let mut offset = base_offset;
-                for batch in &batches {
-                    batch.outcome.complete(Ok(offset));
-                    offset += i64::from(batch.count);
-                }
-                shared.produced_batches.fetch_add(1, Ordering::Relaxed);
-                return None;
-            }
-            Err(err) => {
-                let retry = match shared.config.delivery {
-                    DeliverySemantic::AtLeastOnce(policy) => {
-                        err.is_retriable()
-                            && attempt < policy.max_retries
-                            && started.elapsed() < policy.timeout
-                            && !shared.shutdown.is_cancelled()
-                            && Some(policy.delay(attempt + 1))
-                                .is_some_and(|delay| started.elapsed() + delay < policy.timeout)
+        let request = produce_request(shared, partition, pending.iter().map(|&i| encoded[i].clone()));
+        let err = match send_once(shared, partition, &request, pending.len()).await {
+            Ok(results) => {
+                let mut retry = Vec::new();
+                let mut retry_reason = None;
+                let mut delivered = false;
+                for (&index, result) in pending.iter().zip(results) {
+                    match result {
+                        Ok(base_offset) => {
+                            batches[index].outcome.complete(Ok(base_offset));
+                            delivered = true;
+                        }
+                        Err(err) if err.is_retriable() => {
+                            retry.push(index);
+                            retry_reason.get_or_insert(err);
+                        }
+                        Err(err) => {
+                            warn!(topic = %shared.topic, partition, %err, "batch refused");
+                            batches[index].outcome.complete(Err(err.clone()));
+                            first_failure.get_or_insert(err);
+                        }
                     }
-                    DeliverySemantic::AtMostOnce => false,
-                };
-                if !retry {
-                    warn!(topic = %shared.topic, partition, %err, "delivery failed");
-                    output::fail_all(batches.iter().map(|b| &b.outcome), &err);
-                    return Some(err);
                 }
-                attempt += 1;
-                let DeliverySemantic::AtLeastOnce(policy) = shared.config.delivery else { unreachable!() };
-                debug!(topic = %shared.topic, partition, attempt, %err, "retrying delivery");
-                if err.kind() == ErrorKind::NotLeader {
-                    shared.client.refresh_partitions(&shared.topic).await;
+                if delivered {
+                    shared.produced_batches.fetch_add(1, Ordering::Relaxed);
                 }
-                tokio::select! {
-                    _ = tokio::time::sleep(policy.delay(attempt)) => {}
-                    _ = shared.shutdown.cancelled() => {}
+                match retry_reason {
+                    None => return first_failure,
+                    Some(reason) => {
+                        pending = retry;
+                        reason
+                    }
                 }
             }
+            Err(err) => err,
+        };
+        let retry = match shared.config.delivery {
+            DeliverySemantic::AtLeastOnce(policy) => {
+                err.is_retriable()
+                    && attempt < policy.max_retries
+                    && started.elapsed() < policy.timeout
+                    && !shared.shutdown.is_cancelled()
+                    && started.elapsed() + policy.delay(attempt + 1) < policy.timeout
+            }
+            DeliverySemantic::AtMostOnce => false,
+        };
+        if !retry {
+            warn!(topic = %shared.topic, partition, %err, "delivery failed");
+            output::fail_all(pending.iter().map(|&i| &batches[i].outcome), &err);
+            return Some(first_failure.unwrap_or(err));
+        }
+        attempt += 1;
+        let DeliverySemantic::AtLeastOnce(policy) = shared.config.delivery else { unreachable!() };
+        debug!(topic = %shared.topic, partition, attempt, %err, "retrying delivery");
+        // Whatever went wrong (a refusal, a lost connection, an offline leader), the leader
+        // may have moved and the watch may not tell yet: ask the SC before the next attempt.
+        shared.client.refresh_partitions(&shared.topic).await;
+        tokio::select! {
+            _ = tokio::time::sleep(policy.delay(attempt)) => {}
+            _ = shared.shutdown.cancelled() => {}
         }
     }
 }
 
-fn build_request(shared: &Shared, partition: u32, batches: &[SealedBatch]) -> Result<ProduceRequest> {
-    let raw: Vec<RawBatch> = batches
+/// Each batch encoded on its own, with this producer's id and the batch's sequence number
+/// when the producer is idempotent (-1s otherwise, as the official client writes).
+fn encode_batches(shared: &Shared, batches: &[SealedBatch]) -> Result<Vec<RecordSet>> {
+    batches
         .iter()
         .map(|b| {
-            RawBatch::from_records_area(
+            let mut raw = RawBatch::from_records_area(
                 b.area.clone(),
                 b.count as usize,
                 b.last_timestamp_delta,
                 shared.compression,
                 b.first_timestamp,
-            )
+            )?;
+            if let Some(producer_id) = shared.producer_id {
+                raw.header.producer_id = producer_id;
+                raw.header.producer_epoch = PRODUCER_EPOCH;
+                raw.header.first_sequence = b.first_sequence;
+            }
+            Ok(RecordSet::from_batches([&raw])?)
         })
-        .collect::<std::result::Result<_, _>>()?;
+        .collect()
+}
+
+/// One request with a partition entry per batch, so that the leader answers (and
+/// deduplicates) each batch on its own.
+fn produce_request(shared: &Shared, partition: u32, batches: impl Iterator<Item = RecordSet>) -> ProduceRequest {
     let timeout_ms = shared.config.timeout.as_millis().min(i32::MAX as u128) as i32;
-    Ok(ProduceRequest {
+    ProduceRequest {
         transactional_id: None,
         isolation: ProduceAcks(shared.config.isolation),
         timeout_ms,
         topics: vec![TopicProduceData {
             name: shared.topic.clone(),
-            partitions: vec![PartitionProduceData {
-                partition_index: partition,
-                records: RecordSet::from_batches(&raw)?,
-            }],
+            partitions: batches.map(|records| PartitionProduceData { partition_index: partition, records }).collect(),
         }],
         smartmodules: Vec::new(),
-    })
+    }
 }
 
-async fn send_once(shared: &Shared, partition: u32, request: &ProduceRequest) -> Result<i64> {
+/// Sends the request once; returns the outcome of each of its `entries` partition entries
+/// (their base offsets, or the errors the server reported for them).
+async fn send_once(
+    shared: &Shared,
+    partition: u32,
+    request: &ProduceRequest,
+    entries: usize,
+) -> Result<Vec<Result<i64>>> {
     let connection = shared.client.leader_connection(&shared.topic, partition).await?;
     // The server may hold a ReadCommitted request for up to the producer timeout.
     let wait = shared.client.config.request_timeout() + shared.config.timeout;
     let response = connection.request_with_timeout(request, SPU_VERSION, wait).await?;
-    let entry = response
-        .responses
-        .first()
-        .and_then(|topic| topic.partitions.first())
-        .ok_or_else(|| Error::new(ErrorKind::Protocol, "produce response without a partition result"))?;
-    if entry.error_code.is_ok() {
-        Ok(entry.base_offset)
-    } else {
-        Err(Error::from_server(entry.error_code.clone(), format!("{}-{partition}", shared.topic)))
+    // The server answers entries by position, in request order.
+    let answers = response.responses.into_iter().next().map(|topic| topic.partitions).unwrap_or_default();
+    if answers.len() != entries {
+        return Err(Error::new(
+            ErrorKind::Protocol,
+            format!("a produce response answered {} partition entries of {entries}", answers.len()),
+        ));
     }
+    Ok(answers
+        .into_iter()
+        .map(|entry| {
+            if entry.error_code.is_ok() {
+                Ok(entry.base_offset)
+            } else {
+                Err(Error::from_server(entry.error_code, format!("{}-{partition}", shared.topic)))
+            }
+        })
+        .collect())
 }
 
 #[cfg(test)]
