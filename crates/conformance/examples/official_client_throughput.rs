@@ -34,7 +34,8 @@ async fn main() -> anyhow::Result<()> {
     for round in 0..=rounds {
         let topic = format!("official-throughput-{}-{round}", std::process::id());
         admin.create(topic.clone(), false, TopicSpec::new_computed(1, 1, None)).await?;
-        let config = TopicProducerConfigBuilder::default().batch_size(16384).linger(Duration::from_millis(10)).build()?;
+        let config =
+            TopicProducerConfigBuilder::default().batch_size(16384).linger(Duration::from_millis(10)).build()?;
         let producer = fluvio.topic_producer_with_config(&topic, config).await?;
         let started = Instant::now();
         let mut outputs = Vec::with_capacity(records);
