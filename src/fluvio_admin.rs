@@ -130,7 +130,12 @@ fn pack_partitions(partitions: &[PartitionMetadata]) -> Result<Packer> {
             .i64(status.leader.leo)
             .i64(status.size)
             .i32(status.lsr as i32)
-            .i64(status.base_offset);
+            .i64(status.base_offset)
+            .i32(status.leader.spu)
+            .i32(status.replicas.len() as i32);
+        for follower in &status.replicas {
+            packer.i32(follower.spu).i64(follower.hw).i64(follower.leo);
+        }
         renderings(&mut packer, partition)?;
     }
     Ok(packer)

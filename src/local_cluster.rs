@@ -1,13 +1,15 @@
 //! Natives of `com.infinyon.fluvio.LocalCluster`: the embedded cluster, run on the library's
-//! runtime inside the JVM.
+//! runtime inside the JVM, and the control of its single SPUs (stop, kill, start) for
+//! failover tests.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use fluvio_local::{ClusterConfig, LocalCluster};
 use jni::JNIEnv;
 use jni::objects::{JClass, JString};
-use jni::sys::{jint, jlong, jstring};
-use parking_lot::Mutex;
+use jni::sys::{jboolean, jint, jintArray, jlong, jstring};
+use parking_lot::RwLock;
 
 use crate::convert::optional_string;
 use crate::error::{JniError, Result, run};
@@ -16,17 +18,52 @@ use crate::runtime::block_on;
 
 /// The native side of a `LocalCluster`.
 pub(crate) struct ClusterHandle {
-    cluster: Mutex<Option<LocalCluster>>,
+    /// `None` once shut down. SPU operations hold a read lock for their whole length (the
+    /// cluster serializes starts, stops and kills itself); shutting down takes the write lock,
+    /// so it waits for the operations in progress and never pulls the cluster from under them.
+    cluster: RwLock<Option<LocalCluster>>,
     endpoint: String,
     /// Deleted with the handle when the cluster was started without a base directory.
     _temporary: Option<tempfile::TempDir>,
 }
 
-fn start(env: &mut JNIEnv, base_dir: &JString, spus: jint) -> Result<jlong> {
+/// Cluster settings from Java, checked (the builder checks them too).
+fn cluster_config(
+    dir: PathBuf,
+    spus: jint,
+    min_live: jint,
+    spu_timeout_ms: jlong,
+    lag_ms: jlong,
+) -> Result<ClusterConfig> {
     let spus = u16::try_from(spus)
         .ok()
         .filter(|s| (1..=64).contains(s))
         .ok_or_else(|| JniError::IllegalArgument(format!("spus must be between 1 and 64, not {spus}")))?;
+    let min_live = u16::try_from(min_live).ok().filter(|m| (1..=64).contains(m)).ok_or_else(|| {
+        JniError::IllegalArgument(format!("minLiveReplicas must be between 1 and 64, not {min_live}"))
+    })?;
+    let millis = |value: jlong, name: &str| {
+        u64::try_from(value)
+            .ok()
+            .filter(|ms| *ms >= 1)
+            .map(Duration::from_millis)
+            .ok_or_else(|| JniError::IllegalArgument(format!("{name} must be positive, not {value} ms")))
+    };
+    Ok(ClusterConfig::new(dir)
+        .spus(spus)
+        .min_live_replicas(min_live)
+        .spu_timeout(millis(spu_timeout_ms, "spuTimeout")?)
+        .replica_lag_time(millis(lag_ms, "replicaLagTime")?))
+}
+
+fn start(
+    env: &mut JNIEnv,
+    base_dir: &JString,
+    spus: jint,
+    min_live: jint,
+    spu_timeout_ms: jlong,
+    lag_ms: jlong,
+) -> Result<jlong> {
     let (dir, temporary) = match optional_string(env, base_dir)? {
         Some(dir) => (PathBuf::from(dir), None),
         None => {
@@ -37,9 +74,10 @@ fn start(env: &mut JNIEnv, base_dir: &JString, spus: jint) -> Result<jlong> {
             (temporary.path().to_path_buf(), Some(temporary))
         }
     };
-    let cluster = block_on(LocalCluster::start(ClusterConfig::new(dir).spus(spus)))??;
+    let config = cluster_config(dir, spus, min_live, spu_timeout_ms, lag_ms)?;
+    let cluster = block_on(LocalCluster::start(config))??;
     let endpoint = cluster.sc_endpoint();
-    Ok(into_handle(ClusterHandle { cluster: Mutex::new(Some(cluster)), endpoint, _temporary: temporary }))
+    Ok(into_handle(ClusterHandle { cluster: RwLock::new(Some(cluster)), endpoint, _temporary: temporary }))
 }
 
 fn cluster(handle: jlong) -> Result<&'static ClusterHandle> {
@@ -51,23 +89,92 @@ fn endpoint(env: &mut JNIEnv, handle: jlong) -> Result<jstring> {
     Ok(env.new_string(&cluster(handle)?.endpoint)?.into_raw())
 }
 
+/// Runs `f` on the running cluster. A recursive read lock: a waiting shutdown does not block
+/// new readers, so a query made while a stop is in progress never waits behind it.
+fn with_cluster<R>(handle: jlong, f: impl FnOnce(&LocalCluster) -> Result<R>) -> Result<R> {
+    let guard = cluster(handle)?.cluster.read_recursive();
+    let running = guard.as_ref().ok_or_else(|| JniError::IllegalState("the LocalCluster is closed".into()))?;
+    f(running)
+}
+
+/// An SPU id from Java: never negative (Java refuses those first).
+fn spu_id(id: jint) -> Result<i32> {
+    if id < 0 {
+        return Err(JniError::IllegalArgument(format!("an SPU id must not be negative, not {id}")));
+    }
+    Ok(id)
+}
+
+/// `id` if the cluster has an SPU with it, else [`fluvio_local::ClusterError::UnknownSpu`].
+fn known_spu(cluster: &LocalCluster, id: jint) -> Result<i32> {
+    let id = spu_id(id)?;
+    if cluster.spu_ids().contains(&id) { Ok(id) } else { Err(fluvio_local::ClusterError::UnknownSpu(id).into()) }
+}
+
+fn stop_spu(handle: jlong, id: jint, kill: bool) -> Result<()> {
+    let id = spu_id(id)?;
+    with_cluster(handle, |cluster| {
+        if kill {
+            block_on(cluster.kill_spu(id))??;
+        } else {
+            block_on(cluster.stop_spu(id))??;
+        }
+        Ok(())
+    })
+}
+
+fn start_spu(handle: jlong, id: jint) -> Result<()> {
+    let id = spu_id(id)?;
+    with_cluster(handle, |cluster| {
+        block_on(cluster.start_spu(id))??;
+        Ok(())
+    })
+}
+
+fn spu_ids(env: &mut JNIEnv, handle: jlong) -> Result<jintArray> {
+    let ids = with_cluster(handle, |cluster| Ok(cluster.spu_ids()))?;
+    let length = i32::try_from(ids.len()).map_err(|_| JniError::IllegalState("too many SPUs".into()))?;
+    let array = env.new_int_array(length)?;
+    env.set_int_array_region(&array, 0, &ids)?;
+    Ok(array.into_raw())
+}
+
+fn is_spu_running(handle: jlong, id: jint) -> Result<jboolean> {
+    with_cluster(handle, |cluster| Ok(u8::from(cluster.is_spu_running(known_spu(cluster, id)?))))
+}
+
+fn spu_endpoint(env: &mut JNIEnv, handle: jlong, id: jint) -> Result<jstring> {
+    let addr = with_cluster(handle, |cluster| {
+        let id = known_spu(cluster, id)?;
+        Ok(cluster.spu_addrs().into_iter().find(|(spu, _)| *spu == id).map(|(_, addr)| addr))
+    })?;
+    match addr {
+        Some(addr) => Ok(env.new_string(addr.to_string())?.into_raw()),
+        None => Ok(std::ptr::null_mut()),
+    }
+}
+
 fn shutdown(handle: jlong) -> Result<()> {
-    let taken = cluster(handle)?.cluster.lock().take();
+    let taken = cluster(handle)?.cluster.write().take();
     if let Some(cluster) = taken {
         block_on(cluster.shutdown())?;
     }
     Ok(())
 }
 
-/// `long nativeStart(String baseDir, int spus)` (baseDir null: a temporary directory)
+/// `long nativeStart(String baseDir, int spus, int minLiveReplicas, long spuTimeoutMs,
+/// long replicaLagTimeMs)` (baseDir null: a temporary directory)
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStart<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     base_dir: JString<'local>,
     spus: jint,
+    min_live: jint,
+    spu_timeout_ms: jlong,
+    lag_ms: jlong,
 ) -> jlong {
-    run(&mut env, 0, |env| start(env, &base_dir, spus))
+    run(&mut env, 0, |env| start(env, &base_dir, spus, min_live, spu_timeout_ms, lag_ms))
 }
 
 /// `String nativeEndpoint(long handle)`
@@ -78,6 +185,61 @@ pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeEndpoint<'loc
     handle: jlong,
 ) -> jstring {
     run(&mut env, std::ptr::null_mut(), |env| endpoint(env, handle))
+}
+
+/// `void nativeStopSpu(long handle, int id, boolean kill)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStopSpu<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    id: jint,
+    kill: jboolean,
+) {
+    run(&mut env, (), |_| stop_spu(handle, id, kill != 0))
+}
+
+/// `void nativeStartSpu(long handle, int id)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStartSpu<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    id: jint,
+) {
+    run(&mut env, (), |_| start_spu(handle, id))
+}
+
+/// `int[] nativeSpuIds(long handle)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeSpuIds<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) -> jintArray {
+    run(&mut env, std::ptr::null_mut(), |env| spu_ids(env, handle))
+}
+
+/// `boolean nativeIsSpuRunning(long handle, int id)`
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeIsSpuRunning<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    id: jint,
+) -> jboolean {
+    run(&mut env, 0, |_| is_spu_running(handle, id))
+}
+
+/// `String nativeSpuEndpoint(long handle, int id)` (null while the SPU is not running)
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeSpuEndpoint<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+    id: jint,
+) -> jstring {
+    run(&mut env, std::ptr::null_mut(), |env| spu_endpoint(env, handle, id))
 }
 
 /// `void nativeShutdown(long handle)`

@@ -2,6 +2,8 @@
 //! A partition consumer has no native object of its own; it names a topic and partition of a
 //! `Fluvio` client.
 
+use std::time::Duration;
+
 use fluvio_engine::{ConsumerConfig, Isolation, Offset};
 use jni::JNIEnv;
 use jni::objects::{JClass, JString};
@@ -28,8 +30,9 @@ pub(crate) fn offset(kind: jint, value: jlong) -> Result<Offset> {
     })
 }
 
-/// Consumer settings from Java (isolation 0 read-committed, 1 read-uncommitted).
-pub(crate) fn config(isolation: jint, max_bytes: jint) -> Result<ConsumerConfig> {
+/// Consumer settings from Java (isolation 0 read-committed, 1 read-uncommitted; the resume
+/// timeout in milliseconds, at least 1).
+pub(crate) fn config(isolation: jint, max_bytes: jint, resume_timeout_ms: jlong) -> Result<ConsumerConfig> {
     let isolation = match isolation {
         0 => Isolation::ReadCommitted,
         1 => Isolation::ReadUncommitted,
@@ -38,7 +41,11 @@ pub(crate) fn config(isolation: jint, max_bytes: jint) -> Result<ConsumerConfig>
     if max_bytes <= 0 {
         return Err(JniError::IllegalArgument("maxBytes must be positive".into()));
     }
-    Ok(ConsumerConfig { isolation, max_bytes, ..ConsumerConfig::default() })
+    if resume_timeout_ms <= 0 {
+        return Err(JniError::IllegalArgument("resumeTimeout must be at least 1 ms".into()));
+    }
+    let resume_timeout = Duration::from_millis(resume_timeout_ms as u64);
+    Ok(ConsumerConfig { isolation, max_bytes, resume_timeout })
 }
 
 fn partition_index(partition: jint) -> Result<u32> {
@@ -55,13 +62,14 @@ fn stream(
     offset_value: jlong,
     isolation: jint,
     max_bytes: jint,
+    resume_timeout_ms: jlong,
 ) -> Result<jlong> {
     // SAFETY: Java keeps the owning Fluvio open for the call.
     let fluvio = unsafe { borrow::<FluvioHandle>(fluvio)? };
     let topic = string(env, topic, "topic")?;
     let consumer = fluvio.client.partition_consumer(&topic, partition_index(partition)?);
-    let stream =
-        block_on(consumer.stream_with_config(offset(offset_kind, offset_value)?, config(isolation, max_bytes)?))??;
+    let settings = config(isolation, max_bytes, resume_timeout_ms)?;
+    let stream = block_on(consumer.stream_with_config(offset(offset_kind, offset_value)?, settings))??;
     Ok(into_handle(StreamHandle::new(Stream::Partition(stream))))
 }
 
@@ -75,16 +83,18 @@ fn fetch(
     offset_value: jlong,
     isolation: jint,
     max_bytes: jint,
+    resume_timeout_ms: jlong,
 ) -> Result<jbyteArray> {
     // SAFETY: Java keeps the owning Fluvio open for the call.
     let fluvio = unsafe { borrow::<FluvioHandle>(fluvio)? };
     let topic = string(env, topic, "topic")?;
     let consumer = fluvio.client.partition_consumer(&topic, partition_index(partition)?);
-    let records = block_on(consumer.fetch(offset(offset_kind, offset_value)?, config(isolation, max_bytes)?))??;
+    let settings = config(isolation, max_bytes, resume_timeout_ms)?;
+    let records = block_on(consumer.fetch(offset(offset_kind, offset_value)?, settings))??;
     pack_records(&records).into_java(env)
 }
 
-/// `long nativeStream(long fluvio, String topic, int partition, int offsetKind, long offsetValue, int isolation, int maxBytes)`
+/// `long nativeStream(long fluvio, String topic, int partition, int offsetKind, long offsetValue, int isolation, int maxBytes, long resumeTimeoutMs)`
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_com_infinyon_fluvio_PartitionConsumer_nativeStream<'local>(
@@ -97,11 +107,14 @@ pub extern "system" fn Java_com_infinyon_fluvio_PartitionConsumer_nativeStream<'
     offset_value: jlong,
     isolation: jint,
     max_bytes: jint,
+    resume_timeout_ms: jlong,
 ) -> jlong {
-    run(&mut env, 0, |env| stream(env, fluvio, &topic, partition, offset_kind, offset_value, isolation, max_bytes))
+    run(&mut env, 0, |env| {
+        stream(env, fluvio, &topic, partition, offset_kind, offset_value, isolation, max_bytes, resume_timeout_ms)
+    })
 }
 
-/// `byte[] nativeFetch(long fluvio, String topic, int partition, int offsetKind, long offsetValue, int isolation, int maxBytes)`
+/// `byte[] nativeFetch(long fluvio, String topic, int partition, int offsetKind, long offsetValue, int isolation, int maxBytes, long resumeTimeoutMs)`
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_com_infinyon_fluvio_PartitionConsumer_nativeFetch<'local>(
@@ -114,8 +127,9 @@ pub extern "system" fn Java_com_infinyon_fluvio_PartitionConsumer_nativeFetch<'l
     offset_value: jlong,
     isolation: jint,
     max_bytes: jint,
+    resume_timeout_ms: jlong,
 ) -> jbyteArray {
     run(&mut env, std::ptr::null_mut(), |env| {
-        fetch(env, fluvio, &topic, partition, offset_kind, offset_value, isolation, max_bytes)
+        fetch(env, fluvio, &topic, partition, offset_kind, offset_value, isolation, max_bytes, resume_timeout_ms)
     })
 }

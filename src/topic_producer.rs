@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use fluvio_engine::producer::{DeliverySemantic, RetryPolicy, TrySend};
-use fluvio_engine::{Compression, ProduceOutput, ProducerConfig, TopicProducer};
+use fluvio_engine::{Compression, Isolation, ProduceOutput, ProducerConfig, TopicProducer};
 use jni::JNIEnv;
 use jni::objects::{GlobalRef, JByteArray, JClass, JObject, JString, JValue};
 use jni::signature::{Primitive, ReturnType};
@@ -56,6 +56,8 @@ fn create(
     at_least_once: jboolean,
     max_retries: jint,
     retry_timeout_ms: jlong,
+    read_committed: jboolean,
+    idempotent: jboolean,
 ) -> Result<jlong> {
     // SAFETY: Java keeps the owning Fluvio open for the call.
     let fluvio = unsafe { borrow::<FluvioHandle>(fluvio)? };
@@ -83,7 +85,9 @@ fn create(
         .batch_queue_size(positive(batch_queue_size, "batchQueueSize")?)
         .max_block(Duration::from_millis(non_negative(max_block_ms, "maxBlock")?))
         .timeout(Duration::from_millis(non_negative(timeout_ms, "timeout")?))
-        .delivery(delivery);
+        .delivery(delivery)
+        .isolation(if read_committed != 0 { Isolation::ReadCommitted } else { Isolation::ReadUncommitted })
+        .idempotent(idempotent != 0);
     if let Some(codec) = compression(compression_code)? {
         builder = builder.compression(codec);
     }
@@ -178,7 +182,9 @@ fn producer(handle: jlong) -> Result<&'static ProducerHandle> {
     unsafe { borrow::<ProducerHandle>(handle) }
 }
 
-/// `long nativeCreate(long fluvio, String topic, int batchSize, long lingerMs, int compression, int maxRequestSize, int batchQueueSize, long maxBlockMs, long timeoutMs, boolean atLeastOnce, int maxRetries, long retryTimeoutMs)`
+/// `long nativeCreate(long fluvio, String topic, int batchSize, long lingerMs, int compression, int maxRequestSize,
+/// int batchQueueSize, long maxBlockMs, long timeoutMs, boolean atLeastOnce, int maxRetries, long retryTimeoutMs,
+/// boolean readCommitted, boolean idempotent)`
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeCreate<'local>(
@@ -196,6 +202,8 @@ pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeCreate<'loca
     at_least_once: jboolean,
     max_retries: jint,
     retry_timeout_ms: jlong,
+    read_committed: jboolean,
+    idempotent: jboolean,
 ) -> jlong {
     run(&mut env, 0, |env| {
         create(
@@ -212,6 +220,8 @@ pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeCreate<'loca
             at_least_once,
             max_retries,
             retry_timeout_ms,
+            read_committed,
+            idempotent,
         )
     })
 }
@@ -251,14 +261,25 @@ pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeFlush<'local
     run(&mut env, (), |_| Ok(block_on(producer(handle)?.producer.flush())??))
 }
 
-/// `void nativeClose(long handle)`: flushes, then refuses further records.
+/// Flushes, then refuses further records. A delivery failure of the final flush is not an
+/// error of `close`: every record's `ProduceOutput` already carries its own outcome, and a
+/// `close()` that throws in a try-with-resources would hide the body's result.
+fn close(handle: jlong) -> Result<()> {
+    let outcome = block_on(producer(handle)?.producer.close())?;
+    if let Err(err) = outcome {
+        tracing::debug!(%err, "delivery failure while closing a producer (reported by its outputs)");
+    }
+    Ok(())
+}
+
+/// `void nativeClose(long handle)`
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeClose<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
     handle: jlong,
 ) {
-    run(&mut env, (), |_| Ok(block_on(producer(handle)?.producer.close())??))
+    run(&mut env, (), |_| close(handle))
 }
 
 /// `void nativeDispose(long handle)`

@@ -1,11 +1,13 @@
 package com.infinyon.fluvio;
 
+import java.time.Duration;
 import java.util.Objects;
 
 /**
  * Consumer settings. Build with {@link #builder()}.
  *
- * <p>Defaults: {@link Isolation#READ_COMMITTED}, {@code maxBytes} 1 MiB.
+ * <p>Defaults: {@link Isolation#READ_COMMITTED}, {@code maxBytes} 1 MiB, {@code resumeTimeout}
+ * 60 s.
  *
  * <p>Thread-safety: immutable.
  */
@@ -13,14 +15,19 @@ public final class ConsumerConfig {
     /** Default fetch size budget: 1 MiB. */
     public static final int DEFAULT_MAX_BYTES = 1024 * 1024;
 
+    /** Default time a stream keeps trying to resume after losing its SPU: 60 seconds. */
+    public static final Duration DEFAULT_RESUME_TIMEOUT = Duration.ofSeconds(60);
+
     private static final ConsumerConfig DEFAULT = builder().build();
 
     private final Isolation isolation;
     private final int maxBytes;
+    private final Duration resumeTimeout;
 
     private ConsumerConfig(Builder builder) {
         this.isolation = builder.isolation;
         this.maxBytes = builder.maxBytes;
+        this.resumeTimeout = builder.resumeTimeout;
     }
 
     /** A builder with the defaults. */
@@ -43,6 +50,19 @@ public final class ConsumerConfig {
     }
 
     /**
+     * How long a stream keeps trying to resume after it lost its SPU (the partition's leader
+     * is down or moving) before it reports the failure.
+     */
+    public Duration resumeTimeout() {
+        return resumeTimeout;
+    }
+
+    /** The resume timeout in whole milliseconds (at least 1), as native code takes it. */
+    long resumeTimeoutMillis() {
+        return Checks.millis(resumeTimeout);
+    }
+
+    /**
      * Builds a {@link ConsumerConfig}.
      *
      * <p>Thread-safety: not thread-safe.
@@ -50,6 +70,7 @@ public final class ConsumerConfig {
     public static final class Builder {
         private Isolation isolation = Isolation.READ_COMMITTED;
         private int maxBytes = DEFAULT_MAX_BYTES;
+        private Duration resumeTimeout = DEFAULT_RESUME_TIMEOUT;
 
         private Builder() {}
 
@@ -72,6 +93,25 @@ public final class ConsumerConfig {
          */
         public Builder maxBytes(int maxBytes) {
             this.maxBytes = Checks.positive(maxBytes, "maxBytes");
+            return this;
+        }
+
+        /**
+         * How long a stream keeps trying to resume after it loses its SPU (the partition's
+         * leader is down or moving) before it reports a retriable {@link FluvioException}
+         * (default {@link #DEFAULT_RESUME_TIMEOUT}, 60 s). While it tries, {@code next}
+         * simply sees no record; once the leader serves again the stream resumes from the
+         * record after the last one it delivered, with no gap and no duplicate. Counted anew
+         * at each loss; whole milliseconds. Streams only: a one-shot {@code fetch} does not
+         * resume, and opening a stream on a partition whose leader is down waits up to the
+         * client's {@linkplain FluvioConfig#requestTimeout() request timeout}, then fails with a
+         * retriable error.
+         *
+         * @param resumeTimeout at least 1 ms
+         * @return this builder
+         */
+        public Builder resumeTimeout(Duration resumeTimeout) {
+            this.resumeTimeout = Checks.atLeastOneMilli(resumeTimeout, "resumeTimeout");
             return this;
         }
 

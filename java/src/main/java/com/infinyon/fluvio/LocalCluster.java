@@ -1,6 +1,10 @@
 package com.infinyon.fluvio;
 
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -19,9 +23,34 @@ import java.util.Objects;
  * {@link #close()}; with one, starting again on the same directory brings back every topic and
  * record.
  *
- * <p>Thread-safety: thread-safe.
+ * <p>Partitions are replicated (replication factor up to the number of SPUs): when the SPU
+ * leading a partition goes away, the cluster elects a new leader among the in-sync replicas
+ * and clients follow it. Single SPUs (ids {@link #spuIds()}: 5001, 5002, ...) can be stopped
+ * gracefully ({@link #stopSpu(int)}), killed as by {@code kill -9} ({@link #killSpu(int)}) and
+ * started again ({@link #startSpu(int)}) while the rest of the cluster keeps running, to test
+ * how an application copes with failures:
+ *
+ * <pre>{@code
+ * try (LocalCluster cluster = LocalCluster.builder().spus(3).build().start()) {
+ *     fluvio.admin().createTopic("orders", 1, 3);
+ *     int leader = fluvio.admin().listPartitions("orders").get(0).spec().leader();
+ *     cluster.killSpu(leader);       // a follower takes over; producers and streams follow it
+ *     cluster.startSpu(leader);      // it rejoins as a follower and catches up
+ * }
+ * }</pre>
+ *
+ * <p>With replication factor 1 there is no other replica: the partition is
+ * {@code LEADER_OFFLINE} until its SPU returns, and streams on it wait.
+ *
+ * <p>Thread-safety: thread-safe. SPU starts, stops and kills are carried out one at a time;
+ * {@link #close()} waits for one in progress.
  */
 public final class LocalCluster extends NativeHandle {
+    /** Default of {@link Builder#spuTimeout(Duration)}. */
+    public static final Duration DEFAULT_SPU_TIMEOUT = Duration.ofSeconds(3);
+    /** Default of {@link Builder#replicaLagTime(Duration)}. */
+    public static final Duration DEFAULT_REPLICA_LAG_TIME = Duration.ofSeconds(10);
+
     private final String endpoint;
 
     private LocalCluster(long handle) {
@@ -68,7 +97,162 @@ public final class LocalCluster extends NativeHandle {
         }
     }
 
-    /** Stops every server and frees the cluster (and its temporary directory). */
+    /**
+     * Ids of every SPU of the cluster, running or not, in increasing order (5001, 5002, ...).
+     *
+     * <p>Thread-safety: thread-safe.
+     *
+     * @return the ids (unmodifiable)
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public List<Integer> spuIds() {
+        long handle = acquire();
+        int[] ids;
+        try {
+            ids = nativeSpuIds(handle);
+        } finally {
+            release();
+        }
+        List<Integer> list = new ArrayList<>(ids.length);
+        for (int id : ids) {
+            list.add(id);
+        }
+        return Collections.unmodifiableList(list);
+    }
+
+    /**
+     * Whether SPU {@code id} is running: true unless it was stopped or killed and not started
+     * again.
+     *
+     * <p>Thread-safety: thread-safe.
+     *
+     * @param id an SPU id of this cluster
+     * @return whether it is running
+     * @throws IllegalArgumentException if {@code id} is negative
+     * @throws FluvioException {@code LOCAL_CLUSTER} if the cluster has no SPU {@code id}
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public boolean isSpuRunning(int id) {
+        checkSpuId(id);
+        long handle = acquire();
+        try {
+            return nativeIsSpuRunning(handle, id);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * The public endpoint of SPU {@code id}, {@code 127.0.0.1:<port>}, or null while it is
+     * not running. A restarted SPU listens on its previous port when that port is free, else
+     * on a new one (clients learn it from the SC).
+     *
+     * <p>Thread-safety: thread-safe.
+     *
+     * @param id an SPU id of this cluster
+     * @return the endpoint, or null while the SPU is stopped
+     * @throws IllegalArgumentException if {@code id} is negative
+     * @throws FluvioException {@code LOCAL_CLUSTER} if the cluster has no SPU {@code id}
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public String spuEndpoint(int id) {
+        checkSpuId(id);
+        long handle = acquire();
+        try {
+            return nativeSpuEndpoint(handle, id);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Stops SPU {@code id} gracefully, as a clean shutdown of its process would: it stops
+     * accepting, closes every client connection, lets in-flight work end (what still runs
+     * after a few seconds is aborted), flushes its logs and leaves the cluster. Returns once
+     * the SC lists the SPU and the partitions it leads as {@code OFFLINE}. Clients see
+     * connections closed: streams on those partitions wait for the leader to come back (up to
+     * {@link ConsumerConfig.Builder#resumeTimeout}), at-least-once producers retry.
+     *
+     * <p>Stopping an SPU that is already stopped or killed does nothing.
+     *
+     * <p>Thread-safety: thread-safe; blocks, so it must not be called from a completion
+     * callback running on a Fluvio I/O thread ({@link IllegalStateException}).
+     *
+     * @param id an SPU id of this cluster
+     * @throws IllegalArgumentException if {@code id} is negative
+     * @throws FluvioException {@code LOCAL_CLUSTER} if the cluster has no SPU {@code id}
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public void stopSpu(int id) {
+        takeDown(id, false);
+    }
+
+    /**
+     * Kills SPU {@code id}, as {@code kill -9} of its process would: everything it runs is
+     * aborted at once, with no graceful close and no flush, and its sockets are dropped. What it
+     * already wrote stays, so every acknowledged record survives. Returns once nothing of the
+     * SPU runs any more and the SC lists it and the partitions it leads as {@code OFFLINE}.
+     *
+     * <p>Killing an SPU that is already stopped or killed does nothing.
+     *
+     * <p>Thread-safety: thread-safe; blocks, so it must not be called from a completion
+     * callback running on a Fluvio I/O thread ({@link IllegalStateException}).
+     *
+     * @param id an SPU id of this cluster
+     * @throws IllegalArgumentException if {@code id} is negative
+     * @throws FluvioException {@code LOCAL_CLUSTER} if the cluster has no SPU {@code id}
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public void killSpu(int id) {
+        takeDown(id, true);
+    }
+
+    /**
+     * Starts SPU {@code id} again after {@link #stopSpu(int)} or {@link #killSpu(int)}, with
+     * the same id and data, its logs recovered as after a restart of the whole cluster. It
+     * listens on its previous port if free, else on a new one ({@link #spuEndpoint(int)}).
+     * Returns once it serves again and every partition it leads is {@code ONLINE}.
+     *
+     * <p>Thread-safety: thread-safe; blocks, so it must not be called from a completion
+     * callback running on a Fluvio I/O thread ({@link IllegalStateException}).
+     *
+     * @param id an SPU id of this cluster
+     * @throws IllegalArgumentException if {@code id} is negative
+     * @throws FluvioException {@code LOCAL_CLUSTER} if the cluster has no SPU {@code id}, the
+     *     SPU is already running, it cannot listen, or the partitions it leads do not come
+     *     online within 30 seconds (it is then left running, serving those it could open)
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public void startSpu(int id) {
+        checkSpuId(id);
+        long handle = acquire();
+        try {
+            nativeStartSpu(handle, id);
+        } finally {
+            release();
+        }
+    }
+
+    private void takeDown(int id, boolean kill) {
+        checkSpuId(id);
+        long handle = acquire();
+        try {
+            nativeStopSpu(handle, id, kill);
+        } finally {
+            release();
+        }
+    }
+
+    private static void checkSpuId(int id) {
+        if (id < 0) {
+            throw new IllegalArgumentException("an SPU id must not be negative, not " + id);
+        }
+    }
+
+    /**
+     * Stops every server and frees the cluster (and its temporary directory). Waits for an SPU
+     * start, stop or kill in progress.
+     */
     @Override
     public void close() {
         super.close();
@@ -92,6 +276,9 @@ public final class LocalCluster extends NativeHandle {
     public static final class Builder {
         private int spus = 1;
         private Path baseDir;
+        private int minLiveReplicas = 1;
+        private Duration spuTimeout = DEFAULT_SPU_TIMEOUT;
+        private Duration replicaLagTime = DEFAULT_REPLICA_LAG_TIME;
 
         private Builder() {}
 
@@ -121,12 +308,60 @@ public final class LocalCluster extends NativeHandle {
         }
 
         /**
+         * In-sync replicas (leader included) a partition needs before records are committed:
+         * visible to {@code READ_COMMITTED} readers and acknowledged to {@code READ_COMMITTED}
+         * producers (default 1). Topics with a smaller replication factor are refused with
+         * {@code INVALID_TOPIC_CONFIG}. With 2 and replication factor 3, a committed record
+         * survives the loss of any SPU even while another one is down.
+         *
+         * @param minLiveReplicas at least 1
+         * @return this builder
+         */
+        public Builder minLiveReplicas(int minLiveReplicas) {
+            if (minLiveReplicas < 1 || minLiveReplicas > 64) {
+                throw new IllegalArgumentException("minLiveReplicas must be between 1 and 64, not " + minLiveReplicas);
+            }
+            this.minLiveReplicas = minLiveReplicas;
+            return this;
+        }
+
+        /**
+         * How long the SC waits for an SPU's heartbeat before declaring it dead and moving the
+         * leadership of its partitions (default 3 s). An SPU that stops or is killed is
+         * noticed at once; this bounds the detection of a hung one.
+         *
+         * @param spuTimeout at least 100 ms
+         * @return this builder
+         */
+        public Builder spuTimeout(Duration spuTimeout) {
+            Objects.requireNonNull(spuTimeout, "spuTimeout");
+            if (spuTimeout.compareTo(Duration.ofMillis(100)) < 0) {
+                throw new IllegalArgumentException("spuTimeout must be at least 100 ms, not " + spuTimeout);
+            }
+            this.spuTimeout = spuTimeout;
+            return this;
+        }
+
+        /**
+         * How long a follower may fail to catch up with its leader before it leaves the
+         * in-sync replicas (default 10 s). A follower whose SPU goes away leaves at once.
+         *
+         * @param replicaLagTime at least 1 ms
+         * @return this builder
+         */
+        public Builder replicaLagTime(Duration replicaLagTime) {
+            Checks.atLeastOneMilli(replicaLagTime, "replicaLagTime");
+            this.replicaLagTime = replicaLagTime;
+            return this;
+        }
+
+        /**
          * The description, ready to {@link Definition#start()}.
          *
          * @return the description
          */
         public Definition build() {
-            return new Definition(spus, baseDir);
+            return new Definition(this);
         }
     }
 
@@ -138,10 +373,16 @@ public final class LocalCluster extends NativeHandle {
     public static final class Definition {
         private final int spus;
         private final Path baseDir;
+        private final int minLiveReplicas;
+        private final Duration spuTimeout;
+        private final Duration replicaLagTime;
 
-        private Definition(int spus, Path baseDir) {
-            this.spus = spus;
-            this.baseDir = baseDir;
+        private Definition(Builder builder) {
+            this.spus = builder.spus;
+            this.baseDir = builder.baseDir;
+            this.minLiveReplicas = builder.minLiveReplicas;
+            this.spuTimeout = builder.spuTimeout;
+            this.replicaLagTime = builder.replicaLagTime;
         }
 
         /**
@@ -153,12 +394,28 @@ public final class LocalCluster extends NativeHandle {
          */
         public LocalCluster start() {
             NativeLibrary.load();
-            return new LocalCluster(nativeStart(baseDir == null ? null : baseDir.toString(), spus));
+            return new LocalCluster(nativeStart(baseDir == null ? null : baseDir.toString(), spus, minLiveReplicas,
+                    Checks.millis(spuTimeout), Checks.millis(replicaLagTime)));
         }
 
         /** Number of SPUs. */
         public int spus() {
             return spus;
+        }
+
+        /** In-sync replicas needed to commit. */
+        public int minLiveReplicas() {
+            return minLiveReplicas;
+        }
+
+        /** How long a silent SPU is given before it is declared dead. */
+        public Duration spuTimeout() {
+            return spuTimeout;
+        }
+
+        /** How long a follower may lag before it leaves the in-sync replicas. */
+        public Duration replicaLagTime() {
+            return replicaLagTime;
         }
 
         /** The base directory, or null for a temporary one. */
@@ -167,9 +424,20 @@ public final class LocalCluster extends NativeHandle {
         }
     }
 
-    private static native long nativeStart(String baseDir, int spus);
+    private static native long nativeStart(String baseDir, int spus, int minLiveReplicas, long spuTimeoutMs,
+            long replicaLagTimeMs);
 
     private static native String nativeEndpoint(long handle);
+
+    private static native void nativeStopSpu(long handle, int id, boolean kill);
+
+    private static native void nativeStartSpu(long handle, int id);
+
+    private static native int[] nativeSpuIds(long handle);
+
+    private static native boolean nativeIsSpuRunning(long handle, int id);
+
+    private static native String nativeSpuEndpoint(long handle, int id);
 
     private static native void nativeShutdown(long handle);
 

@@ -58,7 +58,7 @@ public final class PartitionConsumer {
      * A continuous stream from {@code offset}.
      *
      * @param offset where to start
-     * @param config isolation and fetch size
+     * @param config isolation, fetch size and resume timeout
      * @return the stream; close it when done
      */
     public PartitionConsumerStream stream(Offset offset, ConsumerConfig config) {
@@ -67,7 +67,7 @@ public final class PartitionConsumer {
         long handle = fluvio.acquire();
         try {
             long stream = nativeStream(handle, topic, partition, offset.kind(), offset.value(),
-                    config.isolation().ordinal(), config.maxBytes());
+                    config.isolation().ordinal(), config.maxBytes(), config.resumeTimeoutMillis());
             return new PartitionConsumerStream(stream, topic, partition);
         } finally {
             fluvio.release();
@@ -99,7 +99,7 @@ public final class PartitionConsumer {
         byte[] chunk;
         try {
             chunk = nativeFetch(handle, topic, partition, offset.kind(), offset.value(), config.isolation().ordinal(),
-                    config.maxBytes());
+                    config.maxBytes(), config.resumeTimeoutMillis());
         } finally {
             fluvio.release();
         }
@@ -107,8 +107,8 @@ public final class PartitionConsumer {
     }
 
     private static native long nativeStream(long fluvio, String topic, int partition, int offsetKind, long offsetValue,
-            int isolation, int maxBytes);
+            int isolation, int maxBytes, long resumeTimeoutMs);
 
     private static native byte[] nativeFetch(long fluvio, String topic, int partition, int offsetKind, long offsetValue,
-            int isolation, int maxBytes);
+            int isolation, int maxBytes, long resumeTimeoutMs);
 }

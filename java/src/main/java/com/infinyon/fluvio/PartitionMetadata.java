@@ -65,15 +65,29 @@ public final class PartitionMetadata {
         private final long size;
         private final int inSyncReplicas;
         private final long logStartOffset;
+        private final int leader;
+        private final List<ReplicaStatus> followers;
 
         Status(Resolution resolution, long highWatermark, long logEndOffset, long size, int inSyncReplicas,
-                long logStartOffset) {
+                long logStartOffset, int leader, List<ReplicaStatus> followers) {
             this.resolution = resolution;
             this.highWatermark = highWatermark;
             this.logEndOffset = logEndOffset;
             this.size = size;
             this.inSyncReplicas = inSyncReplicas;
             this.logStartOffset = logStartOffset;
+            this.leader = leader;
+            this.followers = Collections.unmodifiableList(followers);
+        }
+
+        /** The SPU that reported as leader (-1 while no leader serves the partition). */
+        public int leader() {
+            return leader;
+        }
+
+        /** The followers' progress as the leader sees it (empty without replication). */
+        public List<ReplicaStatus> followers() {
+            return followers;
         }
 
         /** Availability. */
@@ -107,6 +121,43 @@ public final class PartitionMetadata {
         }
     }
 
+    /**
+     * How far one follower got.
+     *
+     * <p>Thread-safety: immutable.
+     */
+    public static final class ReplicaStatus {
+        private final int spu;
+        private final long highWatermark;
+        private final long logEndOffset;
+
+        ReplicaStatus(int spu, long highWatermark, long logEndOffset) {
+            this.spu = spu;
+            this.highWatermark = highWatermark;
+            this.logEndOffset = logEndOffset;
+        }
+
+        /** The SPU holding the replica. */
+        public int spu() {
+            return spu;
+        }
+
+        /** Its high watermark (-1 before it reported one). */
+        public long highWatermark() {
+            return highWatermark;
+        }
+
+        /** Its log end offset (-1 before it fetched from this leader). */
+        public long logEndOffset() {
+            return logEndOffset;
+        }
+
+        @Override
+        public String toString() {
+            return "Replica[" + spu + ", hw=" + highWatermark + ", leo=" + logEndOffset + "]";
+        }
+    }
+
     private final String name;
     private final String topic;
     private final int partition;
@@ -135,7 +186,20 @@ public final class PartitionMetadata {
         for (int i = 0; i < count; i++) {
             replicas.add(in.i32());
         }
-        Status status = new Status(Enums.constant(Resolution.class, in.str()), in.i64(), in.i64(), in.i64(), in.i32(), in.i64());
+        Resolution resolution = Enums.constant(Resolution.class, in.str());
+        long highWatermark = in.i64();
+        long logEndOffset = in.i64();
+        long size = in.i64();
+        int inSync = in.i32();
+        long logStart = in.i64();
+        int reportingLeader = in.i32();
+        int followerCount = in.i32();
+        List<ReplicaStatus> followers = new java.util.ArrayList<>(followerCount);
+        for (int i = 0; i < followerCount; i++) {
+            followers.add(new ReplicaStatus(in.i32(), in.i64(), in.i64()));
+        }
+        Status status = new Status(resolution, highWatermark, logEndOffset, size, inSync, logStart, reportingLeader,
+                followers);
         return new PartitionMetadata(name, topic, partition, new Spec(leader, replicas), status, in.str(), in.str());
     }
 

@@ -40,7 +40,7 @@ public final class TopicConsumer {
      * One stream over every partition, each starting at {@code offset}.
      *
      * @param offset where each partition starts
-     * @param config isolation and fetch size
+     * @param config isolation, fetch size and resume timeout
      * @return the stream; close it when done
      */
     public ConsumerStream stream(Offset offset, ConsumerConfig config) {
@@ -49,12 +49,12 @@ public final class TopicConsumer {
         long handle = fluvio.acquire();
         try {
             return new ConsumerStream(nativeStream(handle, topic, offset.kind(), offset.value(),
-                    config.isolation().ordinal(), config.maxBytes()));
+                    config.isolation().ordinal(), config.maxBytes(), config.resumeTimeoutMillis()));
         } finally {
             fluvio.release();
         }
     }
 
     private static native long nativeStream(long fluvio, String topic, int offsetKind, long offsetValue, int isolation,
-            int maxBytes);
+            int maxBytes, long resumeTimeoutMs);
 }

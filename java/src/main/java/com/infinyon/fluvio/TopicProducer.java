@@ -42,7 +42,8 @@ public final class TopicProducer extends NativeHandle {
             return nativeCreate(handle, topic, config.batchSize(), Checks.millis(config.linger()),
                     config.compression() == null ? -1 : config.compression().ordinal(), config.maxRequestSize(),
                     config.batchQueueSize(), Checks.millis(config.maxBlock()), Checks.millis(config.timeout()),
-                    delivery.isAtLeastOnce(), delivery.maxRetries(), Checks.millis(delivery.retryTimeout()));
+                    delivery.isAtLeastOnce(), delivery.maxRetries(), Checks.millis(delivery.retryTimeout()),
+                    config.isolation() == Isolation.READ_COMMITTED, config.idempotent());
         } finally {
             fluvio.release();
         }
@@ -127,10 +128,10 @@ public final class TopicProducer extends NativeHandle {
     }
 
     /**
-     * Flushes, then frees the producer. Calling it again does nothing.
-     *
-     * @throws FluvioException if the final flush reports a delivery failure (the producer is
-     *     closed anyway)
+     * Sends what is queued, waits until it is acknowledged or failed, then frees the producer.
+     * Calling it again does nothing. A record that could not be delivered is reported by its
+     * {@link ProduceOutput}, not by {@code close()} (call {@link #flush()} first to get the
+     * first failure as an exception).
      */
     @Override
     public void close() {
@@ -149,7 +150,7 @@ public final class TopicProducer extends NativeHandle {
 
     private static native long nativeCreate(long fluvio, String topic, int batchSize, long lingerMs, int compression,
             int maxRequestSize, int batchQueueSize, long maxBlockMs, long timeoutMs, boolean atLeastOnce, int maxRetries,
-            long retryTimeoutMs);
+            long retryTimeoutMs, boolean readCommitted, boolean idempotent);
 
     private static native long nativeSend(long handle, int partition, byte[] key, byte[] value, ProduceOutput out);
 

@@ -26,6 +26,8 @@ import java.util.Objects;
  *   <tr><td>maxBlock</td><td>60 s</td></tr>
  *   <tr><td>timeout</td><td>5 s</td></tr>
  *   <tr><td>deliverySemantic</td><td>at-least-once</td></tr>
+ *   <tr><td>isolation</td><td>{@code READ_UNCOMMITTED}: acknowledged once the leader stored it</td></tr>
+ *   <tr><td>idempotent</td><td>true: a retried batch is never stored twice</td></tr>
  * </table>
  *
  * <p>Thread-safety: immutable.
@@ -53,6 +55,8 @@ public final class TopicProducerConfig {
     private final Duration maxBlock;
     private final Duration timeout;
     private final DeliverySemantic deliverySemantic;
+    private final Isolation isolation;
+    private final boolean idempotent;
 
     private TopicProducerConfig(Builder builder) {
         this.batchSize = builder.batchSize;
@@ -64,6 +68,8 @@ public final class TopicProducerConfig {
         this.maxBlock = builder.maxBlock;
         this.timeout = builder.timeout;
         this.deliverySemantic = builder.deliverySemantic;
+        this.isolation = builder.isolation;
+        this.idempotent = builder.idempotent;
     }
 
     /** A builder with the defaults. */
@@ -111,6 +117,16 @@ public final class TopicProducerConfig {
         return timeout;
     }
 
+    /** When a record counts as delivered: stored by the leader, or committed. */
+    public Isolation isolation() {
+        return isolation;
+    }
+
+    /** Whether batches carry a producer id and sequence so that retries are deduplicated. */
+    public boolean idempotent() {
+        return idempotent;
+    }
+
     /** Delivery guarantee. */
     public DeliverySemantic deliverySemantic() {
         return deliverySemantic;
@@ -131,6 +147,8 @@ public final class TopicProducerConfig {
         private Duration maxBlock = DEFAULT_MAX_BLOCK;
         private Duration timeout = DEFAULT_TIMEOUT;
         private DeliverySemantic deliverySemantic = DeliverySemantic.atLeastOnce();
+        private Isolation isolation = Isolation.READ_UNCOMMITTED;
+        private boolean idempotent = true;
 
         private Builder() {}
 
@@ -244,6 +262,36 @@ public final class TopicProducerConfig {
          */
         public Builder deliverySemantic(DeliverySemantic semantic) {
             this.deliverySemantic = Objects.requireNonNull(semantic, "semantic");
+            return this;
+        }
+
+        /**
+         * When a record counts as delivered (default {@code READ_UNCOMMITTED}, as the official
+         * client). {@code READ_UNCOMMITTED}: once the partition leader stored it; it may be lost
+         * if the leader dies before its followers copied it. {@code READ_COMMITTED}: once every
+         * in-sync replica holds it (committed); it survives the loss of any replica but the
+         * last in-sync one, at the cost of a replication round trip.
+         *
+         * @param isolation the acknowledgement level
+         * @return this builder
+         */
+        public Builder isolation(Isolation isolation) {
+            this.isolation = Objects.requireNonNull(isolation, "isolation");
+            return this;
+        }
+
+        /**
+         * Whether batches carry a producer id and sequence numbers (default true), so that a
+         * batch retried after a lost acknowledgement (for example when its leader died after
+         * storing it) is recognized and stored once. Servers that ignore these fields, like the
+         * official SPU, simply store the batch: switching it off only reproduces the official
+         * client's framing.
+         *
+         * @param idempotent true to deduplicate retries
+         * @return this builder
+         */
+        public Builder idempotent(boolean idempotent) {
+            this.idempotent = idempotent;
             return this;
         }
 

@@ -235,10 +235,31 @@ class AdminTest extends ClusterTestBase {
                     .collect(Collectors.toList());
             assertEquals(Arrays.asList(5001, 5002), leaders);
 
-            // Replication is not implemented by the embedded cluster: refused for good.
-            FluvioException replicated =
-                    assertThrows(FluvioException.class, () -> client.admin().createTopic(unique("rf2"), 1, 2));
-            assertFalse(replicated.isRetriable(), replicated.toString());
+            // Two replicas: one on each SPU, the followers' progress reported by the leader.
+            String replicated = unique("rf2");
+            client.admin().createTopic(replicated, 1, 2);
+            PartitionMetadata partition = client.admin().listPartitions(replicated).get(0);
+            assertEquals(Arrays.asList(5001, 5002),
+                    partition.spec().replicas().stream().sorted().collect(Collectors.toList()));
+            try (TopicProducer producer = client.topicProducer(replicated)) {
+                producer.send(null, "copied").get();
+            }
+            try {
+                eventually("the follower caught up", () -> {
+                    PartitionMetadata.Status status = client.admin().listPartitions(replicated).get(0).status();
+                    return status.inSyncReplicas() == 2 && status.followers().size() == 1
+                            && status.followers().get(0).logEndOffset() == 1 && status.highWatermark() == 1;
+                });
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            PartitionMetadata.Status status = client.admin().listPartitions(replicated).get(0).status();
+            assertEquals(partition.spec().leader(), status.leader());
+            assertNotEquals(status.leader(), status.followers().get(0).spu());
+            // More replicas than SPUs cannot be placed.
+            FluvioException tooMany =
+                    assertThrows(FluvioException.class, () -> client.admin().createTopic(unique("rf3"), 1, 3));
+            assertFalse(tooMany.isRetriable(), tooMany.toString());
         }
     }
 
