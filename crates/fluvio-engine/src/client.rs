@@ -63,7 +63,7 @@ impl Fluvio {
     }
 
     /// Connects with explicit settings. Fails within the connect timeout when the SC cannot be
-    /// reached, refuses the TLS handshake (an [`ErrorKind::Connect`] error whose
+    /// reached, refuses the TLS handshake (an [`ErrorKind::Tls`] error whose
     /// [`Error::tls_failure`] says why) or speaks incompatible versions. Certificates and keys
     /// are read here, once: unreadable or invalid ones are [`ErrorKind::Config`].
     pub async fn connect_with_config(config: ClientConfig) -> Result<Self> {

@@ -14,11 +14,15 @@ pub enum ErrorKind {
     Config,
     /// The profile file is missing or invalid, or names no usable profile.
     Profile,
-    /// A connection could not be established (refused, unreachable, TLS handshake failed).
-    /// TLS failures say what went wrong through [`Error::tls_failure`].
+    /// A connection could not be established (refused, unreachable).
     Connect,
     /// Establishing a connection took longer than the connect timeout.
     ConnectTimeout,
+    /// TLS could not be established: the handshake failed or was refused (certificates,
+    /// names, client authentication), or one side speaks TLS and the other does not.
+    /// [`Error::tls_failure`] says what went wrong. Not retriable: the cause is in settings or
+    /// certificates, which a retry does not change.
+    Tls,
     /// The server did not answer within the request timeout, or a wait (such as a full
     /// producer queue) exceeded its limit.
     Timeout,
@@ -60,11 +64,12 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind (for exhaustive mapping tests in bindings).
-    pub const ALL: [ErrorKind; 22] = [
+    pub const ALL: [ErrorKind; 23] = [
         ErrorKind::Config,
         ErrorKind::Profile,
         ErrorKind::Connect,
         ErrorKind::ConnectTimeout,
+        ErrorKind::Tls,
         ErrorKind::Timeout,
         ErrorKind::ConnectionClosed,
         ErrorKind::IncompatibleServer,
@@ -99,10 +104,9 @@ impl ErrorKind {
 }
 
 /// What went wrong in establishing TLS, as far as the client can tell. Carried by
-/// [`ErrorKind::Connect`] errors ([`Error::tls_failure`]), so code handling connection failures
-/// in general keeps working while code that cares can tell a wrong CA from a wrong port. None
-/// of these is retriable: they come from certificates or settings, which a retry does not
-/// change.
+/// [`ErrorKind::Tls`] errors ([`Error::tls_failure`]), so code that cares can tell a wrong CA
+/// from a wrong port. None of these is retriable: they come from certificates or settings,
+/// which a retry does not change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TlsFailure {
@@ -132,6 +136,20 @@ pub enum TlsFailure {
 }
 
 impl TlsFailure {
+    /// Every failure (for exhaustive mapping tests in bindings).
+    pub const ALL: [TlsFailure; 10] = [
+        TlsFailure::UnknownIssuer,
+        TlsFailure::NameMismatch,
+        TlsFailure::Expired,
+        TlsFailure::NotYetValid,
+        TlsFailure::BadCertificate,
+        TlsFailure::ClientCertificateRequired,
+        TlsFailure::ClientCertificateRejected,
+        TlsFailure::ServerNotTls,
+        TlsFailure::ServerRequiresTls,
+        TlsFailure::Handshake,
+    ];
+
     /// A sentence for messages.
     pub fn describe(self) -> &'static str {
         match self {
@@ -205,7 +223,7 @@ impl Error {
         }
     }
 
-    /// A failure to establish TLS: an [`ErrorKind::Connect`] error carrying `failure`.
+    /// A failure to establish TLS: an [`ErrorKind::Tls`] error carrying `failure`.
     pub fn tls(
         failure: TlsFailure,
         message: impl Into<String>,
@@ -213,7 +231,7 @@ impl Error {
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                kind: ErrorKind::Connect,
+                kind: ErrorKind::Tls,
                 message: message.into(),
                 server_code: None,
                 tls: Some(failure),
@@ -352,5 +370,20 @@ mod tests {
         kinds.sort();
         kinds.dedup();
         assert_eq!(kinds.len(), ErrorKind::ALL.len());
+        let mut failures: Vec<String> = TlsFailure::ALL.iter().map(|f| format!("{f:?}")).collect();
+        failures.sort();
+        failures.dedup();
+        assert_eq!(failures.len(), TlsFailure::ALL.len());
+    }
+
+    #[test]
+    fn tls_failures_are_their_own_kind_and_never_retriable() {
+        for failure in TlsFailure::ALL {
+            let err = Error::tls(failure, failure.describe(), None);
+            assert_eq!(err.kind(), ErrorKind::Tls);
+            assert_eq!(err.tls_failure(), Some(failure));
+            assert!(!err.is_retriable());
+        }
+        assert!(!ErrorKind::Tls.is_retriable());
     }
 }

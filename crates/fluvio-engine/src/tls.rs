@@ -15,8 +15,8 @@
 //! when the client is created, so a bad path or PEM fails `connect` with
 //! [`ErrorKind::Config`] instead of every later reconnection.
 //!
-//! Handshake failures are [`ErrorKind::Connect`] errors carrying a [`TlsFailure`]; the
-//! handshake runs inside the connect timeout.
+//! Handshake failures are [`ErrorKind::Tls`] errors carrying a [`TlsFailure`]; the handshake
+//! runs inside the connect timeout.
 
 use std::io;
 use std::sync::Arc;

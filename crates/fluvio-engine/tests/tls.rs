@@ -63,7 +63,7 @@ async fn round_trip(fluvio: &Fluvio, topic: &str, partitions: u32, per_partition
     }
 }
 
-/// Asserts that `attempt` fails as a TLS `failure` (an `ErrorKind::Connect` error) before the
+/// Asserts that `attempt` fails as a TLS `failure` (an `ErrorKind::Tls` error) before the
 /// connect timeout.
 async fn assert_refused<T: std::fmt::Debug>(
     attempt: impl std::future::Future<Output = fluvio_engine::Result<T>>,
@@ -72,7 +72,7 @@ async fn assert_refused<T: std::fmt::Debug>(
     let started = Instant::now();
     let err = attempt.await.expect_err("the connection must be refused");
     let elapsed = started.elapsed();
-    assert_eq!(err.kind(), ErrorKind::Connect, "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::Tls, "{err:?}");
     assert_eq!(err.tls_failure(), Some(failure), "{err:?}");
     assert!(!err.is_retriable(), "a TLS refusal is not retriable: {err:?}");
     assert!(elapsed < CONNECT_TIMEOUT, "refused after {elapsed:?}, not within the connect timeout");

@@ -256,6 +256,13 @@ impl ProfileFile {
                 ProfileError::Io { path: path.clone(), source }
             }
         })?;
+        Self::parse(path, &text)
+    }
+
+    /// The file whose contents are `text`, to be saved at `path` (which is not read). For
+    /// callers that keep the text themselves between edits (the Java binding does).
+    pub fn parse(path: impl Into<PathBuf>, text: &str) -> Result<Self, ProfileError> {
+        let path = path.into();
         let doc: DocumentMut = text
             .parse()
             .map_err(|e: toml_edit::TomlError| ProfileError::Invalid { path: path.clone(), message: e.to_string() })?;
@@ -536,6 +543,15 @@ ca_cert = "/ca.pem"
         assert!(matches!(ProfileFile::load(&bad), Err(ProfileError::Invalid { .. })));
         let (_d3, no_version) = write("[profile]\n[cluster]\n");
         assert!(matches!(ProfileFile::load(&no_version), Err(ProfileError::Invalid { .. })));
+    }
+
+    #[test]
+    fn parsing_text_equals_loading_the_file() {
+        let (_dir, path) = write(OFFICIAL);
+        let parsed = ProfileFile::parse(&path, OFFICIAL).unwrap();
+        assert_eq!(parsed.to_toml(), ProfileFile::load(&path).unwrap().to_toml());
+        assert_eq!(parsed.path(), path);
+        assert!(matches!(ProfileFile::parse(&path, "[profile]\n"), Err(ProfileError::Invalid { .. })));
     }
 
     #[test]
