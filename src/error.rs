@@ -5,7 +5,7 @@
 
 use std::panic::AssertUnwindSafe;
 
-use fluvio_engine::ErrorKind;
+use fluvio_engine::{ErrorKind, TlsFailure};
 use jni::JNIEnv;
 use jni::objects::{JObject, JValue};
 
@@ -57,6 +57,7 @@ pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Profile => "PROFILE",
         ErrorKind::Connect => "CONNECT",
         ErrorKind::ConnectTimeout => "CONNECT_TIMEOUT",
+        ErrorKind::Tls => "TLS",
         ErrorKind::Timeout => "TIMEOUT",
         ErrorKind::ConnectionClosed => "CONNECTION_CLOSED",
         ErrorKind::IncompatibleServer => "INCOMPATIBLE_SERVER",
@@ -78,6 +79,30 @@ pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
         // A kind added to the engine without a code here: the test below fails.
         _ => "INTERNAL",
     }
+}
+
+/// The `FluvioException.TlsFailure` constant for an engine TLS failure: the second table,
+/// checked the same way as [`code_name`].
+pub(crate) fn tls_failure_name(failure: TlsFailure) -> &'static str {
+    match failure {
+        TlsFailure::UnknownIssuer => "UNKNOWN_ISSUER",
+        TlsFailure::NameMismatch => "NAME_MISMATCH",
+        TlsFailure::Expired => "EXPIRED",
+        TlsFailure::NotYetValid => "NOT_YET_VALID",
+        TlsFailure::BadCertificate => "BAD_CERTIFICATE",
+        TlsFailure::ClientCertificateRequired => "CLIENT_CERTIFICATE_REQUIRED",
+        TlsFailure::ClientCertificateRejected => "CLIENT_CERTIFICATE_REJECTED",
+        TlsFailure::ServerNotTls => "SERVER_NOT_TLS",
+        TlsFailure::ServerRequiresTls => "SERVER_REQUIRES_TLS",
+        TlsFailure::Handshake => "HANDSHAKE",
+        // A failure added to the engine without a name here: the test below fails.
+        _ => "HANDSHAKE",
+    }
+}
+
+/// Every TLS failure name native code can report (for the cross-language consistency test).
+pub(crate) fn all_tls_failure_names() -> Vec<&'static str> {
+    TlsFailure::ALL.iter().map(|f| tls_failure_name(*f)).collect()
 }
 
 /// Codes that do not come from an engine kind.
@@ -122,17 +147,21 @@ pub(crate) fn throw(env: &mut JNIEnv, err: JniError) {
         return;
     }
     let result = match &err {
-        JniError::Engine(engine) => {
-            throw_fluvio(env, code_name(engine.kind()), &engine.to_string(), engine.is_retriable())
-        }
-        JniError::Cluster(message) => throw_fluvio(env, LOCAL_CLUSTER_CODE, message, false),
+        JniError::Engine(engine) => throw_fluvio(
+            env,
+            code_name(engine.kind()),
+            &engine.to_string(),
+            engine.is_retriable(),
+            engine.tls_failure(),
+        ),
+        JniError::Cluster(message) => throw_fluvio(env, LOCAL_CLUSTER_CODE, message, false, None),
         JniError::IllegalArgument(message) => env.throw_new("java/lang/IllegalArgumentException", message),
         JniError::IllegalState(message) => env.throw_new("java/lang/IllegalStateException", message),
         JniError::Panic(message) => {
-            throw_fluvio(env, INTERNAL_CODE, &format!("internal error (panic in native code): {message}"), false)
+            throw_fluvio(env, INTERNAL_CODE, &format!("internal error (panic in native code): {message}"), false, None)
         }
         JniError::Jni(jni::errors::Error::JavaException) => return,
-        JniError::Jni(other) => throw_fluvio(env, INTERNAL_CODE, &format!("JNI failure: {other}"), false),
+        JniError::Jni(other) => throw_fluvio(env, INTERNAL_CODE, &format!("JNI failure: {other}"), false, None),
     };
     if result.is_err() && !env.exception_check().unwrap_or(false) {
         // Creating the exception failed (e.g. out of memory) without a pending exception:
@@ -143,25 +172,36 @@ pub(crate) fn throw(env: &mut JNIEnv, err: JniError) {
     }
 }
 
-fn throw_fluvio(env: &mut JNIEnv, code: &str, message: &str, retriable: bool) -> jni::errors::Result<()> {
-    let exception = new_fluvio_exception(env, code, message, retriable)?;
+fn throw_fluvio(
+    env: &mut JNIEnv,
+    code: &str,
+    message: &str,
+    retriable: bool,
+    tls: Option<TlsFailure>,
+) -> jni::errors::Result<()> {
+    let exception = new_fluvio_exception(env, code, message, retriable, tls)?;
     env.throw(jni::objects::JThrowable::from(exception))
 }
 
-/// A new `FluvioException(code, message, retriable)`.
+/// A new `FluvioException(code, message, retriable, tlsFailure)`.
 pub(crate) fn new_fluvio_exception<'local>(
     env: &mut JNIEnv<'local>,
     code: &str,
     message: &str,
     retriable: bool,
+    tls: Option<TlsFailure>,
 ) -> jni::errors::Result<JObject<'local>> {
     let cache = java::cache()?;
     let code = env.new_string(code)?;
     let message = env.new_string(message)?;
+    let tls = match tls {
+        Some(failure) => env.new_string(tls_failure_name(failure))?,
+        None => JObject::null().into(),
+    };
     env.new_object(
         &cache.fluvio_exception_class,
-        "(Ljava/lang/String;Ljava/lang/String;Z)V",
-        &[JValue::Object(&code), JValue::Object(&message), JValue::Bool(u8::from(retriable))],
+        "(Ljava/lang/String;Ljava/lang/String;ZLjava/lang/String;)V",
+        &[JValue::Object(&code), JValue::Object(&message), JValue::Bool(u8::from(retriable)), JValue::Object(&tls)],
     )
 }
 
@@ -177,5 +217,14 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), ErrorKind::ALL.len(), "codes are distinct");
         assert!(!all_code_names().is_empty());
+    }
+
+    #[test]
+    fn every_tls_failure_has_its_own_name() {
+        let mut names = all_tls_failure_names();
+        assert_eq!(names.iter().filter(|n| **n == "HANDSHAKE").count(), 1, "only Handshake maps to HANDSHAKE");
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), TlsFailure::ALL.len(), "names are distinct");
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use fluvio_engine::{ClientConfig, Fluvio};
 use jni::JNIEnv;
-use jni::objects::{JClass, JString};
+use jni::objects::{JClass, JObjectArray, JString};
 use jni::sys::{jboolean, jlong, jstring};
 
 use crate::convert::{optional_string, string};
@@ -32,12 +32,14 @@ fn connect(
     connect_timeout_ms: jlong,
     request_timeout_ms: jlong,
     use_spu_local_address: jboolean,
+    tls: &JObjectArray,
 ) -> Result<jlong> {
     let endpoint = string(env, endpoint, "endpoint")?;
     let mut config = ClientConfig::new(endpoint)
         .with_connect_timeout(millis(connect_timeout_ms, "connect timeout")?)
         .with_request_timeout(millis(request_timeout_ms, "request timeout")?)
-        .with_spu_local_address(use_spu_local_address != 0);
+        .with_spu_local_address(use_spu_local_address != 0)
+        .with_tls(crate::tls::client_policy(env, tls)?);
     if let Some(client_id) = optional_string(env, client_id)? {
         config = config.with_client_id(client_id);
     }
@@ -72,8 +74,10 @@ fn platform_version(env: &mut JNIEnv, handle: jlong) -> Result<jstring> {
     Ok(env.new_string(fluvio.client.platform_version())?.into_raw())
 }
 
-/// `long nativeConnect(String endpoint, String clientId, long connectTimeoutMs, long requestTimeoutMs, boolean useSpuLocalAddress)`
+/// `long nativeConnect(String endpoint, String clientId, long connectTimeoutMs, long requestTimeoutMs,
+/// boolean useSpuLocalAddress, String[] tls)` (tls: `TlsConfig.toNative()`, null for plain TCP)
 #[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_com_infinyon_fluvio_Fluvio_nativeConnect<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
@@ -82,9 +86,10 @@ pub extern "system" fn Java_com_infinyon_fluvio_Fluvio_nativeConnect<'local>(
     connect_timeout_ms: jlong,
     request_timeout_ms: jlong,
     use_spu_local_address: jboolean,
+    tls: JObjectArray<'local>,
 ) -> jlong {
     run(&mut env, 0, |env| {
-        connect(env, &endpoint, &client_id, connect_timeout_ms, request_timeout_ms, use_spu_local_address)
+        connect(env, &endpoint, &client_id, connect_timeout_ms, request_timeout_ms, use_spu_local_address, &tls)
     })
 }
 

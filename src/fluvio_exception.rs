@@ -1,11 +1,12 @@
-//! Natives of `com.infinyon.fluvio.FluvioException`: the error codes native code can throw,
-//! so a test can check that Java's `Code` enum knows every one of them.
+//! Natives of `com.infinyon.fluvio.FluvioException`: the error codes and TLS failures native
+//! code can report, so a test can check that Java's `Code` and `TlsFailure` enums know every
+//! one of them.
 
 use jni::JNIEnv;
 use jni::objects::JClass;
 use jni::sys::jstring;
 
-use crate::error::{all_code_names, run};
+use crate::error::{all_code_names, all_tls_failure_names, run};
 
 /// `String nativeCodeNames()`: every code, one per line.
 #[unsafe(no_mangle)]
@@ -14,6 +15,15 @@ pub extern "system" fn Java_com_infinyon_fluvio_FluvioException_nativeCodeNames<
     _class: JClass<'local>,
 ) -> jstring {
     run(&mut env, std::ptr::null_mut(), |env| Ok(env.new_string(all_code_names().join("\n"))?.into_raw()))
+}
+
+/// `String nativeTlsFailureNames()`: every TLS failure, one per line.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_com_infinyon_fluvio_FluvioException_nativeTlsFailureNames<'local>(
+    mut env: JNIEnv<'local>,
+    _class: JClass<'local>,
+) -> jstring {
+    run(&mut env, std::ptr::null_mut(), |env| Ok(env.new_string(all_tls_failure_names().join("\n"))?.into_raw()))
 }
 
 /// `void nativeTestPanic()`: panics inside native code, for the test that proves a panic

@@ -17,7 +17,7 @@ pub(crate) struct JavaCache {
     pub batch_future_ctor: JMethodID,
     /// `BatchFuture.complete(int partition, long baseOffset)`.
     pub batch_future_complete: JMethodID,
-    /// `BatchFuture.fail(String code, String message, boolean retriable)`.
+    /// `BatchFuture.fail(String code, String message, boolean retriable, String tlsFailure)`.
     pub batch_future_fail: JMethodID,
     /// `ProduceOutput.batch` (a `BatchFuture`).
     pub produce_output_batch: JFieldID,
@@ -36,7 +36,11 @@ pub(crate) fn init(env: &mut JNIEnv) -> jni::errors::Result<()> {
     let cache = JavaCache {
         batch_future_ctor: env.get_method_id(&batch_future, "<init>", "()V")?,
         batch_future_complete: env.get_method_id(&batch_future, "complete", "(IJ)V")?,
-        batch_future_fail: env.get_method_id(&batch_future, "fail", "(Ljava/lang/String;Ljava/lang/String;Z)V")?,
+        batch_future_fail: env.get_method_id(
+            &batch_future,
+            "fail",
+            "(Ljava/lang/String;Ljava/lang/String;ZLjava/lang/String;)V",
+        )?,
         produce_output_batch: env.get_field_id(&produce_output, "batch", "Lcom/infinyon/fluvio/BatchFuture;")?,
         fluvio_exception_class: env.new_global_ref(exception)?,
         batch_future_class: env.new_global_ref(batch_future)?,

@@ -11,11 +11,13 @@ mod error;
 mod fluvio;
 mod fluvio_admin;
 mod fluvio_exception;
+mod fluvio_profiles;
 mod handle;
 mod java;
 mod local_cluster;
 mod partition_consumer;
 mod runtime;
+mod tls;
 mod topic_consumer;
 mod topic_producer;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use fluvio_local::{ClusterConfig, LocalCluster};
 use jni::JNIEnv;
-use jni::objects::{JClass, JString};
+use jni::objects::{JClass, JObjectArray, JString};
 use jni::sys::{jboolean, jint, jintArray, jlong, jstring};
 use parking_lot::RwLock;
 
@@ -63,7 +63,10 @@ fn start(
     min_live: jint,
     spu_timeout_ms: jlong,
     lag_ms: jlong,
+    tls: &JObjectArray,
 ) -> Result<jlong> {
+    // Settings first: a refused one leaves no temporary directory behind.
+    let tls = crate::tls::server_tls(env, tls)?;
     let (dir, temporary) = match optional_string(env, base_dir)? {
         Some(dir) => (PathBuf::from(dir), None),
         None => {
@@ -74,7 +77,10 @@ fn start(
             (temporary.path().to_path_buf(), Some(temporary))
         }
     };
-    let config = cluster_config(dir, spus, min_live, spu_timeout_ms, lag_ms)?;
+    let mut config = cluster_config(dir, spus, min_live, spu_timeout_ms, lag_ms)?;
+    if let Some(tls) = tls {
+        config = config.tls(tls);
+    }
     let cluster = block_on(LocalCluster::start(config))??;
     let endpoint = cluster.sc_endpoint();
     Ok(into_handle(ClusterHandle { cluster: RwLock::new(Some(cluster)), endpoint, _temporary: temporary }))
@@ -163,8 +169,10 @@ fn shutdown(handle: jlong) -> Result<()> {
 }
 
 /// `long nativeStart(String baseDir, int spus, int minLiveReplicas, long spuTimeoutMs,
-/// long replicaLagTimeMs)` (baseDir null: a temporary directory)
+/// long replicaLagTimeMs, String[] tls)` (baseDir null: a temporary directory; tls:
+/// `LocalClusterTls.toNative()`, null for plain TCP)
 #[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStart<'local>(
     mut env: JNIEnv<'local>,
     _class: JClass<'local>,
@@ -173,8 +181,9 @@ pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStart<'local>
     min_live: jint,
     spu_timeout_ms: jlong,
     lag_ms: jlong,
+    tls: JObjectArray<'local>,
 ) -> jlong {
-    run(&mut env, 0, |env| start(env, &base_dir, spus, min_live, spu_timeout_ms, lag_ms))
+    run(&mut env, 0, |env| start(env, &base_dir, spus, min_live, spu_timeout_ms, lag_ms, &tls))
 }
 
 /// `String nativeEndpoint(long handle)`

@@ -14,7 +14,7 @@ use jni::signature::{Primitive, ReturnType};
 use jni::sys::{jboolean, jint, jlong, jvalue};
 
 use crate::convert::{string, with_key_value};
-use crate::error::{JniError, Result, code_name, run};
+use crate::error::{JniError, Result, code_name, run, tls_failure_name};
 use crate::fluvio::FluvioHandle;
 use crate::handle::{borrow, dispose, into_handle};
 use crate::java;
@@ -159,12 +159,17 @@ fn complete_batch_future(future: &GlobalRef, partition: u32, result: &fluvio_eng
             Err(err) => {
                 let code = env.new_string(code_name(err.kind()))?;
                 let message = env.new_string(err.to_string())?;
+                let tls = match err.tls_failure() {
+                    Some(failure) => env.new_string(tls_failure_name(failure))?,
+                    None => JObject::null().into(),
+                };
                 let args = [
                     jvalue { l: code.as_raw() },
                     jvalue { l: message.as_raw() },
                     jvalue { z: u8::from(err.is_retriable()) },
+                    jvalue { l: tls.as_raw() },
                 ];
-                // SAFETY: id and argument types match `fail(String, String, boolean)`.
+                // SAFETY: id and argument types match `fail(String, String, boolean, String)`.
                 unsafe { env.call_method_unchecked(future.as_obj(), cache.batch_future_fail, void, &args) }?;
             }
         }

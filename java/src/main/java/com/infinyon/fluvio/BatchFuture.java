@@ -18,8 +18,8 @@ final class BatchFuture extends CompletableFuture<Long> {
     }
 
     /** Called from native code when the batch failed. */
-    void fail(String code, String message, boolean retriable) {
-        completeExceptionally(new FluvioException(code, message, retriable));
+    void fail(String code, String message, boolean retriable, String tlsFailure) {
+        completeExceptionally(new FluvioException(code, message, retriable, tlsFailure));
     }
 
     int partition() {

@@ -13,6 +13,9 @@ import java.util.Objects;
  * }
  * }</pre>
  *
+ * <p>Connections are plain TCP or TLS ({@link FluvioConfig.Builder#tls(TlsConfig)}, or a
+ * profile's TLS settings); a refused TLS handshake is {@link FluvioException.Code#TLS}.
+ *
  * <p>Several clients, to the same or different clusters, may be used at once. Closing a
  * client closes its connections; producers, consumers and streams made from it fail with
  * {@link FluvioException.Code#CLOSED} afterwards (close them too, to free their memory).
@@ -50,25 +53,35 @@ public final class Fluvio extends NativeHandle {
     /**
      * Connects with explicit settings.
      *
-     * @param config endpoint, client id and timeouts
+     * @param config endpoint, TLS, client id and timeouts
      * @return a connected client
+     * @throws FluvioException {@code CONFIG} when certificates cannot be read, {@code TLS} when
+     *     the TLS handshake fails or is refused ({@link FluvioException#tlsFailure()} says why),
+     *     {@code CONNECT} or {@code CONNECT_TIMEOUT} when the cluster cannot be reached
      */
     public static Fluvio connect(FluvioConfig config) {
         Objects.requireNonNull(config, "config");
         NativeLibrary.load();
+        TlsConfig tls = config.tls();
         return new Fluvio(nativeConnect(
                 config.endpoint(),
                 config.clientId(),
                 Checks.millis(config.connectTimeout()),
                 Checks.millis(config.requestTimeout()),
-                config.useSpuLocalAddress()));
+                config.useSpuLocalAddress(),
+                tls.policy() == TlsConfig.Policy.DISABLED ? null : tls.toNative()));
     }
 
     /**
-     * Connects with a named profile of the profile file.
+     * Connects with a named profile of the profile file ({@code $FLV_PROFILE_PATH}, else
+     * {@code ~/.fluvio/config}), with the profile's TLS settings. Profiles are read and edited
+     * with {@link FluvioProfiles}.
      *
      * @param profile the profile name
      * @return a connected client
+     * @throws FluvioException {@code PROFILE} when the file or profile is missing, {@code CONFIG}
+     *     when its certificates cannot be read, {@code TLS} or a connection code when the
+     *     cluster refuses or cannot be reached
      */
     public static Fluvio connectWithProfile(String profile) {
         Objects.requireNonNull(profile, "profile");
@@ -195,8 +208,8 @@ public final class Fluvio extends NativeHandle {
         nativeDispose(handle);
     }
 
-    private static native long nativeConnect(
-            String endpoint, String clientId, long connectTimeoutMs, long requestTimeoutMs, boolean useSpuLocalAddress);
+    private static native long nativeConnect(String endpoint, String clientId, long connectTimeoutMs,
+            long requestTimeoutMs, boolean useSpuLocalAddress, String[] tls);
 
     private static native long nativeConnectProfile(String profileFile, String profile);
 

@@ -4,12 +4,13 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How to reach a cluster: the SC endpoint, the client id and timeouts. Build with
- * {@link #builder()}.
+ * How to reach a cluster: the SC endpoint, transport security, the client id and timeouts.
+ * Build with {@link #builder()}.
  *
  * <pre>{@code
  * FluvioConfig config = FluvioConfig.builder()
- *     .endpoint("127.0.0.1:9003")
+ *     .endpoint("fluvio.example.com:9003")
+ *     .tls(TlsConfig.verified("fluvio.example.com").caCertFile(Paths.get("ca.crt")).build())
  *     .connectTimeout(Duration.ofSeconds(5))
  *     .build();
  * try (Fluvio fluvio = Fluvio.connect(config)) { ... }
@@ -24,6 +25,7 @@ public final class FluvioConfig {
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     private final String endpoint;
+    private final TlsConfig tls;
     private final String clientId;
     private final Duration connectTimeout;
     private final Duration requestTimeout;
@@ -31,6 +33,7 @@ public final class FluvioConfig {
 
     private FluvioConfig(Builder builder) {
         this.endpoint = builder.endpoint;
+        this.tls = builder.tls;
         this.clientId = builder.clientId;
         this.connectTimeout = builder.connectTimeout;
         this.requestTimeout = builder.requestTimeout;
@@ -45,6 +48,11 @@ public final class FluvioConfig {
     /** The SC endpoint, {@code host:port}. */
     public String endpoint() {
         return endpoint;
+    }
+
+    /** Transport security ({@link TlsConfig#disabled()} unless set). */
+    public TlsConfig tls() {
+        return tls;
     }
 
     /** The client id sent with every request, or null for the default ("fluvio"). */
@@ -74,6 +82,7 @@ public final class FluvioConfig {
      */
     public static final class Builder {
         private String endpoint;
+        private TlsConfig tls = TlsConfig.disabled();
         private String clientId;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
@@ -89,6 +98,20 @@ public final class FluvioConfig {
          */
         public Builder endpoint(String endpoint) {
             this.endpoint = checkEndpoint(endpoint);
+            return this;
+        }
+
+        /**
+         * Transport security (default {@link TlsConfig#disabled()}: plain TCP). With TLS, the
+         * handshake with the SC and with each SPU runs within the connect timeout; a refused
+         * one is {@link FluvioException.Code#TLS}, and unreadable certificates are
+         * {@link FluvioException.Code#CONFIG}.
+         *
+         * @param tls the policy and its certificates
+         * @return this builder
+         */
+        public Builder tls(TlsConfig tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
             return this;
         }
 

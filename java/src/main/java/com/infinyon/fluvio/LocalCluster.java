@@ -42,6 +42,18 @@ import java.util.Objects;
  * <p>With replication factor 1 there is no other replica: the partition is
  * {@code LEADER_OFFLINE} until its SPU returns, and streams on it wait.
  *
+ * <p>With {@link Builder#tls(LocalClusterTls)}, the SC and every SPU serve TLS (optionally
+ * mutual TLS) on their public ports, to test clients' TLS settings:
+ *
+ * <pre>{@code
+ * try (LocalCluster cluster = LocalCluster.builder()
+ *          .tls(LocalClusterTls.fromFiles(serverCert, serverKey).domain("fluvio.test").build())
+ *          .build().start();
+ *      Fluvio fluvio = cluster.connect(TlsConfig.verified("fluvio.test").caCertFile(ca).build())) {
+ *     ...
+ * }
+ * }</pre>
+ *
  * <p>Thread-safety: thread-safe. SPU starts, stops and kills are carried out one at a time;
  * {@link #close()} waits for one in progress.
  */
@@ -84,14 +96,28 @@ public final class LocalCluster extends NativeHandle {
     }
 
     /**
-     * A client connected to this cluster.
+     * A client connected to this cluster over plain TCP (a cluster started with
+     * {@link Builder#tls(LocalClusterTls)} refuses it with {@code TLS}; use
+     * {@link #connect(TlsConfig)}).
      *
      * @return a new client; close it when done
      */
     public Fluvio connect() {
+        return connect(TlsConfig.disabled());
+    }
+
+    /**
+     * A client connected to this cluster with the given transport security, e.g.
+     * {@code TlsConfig.verified("fluvio.test").caCertPem(ca).build()} for a TLS cluster.
+     *
+     * @param tls the client's TLS settings
+     * @return a new client; close it when done
+     */
+    public Fluvio connect(TlsConfig tls) {
+        Objects.requireNonNull(tls, "tls");
         acquire();
         try {
-            return Fluvio.connect(endpoint);
+            return Fluvio.connect(FluvioConfig.builder().endpoint(endpoint).tls(tls).build());
         } finally {
             release();
         }
@@ -279,6 +305,7 @@ public final class LocalCluster extends NativeHandle {
         private int minLiveReplicas = 1;
         private Duration spuTimeout = DEFAULT_SPU_TIMEOUT;
         private Duration replicaLagTime = DEFAULT_REPLICA_LAG_TIME;
+        private LocalClusterTls tls;
 
         private Builder() {}
 
@@ -356,6 +383,31 @@ public final class LocalCluster extends NativeHandle {
         }
 
         /**
+         * Serves TLS on the public ports of the SC and of every SPU (default: plain TCP). See
+         * {@link LocalClusterTls} for the certificate the cluster needs.
+         *
+         * @param tls server certificate, key, and optionally domain and client CA
+         * @return this builder
+         */
+        public Builder tls(LocalClusterTls tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /**
+         * Serves TLS with the certificate chain and key in these PEM files, without asking
+         * clients for certificates: {@code tls(LocalClusterTls.fromFiles(cert, key).build())}.
+         *
+         * @param serverCertFile the certificate chain (leaf first), valid for {@code DOMAIN} and
+         *     {@code *.DOMAIN}
+         * @param serverKeyFile its private key
+         * @return this builder
+         */
+        public Builder tls(Path serverCertFile, Path serverKeyFile) {
+            return tls(LocalClusterTls.fromFiles(serverCertFile, serverKeyFile).build());
+        }
+
+        /**
          * The description, ready to {@link Definition#start()}.
          *
          * @return the description
@@ -376,6 +428,7 @@ public final class LocalCluster extends NativeHandle {
         private final int minLiveReplicas;
         private final Duration spuTimeout;
         private final Duration replicaLagTime;
+        private final LocalClusterTls tls;
 
         private Definition(Builder builder) {
             this.spus = builder.spus;
@@ -383,6 +436,7 @@ public final class LocalCluster extends NativeHandle {
             this.minLiveReplicas = builder.minLiveReplicas;
             this.spuTimeout = builder.spuTimeout;
             this.replicaLagTime = builder.replicaLagTime;
+            this.tls = builder.tls;
         }
 
         /**
@@ -390,12 +444,19 @@ public final class LocalCluster extends NativeHandle {
          * online.
          *
          * @return the running cluster
-         * @throws FluvioException {@code LOCAL_CLUSTER} if it cannot start
+         * @throws FluvioException {@code LOCAL_CLUSTER} if it cannot start, including TLS
+         *     settings it refuses (unreadable or mismatched certificate and key, a certificate
+         *     not valid for the domain)
          */
         public LocalCluster start() {
             NativeLibrary.load();
             return new LocalCluster(nativeStart(baseDir == null ? null : baseDir.toString(), spus, minLiveReplicas,
-                    Checks.millis(spuTimeout), Checks.millis(replicaLagTime)));
+                    Checks.millis(spuTimeout), Checks.millis(replicaLagTime), tls == null ? null : tls.toNative()));
+        }
+
+        /** The TLS settings, or null for plain TCP. */
+        public LocalClusterTls tls() {
+            return tls;
         }
 
         /** Number of SPUs. */
@@ -425,7 +486,7 @@ public final class LocalCluster extends NativeHandle {
     }
 
     private static native long nativeStart(String baseDir, int spus, int minLiveReplicas, long spuTimeoutMs,
-            long replicaLagTimeMs);
+            long replicaLagTimeMs, String[] tls);
 
     private static native String nativeEndpoint(long handle);
 

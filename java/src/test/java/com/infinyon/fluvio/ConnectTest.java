@@ -154,7 +154,7 @@ class ConnectTest extends ClusterTestBase {
     }
 
     /** Runs {@link ProfileConnectMain} in a child JVM; returns its output lines. */
-    private static List<String> runChild(Path profilePath, String... args) throws Exception {
+    static List<String> runChild(Path profilePath, String... args) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xcheck:jni");

@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,12 +39,29 @@ class ErrorCodesTest extends ClusterTestBase {
     }
 
     @Test
+    void nativeTlsFailuresAndJavaTlsFailuresAreTheSameSet() {
+        List<String> nativeNames = FluvioException.nativeTlsFailures();
+        Set<String> nativeSet = new TreeSet<>(nativeNames);
+        assertEquals(nativeNames.size(), nativeSet.size(), "no failure listed twice: " + nativeNames);
+        Set<String> javaSet = Arrays.stream(FluvioException.TlsFailure.values()).map(Enum::name)
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(javaSet, nativeSet);
+        assertTrue(FluvioException.nativeCodes().contains("TLS"), "TLS failures have their own code");
+    }
+
+    @Test
     void codesFromNativeNamesAndTheirRetriability() {
         FluvioException known = new FluvioException("TOPIC_NOT_FOUND", "message", false);
         assertEquals(FluvioException.Code.TOPIC_NOT_FOUND, known.code());
         assertFalse(known.isRetriable());
         // A name Java does not know is never lost: it becomes INTERNAL.
         assertEquals(FluvioException.Code.INTERNAL, new FluvioException("NO_SUCH_CODE", "m", false).code());
+        assertNull(known.tlsFailure());
+        FluvioException tls = new FluvioException("TLS", "m", false, "UNKNOWN_ISSUER");
+        assertEquals(FluvioException.Code.TLS, tls.code());
+        assertEquals(FluvioException.TlsFailure.UNKNOWN_ISSUER, tls.tlsFailure());
+        // An unknown failure name keeps the code and says only that the handshake failed.
+        assertEquals(FluvioException.TlsFailure.HANDSHAKE, new FluvioException("TLS", "m", false, "NEW").tlsFailure());
         FluvioException made = new FluvioException(FluvioException.Code.TIMEOUT, "m", true);
         assertEquals(FluvioException.Code.TIMEOUT, made.code());
         assertTrue(made.isRetriable());

@@ -4,12 +4,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Run in a child JVM by {@link ConnectTest}, with {@code FLV_PROFILE_PATH} set: connects
- * through the profile file the environment names and prints one line per argument.
+ * Run in a child JVM by {@link ConnectTest} and {@link ProfilesTest}, with
+ * {@code FLV_PROFILE_PATH} set: connects through the profile file the environment names and
+ * prints one line per argument.
  *
- * <p>Arguments: {@code current} connects with {@link Fluvio#connect()}; any other word
- * connects with {@link Fluvio#connectWithProfile(String)}. Each line is
- * {@code <argument> topics=<name,name,...>} on success or {@code <argument> error=<code>}.
+ * <p>Arguments: {@code current} connects with {@link Fluvio#connect()}; {@code profiles} lists
+ * the file with {@link FluvioProfiles#load()}; any other word connects with
+ * {@link Fluvio#connectWithProfile(String)}. Each line is
+ * {@code <argument> topics=<name,name,...>} on success, {@code <argument> error=<code>} (plus
+ * the TLS failure, if any) on failure, and
+ * {@code profiles path=<path> names=<name,...> current=<name>} for {@code profiles}.
  */
 public final class ProfileConnectMain {
     private ProfileConnectMain() {}
@@ -21,6 +25,15 @@ public final class ProfileConnectMain {
     }
 
     private static String attempt(String arg) {
+        if ("profiles".equals(arg)) {
+            try {
+                FluvioProfiles profiles = FluvioProfiles.load();
+                return "path=" + FluvioProfiles.defaultPath() + " names=" + String.join(",", profiles.names())
+                        + " current=" + profiles.currentName();
+            } catch (FluvioException e) {
+                return "error=" + e.code();
+            }
+        }
         try (Fluvio fluvio = "current".equals(arg) ? Fluvio.connect() : Fluvio.connectWithProfile(arg)) {
             List<String> names = new ArrayList<>();
             for (TopicMetadata topic : fluvio.admin().listTopics()) {
@@ -28,7 +41,7 @@ public final class ProfileConnectMain {
             }
             return "topics=" + String.join(",", names);
         } catch (FluvioException e) {
-            return "error=" + e.code();
+            return "error=" + e.code() + (e.tlsFailure() == null ? "" : " " + e.tlsFailure());
         }
     }
 }

@@ -1,0 +1,221 @@
+package com.infinyon.fluvio;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * TLS on the public listeners of a {@link LocalCluster} (its SC and every SPU), as the
+ * {@code fluvio-local start --tls} options set it: a server certificate chain and key, an
+ * optional domain, and optionally a CA whose client certificates are asked for, or required
+ * (mutual TLS).
+ *
+ * <pre>{@code
+ * LocalClusterTls tls = LocalClusterTls.fromFiles(Paths.get("server.crt"), Paths.get("server.key"))
+ *     .domain("fluvio.test")
+ *     .clientCaFile(Paths.get("ca.crt"))
+ *     .requireClientCert(true)
+ *     .build();
+ * try (LocalCluster cluster = LocalCluster.builder().tls(tls).build().start()) { ... }
+ * }</pre>
+ *
+ * <p>Clients reach the SC as {@code DOMAIN} and SPU {@code n} as
+ * {@code custom-spu-<n>.DOMAIN} (the official client's rule), so the server certificate
+ * needs the subject alternative names {@code DOMAIN} and {@code *.DOMAIN}. With
+ * {@link Builder#domain(String)} set, the cluster refuses to start with a certificate that
+ * clients would refuse.
+ *
+ * <p>Everything is checked when the cluster starts: unreadable files, bad PEM, a key that does
+ * not match the certificate and a certificate not valid for the domain are
+ * {@link FluvioException.Code#LOCAL_CLUSTER}. Replication between SPUs stays on their private,
+ * plain endpoints.
+ *
+ * <p>{@link #toString()} never shows the key.
+ *
+ * <p>Thread-safety: immutable.
+ */
+public final class LocalClusterTls {
+    private final String serverCert;
+    private final boolean serverCertIsFile;
+    private final String serverKey;
+    private final boolean serverKeyIsFile;
+    private final String clientCa;
+    private final boolean clientCaIsFile;
+    private final String domain;
+    private final boolean requireClientCert;
+
+    private LocalClusterTls(Builder builder) {
+        this.serverCert = builder.serverCert;
+        this.serverCertIsFile = builder.serverCertIsFile;
+        this.serverKey = builder.serverKey;
+        this.serverKeyIsFile = builder.serverKeyIsFile;
+        this.clientCa = builder.clientCa;
+        this.clientCaIsFile = builder.clientCaIsFile;
+        this.domain = builder.domain;
+        this.requireClientCert = builder.requireClientCert;
+    }
+
+    /**
+     * Serves the certificate chain in {@code serverCertFile} (PEM, leaf first) with the private
+     * key in {@code serverKeyFile} (PEM: PKCS#8, PKCS#1 or SEC1).
+     *
+     * @param serverCertFile the certificate chain file
+     * @param serverKeyFile the key file
+     * @return a builder
+     */
+    public static Builder fromFiles(Path serverCertFile, Path serverKeyFile) {
+        Objects.requireNonNull(serverCertFile, "serverCertFile");
+        Objects.requireNonNull(serverKeyFile, "serverKeyFile");
+        return new Builder(serverCertFile.toAbsolutePath().toString(), true,
+                serverKeyFile.toAbsolutePath().toString(), true);
+    }
+
+    /**
+     * Serves the certificate chain {@code serverCertPem} (leaf first) with the private key
+     * {@code serverKeyPem}.
+     *
+     * @param serverCertPem {@code -----BEGIN CERTIFICATE-----...}
+     * @param serverKeyPem {@code -----BEGIN PRIVATE KEY-----...}
+     * @return a builder
+     */
+    public static Builder fromPem(String serverCertPem, String serverKeyPem) {
+        return new Builder(checkPem(serverCertPem, "serverCertPem"), false, checkPem(serverKeyPem, "serverKeyPem"),
+                false);
+    }
+
+    private static String checkPem(String pem, String name) {
+        Objects.requireNonNull(pem, name);
+        if (pem.isBlank()) {
+            throw new IllegalArgumentException(name + " must not be empty");
+        }
+        return pem;
+    }
+
+    /** The domain clients verify, or null when not set. */
+    public String domain() {
+        return domain;
+    }
+
+    /** Whether a client CA is configured: clients are asked for a certificate. */
+    public boolean hasClientCa() {
+        return clientCa != null;
+    }
+
+    /** Whether clients without a valid certificate are refused. */
+    public boolean requireClientCert() {
+        return requireClientCert;
+    }
+
+    /**
+     * The layout native code reads (src/tls.rs): value and source ({@code file} or {@code pem})
+     * of the server certificate, the server key and the client CA (nulls when absent), then the
+     * domain (or null) and {@code "true"} or {@code "false"} for requireClientCert.
+     */
+    String[] toNative() {
+        return new String[] {serverCert, source(serverCertIsFile), serverKey, source(serverKeyIsFile), clientCa,
+            clientCa == null ? null : source(clientCaIsFile), domain, Boolean.toString(requireClientCert)};
+    }
+
+    private static String source(boolean file) {
+        return file ? "file" : "pem";
+    }
+
+    @Override
+    public String toString() {
+        return "LocalClusterTls[serverCert=" + (serverCertIsFile ? serverCert : "<PEM certificate>")
+                + ", serverKey=" + (serverKeyIsFile ? serverKey : "<PEM private key>")
+                + ", clientCa=" + (clientCa == null ? "none" : clientCaIsFile ? clientCa : "<PEM certificate>")
+                + ", domain=" + domain + ", requireClientCert=" + requireClientCert + "]";
+    }
+
+    /**
+     * Builds a {@link LocalClusterTls}.
+     *
+     * <p>Thread-safety: not thread-safe.
+     */
+    public static final class Builder {
+        private final String serverCert;
+        private final boolean serverCertIsFile;
+        private final String serverKey;
+        private final boolean serverKeyIsFile;
+        private String clientCa;
+        private boolean clientCaIsFile;
+        private String domain;
+        private boolean requireClientCert;
+
+        private Builder(String serverCert, boolean serverCertIsFile, String serverKey, boolean serverKeyIsFile) {
+            this.serverCert = serverCert;
+            this.serverCertIsFile = serverCertIsFile;
+            this.serverKey = serverKey;
+            this.serverKeyIsFile = serverKeyIsFile;
+        }
+
+        /**
+         * The domain clients verify (a profile's {@code domain}). The cluster then refuses to
+         * start with a certificate not valid for {@code domain} and for
+         * {@code custom-spu-<id>.domain}.
+         *
+         * @param domain a DNS name
+         * @return this builder
+         * @throws IllegalArgumentException if it is empty or contains whitespace
+         */
+        public Builder domain(String domain) {
+            Objects.requireNonNull(domain, "domain");
+            if (domain.isEmpty() || domain.chars().anyMatch(Character::isWhitespace)) {
+                throw new IllegalArgumentException("domain must be a DNS name, not '" + domain + "'");
+            }
+            this.domain = domain;
+            return this;
+        }
+
+        /**
+         * Asks clients for a certificate signed by the CA in {@code file} (PEM) and verifies the
+         * ones they send; clients without one are still served unless
+         * {@link #requireClientCert(boolean)}.
+         *
+         * @param file a PEM file
+         * @return this builder
+         */
+        public Builder clientCaFile(Path file) {
+            this.clientCa = Objects.requireNonNull(file, "file").toAbsolutePath().toString();
+            this.clientCaIsFile = true;
+            return this;
+        }
+
+        /**
+         * {@link #clientCaFile(Path)} with the CA as PEM text.
+         *
+         * @param pem {@code -----BEGIN CERTIFICATE-----...}
+         * @return this builder
+         */
+        public Builder clientCaPem(String pem) {
+            this.clientCa = checkPem(pem, "pem");
+            this.clientCaIsFile = false;
+            return this;
+        }
+
+        /**
+         * Refuses clients without a valid certificate from the client CA (mutual TLS; default
+         * false). Needs a client CA.
+         *
+         * @param required whether to
+         * @return this builder
+         */
+        public Builder requireClientCert(boolean required) {
+            this.requireClientCert = required;
+            return this;
+        }
+
+        /**
+         * The settings.
+         *
+         * @return the TLS settings
+         * @throws IllegalStateException if client certificates are required without a client CA
+         */
+        public LocalClusterTls build() {
+            if (requireClientCert && clientCa == null) {
+                throw new IllegalStateException("requiring client certificates needs a client CA to verify them with");
+            }
+            return new LocalClusterTls(this);
+        }
+    }
+}

@@ -1,0 +1,383 @@
+package com.infinyon.fluvio;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Transport security of a client: the policies of Fluvio's profiles. Used by
+ * {@link FluvioConfig.Builder#tls(TlsConfig)} and by profiles ({@link FluvioProfile}).
+ *
+ * <ul>
+ *   <li>{@link #disabled()}: plain TCP (the default).
+ *   <li>{@link #verified(String)}: TLS; the server's certificate must be signed by the given CA
+ *       and be valid for the domain (the SC's name) and for {@code <spu-name>.<domain>} (each
+ *       SPU's name, as the official client checks), so a cluster certificate needs the names
+ *       {@code DOMAIN} and {@code *.DOMAIN}. A client certificate and key add mutual TLS.
+ *   <li>{@link #anonymousInsecure()}: TLS that verifies nothing. Insecure; see there.
+ * </ul>
+ *
+ * <pre>{@code
+ * TlsConfig tls = TlsConfig.verified("fluvio.example.com")
+ *     .caCertFile(Paths.get("ca.crt"))
+ *     .clientCertFile(Paths.get("client.crt"))      // mutual TLS
+ *     .clientKeyFile(Paths.get("client.key"))
+ *     .build();
+ * }</pre>
+ *
+ * <p>Certificates and keys are PEM (keys PKCS#8, PKCS#1 or SEC1), given as files or as text;
+ * both may be mixed in a {@link FluvioConfig}, while a profile keeps a cluster's certificates
+ * either all as files or all as text. They are read when connecting: an unreadable file or bad
+ * PEM is {@link FluvioException.Code#CONFIG}, before any connection is attempted. File paths are
+ * made absolute when set.
+ *
+ * <p>{@link #toString()} never shows a private key.
+ *
+ * <p>Thread-safety: immutable.
+ */
+public final class TlsConfig {
+    /**
+     * The policy of a {@link TlsConfig}; the names of the profile file's {@code tls_policy}.
+     *
+     * <p>Thread-safety: immutable.
+     */
+    public enum Policy {
+        /** Plain TCP ({@code disabled}). */
+        DISABLED,
+        /** TLS without any verification ({@code anonymous}). Insecure. */
+        ANONYMOUS_INSECURE,
+        /** TLS verified against a CA, optionally with a client certificate ({@code verified}). */
+        VERIFIED
+    }
+
+    private static final TlsConfig DISABLED = new TlsConfig(Policy.DISABLED, null, null, null, null);
+    private static final TlsConfig ANONYMOUS = new TlsConfig(Policy.ANONYMOUS_INSECURE, null, null, null, null);
+
+    private final Policy policy;
+    private final String domain;
+    private final Pem caCert;
+    private final Pem clientCert;
+    private final Pem clientKey;
+
+    private TlsConfig(Policy policy, String domain, Pem caCert, Pem clientCert, Pem clientKey) {
+        this.policy = policy;
+        this.domain = domain;
+        this.caCert = caCert;
+        this.clientCert = clientCert;
+        this.clientKey = clientKey;
+    }
+
+    /**
+     * Plain TCP, no TLS.
+     *
+     * @return the disabled policy
+     */
+    public static TlsConfig disabled() {
+        return DISABLED;
+    }
+
+    /**
+     * <b>Insecure.</b> TLS that does <em>not</em> verify the server's certificate (the profile
+     * policy {@code anonymous}): the traffic is encrypted against passive eavesdropping, but
+     * anyone able to intercept the connection can impersonate the cluster and read or alter
+     * everything, credentials and records included. No client certificate is sent. Use it
+     * only where a cluster mandates the official {@code anonymous} policy, never across an
+     * untrusted network; prefer {@link #verified(String)}.
+     *
+     * @return the anonymous policy
+     */
+    public static TlsConfig anonymousInsecure() {
+        return ANONYMOUS;
+    }
+
+    /**
+     * Verified TLS for {@code domain}: the name the SC's certificate must carry (SPUs must
+     * carry {@code <spu-name>.<domain>}), also sent as SNI. A CA certificate is required.
+     *
+     * @param domain a DNS name, e.g. {@code fluvio.example.com}
+     * @return a builder
+     * @throws IllegalArgumentException if {@code domain} is empty or contains whitespace
+     */
+    public static Builder verified(String domain) {
+        Objects.requireNonNull(domain, "domain");
+        if (domain.isEmpty() || domain.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("domain must be a DNS name, not '" + domain + "'");
+        }
+        return new Builder(domain);
+    }
+
+    /** The policy. */
+    public Policy policy() {
+        return policy;
+    }
+
+    /** The verified domain, or null unless {@link Policy#VERIFIED}. */
+    public String domain() {
+        return domain;
+    }
+
+    /** The CA certificate file, or null (none, or given as PEM). */
+    public Path caCertFile() {
+        return Pem.file(caCert);
+    }
+
+    /** The CA certificate PEM text, or null (none, or given as a file). */
+    public String caCertPem() {
+        return Pem.text(caCert);
+    }
+
+    /** The client certificate file, or null (none, or given as PEM). */
+    public Path clientCertFile() {
+        return Pem.file(clientCert);
+    }
+
+    /** The client certificate PEM text, or null (none, or given as a file). */
+    public String clientCertPem() {
+        return Pem.text(clientCert);
+    }
+
+    /** The client key file, or null (none, or given as PEM). */
+    public Path clientKeyFile() {
+        return Pem.file(clientKey);
+    }
+
+    /** The client key PEM text, or null (none, or given as a file). */
+    public String clientKeyPem() {
+        return Pem.text(clientKey);
+    }
+
+    /** Whether a client certificate is configured (mutual TLS). */
+    public boolean hasClientCert() {
+        return clientCert != null;
+    }
+
+    /** Whether certificates come from both files and PEM text (a profile cannot store that). */
+    boolean mixesSources() {
+        Boolean file = null;
+        for (Pem pem : new Pem[] {caCert, clientCert, clientKey}) {
+            if (pem != null) {
+                if (file != null && file != pem.isFile()) {
+                    return true;
+                }
+                file = pem.isFile();
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The layout native code reads (src/tls.rs): policy ({@code disabled}, {@code anonymous},
+     * {@code verified}), domain, then value and source ({@code file} or {@code pem}) of the CA
+     * certificate, the client certificate and the client key; nulls where absent.
+     */
+    String[] toNative() {
+        String name = policy == Policy.DISABLED ? "disabled" : policy == Policy.ANONYMOUS_INSECURE ? "anonymous"
+                : "verified";
+        return new String[] {name, domain, Pem.value(caCert), Pem.source(caCert), Pem.value(clientCert),
+            Pem.source(clientCert), Pem.value(clientKey), Pem.source(clientKey)};
+    }
+
+    /** A verified config read from a profile, as the file has it (no CA, or no key, allowed). */
+    static TlsConfig fromProfile(String policy, String source, String domain, String ca, String cert, String key) {
+        switch (policy) {
+            case "disabled":
+                return DISABLED;
+            case "anonymous":
+                return ANONYMOUS;
+            default:
+                boolean files = "file".equals(source);
+                return new TlsConfig(Policy.VERIFIED, domain, Pem.of(ca, files), Pem.of(cert, files),
+                        Pem.of(key, files));
+        }
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        if (this == other) {
+            return true;
+        }
+        if (!(other instanceof TlsConfig)) {
+            return false;
+        }
+        TlsConfig that = (TlsConfig) other;
+        return policy == that.policy && Objects.equals(domain, that.domain) && Objects.equals(caCert, that.caCert)
+                && Objects.equals(clientCert, that.clientCert) && Objects.equals(clientKey, that.clientKey);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(policy, domain, caCert, clientCert, clientKey);
+    }
+
+    @Override
+    public String toString() {
+        if (policy != Policy.VERIFIED) {
+            return "TlsConfig[" + policy + "]";
+        }
+        return "TlsConfig[VERIFIED, domain=" + domain + ", caCert=" + Pem.describe(caCert, "<PEM certificate>")
+                + ", clientCert=" + Pem.describe(clientCert, "<PEM certificate>")
+                + ", clientKey=" + Pem.describe(clientKey, "<PEM private key>") + "]";
+    }
+
+    /** A certificate or key: a path or PEM text. */
+    private static final class Pem {
+        private final String value;
+        private final boolean file;
+
+        private Pem(String value, boolean file) {
+            this.value = value;
+            this.file = file;
+        }
+
+        static Pem of(String value, boolean file) {
+            return value == null ? null : new Pem(value, file);
+        }
+
+        static Pem ofFile(Path path, String name) {
+            Objects.requireNonNull(path, name);
+            return new Pem(path.toAbsolutePath().toString(), true);
+        }
+
+        static Pem ofText(String pem, String name) {
+            Objects.requireNonNull(pem, name);
+            if (pem.isBlank()) {
+                throw new IllegalArgumentException(name + " must not be empty");
+            }
+            return new Pem(pem, false);
+        }
+
+        boolean isFile() {
+            return file;
+        }
+
+        static Path file(Pem pem) {
+            return pem != null && pem.file ? java.nio.file.Paths.get(pem.value) : null;
+        }
+
+        static String text(Pem pem) {
+            return pem != null && !pem.file ? pem.value : null;
+        }
+
+        static String value(Pem pem) {
+            return pem == null ? null : pem.value;
+        }
+
+        static String source(Pem pem) {
+            return pem == null ? null : pem.file ? "file" : "pem";
+        }
+
+        static String describe(Pem pem, String hidden) {
+            return pem == null ? "none" : pem.file ? pem.value : hidden;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Pem && ((Pem) other).file == file && ((Pem) other).value.equals(value);
+        }
+
+        @Override
+        public int hashCode() {
+            return value.hashCode() * 31 + Boolean.hashCode(file);
+        }
+    }
+
+    /**
+     * Builds a verified {@link TlsConfig}: a CA certificate (required), and optionally a client
+     * certificate with its key. Setting one item twice keeps the last value.
+     *
+     * <p>Thread-safety: not thread-safe.
+     */
+    public static final class Builder {
+        private final String domain;
+        private Pem caCert;
+        private Pem clientCert;
+        private Pem clientKey;
+
+        private Builder(String domain) {
+            this.domain = domain;
+        }
+
+        /**
+         * The CA certificate(s) that sign the servers' certificates, from a PEM file.
+         *
+         * @param file a PEM file (made absolute)
+         * @return this builder
+         */
+        public Builder caCertFile(Path file) {
+            this.caCert = Pem.ofFile(file, "caCertFile");
+            return this;
+        }
+
+        /**
+         * The CA certificate(s) that sign the servers' certificates, as PEM text.
+         *
+         * @param pem {@code -----BEGIN CERTIFICATE-----...}
+         * @return this builder
+         */
+        public Builder caCertPem(String pem) {
+            this.caCert = Pem.ofText(pem, "caCertPem");
+            return this;
+        }
+
+        /**
+         * The client certificate chain (leaf first) for mutual TLS, from a PEM file; needs
+         * {@link #clientKeyFile(Path)} or {@link #clientKeyPem(String)}.
+         *
+         * @param file a PEM file (made absolute)
+         * @return this builder
+         */
+        public Builder clientCertFile(Path file) {
+            this.clientCert = Pem.ofFile(file, "clientCertFile");
+            return this;
+        }
+
+        /**
+         * The client certificate chain (leaf first) for mutual TLS, as PEM text.
+         *
+         * @param pem {@code -----BEGIN CERTIFICATE-----...}
+         * @return this builder
+         */
+        public Builder clientCertPem(String pem) {
+            this.clientCert = Pem.ofText(pem, "clientCertPem");
+            return this;
+        }
+
+        /**
+         * The client certificate's private key, from a PEM file.
+         *
+         * @param file a PEM file (made absolute)
+         * @return this builder
+         */
+        public Builder clientKeyFile(Path file) {
+            this.clientKey = Pem.ofFile(file, "clientKeyFile");
+            return this;
+        }
+
+        /**
+         * The client certificate's private key, as PEM text.
+         *
+         * @param pem {@code -----BEGIN PRIVATE KEY-----...}
+         * @return this builder
+         */
+        public Builder clientKeyPem(String pem) {
+            this.clientKey = Pem.ofText(pem, "clientKeyPem");
+            return this;
+        }
+
+        /**
+         * The configuration.
+         *
+         * @return the verified TLS configuration
+         * @throws IllegalStateException without a CA certificate, or with a client certificate
+         *     but no key (or a key but no certificate)
+         */
+        public TlsConfig build() {
+            if (caCert == null) {
+                throw new IllegalStateException("verified TLS needs a CA certificate (caCertFile or caCertPem)");
+            }
+            if ((clientCert == null) != (clientKey == null)) {
+                throw new IllegalStateException("mutual TLS needs both a client certificate and its key");
+            }
+            return new TlsConfig(Policy.VERIFIED, domain, caCert, clientCert, clientKey);
+        }
+    }
+}
