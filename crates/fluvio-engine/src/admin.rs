@@ -264,9 +264,14 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render JSON", e))
 }
 
-/// Renders any admin object (or list of objects) as YAML.
+/// Renders any admin object (or list of objects) as YAML, with the same structure as
+/// [`to_json`]. The value goes through JSON's data model first: serde_yaml would otherwise
+/// write enum variants as YAML tags (`!computed`), which most YAML readers and tools such as
+/// `yq` do not map back to the object the JSON shows.
 pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    serde_yaml::to_string(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
+    let value =
+        serde_json::to_value(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))?;
+    serde_yaml::to_string(&value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
 }
 
 #[cfg(test)]
@@ -294,7 +299,10 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["name"], "t");
         assert_eq!(value["spec"]["replicas"]["computed"]["partitions"], 2);
-        let yaml = to_yaml(&vec![topic]).unwrap();
+        let yaml = to_yaml(&vec![&topic]).unwrap();
         assert!(yaml.contains("name: t"), "{yaml}");
+        assert!(!yaml.contains('!'), "no YAML tags, enums are maps as in JSON: {yaml}");
+        let from_yaml: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(from_yaml, serde_json::Value::Array(vec![value]), "YAML and JSON carry the same structure");
     }
 }

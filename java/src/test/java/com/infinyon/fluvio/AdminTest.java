@@ -202,6 +202,9 @@ class AdminTest extends ClusterTestBase {
         assertTrue(metadata.toJson().contains("\"name\": \"" + topic + "\""), metadata.toJson());
         assertTrue(metadata.toJson().trim().startsWith("{"), metadata.toJson());
         assertTrue(metadata.toYaml().contains("name: " + topic), metadata.toYaml());
+        // Enums are maps, as in the JSON, not YAML tags (which SnakeYAML and others refuse).
+        assertTrue(metadata.toYaml().contains("computed:"), metadata.toYaml());
+        assertFalse(metadata.toYaml().contains("!"), metadata.toYaml());
 
         PartitionMetadata partition = admin.listPartitions(topic).get(0);
         assertTrue(partition.toJson().contains("\"name\": \"" + topic + "-0\""), partition.toJson());
