@@ -20,7 +20,8 @@
 //! committed once every in-sync replica holds them (with at least
 //! [`ClusterConfig::min_live_replicas`] in sync). When an SPU stops, crashes or stops sending
 //! heartbeats, the SC elects a new leader among the in-sync replicas under a new leader
-//! epoch; a returning SPU cuts any uncommitted tail that diverged and catches up.
+//! epoch; a returning SPU cuts any uncommitted tail that diverged and catches up (restarting
+//! its log at the leader's log start when the leader's retention deleted what it lacks).
 //!
 //! Single SPUs can be stopped ([`LocalCluster::stop_spu`]), crashed ([`LocalCluster::kill_spu`])
 //! and started again ([`LocalCluster::start_spu`]) while the rest of the cluster keeps running,
@@ -59,6 +60,8 @@ pub const FIRST_SPU_ID: i32 = 5001;
 pub const DEFAULT_SPU_TIMEOUT: Duration = Duration::from_secs(3);
 /// Default of [`ClusterConfig::replica_lag_time`].
 pub const DEFAULT_REPLICA_LAG_TIME: Duration = Duration::from_secs(10);
+/// Default of [`ClusterConfig::retention_interval`].
+pub const DEFAULT_RETENTION_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How the cluster is laid out.
 #[derive(Debug, Clone)]
@@ -74,6 +77,7 @@ pub struct ClusterConfig {
     min_live_replicas: u16,
     spu_timeout: Duration,
     replica_lag_time: Duration,
+    retention_interval: Duration,
     tls: Option<ServerTls>,
 }
 
@@ -92,6 +96,7 @@ impl ClusterConfig {
             min_live_replicas: 1,
             spu_timeout: DEFAULT_SPU_TIMEOUT,
             replica_lag_time: DEFAULT_REPLICA_LAG_TIME,
+            retention_interval: DEFAULT_RETENTION_INTERVAL,
             tls: None,
         }
     }
@@ -150,6 +155,15 @@ impl ClusterConfig {
     /// replicas (default 10 s). A follower whose connection drops leaves at once.
     pub fn replica_lag_time(mut self, lag: Duration) -> Self {
         self.replica_lag_time = lag;
+        self
+    }
+
+    /// How often each SPU deletes the segments its topics' retention settings (age and
+    /// maximum partition size) no longer keep (default 30 s; also once when an SPU starts).
+    /// Retention is only ever checked this often, so a short topic retention takes effect up
+    /// to this much later. Must be positive.
+    pub fn retention_interval(mut self, interval: Duration) -> Self {
+        self.retention_interval = interval;
         self
     }
 
@@ -248,6 +262,9 @@ impl LocalCluster {
         if config.replica_lag_time.is_zero() {
             return Err(ClusterError::InvalidConfig("the replica lag time must be positive".into()));
         }
+        if config.retention_interval.is_zero() {
+            return Err(ClusterError::InvalidConfig("the retention interval must be positive".into()));
+        }
         std::fs::create_dir_all(&config.base_dir)
             .map_err(|e| ClusterError::Storage(format!("cannot create {}: {e}", config.base_dir.display())))?;
         let spu_ids = (0..config.spus).map(|index| FIRST_SPU_ID + i32::from(index));
@@ -321,8 +338,15 @@ impl LocalCluster {
         let data_dir = spu::spu_data_dir(&self.config.base_dir, id);
         let endpoints = SpuEndpoints { public: listener, public_tls: self.tls.clone(), private, link };
         // On failure the link is dropped with `endpoints`, so the SC marks the SPU Offline again.
-        let server = SpuServer::start(data_dir, endpoints, limits, replication, self.shutdown.child_token())
-            .map_err(|e| ClusterError::Storage(format!("SPU {id}: {e}")))?;
+        let server = SpuServer::start(
+            data_dir,
+            endpoints,
+            limits,
+            replication,
+            self.config.retention_interval,
+            self.shutdown.child_token(),
+        )
+        .map_err(|e| ClusterError::Storage(format!("SPU {id}: {e}")))?;
         let running = RunningSpu { server, unregistered };
         self.spus.lock().insert(id, SpuSlot { port: public_addr.port(), running: Some(running) });
         Ok(public_addr)

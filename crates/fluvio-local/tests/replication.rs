@@ -1,7 +1,9 @@
 //! Replication, leader election and failover in the embedded cluster, over real sockets with
 //! the raw protocol: followers catch up, commitment waits for the in-sync replicas, a failed
 //! leader is replaced by an in-sync follower under a new epoch, a returning replica cuts its
-//! divergent tail, retried batches are not stored twice, and the SC reports all of it.
+//! divergent tail, a replica that returns after the leader's retention deleted what it lacks
+//! restarts its log at the leader's log start, retried batches are not stored twice, and the SC
+//! reports all of it.
 
 mod common;
 
@@ -14,9 +16,12 @@ use fluvio_wire::error_code::ErrorCode;
 use fluvio_wire::record::RawBatch;
 use fluvio_wire::sc::partition::PartitionResolution;
 use fluvio_wire::sc::spu::SpuStatusResolution;
-use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec};
+use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec, TopicStorageConfig};
 use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, Metadata, PartitionSpec, SpuSpec, TopicSpec};
-use fluvio_wire::spu::{Isolation, PartitionProduceResponse, StreamFetchRequest, StreamFetchResponse};
+use fluvio_wire::spu::{
+    FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation, PartitionProduceResponse,
+    StreamFetchRequest, StreamFetchResponse,
+};
 use fluvio_wire::{Compression, Decoder, Request};
 
 const SPU_1: i32 = FIRST_SPU_ID;
@@ -120,12 +125,24 @@ async fn produce(spu: SocketAddr, topic: &str, batch: &RawBatch, isolation: Isol
 
 /// What a reader sees: (offset, value, leader epoch of its batch), from offset 0 to `end`.
 async fn read(spu: SocketAddr, topic: &str, isolation: Isolation, end: i64) -> Vec<(i64, String, i32)> {
+    read_from(spu, topic, isolation, 0, end).await
+}
+
+/// What a reader sees from offset `from` to `end` (whole batches: records below `from` in the
+/// first batch are included).
+async fn read_from(spu: SocketAddr, topic: &str, isolation: Isolation, from: i64, end: i64) -> Vec<(i64, String, i32)> {
     let mut client = RawClient::connect(spu).await;
-    let request =
-        StreamFetchRequest { topic: topic.into(), partition: 0, max_bytes: 1 << 20, isolation, ..Default::default() };
+    let request = StreamFetchRequest {
+        topic: topic.into(),
+        partition: 0,
+        fetch_offset: from,
+        max_bytes: 1 << 20,
+        isolation,
+        ..Default::default()
+    };
     let id = client.send(&request).await;
     let mut records = Vec::new();
-    let mut next = 0;
+    let mut next = from;
     while next < end {
         let (got, body) = tokio::time::timeout(WAIT, client.read_frame()).await.expect("a push in time").expect("push");
         if got != id {
@@ -479,6 +496,237 @@ async fn a_replicated_cluster_restarts_with_its_data_and_leaders() {
     cluster.shutdown().await;
 }
 
+/// The first push of a stream opened at `from`: its error code (the log start and high
+/// watermark it carries are checked by the caller).
+async fn stream_error_at(spu: SocketAddr, topic: &str, from: i64) -> ErrorCode {
+    let mut client = RawClient::connect(spu).await;
+    let request = StreamFetchRequest {
+        topic: topic.into(),
+        partition: 0,
+        fetch_offset: from,
+        max_bytes: 1 << 20,
+        isolation: Isolation::ReadCommitted,
+        ..Default::default()
+    };
+    let id = client.send(&request).await;
+    let (got, body) = client.read_frame().await.expect("a push");
+    assert_eq!(got, id);
+    StreamFetchResponse::decode_exact(body, StreamFetchRequest::DEFAULT_VERSION).unwrap().partition.error_code
+}
+
+/// `(log start, high watermark)` a leader answers to FetchOffsets.
+async fn fetch_offsets(spu: SocketAddr, topic: &str) -> (i64, i64) {
+    let response = RawClient::connect(spu)
+        .await
+        .call(&FetchOffsetsRequest {
+            topics: vec![FetchOffsetTopic {
+                name: topic.into(),
+                partitions: vec![FetchOffsetPartition { partition_index: 0 }],
+            }],
+            consumer_id: None,
+        })
+        .await;
+    let result = &response.topics[0].partitions[0];
+    assert!(result.error_code.is_ok(), "{:?}", result.error_code);
+    (result.start_offset, result.last_stable_offset)
+}
+
+/// Base offsets of the segments of `topic`-0 on SPU `spu`, from its directory.
+fn segment_bases(cluster: &LocalCluster, spu: i32, topic: &str) -> Vec<i64> {
+    let dir = cluster.base_dir().join(format!("spu-{spu}")).join(format!("{topic}-0"));
+    let mut bases: Vec<i64> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|entry| entry.unwrap().file_name().to_str()?.strip_suffix(".log")?.parse().ok())
+        .collect();
+    bases.sort_unstable();
+    bases
+}
+
+/// The log start of partition `name` once retention is done with it: at least `at_least`, and
+/// unchanged in the SC's status for over a second (the leader reports every 500 ms and enforces
+/// retention every 100 ms in these tests).
+async fn settled_log_start(sc: &mut RawClient, name: &str, at_least: i64) -> i64 {
+    let mut log_start = -1;
+    let mut stable_since = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let partition = wait_partition(sc, name, "retention", |p| p.status.base_offset >= at_least).await;
+        if partition.status.base_offset != log_start {
+            log_start = partition.status.base_offset;
+            stable_since = Instant::now();
+        } else if stable_since.elapsed() > Duration::from_millis(1200) {
+            return log_start;
+        }
+        assert!(Instant::now() < deadline, "the log start of {name} never settled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `topic`-0's file `name` on SPU `spu`.
+fn replica_file(cluster: &LocalCluster, spu: i32, topic: &str, name: &str) -> std::path::PathBuf {
+    cluster.base_dir().join(format!("spu-{spu}")).join(format!("{topic}-0")).join(name)
+}
+
+/// The `(epoch, start offset)` entries of a replica's leader-epoch history file.
+fn epoch_history(cluster: &LocalCluster, spu: i32, topic: &str) -> Vec<(i32, i64)> {
+    let text = std::fs::read_to_string(replica_file(cluster, spu, topic, "leader-epochs")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let (epoch, start) = line.split_once(' ').unwrap();
+            (epoch.parse().unwrap(), start.parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_behind_the_leaders_log_start_restarts_its_log_there() {
+    follower_behind_the_leaders_log_start(false).await;
+}
+
+/// As if the follower had crashed inside its reset, after emptying its epoch history but
+/// before resetting its log: it still converges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_behind_the_leaders_log_start_with_no_epoch_history_restarts_too() {
+    follower_behind_the_leaders_log_start(true).await;
+}
+
+async fn follower_behind_the_leaders_log_start(forget_epochs: bool) {
+    let mut s = setup(|c| c.spus(2).retention_interval(Duration::from_millis(100))).await;
+    // Segments of at most 1 KiB, and at most 2 KiB per partition: the leader deletes its
+    // oldest segments quickly.
+    let spec = TopicSpec {
+        replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas: vec![SPU_1, SPU_2], mirror: None }]),
+        storage: Some(TopicStorageConfig { segment_size: Some(1024), max_partition_size: Some(2048) }),
+        ..Default::default()
+    };
+    let status = create_topic(&mut s.sc, "evicted", spec).await;
+    assert!(status.error_code.is_ok(), "{status:?}");
+    let leader = addr(&s.cluster, SPU_1);
+    for from in (0..30).step_by(10) {
+        let result = produce(leader, "evicted", &values_batch(from, from + 10), Isolation::ReadCommitted).await;
+        assert!(result.error_code.is_ok(), "{:?}", result.error_code);
+    }
+    wait_replicated(&mut s.sc, "evicted-0", 2, 30).await;
+
+    // The follower is away while the leader writes 170 more records and retention deletes
+    // everything up to past the follower's log end (30).
+    s.cluster.stop_spu(SPU_2).await.unwrap();
+    wait_partition(&mut s.sc, "evicted-0", "the follower left the ISR", |p| p.status.lsr == 1).await;
+    for from in (30..200).step_by(10) {
+        let result = produce(leader, "evicted", &values_batch(from, from + 10), Isolation::ReadCommitted).await;
+        assert!(result.error_code.is_ok(), "{:?}", result.error_code);
+    }
+    let log_start = settled_log_start(&mut s.sc, "evicted-0", 31).await;
+    assert_eq!(segment_bases(&s.cluster, SPU_1, "evicted")[0], log_start);
+    assert_eq!(fetch_offsets(leader, "evicted").await, (log_start, 200));
+    assert_eq!(
+        stream_error_at(leader, "evicted", log_start - 1).await,
+        ErrorCode::OffsetEvicted { offset: log_start - 1, next_available: log_start }
+    );
+    let on_the_old_leader = read_from(leader, "evicted", Isolation::ReadCommitted, log_start, 200).await;
+
+    assert_eq!(segment_bases(&s.cluster, SPU_2, "evicted"), [0], "the follower's log, all below the log start");
+    if forget_epochs {
+        let history = replica_file(&s.cluster, SPU_2, "evicted", "leader-epochs");
+        let header = std::fs::read_to_string(&history).unwrap().lines().next().unwrap().to_string();
+        std::fs::write(&history, format!("{header}\n")).unwrap();
+    }
+
+    // It returns: it restarts its log at the leader's log start and catches up, in bounded time.
+    let returned = Instant::now();
+    s.cluster.start_spu(SPU_2).await.unwrap();
+    wait_replicated(&mut s.sc, "evicted-0", 2, 200).await;
+    assert!(returned.elapsed() < Duration::from_secs(10), "caught up in {:?}", returned.elapsed());
+    assert_eq!(segment_bases(&s.cluster, SPU_2, "evicted")[0], log_start, "the follower's log start");
+    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "evicted-0").unwrap();
+    assert_eq!(partition.status.base_offset, log_start, "the leader's log start did not move");
+    // Its epoch history describes its records only; its high-watermark checkpoint is in its log.
+    let epochs = epoch_history(&s.cluster, SPU_2, "evicted");
+    assert!(!epochs.is_empty() && epochs.iter().all(|(_, start)| *start >= log_start), "{epochs:?}");
+    let checkpoint = std::fs::read_to_string(replica_file(&s.cluster, SPU_2, "evicted", "high-watermark"));
+    let checkpoint: i64 = checkpoint.unwrap().trim().parse().unwrap();
+    assert!((log_start..=200).contains(&checkpoint), "high-watermark checkpoint {checkpoint}");
+
+    // The old leader goes; the follower leads with every record the old leader still had.
+    s.cluster.kill_spu(SPU_1).await.unwrap();
+    let partition = wait_partition(&mut s.sc, "evicted-0", "SPU 2 leads", |p| {
+        p.spec.leader == SPU_2 && p.status.resolution == PartitionResolution::Online
+    })
+    .await;
+    assert_eq!((partition.status.leader.leo, partition.status.base_offset), (200, log_start));
+    let new_leader = addr(&s.cluster, SPU_2);
+    assert_eq!(fetch_offsets(new_leader, "evicted").await, (log_start, 200));
+    for below in [0, 29, 30, log_start - 1] {
+        assert_eq!(
+            stream_error_at(new_leader, "evicted", below).await,
+            ErrorCode::OffsetEvicted { offset: below, next_available: log_start },
+            "reading at {below}, below the log start, as on the old leader"
+        );
+    }
+    let records = read_from(new_leader, "evicted", Isolation::ReadCommitted, log_start, 200).await;
+    assert_eq!(records, on_the_old_leader);
+    let offsets: Vec<i64> = records.iter().map(|r| r.0).collect();
+    assert_eq!(offsets, (log_start..200).collect::<Vec<_>>(), "in order, no gap, no duplicate");
+    assert_eq!(values(&records), expected(log_start as usize, 200));
+
+    // And it goes on taking records after them, and keeps all of it across a restart.
+    let more = produce(new_leader, "evicted", &values_batch(200, 210), Isolation::ReadCommitted).await;
+    assert_eq!((more.error_code.clone(), more.base_offset), (ErrorCode::None, 200));
+    // (Its own retention may delete a segment now: the partition is over 2 KiB again.)
+    let start = settled_log_start(&mut s.sc, "evicted-0", log_start).await;
+    s.cluster.stop_spu(SPU_2).await.unwrap();
+    let restarted = s.cluster.start_spu(SPU_2).await.unwrap();
+    assert_eq!(fetch_offsets(restarted, "evicted").await, (start, 210));
+    let records = read_from(restarted, "evicted", Isolation::ReadCommitted, start, 210).await;
+    assert_eq!(values(&records), expected(start as usize, 210));
+    s.cluster.shutdown().await;
+}
+
+/// Retention on a leader deletes only committed records: records above the high watermark
+/// may be missing on an in-sync follower, which must still be able to fetch them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_keeps_what_an_in_sync_follower_lacks() {
+    let mut s =
+        setup(|c| c.spus(2).retention_interval(Duration::from_millis(100)).replica_lag_time(Duration::from_secs(60)))
+            .await;
+    let spec = TopicSpec {
+        replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas: vec![SPU_1, SPU_2], mirror: None }]),
+        storage: Some(TopicStorageConfig { segment_size: Some(1024), max_partition_size: Some(2048) }),
+        ..Default::default()
+    };
+    let status = create_topic(&mut s.sc, "uncommitted", spec).await;
+    assert!(status.error_code.is_ok(), "{status:?}");
+    let leader = addr(&s.cluster, SPU_1);
+    for from in (0..30).step_by(10) {
+        let result = produce(leader, "uncommitted", &values_batch(from, from + 10), Isolation::ReadCommitted).await;
+        assert!(result.error_code.is_ok(), "{:?}", result.error_code);
+    }
+    wait_replicated(&mut s.sc, "uncommitted-0", 2, 30).await;
+
+    // The follower stalls but stays in sync (long lag time): the high watermark stays at 30
+    // while the leader alone takes 170 more records, far over the partition's size limit.
+    s.cluster.pause_spu_replication(SPU_2, true).unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await; // let its last long-poll end
+    for from in (30..200).step_by(10) {
+        let result = produce(leader, "uncommitted", &values_batch(from, from + 10), Isolation::ReadUncommitted).await;
+        assert!(result.error_code.is_ok(), "{:?}", result.error_code);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await; // 15 retention rounds
+    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "uncommitted-0").unwrap();
+    assert_eq!((partition.status.leader.leo, partition.status.leader.hw), (200, 30));
+    assert!(partition.status.base_offset <= 30, "retention deleted uncommitted records: {partition:?}");
+    assert!(segment_bases(&s.cluster, SPU_1, "uncommitted")[0] <= 30);
+
+    // The follower resumes and copies every record it lacked (it did not have to restart its
+    // log: the leader still had offset 30); once they are committed, retention goes on.
+    s.cluster.pause_spu_replication(SPU_2, false).unwrap();
+    wait_replicated(&mut s.sc, "uncommitted-0", 2, 200).await;
+    let start = settled_log_start(&mut s.sc, "uncommitted-0", 31).await;
+    assert_eq!(segment_bases(&s.cluster, SPU_1, "uncommitted")[0], start);
+    s.cluster.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_settings_are_checked() {
     let dir = tempfile::tempdir().unwrap();
@@ -486,6 +734,7 @@ async fn cluster_settings_are_checked() {
         ClusterConfig::new(dir.path()).min_live_replicas(0),
         ClusterConfig::new(dir.path()).spu_timeout(Duration::from_millis(10)),
         ClusterConfig::new(dir.path()).replica_lag_time(Duration::ZERO),
+        ClusterConfig::new(dir.path()).retention_interval(Duration::ZERO),
     ] {
         assert!(matches!(LocalCluster::start(config).await, Err(ClusterError::InvalidConfig(_))));
     }

@@ -131,6 +131,19 @@ impl EpochHistory {
         if self.entries.len() != before { self.persist() } else { Ok(()) }
     }
 
+    /// Forgets epochs that start below `log_start_offset`, after the log was discarded and
+    /// restarted empty there ([`PartitionLog::reset_to`](crate::PartitionLog::reset_to)): they
+    /// describe records this replica no longer has, and the epochs of the records it copies
+    /// from now on are learnt from their batches again.
+    ///
+    /// Not for retention: a log whose old segments were deleted still needs the epoch that its
+    /// first remaining records belong to, which started below its log start.
+    pub fn discard_below(&mut self, log_start_offset: i64) -> Result<(), LogError> {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.start_offset >= log_start_offset);
+        if self.entries.len() != before { self.persist() } else { Ok(()) }
+    }
+
     fn persist(&self) -> Result<(), LogError> {
         let mut text = String::from(HEADER);
         text.push('\n');
@@ -220,6 +233,27 @@ mod tests {
         assert_eq!(truncated.latest(), Some(EpochStart { epoch: 2, start_offset: 7 }), "an empty epoch stays");
         truncated.truncate_to(3).unwrap();
         assert_eq!(truncated.latest(), Some(EpochStart { epoch: 0, start_offset: 0 }));
+    }
+
+    #[test]
+    fn epochs_below_a_new_log_start_are_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut history = EpochHistory::open(dir.path(), 0).unwrap();
+        history.assign(0, 0).unwrap();
+        history.assign(2, 7).unwrap();
+        history.assign(5, 12).unwrap();
+        history.discard_below(7).unwrap();
+        let kept = [EpochStart { epoch: 2, start_offset: 7 }, EpochStart { epoch: 5, start_offset: 12 }];
+        assert_eq!(history.entries(), kept);
+        history.discard_below(100).unwrap();
+        assert!(history.entries().is_empty());
+        assert_eq!(history.end_of(5, 100), EpochEnd { epoch: -1, end_offset: 100 });
+        let reopened = EpochHistory::open(dir.path(), 100).unwrap();
+        assert!(reopened.entries().is_empty(), "persisted");
+        // Epochs are learnt again from there, even older ones than those forgotten.
+        let mut history = reopened;
+        history.assign(1, 100).unwrap();
+        assert_eq!(history.latest(), Some(EpochStart { epoch: 1, start_offset: 100 }));
     }
 
     #[test]

@@ -136,6 +136,21 @@ pub enum LogError {
         /// Current log start offset.
         next_available: i64,
     },
+    /// [`reset_to`](crate::PartitionLog::reset_to) was given a negative offset.
+    #[error("cannot restart the log at the negative offset {offset}")]
+    NegativeOffset {
+        /// Offset asked for.
+        offset: i64,
+    },
+    /// A [`reset_to`](crate::PartitionLog::reset_to) failed after it was decided: the log is
+    /// half-way between its old and its new content and refuses to be used until
+    /// `reset_to` is called again (any offset) or the log is reopened (which completes the
+    /// reset to `offset`).
+    #[error("a reset of the log to offset {offset} did not complete; reset again or reopen the log")]
+    ResetIncomplete {
+        /// The offset of the unfinished reset.
+        offset: i64,
+    },
     /// `truncate_to` was given an offset in the middle of a batch.
     #[error("offset {offset} is inside the batch {batch_base_offset}..{batch_next_offset}, not at a boundary")]
     NotABatchBoundary {

@@ -8,7 +8,8 @@
 //!
 //! [`PartitionLog`] is the entry point: [`open`](PartitionLog::open) (with recovery, see
 //! [`recovery`]), [`append`](PartitionLog::append), [`read`](PartitionLog::read),
-//! [`truncate_to`](PartitionLog::truncate_to), [`enforce_retention`](PartitionLog::enforce_retention).
+//! [`truncate_to`](PartitionLog::truncate_to), [`enforce_retention`](PartitionLog::enforce_retention),
+//! [`reset_to`](PartitionLog::reset_to) (crash-safe restart of an empty log at a given offset).
 //! [`EpochHistory`] keeps, next to the segments, the leader epochs the log was written under,
 //! for replication.
 //!
@@ -23,6 +24,7 @@ mod error;
 mod index;
 mod log;
 pub mod recovery;
+mod reset;
 mod segment;
 
 pub use config::{
@@ -32,3 +34,4 @@ pub use epochs::{EPOCH_FILE_NAME, EpochEnd, EpochHistory, EpochStart};
 pub use error::{BatchDefect, LogError};
 pub use log::{AppendInfo, PartitionLog, ReadSlice, RemovedSegment, RetentionOutcome, RetentionReason};
 pub use recovery::{DropReason, DroppedSegment, RecoveryReport, Truncation};
+pub use reset::RESET_FILE_NAME;

@@ -1,5 +1,5 @@
-//! [`PartitionLog`]: the segments of one partition, with appends, reads, truncation and
-//! retention.
+//! [`PartitionLog`]: the segments of one partition, with appends, reads, truncation,
+//! retention and resets.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,6 +12,7 @@ use crate::batch::{check_crc, check_header, checked_next_offset};
 use crate::config::LogConfig;
 use crate::error::{BatchDefect, LogError};
 use crate::recovery::{RecoveryReport, recover};
+use crate::reset;
 use crate::segment::{MAX_RELATIVE_OFFSET, MAX_SEGMENT_BYTES, ReadStop, Segment, sync_dir};
 
 /// Where an append went.
@@ -112,6 +113,9 @@ pub struct PartitionLog {
     /// durable so that a power loss cannot bring back truncated or expired segments. (An
     /// atomic rather than a `Cell` so that the log stays `Sync` for shared reads.)
     dir_dirty: AtomicBool,
+    /// The offset of a [`reset_to`](Self::reset_to) that failed after it was decided: the
+    /// files no longer match `segments`, so everything but another reset is refused.
+    pending_reset: Option<i64>,
 }
 
 impl PartitionLog {
@@ -121,7 +125,14 @@ impl PartitionLog {
     pub fn open(dir: &Path, config: LogConfig) -> Result<Self, LogError> {
         fs::create_dir_all(dir).map_err(LogError::io("create", dir))?;
         let (segments, report) = recover(dir, &config)?;
-        Ok(Self { dir: dir.to_path_buf(), config, segments, report, dir_dirty: AtomicBool::new(false) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            config,
+            segments,
+            report,
+            dir_dirty: AtomicBool::new(false),
+            pending_reset: None,
+        })
     }
 
     /// What recovery did when the log was opened.
@@ -193,6 +204,7 @@ impl PartitionLog {
     }
 
     fn append_batches(&mut self, buf: &mut [u8], single: bool) -> Result<AppendInfo, LogError> {
+        self.check_usable()?;
         let total = buf.len() as u64;
         let leo = self.log_end_offset();
 
@@ -273,7 +285,16 @@ impl PartitionLog {
         self.segments.partition_point(|s| s.base_offset <= offset).saturating_sub(1)
     }
 
+    /// Refuses to work on segments that an unfinished reset is deleting.
+    fn check_usable(&self) -> Result<(), LogError> {
+        match self.pending_reset {
+            Some(offset) => Err(LogError::ResetIncomplete { offset }),
+            None => Ok(()),
+        }
+    }
+
     fn check_in_range(&self, offset: i64) -> Result<(), LogError> {
+        self.check_usable()?;
         let log_end = self.log_end_offset();
         if offset > log_end {
             return Err(LogError::OffsetOutOfRange { offset, log_end });
@@ -378,9 +399,22 @@ impl PartitionLog {
     /// clocks, may be -1, and a single wrong one would pin a segment forever or expire fresh
     /// data at once. A modification time in the future counts as age zero.
     pub fn enforce_retention(&mut self, now: SystemTime) -> Result<RetentionOutcome, LogError> {
+        self.enforce_retention_below(now, i64::MAX)
+    }
+
+    /// [`enforce_retention`](Self::enforce_retention), deleting only segments whose records
+    /// all lie below `limit`. A replicated partition passes its high watermark: records above
+    /// it may still be missing on an in-sync follower, which could then never get them, and
+    /// must survive until they are committed (Kafka's rule too). Size retention may therefore
+    /// leave the partition above its limit until the high watermark moves.
+    pub fn enforce_retention_below(&mut self, now: SystemTime, limit: i64) -> Result<RetentionOutcome, LogError> {
+        self.check_usable()?;
         let mut removed = Vec::new();
         while self.segments.len() > 1 {
             let oldest = &self.segments[0];
+            if oldest.next_offset > limit {
+                break;
+            }
             let expired = match self.config.retention {
                 Some(retention) => {
                     let age = now.duration_since(oldest.modified()?).unwrap_or(Duration::ZERO);
@@ -406,6 +440,55 @@ impl PartitionLog {
             });
         }
         Ok(RetentionOutcome { removed, log_start_offset: self.log_start_offset() })
+    }
+
+    /// Discards the whole log and restarts it empty at `offset`: every segment (log and
+    /// index files) is deleted and a new active segment with base offset `offset` is
+    /// started, so that afterwards the log start and end offsets are both `offset` and the
+    /// next append gets `offset`. Any offset `>= 0` is accepted, whatever the old log held.
+    ///
+    /// This is how a replication follower whose log ends below its leader's log start (the
+    /// leader's retention deleted what the follower lacks) starts over where the leader's
+    /// log begins. Nothing else in the directory is touched.
+    ///
+    /// Crash-safe: a crash (or power loss) at any point leaves, on the next
+    /// [`open`](Self::open), either the old log unchanged or the new empty one, never a mix.
+    /// The reset is decided by the atomic rename of a marker file and completed by `open` if it
+    /// was interrupted after that; see the `reset` module for the steps and the argument.
+    ///
+    /// Errors: [`LogError::NegativeOffset`]; I/O errors. An I/O error before the reset was
+    /// decided leaves the old log in use; one after it makes every other operation fail with
+    /// [`LogError::ResetIncomplete`] until `reset_to` succeeds or the log is reopened.
+    pub fn reset_to(&mut self, offset: i64) -> Result<(), LogError> {
+        self.reset_to_with(offset, &mut reset::no_crash)
+    }
+
+    /// The offset of a [`reset_to`](Self::reset_to) that failed after it was decided, if any:
+    /// until it is redone (or the log reopened) every other operation fails with
+    /// [`LogError::ResetIncomplete`].
+    pub fn pending_reset(&self) -> Option<i64> {
+        self.pending_reset
+    }
+
+    /// [`reset_to`](Self::reset_to) with a hook called between its durable steps (tests stop
+    /// it there to simulate crashes).
+    pub(crate) fn reset_to_with(&mut self, offset: i64, step: reset::Step<'_>) -> Result<(), LogError> {
+        if offset < 0 {
+            return Err(LogError::NegativeOffset { offset });
+        }
+        reset::stage_marker(&self.dir, offset)?;
+        step()?;
+        reset::commit_marker(&self.dir)?;
+        // Decided: from here on the old segments may disappear at any step.
+        self.pending_reset = Some(offset);
+        step()?;
+        let segment = reset::complete(&self.dir, offset, step)?;
+        // Dropping the old segments closes their (already deleted) files.
+        self.segments = vec![segment];
+        self.pending_reset = None;
+        // `complete` fsynced the directory after its last change.
+        self.dir_dirty.store(false, Ordering::Relaxed);
+        Ok(())
     }
 
     /// fsyncs the active segment's log and index (sealed segments were synced when sealed),

@@ -1,6 +1,10 @@
 //! Loading a partition directory: validation, repair and the report of what was repaired.
 //!
 //! The rules, in the order they are applied:
+//! 0. If a [`reset_to`](crate::PartitionLog::reset_to) was decided but a crash interrupted it
+//!    (its marker file [`RESET_FILE_NAME`](crate::RESET_FILE_NAME) exists), it is completed
+//!    first: every segment file is deleted and the log restarts empty at the marker's offset
+//!    (see the `reset` module). A temporary marker of an undecided reset is deleted.
 //! 1. Files are recognised by name (`{base:020}.log`, `{base:020}.index`); other files are
 //!    left alone. An index without a log is deleted.
 //! 2. Segments are loaded in base-offset order. Each must start where the previous one ended;
@@ -31,6 +35,7 @@ use crate::batch::{ChunkReader, READ_CHUNK, check_header};
 use crate::config::LogConfig;
 use crate::error::{BatchDefect, LogError};
 use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
+use crate::reset;
 use crate::segment::{
     MAX_RELATIVE_OFFSET, MAX_SEGMENT_BYTES, Segment, index_file_name, log_file_name, remove_file_if_exists, sync_dir,
     write_index_file,
@@ -49,8 +54,12 @@ pub struct RecoveryReport {
     pub indexes_rebuilt: Vec<i64>,
     /// Whole segments deleted because they followed a gap or a damaged segment.
     pub dropped_segments: Vec<DroppedSegment>,
-    /// Leftover files deleted: indexes without a log, empty sealed segments.
+    /// Leftover files deleted: indexes without a log, empty sealed segments, the temporary
+    /// marker of a reset that a crash interrupted before it was decided.
     pub removed_files: Vec<PathBuf>,
+    /// A [`reset_to`](crate::PartitionLog::reset_to) that a crash interrupted after it was
+    /// decided was completed: the log now starts empty at this offset.
+    pub completed_reset: Option<i64>,
 }
 
 impl RecoveryReport {
@@ -60,6 +69,7 @@ impl RecoveryReport {
             && self.indexes_rebuilt.is_empty()
             && self.dropped_segments.is_empty()
             && self.removed_files.is_empty()
+            && self.completed_reset.is_none()
     }
 
     /// Bytes cut from the tails of segments.
@@ -304,7 +314,7 @@ fn recover_active(
 }
 
 /// `{20 digits}{suffix}` → the base offset.
-fn parse_file_name(name: &str, suffix: &str) -> Option<i64> {
+pub(crate) fn parse_file_name(name: &str, suffix: &str) -> Option<i64> {
     let stem = name.strip_suffix(suffix)?;
     if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -316,6 +326,13 @@ fn parse_file_name(name: &str, suffix: &str) -> Option<i64> {
 /// Always returns at least one segment; the last is active.
 pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<(Vec<Segment>, RecoveryReport), LogError> {
     let mut report = RecoveryReport::default();
+    // Rule 0: a decided reset is finished before anything else looks at the segments.
+    let (reset, leftover) = reset::pending(dir)?;
+    report.removed_files.extend(leftover);
+    if let Some(offset) = reset {
+        reset::complete(dir, offset, &mut reset::no_crash)?;
+        report.completed_reset = Some(offset);
+    }
     let mut logs = BTreeSet::new();
     let mut indexes = BTreeSet::new();
     for entry in fs::read_dir(dir).map_err(LogError::io("list", dir))? {

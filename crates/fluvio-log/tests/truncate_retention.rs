@@ -230,3 +230,25 @@ fn retention_disabled_keeps_everything() {
     assert!(log.enforce_retention(SystemTime::now()).unwrap().removed.is_empty());
     assert_eq!(read_all(&log), expected);
 }
+
+#[test]
+fn retention_below_a_limit_keeps_every_segment_reaching_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut log, expected) = filled(dir.path(), config(SEGMENT));
+    let segments = log.segment_base_offsets();
+    assert!(segments.len() > 3, "{segments:?}");
+    // Everything would go by size; only the segments wholly below the limit may.
+    log.set_config(LogConfig { max_partition_bytes: Some(1), ..config(SEGMENT) });
+    let limit = segments[2] + 1; // inside the third segment
+    let outcome = log.enforce_retention_below(SystemTime::now(), limit).unwrap();
+    let removed: Vec<i64> = outcome.removed.iter().map(|r| r.base_offset).collect();
+    assert_eq!(removed, segments[..2].to_vec(), "the segments ending at or below {limit}");
+    assert_eq!(log.log_start_offset(), segments[2]);
+    assert!(outcome.removed.iter().all(|r| r.next_offset <= limit));
+    let kept: Vec<_> = expected.iter().filter(|r| r.0 >= segments[2]).cloned().collect();
+    assert_eq!(read_all(&log), kept);
+    // A limit at a segment's end lets that segment go; a limit at the log start nothing.
+    let outcome = log.enforce_retention_below(SystemTime::now(), segments[3]).unwrap();
+    assert_eq!(outcome.removed.iter().map(|r| r.base_offset).collect::<Vec<_>>(), [segments[2]]);
+    assert!(log.enforce_retention_below(SystemTime::now(), segments[3]).unwrap().removed.is_empty());
+}

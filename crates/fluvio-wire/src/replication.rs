@@ -10,7 +10,9 @@
 //! whole batches (long-polling when there is nothing new) and its high watermark. Before
 //! fetching, a follower that may hold a divergent tail (it led or followed an older leader)
 //! asks [`EpochEndOffsetRequest`] where its latest leader epoch ends on the current leader, and
-//! truncates there.
+//! truncates there. A follower whose log ends below the leader's log start (retention deleted
+//! the records it lacks while it was away) is answered [`ReplicationError::OffsetEvicted`] with
+//! the leader's log start, and restarts its log there.
 
 use crate::api::Request;
 use crate::codec::Version;
@@ -45,6 +47,12 @@ wire_unit_enum! {
         OffsetOutOfRange = 5,
         /// The leader could not read its log.
         StorageError = 6,
+        /// The fetch offset is below the leader's log start offset: retention deleted those
+        /// records on the leader. The answer's `log_start_offset` is where the leader's log
+        /// starts now; a follower whose log ends below it discards its log and restarts it
+        /// empty there (it cannot have anything the leader still holds, and the leader can
+        /// never send what it lacks).
+        OffsetEvicted = 7,
     }
 }
 
@@ -88,7 +96,8 @@ wire_struct! {
         pub leader_epoch: i32,
         /// The leader's high watermark.
         pub high_watermark: i64,
-        /// The leader's log start offset.
+        /// The leader's log start offset (also on errors; with
+        /// [`ReplicationError::OffsetEvicted`] it is where the follower must restart).
         pub log_start_offset: i64,
         /// The leader's log end offset.
         pub log_end_offset: i64,
@@ -192,6 +201,20 @@ mod tests {
         assert_eq!(crate::api::take_correlation_id(&mut body).unwrap(), 9);
         assert_eq!(FollowerFetchResponse::decode_exact(body, 0).unwrap(), response);
 
+        let evicted = FollowerFetchResponse {
+            error: ReplicationError::OffsetEvicted,
+            leader_epoch: 0,
+            high_watermark: 200,
+            log_start_offset: 120,
+            log_end_offset: 200,
+            records: RecordSet::default(),
+        };
+        let mut frame = BytesMut::new();
+        encode_response_frame(3, &evicted, 0, &mut frame).unwrap();
+        let mut body = Bytes::from(frame.split_off(4));
+        crate::api::take_correlation_id(&mut body).unwrap();
+        assert_eq!(FollowerFetchResponse::decode_exact(body, 0).unwrap(), evicted);
+
         let response = EpochEndOffsetResponse { error: ReplicationError::FencedEpoch, epoch: -1, end_offset: 0 };
         let mut frame = BytesMut::new();
         encode_response_frame(1, &response, 0, &mut frame).unwrap();
@@ -204,5 +227,25 @@ mod tests {
     fn unknown_error_tags_are_refused() {
         let bytes = Bytes::from_static(&[42]);
         assert!(ReplicationError::decode_exact(bytes, 0).is_err());
+        assert!(ReplicationError::decode_exact(Bytes::from_static(&[8]), 0).is_err(), "the first unused tag");
+    }
+
+    #[test]
+    fn error_tags_are_stable() {
+        // Both sides of a replication link may run different builds during an upgrade.
+        let tags: Vec<(ReplicationError, u8)> = vec![
+            (ReplicationError::None, 0),
+            (ReplicationError::NotLeader, 1),
+            (ReplicationError::FencedEpoch, 2),
+            (ReplicationError::UnknownEpoch, 3),
+            (ReplicationError::UnknownReplica, 4),
+            (ReplicationError::OffsetOutOfRange, 5),
+            (ReplicationError::StorageError, 6),
+            (ReplicationError::OffsetEvicted, 7),
+        ];
+        for (error, tag) in tags {
+            assert_eq!(error.tag(), tag);
+            assert_eq!(ReplicationError::decode_exact(Bytes::copy_from_slice(&[tag]), 0).unwrap(), error);
+        }
     }
 }

@@ -1140,6 +1140,14 @@ fn follower_fetch_responses(batches: &[RawBatch]) -> Vec<FollowerFetchResponse> 
             records: set_of(&[&batches[0], &batches[3]]),
         },
         FollowerFetchResponse { error: ReplicationError::FencedEpoch, leader_epoch: 4, ..Default::default() },
+        FollowerFetchResponse {
+            error: ReplicationError::OffsetEvicted,
+            leader_epoch: 4,
+            high_watermark: 200,
+            log_start_offset: 120,
+            log_end_offset: 200,
+            records: RecordSet::default(),
+        },
     ]
 }
 

@@ -1,6 +1,8 @@
 //! A follower's replication loop for one term: connect to the leader's private endpoint, cut
 //! any tail that diverged from the leader (by leader epoch), then pull batches and append them
-//! verbatim until the term ends.
+//! verbatim until the term ends. When the leader answers that the fetch offset is below its log
+//! start (retention deleted what this follower lacks), the follower restarts its log empty at
+//! the leader's log start and goes on pulling from there.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +84,12 @@ async fn session(
     let mut leader = Peer { stream, buffer: BytesMut::new(), frames: FrameDecoder::new(64 << 20), next_id: 1, spu };
     let key = replica.key().clone();
 
+    // A reset that an I/O error interrupted in an earlier session: the log refuses everything
+    // else until it is done.
+    if let Some(offset) = replica.interrupted_reset() {
+        replica.reset_as_follower(job.epoch, offset).map_err(SessionError::Append)?;
+    }
+
     // Cut what diverged: ask where our latest epoch ends on the leader.
     loop {
         let requested = replica.latest_epoch().unwrap_or(-1);
@@ -137,6 +145,16 @@ async fn session(
                 .append_as_follower(job.epoch, answer.records.as_bytes(), answer.high_watermark)
                 .map_err(SessionError::Append)?,
             ReplicationError::UnknownEpoch => tokio::time::sleep(FIRST_BACKOFF).await,
+            ReplicationError::OffsetEvicted => {
+                // Everything we hold is below the leader's log start and everything we lack
+                // is gone from the leader: start over where its log starts.
+                let restarted =
+                    replica.reset_as_follower(job.epoch, answer.log_start_offset).map_err(SessionError::Append)?;
+                if !restarted {
+                    // Not below after all (the answer is inconsistent): do not spin on it.
+                    return Err(SessionError::Refused(ReplicationError::OffsetEvicted));
+                }
+            }
             other => return Err(SessionError::Refused(other)),
         }
         if !replica.follows_in(job.epoch) {

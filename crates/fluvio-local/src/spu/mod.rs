@@ -40,8 +40,6 @@ pub(crate) use replica::ReplicationSettings;
 /// How often replica offsets are reported to the SC (when they changed) and the in-sync
 /// replica sets are checked.
 const REPORT_INTERVAL: Duration = Duration::from_millis(500);
-/// How often retention is enforced.
-const RETENTION_INTERVAL: Duration = Duration::from_secs(30);
 /// How long a graceful stop waits for in-flight work before aborting what is left (a client
 /// that stopped reading can hold a connection's writer forever).
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -148,6 +146,7 @@ impl SpuServer {
         endpoints: SpuEndpoints,
         limits: SpuLimits,
         replication: ReplicationSettings,
+        retention_interval: Duration,
         shutdown: CancellationToken,
     ) -> std::io::Result<Self> {
         let id = replication.spu;
@@ -196,7 +195,7 @@ impl SpuServer {
             ));
         }
         tasks.spawn(control_loop(state.clone(), link, proposals, shutdown.clone(), tasks.clone()));
-        tasks.spawn(retention_loop(state.clone(), shutdown.clone()));
+        tasks.spawn(retention_loop(state.clone(), retention_interval, shutdown.clone()));
         info!(spu = id, %public_addr, %private_addr, "SPU started");
         Ok(Self { id, public_addr, state, shutdown, tasks })
     }
@@ -436,8 +435,8 @@ fn remove_stale_replicas(state: &SpuState, assigned: &HashSet<ReplicaKey>) {
     }
 }
 
-async fn retention_loop(state: Arc<SpuState>, shutdown: CancellationToken) {
-    let mut ticker = tokio::time::interval(RETENTION_INTERVAL);
+async fn retention_loop(state: Arc<SpuState>, interval: Duration, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

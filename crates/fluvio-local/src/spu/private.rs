@@ -1,12 +1,14 @@
 //! The SPU's private endpoint: serves its followers' FollowerFetch and EpochEndOffset requests
 //! (`fluvio_wire::replication`). A follower uses one connection per replica and sends one
-//! request at a time, so a fetch may wait (long-poll) inside the handler.
+//! request at a time, so a fetch may wait (long-poll) inside the handler. A fetch below the log
+//! start is answered `OffsetEvicted` with the log start, where the follower restarts.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use fluvio_log::LogError;
 use fluvio_wire::api::{ApiVersionKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader};
 use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
 use fluvio_wire::record::RecordSet;
@@ -93,6 +95,16 @@ impl PrivateConnection {
             let max_bytes = request.max_bytes.max(1) as usize;
             match replica.read(request.fetch_offset, max_bytes, Isolation::ReadUncommitted) {
                 Ok(slice) => slice.bytes,
+                // Retention deleted the offset between the check and the read.
+                Err(LogError::OffsetEvicted { next_available, .. }) => {
+                    return FollowerFetchResponse {
+                        error: ReplicationError::OffsetEvicted,
+                        high_watermark: offsets.hw,
+                        log_start_offset: next_available,
+                        log_end_offset: offsets.leo,
+                        ..Default::default()
+                    };
+                }
                 Err(err) => {
                     warn!(replica = %replica.key(), follower = request.follower, %err, "replication read failed");
                     return refuse(ReplicationError::StorageError);

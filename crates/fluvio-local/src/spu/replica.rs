@@ -6,7 +6,8 @@
 //! acknowledgement of everything below), keeps the in-sync replica set (ISR) with the SC, and
 //! advances the high watermark to the smallest log end offset of the ISR, but only while the
 //! ISR has at least `min_live_replicas` members. As **follower** it appends the leader's batches
-//! verbatim (see `follower.rs`), after truncating any tail that diverged from the leader.
+//! verbatim (see `follower.rs`), after truncating any tail that diverged from the leader, and
+//! restarts its log empty at the leader's log start when its log ends below it.
 //!
 //! Every leadership or followership term has a cancellation token: work tied to a term (stream
 //! sessions, produce answers waiting for commitment, the follower's fetch loop) ends when the
@@ -464,6 +465,10 @@ impl Replica {
         if fetch_offset > offsets.leo || fetch_offset < 0 {
             return Err(ReplicationError::OffsetOutOfRange);
         }
+        if fetch_offset < offsets.log_start {
+            // Retention deleted what the follower lacks: it must restart at our log start.
+            return Err(ReplicationError::OffsetEvicted);
+        }
         let now = Instant::now();
         let progress = term.followers.entry(follower).or_insert(FollowerProgress {
             leo: None,
@@ -634,6 +639,58 @@ impl Replica {
         Ok(())
     }
 
+    /// Discards this follower's whole log and restarts it empty at `leader_log_start`, as a
+    /// follower in `epoch`, when its log ends below that offset: the leader's retention deleted
+    /// every record this replica lacks, so the leader can never send them, and every record
+    /// this replica holds lies below the leader's log start, so nothing the leader still has
+    /// is lost here. (Kafka's follower does the same on OFFSET_OUT_OF_RANGE.) Returns whether
+    /// the log was reset; a log that reaches `leader_log_start` is left alone.
+    ///
+    /// The epoch history is emptied first (every entry starts at or below this log's end,
+    /// hence below `leader_log_start`), then the log is reset, then the offsets and the
+    /// high-watermark checkpoint follow. A crash between the first two steps leaves the old
+    /// log with no epochs, a state the next session repairs by itself: it truncates to its log
+    /// start (it has no epoch to keep records for), fetches, and is answered
+    /// `OffsetEvicted` again. The other order could leave epochs describing records that are
+    /// gone. The producers' deduplication state is kept: it only names batches at offsets
+    /// below the new start, which stay true facts about the partition.
+    pub(crate) fn reset_as_follower(&self, epoch: i32, leader_log_start: i64) -> Result<bool, FollowerAppendError> {
+        let role = self.role.lock();
+        if !matches!(&*role, Role::Follower(term) if term.epoch == epoch) {
+            return Err(FollowerAppendError::TermEnded);
+        }
+        let mut log = self.log.write();
+        let (old_start, old_end) = (log.log_start_offset(), log.log_end_offset());
+        if log.pending_reset().is_none() && leader_log_start <= old_end {
+            return Ok(false);
+        }
+        self.epochs.lock().discard_below(leader_log_start)?;
+        log.reset_to(leader_log_start)?;
+        drop(log);
+        self.offsets.send_modify(|o| {
+            o.log_start = leader_log_start;
+            o.leo = leader_log_start;
+            o.hw = leader_log_start;
+        });
+        drop(role);
+        self.checkpoint_hw();
+        warn!(
+            replica = %self.key,
+            epoch,
+            discarded_from = old_start,
+            discarded_to = old_end,
+            restarted_at = leader_log_start,
+            "the leader's log starts after this log's end: restarted the log there"
+        );
+        Ok(true)
+    }
+
+    /// The offset of a log reset that failed half-way (an I/O error), which the follower must
+    /// redo before anything else: the log refuses every other operation meanwhile.
+    pub(crate) fn interrupted_reset(&self) -> Option<i64> {
+        self.log.read().pending_reset()
+    }
+
     /// Appends the leader's batches verbatim (they must start at this log's end), as a
     /// follower in `epoch`, then takes the leader's high watermark (capped at the log end).
     pub(crate) fn append_as_follower(
@@ -707,11 +764,14 @@ impl Replica {
         self.log.read().read(offset, max_bytes, end)
     }
 
-    /// Deletes segments past retention; returns true if the log start moved.
+    /// Deletes segments past retention, only below the high watermark (an in-sync follower may
+    /// still lack uncommitted records, and must be able to fetch them); returns true if the log
+    /// start moved.
     pub(crate) fn enforce_retention(&self, now: SystemTime) -> Result<bool, LogError> {
+        let hw = self.offsets().hw;
         let mut log = self.log.write();
         let before = log.log_start_offset();
-        log.enforce_retention(now)?;
+        log.enforce_retention_below(now, hw)?;
         let after = log.log_start_offset();
         drop(log);
         if after != before {
