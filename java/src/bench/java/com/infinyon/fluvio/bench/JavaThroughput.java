@@ -21,12 +21,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Throughput of 100-byte records through the Java API, next to the Rust engine it wraps and the
- * official Rust client, all against the same running cluster. Figures only: nothing here
- * asserts on speed.
+ * Throughput of the Java API, next to the Rust engine it wraps and the official Rust client, all
+ * against the same running cluster. Figures only: nothing here asserts on speed.
  *
  * <pre>
- * java -cp fluvio.jar:bench com.infinyon.fluvio.bench.JavaThroughput &lt;sc-endpoint&gt; &lt;records&gt; &lt;rounds&gt; [label=binary ...]
+ * java -cp fluvio.jar:bench com.infinyon.fluvio.bench.JavaThroughput &lt;sc-endpoint&gt; &lt;records&gt; &lt;rounds&gt; &lt;record-size&gt; [label=binary ...]
  * </pre>
  *
  * <p>Every side uses batch size 16384 and linger 10 ms and runs the same rounds: produce N
@@ -37,7 +36,6 @@ import java.util.regex.Pattern;
  * medians are printed.
  */
 public final class JavaThroughput {
-    private static final int RECORD_SIZE = 100;
     private static final int SEND_ALL_SLICE = 1_000;
 
     private JavaThroughput() {}
@@ -46,22 +44,23 @@ public final class JavaThroughput {
         String endpoint = args.length > 0 ? args[0] : "127.0.0.1:9003";
         int records = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int recordSize = args.length > 3 ? Integer.parseInt(args[3]) : 100;
         Map<String, List<double[]>> baselines = new LinkedHashMap<>();
-        for (int i = 3; i < args.length; i++) {
+        for (int i = 4; i < args.length; i++) {
             String[] labelAndBinary = args[i].split("=", 2);
-            baselines.put(labelAndBinary[0], runRust(labelAndBinary[1], endpoint, records, rounds));
+            baselines.put(labelAndBinary[0], runRust(labelAndBinary[1], endpoint, records, recordSize, rounds));
         }
         List<double[]> javaRates = new ArrayList<>();
         try (Fluvio fluvio = Fluvio.connect(endpoint)) {
             for (int round = 0; round <= rounds; round++) {
-                double[] rates = javaRound(fluvio, records, round);
+                double[] rates = javaRound(fluvio, records, recordSize, round);
                 if (round > 0) {
                     javaRates.add(rates);
                 }
             }
         }
         System.out.printf("%d records of %d bytes, batch 16384, linger 10 ms, 1 partition; records/s, median of %d rounds%n%n",
-                records, RECORD_SIZE, rounds);
+                records, recordSize, rounds);
         StringBuilder header = new StringBuilder("| direction | Java API |");
         StringBuilder rule = new StringBuilder("|---|---|");
         for (String label : baselines.keySet()) {
@@ -83,12 +82,18 @@ public final class JavaThroughput {
         }
     }
 
-    private static double[] javaRound(Fluvio fluvio, int records, int round) {
+    /**
+     * One round: {@code send()} into a new topic, then consuming it, as the Rust programs do;
+     * then {@code sendAll} into another new topic. Each topic is deleted after use, so every
+     * producer writes to an empty topic with no earlier data left to flush to disk.
+     */
+    private static double[] javaRound(Fluvio fluvio, int records, int recordSize, int round) {
         String topic = "java-throughput-" + ProcessHandle.current().pid() + "-" + round;
-        fluvio.admin().createTopic(topic, 1, 1);
-        byte[] value = new byte[RECORD_SIZE];
+        byte[] value = new byte[recordSize];
         java.util.Arrays.fill(value, (byte) 'x');
         TopicProducerConfig config = TopicProducerConfig.builder().batchSize(16384).linger(Duration.ofMillis(10)).build();
+
+        fluvio.admin().createTopic(topic, 1, 1);
         long produceNanos;
         try (TopicProducer producer = fluvio.topicProducer(topic, config)) {
             List<ProduceOutput> outputs = new ArrayList<>(records);
@@ -102,14 +107,28 @@ public final class JavaThroughput {
             }
             produceNanos = System.nanoTime() - start;
         }
+        long consumeNanos;
+        long start = System.nanoTime();
+        try (ConsumerStream stream = fluvio.partitionConsumer(topic, 0).stream(Offset.beginning())) {
+            for (int i = 0; i < records; i++) {
+                if (stream.next().value().length != recordSize) {
+                    throw new IllegalStateException("unexpected record");
+                }
+            }
+            consumeNanos = System.nanoTime() - start;
+        }
+        fluvio.admin().deleteTopic(topic);
+
+        String sendAllTopic = topic + "-send-all";
+        fluvio.admin().createTopic(sendAllTopic, 1, 1);
         long sendAllNanos;
-        try (TopicProducer producer = fluvio.topicProducer(topic, config)) {
+        try (TopicProducer producer = fluvio.topicProducer(sendAllTopic, config)) {
             List<KeyValue> slice = new ArrayList<>(SEND_ALL_SLICE);
             for (int i = 0; i < SEND_ALL_SLICE; i++) {
                 slice.add(KeyValue.of(null, value));
             }
             List<ProduceOutput> outputs = new ArrayList<>(records);
-            long start = System.nanoTime();
+            long sendAllStart = System.nanoTime();
             for (int sent = 0; sent < records; sent += SEND_ALL_SLICE) {
                 outputs.addAll(producer.sendAll(slice.subList(0, Math.min(SEND_ALL_SLICE, records - sent))));
             }
@@ -117,25 +136,15 @@ public final class JavaThroughput {
             for (ProduceOutput output : outputs) {
                 output.get();
             }
-            sendAllNanos = System.nanoTime() - start;
+            sendAllNanos = System.nanoTime() - sendAllStart;
         }
-        long consumeNanos;
-        long start = System.nanoTime();
-        try (ConsumerStream stream = fluvio.partitionConsumer(topic, 0).stream(Offset.beginning())) {
-            for (int i = 0; i < records; i++) {
-                if (stream.next().value().length != RECORD_SIZE) {
-                    throw new IllegalStateException("unexpected record");
-                }
-            }
-            consumeNanos = System.nanoTime() - start;
-        }
-        fluvio.admin().deleteTopic(topic);
+        fluvio.admin().deleteTopic(sendAllTopic);
         return new double[] {records * 1e9 / produceNanos, records * 1e9 / sendAllNanos, records * 1e9 / consumeNanos};
     }
 
-    private static List<double[]> runRust(String binary, String endpoint, int records, int rounds)
+    private static List<double[]> runRust(String binary, String endpoint, int records, int recordSize, int rounds)
             throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(binary, endpoint, Integer.toString(records), Integer.toString(RECORD_SIZE),
+        Process process = new ProcessBuilder(binary, endpoint, Integer.toString(records), Integer.toString(recordSize),
                 Integer.toString(rounds)).redirectErrorStream(true).start();
         Pattern line = Pattern.compile("produce_rps=(\\d+) consume_rps=(\\d+)");
         List<double[]> rates = new ArrayList<>();
