@@ -71,4 +71,13 @@ final class Checks {
         }
         return topic;
     }
+
+    /** A DNS name for TLS verification: not empty, no whitespace. */
+    static String domain(String domain) {
+        Objects.requireNonNull(domain, "domain");
+        if (domain.isEmpty() || domain.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException("domain must be a DNS name, not '" + domain + "'");
+        }
+        return domain;
+    }
 }

@@ -1,7 +1,6 @@
 package com.infinyon.fluvio;
 
 import java.nio.file.Path;
-import java.util.Objects;
 
 /**
  * TLS on the public listeners of a {@link LocalCluster} (its SC and every SPU), as the
@@ -34,22 +33,16 @@ import java.util.Objects;
  * <p>Thread-safety: immutable.
  */
 public final class LocalClusterTls {
-    private final String serverCert;
-    private final boolean serverCertIsFile;
-    private final String serverKey;
-    private final boolean serverKeyIsFile;
-    private final String clientCa;
-    private final boolean clientCaIsFile;
+    private final Pem serverCert;
+    private final Pem serverKey;
+    private final Pem clientCa;
     private final String domain;
     private final boolean requireClientCert;
 
     private LocalClusterTls(Builder builder) {
         this.serverCert = builder.serverCert;
-        this.serverCertIsFile = builder.serverCertIsFile;
         this.serverKey = builder.serverKey;
-        this.serverKeyIsFile = builder.serverKeyIsFile;
         this.clientCa = builder.clientCa;
-        this.clientCaIsFile = builder.clientCaIsFile;
         this.domain = builder.domain;
         this.requireClientCert = builder.requireClientCert;
     }
@@ -63,10 +56,7 @@ public final class LocalClusterTls {
      * @return a builder
      */
     public static Builder fromFiles(Path serverCertFile, Path serverKeyFile) {
-        Objects.requireNonNull(serverCertFile, "serverCertFile");
-        Objects.requireNonNull(serverKeyFile, "serverKeyFile");
-        return new Builder(serverCertFile.toAbsolutePath().toString(), true,
-                serverKeyFile.toAbsolutePath().toString(), true);
+        return new Builder(Pem.ofFile(serverCertFile, "serverCertFile"), Pem.ofFile(serverKeyFile, "serverKeyFile"));
     }
 
     /**
@@ -78,16 +68,7 @@ public final class LocalClusterTls {
      * @return a builder
      */
     public static Builder fromPem(String serverCertPem, String serverKeyPem) {
-        return new Builder(checkPem(serverCertPem, "serverCertPem"), false, checkPem(serverKeyPem, "serverKeyPem"),
-                false);
-    }
-
-    private static String checkPem(String pem, String name) {
-        Objects.requireNonNull(pem, name);
-        if (pem.isBlank()) {
-            throw new IllegalArgumentException(name + " must not be empty");
-        }
-        return pem;
+        return new Builder(Pem.ofText(serverCertPem, "serverCertPem"), Pem.ofText(serverKeyPem, "serverKeyPem"));
     }
 
     /** The domain clients verify, or null when not set. */
@@ -111,19 +92,16 @@ public final class LocalClusterTls {
      * domain (or null) and {@code "true"} or {@code "false"} for requireClientCert.
      */
     String[] toNative() {
-        return new String[] {serverCert, source(serverCertIsFile), serverKey, source(serverKeyIsFile), clientCa,
-            clientCa == null ? null : source(clientCaIsFile), domain, Boolean.toString(requireClientCert)};
-    }
-
-    private static String source(boolean file) {
-        return file ? "file" : "pem";
+        return new String[] {Pem.value(serverCert), Pem.source(serverCert), Pem.value(serverKey),
+            Pem.source(serverKey), Pem.value(clientCa), Pem.source(clientCa), domain,
+            Boolean.toString(requireClientCert)};
     }
 
     @Override
     public String toString() {
-        return "LocalClusterTls[serverCert=" + (serverCertIsFile ? serverCert : "<PEM certificate>")
-                + ", serverKey=" + (serverKeyIsFile ? serverKey : "<PEM private key>")
-                + ", clientCa=" + (clientCa == null ? "none" : clientCaIsFile ? clientCa : "<PEM certificate>")
+        return "LocalClusterTls[serverCert=" + Pem.describe(serverCert, "<PEM certificate>")
+                + ", serverKey=" + Pem.describe(serverKey, "<PEM private key>")
+                + ", clientCa=" + Pem.describe(clientCa, "<PEM certificate>")
                 + ", domain=" + domain + ", requireClientCert=" + requireClientCert + "]";
     }
 
@@ -133,20 +111,15 @@ public final class LocalClusterTls {
      * <p>Thread-safety: not thread-safe.
      */
     public static final class Builder {
-        private final String serverCert;
-        private final boolean serverCertIsFile;
-        private final String serverKey;
-        private final boolean serverKeyIsFile;
-        private String clientCa;
-        private boolean clientCaIsFile;
+        private final Pem serverCert;
+        private final Pem serverKey;
+        private Pem clientCa;
         private String domain;
         private boolean requireClientCert;
 
-        private Builder(String serverCert, boolean serverCertIsFile, String serverKey, boolean serverKeyIsFile) {
+        private Builder(Pem serverCert, Pem serverKey) {
             this.serverCert = serverCert;
-            this.serverCertIsFile = serverCertIsFile;
             this.serverKey = serverKey;
-            this.serverKeyIsFile = serverKeyIsFile;
         }
 
         /**
@@ -159,11 +132,7 @@ public final class LocalClusterTls {
          * @throws IllegalArgumentException if it is empty or contains whitespace
          */
         public Builder domain(String domain) {
-            Objects.requireNonNull(domain, "domain");
-            if (domain.isEmpty() || domain.chars().anyMatch(Character::isWhitespace)) {
-                throw new IllegalArgumentException("domain must be a DNS name, not '" + domain + "'");
-            }
-            this.domain = domain;
+            this.domain = Checks.domain(domain);
             return this;
         }
 
@@ -176,8 +145,7 @@ public final class LocalClusterTls {
          * @return this builder
          */
         public Builder clientCaFile(Path file) {
-            this.clientCa = Objects.requireNonNull(file, "file").toAbsolutePath().toString();
-            this.clientCaIsFile = true;
+            this.clientCa = Pem.ofFile(file, "file");
             return this;
         }
 
@@ -188,8 +156,7 @@ public final class LocalClusterTls {
          * @return this builder
          */
         public Builder clientCaPem(String pem) {
-            this.clientCa = checkPem(pem, "pem");
-            this.clientCaIsFile = false;
+            this.clientCa = Pem.ofText(pem, "pem");
             return this;
         }
 

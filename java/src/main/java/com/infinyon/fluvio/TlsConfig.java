@@ -98,11 +98,7 @@ public final class TlsConfig {
      * @throws IllegalArgumentException if {@code domain} is empty or contains whitespace
      */
     public static Builder verified(String domain) {
-        Objects.requireNonNull(domain, "domain");
-        if (domain.isEmpty() || domain.chars().anyMatch(Character::isWhitespace)) {
-            throw new IllegalArgumentException("domain must be a DNS name, not '" + domain + "'");
-        }
-        return new Builder(domain);
+        return new Builder(Checks.domain(domain));
     }
 
     /** The policy. */
@@ -216,68 +212,6 @@ public final class TlsConfig {
         return "TlsConfig[VERIFIED, domain=" + domain + ", caCert=" + Pem.describe(caCert, "<PEM certificate>")
                 + ", clientCert=" + Pem.describe(clientCert, "<PEM certificate>")
                 + ", clientKey=" + Pem.describe(clientKey, "<PEM private key>") + "]";
-    }
-
-    /** A certificate or key: a path or PEM text. */
-    private static final class Pem {
-        private final String value;
-        private final boolean file;
-
-        private Pem(String value, boolean file) {
-            this.value = value;
-            this.file = file;
-        }
-
-        static Pem of(String value, boolean file) {
-            return value == null ? null : new Pem(value, file);
-        }
-
-        static Pem ofFile(Path path, String name) {
-            Objects.requireNonNull(path, name);
-            return new Pem(path.toAbsolutePath().toString(), true);
-        }
-
-        static Pem ofText(String pem, String name) {
-            Objects.requireNonNull(pem, name);
-            if (pem.isBlank()) {
-                throw new IllegalArgumentException(name + " must not be empty");
-            }
-            return new Pem(pem, false);
-        }
-
-        boolean isFile() {
-            return file;
-        }
-
-        static Path file(Pem pem) {
-            return pem != null && pem.file ? java.nio.file.Paths.get(pem.value) : null;
-        }
-
-        static String text(Pem pem) {
-            return pem != null && !pem.file ? pem.value : null;
-        }
-
-        static String value(Pem pem) {
-            return pem == null ? null : pem.value;
-        }
-
-        static String source(Pem pem) {
-            return pem == null ? null : pem.file ? "file" : "pem";
-        }
-
-        static String describe(Pem pem, String hidden) {
-            return pem == null ? "none" : pem.file ? pem.value : hidden;
-        }
-
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Pem && ((Pem) other).file == file && ((Pem) other).value.equals(value);
-        }
-
-        @Override
-        public int hashCode() {
-            return value.hashCode() * 31 + Boolean.hashCode(file);
-        }
     }
 
     /**
