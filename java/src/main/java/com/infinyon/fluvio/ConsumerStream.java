@@ -95,7 +95,7 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         return ended && position >= buffer.length;
     }
 
-    private Record poll(long timeoutNanos) {
+    private @Nullable Record poll(long timeoutNanos) {
         checkOpen();
         if (position >= buffer.length) {
             if (ended) {

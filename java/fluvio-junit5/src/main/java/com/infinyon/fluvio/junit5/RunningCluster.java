@@ -122,7 +122,8 @@ final class RunningCluster {
                 + (clientTls.policy() == TlsConfig.Policy.DISABLED ? "off" : "on") + ", data in " + dataDir;
     }
 
-    private static void deleteTree(Path dir) {
+    /** Deletes a directory and what it holds; nothing if it does not exist. */
+    static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
@@ -131,7 +132,7 @@ final class RunningCluster {
                 Files.deleteIfExists(path);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the cluster's data directory " + dir, e);
+            throw new UncheckedIOException("cannot delete " + dir, e);
         }
     }
 }

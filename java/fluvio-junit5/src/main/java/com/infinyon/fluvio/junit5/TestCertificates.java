@@ -1,10 +1,9 @@
 package com.infinyon.fluvio.junit5;
 
-import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -13,14 +12,12 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -75,7 +72,7 @@ final class TestCertificates {
                 throw new IllegalStateException("cannot make test certificates with keytool: " + e, e);
             } finally {
                 if (dir != null) {
-                    deleteTree(dir);
+                    RunningCluster.deleteTree(dir);
                 }
             }
         }
@@ -130,16 +127,6 @@ final class TestCertificates {
         }
     }
 
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** keytool of the running JDK, working in one directory on PKCS12 keystores. */
     private static final class Keytool {
         private final Path dir;
@@ -163,28 +150,26 @@ final class TestCertificates {
                     "ku=digitalSignature,keyEncipherment", "-validity", "3650");
         }
 
+        /** One keytool run; its output goes to a log file, shown if it fails. */
         Runnable run(String... args) {
             return () -> {
-                List<String> command = new ArrayList<>();
-                command.add(Paths.get(System.getProperty("java.home"), "bin", "keytool").toString());
-                command.add("-J-XX:TieredStopAtLevel=1"); // a short-lived JVM starts faster with C1 alone
+                List<String> command = new ArrayList<>(List.of(
+                        Paths.get(System.getProperty("java.home"), "bin", "keytool").toString(),
+                        "-J-XX:TieredStopAtLevel=1")); // a short-lived JVM starts faster with C1 alone
                 command.addAll(List.of(args));
                 command.addAll(List.of("-storetype", "PKCS12", "-storepass", SECRET, "-noprompt"));
                 try {
-                    Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                    Path log = Files.createTempFile(dir, "keytool-", ".log");
+                    Process keytool = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                            .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(nullFile()))
                             .start();
-                    process.getOutputStream().close();
-                    ByteArrayOutputStream output = new ByteArrayOutputStream();
-                    try (InputStream in = process.getInputStream()) {
-                        in.transferTo(output);
+                    if (!keytool.waitFor(60, TimeUnit.SECONDS)) {
+                        keytool.destroyForcibly();
+                        throw new IllegalStateException("keytool did not finish in 60 s: " + command);
                     }
-                    if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                        process.destroyForcibly();
-                        throw new IllegalStateException("keytool did not finish: " + command);
-                    }
-                    if (process.exitValue() != 0) {
-                        throw new IllegalStateException("keytool failed: " + command + "\n"
-                                + new String(output.toByteArray(), StandardCharsets.UTF_8));
+                    if (keytool.exitValue() != 0) {
+                        throw new IllegalStateException("keytool failed (" + keytool.exitValue() + "): " + command
+                                + "\n" + Files.readString(log));
                     }
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -193,6 +178,10 @@ final class TestCertificates {
                     throw new IllegalStateException("interrupted while making test certificates", e);
                 }
             };
+        }
+
+        private static File nullFile() {
+            return new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
         }
     }
 }
