@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A connection to one Fluvio cluster: the entry point for producers, consumers and admin.
@@ -96,7 +97,7 @@ public final class Fluvio extends NativeHandle {
      * @param profile the profile name, or null for the file's current profile
      * @return a connected client
      */
-    public static Fluvio connectWithProfile(Path profileFile, String profile) {
+    public static Fluvio connectWithProfile(Path profileFile, @Nullable String profile) {
         Objects.requireNonNull(profileFile, "profileFile");
         NativeLibrary.load();
         return new Fluvio(nativeConnectProfile(profileFile.toString(), profile));

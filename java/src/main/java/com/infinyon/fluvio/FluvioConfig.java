@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How to reach a cluster: the SC endpoint, transport security, the client id and timeouts.
@@ -56,7 +57,7 @@ public final class FluvioConfig {
     }
 
     /** The client id sent with every request, or null for the default ("fluvio"). */
-    public String clientId() {
+    public @Nullable String clientId() {
         return clientId;
     }
 

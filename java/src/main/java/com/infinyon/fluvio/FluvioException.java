@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A failure reported by the Fluvio client, with a stable {@link Code} and whether retrying
@@ -132,7 +133,7 @@ public class FluvioException extends RuntimeException {
      * @param retriable whether retrying may succeed
      * @param tlsFailure what went wrong in establishing TLS, or null
      */
-    public FluvioException(Code code, String message, boolean retriable, TlsFailure tlsFailure) {
+    public FluvioException(Code code, String message, boolean retriable, @Nullable TlsFailure tlsFailure) {
         super(message);
         this.code = code;
         this.retriable = retriable;
@@ -183,7 +184,7 @@ public class FluvioException extends RuntimeException {
      *
      * @return the TLS failure, or null when the failure is not about TLS
      */
-    public TlsFailure tlsFailure() {
+    public @Nullable TlsFailure tlsFailure() {
         return tlsFailure;
     }
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An embedded, Fluvio-compatible cluster (one SC and N SPUs) running inside this JVM, on
@@ -181,7 +182,7 @@ public final class LocalCluster extends NativeHandle {
      * @throws FluvioException {@code LOCAL_CLUSTER} if the cluster has no SPU {@code id}
      * @throws IllegalStateException after {@link #close()}
      */
-    public String spuEndpoint(int id) {
+    public @Nullable String spuEndpoint(int id) {
         checkSpuId(id);
         long handle = acquire();
         try {
@@ -455,7 +456,7 @@ public final class LocalCluster extends NativeHandle {
         }
 
         /** The TLS settings, or null for plain TCP. */
-        public LocalClusterTls tls() {
+        public @Nullable LocalClusterTls tls() {
             return tls;
         }
 
@@ -480,7 +481,7 @@ public final class LocalCluster extends NativeHandle {
         }
 
         /** The base directory, or null for a temporary one. */
-        public Path baseDir() {
+        public @Nullable Path baseDir() {
             return baseDir;
         }
     }
