@@ -57,10 +57,10 @@ async fn next_push(spu: &mut RawClient, id: i32) -> StreamFetchResponse {
     StreamFetchResponse::decode_exact(body, 25).unwrap()
 }
 
-/// (first offset, next offset, record count) of each whole batch in a push.
+/// (first offset, next offset, record count) of each batch in a push that holds whole ones only.
 fn batches(push: &StreamFetchResponse) -> Vec<(i64, i64, usize)> {
     let parsed = push.partition.records.parse();
-    assert!(parsed.is_complete(), "pushes carry whole batches only");
+    assert!(parsed.is_complete(), "a push with room for them carries whole batches");
     parsed
         .batches
         .iter()
