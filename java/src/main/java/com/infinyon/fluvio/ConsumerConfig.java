@@ -19,9 +19,9 @@ public final class ConsumerConfig {
      * The largest fetch, 64 MiB less 64 KiB: a larger {@code maxBytes} is lowered to it, and a
      * batch larger than it, which no fetch can bring whole, fails the stream or fetch with
      * {@link FluvioException.Code#RECORD_TOO_LARGE}. A Fluvio SPU stores batches of up to 32 MiB
-     * by default.
+     * by default. (The native engine's {@code consumer::MAX_FETCH_BYTES}.)
      */
-    public static final int MAX_FETCH_BYTES = 64 * 1024 * 1024 - 64 * 1024; // the engine's consumer::MAX_FETCH_BYTES
+    public static final int MAX_FETCH_BYTES = 64 * 1024 * 1024 - 64 * 1024;
 
     /** Default time a stream keeps trying to resume after losing its SPU: 60 seconds. */
     public static final Duration DEFAULT_RESUME_TIMEOUT = Duration.ofSeconds(60);
