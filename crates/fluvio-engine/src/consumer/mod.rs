@@ -4,7 +4,7 @@
 //! them into records, hands them to the application through a small bounded channel, and
 //! only then acknowledges, so the server's pace follows the application's. Only whole batches
 //! are decoded, and a batch a push ends inside of (a Fluvio SPU cuts pushes at `max_bytes`) is
-//! fetched whole when the next push would not bring it whole (see [`push`]): a stream never
+//! fetched whole when the next push would not bring it whole (see [`MAX_FETCH_BYTES`]): a stream never
 //! stalls on a batch larger than its `max_bytes`, and never skips records. When the leader goes
 //! away the task resumes on the new leader from the offset after the last record it received,
 //! with no gap and no duplicate.
