@@ -23,7 +23,7 @@ use crate::socket::{Connection, SPU_VERSION};
 
 /// The largest `max_bytes` a fetch asks for, and the largest batch fetched whole when a server
 /// cut it: 64 MiB less 64 KiB, so that a push stays within the largest frame the engine
-/// accepts (64 MiB). It is twice the largest batch a Fluvio SPU stores with its default limits
+/// accepts (64 MiB): about twice the largest batch a Fluvio SPU stores with its default limits
 /// (32 MiB). A larger configured `max_bytes` is lowered to it; a cut batch that declares more
 /// is [`ErrorKind::RecordTooLarge`].
 pub const MAX_FETCH_BYTES: i32 = 64 * 1024 * 1024 - 64 * 1024;
