@@ -126,8 +126,9 @@ pub enum TlsFailure {
     ClientCertificateRequired,
     /// The server refused the client certificate (unknown CA, expired, unsuitable).
     ClientCertificateRejected,
-    /// TLS is configured but the server does not speak TLS (it closed the connection or sent
-    /// something else during the handshake).
+    /// TLS is configured but the server does not speak TLS: it closed the connection, sent
+    /// something else during the handshake, or did not answer it within the handshake timeout
+    /// (a plain Fluvio server waits silently for the rest of what it reads as a frame).
     ServerNotTls,
     /// TLS is disabled but the server speaks TLS (it answered with a TLS record).
     ServerRequiresTls,

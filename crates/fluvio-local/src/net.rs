@@ -5,13 +5,18 @@
 //! so frames from concurrent streams (watch, stream fetch) are never interleaved. A request
 //! that cannot be understood (undecodable header, unknown API key or version, oversized or
 //! malformed frame) closes that connection only; other connections are unaffected.
+//!
+//! A TLS ClientHello on a plain listener is answered as a plain Fluvio server answers it: its
+//! first bytes read as the length of a frame of some 370 MB, whose rest the server waits for
+//! (it drops what arrives instead of buffering it), so the client sees no answer and no close
+//! (its handshake timeout tells it the server is not TLS).
 
 use std::future::Future;
 use std::net::SocketAddr;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use fluvio_wire::api::{RequestHeader, encode_response_frame};
-use fluvio_wire::{Encoder, FrameDecoder, Version};
+use fluvio_wire::{Encoder, FrameDecoder, FrameError, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -206,12 +211,27 @@ pub(crate) async fn serve_connection<S, H>(
     }
     let decoder = FrameDecoder::new(max_frame_size);
     let mut buf = BytesMut::with_capacity(16 * 1024);
+    // Bytes of a ClientHello's "frame" still to come, dropped as they arrive.
+    let mut discarding = 0usize;
 
     'connection: loop {
-        loop {
+        if discarding > 0 {
+            let dropped = buf.len().min(discarding);
+            buf.advance(dropped);
+            discarding -= dropped;
+            if discarding == 0 {
+                break; // the whole "frame" arrived: it cannot be a request
+            }
+        }
+        while discarding == 0 {
             let frame = match decoder.decode(&mut buf) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => break,
+                Err(FrameError::TooLarge { len, .. }) if is_tls_handshake(&buf) => {
+                    debug!(%peer, "TLS handshake on a plain listener: waiting for the rest of that frame");
+                    discarding = len + fluvio_wire::frame::FRAME_PREFIX_LEN;
+                    continue 'connection;
+                }
                 Err(err) => {
                     warn!(%peer, %err, "bad frame; closing the connection");
                     break 'connection;
@@ -255,6 +275,12 @@ pub(crate) async fn serve_connection<S, H>(
     drop(sink);
     // Resolves when the writer is done, or is dropped (its group was aborted).
     let _ = writer_done.await;
+}
+
+/// Whether `buf` starts with a TLS handshake record (a ClientHello): content type 22, then
+/// major version 3.
+fn is_tls_handshake(buf: &[u8]) -> bool {
+    matches!(buf, [22, 3, minor, ..] if *minor <= 4)
 }
 
 async fn write_loop<W: AsyncWrite>(writer: W, mut rx: mpsc::Receiver<Bytes>, closed: CancellationToken) {

@@ -149,6 +149,33 @@ async fn oversized_and_negative_frames_close_the_connection() {
     cluster.shutdown().await;
 }
 
+/// A TLS ClientHello on a plain port is answered as a plain Fluvio server answers it: read as
+/// the start of a frame of some 370 MB, it gets no answer and no close (the client's handshake
+/// timeout is what tells it), and every other client is served meanwhile.
+#[tokio::test]
+async fn a_tls_client_hello_on_a_plain_port_gets_no_answer_and_no_close() {
+    let (cluster, _dir) = seeded().await;
+    // A TLS record header (handshake, TLS 1.0 record version, 196 bytes) and a ClientHello.
+    let mut hello = vec![0x16, 0x03, 0x01, 0x00, 0xc4, 0x01, 0x00, 0x00, 0xc0, 0x03, 0x03];
+    hello.extend((0..190u32).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8));
+    let mut waiting = Vec::new();
+    for addr in [cluster.sc_addr(), first_spu(&cluster)] {
+        let mut client = RawClient::connect(addr).await;
+        client.write_raw(&hello).await;
+        waiting.push(client);
+    }
+    for client in &mut waiting {
+        assert!(client.try_read_frame(std::time::Duration::from_millis(500)).await.is_none(), "no answer, no close");
+        // More bytes are taken as more of that frame.
+        client.write_raw(&[0u8; 4096]).await;
+    }
+    assert_healthy(&cluster).await;
+    for client in &mut waiting {
+        assert!(client.try_read_frame(std::time::Duration::from_millis(200)).await.is_none(), "still waiting");
+    }
+    cluster.shutdown().await;
+}
+
 #[tokio::test]
 async fn disconnect_mid_request_and_mid_stream_is_harmless() {
     let (cluster, _dir) = seeded().await;

@@ -47,7 +47,9 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 /// Size limits an SPU enforces on produced batches.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SpuLimits {
-    /// Largest batch accepted (the official SPU's default: 2 MiB).
+    /// Largest batch accepted. The official SPU checks each batch against its
+    /// `max_request_size` (default 32 MiB); its `max_batch_size` setting (2 MiB) is not
+    /// enforced on produce.
     pub max_batch_bytes: usize,
     /// Largest decompressed records area accepted while validating.
     pub max_decompressed: usize,
@@ -58,7 +60,7 @@ pub(crate) struct SpuLimits {
 impl Default for SpuLimits {
     fn default() -> Self {
         Self {
-            max_batch_bytes: 2 * 1024 * 1024,
+            max_batch_bytes: 32 * 1024 * 1024,
             max_decompressed: fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED,
             max_frame_size: fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE,
         }

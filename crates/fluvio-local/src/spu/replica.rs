@@ -764,6 +764,19 @@ impl Replica {
         self.log.read().read(offset, max_bytes, end)
     }
 
+    /// What a consumer's fetch gets: the stored bytes from the batch containing `offset`, cut
+    /// at `max_bytes` (possibly inside a batch), within that batch's segment and up to the
+    /// end `isolation` allows (see [`fluvio_log::PartitionLog::read_range`]).
+    pub(crate) fn read_range(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        isolation: Isolation,
+    ) -> Result<ReadSlice, LogError> {
+        let end = self.offsets().visible_end(isolation);
+        self.log.read().read_range(offset, max_bytes, end)
+    }
+
     /// Deletes segments past retention, only below the high watermark (an in-sync follower may
     /// still lack uncommitted records, and must be able to fetch them); returns true if the log
     /// start moved.

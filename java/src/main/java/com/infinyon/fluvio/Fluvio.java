@@ -69,6 +69,7 @@ public final class Fluvio extends NativeHandle {
                 config.clientId(),
                 Checks.millis(config.connectTimeout()),
                 Checks.millis(config.requestTimeout()),
+                Checks.millis(config.tlsHandshakeTimeout()),
                 config.useSpuLocalAddress(),
                 tls.policy() == TlsConfig.Policy.DISABLED ? null : tls.toNative()));
     }
@@ -210,7 +211,7 @@ public final class Fluvio extends NativeHandle {
     }
 
     private static native long nativeConnect(String endpoint, String clientId, long connectTimeoutMs,
-            long requestTimeoutMs, boolean useSpuLocalAddress, String[] tls);
+            long requestTimeoutMs, long tlsHandshakeTimeoutMs, boolean useSpuLocalAddress, String[] tls);
 
     private static native long nativeConnectProfile(String profileFile, String profile);
 

@@ -75,8 +75,9 @@ public final class PartitionConsumer {
     }
 
     /**
-     * The records available from {@code offset}, up to the default fetch size (whole batches,
-     * at least one), or an empty list when nothing is there yet.
+     * The records available from {@code offset} with the default settings: those of the whole
+     * batches the server sends within the default fetch size, or the first batch whole when it
+     * alone is larger; an empty list when nothing is there yet.
      *
      * @param offset where to start
      * @return the records, in offset order
@@ -86,7 +87,12 @@ public final class PartitionConsumer {
     }
 
     /**
-     * The records available from {@code offset}, up to {@code config.maxBytes()}.
+     * The records available from {@code offset}: those of the whole batches the server sends
+     * within {@code config.maxBytes()} (it cuts what it sends there, inside a batch if need
+     * be), or the first batch whole when it alone is larger; an empty list when nothing is
+     * there yet. An offset past the end of the partition gives an empty list with
+     * {@link Isolation#READ_COMMITTED}, and {@link FluvioException.Code#OFFSET_OUT_OF_RANGE}
+     * with {@link Isolation#READ_UNCOMMITTED} (the server refuses it).
      *
      * @param offset where to start
      * @param config isolation and fetch size

@@ -352,8 +352,9 @@ class BadInputTest extends ClusterTestBase {
                     consumer.stream(Offset.beginning(), ConsumerConfig.builder().resumeTimeout(huge).build())) {
                 assertEquals("x", stream.next(huge).valueString());
             }
-            assertTrue(consumer.fetch(Offset.absolute(Long.MAX_VALUE)).isEmpty());
-            assertTrue(consumer.fetch(Offset.fromBeginning(Long.MAX_VALUE)).isEmpty());
+            ConsumerConfig committed = ConsumerConfig.builder().isolation(Isolation.READ_COMMITTED).build();
+            assertTrue(consumer.fetch(Offset.absolute(Long.MAX_VALUE), committed).isEmpty());
+            assertTrue(consumer.fetch(Offset.fromBeginning(Long.MAX_VALUE), committed).isEmpty());
             assertEquals(0, consumer.fetch(Offset.fromEnd(Long.MAX_VALUE)).get(0).offset());
         }
     }
