@@ -11,7 +11,22 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The cluster runs on the caller's tokio runtime. Topics, partitions and SPUs are kept in
+//! The cluster runs on a tokio runtime of its own, with [`ClusterConfig::worker_threads`]
+//! threads named `fluvio-local-<n>`, whichever runtime (or none) the caller's `await`s run on:
+//! client work, blocking calls or a starved caller runtime in the same process never delay its
+//! heartbeats, elections or replication. Every `async` method of [`LocalCluster`] runs its work
+//! there and only waits for it, so dropping the future of a stop, kill or start does not
+//! interrupt it.
+//!
+//! An SPU that the SC fences after missed heartbeats (a hung SPU) stops acknowledging at once,
+//! then rejoins by itself shortly after, as a supervisor would restart it.
+//!
+//! Only one cluster at a time may run on a data directory: [`LocalCluster::start`] takes an
+//! exclusive OS lock on `<base_dir>/.lock` and refuses with [`ClusterError::DirectoryInUse`]
+//! while another cluster (in this process or any other) holds it. The kernel releases the lock
+//! when its process ends, however it ends.
+//!
+//! Topics, partitions and SPUs are kept in
 //! `<base_dir>/sc/metadata.json`; SPU `n` keeps its logs in `<base_dir>/spu-<n>/`. Starting
 //! again on the same base directory brings back every topic and record.
 //!
@@ -30,6 +45,7 @@
 #![warn(missing_docs)]
 
 mod control;
+mod lock;
 mod net;
 mod sc;
 mod spu;
@@ -37,19 +53,21 @@ mod tasks;
 mod tls;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use fluvio_wire::sc::PartitionSpec;
 use fluvio_wire::sc::partition::PartitionResolution;
-use fluvio_wire::sc::topic::TopicResolution;
-use fluvio_wire::sc::{PartitionSpec, TopicSpec};
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
+use lock::DirectoryLock;
 use sc::{Sc, ScSettings};
 use spu::{ReplicationSettings, SpuEndpoints, SpuLimits, SpuServer};
 pub use tls::{DEFAULT_HANDSHAKE_TIMEOUT, ServerTls};
@@ -62,6 +80,12 @@ pub const DEFAULT_SPU_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_REPLICA_LAG_TIME: Duration = Duration::from_secs(10);
 /// Default of [`ClusterConfig::retention_interval`].
 pub const DEFAULT_RETENTION_INTERVAL: Duration = Duration::from_secs(30);
+/// Default of [`ClusterConfig::worker_threads`].
+pub const DEFAULT_WORKER_THREADS: usize = 2;
+/// How long a fenced SPU waits before it rejoins.
+const REJOIN_DELAY: Duration = Duration::from_millis(500);
+/// How long dropping a cluster outside any async context waits for its threads to end.
+const RUNTIME_SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// How the cluster is laid out.
 #[derive(Debug, Clone)]
@@ -78,6 +102,7 @@ pub struct ClusterConfig {
     spu_timeout: Duration,
     replica_lag_time: Duration,
     retention_interval: Duration,
+    worker_threads: usize,
     tls: Option<ServerTls>,
 }
 
@@ -97,6 +122,7 @@ impl ClusterConfig {
             spu_timeout: DEFAULT_SPU_TIMEOUT,
             replica_lag_time: DEFAULT_REPLICA_LAG_TIME,
             retention_interval: DEFAULT_RETENTION_INTERVAL,
+            worker_threads: DEFAULT_WORKER_THREADS,
             tls: None,
         }
     }
@@ -167,6 +193,13 @@ impl ClusterConfig {
         self
     }
 
+    /// Threads of the cluster's own runtime (default 2, at least 1). The cluster never runs
+    /// on the caller's runtime, so that client work in the same process cannot starve it.
+    pub fn worker_threads(mut self, threads: usize) -> Self {
+        self.worker_threads = threads;
+        self
+    }
+
     /// Largest request frame accepted by the servers.
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
@@ -176,6 +209,30 @@ impl ClusterConfig {
     /// The data directory.
     pub fn base_dir(&self) -> &std::path::Path {
         &self.base_dir
+    }
+
+    /// Refuses settings the cluster cannot run with.
+    fn validate(&self) -> Result<(), ClusterError> {
+        let invalid = |message: &str| Err(ClusterError::InvalidConfig(message.into()));
+        if self.spus == 0 {
+            return invalid("a cluster needs at least one SPU");
+        }
+        if self.min_live_replicas == 0 {
+            return invalid("min-live-replicas must be at least 1");
+        }
+        if self.spu_timeout < Duration::from_millis(100) {
+            return invalid("the SPU timeout must be at least 100 ms");
+        }
+        if self.replica_lag_time.is_zero() {
+            return invalid("the replica lag time must be positive");
+        }
+        if self.retention_interval.is_zero() {
+            return invalid("the retention interval must be positive");
+        }
+        if self.worker_threads == 0 {
+            return invalid("the cluster needs at least one worker thread");
+        }
+        Ok(())
     }
 }
 
@@ -195,6 +252,16 @@ pub enum ClusterError {
         /// Cause.
         #[source]
         source: std::io::Error,
+    },
+    /// Another cluster (in this process or another one) runs on the data directory: it holds
+    /// the directory's lock (`<base_dir>/.lock`). Two clusters on one directory would
+    /// overwrite each other's records.
+    #[error("the data directory {} is in use by another cluster{}", path.display(), holder.map(|pid| format!(" (process {pid})")).unwrap_or_default())]
+    DirectoryInUse {
+        /// The data directory.
+        path: PathBuf,
+        /// The process id of the cluster holding it, when it could be read.
+        holder: Option<u32>,
     },
     /// The data directory or metadata could not be used.
     #[error("cannot use the data directory: {0}")]
@@ -217,21 +284,34 @@ pub enum ClusterError {
         /// How long it was given.
         timeout: Duration,
     },
+    /// The cluster's runtime could not be started, or one of its tasks failed (a bug).
+    #[error("internal error of the cluster: {0}")]
+    Internal(String),
 }
 
-/// A running cluster. Dropping it without [`LocalCluster::shutdown`] stops accepting
-/// connections but does not wait for in-flight work.
+/// A running cluster, on a tokio runtime of its own (see the crate documentation). Dropping it
+/// without [`LocalCluster::shutdown`] stops everything at once, as a crash of its process
+/// would: nothing is flushed, and what was written stays.
 pub struct LocalCluster {
+    inner: Arc<ClusterInner>,
+    runtime: OwnedRuntime,
+}
+
+/// The cluster's state, shared with the tasks that watch over its SPUs.
+struct ClusterInner {
     config: ClusterConfig,
     sc: Arc<Sc>,
     sc_addr: SocketAddr,
     shutdown: CancellationToken,
     spus: Mutex<BTreeMap<i32, SpuSlot>>,
-    /// Serializes SPU starts, stops and kills. Owned guards let a stop or kill finish in the
-    /// background if the caller drops its future, so no half-stopped SPU is left behind.
-    lifecycle: Arc<tokio::sync::Mutex<()>>,
+    /// Serializes SPU starts, stops, kills and rejoins.
+    lifecycle: tokio::sync::Mutex<()>,
     /// TLS of the public listeners, built once from [`ClusterConfig::tls`].
     tls: Option<tls::TlsAcceptor>,
+    /// Held by the SC and every SPU too, so it outlives any of them still running.
+    lock: Arc<DirectoryLock>,
+    /// Numbers the runs of SPUs, so a watcher acts only on the run it watches.
+    runs: AtomicU64,
 }
 
 /// One configured SPU, running or not.
@@ -245,28 +325,214 @@ struct RunningSpu {
     server: SpuServer,
     /// Cancelled once the SC has noticed the SPU's control link is gone and marked it Offline.
     unregistered: CancellationToken,
+    /// Which run of the SPU this is.
+    run: u64,
+    /// Cancelled when the run is stopped or killed on purpose: its watcher then ends.
+    retired: CancellationToken,
+}
+
+/// The cluster's own runtime. Shut down without blocking when dropped inside an async context
+/// (where a blocking shutdown would panic), else after its threads ended.
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnedRuntime {
+    fn build(threads: usize) -> Result<Self, ClusterError> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name_fn(|| format!("fluvio-local-{}", NEXT.fetch_add(1, Ordering::Relaxed)))
+            .enable_all()
+            .build()
+            .map(|runtime| Self(Some(runtime)))
+            .map_err(|err| ClusterError::Internal(format!("cannot start the cluster's runtime: {err}")))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        // Taken only by `drop`.
+        self.0.as_ref().map(tokio::runtime::Runtime::handle).expect("the runtime lives until dropped")
+    }
+}
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        let Some(runtime) = self.0.take() else { return };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            runtime.shutdown_background();
+        } else {
+            runtime.shutdown_timeout(RUNTIME_SHUTDOWN_WAIT);
+        }
+    }
+}
+
+/// Runs `work` on `runtime` and waits for it. Dropping the returned future does not cancel the
+/// work: it runs to completion on the cluster's runtime.
+async fn on_runtime<T: Send + 'static>(
+    runtime: &tokio::runtime::Handle,
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<T, ClusterError> {
+    runtime.spawn(work).await.map_err(|err| ClusterError::Internal(format!("a cluster task failed: {err}")))
 }
 
 impl LocalCluster {
-    /// Starts the SC and the SPUs, and waits until every restored topic is online again.
+    /// Starts the SC and the SPUs on a runtime of the cluster's own, and waits until every
+    /// restored partition is online or known to be unavailable (see
+    /// [`LocalCluster::unavailable_partitions`]). Refused with
+    /// [`ClusterError::DirectoryInUse`] when another cluster runs on the data directory.
     pub async fn start(config: ClusterConfig) -> Result<Self, ClusterError> {
-        if config.spus == 0 {
-            return Err(ClusterError::InvalidConfig("a cluster needs at least one SPU".into()));
-        }
-        if config.min_live_replicas == 0 {
-            return Err(ClusterError::InvalidConfig("min-live-replicas must be at least 1".into()));
-        }
-        if config.spu_timeout < Duration::from_millis(100) {
-            return Err(ClusterError::InvalidConfig("the SPU timeout must be at least 100 ms".into()));
-        }
-        if config.replica_lag_time.is_zero() {
-            return Err(ClusterError::InvalidConfig("the replica lag time must be positive".into()));
-        }
-        if config.retention_interval.is_zero() {
-            return Err(ClusterError::InvalidConfig("the retention interval must be positive".into()));
-        }
+        config.validate()?;
         std::fs::create_dir_all(&config.base_dir)
             .map_err(|e| ClusterError::Storage(format!("cannot create {}: {e}", config.base_dir.display())))?;
+        let lock = Arc::new(DirectoryLock::acquire(&config.base_dir)?);
+        let runtime = OwnedRuntime::build(config.worker_threads)?;
+        // On failure `runtime` is dropped here, in an async context: it shuts down in the
+        // background, after `ClusterInner::start` stopped whatever it had started.
+        let inner = on_runtime(runtime.handle(), ClusterInner::start(config, lock)).await??;
+        Ok(Self { inner, runtime })
+    }
+
+    /// The SC's public address.
+    pub fn sc_addr(&self) -> SocketAddr {
+        self.inner.sc_addr
+    }
+
+    /// The SC's public address as `host:port`, what a profile's `endpoint` holds.
+    pub fn sc_endpoint(&self) -> String {
+        self.inner.sc_addr.to_string()
+    }
+
+    /// Ids and public addresses of the running SPUs, in id order. Stopped and killed SPUs are
+    /// not listed.
+    pub fn spu_addrs(&self) -> Vec<(i32, SocketAddr)> {
+        self.inner
+            .spus
+            .lock()
+            .iter()
+            .filter_map(|(id, slot)| {
+                slot.running.as_ref().filter(|r| !r.server.has_stopped()).map(|r| (*id, r.server.public_addr()))
+            })
+            .collect()
+    }
+
+    /// Ids of every SPU of the cluster, running or not, in id order.
+    pub fn spu_ids(&self) -> Vec<i32> {
+        self.inner.spus.lock().keys().copied().collect()
+    }
+
+    /// Whether SPU `id` is running (false for an unknown id, and for an SPU the SC fenced
+    /// after missed heartbeats until it has rejoined).
+    pub fn is_spu_running(&self, id: i32) -> bool {
+        self.inner
+            .spus
+            .lock()
+            .get(&id)
+            .is_some_and(|slot| slot.running.as_ref().is_some_and(|r| !r.server.has_stopped()))
+    }
+
+    /// Test support: pauses (or resumes) replication on SPU `id`: the replicas it follows send
+    /// no fetch to their leaders, as a slow follower would. The leaders keep those followers in
+    /// sync for [`ClusterConfig::replica_lag_time`], so records appended meanwhile stay
+    /// uncommitted; useful to create an uncommitted tail before a leader fails.
+    pub fn pause_spu_replication(&self, id: i32, paused: bool) -> Result<(), ClusterError> {
+        let spus = self.inner.spus.lock();
+        let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
+        if let Some(running) = &slot.running {
+            running.server.pause_replication(paused);
+        }
+        Ok(())
+    }
+
+    /// Test support: SPU `id` keeps serving but stops sending heartbeats to the SC, as a hung
+    /// SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it dead, elects new
+    /// leaders for its partitions and drops its control link, which fences the SPU: it stops
+    /// acknowledging anything and shuts down. Like any fenced SPU, it then rejoins by itself
+    /// shortly after, as a healthy SPU that sends heartbeats again, and follows the new leaders.
+    pub fn silence_spu_heartbeats(&self, id: i32) -> Result<(), ClusterError> {
+        let spus = self.inner.spus.lock();
+        let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
+        if let Some(running) = &slot.running {
+            running.server.silence_heartbeats();
+        }
+        Ok(())
+    }
+
+    /// Stops SPU `id` gracefully, as a clean shutdown of its process would: it stops
+    /// accepting, closes every client connection (clients read end-of-file), lets in-flight
+    /// work end (what is still running after a few seconds is aborted), flushes its logs and
+    /// drops its link to the SC. Returns once the SC lists the SPU as `Offline` and has moved
+    /// the leadership of each partition it led to an online in-sync replica, or marked the
+    /// partition `LeaderOffline` when there is none. The rest of the cluster keeps running.
+    ///
+    /// Stopping an SPU that is already stopped (or killed) does nothing and returns `Ok`, so
+    /// tests can stop unconditionally. An unknown id is [`ClusterError::UnknownSpu`].
+    ///
+    /// If the returned future is dropped before it completes, the stop still completes in the
+    /// background.
+    pub async fn stop_spu(&self, id: i32) -> Result<(), ClusterError> {
+        let inner = self.inner.clone();
+        on_runtime(self.runtime.handle(), async move { inner.take_down(id, false).await }).await?
+    }
+
+    /// Kills SPU `id`, as `kill -9` of its process would: every task of the SPU (accept loop,
+    /// connections, streams, control loop, retention) is aborted at once; there is no graceful
+    /// close and no flush, and its sockets are simply dropped. What it already wrote to its log
+    /// files stays, so every acknowledged record survives. Returns once nothing of the SPU is
+    /// running any more and the SC lists it as `Offline` and has moved the leadership of its
+    /// partitions (or marked them `LeaderOffline`), as for [`LocalCluster::stop_spu`].
+    ///
+    /// Killing an SPU that is already stopped (or killed) does nothing and returns `Ok`. An
+    /// unknown id is [`ClusterError::UnknownSpu`]. If the returned future is dropped before it
+    /// completes, the kill still completes in the background.
+    pub async fn kill_spu(&self, id: i32) -> Result<(), ClusterError> {
+        let inner = self.inner.clone();
+        on_runtime(self.runtime.handle(), async move { inner.take_down(id, true).await }).await?
+    }
+
+    /// Starts SPU `id` again after [`LocalCluster::stop_spu`] or [`LocalCluster::kill_spu`],
+    /// with the same id and data directory. It listens on its previous port if that port is
+    /// free (so clients that cached the address find it again), else on a port chosen by the
+    /// OS; the SC's SPU object carries the new endpoint either way. Its logs are recovered as
+    /// after a restart of the whole cluster.
+    ///
+    /// It comes back as a follower of the partitions that elected another leader while it was
+    /// away (cutting any tail the new leader does not have, then catching up in the
+    /// background), and as the leader of those it still leads or that were `LeaderOffline`
+    /// waiting for an in-sync replica.
+    ///
+    /// Returns the SPU's public address once it serves again and every partition it leads is
+    /// `Online`. Errors: [`ClusterError::UnknownSpu`], [`ClusterError::SpuRunning`],
+    /// [`ClusterError::Bind`] (no port at all), and [`ClusterError::SpuNotReady`] when its
+    /// partitions do not come online in time; the SPU is then left running, serving the
+    /// partitions it could open.
+    pub async fn start_spu(&self, id: i32) -> Result<SocketAddr, ClusterError> {
+        let inner = self.inner.clone();
+        on_runtime(self.runtime.handle(), async move { inner.start_spu(id).await }).await?
+    }
+
+    /// The data directory.
+    pub fn base_dir(&self) -> &std::path::Path {
+        &self.inner.config.base_dir
+    }
+
+    /// Stops every running server, closes every connection and flushes every log, then
+    /// releases the data directory. SPUs that were stopped or killed are left as they are.
+    pub async fn shutdown(self) {
+        let inner = self.inner.clone();
+        if let Err(err) = on_runtime(self.runtime.handle(), async move { inner.stop_all().await }).await {
+            warn!(%err, "the cluster did not stop cleanly");
+        }
+        info!("cluster stopped");
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.inner.shutdown.cancel();
+    }
+}
+
+impl ClusterInner {
+    /// Starts the SC and the SPUs (on the current runtime, the cluster's own).
+    async fn start(config: ClusterConfig, lock: Arc<DirectoryLock>) -> Result<Arc<Self>, ClusterError> {
         let spu_ids = (0..config.spus).map(|index| FIRST_SPU_ID + i32::from(index));
         let tls = config.tls.as_ref().map(|tls| tls.acceptor(spu_ids)).transpose()?;
         let settings = ScSettings {
@@ -277,20 +543,23 @@ impl LocalCluster {
             spu_timeout: config.spu_timeout,
             tls: tls.clone(),
         };
-        let sc = Sc::open(&config.base_dir.join("sc"), settings).map_err(|e| ClusterError::Storage(e.to_string()))?;
+        let sc = Sc::open(&config.base_dir.join("sc"), settings, lock.clone())
+            .map_err(|e| ClusterError::Storage(e.to_string()))?;
         let shutdown = CancellationToken::new();
         let sc_listener = bind(&config.host, config.sc_port, "the SC").await?;
         let sc_addr = sc_listener.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
         sc.serve(sc_listener, shutdown.child_token());
-        let cluster = Self {
+        let cluster = Arc::new(Self {
             config,
             sc,
             sc_addr,
             shutdown,
             spus: Mutex::new(BTreeMap::new()),
-            lifecycle: Arc::new(tokio::sync::Mutex::new(())),
+            lifecycle: tokio::sync::Mutex::new(()),
             tls,
-        };
+            lock,
+            runs: AtomicU64::new(0),
+        });
         for index in 0..cluster.config.spus {
             let id = FIRST_SPU_ID + i32::from(index);
             let port = cluster.config.spu_ports.get(usize::from(index)).copied().unwrap_or(0);
@@ -312,8 +581,9 @@ impl LocalCluster {
     }
 
     /// Registers SPU `id` with the SC and starts serving clients on `listener` (and its
-    /// followers on a private listener of its own). Returns its public address.
-    fn launch_spu(&self, id: i32, listener: TcpListener) -> Result<SocketAddr, ClusterError> {
+    /// followers on a private listener of its own), with a watcher that brings it back if the
+    /// SC fences it. Returns its public address.
+    fn launch_spu(self: &Arc<Self>, id: i32, listener: TcpListener) -> Result<SocketAddr, ClusterError> {
         let public_addr = listener.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
         let private = std::net::TcpListener::bind((self.config.host.as_str(), 0))
             .and_then(|listener| {
@@ -344,22 +614,86 @@ impl LocalCluster {
             limits,
             replication,
             self.config.retention_interval,
+            self.lock.clone(),
             self.shutdown.child_token(),
         )
         .map_err(|e| ClusterError::Storage(format!("SPU {id}: {e}")))?;
-        let running = RunningSpu { server, unregistered };
+        let run = self.runs.fetch_add(1, Ordering::Relaxed);
+        let retired = CancellationToken::new();
+        self.watch_for_fencing(id, run, server.stopped(), retired.clone());
+        let running = RunningSpu { server, unregistered, run, retired };
         self.spus.lock().insert(id, SpuSlot { port: public_addr.port(), running: Some(running) });
         Ok(public_addr)
     }
 
-    /// Waits until every topic is provisioned. Returns false on timeout.
+    /// Brings SPU `id` back when run `run` stops by itself, which it does only when the SC
+    /// fenced it (it missed heartbeats, e.g. while its host was starved): as a supervisor
+    /// restarts a crashed process, so that a healthy SPU never stays out of the cluster.
+    fn watch_for_fencing(self: &Arc<Self>, id: i32, run: u64, stopped: CancellationToken, retired: CancellationToken) {
+        let cluster = Arc::downgrade(self);
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stopped.cancelled() => {}
+                _ = retired.cancelled() => return,
+                _ = shutdown.cancelled() => return,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(REJOIN_DELAY) => {}
+                _ = retired.cancelled() => return,
+                _ = shutdown.cancelled() => return,
+            }
+            let Some(cluster) = cluster.upgrade() else { return };
+            cluster.rejoin(id, run).await;
+        });
+    }
+
+    /// Restarts SPU `id` if its run `run` is still the current one and has stopped by itself.
+    async fn rejoin(self: &Arc<Self>, id: i32, run: u64) {
+        let _guard = self.lifecycle.lock().await;
+        if self.shutdown.is_cancelled() {
+            return;
+        }
+        let (port, fenced) = {
+            let mut spus = self.spus.lock();
+            let Some(slot) = spus.get_mut(&id) else { return };
+            match &slot.running {
+                Some(running) if running.run == run && running.server.has_stopped() => (slot.port, slot.running.take()),
+                _ => return,
+            }
+        };
+        if let Some(fenced) = fenced {
+            fenced.server.stop().await;
+            fenced.unregistered.cancelled().await;
+        }
+        match self.relaunch(id, port).await {
+            Ok(addr) => warn!(spu = id, %addr, "the SC had fenced this SPU; it rejoined the cluster"),
+            Err(err) => warn!(spu = id, %err, "the SC had fenced this SPU and it could not rejoin"),
+        }
+    }
+
+    /// Listens again on `port` if it is free, else on a port chosen by the OS, and launches
+    /// SPU `id` there.
+    async fn relaunch(self: &Arc<Self>, id: i32, port: u16) -> Result<SocketAddr, ClusterError> {
+        let what = format!("SPU {id}");
+        let listener = match bind(&self.config.host, port, &what).await {
+            Ok(listener) => listener,
+            Err(ClusterError::Bind { source, .. }) if source.kind() == std::io::ErrorKind::AddrInUse => {
+                info!(spu = id, port, "previous port is taken; letting the OS choose one");
+                bind(&self.config.host, 0, &what).await?
+            }
+            Err(err) => return Err(err),
+        };
+        self.launch_spu(id, listener)
+    }
+
+    /// Waits until every topic is provisioned, or every partition that is not online is known
+    /// to be unavailable. Returns false on timeout.
     async fn wait_ready(&self, timeout: Duration) -> bool {
         let mut events = self.sc.store().subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let ready =
-                self.sc.store().all::<TopicSpec>().iter().all(|t| t.status.resolution == TopicResolution::Provisioned);
-            if ready {
+            if self.sc.is_settled() {
                 return true;
             }
             if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
@@ -389,97 +723,8 @@ impl LocalCluster {
         }
     }
 
-    /// The SC's public address.
-    pub fn sc_addr(&self) -> SocketAddr {
-        self.sc_addr
-    }
-
-    /// The SC's public address as `host:port`, what a profile's `endpoint` holds.
-    pub fn sc_endpoint(&self) -> String {
-        self.sc_addr.to_string()
-    }
-
-    /// Ids and public addresses of the running SPUs, in id order. Stopped and killed SPUs are
-    /// not listed.
-    pub fn spu_addrs(&self) -> Vec<(i32, SocketAddr)> {
-        self.spus
-            .lock()
-            .iter()
-            .filter_map(|(id, slot)| {
-                slot.running.as_ref().filter(|r| !r.server.has_stopped()).map(|r| (*id, r.server.public_addr()))
-            })
-            .collect()
-    }
-
-    /// Ids of every SPU of the cluster, running or not, in id order.
-    pub fn spu_ids(&self) -> Vec<i32> {
-        self.spus.lock().keys().copied().collect()
-    }
-
-    /// Whether SPU `id` is running (false for an unknown id, and for an SPU the SC fenced
-    /// after missed heartbeats: it stops itself).
-    pub fn is_spu_running(&self, id: i32) -> bool {
-        self.spus.lock().get(&id).is_some_and(|slot| slot.running.as_ref().is_some_and(|r| !r.server.has_stopped()))
-    }
-
-    /// Test support: pauses (or resumes) replication on SPU `id`: the replicas it follows send
-    /// no fetch to their leaders, as a slow follower would. The leaders keep those followers in
-    /// sync for [`ClusterConfig::replica_lag_time`], so records appended meanwhile stay
-    /// uncommitted; useful to create an uncommitted tail before a leader fails.
-    pub fn pause_spu_replication(&self, id: i32, paused: bool) -> Result<(), ClusterError> {
-        let spus = self.spus.lock();
-        let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
-        if let Some(running) = &slot.running {
-            running.server.pause_replication(paused);
-        }
-        Ok(())
-    }
-
-    /// Test support: SPU `id` keeps serving but stops sending heartbeats to the SC, as a hung
-    /// SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it dead, elects new
-    /// leaders for its partitions and drops its control link, which fences the SPU: it stops
-    /// acknowledging anything and shuts down. [`LocalCluster::start_spu`] starts it again.
-    pub fn silence_spu_heartbeats(&self, id: i32) -> Result<(), ClusterError> {
-        let spus = self.spus.lock();
-        let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
-        if let Some(running) = &slot.running {
-            running.server.silence_heartbeats();
-        }
-        Ok(())
-    }
-
-    /// Stops SPU `id` gracefully, as a clean shutdown of its process would: it stops
-    /// accepting, closes every client connection (clients read end-of-file), lets in-flight
-    /// work end (what is still running after a few seconds is aborted), flushes its logs and
-    /// drops its link to the SC. Returns once the SC lists the SPU as `Offline` and has moved
-    /// the leadership of each partition it led to an online in-sync replica, or marked the
-    /// partition `LeaderOffline` when there is none. The rest of the cluster keeps running.
-    ///
-    /// Stopping an SPU that is already stopped (or killed) does nothing and returns `Ok`, so
-    /// tests can stop unconditionally. An unknown id is [`ClusterError::UnknownSpu`].
-    ///
-    /// If the returned future is dropped before it completes, the stop still completes in the
-    /// background.
-    pub async fn stop_spu(&self, id: i32) -> Result<(), ClusterError> {
-        self.take_down(id, false).await
-    }
-
-    /// Kills SPU `id`, as `kill -9` of its process would: every task of the SPU (accept loop,
-    /// connections, streams, control loop, retention) is aborted at once; there is no graceful
-    /// close and no flush, and its sockets are simply dropped. What it already wrote to its log
-    /// files stays, so every acknowledged record survives. Returns once nothing of the SPU is
-    /// running any more and the SC lists it as `Offline` and has moved the leadership of its
-    /// partitions (or marked them `LeaderOffline`), as for [`LocalCluster::stop_spu`].
-    ///
-    /// Killing an SPU that is already stopped (or killed) does nothing and returns `Ok`. An
-    /// unknown id is [`ClusterError::UnknownSpu`]. If the returned future is dropped before it
-    /// completes, the kill still completes in the background.
-    pub async fn kill_spu(&self, id: i32) -> Result<(), ClusterError> {
-        self.take_down(id, true).await
-    }
-
     async fn take_down(&self, id: i32, kill: bool) -> Result<(), ClusterError> {
-        let guard = self.lifecycle.clone().lock_owned().await;
+        let _guard = self.lifecycle.lock().await;
         let running = {
             let mut spus = self.spus.lock();
             let slot = spus.get_mut(&id).ok_or(ClusterError::UnknownSpu(id))?;
@@ -488,37 +733,17 @@ impl LocalCluster {
                 None => return Ok(()),
             }
         };
-        // Run aside, holding the lifecycle guard, so that dropping this future cannot leave
-        // the SPU half stopped while a restart of it begins.
-        let stopping = tokio::spawn(async move {
-            let _guard = guard;
-            if kill {
-                running.server.kill().await;
-            } else {
-                running.server.stop().await;
-            }
-            running.unregistered.cancelled().await;
-        });
-        stopping.await.map_err(|err| ClusterError::Storage(format!("stopping SPU {id} failed: {err}")))
+        running.retired.cancel();
+        if kill {
+            running.server.kill().await;
+        } else {
+            running.server.stop().await;
+        }
+        running.unregistered.cancelled().await;
+        Ok(())
     }
 
-    /// Starts SPU `id` again after [`LocalCluster::stop_spu`] or [`LocalCluster::kill_spu`],
-    /// with the same id and data directory. It listens on its previous port if that port is
-    /// free (so clients that cached the address find it again), else on a port chosen by the
-    /// OS; the SC's SPU object carries the new endpoint either way. Its logs are recovered as
-    /// after a restart of the whole cluster.
-    ///
-    /// It comes back as a follower of the partitions that elected another leader while it was
-    /// away (cutting any tail the new leader does not have, then catching up in the
-    /// background), and as the leader of those it still leads or that were `LeaderOffline`
-    /// waiting for an in-sync replica.
-    ///
-    /// Returns the SPU's public address once it serves again and every partition it leads is
-    /// `Online`. Errors: [`ClusterError::UnknownSpu`], [`ClusterError::SpuRunning`],
-    /// [`ClusterError::Bind`] (no port at all), and [`ClusterError::SpuNotReady`] when its
-    /// partitions do not come online in time; the SPU is then left running, serving the
-    /// partitions it could open.
-    pub async fn start_spu(&self, id: i32) -> Result<SocketAddr, ClusterError> {
+    async fn start_spu(self: &Arc<Self>, id: i32) -> Result<SocketAddr, ClusterError> {
         let _guard = self.lifecycle.lock().await;
         let (port, fenced) = {
             let mut spus = self.spus.lock();
@@ -530,21 +755,14 @@ impl LocalCluster {
             };
             (slot.port, fenced)
         };
-        // An SPU that stopped itself after the SC fenced it: finish its stop first.
+        // An SPU that stopped itself after the SC fenced it, not rejoined yet: finish its stop
+        // first (its watcher then finds it replaced and does nothing).
         if let Some(fenced) = fenced {
+            fenced.retired.cancel();
             fenced.server.stop().await;
             fenced.unregistered.cancelled().await;
         }
-        let what = format!("SPU {id}");
-        let listener = match bind(&self.config.host, port, &what).await {
-            Ok(listener) => listener,
-            Err(ClusterError::Bind { source, .. }) if source.kind() == std::io::ErrorKind::AddrInUse => {
-                info!(spu = id, port, "previous port is taken; letting the OS choose one");
-                bind(&self.config.host, 0, &what).await?
-            }
-            Err(err) => return Err(err),
-        };
-        let addr = self.launch_spu(id, listener)?;
+        let addr = self.relaunch(id, port).await?;
         let timeout = self.config.ready_timeout;
         if !self.wait_leader_online(id, timeout).await {
             return Err(ClusterError::SpuNotReady { id, timeout });
@@ -553,33 +771,16 @@ impl LocalCluster {
         Ok(addr)
     }
 
-    /// The data directory.
-    pub fn base_dir(&self) -> &std::path::Path {
-        &self.config.base_dir
-    }
-
     async fn stop_all(&self) {
-        // Lets a stop or kill still running in the background finish first.
+        // Lets a stop or kill still running finish first.
         let _guard = self.lifecycle.lock().await;
         self.shutdown.cancel();
         let spus: Vec<RunningSpu> = self.spus.lock().values_mut().filter_map(|slot| slot.running.take()).collect();
         for spu in spus {
+            spu.retired.cancel();
             spu.server.stop().await;
         }
         self.sc.wait_stopped().await;
-    }
-
-    /// Stops every running server, closes every connection and flushes every log. SPUs that
-    /// were stopped or killed are left as they are.
-    pub async fn shutdown(self) {
-        self.stop_all().await;
-        info!("cluster stopped");
-    }
-}
-
-impl Drop for LocalCluster {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 
@@ -593,7 +794,7 @@ mod tests {
     use bytes::{Bytes, BytesMut};
     use fluvio_wire::api::{RequestHeader, encode_request_frame};
     use fluvio_wire::record::{RawBatch, Record, RecordSet};
-    use fluvio_wire::sc::CommonCreateRequest;
+    use fluvio_wire::sc::{CommonCreateRequest, TopicSpec};
     use fluvio_wire::spu::{
         Isolation, PartitionProduceData, ProduceAcks, ProduceRequest, StreamFetchRequest, TopicProduceData,
     };
@@ -627,7 +828,7 @@ mod tests {
     async fn busy_spu(dir: &std::path::Path) -> (LocalCluster, Vec<TcpStream>, impl Fn() -> usize) {
         let cluster = LocalCluster::start(ClusterConfig::new(dir)).await.unwrap();
         let common = CommonCreateRequest { name: "t".into(), dry_run: false, timeout: None };
-        let status = cluster.sc.create_topic(&common, TopicSpec::computed(1, 1)).await;
+        let status = cluster.inner.sc.create_topic(&common, TopicSpec::computed(1, 1)).await;
         assert!(status.error_code.is_ok(), "{status:?}");
         let addr = cluster.spu_addrs()[0].1;
 
@@ -655,9 +856,34 @@ mod tests {
         send(&mut consumer, &fetch).await;
         read_some(&mut consumer).await; // the first push: the session is running
 
-        let probe = cluster.spus.lock()[&FIRST_SPU_ID].running.as_ref().unwrap().server.liveness_probe();
+        let probe = cluster.inner.spus.lock()[&FIRST_SPU_ID].running.as_ref().unwrap().server.liveness_probe();
         assert!(probe() > 2, "the state and the replica are referenced by the SPU's tasks");
         (cluster, vec![producer, consumer], probe)
+    }
+
+    /// The run number of SPU `id`'s current run (it changes when the SPU rejoins).
+    fn current_run(cluster: &LocalCluster, id: i32) -> Option<u64> {
+        cluster.inner.spus.lock()[&id].running.as_ref().map(|r| r.run)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_log_recovery_does_not_delay_heartbeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let spu_timeout = Duration::from_millis(300);
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spu_timeout(spu_timeout)).await.unwrap();
+        let run = current_run(&cluster, FIRST_SPU_ID);
+        {
+            let spus = cluster.inner.spus.lock();
+            let state = spus[&FIRST_SPU_ID].running.as_ref().unwrap().server.state().clone();
+            // Opening the new topic's replica takes five SPU timeouts, as a long log recovery
+            // would; the control loop awaits it.
+            state.slow_replica_open_ms.store(spu_timeout.as_millis() as u64 * 5, std::sync::atomic::Ordering::Relaxed);
+        }
+        let common = CommonCreateRequest { name: "slow".into(), dry_run: false, timeout: None };
+        let status = cluster.inner.sc.create_topic(&common, TopicSpec::computed(1, 1)).await;
+        assert!(status.error_code.is_ok(), "{status:?}");
+        assert_eq!(current_run(&cluster, FIRST_SPU_ID), run, "the SPU was never fenced nor restarted");
+        cluster.shutdown().await;
     }
 
     #[tokio::test]

@@ -59,6 +59,8 @@ pub(crate) struct Sc {
     settings: ScSettings,
     links: Mutex<HashMap<i32, SpuLinkState>>,
     tasks: TaskGroup,
+    /// Keeps the data directory locked while the SC may still write its metadata.
+    _lock: Arc<crate::lock::DirectoryLock>,
 }
 
 struct SpuLinkState {
@@ -77,9 +79,14 @@ pub(crate) fn spu_name(id: i32) -> String {
 impl Sc {
     /// Opens the SC's store under `dir` and resets every status: nothing is online until SPUs
     /// register and report.
-    pub(crate) fn open(dir: &std::path::Path, settings: ScSettings) -> Result<Arc<Self>, StoreError> {
+    pub(crate) fn open(
+        dir: &std::path::Path,
+        settings: ScSettings,
+        lock: Arc<crate::lock::DirectoryLock>,
+    ) -> Result<Arc<Self>, StoreError> {
         let store = MetadataStore::open(dir)?;
-        let sc = Arc::new(Self { store, settings, links: Mutex::new(HashMap::new()), tasks: TaskGroup::new() });
+        let sc =
+            Arc::new(Self { store, settings, links: Mutex::new(HashMap::new()), tasks: TaskGroup::new(), _lock: lock });
         let topics = sc.store.all::<TopicSpec>();
         let replica_maps: Vec<(String, BTreeMap<u32, Vec<i32>>)> = topics
             .iter()
@@ -129,6 +136,11 @@ impl Sc {
 
     pub(crate) fn store(&self) -> &MetadataStore {
         &self.store
+    }
+
+    /// Whether every topic is provisioned.
+    pub(crate) fn is_settled(&self) -> bool {
+        self.store.all::<TopicSpec>().iter().all(|t| t.status.resolution == TopicResolution::Provisioned)
     }
 
     fn partitions_of(&self, topic: &str) -> Vec<Metadata<PartitionSpec>> {

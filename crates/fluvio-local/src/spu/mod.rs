@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::control::{ReplicaAssignment, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::lock::DirectoryLock;
 use crate::net::{self, CloseReason, FrameSink, RequestHandler};
 use crate::tasks::TaskGroup;
 use private::PrivateConnection;
@@ -88,6 +89,12 @@ pub(crate) struct SpuState {
     heartbeats_silenced: AtomicBool,
     /// Test hook: while true, this SPU's followers send no fetch (a slow follower).
     replication_paused: tokio::sync::watch::Sender<bool>,
+    /// Keeps the data directory locked while anything of this SPU may still touch it.
+    _lock: Arc<DirectoryLock>,
+    /// Test hook: how long opening a replica takes on top of the real work (a slow log
+    /// recovery), in milliseconds.
+    #[cfg(test)]
+    pub(crate) slow_replica_open_ms: std::sync::atomic::AtomicU64,
 }
 
 impl SpuState {
@@ -147,6 +154,7 @@ impl SpuServer {
         limits: SpuLimits,
         replication: ReplicationSettings,
         retention_interval: Duration,
+        lock: Arc<DirectoryLock>,
         shutdown: CancellationToken,
     ) -> std::io::Result<Self> {
         let id = replication.spu;
@@ -166,6 +174,9 @@ impl SpuServer {
             tasks: tasks.clone(),
             heartbeats_silenced: AtomicBool::new(false),
             replication_paused: tokio::sync::watch::Sender::new(false),
+            _lock: lock,
+            #[cfg(test)]
+            slow_replica_open_ms: std::sync::atomic::AtomicU64::new(0),
         });
         {
             let state = state.clone();
@@ -194,6 +205,7 @@ impl SpuServer {
                 },
             ));
         }
+        tasks.spawn(heartbeat_loop(state.clone(), link.to_sc.clone(), shutdown.clone()));
         tasks.spawn(control_loop(state.clone(), link, proposals, shutdown.clone(), tasks.clone()));
         tasks.spawn(retention_loop(state.clone(), retention_interval, shutdown.clone()));
         info!(spu = id, %public_addr, %private_addr, "SPU started");
@@ -208,6 +220,11 @@ impl SpuServer {
     /// Whether the SPU stopped on its own (fenced by the SC after missed heartbeats).
     pub(crate) fn has_stopped(&self) -> bool {
         self.shutdown.is_cancelled()
+    }
+
+    /// Cancelled when the SPU stops, on its own (fenced) or not.
+    pub(crate) fn stopped(&self) -> CancellationToken {
+        self.shutdown.clone()
     }
 
     /// Stops the heartbeats (everything else keeps running), as a hung SPU would.
@@ -255,6 +272,11 @@ impl SpuServer {
 
 #[cfg(test)]
 impl SpuServer {
+    /// The SPU's shared state, for test hooks.
+    pub(crate) fn state(&self) -> &Arc<SpuState> {
+        &self.state
+    }
+
     /// A probe counting the strong references to the SPU's state and to the replicas it hosts
     /// now: zero once nothing of the SPU is left (no task, no open log).
     pub(crate) fn liveness_probe(&self) -> impl Fn() -> usize + use<> {
@@ -264,8 +286,25 @@ impl SpuServer {
     }
 }
 
-/// Applies the SC's assignments, reports replica offsets back, sends heartbeats, keeps the
-/// leaders' in-sync replica sets current and forwards their changes to the SC.
+/// Tells the SC that the SPU is alive, several times per SPU timeout, until the SPU stops or the
+/// SC drops the link. A task of its own, so that slow control work (opening and recovering
+/// logs, fsyncs of epoch files) never delays a heartbeat into a false death.
+async fn heartbeat_loop(state: Arc<SpuState>, to_sc: mpsc::UnboundedSender<SpuToSc>, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(state.replication.heartbeat_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.cancelled() => return,
+        }
+        if !state.heartbeats_silenced.load(Ordering::Relaxed) && to_sc.send(SpuToSc::Heartbeat).is_err() {
+            return;
+        }
+    }
+}
+
+/// Applies the SC's assignments, reports replica offsets back, keeps the leaders' in-sync
+/// replica sets current and forwards their changes to the SC.
 ///
 /// When the SC drops the link while the SPU is running (it declared the SPU dead after missed
 /// heartbeats, and may have elected other leaders), the SPU fences itself: every term ends at
@@ -277,10 +316,9 @@ async fn control_loop(
     shutdown: CancellationToken,
     tasks: TaskGroup,
 ) {
-    let mut ticker = tokio::time::interval(REPORT_INTERVAL.min(state.replication.heartbeat_interval));
+    let mut ticker = tokio::time::interval(REPORT_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut reported: HashMap<ReplicaKey, ReplicaReport> = HashMap::new();
-    let mut last_report = tokio::time::Instant::now();
     loop {
         tokio::select! {
             message = link.from_sc.recv() => {
@@ -301,13 +339,6 @@ async fn control_loop(
                 let _ = link.to_sc.send(SpuToSc::IsrChange { key, epoch, isr, reply });
             }
             _ = ticker.tick() => {
-                if !state.heartbeats_silenced.load(Ordering::Relaxed) {
-                    let _ = link.to_sc.send(SpuToSc::Heartbeat);
-                }
-                if last_report.elapsed() < REPORT_INTERVAL {
-                    continue;
-                }
-                last_report = tokio::time::Instant::now();
                 let replicas: Vec<Arc<Replica>> = state.replicas.read().values().cloned().collect();
                 for replica in replicas {
                     if replica.isr_needs_change() {
@@ -373,6 +404,11 @@ async fn open_replica(
     let replica = match existing {
         Some(replica) if replica.config() == &assignment.config => replica,
         _ => {
+            #[cfg(test)]
+            {
+                let extra = state.slow_replica_open_ms.load(Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(extra)).await;
+            }
             // Opening recovers the log (scans its tail): keep it off the async workers. It runs
             // in the SPU's group so that a kill waits for it: a log still being opened by a
             // killed SPU must not race the same log opened by its restart.
