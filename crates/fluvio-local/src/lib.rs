@@ -49,6 +49,7 @@ mod lock;
 mod net;
 mod sc;
 mod spu;
+mod storage;
 mod tasks;
 mod tls;
 
@@ -61,7 +62,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fluvio_wire::sc::PartitionSpec;
-use fluvio_wire::sc::partition::PartitionResolution;
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -289,6 +289,17 @@ pub enum ClusterError {
     Internal(String),
 }
 
+/// A partition the cluster cannot serve ([`LocalCluster::unavailable_partitions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnavailablePartition {
+    /// `<topic>-<index>`.
+    pub partition: String,
+    /// Whether the cause is a full disk (clients get `PartitionFull`; else `StorageError`).
+    pub storage_full: bool,
+    /// What went wrong.
+    pub reason: String,
+}
+
 /// A running cluster, on a tokio runtime of its own (see the crate documentation). Dropping it
 /// without [`LocalCluster::shutdown`] stops everything at once, as a crash of its process
 /// would: nothing is flushed, and what was written stays.
@@ -304,8 +315,11 @@ struct ClusterInner {
     sc_addr: SocketAddr,
     shutdown: CancellationToken,
     spus: Mutex<BTreeMap<i32, SpuSlot>>,
-    /// Serializes SPU starts, stops, kills and rejoins.
-    lifecycle: tokio::sync::Mutex<()>,
+    /// Serializes SPU starts, stops, kills and rejoins. Taken by the caller of a public
+    /// operation before its work moves to the cluster's runtime, so that operations run in
+    /// the order they were called; owned guards let that work finish even if the caller's
+    /// future is dropped.
+    lifecycle: Arc<tokio::sync::Mutex<()>>,
     /// TLS of the public listeners, built once from [`ClusterConfig::tls`].
     tls: Option<tls::TlsAcceptor>,
     /// Held by the SC and every SPU too, so it outlives any of them still running.
@@ -418,6 +432,24 @@ impl LocalCluster {
         self.inner.spus.lock().keys().copied().collect()
     }
 
+    /// Partitions that cannot be served now, with why: a replica that cannot be opened (damaged
+    /// files, a full disk) on an SPU that has to lead it, with no other in-sync replica to take
+    /// over. Each is `LeaderOffline`, its topic's status names the cause, and clients using it
+    /// get the storage error; every other partition keeps serving. A partition leaves the list
+    /// once it is online again.
+    pub fn unavailable_partitions(&self) -> Vec<UnavailablePartition> {
+        self.inner
+            .sc
+            .unavailable_partitions()
+            .into_iter()
+            .map(|(partition, code, reason)| UnavailablePartition {
+                partition,
+                storage_full: matches!(code, fluvio_wire::ErrorCode::PartitionFull { .. }),
+                reason,
+            })
+            .collect()
+    }
+
     /// Whether SPU `id` is running (false for an unknown id, and for an SPU the SC fenced
     /// after missed heartbeats until it has rejoined).
     pub fn is_spu_running(&self, id: i32) -> bool {
@@ -468,8 +500,7 @@ impl LocalCluster {
     /// If the returned future is dropped before it completes, the stop still completes in the
     /// background.
     pub async fn stop_spu(&self, id: i32) -> Result<(), ClusterError> {
-        let inner = self.inner.clone();
-        on_runtime(self.runtime.handle(), async move { inner.take_down(id, false).await }).await?
+        self.take_down(id, false).await
     }
 
     /// Kills SPU `id`, as `kill -9` of its process would: every task of the SPU (accept loop,
@@ -483,8 +514,32 @@ impl LocalCluster {
     /// unknown id is [`ClusterError::UnknownSpu`]. If the returned future is dropped before it
     /// completes, the kill still completes in the background.
     pub async fn kill_spu(&self, id: i32) -> Result<(), ClusterError> {
-        let inner = self.inner.clone();
-        on_runtime(self.runtime.handle(), async move { inner.take_down(id, true).await }).await?
+        self.take_down(id, true).await
+    }
+
+    async fn take_down(&self, id: i32, kill: bool) -> Result<(), ClusterError> {
+        let guard = self.inner.lifecycle.clone().lock_owned().await;
+        // Taken out at once: from here on the SPU is not running, whatever becomes of this
+        // future.
+        let running = {
+            let mut spus = self.inner.spus.lock();
+            let slot = spus.get_mut(&id).ok_or(ClusterError::UnknownSpu(id))?;
+            match slot.running.take() {
+                Some(running) => running,
+                None => return Ok(()),
+            }
+        };
+        on_runtime(self.runtime.handle(), async move {
+            let _guard = guard;
+            running.retired.cancel();
+            if kill {
+                running.server.kill().await;
+            } else {
+                running.server.stop().await;
+            }
+            running.unregistered.cancelled().await;
+        })
+        .await
     }
 
     /// Starts SPU `id` again after [`LocalCluster::stop_spu`] or [`LocalCluster::kill_spu`],
@@ -504,8 +559,9 @@ impl LocalCluster {
     /// partitions do not come online in time; the SPU is then left running, serving the
     /// partitions it could open.
     pub async fn start_spu(&self, id: i32) -> Result<SocketAddr, ClusterError> {
+        let guard = self.inner.lifecycle.clone().lock_owned().await;
         let inner = self.inner.clone();
-        on_runtime(self.runtime.handle(), async move { inner.start_spu(id).await }).await?
+        on_runtime(self.runtime.handle(), async move { inner.start_spu(id, guard).await }).await?
     }
 
     /// The data directory.
@@ -555,7 +611,7 @@ impl ClusterInner {
             sc_addr,
             shutdown,
             spus: Mutex::new(BTreeMap::new()),
-            lifecycle: tokio::sync::Mutex::new(()),
+            lifecycle: Arc::new(tokio::sync::Mutex::new(())),
             tls,
             lock,
             runs: AtomicU64::new(0),
@@ -702,18 +758,15 @@ impl ClusterInner {
         }
     }
 
-    /// Waits until every partition led by SPU `id` is Online. Returns false on timeout.
+    /// Waits until every partition led by SPU `id` is Online (or known to be unavailable).
+    /// Returns false on timeout.
     async fn wait_leader_online(&self, id: i32, timeout: Duration) -> bool {
         let mut events = self.sc.store().subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let online = self
-                .sc
-                .store()
-                .all::<PartitionSpec>()
-                .iter()
-                .filter(|p| p.spec.leader == id)
-                .all(|p| p.status.resolution == PartitionResolution::Online && p.status.leader.spu == id);
+            let online = self.sc.store().all::<PartitionSpec>().iter().filter(|p| p.spec.leader == id).all(|p| {
+                (sc::is_serving(p.status.resolution) && p.status.leader.spu == id) || self.sc.is_unavailable(&p.name)
+            });
             if online {
                 return true;
             }
@@ -723,28 +776,12 @@ impl ClusterInner {
         }
     }
 
-    async fn take_down(&self, id: i32, kill: bool) -> Result<(), ClusterError> {
-        let _guard = self.lifecycle.lock().await;
-        let running = {
-            let mut spus = self.spus.lock();
-            let slot = spus.get_mut(&id).ok_or(ClusterError::UnknownSpu(id))?;
-            match slot.running.take() {
-                Some(running) => running,
-                None => return Ok(()),
-            }
-        };
-        running.retired.cancel();
-        if kill {
-            running.server.kill().await;
-        } else {
-            running.server.stop().await;
-        }
-        running.unregistered.cancelled().await;
-        Ok(())
-    }
-
-    async fn start_spu(self: &Arc<Self>, id: i32) -> Result<SocketAddr, ClusterError> {
-        let _guard = self.lifecycle.lock().await;
+    /// Starts SPU `id` again, holding the lifecycle lock.
+    async fn start_spu(
+        self: &Arc<Self>,
+        id: i32,
+        _guard: tokio::sync::OwnedMutexGuard<()>,
+    ) -> Result<SocketAddr, ClusterError> {
         let (port, fenced) = {
             let mut spus = self.spus.lock();
             let slot = spus.get_mut(&id).ok_or(ClusterError::UnknownSpu(id))?;
@@ -794,6 +831,7 @@ mod tests {
     use bytes::{Bytes, BytesMut};
     use fluvio_wire::api::{RequestHeader, encode_request_frame};
     use fluvio_wire::record::{RawBatch, Record, RecordSet};
+    use fluvio_wire::sc::partition::PartitionResolution;
     use fluvio_wire::sc::{CommonCreateRequest, TopicSpec};
     use fluvio_wire::spu::{
         Isolation, PartitionProduceData, ProduceAcks, ProduceRequest, StreamFetchRequest, TopicProduceData,
@@ -883,6 +921,58 @@ mod tests {
         let status = cluster.inner.sc.create_topic(&common, TopicSpec::computed(1, 1)).await;
         assert!(status.error_code.is_ok(), "{status:?}");
         assert_eq!(current_run(&cluster, FIRST_SPU_ID), run, "the SPU was never fenced nor restarted");
+        cluster.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_topic_whose_metadata_cannot_be_stored_leaves_no_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path())).await.unwrap();
+        let sc = cluster.inner.sc.clone();
+        let common = CommonCreateRequest { name: "t".into(), dry_run: false, timeout: None };
+        let mut events = sc.store().subscribe();
+        let file = dir.path().join("sc").join("metadata.json");
+        let saved = std::fs::read(&file).unwrap();
+
+        // The disk is full: the creation fails, and nothing of it exists anywhere.
+        sc.store().fail_writes.store(true, std::sync::atomic::Ordering::Relaxed);
+        let status = sc.create_topic(&common, TopicSpec::computed(2, 1)).await;
+        assert_eq!(status.error_code, fluvio_wire::ErrorCode::StorageError);
+        assert!(sc.store().get::<TopicSpec>("t").is_none(), "no phantom topic");
+        assert!(sc.store().all::<PartitionSpec>().is_empty());
+        assert!(events.try_recv().is_err(), "watchers heard of nothing");
+        assert_eq!(std::fs::read(&file).unwrap(), saved, "the file is unchanged");
+        assert!(!dir.path().join("sc").join("metadata.json.tmp").exists());
+        // A later successful write does not carry it to disk either.
+        sc.store().fail_writes.store(false, std::sync::atomic::Ordering::Relaxed);
+        let other = CommonCreateRequest { name: "other".into(), dry_run: false, timeout: None };
+        assert!(sc.create_topic(&other, TopicSpec::computed(1, 1)).await.error_code.is_ok());
+        assert!(!String::from_utf8(std::fs::read(&file).unwrap()).unwrap().contains("\"t\""));
+
+        // Once space is back it can be created, and every restart brings it back.
+        assert!(sc.create_topic(&common, TopicSpec::computed(2, 1)).await.error_code.is_ok());
+        drop(sc);
+        cluster.shutdown().await;
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path())).await.expect("restarts");
+        let partitions = cluster.inner.sc.store().all::<PartitionSpec>();
+        assert_eq!(partitions.len(), 3);
+        assert!(partitions.iter().all(|p| p.status.resolution == PartitionResolution::Online));
+        cluster.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_failed_deletion_keeps_the_topic_and_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cluster, _connections, _probe) = busy_spu(dir.path()).await;
+        let sc = cluster.inner.sc.clone();
+        sc.store().fail_writes.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(sc.delete_topic("t", false).error_code, fluvio_wire::ErrorCode::StorageError);
+        sc.store().fail_writes.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(sc.store().get::<TopicSpec>("t").is_some());
+        let replica_dir = dir.path().join(format!("spu-{FIRST_SPU_ID}")).join("t-0");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(replica_dir.exists(), "the SPU was not told to delete the data");
+        drop(sc);
         cluster.shutdown().await;
     }
 

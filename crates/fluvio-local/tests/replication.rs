@@ -42,15 +42,6 @@ async fn setup(config: impl FnOnce(ClusterConfig) -> ClusterConfig) -> Setup {
 }
 
 /// A topic with one partition on the given replicas (the first leads).
-async fn assigned_topic(sc: &mut RawClient, name: &str, replicas: &[i32]) {
-    let spec = TopicSpec {
-        replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas: replicas.to_vec(), mirror: None }]),
-        ..Default::default()
-    };
-    let status = create_topic(sc, name, spec).await;
-    assert!(status.error_code.is_ok(), "{status:?}");
-}
-
 async fn partitions(sc: &mut RawClient) -> Vec<Metadata<PartitionSpec>> {
     match sc.call(&ListRequest { label: "Partition".into(), filters: ListFilters::default() }).await {
         ListResponse::Partition(partitions) => partitions,

@@ -30,9 +30,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::control::{ReplicaAssignment, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::control::{ReplicaAssignment, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
 use crate::lock::DirectoryLock;
 use crate::net::{self, CloseReason, FrameSink, RequestHandler};
+use crate::storage;
 use crate::tasks::TaskGroup;
 use private::PrivateConnection;
 use replica::Replica;
@@ -41,6 +42,9 @@ pub(crate) use replica::ReplicationSettings;
 /// How often replica offsets are reported to the SC (when they changed) and the in-sync
 /// replica sets are checked.
 const REPORT_INTERVAL: Duration = Duration::from_millis(500);
+/// Free space (bytes) that ends a partition's `OutOfStorage` state without waiting for a
+/// successful append: room for a few full batches.
+const FREE_SPACE_TO_RESUME: u64 = 8 * 1024 * 1024;
 /// How long a graceful stop waits for in-flight work before aborting what is left (a client
 /// that stopped reading can hold a connection's writer forever).
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -81,6 +85,11 @@ pub(crate) struct SpuState {
     limits: SpuLimits,
     replication: ReplicationSettings,
     replicas: RwLock<HashMap<ReplicaKey, Arc<Replica>>>,
+    /// Replicas assigned to this SPU that it could not open, and why.
+    failed: RwLock<HashMap<ReplicaKey, ReplicaFailure>>,
+    /// Replicas led here whose last append failed for lack of disk space: reported
+    /// `OutOfStorage` until an append succeeds or space is back.
+    out_of_storage: parking_lot::Mutex<HashSet<ReplicaKey>>,
     /// To the control loop, which forwards to the SC. Deliberately not the SC link itself:
     /// only the control loop may keep the link (and so the SPU) alive in the SC's eyes.
     isr_proposals: mpsc::UnboundedSender<IsrProposal>,
@@ -101,6 +110,49 @@ impl SpuState {
     /// The replica for `key` if this SPU leads it.
     pub(crate) fn leader_replica(&self, key: &ReplicaKey) -> Option<Arc<Replica>> {
         self.replicas.read().get(key).filter(|replica| replica.leadership().is_some()).cloned()
+    }
+
+    /// What a client asking for `key`, which this SPU does not lead now, is told: the storage
+    /// failure of a replica it was assigned to lead but could not open (typed, and not worth
+    /// retrying here), else `NotLeaderForPartition`.
+    pub(crate) fn refusal(&self, key: &ReplicaKey) -> ErrorCode {
+        match self.failed.read().get(key) {
+            Some(failure) if failure.leader => failure.code.clone(),
+            _ => ErrorCode::NotLeaderForPartition,
+        }
+    }
+
+    /// Records whether the latest append to `key` failed for lack of disk space.
+    pub(crate) fn set_out_of_storage(&self, key: &ReplicaKey, full: bool) {
+        let mut out_of_storage = self.out_of_storage.lock();
+        if full {
+            if out_of_storage.insert(key.clone()) {
+                warn!(spu = self.id, replica = %key, "no space left for the partition; appends fail until there is");
+            }
+        } else if out_of_storage.remove(key) {
+            info!(spu = self.id, replica = %key, "space is back; the partition accepts appends again");
+        }
+    }
+
+    /// Forgets the full-disk state of partitions once the disk has room again (checked
+    /// periodically: a partition nobody writes to must not stay `OutOfStorage`).
+    fn recheck_free_space(&self) {
+        let keys: Vec<ReplicaKey> = self.out_of_storage.lock().iter().cloned().collect();
+        if keys.is_empty() {
+            return;
+        }
+        if storage::available_bytes(&self.data_dir).is_ok_and(|free| free >= FREE_SPACE_TO_RESUME) {
+            for key in keys {
+                self.set_out_of_storage(&key, false);
+            }
+        }
+    }
+
+    /// What the SC is told about `replica`.
+    fn report(&self, replica: &Replica) -> ReplicaReport {
+        let mut report = replica.report();
+        report.out_of_storage = report.leader && self.out_of_storage.lock().contains(replica.key());
+        report
     }
 
     /// Lets `replica` (a leader) bring its in-sync replica set up to date with the SC, in the
@@ -170,6 +222,8 @@ impl SpuServer {
             limits,
             replication,
             replicas: RwLock::new(HashMap::new()),
+            failed: RwLock::new(HashMap::new()),
+            out_of_storage: parking_lot::Mutex::new(HashSet::new()),
             isr_proposals,
             tasks: tasks.clone(),
             heartbeats_silenced: AtomicBool::new(false),
@@ -339,13 +393,14 @@ async fn control_loop(
                 let _ = link.to_sc.send(SpuToSc::IsrChange { key, epoch, isr, reply });
             }
             _ = ticker.tick() => {
+                state.recheck_free_space();
                 let replicas: Vec<Arc<Replica>> = state.replicas.read().values().cloned().collect();
                 for replica in replicas {
                     if replica.isr_needs_change() {
                         state.reconsider_isr(&replica);
                     }
                     replica.checkpoint_hw();
-                    let report = replica.report();
+                    let report = state.report(&replica);
                     if reported.get(replica.key()) != Some(&report) {
                         reported.insert(replica.key().clone(), report.clone());
                         let _ = link.to_sc.send(SpuToSc::ReplicaOnline(replica.key().clone(), report));
@@ -374,6 +429,8 @@ async fn apply(
         }
         ScToSpu::Upsert(assignment) => open_replica(state, assignment, to_sc, reported, tasks).await,
         ScToSpu::Remove(key) => {
+            state.failed.write().remove(&key);
+            state.out_of_storage.lock().remove(&key);
             let removed = state.replicas.write().remove(&key);
             reported.remove(&key);
             match removed {
@@ -421,22 +478,33 @@ async fn open_replica(
             }) else {
                 return; // the SPU was killed
             };
-            let opened = opening.await;
+            let opened = match opening.await {
+                Ok(opened) => opened.map_err(|err| {
+                    let code = if storage::log_is_full(&err) {
+                        ErrorCode::PartitionFull { replica_key: key.clone() }
+                    } else {
+                        ErrorCode::StorageError
+                    };
+                    (code, err.to_string())
+                }),
+                Err(join) => Err((ErrorCode::StorageError, join.to_string())),
+            };
             match opened {
-                Ok(Ok(replica)) => {
+                Ok(replica) => {
+                    state.failed.write().remove(&key);
                     if let Some(replaced) = state.replicas.write().insert(key.clone(), replica.clone()) {
                         replaced.end_terms();
                     }
                     info!(spu = state.id, replica = %key, leo = replica.offsets().leo, "replica open");
                     replica
                 }
-                Ok(Err(err)) => {
-                    warn!(spu = state.id, replica = %key, %err, "could not open replica");
-                    let _ = to_sc.send(SpuToSc::ReplicaFailed(key, err.to_string()));
-                    return;
-                }
-                Err(join) => {
-                    let _ = to_sc.send(SpuToSc::ReplicaFailed(key, join.to_string()));
+                Err((code, message)) => {
+                    // This partition only: the SPU serves its other replicas, and clients of
+                    // this one get the storage error.
+                    warn!(spu = state.id, replica = %key, %message, "could not open the replica; it is unavailable");
+                    let failure = ReplicaFailure { code, message, leader: assignment.leader == state.id };
+                    state.failed.write().insert(key.clone(), failure.clone());
+                    let _ = to_sc.send(SpuToSc::ReplicaFailed(key, failure));
                     return;
                 }
             }
@@ -445,7 +513,7 @@ async fn open_replica(
     if let Some(job) = replica.apply_assignment(&assignment) {
         tasks.spawn(follower::run(replica.clone(), state.id, job, state.replication_paused.subscribe()));
     }
-    let report = replica.report();
+    let report = state.report(&replica);
     reported.insert(key.clone(), report.clone());
     let _ = to_sc.send(SpuToSc::ReplicaOnline(key, report));
 }
@@ -453,6 +521,7 @@ async fn open_replica(
 /// Deletes replica directories the SC no longer assigns to this SPU (their topics were deleted
 /// while the SPU was down), so a later topic of the same name starts empty.
 fn remove_stale_replicas(state: &SpuState, assigned: &HashSet<ReplicaKey>) {
+    state.failed.write().retain(|key, _| assigned.contains(key));
     state.replicas.write().retain(|key, replica| {
         let keep = assigned.contains(key);
         if !keep {
@@ -605,7 +674,10 @@ impl SpuConnection {
                                 }
                             }
                             None => FetchOffsetPartitionResponse {
-                                error_code: ErrorCode::PartitionNotLeader,
+                                error_code: match self.spu.refusal(&key) {
+                                    ErrorCode::NotLeaderForPartition => ErrorCode::PartitionNotLeader,
+                                    storage => storage,
+                                },
                                 partition_index: p.partition_index,
                                 start_offset: -1,
                                 last_stable_offset: -1,
@@ -627,7 +699,7 @@ impl SpuConnection {
         let key = ReplicaKey::new(request.topic.clone(), request.partition);
         let Some(replica) = self.spu.leader_replica(&key) else {
             // As the official SPU: one refusal with stream id 0, then silence.
-            let push = fetch::error_push(&request, 0, ErrorCode::NotLeaderForPartition, -1, -1);
+            let push = fetch::error_push(&request, 0, self.spu.refusal(&key), -1, -1);
             sink.respond(header.correlation_id, header.api_version, &push).await?;
             return Ok(());
         };

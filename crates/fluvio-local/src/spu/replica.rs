@@ -814,6 +814,7 @@ impl Replica {
             size,
             followers,
             isr,
+            out_of_storage: false,
         }
     }
 
