@@ -73,7 +73,7 @@ fn start(
             let temporary = tempfile::Builder::new()
                 .prefix("fluvio-local-")
                 .tempdir()
-                .map_err(|e| JniError::Cluster(format!("cannot create a temporary directory: {e}")))?;
+                .map_err(|e| JniError::cluster_storage(format!("cannot create a temporary directory: {e}")))?;
             (temporary.path().to_path_buf(), Some(temporary))
         }
     };

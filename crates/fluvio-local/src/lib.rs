@@ -82,6 +82,14 @@ pub const DEFAULT_REPLICA_LAG_TIME: Duration = Duration::from_secs(10);
 pub const DEFAULT_RETENTION_INTERVAL: Duration = Duration::from_secs(30);
 /// Default of [`ClusterConfig::worker_threads`].
 pub const DEFAULT_WORKER_THREADS: usize = 2;
+/// Default of [`ClusterConfig::idle_timeout`]: Kafka's `connections.max.idle.ms`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default of [`ClusterConfig::read_timeout`].
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`ClusterConfig::max_buffered_bytes`]: four requests of the largest size.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
+/// Default of [`ClusterConfig::max_frame_size`] (64 MiB).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE;
 /// How long a fenced SPU waits before it rejoins.
 const REJOIN_DELAY: Duration = Duration::from_millis(500);
 /// How long dropping a cluster outside any async context waits for its threads to end.
@@ -103,6 +111,9 @@ pub struct ClusterConfig {
     replica_lag_time: Duration,
     retention_interval: Duration,
     worker_threads: usize,
+    idle_timeout: Duration,
+    read_timeout: Duration,
+    max_buffered_bytes: usize,
     tls: Option<ServerTls>,
 }
 
@@ -117,12 +128,15 @@ impl ClusterConfig {
             spu_ports: Vec::new(),
             provisioning_timeout: Duration::from_secs(30),
             ready_timeout: Duration::from_secs(30),
-            max_frame_size: fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             min_live_replicas: 1,
             spu_timeout: DEFAULT_SPU_TIMEOUT,
             replica_lag_time: DEFAULT_REPLICA_LAG_TIME,
             retention_interval: DEFAULT_RETENTION_INTERVAL,
             worker_threads: DEFAULT_WORKER_THREADS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
             tls: None,
         }
     }
@@ -200,9 +214,41 @@ impl ClusterConfig {
         self
     }
 
-    /// Largest request frame accepted by the servers.
+    /// Largest request frame accepted by the servers (default 64 MiB, at least 64 KiB): a
+    /// larger announced length closes the connection. It is also what one connection may
+    /// buffer of an unfinished request.
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
+        self
+    }
+
+    /// How long a client connection with nothing going on stays open (default 10 minutes, as
+    /// Kafka's `connections.max.idle.ms`; [`Duration::ZERO`]: forever). Nothing going on means
+    /// no request being read or handled, no answer waiting to be sent, and no stream or watch
+    /// session open on it: a consumer waiting for records or a client watching metadata is
+    /// never cut, however quiet. A producer idle between bursts is; clients (ours and the
+    /// official one) connect again on their next request. Replication connections between
+    /// SPUs have no idle timeout.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a request may take to arrive once its first byte has (default 30 s;
+    /// [`Duration::ZERO`]: forever). A peer that sends part of a request and stops is cut
+    /// after it. Waiting for buffer budget ([`ClusterConfig::max_buffered_bytes`]) counts.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Bytes of unfinished requests all connections of the cluster may buffer together
+    /// (default 256 MiB, at least [`ClusterConfig::max_frame_size`]). Requests up to 64 KiB
+    /// always proceed; a larger one first reserves its announced size, and its connection
+    /// reads no further until that much is free (within the read timeout). So a crowd of
+    /// peers sending huge requests slowly holds at most this much memory.
+    pub fn max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes = bytes;
         self
     }
 
@@ -232,7 +278,24 @@ impl ClusterConfig {
         if self.worker_threads == 0 {
             return invalid("the cluster needs at least one worker thread");
         }
+        if self.max_frame_size < net::UNBUDGETED_BYTES {
+            return invalid("the maximum frame size must be at least 64 KiB");
+        }
+        if self.max_buffered_bytes < self.max_frame_size {
+            return invalid("the buffer budget must hold at least one frame of the maximum size");
+        }
         Ok(())
+    }
+
+    /// What every client connection is allowed, with a fresh buffer budget.
+    fn connection_limits(&self) -> net::ConnectionLimits {
+        let optional = |timeout: Duration| (!timeout.is_zero()).then_some(timeout);
+        net::ConnectionLimits {
+            max_frame_size: self.max_frame_size,
+            idle_timeout: optional(self.idle_timeout),
+            read_timeout: optional(self.read_timeout),
+            buffers: Arc::new(net::BufferBudget::new(self.max_buffered_bytes)),
+        }
     }
 }
 
@@ -326,6 +389,8 @@ struct ClusterInner {
     lock: Arc<DirectoryLock>,
     /// Numbers the runs of SPUs, so a watcher acts only on the run it watches.
     runs: AtomicU64,
+    /// What client connections of every server are allowed; one buffer budget for all.
+    connections: net::ConnectionLimits,
 }
 
 /// One configured SPU, running or not.
@@ -591,9 +656,10 @@ impl ClusterInner {
     async fn start(config: ClusterConfig, lock: Arc<DirectoryLock>) -> Result<Arc<Self>, ClusterError> {
         let spu_ids = (0..config.spus).map(|index| FIRST_SPU_ID + i32::from(index));
         let tls = config.tls.as_ref().map(|tls| tls.acceptor(spu_ids)).transpose()?;
+        let connections = config.connection_limits();
         let settings = ScSettings {
             provisioning_timeout: config.provisioning_timeout,
-            max_frame_size: config.max_frame_size,
+            connections: connections.clone(),
             host: config.host.clone(),
             min_live_replicas: config.min_live_replicas,
             spu_timeout: config.spu_timeout,
@@ -615,6 +681,7 @@ impl ClusterInner {
             tls,
             lock,
             runs: AtomicU64::new(0),
+            connections,
         });
         for index in 0..cluster.config.spus {
             let id = FIRST_SPU_ID + i32::from(index);
@@ -654,7 +721,7 @@ impl ClusterInner {
         let private_addr = private.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
         let (link, unregistered) =
             self.sc.register_spu(id, public_addr, private_addr).map_err(|e| ClusterError::Storage(e.to_string()))?;
-        let limits = SpuLimits { max_frame_size: self.config.max_frame_size, ..SpuLimits::default() };
+        let limits = SpuLimits::new(self.connections.clone());
         let replication = ReplicationSettings {
             spu: id,
             min_live_replicas: usize::from(self.config.min_live_replicas),

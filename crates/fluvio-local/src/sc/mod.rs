@@ -41,8 +41,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub(crate) struct ScSettings {
     /// How long a Create waits for every partition to come online.
     pub provisioning_timeout: Duration,
-    /// Largest request frame.
-    pub max_frame_size: usize,
+    /// What the public listener allows each connection.
+    pub connections: net::ConnectionLimits,
     /// Host advertised in SPU endpoints.
     pub host: String,
     /// In-sync replicas a partition needs for records to be committed.
@@ -156,7 +156,7 @@ impl Sc {
             self.settings.tls.clone(),
             shutdown,
             self.tasks.clone(),
-            self.settings.max_frame_size,
+            self.settings.connections.clone(),
             move |_peer| admin::ScConnection::new(sc.clone()),
         ));
     }

@@ -49,23 +49,25 @@ const FREE_SPACE_TO_RESUME: u64 = 8 * 1024 * 1024;
 /// that stopped reading can hold a connection's writer forever).
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// Size limits an SPU enforces on produced batches.
-#[derive(Debug, Clone, Copy)]
+/// Limits an SPU enforces on produced batches and on connections.
+#[derive(Debug, Clone)]
 pub(crate) struct SpuLimits {
     /// Largest batch accepted (the official SPU's default: 2 MiB).
     pub max_batch_bytes: usize,
     /// Largest decompressed records area accepted while validating.
     pub max_decompressed: usize,
-    /// Largest request frame.
-    pub max_frame_size: usize,
+    /// What the public listener allows each connection (the private one has no idle timeout:
+    /// a follower may wait long between fetches).
+    pub connections: net::ConnectionLimits,
 }
 
-impl Default for SpuLimits {
-    fn default() -> Self {
+impl SpuLimits {
+    /// The default batch limits with `connections`.
+    pub(crate) fn new(connections: net::ConnectionLimits) -> Self {
         Self {
             max_batch_bytes: 2 * 1024 * 1024,
             max_decompressed: fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED,
-            max_frame_size: fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE,
+            connections,
         }
     }
 }
@@ -216,6 +218,7 @@ impl SpuServer {
         std::fs::create_dir_all(&data_dir)?;
         let tasks = TaskGroup::new();
         let (isr_proposals, proposals) = mpsc::unbounded_channel();
+        let connections = limits.connections.clone();
         let state = Arc::new(SpuState {
             id,
             data_dir,
@@ -238,7 +241,7 @@ impl SpuServer {
                 private_listener,
                 shutdown.clone(),
                 tasks.clone(),
-                limits.max_frame_size,
+                connections.without_idle_timeout(),
                 move |_peer| PrivateConnection::new(state.clone()),
             ));
         }
@@ -250,7 +253,7 @@ impl SpuServer {
                 public_tls,
                 shutdown.clone(),
                 tasks.clone(),
-                limits.max_frame_size,
+                connections,
                 move |_peer| SpuConnection {
                     spu: state.clone(),
                     streams: HashMap::new(),

@@ -90,8 +90,14 @@ public final class LocalCluster extends NativeHandle {
         return new Builder();
     }
 
-    /** The SC endpoint, {@code 127.0.0.1:<port>}. */
+    /**
+     * The SC endpoint, {@code 127.0.0.1:<port>}.
+     *
+     * @return the endpoint
+     * @throws IllegalStateException after {@link #close()}: the cluster no longer listens there
+     */
     public String endpoint() {
+        ensureOpen();
         return endpoint;
     }
 
