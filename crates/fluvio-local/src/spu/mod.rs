@@ -590,7 +590,9 @@ impl RequestHandler for SpuConnection {
     async fn handle(&mut self, header: RequestHeader, body: Bytes, sink: &FrameSink) -> Result<(), CloseReason> {
         match header.api_key {
             api::API_VERSIONS_KEY => {
-                // The response has no versioned field, so any request version is answered.
+                // Only the versions a client can send (0..=2): a negative or unknown version
+                // closes the connection, as for every other API.
+                net::check_version(&header, ApiVersionsRequest::MIN_VERSION, ApiVersionsRequest::MAX_VERSION)?;
                 let _request: ApiVersionsRequest = net::decode_body(&header, body)?;
                 let response = ApiVersionsResponse {
                     error_code: ErrorCode::None,
