@@ -76,17 +76,20 @@ public final class PartitionConsumer {
 
     /**
      * The records available from {@code offset}, up to the default fetch size (whole batches,
-     * at least one), or an empty list when nothing is there yet.
+     * at least one), or an empty list when nothing is there yet (at the end of the partition).
      *
      * @param offset where to start
      * @return the records, in offset order
+     * @throws FluvioException {@code OFFSET_OUT_OF_RANGE} for an offset past the partition's
+     *     end, as a stream from there fails; {@code OFFSET_EVICTED} for one deleted by retention
      */
     public List<Record> fetch(Offset offset) {
         return fetch(offset, ConsumerConfig.defaults());
     }
 
     /**
-     * The records available from {@code offset}, up to {@code config.maxBytes()}.
+     * The records available from {@code offset}, up to {@code config.maxBytes()}; see
+     * {@link #fetch(Offset)} for the errors.
      *
      * @param offset where to start
      * @param config isolation and fetch size

@@ -364,8 +364,11 @@ class BadInputTest extends ClusterTestBase {
                     consumer.stream(Offset.beginning(), ConsumerConfig.builder().resumeTimeout(huge).build())) {
                 assertEquals("x", stream.next(huge).valueString());
             }
-            assertTrue(consumer.fetch(Offset.absolute(Long.MAX_VALUE)).isEmpty());
-            assertTrue(consumer.fetch(Offset.fromBeginning(Long.MAX_VALUE)).isEmpty());
+            // Past the end: the error a stream from there gets.
+            FluvioException pastEnd =
+                    assertThrows(FluvioException.class, () -> consumer.fetch(Offset.absolute(Long.MAX_VALUE)));
+            assertEquals(FluvioException.Code.OFFSET_OUT_OF_RANGE, pastEnd.code());
+            assertTrue(consumer.fetch(Offset.fromBeginning(Long.MAX_VALUE)).isEmpty(), "clamped to the end");
             assertEquals(0, consumer.fetch(Offset.fromEnd(Long.MAX_VALUE)).get(0).offset());
         }
     }
