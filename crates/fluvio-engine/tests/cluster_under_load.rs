@@ -66,10 +66,10 @@ fn one_run(run: usize) {
             while loading.load(Ordering::Relaxed) {
                 let Ok(output) = producer.send(None, format!("record-{sent}").as_bytes()).await else { continue };
                 sent += 1;
-                if sent % 500 == 0 {
+                if sent.is_multiple_of(500) {
                     // Keeps the backlog (and the final flush) short.
                     let _ = output.wait().await;
-                } else if sent % 7 == 0 {
+                } else if sent.is_multiple_of(7) {
                     let acknowledged = acknowledged.clone();
                     output.on_complete(move |result| {
                         // A stalled upcall: blocks the client's I/O thread.
