@@ -89,10 +89,13 @@ fn one_run(run: usize) {
     control.block_on(cluster.kill_spu(killed)).unwrap();
     std::thread::sleep(Duration::from_secs(1));
     control.block_on(cluster.start_spu(killed)).unwrap();
+    let before_restart_load = acknowledged.load(Ordering::Relaxed);
     std::thread::sleep(Duration::from_secs(2));
     loading.store(false, Ordering::Relaxed);
     client_runtime.block_on(load).unwrap();
-    assert!(acknowledged.load(Ordering::Relaxed) > 0, "run {run}: the load was acknowledged");
+    let total = acknowledged.load(Ordering::Relaxed);
+    assert!(total > before_restart_load, "run {run}: the load went on after the restart");
+    eprintln!("load-plus-kill run {run}: healthy (SPU {killed} killed and restarted, {total} callbacks acknowledged)");
 
     // Healthy: every SPU runs, every partition is online with a leader, a send succeeds.
     for id in cluster.spu_ids() {

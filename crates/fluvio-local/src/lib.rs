@@ -26,6 +26,14 @@
 //! while another cluster (in this process or any other) holds it. The kernel releases the lock
 //! when its process ends, however it ends.
 //!
+//! Storage failures stay with what failed. Metadata changes are atomic (nothing is visible
+//! before it is stored, so a full disk leaves no half-made topic); a full disk answers appends
+//! `PartitionFull` and shows the partition `OutOfStorage` until space is back; a replica that
+//! cannot be opened makes only its partition unavailable
+//! ([`LocalCluster::unavailable_partitions`]) and never keeps the cluster from starting.
+//! Connections are bounded in time and memory ([`ClusterConfig::idle_timeout`],
+//! [`ClusterConfig::read_timeout`], [`ClusterConfig::max_buffered_bytes`]).
+//!
 //! Topics, partitions and SPUs are kept in
 //! `<base_dir>/sc/metadata.json`; SPU `n` keeps its logs in `<base_dir>/spu-<n>/`. Starting
 //! again on the same base directory brings back every topic and record.
