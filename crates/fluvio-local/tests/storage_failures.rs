@@ -111,3 +111,30 @@ async fn a_damaged_leader_replica_hands_the_partition_to_an_in_sync_follower() {
     assert_eq!(appended.base_offset, 3, "no record lost");
     cluster.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_topic_stored_without_partitions_by_an_older_version_never_blocks_a_start() {
+    // What a failed creation left in older versions: the topic, without its partitions.
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = start(dir.path(), 1).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    assert!(create_topic(&mut sc, "kept", TopicSpec::computed(1, 1)).await.error_code.is_ok());
+    cluster.shutdown().await;
+    let file = dir.path().join("sc").join("metadata.json");
+    let mut metadata: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let spec = metadata["topics"]["kept"].clone();
+    metadata["topics"]["phantom"] = spec;
+    std::fs::write(&file, serde_json::to_vec(&metadata).unwrap()).unwrap();
+
+    for _restart in 0..2 {
+        let cluster = start(dir.path(), 1).await;
+        let mut sc = RawClient::connect(cluster.sc_addr()).await;
+        let names: Vec<String> = list_topics(&mut sc).await.into_iter().map(|t| t.name).collect();
+        assert_eq!(names, ["kept"], "the half-made topic is gone");
+        cluster.shutdown().await;
+    }
+    let cluster = start(dir.path(), 1).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    assert!(create_topic(&mut sc, "phantom", TopicSpec::computed(1, 1)).await.error_code.is_ok(), "it can be created");
+    cluster.shutdown().await;
+}

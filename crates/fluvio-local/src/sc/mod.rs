@@ -111,6 +111,7 @@ impl Sc {
             unavailable: Mutex::new(BTreeMap::new()),
             _lock: lock,
         });
+        sc.repair_half_made_topics();
         let topics = sc.store.all::<TopicSpec>();
         let replica_maps: Vec<(String, BTreeMap<u32, Vec<i32>>)> = topics
             .iter()
@@ -133,6 +134,36 @@ impl Sc {
                 .update_status::<SpuSpec>(&spu.name, |s| *s = SpuStatus { resolution: SpuStatusResolution::Offline });
         }
         Ok(sc)
+    }
+
+    /// Mends what versions before atomic metadata changes could leave after a failed write: a
+    /// topic stored without its partitions (it never held a record) is removed; a partition
+    /// missing from a topic that has others is unavailable. Either way the cluster starts.
+    fn repair_half_made_topics(&self) {
+        for topic in self.store.all::<TopicSpec>() {
+            let stored: Vec<u32> = self
+                .partitions_of(&topic.name)
+                .iter()
+                .filter_map(|p| split_partition_name(&p.name).map(|(_, index)| index))
+                .collect();
+            if stored.is_empty() {
+                warn!(topic = %topic.name, "removing a topic whose creation never completed (no partition was stored)");
+                let removed =
+                    self.store.transaction().delete::<TopicSpec>(vec![topic.name.clone()]).commit_unsaved_ok();
+                if let Err(err) = removed {
+                    warn!(topic = %topic.name, %err, "the removal will be stored with the next change");
+                }
+                continue;
+            }
+            for index in 0..topic.spec.replicas.partition_count() {
+                if !stored.contains(&index) {
+                    let name = partition_name(&topic.name, index);
+                    warn!(partition = %name, "the metadata lists a topic without this partition");
+                    let message = "the partition is missing from the metadata (an interrupted change)".to_string();
+                    self.partition_unavailable(&name, ErrorCode::StorageError, message, false);
+                }
+            }
+        }
     }
 
     /// Starts serving clients on `listener`.
