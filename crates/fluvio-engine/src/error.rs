@@ -54,6 +54,14 @@ pub enum ErrorKind {
     OffsetEvicted,
     /// The topic was deleted while in use.
     TopicDeleted,
+    /// The partition's storage is full (the server's disk, or its quota): nothing was stored.
+    /// Not retried by producers: retrying only helps once space was freed on the server,
+    /// which the partition's status shows (`OutOfStorage` while it lasts).
+    StorageFull,
+    /// The server cannot store or read the partition's data: its files are damaged, an I/O
+    /// error, or the cluster's metadata could not be written. Not retriable: it needs the
+    /// server's operator.
+    Storage,
     /// The client, producer or stream was closed.
     Closed,
     /// Any other error reported by the server.
@@ -64,7 +72,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind (for exhaustive mapping tests in bindings).
-    pub const ALL: [ErrorKind; 23] = [
+    pub const ALL: [ErrorKind; 25] = [
         ErrorKind::Config,
         ErrorKind::Profile,
         ErrorKind::Connect,
@@ -85,6 +93,8 @@ impl ErrorKind {
         ErrorKind::OffsetOutOfRange,
         ErrorKind::OffsetEvicted,
         ErrorKind::TopicDeleted,
+        ErrorKind::StorageFull,
+        ErrorKind::Storage,
         ErrorKind::Closed,
         ErrorKind::Server,
         ErrorKind::Internal,
@@ -306,6 +316,8 @@ pub(crate) fn kind_of_code(code: &ErrorCode) -> ErrorKind {
         ErrorCode::OffsetOutOfRange => ErrorKind::OffsetOutOfRange,
         ErrorCode::OffsetEvicted { .. } => ErrorKind::OffsetEvicted,
         ErrorCode::TopicDeleted => ErrorKind::TopicDeleted,
+        ErrorCode::PartitionFull { .. } => ErrorKind::StorageFull,
+        ErrorCode::StorageError => ErrorKind::Storage,
         ErrorCode::RequestTimedOut { .. } => ErrorKind::Timeout,
         ErrorCode::Other(message) if message.contains("greater than leo") => ErrorKind::OffsetOutOfRange,
         _ => ErrorKind::Server,
@@ -353,6 +365,8 @@ impl From<fluvio_wire::EncodeError> for Error {
 
 #[cfg(test)]
 mod tests {
+    use fluvio_wire::error_code::ReplicaKey;
+
     use super::*;
 
     #[test]
@@ -362,7 +376,11 @@ mod tests {
         assert!(Error::from_server(ErrorCode::NotLeaderForPartition, "").is_retriable());
         assert!(!Error::from_server(ErrorCode::TopicAlreadyExists, "").is_retriable());
         assert!(Error::from_server(ErrorCode::SpuOffline, "").is_retriable());
-        assert_eq!(Error::from_server(ErrorCode::StorageError, "").kind(), ErrorKind::Server);
+        assert_eq!(Error::from_server(ErrorCode::StorageError, "").kind(), ErrorKind::Storage);
+        let full = Error::from_server(ErrorCode::PartitionFull { replica_key: ReplicaKey::new("t", 0) }, "t-0");
+        assert_eq!(full.kind(), ErrorKind::StorageFull);
+        assert!(!full.is_retriable(), "a full disk is not retried for minutes");
+        assert!(!Error::from_server(ErrorCode::StorageError, "").is_retriable());
     }
 
     #[test]

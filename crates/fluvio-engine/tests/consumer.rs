@@ -148,15 +148,21 @@ async fn fetch_returns_whole_batches_up_to_max_bytes() {
     let records = consumer.fetch(Offset::beginning(), two_batches).await.unwrap();
     assert!([10, 20].contains(&records.len()), "whole batches: {}", records.len());
 
-    // Nothing at (or past) the end of the committed records.
+    // Nothing at the end; past it, the same error as a stream from there, whatever the
+    // isolation.
     let committed = ConsumerConfig { isolation: Isolation::ReadCommitted, ..ConsumerConfig::default() };
-    for offset in
-        [Offset::end(), Offset::absolute(30).unwrap(), Offset::absolute(500).unwrap(), Offset::from_beginning(99)]
-    {
-        assert!(consumer.fetch(offset, committed).await.unwrap().is_empty(), "{offset:?}");
-    }
     let uncommitted = ConsumerConfig { isolation: Isolation::ReadUncommitted, ..ConsumerConfig::default() };
-    assert!(consumer.fetch(Offset::end(), uncommitted).await.unwrap().is_empty());
+    for offset in [Offset::end(), Offset::absolute(30).unwrap(), Offset::from_beginning(99)] {
+        assert!(consumer.fetch(offset, committed).await.unwrap().is_empty(), "{offset:?}");
+        assert!(consumer.fetch(offset, uncommitted).await.unwrap().is_empty(), "{offset:?}");
+    }
+    for config in [committed, uncommitted] {
+        let past_end = consumer.fetch(Offset::absolute(500).unwrap(), config).await.unwrap_err();
+        assert_eq!(past_end.kind(), ErrorKind::OffsetOutOfRange, "{past_end:?}");
+        let mut stream = consumer.stream_with_config(Offset::absolute(500).unwrap(), config).await.unwrap();
+        let streamed = tokio::time::timeout(PATIENCE, stream.next()).await.expect("an answer").unwrap().unwrap_err();
+        assert_eq!(streamed.kind(), past_end.kind(), "fetch and stream agree");
+    }
     assert_eq!(values(&consumer.fetch(Offset::beginning(), uncommitted).await.unwrap()), numbers(0, 30));
 
     // New records become fetchable.

@@ -202,8 +202,8 @@ async fn a_batch_refused_for_good_leaves_a_gap_in_the_sequence() {
     cluster.script_produce(FIRST_SPU, [ProduceStep::Refuse(ErrorCode::StorageError)]);
     let refused = producer.send_all([(None, &b"x"[..]), (None, &b"y"[..])]).await.unwrap();
     let err = producer.flush().await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Server, "{err:?}");
-    assert_eq!(refused[0].wait().await.unwrap_err().kind(), ErrorKind::Server);
+    assert_eq!(err.kind(), ErrorKind::Storage, "{err:?}");
+    assert_eq!(refused[0].wait().await.unwrap_err().kind(), ErrorKind::Storage);
     let stored = producer.send(None, b"z").await.unwrap();
     producer.flush().await.unwrap();
     assert_eq!(stored.wait().await.unwrap().offset, 0);

@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 
-use fluvio_wire::error_code::ReplicaKey;
+use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
 use fluvio_wire::sc::topic::CompressionAlgorithm;
 use tokio::sync::{mpsc, oneshot};
 
@@ -77,6 +77,19 @@ pub(crate) struct ReplicaReport {
     pub followers: Vec<(i32, i64, i64)>,
     /// Leaders only: the in-sync replicas, leader included.
     pub isr: Vec<i32>,
+    /// Leaders only: the last append failed for lack of disk space, and no space is back yet.
+    pub out_of_storage: bool,
+}
+
+/// Why an SPU cannot serve one of its replicas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReplicaFailure {
+    /// What clients are told: `PartitionFull` for a full disk, else `StorageError`.
+    pub code: ErrorCode,
+    /// What went wrong, for logs and the topic's status.
+    pub message: String,
+    /// Whether the SPU was assigned to lead the partition when it failed.
+    pub leader: bool,
 }
 
 /// A message from an SPU to the SC.
@@ -84,8 +97,8 @@ pub(crate) struct ReplicaReport {
 pub(crate) enum SpuToSc {
     /// A replica is open and serving, with its current offsets.
     ReplicaOnline(ReplicaKey, ReplicaReport),
-    /// A replica could not be opened.
-    ReplicaFailed(ReplicaKey, String),
+    /// A replica could not be opened (its files are damaged, or the disk is full).
+    ReplicaFailed(ReplicaKey, ReplicaFailure),
     /// The SPU is alive (sent several times per SPU timeout).
     Heartbeat,
     /// A leader asks to change the in-sync replica set. It uses the new set (which decides

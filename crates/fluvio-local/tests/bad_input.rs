@@ -7,7 +7,7 @@ use bytes::{BufMut, BytesMut};
 use common::*;
 use fluvio_local::LocalCluster;
 use fluvio_wire::Compression;
-use fluvio_wire::api::{RequestHeader, encode_request_frame};
+use fluvio_wire::api::{ApiVersionsRequest, ApiVersionsResponse, RequestHeader, encode_request_frame};
 use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, TopicSpec};
 use fluvio_wire::spu::{FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation};
 
@@ -134,6 +134,20 @@ async fn unsupported_version_closes_the_connection() {
     let mut sc = RawClient::connect(cluster.sc_addr()).await;
     sc.send_claiming_version(&ListRequest { label: "Topic".into(), filters: ListFilters::default() }, 7).await;
     assert!(sc.expect_closed().await);
+    // ApiVersions too: only 0..=2 is answered, on both servers.
+    for addr in [cluster.sc_addr(), first_spu(&cluster)] {
+        for version in [-1, 3, i16::MAX, i16::MIN] {
+            let mut client = RawClient::connect(addr).await;
+            client.send_at(&ApiVersionsRequest::default(), version).await;
+            assert!(client.expect_closed().await, "{addr}: ApiVersions v{version} closes the connection");
+        }
+        for version in 0..=2 {
+            let mut client = RawClient::connect(addr).await;
+            let id = client.send_at(&ApiVersionsRequest::default(), version).await;
+            let response: ApiVersionsResponse = client.recv(id, version).await;
+            assert!(response.error_code.is_ok(), "{addr}: v{version}");
+        }
+    }
     assert_healthy(&cluster).await;
     cluster.shutdown().await;
 }

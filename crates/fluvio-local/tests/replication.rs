@@ -42,15 +42,6 @@ async fn setup(config: impl FnOnce(ClusterConfig) -> ClusterConfig) -> Setup {
 }
 
 /// A topic with one partition on the given replicas (the first leads).
-async fn assigned_topic(sc: &mut RawClient, name: &str, replicas: &[i32]) {
-    let spec = TopicSpec {
-        replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas: replicas.to_vec(), mirror: None }]),
-        ..Default::default()
-    };
-    let status = create_topic(sc, name, spec).await;
-    assert!(status.error_code.is_ok(), "{status:?}");
-}
-
 async fn partitions(sc: &mut RawClient) -> Vec<Metadata<PartitionSpec>> {
     match sc.call(&ListRequest { label: "Partition".into(), filters: ListFilters::default() }).await {
         ListResponse::Partition(partitions) => partitions,
@@ -369,7 +360,7 @@ async fn without_an_in_sync_replica_the_partition_waits_for_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hung_spu_is_declared_dead_fenced_and_replaced() {
+async fn a_hung_spu_is_declared_dead_fenced_replaced_and_rejoins_by_itself() {
     let mut s = setup(|c| c.spu_timeout(Duration::from_millis(600))).await;
     assigned_topic(&mut s.sc, "hung", &[SPU_1, SPU_2, SPU_3]).await;
     let old_leader = addr(&s.cluster, SPU_1);
@@ -397,8 +388,15 @@ async fn a_hung_spu_is_declared_dead_fenced_and_replaced() {
             drop(stream);
         }
     }
-    s.cluster.start_spu(SPU_1).await.unwrap();
+    // It rejoins by itself, healthy again, as a follower of the new leader.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !s.cluster.is_spu_running(SPU_1) {
+        assert!(Instant::now() < deadline, "the fenced SPU did not rejoin");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     wait_replicated(&mut s.sc, "hung-0", 3, 4).await;
+    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "hung-0").unwrap();
+    assert_ne!(partition.spec.leader, SPU_1, "it follows the leader elected meanwhile");
     s.cluster.shutdown().await;
 }
 

@@ -178,6 +178,11 @@ impl PartitionConsumer {
     /// The records available from `offset`: those of the whole batches the server sends
     /// within `max_bytes`, or, when the first batch is larger, that batch fetched whole; none
     /// when nothing is visible there yet. For continuous reading use a stream.
+    ///
+    /// An offset past the partition's log end fails with [`ErrorKind::OffsetOutOfRange`], as
+    /// a stream from it does (and as a Fluvio SPU answers); one below the log start with
+    /// [`ErrorKind::OffsetEvicted`]. At the end, or between the high watermark and the log
+    /// end under `ReadCommitted`, there is nothing yet: an empty list.
     pub async fn fetch(&self, offset: Offset, config: ConsumerConfig) -> Result<Vec<ConsumerRecord>> {
         config.validate()?;
         let leader = self.client.partition_leader(&self.topic, self.partition).await?;
@@ -197,7 +202,10 @@ impl PartitionConsumer {
     ) -> Result<Vec<ConsumerRecord>> {
         let (start, end) = fetch_offsets(connection, &self.topic, self.partition).await?;
         let from = offset.resolve(start, end);
-        if from >= end && config.isolation == Isolation::ReadCommitted {
+        // At the high watermark nothing is committed yet. Past it only the SPU knows whether
+        // the offset exists (below its log end: nothing yet) or not (an error, as a stream
+        // from there gets): ask it.
+        if from == end && config.isolation == Isolation::ReadCommitted {
             return Ok(Vec::new());
         }
         let request = stream_request(&self.topic, self.partition, from, config.max_bytes, config.isolation);

@@ -52,8 +52,8 @@ use tracing::{debug, warn};
 
 pub use config::{
     Compression, DEFAULT_BATCH_QUEUE_SIZE, DEFAULT_BATCH_SIZE, DEFAULT_LINGER, DEFAULT_MAX_BLOCK,
-    DEFAULT_MAX_REQUEST_SIZE, DEFAULT_TIMEOUT, DeliverySemantic, Isolation, ProducerConfig, ProducerConfigBuilder,
-    RetryPolicy,
+    DEFAULT_MAX_REQUEST_SIZE, DEFAULT_TIMEOUT, DeliverySemantic, Isolation, MAX_REQUEST_SIZE_LIMIT, ProducerConfig,
+    ProducerConfigBuilder, RetryPolicy,
 };
 pub use output::{ProduceOutput, RecordMetadata};
 pub use partitioner::{Partitioner, PartitionerConfig, SiphashRoundRobinPartitioner, SpecificPartitioner, key_hash};
@@ -319,9 +319,12 @@ fn resolve_compression(topic: CompressionAlgorithm, explicit: Option<Compression
 
 impl Shared {
     fn limits(&self) -> Limits {
+        let envelope = request_envelope_len(&self.topic, self.client.config.client_id());
         Limits {
             batch_size: self.config.batch_size,
-            max_request_size: self.config.max_request_size,
+            // Never below what one small record needs, so that a long topic name or client id
+            // still lets small records through (the server refuses what is truly too large).
+            max_request_size: self.config.max_request_size.saturating_sub(envelope).max(256),
             batch_queue_size: self.config.batch_queue_size,
         }
     }
@@ -533,9 +536,36 @@ async fn deliver(shared: &Shared, partition: u32, batches: Vec<SealedBatch>) -> 
     }
 }
 
+/// Bytes of a produce request to `topic` besides its partition entries: the frame's length
+/// prefix and request header, and the request's fixed fields.
+fn request_envelope_len(topic: &str, client_id: &str) -> usize {
+    let header = fluvio_wire::api::RequestHeader {
+        api_key: <ProduceRequest as fluvio_wire::Request>::API_KEY,
+        api_version: SPU_VERSION,
+        correlation_id: 0,
+        client_id: client_id.to_string(),
+    };
+    let request = ProduceRequest {
+        transactional_id: None,
+        isolation: ProduceAcks(Isolation::ReadCommitted),
+        timeout_ms: 0,
+        topics: vec![TopicProduceData { name: topic.to_string(), partitions: Vec::new() }],
+        smartmodules: Vec::new(),
+    };
+    let mut frame = bytes::BytesMut::new();
+    match fluvio_wire::api::encode_request_frame(&header, &request, &mut frame) {
+        Ok(()) => frame.len(),
+        // Only a name too long for the protocol fails; the request will fail the same way.
+        Err(_) => 0,
+    }
+}
+
 /// Each batch encoded on its own, with this producer's id and the batch's sequence number
-/// when the producer is idempotent (-1s otherwise, as the official client writes).
+/// when the producer is idempotent (-1s otherwise, as the official client writes). A batch
+/// that compression made too large for a request on its own is refused here, before it is
+/// sent: the server would close the connection on it.
 fn encode_batches(shared: &Shared, batches: &[SealedBatch]) -> Result<Vec<RecordSet>> {
+    let budget = shared.limits().max_request_size;
     batches
         .iter()
         .map(|b| {
@@ -551,7 +581,18 @@ fn encode_batches(shared: &Shared, batches: &[SealedBatch]) -> Result<Vec<Record
                 raw.header.producer_epoch = PRODUCER_EPOCH;
                 raw.header.first_sequence = b.first_sequence;
             }
-            Ok(RecordSet::from_batches([&raw])?)
+            let records = RecordSet::from_batches([&raw])?;
+            if accumulator::ENTRY_OVERHEAD + records.len() > budget {
+                return Err(Error::new(
+                    ErrorKind::RecordTooLarge,
+                    format!(
+                        "a compressed batch of {} bytes does not fit the maximum request size of {} bytes",
+                        records.len(),
+                        shared.config.max_request_size
+                    ),
+                ));
+            }
+            Ok(records)
         })
         .collect()
 }

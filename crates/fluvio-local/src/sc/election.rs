@@ -8,7 +8,7 @@
 //! committed records). Every election bumps the leader epoch, which fences the old leader's
 //! followers and lets a returning replica find where its log diverged.
 
-use fluvio_wire::error_code::ReplicaKey;
+use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
 use fluvio_wire::sc::Metadata;
 use fluvio_wire::sc::partition::{PartitionResolution, PartitionSpec, ReplicaStatus};
 use tracing::{info, warn};
@@ -77,6 +77,7 @@ impl Sc {
             Ok(None) => return,
             Err(err) => {
                 warn!(partition = %partition.name, %err, "could not store the election; not electing");
+                self.partition_unavailable(&partition.name, ErrorCode::StorageError, format!("no leader: {err}"), true);
                 return;
             }
         };
@@ -88,6 +89,7 @@ impl Sc {
         elected.status.lsr = replication.isr.len() as u32;
         if let Err(err) = self.store.upsert(vec![elected.clone()]) {
             warn!(partition = %partition.name, %err, "could not store the new leader");
+            self.partition_unavailable(&partition.name, ErrorCode::StorageError, format!("no leader: {err}"), true);
             return;
         }
         info!(partition = %partition.name, leader, epoch = replication.epoch, isr = ?replication.isr, "leader elected");

@@ -827,6 +827,7 @@ impl Replica {
             size,
             followers,
             isr,
+            out_of_storage: false,
         }
     }
 

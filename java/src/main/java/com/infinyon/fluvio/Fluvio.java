@@ -133,12 +133,14 @@ public final class Fluvio extends NativeHandle {
      * @param topic the topic
      * @param partition the partition index
      * @return a consumer (holds no resources of its own)
+     * @throws IllegalStateException after {@link #close()}
      */
     public PartitionConsumer partitionConsumer(String topic, int partition) {
         Checks.topic(topic);
         if (partition < 0) {
             throw new IllegalArgumentException("partition must not be negative, not " + partition);
         }
+        ensureOpen();
         return new PartitionConsumer(this, topic, partition);
     }
 
@@ -147,17 +149,22 @@ public final class Fluvio extends NativeHandle {
      *
      * @param topic the topic
      * @return a consumer (holds no resources of its own)
+     * @throws IllegalStateException after {@link #close()}
      */
     public TopicConsumer consumer(String topic) {
-        return new TopicConsumer(this, Checks.topic(topic));
+        Checks.topic(topic);
+        ensureOpen();
+        return new TopicConsumer(this, topic);
     }
 
     /**
      * The admin API: topics, partitions and SPUs.
      *
      * @return the admin API of this client (holds no resources of its own)
+     * @throws IllegalStateException after {@link #close()}
      */
     public FluvioAdmin admin() {
+        ensureOpen();
         return new FluvioAdmin(this);
     }
 

@@ -77,10 +77,12 @@ public final class PartitionConsumer {
     /**
      * The records available from {@code offset} with the default settings: those of the whole
      * batches the server sends within the default fetch size, or the first batch whole when it
-     * alone is larger; an empty list when nothing is there yet.
+     * alone is larger; an empty list when nothing is there yet (at the end of the partition).
      *
      * @param offset where to start
      * @return the records, in offset order
+     * @throws FluvioException {@code OFFSET_OUT_OF_RANGE} for an offset past the partition's
+     *     end, as a stream from there fails; {@code OFFSET_EVICTED} for one deleted by retention
      */
     public List<Record> fetch(Offset offset) {
         return fetch(offset, ConsumerConfig.defaults());
@@ -90,9 +92,7 @@ public final class PartitionConsumer {
      * The records available from {@code offset}: those of the whole batches the server sends
      * within {@code config.maxBytes()} (it cuts what it sends there, inside a batch if need
      * be), or the first batch whole when it alone is larger; an empty list when nothing is
-     * there yet. An offset past the end of the partition gives an empty list with
-     * {@link Isolation#READ_COMMITTED}, and {@link FluvioException.Code#OFFSET_OUT_OF_RANGE}
-     * with {@link Isolation#READ_UNCOMMITTED} (the server refuses it).
+     * there yet. See {@link #fetch(Offset)} for the errors.
      *
      * @param offset where to start
      * @param config isolation and fetch size
