@@ -20,8 +20,8 @@ pub use fluvio_wire::sc::partition::{
 pub use fluvio_wire::sc::spu::{SpuSpec, SpuStatus, SpuStatusResolution};
 pub use fluvio_wire::sc::topic::{ReplicaSpec, TopicResolution, TopicSpec, TopicStatus};
 
-use crate::client::ClientInner;
 use crate::error::{Error, ErrorKind, Result};
+use crate::router::ClientInner;
 use crate::socket::SC_VERSION;
 
 /// A topic: name, spec, status.

@@ -38,6 +38,7 @@ pub mod consumer;
 pub mod error;
 mod metadata;
 pub mod producer;
+mod router;
 mod socket;
 mod tls;
 

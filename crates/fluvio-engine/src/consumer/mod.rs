@@ -39,8 +39,8 @@ pub use fluvio_wire::spu::Isolation;
 pub use offset::Offset;
 pub use push::MAX_FETCH_BYTES;
 
-use crate::client::ClientInner;
 use crate::error::{Error, ErrorKind, Result};
+use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
 use push::{Decoded, decode_push, fetch_cut_batch, stream_request};
 
