@@ -17,20 +17,23 @@
 //! every metadata change and asks the SC itself at growing intervals, within
 //! [`ConsumerConfig::resume_timeout`].
 
+mod config;
 mod offset;
 mod push;
+mod record;
 mod resume;
 mod stream;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use fluvio_wire::spu::{FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest};
 
+pub use config::{ConsumerConfig, DEFAULT_MAX_BYTES, DEFAULT_RESUME_TIMEOUT};
 pub use fluvio_wire::spu::Isolation;
 pub use offset::Offset;
 pub use push::MAX_FETCH_BYTES;
+pub use record::ConsumerRecord;
 pub use stream::{PartitionStream, TopicStream};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -38,59 +41,6 @@ use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
 use push::{decode_push, fetch_cut_batch, stream_request};
 use resume::StreamTask;
-
-/// Default `max_bytes` of a fetch: 1 MiB.
-pub const DEFAULT_MAX_BYTES: i32 = 1024 * 1024;
-/// Default time a stream keeps trying to resume after losing its partition leader.
-pub const DEFAULT_RESUME_TIMEOUT: Duration = Duration::from_secs(60);
-/// Consumer settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConsumerConfig {
-    /// Which records are visible: everything the leader stored (`ReadUncommitted`, the
-    /// default, as the official client's), or only records every in-sync replica holds
-    /// (`ReadCommitted`), which a failover never takes back.
-    pub isolation: Isolation,
-    /// Size budget of each fetch: the server sends at most this many bytes of records,
-    /// cutting a batch if it falls there. A batch that does not fit is fetched whole anyway
-    /// (up to [`MAX_FETCH_BYTES`], which also bounds this setting).
-    pub max_bytes: i32,
-    /// How long a stream keeps trying to resume after losing its partition leader.
-    pub resume_timeout: Duration,
-}
-
-impl Default for ConsumerConfig {
-    fn default() -> Self {
-        Self {
-            isolation: Isolation::ReadUncommitted,
-            max_bytes: DEFAULT_MAX_BYTES,
-            resume_timeout: DEFAULT_RESUME_TIMEOUT,
-        }
-    }
-}
-
-impl ConsumerConfig {
-    fn validate(&self) -> Result<()> {
-        if self.max_bytes <= 0 {
-            return Err(Error::config("max_bytes must be greater than 0"));
-        }
-        Ok(())
-    }
-}
-
-/// A consumed record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsumerRecord {
-    /// Partition.
-    pub partition: u32,
-    /// Offset within the partition.
-    pub offset: i64,
-    /// Milliseconds since the epoch when the producer created the record, or -1.
-    pub timestamp: i64,
-    /// Key, if any.
-    pub key: Option<Bytes>,
-    /// Value.
-    pub value: Bytes,
-}
 
 /// Reads one partition. Cheap to clone.
 ///

@@ -12,8 +12,9 @@ use fluvio_wire::spu::{OffsetUpdate, UpdateOffsetsRequest};
 use tokio::sync::mpsc;
 use tracing::debug;
 
+use super::config::ConsumerConfig;
 use super::push::{Decoded, decode_push, fetch_cut_batch, stream_request};
-use super::{ConsumerConfig, ConsumerRecord};
+use super::record::ConsumerRecord;
 use crate::error::{Error, ErrorKind, Result};
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use futures_util::Stream;
 use tokio::sync::mpsc;
 
-use super::ConsumerRecord;
+use super::record::ConsumerRecord;
 use crate::error::{Error, Result};
 
 /// Aborts a task when dropped.
