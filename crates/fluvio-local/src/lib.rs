@@ -54,6 +54,7 @@
 
 mod control;
 mod lock;
+mod names;
 mod net;
 mod sc;
 mod spu;

@@ -135,7 +135,7 @@ impl ServerTls {
             .map_err(|e| invalid(format!("cannot read the server key: {e}")))?;
         if let Some(domain) = &self.domain {
             let names = std::iter::once(domain.clone())
-                .chain(spu_ids.into_iter().map(|id| format!("{}.{domain}", crate::sc::spu_name(id))));
+                .chain(spu_ids.into_iter().map(|id| format!("{}.{domain}", crate::names::spu_name(id))));
             check_names(&chain[0], names)?;
         }
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
