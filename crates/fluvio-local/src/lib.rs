@@ -79,7 +79,7 @@ use tracing::{info, warn};
 use lock::DirectoryLock;
 use sc::{Sc, ScSettings};
 use spu::{ReplicationSettings, SpuEndpoints, SpuLimits, SpuServer};
-pub use tls::{DEFAULT_HANDSHAKE_TIMEOUT, ServerTls};
+pub use tls::{DEFAULT_HANDSHAKE_TIMEOUT, Pem, ServerTls};
 
 /// Id of the first SPU (as in the official local cluster).
 pub const FIRST_SPU_ID: i32 = 5001;
