@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use fluvio_engine::{ConsumerRecord, PartitionStream, TopicStream};
+use fluvio_engine::{ConsumerRecord, RecordStream};
 use jni::JNIEnv;
 use jni::objects::JClass;
 use jni::sys::{jbyteArray, jlong};
@@ -20,37 +20,15 @@ use crate::runtime::block_on;
 /// Most records handed over per call.
 const MAX_RECORDS_PER_CALL: usize = 4096;
 
-/// A partition or topic stream.
-pub(crate) enum Stream {
-    Partition(PartitionStream),
-    Topic(TopicStream),
-}
-
-impl Stream {
-    fn try_next_batch(&mut self) -> Option<fluvio_engine::Result<Vec<ConsumerRecord>>> {
-        match self {
-            Stream::Partition(stream) => stream.try_next_batch(MAX_RECORDS_PER_CALL),
-            Stream::Topic(stream) => stream.try_next_batch(MAX_RECORDS_PER_CALL),
-        }
-    }
-
-    async fn next_batch(&mut self) -> Option<fluvio_engine::Result<Vec<ConsumerRecord>>> {
-        match self {
-            Stream::Partition(stream) => stream.next_batch(MAX_RECORDS_PER_CALL).await,
-            Stream::Topic(stream) => stream.next_batch(MAX_RECORDS_PER_CALL).await,
-        }
-    }
-}
-
 /// The native side of a `ConsumerStream`.
 pub(crate) struct StreamHandle {
-    stream: tokio::sync::Mutex<Stream>,
+    stream: tokio::sync::Mutex<Box<dyn RecordStream>>,
     closed: CancellationToken,
 }
 
 impl StreamHandle {
-    pub(crate) fn new(stream: Stream) -> Self {
-        Self { stream: tokio::sync::Mutex::new(stream), closed: CancellationToken::new() }
+    pub(crate) fn new(stream: impl RecordStream + 'static) -> Self {
+        Self { stream: tokio::sync::Mutex::new(Box::new(stream)), closed: CancellationToken::new() }
     }
 }
 
@@ -72,7 +50,7 @@ fn next(env: &mut JNIEnv, handle: jlong, timeout_nanos: jlong) -> Result<jbyteAr
     }
     // Records already received are handed over without touching the runtime.
     let buffered = match handle.stream.try_lock() {
-        Ok(mut stream) => stream.try_next_batch(),
+        Ok(mut stream) => stream.try_next_batch(MAX_RECORDS_PER_CALL),
         Err(_) => None,
     };
     let wait = match buffered {
@@ -91,7 +69,7 @@ fn next(env: &mut JNIEnv, handle: jlong, timeout_nanos: jlong) -> Result<jbyteAr
             };
             // Receiving is cancel-safe: a timeout or close loses no record.
             tokio::select! {
-                item = stream.next_batch() => Wait::Records(item),
+                item = stream.next_batch(MAX_RECORDS_PER_CALL) => Wait::Records(item),
                 _ = sleep => Wait::TimedOut,
                 _ = handle.closed.cancelled() => Wait::Closed,
             }

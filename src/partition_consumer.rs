@@ -9,7 +9,7 @@ use jni::JNIEnv;
 use jni::objects::{JClass, JString};
 use jni::sys::{jbyteArray, jint, jlong};
 
-use crate::consumer_stream::{Stream, StreamHandle};
+use crate::consumer_stream::StreamHandle;
 use crate::convert::{pack_records, string};
 use crate::error::{JniError, Result, run};
 use crate::fluvio::FluvioHandle;
@@ -70,7 +70,7 @@ fn stream(
     let consumer = fluvio.client.partition_consumer(&topic, partition_index(partition)?);
     let settings = config(isolation, max_bytes, resume_timeout_ms)?;
     let stream = block_on(consumer.stream_with_config(offset(offset_kind, offset_value)?, settings))??;
-    Ok(into_handle(StreamHandle::new(Stream::Partition(stream))))
+    Ok(into_handle(StreamHandle::new(stream)))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -4,7 +4,7 @@ use jni::JNIEnv;
 use jni::objects::{JClass, JString};
 use jni::sys::{jint, jlong};
 
-use crate::consumer_stream::{Stream, StreamHandle};
+use crate::consumer_stream::StreamHandle;
 use crate::convert::string;
 use crate::error::{Result, run};
 use crate::fluvio::FluvioHandle;
@@ -29,7 +29,7 @@ fn stream(
     let consumer = fluvio.client.consumer(&topic);
     let settings = config(isolation, max_bytes, resume_timeout_ms)?;
     let stream = block_on(consumer.stream_with_config(offset(offset_kind, offset_value)?, settings))??;
-    Ok(into_handle(StreamHandle::new(Stream::Topic(stream))))
+    Ok(into_handle(StreamHandle::new(stream)))
 }
 
 /// `long nativeStream(long fluvio, String topic, int offsetKind, long offsetValue, int isolation, int maxBytes, long resumeTimeoutMs)`

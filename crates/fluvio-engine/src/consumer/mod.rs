@@ -34,7 +34,7 @@ pub use fluvio_wire::spu::Isolation;
 pub use offset::Offset;
 pub use push::MAX_FETCH_BYTES;
 pub use record::ConsumerRecord;
-pub use stream::{PartitionStream, TopicStream};
+pub use stream::{NextBatch, PartitionStream, RecordStream, TopicStream};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::router::ClientInner;

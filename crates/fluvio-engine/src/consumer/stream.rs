@@ -1,15 +1,64 @@
 //! The streams an application reads: [`PartitionStream`], fed by its background task through a
 //! small bounded channel, and [`TopicStream`], which interleaves the partition streams of a
-//! topic.
+//! topic. Both are [`RecordStream`]s.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
 use super::record::ConsumerRecord;
 use crate::error::{Error, Result};
+
+/// What every stream of records offers ([`PartitionStream`], [`TopicStream`]): records in order
+/// within each partition, a terminal error returned once before the stream ends, and batches
+/// of what already arrived, so that code reading records (a language binding, say) needs one
+/// wrapper for every kind of stream. Each stream is also a [`Stream`] of records.
+///
+/// Not thread-safe: one reader at a time (`&mut self`).
+pub trait RecordStream: Stream<Item = Result<ConsumerRecord>> + Send + Unpin {
+    /// The next record if one was already received, without waiting.
+    fn try_next(&mut self) -> Option<Result<ConsumerRecord>>;
+
+    /// Moves records already received into `batch` until it holds `max`, without waiting and
+    /// without going past a terminal error (the next call returns it).
+    fn take_received(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize);
+
+    /// True once the stream ended (after a terminal error).
+    fn is_finished(&self) -> bool;
+
+    /// Ends the stream; its background work stops.
+    fn close(&mut self);
+
+    /// Every record already received (at most `max`, at least one), waiting for one when none
+    /// is; `None` once the stream ended.
+    fn next_batch(&mut self, max: usize) -> NextBatch<'_> {
+        Box::pin(async move {
+            let first = self.next().await?;
+            Some(first.map(|first| batch_from(self, first, max)))
+        })
+    }
+
+    /// Every record already received (at most `max`), without waiting: `None` when nothing
+    /// is.
+    fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
+        let first = self.try_next()?;
+        Some(first.map(|first| batch_from(self, first, max)))
+    }
+}
+
+/// `first`, then what else `stream` received, up to `max` records.
+fn batch_from<S: RecordStream + ?Sized>(stream: &mut S, first: ConsumerRecord, max: usize) -> Vec<ConsumerRecord> {
+    let mut batch = Vec::with_capacity(max.clamp(1, 1024));
+    batch.push(first);
+    stream.take_received(&mut batch, max);
+    batch
+}
+
+/// What [`RecordStream::next_batch`] returns: a future of the next batch.
+pub type NextBatch<'a> = Pin<Box<dyn Future<Output = Option<Result<Vec<ConsumerRecord>>>> + Send + 'a>>;
 
 /// Aborts a task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -40,26 +89,7 @@ impl PartitionStream {
 
     /// The next record; `None` only after a terminal error was returned.
     pub async fn next(&mut self) -> Option<Result<ConsumerRecord>> {
-        loop {
-            if let Some(record) = self.current.next() {
-                return Some(Ok(record));
-            }
-            if let Some(err) = self.pending_error.take() {
-                self.finished = true;
-                return Some(Err(err));
-            }
-            if self.finished {
-                return None;
-            }
-            match self.rx.recv().await {
-                Some(chunk) => {
-                    if let Some(terminal) = self.take_chunk(chunk) {
-                        return Some(Err(terminal));
-                    }
-                }
-                None => self.finished = true,
-            }
-        }
+        StreamExt::next(self).await
     }
 
     /// The next record if one is already buffered, without waiting.
@@ -97,32 +127,6 @@ impl PartitionStream {
                 self.finished = true;
                 Some(err)
             }
-        }
-    }
-
-    /// Every record already received (at most `max`), waiting for the next push when none
-    /// is; `None` only after a terminal error was returned.
-    pub async fn next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
-        match self.next().await? {
-            Ok(first) => {
-                let mut batch = vec![first];
-                self.drain_buffered(&mut batch, max);
-                Some(Ok(batch))
-            }
-            Err(err) => Some(Err(err)),
-        }
-    }
-
-    /// Every record already received (at most `max`), without waiting: `None` when nothing
-    /// is buffered.
-    pub fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
-        match self.try_next()? {
-            Ok(first) => {
-                let mut batch = vec![first];
-                self.drain_buffered(&mut batch, max);
-                Some(Ok(batch))
-            }
-            Err(err) => Some(Err(err)),
         }
     }
 
@@ -219,31 +223,6 @@ impl TopicStream {
         None
     }
 
-    /// Records already received from any partition (at most `max`), waiting for one when
-    /// none is; `None` once every partition stream ended.
-    pub async fn next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
-        match self.next().await? {
-            Ok(first) => {
-                let mut batch = vec![first];
-                self.drain_buffered(&mut batch, max);
-                Some(Ok(batch))
-            }
-            Err(err) => Some(Err(err)),
-        }
-    }
-
-    /// Records already received from any partition (at most `max`), without waiting.
-    pub fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
-        match self.try_next()? {
-            Ok(first) => {
-                let mut batch = vec![first];
-                self.drain_buffered(&mut batch, max);
-                Some(Ok(batch))
-            }
-            Err(err) => Some(Err(err)),
-        }
-    }
-
     fn drain_buffered(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
         let count = self.streams.len();
         let mut idle = 0;
@@ -268,6 +247,11 @@ impl TopicStream {
                 }
             }
         }
+    }
+
+    /// True once every partition stream ended.
+    pub fn is_finished(&self) -> bool {
+        self.streams.iter().all(PartitionStream::is_finished)
     }
 
     /// Ends every partition stream.
@@ -297,5 +281,41 @@ impl Stream for TopicStream {
             }
         }
         if finished == count { Poll::Ready(None) } else { Poll::Pending }
+    }
+}
+
+impl RecordStream for PartitionStream {
+    fn try_next(&mut self) -> Option<Result<ConsumerRecord>> {
+        PartitionStream::try_next(self)
+    }
+
+    fn take_received(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
+        self.drain_buffered(batch, max);
+    }
+
+    fn is_finished(&self) -> bool {
+        PartitionStream::is_finished(self)
+    }
+
+    fn close(&mut self) {
+        PartitionStream::close(self);
+    }
+}
+
+impl RecordStream for TopicStream {
+    fn try_next(&mut self) -> Option<Result<ConsumerRecord>> {
+        TopicStream::try_next(self)
+    }
+
+    fn take_received(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
+        self.drain_buffered(batch, max);
+    }
+
+    fn is_finished(&self) -> bool {
+        TopicStream::is_finished(self)
+    }
+
+    fn close(&mut self) {
+        TopicStream::close(self);
     }
 }
