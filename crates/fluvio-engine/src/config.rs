@@ -16,6 +16,8 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Default client id sent in every request header.
 pub const DEFAULT_CLIENT_ID: &str = "fluvio";
+/// Shortest timeout any setting of the engine takes.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 
 /// Transport security of a client: the policies of Fluvio's profiles ([`TlsPolicy`]), with
 /// each certificate and key taken from a PEM file or from PEM text, as each is given (a
@@ -219,19 +221,56 @@ impl ClientConfig {
 
     /// Checks the settings before any connection is attempted.
     pub fn validate(&self) -> Result<()> {
-        let (host, port) = self
-            .endpoint
+        Self::check_endpoint(&self.endpoint)?;
+        Self::check_timeout("the connect timeout", self.connect_timeout)?;
+        Self::check_timeout("the request timeout", self.request_timeout)?;
+        Self::check_timeout("the TLS handshake timeout", self.tls_handshake_timeout)?;
+        Self::check_client_id(&self.client_id)
+    }
+
+    // The rules of the settings, each in one place: `validate` applies them when connecting,
+    // front ends (the Java builder) as values are set.
+
+    /// The SC endpoint: `host:port`, a port from 1 to 65535.
+    pub fn check_endpoint(endpoint: &str) -> Result<()> {
+        let valid = endpoint
             .rsplit_once(':')
-            .ok_or_else(|| Error::config(format!("endpoint '{}' is not host:port", self.endpoint)))?;
-        if host.is_empty() || port.parse::<u16>().is_err() {
-            return Err(Error::config(format!("endpoint '{}' is not host:port", self.endpoint)));
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|port| port != 0));
+        if valid { Ok(()) } else { Err(Error::config(format!("endpoint '{endpoint}' is not host:port"))) }
+    }
+
+    /// A connect, request or TLS handshake timeout (`what`): at least [`MIN_TIMEOUT`].
+    pub fn check_timeout(what: &str, timeout: Duration) -> Result<()> {
+        if timeout < MIN_TIMEOUT {
+            return Err(Error::config(format!("{what} must be at least {MIN_TIMEOUT:?}, not {timeout:?}")));
         }
-        if self.connect_timeout.is_zero() || self.request_timeout.is_zero() || self.tls_handshake_timeout.is_zero() {
-            return Err(Error::config("timeouts must be greater than zero"));
-        }
-        if self.client_id.len() > fluvio_wire::codec::MAX_STRING_LEN {
+        Ok(())
+    }
+
+    /// The client id: at most [`MAX_STRING_LEN`](fluvio_wire::codec::MAX_STRING_LEN) bytes.
+    pub fn check_client_id(client_id: &str) -> Result<()> {
+        if client_id.len() > fluvio_wire::codec::MAX_STRING_LEN {
             return Err(Error::config("client id is too long"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_setting_has_one_rule_that_validate_applies() {
+        for endpoint in ["nohost", "host:99999", "host:0", "host:-1", "host:", ":9003", "host:abc", "", "127.0.0.1"] {
+            assert!(ClientConfig::check_endpoint(endpoint).is_err(), "{endpoint}");
+            assert!(ClientConfig::new(endpoint).validate().is_err(), "{endpoint}");
+        }
+        assert!(ClientConfig::check_endpoint("[::1]:9003").is_ok());
+        assert!(ClientConfig::check_timeout("t", MIN_TIMEOUT).is_ok());
+        assert!(ClientConfig::check_timeout("t", Duration::from_micros(999)).is_err());
+        let short = ClientConfig::new("h:1").with_request_timeout(Duration::from_nanos(1));
+        assert_eq!(short.validate().unwrap_err().kind(), crate::ErrorKind::Config);
+        assert!(ClientConfig::check_client_id(&"x".repeat(fluvio_wire::codec::MAX_STRING_LEN + 1)).is_err());
     }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use fluvio_wire::spu::Isolation;
 
+use crate::config::MIN_TIMEOUT;
 use crate::error::{Error, Result};
 
 /// Default `max_bytes` of a fetch: 1 MiB.
@@ -37,8 +38,25 @@ impl Default for ConsumerConfig {
 
 impl ConsumerConfig {
     pub(super) fn validate(&self) -> Result<()> {
-        if self.max_bytes <= 0 {
+        Self::check_max_bytes(self.max_bytes)?;
+        Self::check_resume_timeout(self.resume_timeout)
+    }
+
+    // The rules of the settings, each in one place: streams and fetches apply them, front
+    // ends (the Java builder) as values are set.
+
+    /// [`ConsumerConfig::max_bytes`]: at least one byte.
+    pub fn check_max_bytes(max_bytes: i32) -> Result<()> {
+        if max_bytes <= 0 {
             return Err(Error::config("max_bytes must be greater than 0"));
+        }
+        Ok(())
+    }
+
+    /// [`ConsumerConfig::resume_timeout`]: at least [`MIN_TIMEOUT`].
+    pub fn check_resume_timeout(timeout: Duration) -> Result<()> {
+        if timeout < MIN_TIMEOUT {
+            return Err(Error::config(format!("the resume timeout must be at least {MIN_TIMEOUT:?}, not {timeout:?}")));
         }
         Ok(())
     }
