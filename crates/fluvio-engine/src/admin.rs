@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fluvio_wire::sc::topic::{
-    CleanupPolicy, CompressionAlgorithm, SegmentBasedPolicy, TopicStorageConfig, UpdateTopicAction,
-};
+use fluvio_wire::sc::topic::UpdateTopicAction;
 use fluvio_wire::sc::{
     CommonCreateRequest, CreateObject, CreateRequest, DeleteRequest, ListFilter, ListFilters, ListRequest,
     ListResponse, Status, UpdateRequest, labels,
@@ -17,8 +15,11 @@ pub use fluvio_wire::sc::Metadata;
 pub use fluvio_wire::sc::partition::{
     PartitionResolution, PartitionSpec, PartitionStatus, ReplicaStatus, split_partition_name,
 };
-pub use fluvio_wire::sc::spu::{SpuSpec, SpuStatus, SpuStatusResolution};
-pub use fluvio_wire::sc::topic::{ReplicaSpec, TopicResolution, TopicSpec, TopicStatus};
+pub use fluvio_wire::sc::spu::{IngressAddr, IngressPort, SpuSpec, SpuStatus, SpuStatusResolution};
+pub use fluvio_wire::sc::topic::{
+    CleanupPolicy, CompressionAlgorithm, ReplicaSpec, SegmentBasedPolicy, TopicResolution, TopicSpec, TopicStatus,
+    TopicStorageConfig,
+};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::router::ClientInner;

@@ -9,10 +9,6 @@ import java.util.Objects;
  * <p>Thread-safety: thread-safe.
  */
 public final class TopicConsumer {
-    static {
-        NativeLibrary.load();
-    }
-
     private final Fluvio fluvio;
     private final String topic;
 
@@ -48,13 +44,11 @@ public final class TopicConsumer {
         Objects.requireNonNull(config, "config");
         long handle = fluvio.acquire();
         try {
-            return new ConsumerStream(nativeStream(handle, topic, offset.kind(), offset.value(),
-                    config.isolation().ordinal(), config.maxBytes(), config.resumeTimeoutMillis()));
+            return new ConsumerStream(nativeStream(handle, topic, offset, config));
         } finally {
             fluvio.release();
         }
     }
 
-    private static native long nativeStream(long fluvio, String topic, int offsetKind, long offsetValue, int isolation,
-            int maxBytes, long resumeTimeoutMs);
+    private static native long nativeStream(long fluvio, String topic, Offset offset, ConsumerConfig config);
 }
