@@ -597,10 +597,11 @@ impl LocalCluster {
             .is_some_and(|slot| slot.running.as_ref().is_some_and(|r| !r.server.has_stopped()))
     }
 
-    /// Test support: pauses (or resumes) replication on SPU `id`: the replicas it follows send
-    /// no fetch to their leaders, as a slow follower would. The leaders keep those followers in
-    /// sync for [`ClusterConfig::replica_lag_time`], so records appended meanwhile stay
-    /// uncommitted; useful to create an uncommitted tail before a leader fails.
+    /// Test support (feature `test-hooks`): pauses (or resumes) replication on SPU `id`: the
+    /// replicas it follows send no fetch to their leaders, as a slow follower would. The leaders
+    /// keep those followers in sync for [`ClusterConfig::replica_lag_time`], so records appended
+    /// meanwhile stay uncommitted; useful to create an uncommitted tail before a leader fails.
+    #[cfg(feature = "test-hooks")]
     pub fn pause_spu_replication(&self, id: i32, paused: bool) -> Result<(), ClusterError> {
         let spus = self.inner.spus.lock();
         let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
@@ -610,11 +611,13 @@ impl LocalCluster {
         Ok(())
     }
 
-    /// Test support: SPU `id` keeps serving but stops sending heartbeats to the SC, as a hung
-    /// SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it dead, elects new
-    /// leaders for its partitions and drops its control link, which fences the SPU: it stops
-    /// acknowledging anything and shuts down. Like any fenced SPU, it then rejoins by itself
-    /// shortly after, as a healthy SPU that sends heartbeats again, and follows the new leaders.
+    /// Test support (feature `test-hooks`): SPU `id` keeps serving but stops sending heartbeats
+    /// to the SC, as a hung SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it
+    /// dead, elects new leaders for its partitions and drops its control link, which fences the
+    /// SPU: it stops acknowledging anything and shuts down. Like any fenced SPU, it then rejoins
+    /// by itself shortly after, as a healthy SPU that sends heartbeats again, and follows the new
+    /// leaders.
+    #[cfg(feature = "test-hooks")]
     pub fn silence_spu_heartbeats(&self, id: i32) -> Result<(), ClusterError> {
         let spus = self.inner.spus.lock();
         let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
