@@ -317,13 +317,13 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
 }
 
 /// Renders any admin object (or list of objects) as YAML, with the same structure as
-/// [`to_json`]. The value goes through JSON's data model first: serde_yaml would otherwise
+/// [`to_json`]. The value goes through JSON's data model first: a YAML serializer would otherwise
 /// write enum variants as YAML tags (`!computed`), which most YAML readers and tools such as
 /// `yq` do not map back to the object the JSON shows.
 pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     let value =
         serde_json::to_value(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))?;
-    serde_yaml::to_string(&value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
+    serde_norway::to_string(&value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
 }
 
 #[cfg(test)]
@@ -354,7 +354,7 @@ mod tests {
         let yaml = to_yaml(&vec![&topic]).unwrap();
         assert!(yaml.contains("name: t"), "{yaml}");
         assert!(!yaml.contains('!'), "no YAML tags, enums are maps as in JSON: {yaml}");
-        let from_yaml: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+        let from_yaml: serde_json::Value = serde_norway::from_str(&yaml).unwrap();
         assert_eq!(from_yaml, serde_json::Value::Array(vec![value]), "YAML and JSON carry the same structure");
     }
 }
