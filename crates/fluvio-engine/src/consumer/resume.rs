@@ -97,6 +97,14 @@ struct Outage {
     delay: Duration,
 }
 
+impl Outage {
+    /// An outage starting now, given up after `resume_timeout`.
+    fn starting_now(resume_timeout: Duration) -> Self {
+        let now = tokio::time::Instant::now();
+        Outage { deadline: now + resume_timeout, next_attempt: now, delay: RESUME_DELAY_MIN }
+    }
+}
+
 /// Why a session ended.
 enum SessionEnd {
     /// The application dropped the stream, or the client closed.
@@ -159,13 +167,8 @@ impl StreamTask {
                 }
             };
             debug!(topic = %self.topic, partition = self.partition, spu = self.leader, %reason, offset = self.next_offset, "resuming stream");
-            let now = tokio::time::Instant::now();
-            if self.outage.is_none() || now - opened >= SESSION_SETTLED {
-                self.outage = Some(Outage {
-                    deadline: now + self.config.resume_timeout,
-                    next_attempt: now,
-                    delay: RESUME_DELAY_MIN,
-                });
+            if self.outage.is_none() || opened.elapsed() >= SESSION_SETTLED {
+                self.outage = Some(Outage::starting_now(self.config.resume_timeout));
             }
             drop(connection);
             match self.reconnect(&tx, reason).await {
@@ -306,10 +309,9 @@ impl StreamTask {
         let mut failed_on: Option<i32> = None;
         let mut first = true;
         loop {
-            let (deadline, next_attempt) = {
-                let outage = self.outage.as_ref().expect("an outage is in progress");
-                (outage.deadline, outage.next_attempt)
-            };
+            // `run` starts (or continues) the outage before reconnecting.
+            let outage = self.outage.get_or_insert_with(|| Outage::starting_now(self.config.resume_timeout));
+            let (deadline, next_attempt) = (outage.deadline, outage.next_attempt);
             let timed = if first && tokio::time::Instant::now() >= next_attempt {
                 true
             } else {
