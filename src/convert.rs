@@ -15,7 +15,8 @@ use jni::JNIEnv;
 use jni::objects::{JByteArray, JObject, JString};
 
 use crate::contract::java::{self, OffsetFrom, PolicyKind};
-use crate::contract::{JavaEnum, Obj};
+use crate::contract::types::JavaClass;
+use crate::contract::{JavaEnum, JavaString, Obj, ObjArray};
 use crate::error::{JniError, Result};
 
 /// Runs `read` in a local frame of its own: reading a Java object through its accessors makes a
@@ -35,6 +36,20 @@ pub(crate) fn string(env: &mut JNIEnv, value: &JString, what: &str) -> Result<St
 /// A Java string argument that may be null.
 pub(crate) fn optional_string(env: &mut JNIEnv, value: &JString) -> Result<Option<String>> {
     if value.is_null() { Ok(None) } else { Ok(Some(env.get_string(value)?.into())) }
+}
+
+/// A new Java `String[]` of `values`.
+pub(crate) fn string_array<'local>(
+    env: &mut JNIEnv<'local>,
+    values: &[impl AsRef<str>],
+) -> Result<ObjArray<'local, JavaString>> {
+    let array = env.new_object_array(values.len() as i32, JavaString::NAME, JObject::null())?;
+    for (index, value) in values.iter().enumerate() {
+        let value = env.new_string(value.as_ref())?;
+        env.set_object_array_element(&array, index as i32, &value)?;
+        env.delete_local_ref(value)?;
+    }
+    Ok(ObjArray::from_array(array))
 }
 
 /// An argument that must not be null.

@@ -7,12 +7,12 @@
 use fluvio_engine::config::{ClientTls, VerifiedTls};
 use fluvio_profile::{ClusterProfile, ProfileError, ProfileFile};
 use jni::JNIEnv;
-use jni::objects::{JByteArray, JObject, JString};
+use jni::objects::{JByteArray, JString};
 use jni::sys::jboolean;
 
 use crate::contract::java::{self, PolicyKind};
 use crate::contract::{JavaString, Obj, ObjArray, natives};
-use crate::convert::{Packer, client_tls, required, string};
+use crate::convert::{Packer, client_tls, required, string, string_array};
 use crate::error::{JniError, Result};
 
 impl From<ProfileError> for JniError {
@@ -57,13 +57,7 @@ fn load<'local>(env: &mut JNIEnv<'local>, path: &JString, create: jboolean) -> R
 
 fn names<'local>(env: &mut JNIEnv<'local>, path: &JString, text: &JString) -> Result<ObjArray<'local, JavaString>> {
     let names = parse(env, path, text)?.profile_names()?;
-    let array = env.new_object_array(names.len() as i32, "java/lang/String", JObject::null())?;
-    for (index, name) in names.iter().enumerate() {
-        let name = env.new_string(name)?;
-        env.set_object_array_element(&array, index as i32, &name)?;
-        env.delete_local_ref(name)?;
-    }
-    Ok(ObjArray::from_array(array))
+    string_array(env, &names)
 }
 
 fn current<'local>(env: &mut JNIEnv<'local>, path: &JString, text: &JString) -> Result<JString<'local>> {

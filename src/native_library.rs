@@ -3,12 +3,12 @@
 //! that check both sides agree: the natives it registered, and samples of its packed results.
 
 use jni::JNIEnv;
-use jni::objects::{JByteArray, JClass, JObject};
+use jni::objects::{JByteArray, JClass};
 use jni::sys::jstring;
 
 use crate::contract::java::{self, PackedLayout};
 use crate::contract::{JavaString, Obj, ObjArray, natives};
-use crate::convert::{Packer, required_enum};
+use crate::convert::{Packer, required_enum, string_array};
 use crate::error::{Result, run};
 
 /// `String nativeInit()`: checks the contract against the Java classes and registers the
@@ -23,18 +23,6 @@ pub extern "system" fn Java_com_infinyon_fluvio_NativeLibrary_nativeInit<'local>
         let problems = crate::init(env);
         if problems.is_empty() { Ok(std::ptr::null_mut()) } else { Ok(env.new_string(problems.join("\n"))?.into_raw()) }
     })
-}
-
-/// Every registered native as `class.name descriptor`.
-fn registered<'local>(env: &mut JNIEnv<'local>) -> Result<ObjArray<'local, JavaString>> {
-    let names = crate::contract::registered();
-    let array = env.new_object_array(names.len() as i32, "java/lang/String", JObject::null())?;
-    for (index, name) in names.iter().enumerate() {
-        let name = env.new_string(name)?;
-        env.set_object_array_element(&array, index as i32, &name)?;
-        env.delete_local_ref(name)?;
-    }
-    Ok(ObjArray::from_array(array))
 }
 
 /// The sample of a packed layout, made by the same code as the real results.
@@ -54,7 +42,7 @@ natives! {
 
     /// Every registered native, as `class.name descriptor` (`nativeInit` excepted).
     fn nativeRegistered(env) -> ObjArray<'local, JavaString> {
-        registered(env)
+        string_array(env, crate::contract::registered())
     }
 
     /// A sample of a packed layout.
