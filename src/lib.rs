@@ -26,27 +26,12 @@ mod topic_producer;
 
 use std::ffi::c_void;
 
+use jni::JavaVM;
 use jni::sys::{JNI_ERR, JNI_VERSION_1_8, jint};
-use jni::{JNIEnv, JavaVM};
 
-/// The native methods of every Java class, one entry per module above: registered by
-/// `NativeLibrary.nativeInit`.
-const NATIVE_CLASSES: &[fn() -> contract::NativeClass] = &[
-    consumer_stream::natives,
-    fluvio::natives,
-    fluvio_admin::natives,
-    fluvio_exception::natives,
-    fluvio_profiles::natives,
-    local_cluster::natives,
-    native_library::natives,
-    partition_consumer::natives,
-    settings::natives,
-    topic_consumer::natives,
-    topic_producer::natives,
-];
-
-/// Registers the JVM. Everything else happens in `NativeLibrary.nativeInit`, called by the
-/// loader right after loading, so that what does not match can be reported by name.
+/// Registers the JVM. Everything else happens in `NativeLibrary.nativeInit`
+/// (`native_library.rs`), called by the loader right after loading, so that what does not match
+/// can be reported by name.
 ///
 /// # Safety
 /// Called by the JVM when the library is loaded, with a valid `JavaVM` pointer.
@@ -56,10 +41,4 @@ pub unsafe extern "system" fn JNI_OnLoad(vm: *mut jni::sys::JavaVM, _reserved: *
     let Ok(vm) = (unsafe { JavaVM::from_raw(vm) }) else { return JNI_ERR };
     runtime::set_vm(vm);
     JNI_VERSION_1_8
-}
-
-/// Checks the contract and registers the natives: every difference found.
-fn init(env: &mut JNIEnv) -> Vec<String> {
-    let codes = error::verify_names(env);
-    contract::init(env, NATIVE_CLASSES, codes)
 }

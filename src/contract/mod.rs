@@ -92,38 +92,3 @@ fn register(env: &mut JNIEnv, natives: &NativeClass, registered: &mut Vec<String
 pub(crate) fn registered() -> &'static [String] {
     REGISTERED.get().map_or(&[], Vec::as_slice)
 }
-
-#[cfg(test)]
-mod tests {
-
-    /// Every native of every class: a descriptor of the JNI grammar, one per name, and a
-    /// function behind it (what `ContractTest` then compares with the Java declarations).
-    #[test]
-    fn every_native_has_one_well_formed_descriptor() {
-        let mut seen = std::collections::BTreeSet::new();
-        for natives in crate::NATIVE_CLASSES {
-            let natives = natives();
-            assert!(natives.class.starts_with("com/infinyon/fluvio/"), "{}", natives.class);
-            for native in &natives.methods {
-                assert!(seen.insert(format!("{}.{}", natives.class, native.name)), "{} declared twice", native.name);
-                assert!(native.name.starts_with("native"), "{}", native.name);
-                assert!(!native.function.is_null());
-                let descriptor = &native.descriptor;
-                let (params, ret) = descriptor[1..].split_once(')').expect("(params)return");
-                assert!(descriptor.starts_with('('), "{descriptor}");
-                for part in [params, ret] {
-                    let mut rest = part;
-                    while !rest.is_empty() {
-                        rest = rest.trim_start_matches('[');
-                        rest = match rest.as_bytes()[0] {
-                            b'L' => &rest[rest.find(';').expect("L...;") + 1..],
-                            b'I' | b'J' | b'Z' | b'B' | b'S' | b'C' | b'F' | b'D' | b'V' => &rest[1..],
-                            _ => panic!("bad descriptor {descriptor}"),
-                        };
-                    }
-                }
-            }
-        }
-        assert!(seen.len() > 40, "every class's natives are listed: {}", seen.len());
-    }
-}
