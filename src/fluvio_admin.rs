@@ -84,10 +84,9 @@ fn delete_topic(env: &mut JNIEnv, handle: jlong, name: &JString) -> Result<()> {
 fn add_partitions(env: &mut JNIEnv, handle: jlong, name: &JString, count: jint) -> Result<()> {
     let fluvio = client(handle)?;
     let name = string(env, name, "topic name")?;
+    // The engine refuses zero; Java refuses anything under one first.
     let count = u32::try_from(count)
-        .ok()
-        .filter(|count| *count > 0)
-        .ok_or_else(|| JniError::IllegalArgument(format!("partitions to add must be positive, got {count}")))?;
+        .map_err(|_| JniError::IllegalArgument(format!("partitions to add must not be negative, got {count}")))?;
     block_on(fluvio.client.admin().add_partitions(&name, count))??;
     Ok(())
 }

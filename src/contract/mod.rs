@@ -7,8 +7,8 @@
 //!
 //! * native methods: each Java class module declares its `private static native` methods with
 //!   [`natives!`]; they are registered with `RegisterNatives`, which fails for a method Java does
-//!   not declare with that descriptor. `NativeLibraryTest`/`ContractTest` checks the other way:
-//!   every native Java declares is registered;
+//!   not declare with that descriptor. `ContractTest` checks the other way: every native Java
+//!   declares is registered;
 //! * Java members native code calls or reads (accessors of config objects, constructors,
 //!   callbacks, fields): [`java!`](bind::java) in [`java`], looked up when initializing;
 //! * enums, by constant name: [`java_enums!`](enums::java_enums) in [`java`], both sets of names

@@ -8,7 +8,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * A certificate or key as {@link TlsConfig} and {@link LocalClusterTls} take it: the path of a
  * PEM file (made absolute) or PEM text. Native code reads {@link #value()} and
- * {@link #isFile()} (and reads the file); the static helpers accept null for an absent item.
+ * {@link #isFile()}; the engine or the embedded cluster reads the file when it connects or
+ * starts. The static helpers accept null for an absent item.
  *
  * <p>Thread-safety: immutable.
  */
