@@ -1,18 +1,11 @@
 package com.infinyon.fluvio;
 
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@link ConsumerStream#next()} over 100-byte records already stored in an embedded cluster in
@@ -21,23 +14,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * Rust for the next fetched chunk. The topic holds {@link #RECORDS} records; at its end the
  * stream is reopened from the beginning (once per {@code RECORDS} calls, included).
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @State(Scope.Benchmark)
-public class ConsumerBenchmark {
+public class ConsumerBenchmark extends ClusterBenchmark {
     static final int RECORDS = 1_000_000;
 
-    private LocalCluster cluster;
-    private Fluvio fluvio;
     private ConsumerStream stream;
 
     @Setup(Level.Trial)
     public void fillTopic() {
-        cluster = LocalCluster.start();
-        fluvio = cluster.connect();
+        startCluster();
         fluvio.admin().createTopic("bench", 1, 1);
         byte[] value = new byte[100];
         try (TopicProducer producer = fluvio.topicProducer("bench")) {
@@ -54,10 +39,9 @@ public class ConsumerBenchmark {
     }
 
     @TearDown(Level.Trial)
-    public void stopCluster() {
+    public void stop() {
         stream.close();
-        fluvio.close();
-        cluster.close();
+        stopCluster();
     }
 
     @Benchmark

@@ -4,20 +4,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
@@ -31,28 +24,20 @@ import org.openjdk.jmh.infra.Blackhole;
  * cluster (same JVM, 1 SPU, 1 partition; batch 16384 B, linger 10 ms) share the cores. Each
  * iteration writes into a fresh topic, deleted after it, so the disk does not fill up.
  */
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 @State(Scope.Benchmark)
-public class ProducerBenchmark {
+public class ProducerBenchmark extends ClusterBenchmark {
     static final int RECORD_SIZE = 100;
     static final int SEND_ALL_RECORDS = 100;
     static final int RECORDS_PER_INVOCATION = 10_000;
 
-    private LocalCluster cluster;
-    private Fluvio fluvio;
     private String topic;
     private TopicProducer producer;
     private final byte[] value = new byte[RECORD_SIZE];
     private List<KeyValue> slice;
 
     @Setup(Level.Trial)
-    public void startCluster() {
-        cluster = LocalCluster.start();
-        fluvio = cluster.connect();
+    public void start() {
+        startCluster();
         Arrays.fill(value, (byte) 'x');
         slice = new ArrayList<>(SEND_ALL_RECORDS);
         for (int i = 0; i < SEND_ALL_RECORDS; i++) {
@@ -80,9 +65,8 @@ public class ProducerBenchmark {
     }
 
     @TearDown(Level.Trial)
-    public void stopCluster() {
-        fluvio.close();
-        cluster.close();
+    public void stop() {
+        stopCluster();
     }
 
     @Benchmark

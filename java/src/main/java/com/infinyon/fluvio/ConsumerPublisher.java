@@ -60,6 +60,24 @@ final class ConsumerPublisher implements Flow.Publisher<Record> {
         this.limit = Checks.notNegative(limit, "limit");
     }
 
+    /**
+     * A publisher of the streams {@code stream.open(offset, config)} opens, one per
+     * subscription, run by {@code executor}: what {@code publisher(offset, config, executor)} of
+     * {@link PartitionConsumer} and {@link TopicConsumer} returns.
+     */
+    static ConsumerPublisher of(Offset offset, ConsumerConfig config, Executor executor, StreamOpener stream) {
+        Objects.requireNonNull(offset, "offset");
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(executor, "executor");
+        return new ConsumerPublisher(() -> stream.open(offset, config), executor);
+    }
+
+    /** How a consumer opens a stream ({@code PartitionConsumer::stream}, {@code TopicConsumer::stream}). */
+    @FunctionalInterface
+    interface StreamOpener {
+        ConsumerStream open(Offset offset, ConsumerConfig config);
+    }
+
     /** This publisher completing each subscription after {@code records} records. */
     ConsumerPublisher limit(long records) {
         return new ConsumerPublisher(opener, executor, waitSlice, records);

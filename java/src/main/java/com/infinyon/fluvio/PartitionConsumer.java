@@ -132,10 +132,7 @@ public final class PartitionConsumer {
      * @return a cold publisher: each subscription reads from {@code offset}
      */
     public Flow.Publisher<Record> publisher(Offset offset, ConsumerConfig config, Executor executor) {
-        Objects.requireNonNull(offset, "offset");
-        Objects.requireNonNull(config, "config");
-        Objects.requireNonNull(executor, "executor");
-        return new ConsumerPublisher(() -> stream(offset, config), executor);
+        return ConsumerPublisher.of(offset, config, executor, this::stream);
     }
 
     /**
