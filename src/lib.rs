@@ -15,6 +15,7 @@ mod fluvio_profiles;
 mod handle;
 mod java;
 mod local_cluster;
+mod native_library;
 mod partition_consumer;
 mod runtime;
 mod tls;
