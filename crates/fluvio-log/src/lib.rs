@@ -33,5 +33,5 @@ pub use config::{
 pub use epochs::{EPOCH_FILE_NAME, EpochEnd, EpochHistory, EpochStart};
 pub use error::{BatchDefect, LogError};
 pub use log::{AppendInfo, PartitionLog, ReadSlice, RemovedSegment, RetentionOutcome, RetentionReason};
-pub use recovery::{DropReason, DroppedSegment, RecoveryReport, Truncation};
+pub use recovery::{DropReason, DroppedSegment, RecoveryReport, RemovedOffsets, Truncation};
 pub use reset::RESET_FILE_NAME;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use fluvio_wire::record::BatchHeader;
 
 use crate::batch::{check_crc, check_header, checked_next_offset};
 use crate::config::LogConfig;
@@ -317,9 +318,10 @@ impl PartitionLog {
     ///
     /// Errors: [`LogError::OffsetOutOfRange`] past the log end offset,
     /// [`LogError::OffsetEvicted`] before the log start offset, [`LogError::Corrupt`] if the
-    /// stored batch chain is broken (batch headers are checked, CRCs are not). An error is
-    /// returned only when not even the first batch can be: a read that reaches damaged
-    /// bytes after some good batches returns those, and the next read reports the damage.
+    /// stored batch chain is broken or a batch does not match its CRC-32C (every batch
+    /// returned is checked, so damage is never served). An error is returned only when not
+    /// even the first batch can be: a read that reaches damaged bytes after some good batches
+    /// returns those, and the next read reports the damage.
     pub fn read(&self, offset: i64, max_bytes: usize, end_offset: i64) -> Result<ReadSlice, LogError> {
         self.check_in_range(offset)?;
         let end_offset = end_offset.min(self.log_end_offset());
@@ -350,6 +352,30 @@ impl PartitionLog {
             Some(first_offset) => Ok(ReadSlice { bytes: Bytes::from(out), first_offset, next_offset }),
             None => Ok(ReadSlice::empty(offset)),
         }
+    }
+
+    /// Calls `visit` with the header of every batch in about the last `bytes` of the log, in
+    /// offset order, ending with the last batch: the walk starts at a batch boundary at most
+    /// one index interval before that point (or at the log start). Only headers are read,
+    /// never records, so it is cheap even for large batches; CRCs are not checked. Used to
+    /// rebuild state kept per batch (such as idempotent producers') when a log is opened.
+    ///
+    /// Errors: [`LogError::Corrupt`] if the batch chain is broken (the batches before the
+    /// damage were visited), I/O errors.
+    pub fn visit_tail_headers(&self, bytes: u64, mut visit: impl FnMut(&BatchHeader)) -> Result<(), LogError> {
+        self.check_usable()?;
+        let mut first = self.segments.len() - 1;
+        let mut remaining = bytes;
+        while first > 0 && self.segments[first].size < remaining {
+            remaining -= self.segments[first].size;
+            first -= 1;
+        }
+        let start = &self.segments[first];
+        start.walk_headers_from(start.size.saturating_sub(remaining), &mut visit)?;
+        for segment in &self.segments[first + 1..] {
+            segment.walk_headers_from(0, &mut visit)?;
+        }
+        Ok(())
     }
 
     /// Removes every batch whose base offset is `>= offset`, which must be a batch boundary
