@@ -53,6 +53,9 @@ wire_unit_enum! {
         /// empty there (it cannot have anything the leader still holds, and the leader can
         /// never send what it lacks).
         OffsetEvicted = 7,
+        /// The leader's stored batch at the fetch offset is damaged (its CRC-32C or header
+        /// does not check out): it is not sent.
+        CorruptData = 8,
     }
 }
 
