@@ -77,6 +77,24 @@ pub(crate) struct ReplicaReport {
     pub followers: Vec<(i32, i64, i64)>,
     /// Leaders only: the in-sync replicas, leader included.
     pub isr: Vec<i32>,
+    /// The latest leader epoch the replica's log holds records of (-1: none).
+    pub last_epoch: i32,
+    /// Records the recovery of the replica's log removed when this SPU opened it.
+    pub recovery_loss: Option<RecoveryLoss>,
+}
+
+/// Records removed from a replica's log by its recovery (damage found when it was opened).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecoveryLoss {
+    /// The first offset removed: the log now ends there.
+    pub from: i64,
+    /// The offset after the last record known to be removed (`None`: unknown).
+    pub to: Option<i64>,
+    /// The high watermark the replica had checkpointed before (`None`: none): removed records
+    /// below it had been committed.
+    pub committed_end: Option<i64>,
+    /// What recovery found, in words.
+    pub cause: String,
 }
 
 /// A message from an SPU to the SC.

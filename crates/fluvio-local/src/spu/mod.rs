@@ -2,6 +2,7 @@
 //! leads, replicates the partitions it follows from their leaders over the SPUs' private
 //! endpoints, and stores each replica's log under its data directory.
 
+mod damage;
 mod fetch;
 mod follower;
 mod private;

@@ -124,9 +124,7 @@ fn append_entry(
     match replica.append_as_leader(encoded) {
         Ok(appended) => Ok(Some((replica, appended))),
         Err(AppendError::NotLeader) => Err(ErrorCode::NotLeaderForPartition),
-        Err(AppendError::PartialDuplicate) => Err(ErrorCode::Other(
-            "this request repeats some batches of an earlier one but not all: resend them one request per batch".into(),
-        )),
+        Err(AppendError::OutOfOrderSequence(reason)) => Err(ErrorCode::out_of_order_sequence(reason)),
         Err(AppendError::InvalidBatch(message)) => Err(ErrorCode::Other(format!("invalid record batch: {message}"))),
         Err(AppendError::Log(err)) => {
             warn!(replica = %key, %err, "append failed");
