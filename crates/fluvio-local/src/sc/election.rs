@@ -1,62 +1,309 @@
 //! Leader election and in-sync replica bookkeeping.
 //!
-//! The SC elects a new leader only from the partition's in-sync replicas (ISR). Leaders change
+//! The SC elects a leader only from the partition's in-sync replicas (ISR). Leaders change
 //! their ISR only through the SC ([`Sc::change_isr`]) and count a record as committed only once
-//! every ISR member holds it, so any ISR member holds every committed record: electing one
-//! loses nothing acknowledged as committed. When no in-sync replica is online the partition is
-//! `LeaderOffline` until one returns (no "unclean" election of a replica that may lack
-//! committed records). Every election bumps the leader epoch, which fences the old leader's
-//! followers and lets a returning replica find where its log diverged.
+//! every ISR member holds it, so an ISR member held every committed record when it was last in
+//! sync. It still holds them unless its log lost some since: when an SPU opens a replica, the
+//! log's recovery may cut damaged records, and the SPU reports what it cut
+//! ([`RecoveryLoss`]); such a replica leaves the ISR at once (unless it is the last member)
+//! and copies the records again from the leader like any lagging follower. And the SC waits
+//! for a replica's first report in its SPU's current registration (sent once its log is open
+//! and recovered) before it may lead. Which replica may lead, and which one is chosen among
+//! those, is decided in one place: [`choose_leader`].
+//!
+//! When no eligible replica is online the partition waits (`LeaderOffline`) until one reports:
+//! no "unclean" election of a replica that may lack committed records. A restarting SPU that
+//! led a partition (nobody replaced it: the whole cluster restarts, or no other replica was in
+//! sync) is preferred: the partition waits for its report and elects it if its log is intact,
+//! so records it had acknowledged alone are kept. Every election bumps the leader epoch, which
+//! fences the old leader's followers and lets a returning replica find where its log diverged.
+
+use std::collections::HashMap;
 
 use fluvio_wire::error_code::ReplicaKey;
 use fluvio_wire::sc::Metadata;
 use fluvio_wire::sc::partition::{PartitionResolution, PartitionSpec, ReplicaStatus};
-use tracing::{info, warn};
+use fluvio_wire::sc::topic::TopicSpec;
+use parking_lot::Mutex;
+use tracing::{error, info, warn};
 
 use super::Sc;
+use crate::control::{RecoveryLoss, ReplicaReport};
+
+/// The leader id assignments carry while a partition waits for its election: no replica
+/// leads, none follows anyone.
+pub(super) const NO_LEADER: i32 = -1;
+
+/// What a replica last reported, in its SPU's current registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ReplicaView {
+    /// Its log end offset.
+    pub leo: i64,
+    /// The latest leader epoch its log holds records of.
+    pub last_epoch: i32,
+}
+
+/// A partition waiting for a leader.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    /// The replica to elect if it is eligible (the restarting SPU that led the partition);
+    /// while it has not reported yet, nobody is elected.
+    prefer: Option<i32>,
+}
+
+/// The SC's in-memory election state: the partitions waiting for a leader and what each
+/// replica reported. (The ISR and the epochs are in the metadata store, persisted.)
+#[derive(Debug, Default)]
+pub(super) struct Elections {
+    inner: Mutex<ElectionState>,
+}
+
+#[derive(Debug, Default)]
+struct ElectionState {
+    waiting: HashMap<String, Waiting>,
+    /// Per partition, per SPU: the replica's latest report since its SPU registered.
+    views: HashMap<String, HashMap<i32, ReplicaView>>,
+    /// Per partition: records that log recovery removed from replicas, shown in the topic's
+    /// status until the replica is in sync again (or, when no replica could supply them
+    /// again, until the cluster restarts).
+    losses: HashMap<String, Vec<Loss>>,
+}
+
+/// Records a replica's log recovery removed.
+#[derive(Debug, Clone)]
+struct Loss {
+    spu: i32,
+    /// For the topic's status.
+    message: String,
+    /// Whether another in-sync replica holds them, so that this one copies them again.
+    repairable: bool,
+}
+
+impl Elections {
+    /// Whether `partition` waits for a leader.
+    pub(super) fn is_waiting(&self, partition: &str) -> bool {
+        self.inner.lock().waiting.contains_key(partition)
+    }
+
+    /// Forgets what SPU `spu` reported: it is gone, or registers again (with logs to recover).
+    pub(super) fn forget_spu(&self, spu: i32) {
+        for views in self.inner.lock().views.values_mut() {
+            views.remove(&spu);
+        }
+    }
+
+    /// Forgets a partition (its topic was deleted).
+    pub(super) fn forget_partition(&self, partition: &str) {
+        let mut state = self.inner.lock();
+        state.waiting.remove(partition);
+        state.views.remove(partition);
+        state.losses.remove(partition);
+    }
+
+    /// What the topic's status says about records its partitions' replicas lost (empty when
+    /// nothing is to be said).
+    pub(super) fn loss_report(&self, topic: &str) -> String {
+        let state = self.inner.lock();
+        let mut partitions: Vec<(&String, &Vec<Loss>)> = state
+            .losses
+            .iter()
+            .filter(|(name, _)| fluvio_wire::sc::partition::split_partition_name(name).is_some_and(|(t, _)| t == topic))
+            .collect();
+        partitions.sort_by_key(|(name, _)| *name);
+        let messages: Vec<&str> =
+            partitions.into_iter().flat_map(|(_, losses)| losses.iter().map(|l| l.message.as_str())).collect();
+        messages.join("; ")
+    }
+
+    fn note_loss(&self, partition: &str, loss: Loss) {
+        self.inner.lock().losses.entry(partition.to_string()).or_default().push(loss);
+    }
+
+    /// Forgets the repairable losses of the replicas in `isr` (in sync again: they hold every
+    /// committed record). Returns whether anything was forgotten.
+    fn repaired(&self, partition: &str, isr: &[i32]) -> bool {
+        let mut state = self.inner.lock();
+        let Some(losses) = state.losses.get_mut(partition) else { return false };
+        let before = losses.len();
+        losses.retain(|loss| !(loss.repairable && isr.contains(&loss.spu)));
+        let changed = losses.len() != before;
+        if losses.is_empty() {
+            state.losses.remove(partition);
+        }
+        changed
+    }
+}
+
+/// Who may lead a partition and who is chosen: the one place that decides.
+///
+/// A replica is **eligible** when its SPU is online, it is in the ISR the SC keeps, and it
+/// has reported since its SPU registered (so its log is open and recovered, and a recovery
+/// that removed records has already taken it out of the ISR). `exclude` is never eligible
+/// (the leader that just died).
+///
+/// **Chosen**: `prefer` when it is eligible; while `prefer` is online and in the ISR but has
+/// not reported yet, nobody (the caller waits for its report). Otherwise the eligible replica
+/// whose log is furthest ahead, by (latest epoch, log end offset) as last reported: every one
+/// holds every committed record, and the furthest also keeps the most of what was
+/// acknowledged before being committed. Ties go to the first in assignment order.
+fn choose_leader(
+    replicas: &[i32],
+    isr: &[i32],
+    online: &[i32],
+    views: Option<&HashMap<i32, ReplicaView>>,
+    prefer: Option<i32>,
+    exclude: Option<i32>,
+) -> Option<i32> {
+    let view = |id: i32| views.and_then(|views| views.get(&id)).copied();
+    let eligible = |id: i32| Some(id) != exclude && online.contains(&id) && isr.contains(&id) && view(id).is_some();
+    if let Some(preferred) = prefer.filter(|id| Some(*id) != exclude && online.contains(id) && isr.contains(id)) {
+        return eligible(preferred).then_some(preferred);
+    }
+    replicas
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| eligible(**id))
+        .max_by_key(|(position, id)| {
+            let view = view(**id).expect("eligible replicas have reported");
+            (view.last_epoch, view.leo, std::cmp::Reverse(*position))
+        })
+        .map(|(_, id)| *id)
+}
 
 impl Sc {
-    /// The leader of `partition`, SPU `dead`, is gone: elect an online in-sync replica, or mark
-    /// the partition `LeaderOffline`.
+    /// The leader of `partition`, SPU `dead`, is gone: elect an eligible replica, or mark the
+    /// partition `LeaderOffline` until one reports.
     pub(super) fn leader_lost(&self, partition: &Metadata<PartitionSpec>, dead: i32) {
-        let online = self.online_spus();
-        let replication = self.store.replication(&partition.name).unwrap_or_default();
-        let candidate = partition
-            .spec
-            .replicas
-            .iter()
-            .copied()
-            .find(|id| *id != dead && replication.isr.contains(id) && online.contains(id));
-        match candidate {
-            Some(new_leader) => self.elect(partition, new_leader, Some(dead)),
-            None => {
-                warn!(partition = %partition.name, dead, isr = ?replication.isr, "no in-sync replica online: leader offline");
-                self.store.update_status::<PartitionSpec>(&partition.name, |status| {
-                    status.resolution = PartitionResolution::LeaderOffline;
-                    status.leader = ReplicaStatus { spu: -1, ..status.leader };
-                    status.lsr = 0;
-                });
+        self.elections.inner.lock().waiting.insert(partition.name.clone(), Waiting { prefer: None });
+        if !self.try_elect(partition, Some(dead)) {
+            let isr = self.store.replication(&partition.name).unwrap_or_default().isr;
+            warn!(partition = %partition.name, dead, ?isr, "no in-sync replica online: leader offline");
+            self.store.update_status::<PartitionSpec>(&partition.name, |status| {
+                status.resolution = PartitionResolution::LeaderOffline;
+                status.leader = ReplicaStatus { spu: -1, ..status.leader };
+                status.lsr = 0;
+            });
+        }
+    }
+
+    /// SPU `id` (re)registered, with logs about to be opened and recovered: what it reported
+    /// before no longer holds, and the partitions it led (nobody replaced it: it restarts, or
+    /// the whole cluster does) wait for an election, preferring it if its log is intact.
+    /// Partitions already waiting elect it, if eligible, once it reports.
+    pub(super) fn spu_arrived(&self, id: i32) {
+        self.elections.forget_spu(id);
+        let led: Vec<String> =
+            self.store.all::<PartitionSpec>().into_iter().filter(|p| p.spec.leader == id).map(|p| p.name).collect();
+        let mut state = self.elections.inner.lock();
+        for name in led {
+            state.waiting.insert(name, Waiting { prefer: Some(id) });
+        }
+    }
+
+    /// A replica's report (each SPU sends one when it opens a replica, then whenever its
+    /// offsets change): remembered for elections; the first one of a registration may say
+    /// that the log's recovery removed records; a partition waiting for a leader may elect.
+    pub(super) fn replica_reported(&self, spu: i32, key: &ReplicaKey, report: &ReplicaReport) {
+        let name = key.to_string();
+        let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
+        let view = ReplicaView { leo: report.leo, last_epoch: report.last_epoch };
+        let first = {
+            let mut state = self.elections.inner.lock();
+            state.views.entry(name.clone()).or_default().insert(spu, view).is_none()
+        };
+        if first && let Some(loss) = &report.recovery_loss {
+            self.replica_lost_records(&partition, spu, loss);
+        }
+        if self.elections.is_waiting(&name) {
+            // The partition as it is now (a loss may have re-elected or changed it).
+            if let Some(partition) = self.store.get::<PartitionSpec>(&name) {
+                self.try_elect(&partition, None);
             }
         }
     }
 
-    /// SPU `id` (re)registered. For every partition it replicates:
-    /// * it led the partition and nobody replaced it (it restarts, or the whole cluster does):
-    ///   it leads again, under a new epoch;
-    /// * the partition is `LeaderOffline` and this SPU is in sync: it is elected;
-    /// * otherwise it follows (its assignment comes with the SPU's synchronization).
-    pub(super) fn spu_arrived(&self, id: i32) {
-        for partition in self.store.all::<PartitionSpec>() {
-            if !partition.spec.replicas.contains(&id) {
-                continue;
+    /// The recovery of SPU `spu`'s replica of `partition` removed records: it leaves the ISR
+    /// (unless it is the last member: then nobody holds them any more) and copies them again
+    /// from the leader. A leader in office starts a new term with the smaller ISR, so that it
+    /// never proposes the replica back before it has caught up.
+    fn replica_lost_records(&self, partition: &Metadata<PartitionSpec>, spu: i32, loss: &RecoveryLoss) {
+        let name = &partition.name;
+        let isr = self.store.replication(name).unwrap_or_default().isr;
+        let removed = match loss.to {
+            Some(to) => format!("offsets {}..{to}", loss.from),
+            None => format!("offsets from {}", loss.from),
+        };
+        let committed = loss.committed_end.filter(|end| *end > loss.from);
+        let what = format!(
+            "SPU {spu}'s replica of {name} lost {removed}{} to damage found by log recovery ({})",
+            committed.map(|end| format!(" (committed up to {end})")).unwrap_or_default(),
+            loss.cause
+        );
+        if !isr.contains(&spu) {
+            warn!(partition = %name, spu, "{what}; it was not in sync and copies them from the leader");
+            return;
+        }
+        let (topic, _) = fluvio_wire::sc::partition::split_partition_name(name).unwrap_or((name, 0));
+        if isr.len() == 1 {
+            error!(partition = %name, spu, "{what}; no other in-sync replica holds them: they are lost");
+            let message = format!("{what}; no other replica held them: they are lost");
+            self.elections.note_loss(name, Loss { spu, message, repairable: false });
+            let reason = self.elections.loss_report(topic);
+            self.store.update_status::<TopicSpec>(topic, |status| status.reason = reason);
+            return;
+        }
+        let updated = self.store.update_replication(name, |replication| replication.isr.retain(|id| *id != spu));
+        let replication = match updated {
+            Ok(Some(replication)) => replication,
+            Ok(None) => return,
+            Err(err) => {
+                warn!(partition = %name, %err, "could not store the in-sync replicas");
+                return;
             }
-            let replication = self.store.replication(&partition.name).unwrap_or_default();
-            let leads = partition.spec.leader == id;
-            let waited_for =
-                partition.status.resolution == PartitionResolution::LeaderOffline && replication.isr.contains(&id);
-            if leads || waited_for {
-                self.elect(&partition, id, None);
+        };
+        warn!(partition = %name, spu, isr = ?replication.isr, "{what}; it leaves the in-sync replicas and copies them again");
+        let message = format!("{what}; it copies them again from an in-sync replica");
+        self.elections.note_loss(name, Loss { spu, message, repairable: true });
+        let reason = self.elections.loss_report(topic);
+        self.store.update_status::<TopicSpec>(topic, |status| status.reason = reason);
+        let lsr = replication.isr.len() as u32;
+        self.store.update_status::<PartitionSpec>(name, |status| status.lsr = lsr);
+        let waiting = self.elections.is_waiting(name);
+        {
+            // A restarting leader that lost records is no longer the one to wait for.
+            let mut state = self.elections.inner.lock();
+            if let Some(waiting) = state.waiting.get_mut(name)
+                && waiting.prefer == Some(spu)
+            {
+                waiting.prefer = None;
             }
+        }
+        // A leader in office (online, not waiting for an election) must learn the new ISR.
+        if !waiting && self.online_spus().contains(&partition.spec.leader) {
+            if partition.spec.leader == spu {
+                self.leader_lost(partition, spu);
+            } else {
+                self.elect(partition, partition.spec.leader, None);
+            }
+        }
+    }
+
+    /// Elects the leader [`choose_leader`] picks, if any. Returns whether it elected.
+    fn try_elect(&self, partition: &Metadata<PartitionSpec>, dead: Option<i32>) -> bool {
+        let replication = self.store.replication(&partition.name).unwrap_or_default();
+        let online = self.online_spus();
+        let chosen = {
+            let state = self.elections.inner.lock();
+            let prefer = state.waiting.get(&partition.name).and_then(|w| w.prefer);
+            let views = state.views.get(&partition.name);
+            choose_leader(&partition.spec.replicas, &replication.isr, &online, views, prefer, dead)
+        };
+        match chosen {
+            Some(leader) => {
+                self.elect(partition, leader, dead);
+                true
+            }
+            None => false,
         }
     }
 
@@ -80,6 +327,7 @@ impl Sc {
                 return;
             }
         };
+        self.elections.inner.lock().waiting.remove(&partition.name);
         let mut elected = partition.clone();
         elected.spec.leader = leader;
         elected.status.resolution = PartitionResolution::ElectionLeaderFound;
@@ -116,6 +364,10 @@ impl Sc {
             Ok(Some(replication)) if replication.epoch == epoch => {
                 let lsr = replication.isr.len() as u32;
                 self.store.update_status::<PartitionSpec>(&name, |status| status.lsr = lsr);
+                if self.elections.repaired(&name, &replication.isr) {
+                    let reason = self.elections.loss_report(&key.topic);
+                    self.store.update_status::<TopicSpec>(&key.topic, |status| status.reason = reason);
+                }
                 true
             }
             Ok(_) => false,
@@ -124,5 +376,48 @@ impl Sc {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn views(entries: &[(i32, i32, i64)]) -> HashMap<i32, ReplicaView> {
+        entries.iter().map(|(id, last_epoch, leo)| (*id, ReplicaView { leo: *leo, last_epoch: *last_epoch })).collect()
+    }
+
+    const REPLICAS: [i32; 3] = [1, 2, 3];
+
+    #[test]
+    fn only_online_in_sync_replicas_that_reported_are_eligible() {
+        let all = views(&[(1, 4, 100), (2, 4, 100), (3, 4, 100)]);
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&all), None, None), Some(1));
+        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &[1, 2, 3], Some(&all), None, None), Some(2), "not in sync");
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[3], Some(&all), None, None), Some(3), "offline");
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&all), None, Some(1)), Some(2), "dead");
+        let some = views(&[(3, 4, 100)]);
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&some), None, None), Some(3), "reported");
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2], &[1, 2, 3], Some(&some), None, None), None);
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], None, None, None), None);
+    }
+
+    #[test]
+    fn the_log_furthest_ahead_wins_by_epoch_then_end_offset() {
+        let ahead = views(&[(1, 4, 100), (2, 5, 90), (3, 5, 95)]);
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&ahead), None, None), Some(3));
+        let tied = views(&[(1, 4, 100), (2, 5, 95), (3, 5, 95)]);
+        assert_eq!(choose_leader(&[3, 1, 2], &[1, 2, 3], &[1, 2, 3], Some(&tied), None, None), Some(3), "order");
+    }
+
+    #[test]
+    fn a_preferred_replica_is_waited_for_while_it_may_still_qualify() {
+        let others = views(&[(2, 5, 100), (3, 5, 100)]);
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&others), Some(1), None), None);
+        let all = views(&[(1, 5, 90), (2, 5, 100), (3, 5, 100)]);
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&all), Some(1), None), Some(1));
+        // Out of the ISR (its recovery lost records) or offline: the others decide.
+        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &[1, 2, 3], Some(&all), Some(1), None), Some(2));
+        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[2, 3], Some(&others), Some(1), None), Some(2));
     }
 }

@@ -56,6 +56,7 @@ pub(crate) struct ScSettings {
 /// The SC's state, shared by its connections and tasks.
 pub(crate) struct Sc {
     store: MetadataStore,
+    elections: election::Elections,
     settings: ScSettings,
     links: Mutex<HashMap<i32, SpuLinkState>>,
     tasks: TaskGroup,
@@ -79,7 +80,13 @@ impl Sc {
     /// register and report.
     pub(crate) fn open(dir: &std::path::Path, settings: ScSettings) -> Result<Arc<Self>, StoreError> {
         let store = MetadataStore::open(dir)?;
-        let sc = Arc::new(Self { store, settings, links: Mutex::new(HashMap::new()), tasks: TaskGroup::new() });
+        let sc = Arc::new(Self {
+            store,
+            elections: election::Elections::default(),
+            settings,
+            links: Mutex::new(HashMap::new()),
+            tasks: TaskGroup::new(),
+        });
         let topics = sc.store.all::<TopicSpec>();
         let replica_maps: Vec<(String, BTreeMap<u32, Vec<i32>>)> = topics
             .iter()
@@ -221,6 +228,7 @@ impl Sc {
             links.remove(&id);
         }
         info!(spu = id, "SPU offline");
+        self.elections.forget_spu(id);
         self.store.update_status::<SpuSpec>(&spu_name(id), |s| s.resolution = SpuStatusResolution::Offline);
         for partition in self.store.all::<PartitionSpec>() {
             if partition.spec.leader == id {
@@ -255,10 +263,12 @@ impl Sc {
         let (topic, index) = split_partition_name(&partition.name)?;
         let topic_spec = self.store.get::<TopicSpec>(topic)?.spec;
         let replication = self.store.replication(&partition.name).unwrap_or_default();
-        let leader_private = self.links.lock().get(&partition.spec.leader).map(|l| l.private_addr);
+        let leader =
+            if self.elections.is_waiting(&partition.name) { election::NO_LEADER } else { partition.spec.leader };
+        let leader_private = self.links.lock().get(&leader).map(|l| l.private_addr);
         Some(ReplicaAssignment {
             key: ReplicaKey::new(topic, index),
-            leader: partition.spec.leader,
+            leader,
             replicas: partition.spec.replicas.clone(),
             config: replica_config(&topic_spec),
             epoch: replication.epoch,
@@ -279,6 +289,7 @@ impl Sc {
         match message {
             SpuToSc::Heartbeat => {}
             SpuToSc::ReplicaOnline(key, report) => {
+                self.replica_reported(spu, &key, &report);
                 let name = key.to_string();
                 let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
                 let replication = self.store.replication(&name).unwrap_or_default();
@@ -309,9 +320,10 @@ impl Sc {
         let expected = topic_object.spec.replicas.partition_count() as usize;
         let online = partitions.iter().filter(|p| p.status.resolution == PartitionResolution::Online).count();
         if partitions.len() == expected && online == expected {
+            let losses = self.elections.loss_report(topic);
             self.store.update_status::<TopicSpec>(topic, |s| {
                 s.resolution = TopicResolution::Provisioned;
-                s.reason.clear();
+                s.reason = losses;
             });
         }
     }
@@ -504,6 +516,9 @@ impl Sc {
             }
         }
         let names: Vec<String> = partitions.into_iter().map(|p| p.name).collect();
+        for name in &names {
+            self.elections.forget_partition(name);
+        }
         let result = self
             .store
             .delete::<PartitionSpec>(&names)
