@@ -73,6 +73,7 @@ pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
         ErrorKind::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
         ErrorKind::OffsetEvicted => "OFFSET_EVICTED",
         ErrorKind::TopicDeleted => "TOPIC_DELETED",
+        ErrorKind::CorruptData => "CORRUPT_DATA",
         ErrorKind::Closed => "CLOSED",
         ErrorKind::Server => "SERVER",
         ErrorKind::Internal => "INTERNAL",

@@ -54,6 +54,11 @@ pub enum ErrorKind {
     OffsetEvicted,
     /// The topic was deleted while in use.
     TopicDeleted,
+    /// The server found a stored record batch damaged (it does not match its CRC-32C, or its
+    /// header is broken) and refused to serve it; the message names the partition and
+    /// offset. Not retriable: the same copy stays damaged. A replicated partition serves the
+    /// records again once a replica holding an intact copy leads it.
+    CorruptData,
     /// The client, producer or stream was closed.
     Closed,
     /// Any other error reported by the server.
@@ -64,7 +69,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind (for exhaustive mapping tests in bindings).
-    pub const ALL: [ErrorKind; 23] = [
+    pub const ALL: [ErrorKind; 24] = [
         ErrorKind::Config,
         ErrorKind::Profile,
         ErrorKind::Connect,
@@ -85,6 +90,7 @@ impl ErrorKind {
         ErrorKind::OffsetOutOfRange,
         ErrorKind::OffsetEvicted,
         ErrorKind::TopicDeleted,
+        ErrorKind::CorruptData,
         ErrorKind::Closed,
         ErrorKind::Server,
         ErrorKind::Internal,
@@ -307,6 +313,7 @@ pub(crate) fn kind_of_code(code: &ErrorCode) -> ErrorKind {
         ErrorCode::TopicDeleted => ErrorKind::TopicDeleted,
         ErrorCode::RequestTimedOut { .. } => ErrorKind::Timeout,
         ErrorCode::Other(message) if message.contains("greater than leo") => ErrorKind::OffsetOutOfRange,
+        code if code.is_corrupt_batch() => ErrorKind::CorruptData,
         _ => ErrorKind::Server,
     }
 }
@@ -352,6 +359,8 @@ impl From<fluvio_wire::EncodeError> for Error {
 
 #[cfg(test)]
 mod tests {
+    use fluvio_wire::error_code::ReplicaKey;
+
     use super::*;
 
     #[test]
@@ -362,6 +371,12 @@ mod tests {
         assert!(!Error::from_server(ErrorCode::TopicAlreadyExists, "").is_retriable());
         assert!(Error::from_server(ErrorCode::SpuOffline, "").is_retriable());
         assert_eq!(Error::from_server(ErrorCode::StorageError, "").kind(), ErrorKind::Server);
+        let corrupt = Error::from_server(ErrorCode::corrupt_batch(&ReplicaKey::new("t", 0), 7, "CRC"), "t-0");
+        assert_eq!(corrupt.kind(), ErrorKind::CorruptData);
+        assert!(!corrupt.is_retriable());
+        let out_of_order = Error::from_server(ErrorCode::out_of_order_sequence("expected 2, got 4"), "t-0");
+        assert_eq!(out_of_order.kind(), ErrorKind::Server);
+        assert!(!out_of_order.is_retriable());
     }
 
     #[test]

@@ -67,6 +67,11 @@ public class FluvioException extends RuntimeException {
         OFFSET_EVICTED,
         /** The topic was deleted while in use. */
         TOPIC_DELETED,
+        /**
+         * The server found a stored record batch damaged (it does not match its checksum) and
+         * refused to serve it; the message names the partition and offset. Not retriable.
+         */
+        CORRUPT_DATA,
         /** The client, producer or stream was closed. */
         CLOSED,
         /** Any other error reported by the server. */
