@@ -81,6 +81,8 @@ pub(crate) struct ReplicaReport {
     pub last_epoch: i32,
     /// Records the recovery of the replica's log removed when this SPU opened it.
     pub recovery_loss: Option<RecoveryLoss>,
+    /// The offset of a stored batch a read found damaged (it is refused, never served).
+    pub damaged_at: Option<i64>,
 }
 
 /// Records removed from a replica's log by its recovery (damage found when it was opened).

@@ -162,7 +162,9 @@ async fn a_replica_whose_recovery_cut_committed_records_is_not_elected_and_copie
     // The damaged replica copied the records again: it can lead them.
     assert!(cut_at < RECORDS as i64);
     for id in [SPU_2, SPU_3] {
-        cluster.stop_spu(id).await.unwrap();
+        // Killed, not stopped: a leader stopping gracefully may first drop its followers from
+        // the in-sync replicas as their connections close.
+        cluster.kill_spu(id).await.unwrap();
     }
     let partition = wait_partition(&mut sc, "damaged-0", "the repaired replica leads", |p| {
         p.spec.leader == SPU_1 && p.status.resolution == PartitionResolution::Online
@@ -218,6 +220,49 @@ async fn a_damaged_batch_is_served_to_no_consumer_and_no_follower() {
         .collect();
     assert!(copied.iter().all(|base| *base < damaged), "nothing of the damaged batch is stored");
     s.cluster.shutdown().await;
+}
+
+/// Bit rot on the leader of a replicated partition, after its followers copied the batch: the
+/// leader refuses the damaged batch (typed), hands the partition over to an in-sync replica
+/// with an intact copy, drops its damaged copy and copies it again. Nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_whose_copy_is_damaged_hands_over_and_repairs_itself() {
+    const RECORDS: usize = 1_000;
+    let mut s = setup(|c| c).await;
+    small_segment_topic(&mut s.sc, "rot", &[SPU_1, SPU_2, SPU_3]).await;
+    produce_range(addr(&s.cluster, SPU_1), "rot", 0, RECORDS, Isolation::ReadCommitted).await;
+    wait_replicated(&mut s.sc, "rot-0", 3, RECORDS as i64).await;
+    let logs = segments(s.cluster.base_dir(), SPU_1, "rot");
+    let sealed = &logs[logs.len() / 3];
+    let (damaged, position) = batches_of(sealed)[1];
+    flip(sealed, position, BATCH_FILE_HEADER_LEN + 30);
+
+    let (read, error) = stream_until_quiet(addr(&s.cluster, SPU_1), "rot", 0).await;
+    assert_eq!(read, expected(0, damaged as usize));
+    assert!(error.is_some_and(|e| e.is_corrupt_batch()));
+    let partition = wait_partition(&mut s.sc, "rot-0", "another replica leads", |p| {
+        p.spec.leader != SPU_1 && p.status.resolution == PartitionResolution::Online
+    })
+    .await;
+    let records = read_from(&s, partition.spec.leader, "rot", RECORDS).await;
+    assert_eq!(records, expected(0, RECORDS), "every record, from an intact copy");
+    // The damaged replica copies the batch again and rejoins the in-sync replicas.
+    wait_replicated(&mut s.sc, "rot-0", 3, RECORDS as i64).await;
+    assert_eq!(topic_reason(&mut s.sc, "rot").await, "", "repaired: nothing left to report");
+    for id in [SPU_2, SPU_3] {
+        s.cluster.kill_spu(id).await.unwrap(); // (killed: see above)
+    }
+    wait_partition(&mut s.sc, "rot-0", "the repaired replica leads", |p| {
+        p.spec.leader == SPU_1 && p.status.resolution == PartitionResolution::Online
+    })
+    .await;
+    assert_eq!(read_from(&s, SPU_1, "rot", RECORDS).await, expected(0, RECORDS));
+    s.cluster.shutdown().await;
+}
+
+/// The values of `topic`-0's first `records` records, read from SPU `spu`.
+async fn read_from(s: &Setup, spu: i32, topic: &str, records: usize) -> Vec<String> {
+    values(&read(addr(&s.cluster, spu), topic, Isolation::ReadUncommitted, records as i64).await)
 }
 
 /// Damage in the active segment of a partition with one replica: recovery cuts it there (the

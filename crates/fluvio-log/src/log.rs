@@ -382,6 +382,9 @@ impl PartitionLog {
     /// or the log end offset (a no-op). Later segments are deleted whole (newest first), and
     /// the segment holding `offset` becomes the active one.
     ///
+    /// The batch starting at `offset` may be damaged (it is cut with the rest); damage before
+    /// it is [`LogError::Corrupt`].
+    ///
     /// Errors: [`LogError::NotABatchBoundary`] if `offset` is inside a batch,
     /// [`LogError::OffsetOutOfRange`] past the log end, [`LogError::OffsetEvicted`] before
     /// the log start. Truncating to the log start offset empties the log but keeps its
@@ -396,15 +399,21 @@ impl PartitionLog {
         let position = if offset == segment.base_offset {
             0
         } else {
-            let (position, header) = segment.locate(offset)?;
-            if header.header.base_offset != offset {
-                return Err(LogError::NotABatchBoundary {
-                    offset,
-                    batch_base_offset: header.header.base_offset,
-                    batch_next_offset: header.next_offset,
-                });
+            match segment.locate(offset) {
+                Ok((position, header)) if header.header.base_offset == offset => position,
+                Ok((_, header)) => {
+                    return Err(LogError::NotABatchBoundary {
+                        offset,
+                        batch_base_offset: header.header.base_offset,
+                        batch_next_offset: header.next_offset,
+                    });
+                }
+                // The batch that should start at `offset` is damaged (the chain before it is
+                // intact): cutting right there removes it, which is what a caller dropping
+                // damage wants.
+                Err(LogError::Corrupt { position, offset: damaged, .. }) if damaged == offset => position,
+                Err(err) => return Err(err),
             }
-            position
         };
         // Newest first: a crash half-way leaves a shorter but still contiguous log.
         while let Some(newest) = self.segments.last().filter(|_| self.segments.len() > target + 1) {

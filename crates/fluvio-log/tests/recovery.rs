@@ -442,3 +442,26 @@ fn tail_headers_are_visited_without_reading_records() {
     let last = visit(1);
     assert_eq!(last.last().unwrap().1, leo);
 }
+
+#[test]
+fn a_damaged_batch_and_what_follows_can_be_cut_at_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let (expected, _) = setup(dir.path());
+    let bases = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap().segment_base_offsets();
+    let path = log_path(dir.path(), bases[1]);
+    let mut bytes = fs::read(&path).unwrap();
+    let batch_len = batch("s0", 3, 30).len();
+    bytes[2 * batch_len + 16] = 9; // the magic byte of the segment's third batch
+    fs::write(&path, bytes).unwrap();
+    let mut log = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap();
+    let damaged = bases[1] + 6;
+    assert!(matches!(log.read(damaged, 1, log.log_end_offset()), Err(LogError::Corrupt { .. })));
+    assert!(matches!(log.truncate_to(damaged + 1), Err(LogError::Corrupt { .. })), "inside the damage");
+    log.truncate_to(damaged).unwrap();
+    assert_eq!(log.log_end_offset(), damaged);
+    assert_eq!(read_all(&log), expected.iter().filter(|r| r.0 < damaged).cloned().collect::<Vec<_>>());
+    append_batches(&mut log, "again", 1, 3, 0);
+    drop(log);
+    let log = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap();
+    assert!(log.recovery_report().is_clean(), "{:?}", log.recovery_report());
+}

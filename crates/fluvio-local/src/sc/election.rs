@@ -41,6 +41,8 @@ pub(super) struct ReplicaView {
     pub leo: i64,
     /// The latest leader epoch its log holds records of.
     pub last_epoch: i32,
+    /// The offset of a damaged batch reads found in its log.
+    pub damaged_at: Option<i64>,
 }
 
 /// A partition waiting for a leader.
@@ -206,13 +208,22 @@ impl Sc {
     pub(super) fn replica_reported(&self, spu: i32, key: &ReplicaKey, report: &ReplicaReport) {
         let name = key.to_string();
         let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
-        let view = ReplicaView { leo: report.leo, last_epoch: report.last_epoch };
-        let first = {
+        let view = ReplicaView { leo: report.leo, last_epoch: report.last_epoch, damaged_at: report.damaged_at };
+        let previous = {
             let mut state = self.elections.inner.lock();
-            state.views.entry(name.clone()).or_default().insert(spu, view).is_none()
+            state.views.entry(name.clone()).or_default().insert(spu, view)
         };
-        if first && let Some(loss) = &report.recovery_loss {
+        if previous.is_none()
+            && let Some(loss) = &report.recovery_loss
+        {
             self.replica_lost_records(&partition, spu, loss);
+        }
+        if let Some(offset) = report.damaged_at
+            && previous.and_then(|p| p.damaged_at) != Some(offset)
+        {
+            let what =
+                format!("SPU {spu}'s copy of the batch at offset {offset} of {name} is damaged (found by a read)");
+            self.replica_damaged(&partition, spu, &what);
         }
         if self.elections.is_waiting(&name) {
             // The partition as it is now (a loss may have re-elected or changed it).
@@ -222,31 +233,51 @@ impl Sc {
         }
     }
 
-    /// The recovery of SPU `spu`'s replica of `partition` removed records: it leaves the ISR
-    /// (unless it is the last member: then nobody holds them any more) and copies them again
-    /// from the leader. A leader in office starts a new term with the smaller ISR, so that it
-    /// never proposes the replica back before it has caught up.
+    /// The recovery of SPU `spu`'s replica of `partition` removed records.
     fn replica_lost_records(&self, partition: &Metadata<PartitionSpec>, spu: i32, loss: &RecoveryLoss) {
-        let name = &partition.name;
-        let isr = self.store.replication(name).unwrap_or_default().isr;
         let removed = match loss.to {
             Some(to) => format!("offsets {}..{to}", loss.from),
             None => format!("offsets from {}", loss.from),
         };
         let committed = loss.committed_end.filter(|end| *end > loss.from);
         let what = format!(
-            "SPU {spu}'s replica of {name} lost {removed}{} to damage found by log recovery ({})",
+            "SPU {spu}'s replica of {} lost {removed}{} to damage found by log recovery ({})",
+            partition.name,
             committed.map(|end| format!(" (committed up to {end})")).unwrap_or_default(),
             loss.cause
         );
+        self.replica_damaged(partition, spu, &what);
+    }
+
+    /// SPU `spu`'s replica of `partition` lacks records it held, or holds a damaged copy of
+    /// some (`what` says which): it leaves the ISR (unless it is the last member: then nobody
+    /// holds them any more) and copies them again from the leader. A leader in office starts a
+    /// new term with the smaller ISR, so that it never proposes the replica back before it has
+    /// caught up; when the damaged replica is the leader, another is elected.
+    fn replica_damaged(&self, partition: &Metadata<PartitionSpec>, spu: i32, what: &str) {
+        let name = &partition.name;
+        let isr = self.store.replication(name).unwrap_or_default().isr;
         if !isr.contains(&spu) {
             warn!(partition = %name, spu, "{what}; it was not in sync and copies them from the leader");
             return;
         }
         let (topic, _) = fluvio_wire::sc::partition::split_partition_name(name).unwrap_or((name, 0));
-        if isr.len() == 1 {
-            error!(partition = %name, spu, "{what}; no other in-sync replica holds them: they are lost");
-            let message = format!("{what}; no other replica held them: they are lost");
+        let online = self.online_spus();
+        let waiting = self.elections.is_waiting(name);
+        let leading = !waiting && partition.spec.leader == spu && online.contains(&spu);
+        let replacement = leading && {
+            let others: Vec<i32> = isr.iter().copied().filter(|id| *id != spu).collect();
+            let state = self.elections.inner.lock();
+            choose_leader(&partition.spec.replicas, &others, &online, state.views.get(name), None, Some(spu)).is_some()
+        };
+        if isr.len() == 1 || (leading && !replacement) {
+            let outcome = if isr.len() == 1 {
+                "no other in-sync replica holds them: they are lost"
+            } else {
+                "no other in-sync replica can lead now: it keeps leading, refusing what is damaged"
+            };
+            error!(partition = %name, spu, "{what}; {outcome}");
+            let message = format!("{what}; {outcome}");
             self.elections.note_loss(name, Loss { spu, message, repairable: false });
             let reason = self.elections.loss_report(topic);
             self.store.update_status::<TopicSpec>(topic, |status| status.reason = reason);
@@ -268,7 +299,6 @@ impl Sc {
         self.store.update_status::<TopicSpec>(topic, |status| status.reason = reason);
         let lsr = replication.isr.len() as u32;
         self.store.update_status::<PartitionSpec>(name, |status| status.lsr = lsr);
-        let waiting = self.elections.is_waiting(name);
         {
             // A restarting leader that lost records is no longer the one to wait for.
             let mut state = self.elections.inner.lock();
@@ -278,13 +308,12 @@ impl Sc {
                 waiting.prefer = None;
             }
         }
-        // A leader in office (online, not waiting for an election) must learn the new ISR.
-        if !waiting && self.online_spus().contains(&partition.spec.leader) {
-            if partition.spec.leader == spu {
-                self.leader_lost(partition, spu);
-            } else {
-                self.elect(partition, partition.spec.leader, None);
-            }
+        // A leader in office (online, not waiting for an election) must learn the new ISR; a
+        // damaged one hands over to the replacement found above.
+        if leading {
+            self.leader_lost(partition, spu);
+        } else if !waiting && online.contains(&partition.spec.leader) {
+            self.elect(partition, partition.spec.leader, None);
         }
     }
 
@@ -384,7 +413,10 @@ mod tests {
     use super::*;
 
     fn views(entries: &[(i32, i32, i64)]) -> HashMap<i32, ReplicaView> {
-        entries.iter().map(|(id, last_epoch, leo)| (*id, ReplicaView { leo: *leo, last_epoch: *last_epoch })).collect()
+        entries
+            .iter()
+            .map(|(id, last_epoch, leo)| (*id, ReplicaView { leo: *leo, last_epoch: *last_epoch, damaged_at: None }))
+            .collect()
     }
 
     const REPLICAS: [i32; 3] = [1, 2, 3];

@@ -99,6 +99,13 @@ async fn session(
         replica.reset_as_follower(job.epoch, offset).map_err(SessionError::Append)?;
     }
 
+    // A damaged batch found by a read while this replica led: drop it and what follows, and
+    // copy them again from the leader.
+    if let Some(offset) = replica.damaged_at() {
+        warn!(replica = %key, leader = job.leader, offset, "dropping the damaged batch and what follows to copy them again");
+        replica.truncate_as_follower(job.epoch, offset).map_err(SessionError::Append)?;
+    }
+
     // Cut what diverged: ask where our latest epoch ends on the leader.
     loop {
         let requested = replica.latest_epoch().unwrap_or(-1);

@@ -203,6 +203,9 @@ pub(crate) struct Replica {
     checkpointed_hw: Mutex<i64>,
     /// What the recovery of the log removed when it was opened.
     recovery_loss: Option<RecoveryLoss>,
+    /// The offset of the lowest damaged batch a read found in this log: it is never served,
+    /// and the replica drops it (and what follows) as soon as it follows another replica.
+    damaged_at: Mutex<Option<i64>>,
 }
 
 impl Replica {
@@ -239,6 +242,7 @@ impl Replica {
             // What the file holds, so that a high watermark clamped by a cut is saved anew.
             checkpointed_hw: Mutex::new(checkpointed_hw.unwrap_or(-1)),
             recovery_loss,
+            damaged_at: Mutex::new(None),
         }))
     }
 
@@ -639,6 +643,12 @@ impl Replica {
         drop(log);
         self.epochs.lock().truncate_to(leo)?;
         self.producers.lock().truncate_to(target);
+        {
+            let mut damaged_at = self.damaged_at.lock();
+            if damaged_at.is_some_and(|at| at >= target) {
+                *damaged_at = None;
+            }
+        }
         warn!(replica = %self.key, epoch, offset = target, "truncated a divergent tail");
         self.offsets.send_modify(|o| {
             o.leo = leo;
@@ -767,9 +777,22 @@ impl Replica {
 
     /// Whole batches from the one containing `offset`, within `max_bytes` (at least one batch),
     /// up to the end `isolation` allows.
+    /// A batch found damaged is remembered ([`Self::damaged_at`]) and reported to the SC.
     pub(crate) fn read(&self, offset: i64, max_bytes: usize, isolation: Isolation) -> Result<ReadSlice, LogError> {
         let end = self.offsets().visible_end(isolation);
-        self.log.read().read(offset, max_bytes, end)
+        let read = self.log.read().read(offset, max_bytes, end);
+        if let Err(LogError::Corrupt { offset, .. }) = &read {
+            let mut damaged_at = self.damaged_at.lock();
+            if damaged_at.is_none_or(|known| *offset < known) {
+                *damaged_at = Some(*offset);
+            }
+        }
+        read
+    }
+
+    /// The offset of the lowest damaged batch reads found in this log, if any.
+    pub(crate) fn damaged_at(&self) -> Option<i64> {
+        *self.damaged_at.lock()
     }
 
     /// Deletes segments past retention, only below the high watermark (an in-sync follower may
@@ -824,6 +847,7 @@ impl Replica {
             isr,
             last_epoch: self.latest_epoch().unwrap_or(-1),
             recovery_loss: self.recovery_loss.clone(),
+            damaged_at: self.damaged_at(),
         }
     }
 
