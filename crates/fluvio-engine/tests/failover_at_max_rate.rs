@@ -37,18 +37,6 @@ fn scenarios() -> usize {
     std::env::var("FLUVIO_FAILOVER_SOAK").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1)
 }
 
-async fn wait_until<F, Fut>(what: &str, mut ready: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    while !ready().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// (leader, online, in-sync replicas) of each partition.
 async fn partition_states(fluvio: &Fluvio) -> Vec<(i32, bool, u32)> {
     let mut partitions = fluvio.admin().list_partitions(Some(TOPIC)).await.expect("partitions");

@@ -46,16 +46,20 @@ async fn produce_range(spu: std::net::SocketAddr, topic: &str, from: usize, to: 
     }
 }
 
+/// Starts a cluster, stores `records` records in `topic` (in 4 KiB segments on `replicas`),
+/// waits until every replica holds them, and shuts the cluster down.
+async fn stored_then_stopped(config: ClusterConfig, topic: &str, replicas: &[i32], records: usize) {
+    let cluster = LocalCluster::start(config).await.unwrap();
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    small_segment_topic(&mut sc, topic, replicas).await;
+    produce_range(addr(&cluster, replicas[0]), topic, 0, records, Isolation::ReadCommitted).await;
+    wait_replicated(&mut sc, &format!("{topic}-0"), replicas.len(), records as i64).await;
+    cluster.shutdown().await;
+}
+
 /// `topic`-0's segment files on SPU `spu`, oldest first.
 fn segments(cluster_dir: &Path, spu: i32, topic: &str) -> Vec<PathBuf> {
-    let dir = cluster_dir.join(format!("spu-{spu}")).join(format!("{topic}-0"));
-    let mut logs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "log"))
-        .collect();
-    logs.sort();
-    logs
+    segment_files(&cluster_dir.join(format!("spu-{spu}")).join(format!("{topic}-0")))
 }
 
 /// (base offset, byte position) of each batch of a segment file.
@@ -92,14 +96,7 @@ async fn topic_reason(sc: &mut RawClient, topic: &str) -> String {
 /// stream, if any, once it is quiet.
 async fn stream_until_quiet(spu: std::net::SocketAddr, topic: &str, from: i64) -> (Vec<String>, Option<ErrorCode>) {
     let mut client = RawClient::connect(spu).await;
-    let request = StreamFetchRequest {
-        topic: topic.into(),
-        fetch_offset: from,
-        max_bytes: 1 << 20,
-        isolation: Isolation::ReadUncommitted,
-        ..Default::default()
-    };
-    let id = client.send(&request).await;
+    let id = client.send(&stream_request(topic, from, Isolation::ReadUncommitted)).await;
     let mut values = Vec::new();
     loop {
         let Ok(frame) = tokio::time::timeout(Duration::from_millis(700), client.read_frame()).await else {
@@ -135,14 +132,7 @@ async fn a_replica_whose_recovery_cut_committed_records_is_not_elected_and_copie
     const RECORDS: usize = 2_000;
     let dir = tempfile::tempdir().unwrap();
     let config = || ClusterConfig::new(dir.path()).spus(3);
-    {
-        let cluster = LocalCluster::start(config()).await.unwrap();
-        let mut sc = RawClient::connect(cluster.sc_addr()).await;
-        small_segment_topic(&mut sc, "damaged", &[SPU_1, SPU_2, SPU_3]).await;
-        produce_range(addr(&cluster, SPU_1), "damaged", 0, RECORDS, Isolation::ReadCommitted).await;
-        wait_replicated(&mut sc, "damaged-0", 3, RECORDS as i64).await;
-        cluster.shutdown().await;
-    }
+    stored_then_stopped(config(), "damaged", &[SPU_1, SPU_2, SPU_3], RECORDS).await;
     // A broken header in the middle of the leader's log: everything after it is cut.
     let logs = segments(dir.path(), SPU_1, "damaged");
     assert!(logs.len() > 10, "{} segments", logs.len());
@@ -272,13 +262,7 @@ async fn a_loss_no_replica_can_repair_is_reported_in_the_topic_status() {
     const RECORDS: usize = 100;
     let dir = tempfile::tempdir().unwrap();
     let config = || ClusterConfig::new(dir.path()).spus(1);
-    {
-        let cluster = LocalCluster::start(config()).await.unwrap();
-        let mut sc = RawClient::connect(cluster.sc_addr()).await;
-        create_topic(&mut sc, "alone", TopicSpec::computed(1, 1)).await;
-        produce_range(cluster.spu_addrs()[0].1, "alone", 0, RECORDS, Isolation::ReadCommitted).await;
-        cluster.shutdown().await;
-    }
+    stored_then_stopped(config(), "alone", &[SPU_1], RECORDS).await;
     let logs = segments(dir.path(), SPU_1, "alone");
     let active = logs.last().unwrap();
     let (cut_at, position) = batches_of(active)[3];

@@ -343,15 +343,7 @@ async fn a_replicated_cluster_restarts_with_its_data_and_leaders() {
 /// watermark it carries are checked by the caller).
 async fn stream_error_at(spu: SocketAddr, topic: &str, from: i64) -> ErrorCode {
     let mut client = RawClient::connect(spu).await;
-    let request = StreamFetchRequest {
-        topic: topic.into(),
-        partition: 0,
-        fetch_offset: from,
-        max_bytes: 1 << 20,
-        isolation: Isolation::ReadCommitted,
-        ..Default::default()
-    };
-    let id = client.send(&request).await;
+    let id = client.send(&stream_request(topic, from, Isolation::ReadCommitted)).await;
     let (got, body) = client.read_frame().await.expect("a push");
     assert_eq!(got, id);
     StreamFetchResponse::decode_exact(body, StreamFetchRequest::DEFAULT_VERSION).unwrap().partition.error_code

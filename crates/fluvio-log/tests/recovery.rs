@@ -4,7 +4,7 @@ mod common;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use fluvio_log::{BatchDefect, DropReason, LogError, PartitionLog};
@@ -24,6 +24,25 @@ fn setup(dir: &Path) -> (Vec<(i64, String)>, i64) {
     assert_eq!(*log.segment_base_offsets().last().unwrap(), active);
     assert!(log.segment_base_offsets().len() >= 4);
     (expected, active)
+}
+
+/// [`setup`], plus the segments' base offsets.
+fn setup_with_bases(dir: &Path) -> (Vec<(i64, String)>, Vec<i64>) {
+    let (expected, _) = setup(dir);
+    (expected, PartitionLog::open(dir, config(SEGMENT)).unwrap().segment_base_offsets())
+}
+
+/// Changes the byte at `position` of the log file of the sealed segment `base`, then reopens
+/// the log: its recovery repairs nothing (sealed segments are only checked structurally).
+/// Returns the file and the log.
+fn damage_sealed(dir: &Path, base: i64, position: usize, change: impl FnOnce(&mut u8)) -> (PathBuf, PartitionLog) {
+    let path = log_path(dir, base);
+    let mut bytes = fs::read(&path).unwrap();
+    change(&mut bytes[position]);
+    fs::write(&path, bytes).unwrap();
+    let log = PartitionLog::open(dir, config(SEGMENT)).unwrap();
+    assert!(log.recovery_report().is_clean(), "{:?}", log.recovery_report());
+    (path, log)
 }
 
 fn append_raw(path: &Path, bytes: &[u8]) {
@@ -331,15 +350,10 @@ fn corruption_inside_a_sealed_segment_is_reported_by_reads() {
     // Sealed segments are trusted at open (only their index ends and last batches are
     // checked), so damage in the middle of one surfaces as a typed error when read.
     let dir = tempfile::tempdir().unwrap();
-    let (expected, _) = setup(dir.path());
-    let bases = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap().segment_base_offsets();
-    let path = log_path(dir.path(), bases[0]);
-    let mut bytes = fs::read(&path).unwrap();
+    let (expected, bases) = setup_with_bases(dir.path());
     let batch_len = batch("s0", 3, 30).len();
-    bytes[2 * batch_len + 16] = 7; // magic of the third batch
-    fs::write(&path, bytes).unwrap();
-    let log = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap();
-    assert!(log.recovery_report().is_clean());
+    // The magic byte of the third batch.
+    let (path, log) = damage_sealed(dir.path(), bases[0], 2 * batch_len + 16, |byte| *byte = 7);
     let leo = log.log_end_offset();
     for offset in 6..9 {
         match log.read(offset, 10_000, leo) {
@@ -387,15 +401,10 @@ fn a_flipped_record_byte_in_a_sealed_segment_is_never_served() {
     // Recovery trusts sealed segments (their CRCs are not checked at open); reads check the
     // CRC of every batch they return.
     let dir = tempfile::tempdir().unwrap();
-    let (expected, _) = setup(dir.path());
-    let bases = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap().segment_base_offsets();
-    let path = log_path(dir.path(), bases[1]);
-    let mut bytes = fs::read(&path).unwrap();
+    let (expected, bases) = setup_with_bases(dir.path());
     let batch_len = batch("s0", 3, 30).len();
-    bytes[batch_len + 70] ^= 0x20; // inside the records of the segment's second batch
-    fs::write(&path, bytes).unwrap();
-    let log = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap();
-    assert!(log.recovery_report().is_clean());
+    // Inside the records of the segment's second batch.
+    let (path, log) = damage_sealed(dir.path(), bases[1], batch_len + 70, |byte| *byte ^= 0x20);
     let leo = log.log_end_offset();
     let damaged = bases[1] + 3;
     for offset in damaged..damaged + 3 {
@@ -446,14 +455,10 @@ fn tail_headers_are_visited_without_reading_records() {
 #[test]
 fn a_damaged_batch_and_what_follows_can_be_cut_at_its_offset() {
     let dir = tempfile::tempdir().unwrap();
-    let (expected, _) = setup(dir.path());
-    let bases = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap().segment_base_offsets();
-    let path = log_path(dir.path(), bases[1]);
-    let mut bytes = fs::read(&path).unwrap();
+    let (expected, bases) = setup_with_bases(dir.path());
     let batch_len = batch("s0", 3, 30).len();
-    bytes[2 * batch_len + 16] = 9; // the magic byte of the segment's third batch
-    fs::write(&path, bytes).unwrap();
-    let mut log = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap();
+    // The magic byte of the segment's third batch.
+    let (_, mut log) = damage_sealed(dir.path(), bases[1], 2 * batch_len + 16, |byte| *byte = 9);
     let damaged = bases[1] + 6;
     assert!(matches!(log.read(damaged, 1, log.log_end_offset()), Err(LogError::Corrupt { .. })));
     assert!(matches!(log.truncate_to(damaged + 1), Err(LogError::Corrupt { .. })), "inside the damage");

@@ -8,10 +8,7 @@ use fluvio_wire::record::RawBatch;
 use fluvio_wire::sc::partition::PartitionResolution;
 use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec};
 use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, Metadata, PartitionSpec, SpuSpec, TopicSpec};
-use fluvio_wire::spu::{
-    FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation, PartitionProduceResponse,
-    StreamFetchRequest, StreamFetchResponse,
-};
+use fluvio_wire::spu::{Isolation, PartitionProduceResponse, StreamFetchRequest, StreamFetchResponse};
 use fluvio_wire::{Compression, Decoder, Request};
 
 use super::*;
@@ -120,6 +117,18 @@ pub async fn read(spu: SocketAddr, topic: &str, isolation: Isolation, end: i64) 
     read_from(spu, topic, isolation, 0, end).await
 }
 
+/// A StreamFetch of `topic`-0 from `from`, in pushes of up to 1 MiB.
+pub fn stream_request(topic: &str, from: i64, isolation: Isolation) -> StreamFetchRequest {
+    StreamFetchRequest {
+        topic: topic.into(),
+        partition: 0,
+        fetch_offset: from,
+        max_bytes: 1 << 20,
+        isolation,
+        ..Default::default()
+    }
+}
+
 /// What a reader sees from offset `from` to `end` (whole batches: records below `from` in the
 /// first batch are included).
 pub async fn read_from(
@@ -130,15 +139,7 @@ pub async fn read_from(
     end: i64,
 ) -> Vec<(i64, String, i32)> {
     let mut client = RawClient::connect(spu).await;
-    let request = StreamFetchRequest {
-        topic: topic.into(),
-        partition: 0,
-        fetch_offset: from,
-        max_bytes: 1 << 20,
-        isolation,
-        ..Default::default()
-    };
-    let id = client.send(&request).await;
+    let id = client.send(&stream_request(topic, from, isolation)).await;
     let mut records = Vec::new();
     let mut next = from;
     while next < end {
@@ -183,19 +184,7 @@ pub fn replica_file(cluster: &LocalCluster, spu: i32, topic: &str, name: &str) -
 
 /// `(log start, high watermark)` a leader answers to FetchOffsets.
 pub async fn fetch_offsets(spu: SocketAddr, topic: &str) -> (i64, i64) {
-    let response = RawClient::connect(spu)
-        .await
-        .call(&FetchOffsetsRequest {
-            topics: vec![FetchOffsetTopic {
-                name: topic.into(),
-                partitions: vec![FetchOffsetPartition { partition_index: 0 }],
-            }],
-            consumer_id: None,
-        })
-        .await;
-    let result = &response.topics[0].partitions[0];
-    assert!(result.error_code.is_ok(), "{:?}", result.error_code);
-    (result.start_offset, result.last_stable_offset)
+    offsets(&mut RawClient::connect(spu).await, topic).await
 }
 
 /// Base offsets of the segments of `topic`-0 on SPU `spu`, from its directory.
