@@ -5,8 +5,10 @@
 //! every ISR member holds it, so an ISR member held every committed record when it was last in
 //! sync. It still holds them unless its log lost some since: when an SPU opens a replica, the
 //! log's recovery may cut damaged records, and the SPU reports what it cut
-//! ([`RecoveryLoss`]); such a replica leaves the ISR at once (unless it is the last member)
-//! and copies the records again from the leader like any lagging follower. And the SC waits
+//! ([`RecoveryLoss`]); a read may find a stored batch damaged, and the SPU reports that too.
+//! Such a replica leaves the ISR at once (unless it is the last member; a leader hands over
+//! only if another replica can lead now) and copies the records again from the leader like
+//! any lagging follower (dropping the damaged batch first). And the SC waits
 //! for a replica's first report in its SPU's current registration (sent once its log is open
 //! and recovered) before it may lead. Which replica may lead, and which one is chosen among
 //! those, is decided in one place: [`choose_leader`].
