@@ -166,6 +166,31 @@ async fn a_replica_whose_recovery_cut_committed_records_is_not_elected_and_copie
     cluster.shutdown().await;
 }
 
+/// After a whole-cluster restart the replica that led comes back with a shorter log and no
+/// detectable damage (its last batches are simply gone, as a file system may leave it after a
+/// power loss). The election compares the logs of all in-sync replicas: one that holds every
+/// committed record leads, and the shorter replica copies the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarting_leader_whose_log_came_back_shorter_is_not_elected_over_a_longer_one() {
+    const RECORDS: usize = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let config = || ClusterConfig::new(dir.path()).spus(3);
+    stored_then_stopped(config(), "shorter", &[SPU_1, SPU_2, SPU_3], RECORDS).await;
+    let active = segments(dir.path(), SPU_1, "shorter").pop().unwrap();
+    let batches = batches_of(&active);
+    let (kept_end, position) = batches[batches.len() - 3];
+    std::fs::OpenOptions::new().write(true).open(&active).unwrap().set_len(position as u64).unwrap();
+
+    let cluster = LocalCluster::start(config()).await.unwrap();
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    let partition = wait_replicated(&mut sc, "shorter-0", 3, RECORDS as i64).await;
+    assert_ne!(partition.spec.leader, SPU_1, "the shorter log (ending at {kept_end}) was elected");
+    let records =
+        read(addr(&cluster, partition.spec.leader), "shorter", Isolation::ReadCommitted, RECORDS as i64).await;
+    assert_eq!(values(&records), expected(0, RECORDS));
+    cluster.shutdown().await;
+}
+
 /// A flipped byte inside a record of a sealed segment (found by no recovery: sealed segments
 /// are trusted at open) is served to nobody: a consumer reads up to the damaged batch, then
 /// gets the typed error; a follower copies up to it and no further.

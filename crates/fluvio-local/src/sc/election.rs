@@ -14,11 +14,13 @@
 //! those, is decided in one place: [`choose_leader`].
 //!
 //! When no eligible replica is online the partition waits (`LeaderOffline`) until one reports:
-//! no "unclean" election of a replica that may lack committed records. A restarting SPU that
-//! led a partition (nobody replaced it: the whole cluster restarts, or no other replica was in
-//! sync) is preferred: the partition waits for its report and elects it if its log is intact,
-//! so records it had acknowledged alone are kept. Every election bumps the leader epoch, which
-//! fences the old leader's followers and lets a returning replica find where its log diverged.
+//! no "unclean" election of a replica that may lack committed records. When an SPU that led a
+//! partition restarts (nobody replaced it: the whole cluster restarts, or no other replica was
+//! in sync), the partition waits for an election until every online in-sync replica has
+//! reported, then elects the log furthest ahead, the restarting leader on ties, so records it
+//! had acknowledged alone are kept and a leader whose log came back shorter is not preferred.
+//! Every election bumps the leader epoch, which fences the old leader's followers and lets a
+//! returning replica find where its log diverged.
 
 use std::collections::HashMap;
 
@@ -45,13 +47,14 @@ pub(super) struct ReplicaView {
     pub last_epoch: i32,
     /// The offset of a damaged batch reads found in its log.
     pub damaged_at: Option<i64>,
+    /// Its SPU could not open it: it cannot lead.
+    pub failed: bool,
 }
 
 /// A partition waiting for a leader.
 #[derive(Debug, Clone, Copy)]
 struct Waiting {
-    /// The replica to elect if it is eligible (the restarting SPU that led the partition);
-    /// while it has not reported yet, nobody is elected.
+    /// The replica to elect among equals (the restarting SPU that led the partition).
     prefer: Option<i32>,
 }
 
@@ -140,16 +143,18 @@ impl Elections {
 
 /// Who may lead a partition and who is chosen: the one place that decides.
 ///
-/// A replica is **eligible** when its SPU is online, it is in the ISR the SC keeps, and it
-/// has reported since its SPU registered (so its log is open and recovered, and a recovery
-/// that removed records has already taken it out of the ISR). `exclude` is never eligible
-/// (the leader that just died).
+/// The **candidates** are the replicas in the ISR the SC keeps whose SPU is online, but
+/// `exclude` (the leader that just died) and replicas that could not be opened. Each held every
+/// committed record when it was last in sync, and still does unless its log lost some since
+/// (then its report took it out of the ISR first). A candidate is **eligible** once it has
+/// reported since its SPU registered (its log is open and recovered). While a candidate has not
+/// reported yet, nobody is chosen: the caller waits for its report, so that every candidate's
+/// log is compared (a whole-cluster restart waits for the logs of all its in-sync replicas).
 ///
-/// **Chosen**: `prefer` when it is eligible; while `prefer` is online and in the ISR but has
-/// not reported yet, nobody (the caller waits for its report). Otherwise the eligible replica
-/// whose log is furthest ahead, by (latest epoch, log end offset) as last reported: every one
-/// holds every committed record, and the furthest also keeps the most of what was
-/// acknowledged before being committed. Ties go to the first in assignment order.
+/// **Chosen**: the candidate whose log is furthest ahead, by (latest leader epoch, log end
+/// offset) as last reported: all of them hold every committed record, and the furthest also
+/// keeps the most of what was acknowledged before being committed. Ties go to `prefer` (the
+/// restarting SPU that led the partition), then to the first in assignment order.
 fn choose_leader(
     replicas: &[i32],
     isr: &[i32],
@@ -159,19 +164,23 @@ fn choose_leader(
     exclude: Option<i32>,
 ) -> Option<i32> {
     let view = |id: i32| views.and_then(|views| views.get(&id)).copied();
-    let eligible = |id: i32| Some(id) != exclude && online.contains(&id) && isr.contains(&id) && view(id).is_some();
-    if let Some(preferred) = prefer.filter(|id| Some(*id) != exclude && online.contains(id) && isr.contains(id)) {
-        return eligible(preferred).then_some(preferred);
-    }
-    replicas
+    let candidates: Vec<(usize, i32)> = replicas
         .iter()
+        .copied()
         .enumerate()
-        .filter(|(_, id)| eligible(**id))
-        .max_by_key(|(position, id)| {
-            let view = view(**id).expect("eligible replicas have reported");
-            (view.last_epoch, view.leo, std::cmp::Reverse(*position))
+        .filter(|(_, id)| Some(*id) != exclude && online.contains(id) && isr.contains(id))
+        .filter(|(_, id)| view(*id).is_none_or(|view| !view.failed))
+        .collect();
+    let mut reported = Vec::with_capacity(candidates.len());
+    for (position, id) in candidates {
+        reported.push((position, id, view(id)?));
+    }
+    reported
+        .into_iter()
+        .max_by_key(|(position, id, view)| {
+            (view.last_epoch, view.leo, prefer == Some(*id), std::cmp::Reverse(*position))
         })
-        .map(|(_, id)| *id)
+        .map(|(_, id, _)| id)
 }
 
 impl Sc {
@@ -192,8 +201,8 @@ impl Sc {
 
     /// SPU `id` (re)registered, with logs about to be opened and recovered: what it reported
     /// before no longer holds, and the partitions it led (nobody replaced it: it restarts, or
-    /// the whole cluster does) wait for an election, preferring it if its log is intact.
-    /// Partitions already waiting elect it, if eligible, once it reports.
+    /// the whole cluster does) wait for an election, preferring it among equals. Partitions
+    /// already waiting may elect it once it reports.
     pub(super) fn spu_arrived(&self, id: i32) {
         self.elections.forget_spu(id);
         let led: Vec<String> =
@@ -210,7 +219,12 @@ impl Sc {
     pub(super) fn replica_reported(&self, spu: i32, key: &ReplicaKey, report: &ReplicaReport) {
         let name = key.to_string();
         let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
-        let view = ReplicaView { leo: report.leo, last_epoch: report.last_epoch, damaged_at: report.damaged_at };
+        let view = ReplicaView {
+            leo: report.leo,
+            last_epoch: report.last_epoch,
+            damaged_at: report.damaged_at,
+            failed: false,
+        };
         let previous = {
             let mut state = self.elections.inner.lock();
             state.views.entry(name.clone()).or_default().insert(spu, view)
@@ -232,6 +246,26 @@ impl Sc {
             if let Some(partition) = self.store.get::<PartitionSpec>(&name) {
                 self.try_elect(&partition, None);
             }
+        }
+    }
+
+    /// SPU `spu` could not open its replica of `key` (`message` says why): it can lead
+    /// nothing and holds nothing it could serve, so it leaves the ISR (unless it is the last
+    /// member) and no election waits for its report.
+    pub(super) fn replica_failed(&self, spu: i32, key: &ReplicaKey, message: &str) {
+        let name = key.to_string();
+        let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
+        let failed = ReplicaView { leo: -1, last_epoch: -1, damaged_at: None, failed: true };
+        let previous = self.elections.inner.lock().views.entry(name.clone()).or_default().insert(spu, failed);
+        let isr = self.store.replication(&name).unwrap_or_default().isr;
+        if previous.is_none_or(|view| !view.failed) && isr.contains(&spu) && isr.len() > 1 {
+            warn!(partition = %name, spu, %message, "the replica could not be opened; it leaves the in-sync replicas");
+            self.leave_isr(&partition, spu);
+        }
+        if self.elections.is_waiting(&name)
+            && let Some(partition) = self.store.get::<PartitionSpec>(&name)
+        {
+            self.try_elect(&partition, None);
         }
     }
 
@@ -265,8 +299,7 @@ impl Sc {
         }
         let (topic, _) = fluvio_wire::sc::partition::split_partition_name(name).unwrap_or((name, 0));
         let online = self.online_spus();
-        let waiting = self.elections.is_waiting(name);
-        let leading = !waiting && partition.spec.leader == spu && online.contains(&spu);
+        let leading = !self.elections.is_waiting(name) && partition.spec.leader == spu && online.contains(&spu);
         let replacement = leading && {
             let others: Vec<i32> = isr.iter().copied().filter(|id| *id != spu).collect();
             let state = self.elections.inner.lock();
@@ -285,6 +318,19 @@ impl Sc {
             self.store.update_status::<TopicSpec>(topic, |status| status.reason = reason);
             return;
         }
+        warn!(partition = %name, spu, "{what}; it leaves the in-sync replicas and copies them again");
+        let message = format!("{what}; it copies them again from an in-sync replica");
+        self.elections.note_loss(name, Loss { spu, message, repairable: true });
+        let reason = self.elections.loss_report(topic);
+        self.store.update_status::<TopicSpec>(topic, |status| status.reason = reason);
+        self.leave_isr(partition, spu);
+    }
+
+    /// Takes `spu` out of `partition`'s ISR. A leader in office (online, not waiting for an
+    /// election) must learn the new set: it starts a new term with it, or, when `spu` is that
+    /// leader, another replica is elected.
+    fn leave_isr(&self, partition: &Metadata<PartitionSpec>, spu: i32) {
+        let name = &partition.name;
         let updated = self.store.update_replication(name, |replication| replication.isr.retain(|id| *id != spu));
         let replication = match updated {
             Ok(Some(replication)) => replication,
@@ -294,27 +340,13 @@ impl Sc {
                 return;
             }
         };
-        warn!(partition = %name, spu, isr = ?replication.isr, "{what}; it leaves the in-sync replicas and copies them again");
-        let message = format!("{what}; it copies them again from an in-sync replica");
-        self.elections.note_loss(name, Loss { spu, message, repairable: true });
-        let reason = self.elections.loss_report(topic);
-        self.store.update_status::<TopicSpec>(topic, |status| status.reason = reason);
+        info!(partition = %name, spu, isr = ?replication.isr, "in-sync replicas changed by the SC");
         let lsr = replication.isr.len() as u32;
         self.store.update_status::<PartitionSpec>(name, |status| status.lsr = lsr);
-        {
-            // A restarting leader that lost records is no longer the one to wait for.
-            let mut state = self.elections.inner.lock();
-            if let Some(waiting) = state.waiting.get_mut(name)
-                && waiting.prefer == Some(spu)
-            {
-                waiting.prefer = None;
-            }
-        }
-        // A leader in office (online, not waiting for an election) must learn the new ISR; a
-        // damaged one hands over to the replacement found above.
-        if leading {
+        let in_office = !self.elections.is_waiting(name) && self.online_spus().contains(&partition.spec.leader);
+        if in_office && partition.spec.leader == spu {
             self.leader_lost(partition, spu);
-        } else if !waiting && online.contains(&partition.spec.leader) {
+        } else if in_office {
             self.elect(partition, partition.spec.leader, None);
         }
     }
@@ -417,41 +449,45 @@ mod tests {
     fn views(entries: &[(i32, i32, i64)]) -> HashMap<i32, ReplicaView> {
         entries
             .iter()
-            .map(|(id, last_epoch, leo)| (*id, ReplicaView { leo: *leo, last_epoch: *last_epoch, damaged_at: None }))
+            .map(|(id, last_epoch, leo)| {
+                (*id, ReplicaView { leo: *leo, last_epoch: *last_epoch, damaged_at: None, failed: false })
+            })
             .collect()
     }
 
     const REPLICAS: [i32; 3] = [1, 2, 3];
+    const ALL: [i32; 3] = [1, 2, 3];
 
     #[test]
-    fn only_online_in_sync_replicas_that_reported_are_eligible() {
+    fn only_online_in_sync_replicas_are_candidates() {
         let all = views(&[(1, 4, 100), (2, 4, 100), (3, 4, 100)]);
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&all), None, None), Some(1));
-        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &[1, 2, 3], Some(&all), None, None), Some(2), "not in sync");
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[3], Some(&all), None, None), Some(3), "offline");
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&all), None, Some(1)), Some(2), "dead");
-        let some = views(&[(3, 4, 100)]);
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&some), None, None), Some(3), "reported");
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2], &[1, 2, 3], Some(&some), None, None), None);
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], None, None, None), None);
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, None), Some(1));
+        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&all), None, None), Some(2), "not in sync");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[3], Some(&all), None, None), Some(3), "offline");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, Some(1)), Some(2), "the dead leader");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[], Some(&all), None, None), None);
+        let mut failed = all.clone();
+        failed.get_mut(&1).unwrap().failed = true;
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&failed), None, None), Some(2), "could not open");
+    }
+
+    #[test]
+    fn every_candidate_must_have_reported() {
+        let some = views(&[(2, 4, 100), (3, 4, 100)]);
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&some), None, None), None, "1 is still opening");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[2, 3], Some(&some), None, None), Some(2), "1 is offline");
+        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&some), None, None), Some(2), "1 is not in sync");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, None, None, None), None);
     }
 
     #[test]
     fn the_log_furthest_ahead_wins_by_epoch_then_end_offset() {
         let ahead = views(&[(1, 4, 100), (2, 5, 90), (3, 5, 95)]);
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&ahead), None, None), Some(3));
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), None, None), Some(3));
+        // The restarting leader whose log lost a tail that another replica still holds.
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), Some(2), None), Some(3));
         let tied = views(&[(1, 4, 100), (2, 5, 95), (3, 5, 95)]);
-        assert_eq!(choose_leader(&[3, 1, 2], &[1, 2, 3], &[1, 2, 3], Some(&tied), None, None), Some(3), "order");
-    }
-
-    #[test]
-    fn a_preferred_replica_is_waited_for_while_it_may_still_qualify() {
-        let others = views(&[(2, 5, 100), (3, 5, 100)]);
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&others), Some(1), None), None);
-        let all = views(&[(1, 5, 90), (2, 5, 100), (3, 5, 100)]);
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[1, 2, 3], Some(&all), Some(1), None), Some(1));
-        // Out of the ISR (its recovery lost records) or offline: the others decide.
-        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &[1, 2, 3], Some(&all), Some(1), None), Some(2));
-        assert_eq!(choose_leader(&REPLICAS, &[1, 2, 3], &[2, 3], Some(&others), Some(1), None), Some(2));
+        assert_eq!(choose_leader(&[3, 1, 2], &ALL, &ALL, Some(&tied), None, None), Some(3), "assignment order");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&tied), Some(3), None), Some(3), "the preferred");
     }
 }

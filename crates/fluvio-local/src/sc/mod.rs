@@ -302,6 +302,7 @@ impl Sc {
             }
             SpuToSc::ReplicaFailed(key, message) => {
                 warn!(spu, replica = %key, %message, "replica failed");
+                self.replica_failed(spu, &key, &message);
                 let name = key.to_string();
                 if self.store.get::<PartitionSpec>(&name).is_some_and(|p| p.spec.leader == spu) {
                     self.store.update_status::<PartitionSpec>(&name, |s| s.resolution = PartitionResolution::Offline);
