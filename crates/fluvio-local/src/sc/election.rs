@@ -16,8 +16,9 @@
 //! When no eligible replica is online the partition waits (`LeaderOffline`) until one reports:
 //! no "unclean" election of a replica that may lack committed records. When an SPU that led a
 //! partition restarts (nobody replaced it: the whole cluster restarts, or no other replica was
-//! in sync), the partition waits for an election until every online in-sync replica has
-//! reported, then elects the log furthest ahead, the restarting leader on ties, so records it
+//! in sync), the partition waits for an election until every in-sync replica has reported
+//! (those offline for up to [`REJOIN_GRACE`]), then elects the log furthest ahead, the
+//! restarting leader on ties, so records it
 //! had acknowledged alone are kept and a leader whose log came back shorter is not preferred.
 //! Every election bumps the leader epoch, which fences the old leader's followers and lets a
 //! returning replica find where its log diverged.
@@ -29,6 +30,7 @@ use fluvio_wire::sc::Metadata;
 use fluvio_wire::sc::partition::{PartitionResolution, PartitionSpec, ReplicaStatus};
 use fluvio_wire::sc::topic::TopicSpec;
 use parking_lot::Mutex;
+use tokio::time::{Duration, Instant};
 use tracing::{error, info, warn};
 
 use super::Sc;
@@ -51,11 +53,30 @@ pub(super) struct ReplicaView {
     pub failed: bool,
 }
 
+/// How long a partition whose leader restarts waits for in-sync replicas that are offline to
+/// come back and report before it elects among those that did: a whole-cluster restart brings
+/// every SPU back within moments, and then every in-sync log is compared.
+const REJOIN_GRACE: Duration = Duration::from_secs(2);
+
 /// A partition waiting for a leader.
 #[derive(Debug, Clone, Copy)]
 struct Waiting {
     /// The replica to elect among equals (the restarting SPU that led the partition).
     prefer: Option<i32>,
+    /// Until then, in-sync replicas that are offline are waited for too.
+    patient_until: Option<Instant>,
+    /// Whether an election attempt is scheduled for `patient_until`.
+    recheck: bool,
+}
+
+impl Waiting {
+    fn after_failure() -> Self {
+        Self { prefer: None, patient_until: None, recheck: false }
+    }
+
+    fn for_restart(leader: i32) -> Self {
+        Self { prefer: Some(leader), patient_until: Some(Instant::now() + REJOIN_GRACE), recheck: false }
+    }
 }
 
 /// The SC's in-memory election state: the partitions waiting for a leader and what each
@@ -143,8 +164,9 @@ impl Elections {
 
 /// Who may lead a partition and who is chosen: the one place that decides.
 ///
-/// The **candidates** are the replicas in the ISR the SC keeps whose SPU is online, but
-/// `exclude` (the leader that just died) and replicas that could not be opened. Each held every
+/// The **candidates** are the replicas in the ISR the SC keeps whose SPU is online (or, with
+/// `offline_too`, offline as well: they are waited for), but `exclude` (the leader that just
+/// died) and replicas that could not be opened. Each held every
 /// committed record when it was last in sync, and still does unless its log lost some since
 /// (then its report took it out of the ISR first). A candidate is **eligible** once it has
 /// reported since its SPU registered (its log is open and recovered). While a candidate has not
@@ -162,13 +184,14 @@ fn choose_leader(
     views: Option<&HashMap<i32, ReplicaView>>,
     prefer: Option<i32>,
     exclude: Option<i32>,
+    offline_too: bool,
 ) -> Option<i32> {
     let view = |id: i32| views.and_then(|views| views.get(&id)).copied();
     let candidates: Vec<(usize, i32)> = replicas
         .iter()
         .copied()
         .enumerate()
-        .filter(|(_, id)| Some(*id) != exclude && online.contains(id) && isr.contains(id))
+        .filter(|(_, id)| Some(*id) != exclude && (offline_too || online.contains(id)) && isr.contains(id))
         .filter(|(_, id)| view(*id).is_none_or(|view| !view.failed))
         .collect();
     let mut reported = Vec::with_capacity(candidates.len());
@@ -187,7 +210,7 @@ impl Sc {
     /// The leader of `partition`, SPU `dead`, is gone: elect an eligible replica, or mark the
     /// partition `LeaderOffline` until one reports.
     pub(super) fn leader_lost(&self, partition: &Metadata<PartitionSpec>, dead: i32) {
-        self.elections.inner.lock().waiting.insert(partition.name.clone(), Waiting { prefer: None });
+        self.elections.inner.lock().waiting.insert(partition.name.clone(), Waiting::after_failure());
         if !self.try_elect(partition, Some(dead)) {
             let isr = self.store.replication(&partition.name).unwrap_or_default().isr;
             warn!(partition = %partition.name, dead, ?isr, "no in-sync replica online: leader offline");
@@ -209,7 +232,7 @@ impl Sc {
             self.store.all::<PartitionSpec>().into_iter().filter(|p| p.spec.leader == id).map(|p| p.name).collect();
         let mut state = self.elections.inner.lock();
         for name in led {
-            state.waiting.insert(name, Waiting { prefer: Some(id) });
+            state.waiting.insert(name, Waiting::for_restart(id));
         }
     }
 
@@ -303,7 +326,8 @@ impl Sc {
         let replacement = leading && {
             let others: Vec<i32> = isr.iter().copied().filter(|id| *id != spu).collect();
             let state = self.elections.inner.lock();
-            choose_leader(&partition.spec.replicas, &others, &online, state.views.get(name), None, Some(spu)).is_some()
+            let views = state.views.get(name);
+            choose_leader(&partition.spec.replicas, &others, &online, views, None, Some(spu), false).is_some()
         };
         if isr.len() == 1 || (leading && !replacement) {
             let outcome = if isr.len() == 1 {
@@ -351,16 +375,52 @@ impl Sc {
         }
     }
 
-    /// Elects the leader [`choose_leader`] picks, if any. Returns whether it elected.
+    /// Elects the leader [`choose_leader`] picks, if any. Returns whether it elected. While a
+    /// restarting partition is still patient with offline in-sync replicas, it tries again
+    /// once its patience ends.
     fn try_elect(&self, partition: &Metadata<PartitionSpec>, dead: Option<i32>) -> bool {
         let replication = self.store.replication(&partition.name).unwrap_or_default();
         let online = self.online_spus();
-        let chosen = {
-            let state = self.elections.inner.lock();
-            let prefer = state.waiting.get(&partition.name).and_then(|w| w.prefer);
-            let views = state.views.get(&partition.name);
-            choose_leader(&partition.spec.replicas, &replication.isr, &online, views, prefer, dead)
+        let (chosen, recheck_at) = {
+            let mut state = self.elections.inner.lock();
+            let ElectionState { waiting, views, .. } = &mut *state;
+            let waiting = waiting.get_mut(&partition.name);
+            let prefer = waiting.as_ref().and_then(|w| w.prefer);
+            let patient_until = waiting.as_ref().and_then(|w| w.patient_until).filter(|t| *t > Instant::now());
+            let views = views.get(&partition.name);
+            let chosen = choose_leader(
+                &partition.spec.replicas,
+                &replication.isr,
+                &online,
+                views,
+                prefer,
+                dead,
+                patient_until.is_some(),
+            );
+            let recheck_at = match (chosen, waiting, patient_until) {
+                (None, Some(waiting), Some(at)) if !waiting.recheck => {
+                    waiting.recheck = true;
+                    Some(at)
+                }
+                _ => None,
+            };
+            (chosen, recheck_at)
         };
+        if let Some(at) = recheck_at {
+            let sc = self.me.clone();
+            let name = partition.name.clone();
+            // Not in the SC's task group: holding nothing but a weak reference, it never
+            // delays a shutdown.
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                if let Some(sc) = sc.upgrade()
+                    && sc.elections.is_waiting(&name)
+                    && let Some(partition) = sc.store.get::<PartitionSpec>(&name)
+                {
+                    sc.try_elect(&partition, None);
+                }
+            });
+        }
         match chosen {
             Some(leader) => {
                 self.elect(partition, leader, dead);
@@ -461,33 +521,38 @@ mod tests {
     #[test]
     fn only_online_in_sync_replicas_are_candidates() {
         let all = views(&[(1, 4, 100), (2, 4, 100), (3, 4, 100)]);
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, None), Some(1));
-        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&all), None, None), Some(2), "not in sync");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &[3], Some(&all), None, None), Some(3), "offline");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, Some(1)), Some(2), "the dead leader");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &[], Some(&all), None, None), None);
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, None, false), Some(1));
+        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&all), None, None, false), Some(2), "not in sync");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[3], Some(&all), None, None, false), Some(3), "offline");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, Some(1), false), Some(2), "the dead leader");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[], Some(&all), None, None, false), None);
         let mut failed = all.clone();
         failed.get_mut(&1).unwrap().failed = true;
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&failed), None, None), Some(2), "could not open");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&failed), None, None, false), Some(2), "could not open");
     }
 
     #[test]
     fn every_candidate_must_have_reported() {
         let some = views(&[(2, 4, 100), (3, 4, 100)]);
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&some), None, None), None, "1 is still opening");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &[2, 3], Some(&some), None, None), Some(2), "1 is offline");
-        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&some), None, None), Some(2), "1 is not in sync");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, None, None, None), None);
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&some), None, None, false), None, "1 is still opening");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[2, 3], Some(&some), None, None, false), Some(2), "1 is offline");
+        assert_eq!(
+            choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&some), None, None, false),
+            Some(2),
+            "1 is not in sync"
+        );
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, None, None, None, false), None);
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[2, 3], Some(&some), None, None, true), None, "1 is waited for");
     }
 
     #[test]
     fn the_log_furthest_ahead_wins_by_epoch_then_end_offset() {
         let ahead = views(&[(1, 4, 100), (2, 5, 90), (3, 5, 95)]);
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), None, None), Some(3));
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), None, None, false), Some(3));
         // The restarting leader whose log lost a tail that another replica still holds.
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), Some(2), None), Some(3));
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), Some(2), None, false), Some(3));
         let tied = views(&[(1, 4, 100), (2, 5, 95), (3, 5, 95)]);
-        assert_eq!(choose_leader(&[3, 1, 2], &ALL, &ALL, Some(&tied), None, None), Some(3), "assignment order");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&tied), Some(3), None), Some(3), "the preferred");
+        assert_eq!(choose_leader(&[3, 1, 2], &ALL, &ALL, Some(&tied), None, None, false), Some(3), "assignment order");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&tied), Some(3), None, false), Some(3), "the preferred");
     }
 }

@@ -55,6 +55,8 @@ pub(crate) struct ScSettings {
 
 /// The SC's state, shared by its connections and tasks.
 pub(crate) struct Sc {
+    /// Itself, for work that runs later (a pending election).
+    me: std::sync::Weak<Sc>,
     store: MetadataStore,
     elections: election::Elections,
     settings: ScSettings,
@@ -80,7 +82,8 @@ impl Sc {
     /// register and report.
     pub(crate) fn open(dir: &std::path::Path, settings: ScSettings) -> Result<Arc<Self>, StoreError> {
         let store = MetadataStore::open(dir)?;
-        let sc = Arc::new(Self {
+        let sc = Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             store,
             elections: election::Elections::default(),
             settings,
