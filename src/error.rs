@@ -6,6 +6,7 @@
 use std::panic::AssertUnwindSafe;
 
 use fluvio_engine::{ErrorKind, TlsFailure};
+use fluvio_local::ClusterError;
 use jni::JNIEnv;
 use jni::objects::{JObject, JValue};
 
@@ -16,8 +17,14 @@ use crate::java;
 pub(crate) enum JniError {
     /// An engine failure: thrown as `FluvioException` with the kind's code.
     Engine(fluvio_engine::Error),
-    /// The embedded cluster failed: `FluvioException(LOCAL_CLUSTER)`.
-    Cluster(String),
+    /// The embedded cluster failed: `FluvioException(LOCAL_CLUSTER)` whose
+    /// `clusterFailure()` is `failure` (a `FluvioException.ClusterFailure` name).
+    Cluster {
+        /// The `ClusterFailure` constant.
+        failure: &'static str,
+        /// What went wrong.
+        message: String,
+    },
     /// `IllegalArgumentException`.
     IllegalArgument(String),
     /// `IllegalStateException`.
@@ -45,8 +52,57 @@ impl From<jni::errors::Error> for JniError {
 
 impl From<fluvio_local::ClusterError> for JniError {
     fn from(err: fluvio_local::ClusterError) -> Self {
-        JniError::Cluster(err.to_string())
+        JniError::Cluster { failure: cluster_failure_name(&err), message: err.to_string() }
     }
+}
+
+impl JniError {
+    /// A `LOCAL_CLUSTER` failure of the data directory.
+    pub(crate) fn cluster_storage(message: impl Into<String>) -> Self {
+        JniError::Cluster { failure: CLUSTER_STORAGE, message: message.into() }
+    }
+
+    /// A `LOCAL_CLUSTER` failure of a setting the cluster cannot use (e.g. an unreadable
+    /// certificate file).
+    pub(crate) fn cluster_config(message: impl Into<String>) -> Self {
+        JniError::Cluster { failure: CLUSTER_INVALID_CONFIG, message: message.into() }
+    }
+}
+
+/// `ClusterFailure`s also used outside [`ClusterError`].
+const CLUSTER_STORAGE: &str = "STORAGE";
+const CLUSTER_INVALID_CONFIG: &str = "INVALID_CONFIG";
+
+/// The `FluvioException.ClusterFailure` constant for a cluster error: the third table, checked
+/// like the others.
+pub(crate) fn cluster_failure_name(err: &ClusterError) -> &'static str {
+    match err {
+        ClusterError::InvalidConfig(_) => CLUSTER_INVALID_CONFIG,
+        ClusterError::Bind { .. } => "BIND",
+        ClusterError::DirectoryInUse { .. } => "DIRECTORY_IN_USE",
+        ClusterError::Storage(_) => CLUSTER_STORAGE,
+        ClusterError::NotReady(_) => "NOT_READY",
+        ClusterError::UnknownSpu(_) => "UNKNOWN_SPU",
+        ClusterError::SpuRunning(_) => "SPU_RUNNING",
+        ClusterError::SpuNotReady { .. } => "SPU_NOT_READY",
+        ClusterError::Internal(_) => "INTERNAL",
+    }
+}
+
+/// Every cluster failure name (for the cross-language consistency test).
+pub(crate) fn all_cluster_failure_names() -> Vec<&'static str> {
+    let examples = [
+        ClusterError::InvalidConfig(String::new()),
+        ClusterError::Bind { what: String::new(), addr: String::new(), source: std::io::Error::other("") },
+        ClusterError::DirectoryInUse { path: std::path::PathBuf::new(), holder: None },
+        ClusterError::Storage(String::new()),
+        ClusterError::NotReady(std::time::Duration::ZERO),
+        ClusterError::UnknownSpu(0),
+        ClusterError::SpuRunning(0),
+        ClusterError::SpuNotReady { id: 0, timeout: std::time::Duration::ZERO },
+        ClusterError::Internal(String::new()),
+    ];
+    examples.iter().map(cluster_failure_name).collect()
 }
 
 /// The `FluvioException.Code` constant for an engine error kind. The one mapping table: a
@@ -74,6 +130,8 @@ pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
         ErrorKind::OffsetEvicted => "OFFSET_EVICTED",
         ErrorKind::TopicDeleted => "TOPIC_DELETED",
         ErrorKind::CorruptData => "CORRUPT_DATA",
+        ErrorKind::StorageFull => "STORAGE_FULL",
+        ErrorKind::Storage => "STORAGE",
         ErrorKind::Closed => "CLOSED",
         ErrorKind::Server => "SERVER",
         ErrorKind::Internal => "INTERNAL",
@@ -153,16 +211,24 @@ pub(crate) fn throw(env: &mut JNIEnv, err: JniError) {
             code_name(engine.kind()),
             &engine.to_string(),
             engine.is_retriable(),
-            engine.tls_failure(),
+            engine.tls_failure().map(tls_failure_name),
+            None,
         ),
-        JniError::Cluster(message) => throw_fluvio(env, LOCAL_CLUSTER_CODE, message, false, None),
+        JniError::Cluster { failure, message } => {
+            throw_fluvio(env, LOCAL_CLUSTER_CODE, message, false, None, Some(failure))
+        }
         JniError::IllegalArgument(message) => env.throw_new("java/lang/IllegalArgumentException", message),
         JniError::IllegalState(message) => env.throw_new("java/lang/IllegalStateException", message),
-        JniError::Panic(message) => {
-            throw_fluvio(env, INTERNAL_CODE, &format!("internal error (panic in native code): {message}"), false, None)
-        }
+        JniError::Panic(message) => throw_fluvio(
+            env,
+            INTERNAL_CODE,
+            &format!("internal error (panic in native code): {message}"),
+            false,
+            None,
+            None,
+        ),
         JniError::Jni(jni::errors::Error::JavaException) => return,
-        JniError::Jni(other) => throw_fluvio(env, INTERNAL_CODE, &format!("JNI failure: {other}"), false, None),
+        JniError::Jni(other) => throw_fluvio(env, INTERNAL_CODE, &format!("JNI failure: {other}"), false, None, None),
     };
     if result.is_err() && !env.exception_check().unwrap_or(false) {
         // Creating the exception failed (e.g. out of memory) without a pending exception:
@@ -178,31 +244,44 @@ fn throw_fluvio(
     code: &str,
     message: &str,
     retriable: bool,
-    tls: Option<TlsFailure>,
+    tls: Option<&str>,
+    cluster: Option<&str>,
 ) -> jni::errors::Result<()> {
-    let exception = new_fluvio_exception(env, code, message, retriable, tls)?;
+    let exception = new_fluvio_exception(env, code, message, retriable, tls, cluster)?;
     env.throw(jni::objects::JThrowable::from(exception))
 }
 
-/// A new `FluvioException(code, message, retriable, tlsFailure)`.
+/// A new `FluvioException(code, message, retriable, tlsFailure, clusterFailure)`; the last two
+/// are the names of the failure details, or null.
 pub(crate) fn new_fluvio_exception<'local>(
     env: &mut JNIEnv<'local>,
     code: &str,
     message: &str,
     retriable: bool,
-    tls: Option<TlsFailure>,
+    tls: Option<&str>,
+    cluster: Option<&str>,
 ) -> jni::errors::Result<JObject<'local>> {
     let cache = java::cache()?;
     let code = env.new_string(code)?;
     let message = env.new_string(message)?;
-    let tls = match tls {
-        Some(failure) => env.new_string(tls_failure_name(failure))?,
-        None => JObject::null().into(),
+    let detail = |name: Option<&str>| -> jni::errors::Result<JObject<'local>> {
+        Ok(match name {
+            Some(name) => env.new_string(name)?.into(),
+            None => JObject::null(),
+        })
     };
+    let tls = detail(tls)?;
+    let cluster = detail(cluster)?;
     env.new_object(
         &cache.fluvio_exception_class,
-        "(Ljava/lang/String;Ljava/lang/String;ZLjava/lang/String;)V",
-        &[JValue::Object(&code), JValue::Object(&message), JValue::Bool(u8::from(retriable)), JValue::Object(&tls)],
+        "(Ljava/lang/String;Ljava/lang/String;ZLjava/lang/String;Ljava/lang/String;)V",
+        &[
+            JValue::Object(&code),
+            JValue::Object(&message),
+            JValue::Bool(u8::from(retriable)),
+            JValue::Object(&tls),
+            JValue::Object(&cluster),
+        ],
     )
 }
 
@@ -218,6 +297,15 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), ErrorKind::ALL.len(), "codes are distinct");
         assert!(!all_code_names().is_empty());
+    }
+
+    #[test]
+    fn every_cluster_error_has_its_own_failure_name() {
+        let mut names = all_cluster_failure_names();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "names are distinct");
     }
 
     #[test]

@@ -25,19 +25,26 @@ fn millis(value: jlong, what: &str) -> Result<Duration> {
     Ok(Duration::from_millis(value as u64))
 }
 
+/// Timeouts from Java, in milliseconds.
+struct Timeouts {
+    connect_ms: jlong,
+    request_ms: jlong,
+    tls_handshake_ms: jlong,
+}
+
 fn connect(
     env: &mut JNIEnv,
     endpoint: &JString,
     client_id: &JString,
-    connect_timeout_ms: jlong,
-    request_timeout_ms: jlong,
+    timeouts: Timeouts,
     use_spu_local_address: jboolean,
     tls: &JObjectArray,
 ) -> Result<jlong> {
     let endpoint = string(env, endpoint, "endpoint")?;
     let mut config = ClientConfig::new(endpoint)
-        .with_connect_timeout(millis(connect_timeout_ms, "connect timeout")?)
-        .with_request_timeout(millis(request_timeout_ms, "request timeout")?)
+        .with_connect_timeout(millis(timeouts.connect_ms, "connect timeout")?)
+        .with_request_timeout(millis(timeouts.request_ms, "request timeout")?)
+        .with_tls_handshake_timeout(millis(timeouts.tls_handshake_ms, "TLS handshake timeout")?)
         .with_spu_local_address(use_spu_local_address != 0)
         .with_tls(crate::tls::client_policy(env, tls)?);
     if let Some(client_id) = optional_string(env, client_id)? {
@@ -75,7 +82,8 @@ fn platform_version(env: &mut JNIEnv, handle: jlong) -> Result<jstring> {
 }
 
 /// `long nativeConnect(String endpoint, String clientId, long connectTimeoutMs, long requestTimeoutMs,
-/// boolean useSpuLocalAddress, String[] tls)` (tls: `TlsConfig.toNative()`, null for plain TCP)
+/// long tlsHandshakeTimeoutMs, boolean useSpuLocalAddress, String[] tls)` (tls: `TlsConfig.toNative()`,
+/// null for plain TCP)
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_com_infinyon_fluvio_Fluvio_nativeConnect<'local>(
@@ -85,12 +93,16 @@ pub extern "system" fn Java_com_infinyon_fluvio_Fluvio_nativeConnect<'local>(
     client_id: JString<'local>,
     connect_timeout_ms: jlong,
     request_timeout_ms: jlong,
+    tls_handshake_timeout_ms: jlong,
     use_spu_local_address: jboolean,
     tls: JObjectArray<'local>,
 ) -> jlong {
-    run(&mut env, 0, |env| {
-        connect(env, &endpoint, &client_id, connect_timeout_ms, request_timeout_ms, use_spu_local_address, &tls)
-    })
+    let timeouts = Timeouts {
+        connect_ms: connect_timeout_ms,
+        request_ms: request_timeout_ms,
+        tls_handshake_ms: tls_handshake_timeout_ms,
+    };
+    run(&mut env, 0, |env| connect(env, &endpoint, &client_id, timeouts, use_spu_local_address, &tls))
 }
 
 /// `long nativeConnectProfile(String profileFile, String profileName)` (either may be null)

@@ -1,6 +1,7 @@
-//! Natives of `com.infinyon.fluvio.LocalCluster`: the embedded cluster, run on the library's
-//! runtime inside the JVM, and the control of its single SPUs (stop, kill, start) for
-//! failover tests.
+//! Natives of `com.infinyon.fluvio.LocalCluster`: the embedded cluster inside the JVM, and the
+//! control of its single SPUs (stop, kill, start) for failover tests. The cluster runs on a
+//! runtime of its own (see `fluvio_local`); Java threads only wait for it here, through the
+//! library's runtime.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,14 +28,22 @@ pub(crate) struct ClusterHandle {
     _temporary: Option<tempfile::TempDir>,
 }
 
-/// Cluster settings from Java, checked (the builder checks them too).
-fn cluster_config(
-    dir: PathBuf,
+/// Settings of `LocalCluster.Builder`, as passed to `nativeStart`.
+#[derive(Clone, Copy)]
+struct Settings {
     spus: jint,
     min_live: jint,
     spu_timeout_ms: jlong,
     lag_ms: jlong,
-) -> Result<ClusterConfig> {
+    idle_timeout_ms: jlong,
+    read_timeout_ms: jlong,
+    max_buffered_bytes: jlong,
+}
+
+/// Cluster settings from Java, checked (the builder checks them too).
+fn cluster_config(dir: PathBuf, settings: &Settings) -> Result<ClusterConfig> {
+    let Settings { spus, min_live, spu_timeout_ms, lag_ms, idle_timeout_ms, read_timeout_ms, max_buffered_bytes } =
+        *settings;
     let spus = u16::try_from(spus)
         .ok()
         .filter(|s| (1..=64).contains(s))
@@ -49,22 +58,26 @@ fn cluster_config(
             .map(Duration::from_millis)
             .ok_or_else(|| JniError::IllegalArgument(format!("{name} must be positive, not {value} ms")))
     };
+    // Zero switches a connection timeout off.
+    let off_or_millis = |value: jlong, name: &str| {
+        u64::try_from(value)
+            .map(Duration::from_millis)
+            .map_err(|_| JniError::IllegalArgument(format!("{name} must not be negative, not {value} ms")))
+    };
+    let max_buffered_bytes = usize::try_from(max_buffered_bytes).map_err(|_| {
+        JniError::IllegalArgument(format!("maxBufferedBytes must be positive, not {max_buffered_bytes}"))
+    })?;
     Ok(ClusterConfig::new(dir)
         .spus(spus)
         .min_live_replicas(min_live)
         .spu_timeout(millis(spu_timeout_ms, "spuTimeout")?)
-        .replica_lag_time(millis(lag_ms, "replicaLagTime")?))
+        .replica_lag_time(millis(lag_ms, "replicaLagTime")?)
+        .idle_timeout(off_or_millis(idle_timeout_ms, "idleTimeout")?)
+        .read_timeout(off_or_millis(read_timeout_ms, "readTimeout")?)
+        .max_buffered_bytes(max_buffered_bytes))
 }
 
-fn start(
-    env: &mut JNIEnv,
-    base_dir: &JString,
-    spus: jint,
-    min_live: jint,
-    spu_timeout_ms: jlong,
-    lag_ms: jlong,
-    tls: &JObjectArray,
-) -> Result<jlong> {
+fn start(env: &mut JNIEnv, base_dir: &JString, settings: &Settings, tls: &JObjectArray) -> Result<jlong> {
     // Settings first: a refused one leaves no temporary directory behind.
     let tls = crate::tls::server_tls(env, tls)?;
     let (dir, temporary) = match optional_string(env, base_dir)? {
@@ -73,11 +86,11 @@ fn start(
             let temporary = tempfile::Builder::new()
                 .prefix("fluvio-local-")
                 .tempdir()
-                .map_err(|e| JniError::Cluster(format!("cannot create a temporary directory: {e}")))?;
+                .map_err(|e| JniError::cluster_storage(format!("cannot create a temporary directory: {e}")))?;
             (temporary.path().to_path_buf(), Some(temporary))
         }
     };
-    let mut config = cluster_config(dir, spus, min_live, spu_timeout_ms, lag_ms)?;
+    let mut config = cluster_config(dir, settings)?;
     if let Some(tls) = tls {
         config = config.tls(tls);
     }
@@ -169,8 +182,9 @@ fn shutdown(handle: jlong) -> Result<()> {
 }
 
 /// `long nativeStart(String baseDir, int spus, int minLiveReplicas, long spuTimeoutMs,
-/// long replicaLagTimeMs, String[] tls)` (baseDir null: a temporary directory; tls:
-/// `LocalClusterTls.toNative()`, null for plain TCP)
+/// long replicaLagTimeMs, long idleTimeoutMs, long readTimeoutMs, long maxBufferedBytes,
+/// String[] tls)` (baseDir null: a temporary directory; tls: `LocalClusterTls.toNative()`, null
+/// for plain TCP; a timeout of 0 is off)
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStart<'local>(
@@ -181,9 +195,14 @@ pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStart<'local>
     min_live: jint,
     spu_timeout_ms: jlong,
     lag_ms: jlong,
+    idle_timeout_ms: jlong,
+    read_timeout_ms: jlong,
+    max_buffered_bytes: jlong,
     tls: JObjectArray<'local>,
 ) -> jlong {
-    run(&mut env, 0, |env| start(env, &base_dir, spus, min_live, spu_timeout_ms, lag_ms, &tls))
+    let settings =
+        Settings { spus, min_live, spu_timeout_ms, lag_ms, idle_timeout_ms, read_timeout_ms, max_buffered_bytes };
+    run(&mut env, 0, |env| start(env, &base_dir, &settings, &tls))
 }
 
 /// `String nativeEndpoint(long handle)`

@@ -175,7 +175,7 @@ pub(crate) fn server_tls(env: &mut JNIEnv, array: &JObjectArray) -> Result<Optio
     }
     let values = strings(env, array, 8, "LocalClusterTls")?;
     let cannot_read =
-        |what: &'static str| move |detail: String| JniError::Cluster(format!("cannot read the {what} {detail}"));
+        |what: &'static str| move |detail: String| JniError::cluster_config(format!("cannot read the {what} {detail}"));
     let cert = item(&values, 0)?
         .ok_or_else(|| JniError::IllegalArgument("a server certificate is required".into()))?
         .pem(cannot_read("server certificate"))?;

@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time to wait for any single response.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time a TLS handshake may take before the server is deemed not to speak TLS.
+pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Default client id sent in every request header.
 pub const DEFAULT_CLIENT_ID: &str = "fluvio";
 
@@ -22,6 +24,7 @@ pub struct ClientConfig {
     client_id: String,
     connect_timeout: Duration,
     request_timeout: Duration,
+    tls_handshake_timeout: Duration,
     use_spu_local_address: bool,
 }
 
@@ -34,6 +37,7 @@ impl ClientConfig {
             client_id: DEFAULT_CLIENT_ID.to_string(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            tls_handshake_timeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT,
             use_spu_local_address: false,
         }
     }
@@ -74,6 +78,18 @@ impl ClientConfig {
         self
     }
 
+    /// How long a TLS handshake may go unanswered (default
+    /// [`DEFAULT_TLS_HANDSHAKE_TIMEOUT`], 3 s). A plain Fluvio server reads a ClientHello as
+    /// the start of a frame and waits for the rest without a word, so a handshake that gets no
+    /// answer in time fails as [`ErrorKind::Tls`](crate::ErrorKind::Tls) with
+    /// [`TlsFailure::ServerNotTls`](crate::TlsFailure::ServerNotTls), not retriable, rather
+    /// than as a retriable connect timeout. It is always well inside the connect timeout: at
+    /// most half of it is used.
+    pub fn with_tls_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.tls_handshake_timeout = timeout;
+        self
+    }
+
     /// Reach SPUs through their local endpoints (as advertised by the SC).
     pub fn with_spu_local_address(mut self, enabled: bool) -> Self {
         self.use_spu_local_address = enabled;
@@ -105,6 +121,17 @@ impl ClientConfig {
         self.request_timeout
     }
 
+    /// TLS handshake timeout, as set.
+    pub fn tls_handshake_timeout(&self) -> Duration {
+        self.tls_handshake_timeout
+    }
+
+    /// The time a TLS handshake is given: the handshake timeout, at most half the connect
+    /// timeout.
+    pub(crate) fn effective_tls_handshake_timeout(&self) -> Duration {
+        self.tls_handshake_timeout.min(self.connect_timeout / 2)
+    }
+
     /// Whether SPU local endpoints are used.
     pub fn use_spu_local_address(&self) -> bool {
         self.use_spu_local_address
@@ -119,7 +146,7 @@ impl ClientConfig {
         if host.is_empty() || port.parse::<u16>().is_err() {
             return Err(Error::config(format!("endpoint '{}' is not host:port", self.endpoint)));
         }
-        if self.connect_timeout.is_zero() || self.request_timeout.is_zero() {
+        if self.connect_timeout.is_zero() || self.request_timeout.is_zero() || self.tls_handshake_timeout.is_zero() {
             return Err(Error::config("timeouts must be greater than zero"));
         }
         if self.client_id.len() > fluvio_wire::codec::MAX_STRING_LEN {

@@ -59,6 +59,14 @@ pub enum ErrorKind {
     /// offset. Not retriable: the same copy stays damaged. A replicated partition serves the
     /// records again once a replica holding an intact copy leads it.
     CorruptData,
+    /// The partition's storage is full (the server's disk, or its quota): nothing was stored.
+    /// Not retried by producers: retrying only helps once space was freed on the server,
+    /// which the partition's status shows (`OutOfStorage` while it lasts).
+    StorageFull,
+    /// The server cannot store or read the partition's data: its files are damaged, an I/O
+    /// error, or the cluster's metadata could not be written. Not retriable: it needs the
+    /// server's operator.
+    Storage,
     /// The client, producer or stream was closed.
     Closed,
     /// Any other error reported by the server.
@@ -69,7 +77,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind (for exhaustive mapping tests in bindings).
-    pub const ALL: [ErrorKind; 24] = [
+    pub const ALL: [ErrorKind; 26] = [
         ErrorKind::Config,
         ErrorKind::Profile,
         ErrorKind::Connect,
@@ -91,6 +99,8 @@ impl ErrorKind {
         ErrorKind::OffsetEvicted,
         ErrorKind::TopicDeleted,
         ErrorKind::CorruptData,
+        ErrorKind::StorageFull,
+        ErrorKind::Storage,
         ErrorKind::Closed,
         ErrorKind::Server,
         ErrorKind::Internal,
@@ -132,8 +142,9 @@ pub enum TlsFailure {
     ClientCertificateRequired,
     /// The server refused the client certificate (unknown CA, expired, unsuitable).
     ClientCertificateRejected,
-    /// TLS is configured but the server does not speak TLS (it closed the connection or sent
-    /// something else during the handshake).
+    /// TLS is configured but the server does not speak TLS: it closed the connection, sent
+    /// something else during the handshake, or did not answer it within the handshake timeout
+    /// (a plain Fluvio server waits silently for the rest of what it reads as a frame).
     ServerNotTls,
     /// TLS is disabled but the server speaks TLS (it answered with a TLS record).
     ServerRequiresTls,
@@ -311,6 +322,8 @@ pub(crate) fn kind_of_code(code: &ErrorCode) -> ErrorKind {
         ErrorCode::OffsetOutOfRange => ErrorKind::OffsetOutOfRange,
         ErrorCode::OffsetEvicted { .. } => ErrorKind::OffsetEvicted,
         ErrorCode::TopicDeleted => ErrorKind::TopicDeleted,
+        ErrorCode::PartitionFull { .. } => ErrorKind::StorageFull,
+        ErrorCode::StorageError => ErrorKind::Storage,
         ErrorCode::RequestTimedOut { .. } => ErrorKind::Timeout,
         ErrorCode::Other(message) if message.contains("greater than leo") => ErrorKind::OffsetOutOfRange,
         code if code.is_corrupt_batch() => ErrorKind::CorruptData,
@@ -370,7 +383,11 @@ mod tests {
         assert!(Error::from_server(ErrorCode::NotLeaderForPartition, "").is_retriable());
         assert!(!Error::from_server(ErrorCode::TopicAlreadyExists, "").is_retriable());
         assert!(Error::from_server(ErrorCode::SpuOffline, "").is_retriable());
-        assert_eq!(Error::from_server(ErrorCode::StorageError, "").kind(), ErrorKind::Server);
+        assert_eq!(Error::from_server(ErrorCode::StorageError, "").kind(), ErrorKind::Storage);
+        let full = Error::from_server(ErrorCode::PartitionFull { replica_key: ReplicaKey::new("t", 0) }, "t-0");
+        assert_eq!(full.kind(), ErrorKind::StorageFull);
+        assert!(!full.is_retriable(), "a full disk is not retried for minutes");
+        assert!(!Error::from_server(ErrorCode::StorageError, "").is_retriable());
         let corrupt = Error::from_server(ErrorCode::corrupt_batch(&ReplicaKey::new("t", 0), 7, "CRC"), "t-0");
         assert_eq!(corrupt.kind(), ErrorKind::CorruptData);
         assert!(!corrupt.is_retriable());

@@ -145,7 +145,7 @@ impl Connection {
                 .await
                 .map_err(|e| Error::with_source(ErrorKind::Connect, format!("cannot connect to {addr}"), e))?;
             let _ = tcp.set_nodelay(true);
-            let transport = tls.wrap(tcp, addr, server_name).await?;
+            let transport = tls.wrap(tcp, addr, server_name, config.effective_tls_handshake_timeout()).await?;
             let shared = start(transport, addr, config.client_id(), tls.is_plain());
             // If negotiation fails or the connect times out (this future is dropped), the
             // socket and its tasks must not outlive the attempt.

@@ -16,7 +16,10 @@
 //! [`ErrorKind::Config`] instead of every later reconnection.
 //!
 //! Handshake failures are [`ErrorKind::Tls`] errors carrying a [`TlsFailure`]; the handshake
-//! runs inside the connect timeout.
+//! runs inside the connect timeout, bounded by a shorter handshake timeout of its own: a plain
+//! Fluvio server reads a ClientHello as the start of a frame (of some 370 MB) and waits for the
+//! rest without a word, so silence means [`TlsFailure::ServerNotTls`], long before the connect
+//! timeout would call it a (retriable) timeout.
 
 use std::io;
 use std::sync::Arc;
@@ -152,13 +155,31 @@ impl TlsConnector {
     }
 
     /// Wraps a TCP connection: as is when plain, else after a TLS handshake expecting
-    /// `server_name`. The caller bounds the time this takes.
-    pub(crate) async fn wrap(&self, tcp: TcpStream, addr: &str, server_name: &str) -> Result<Box<dyn Transport>> {
+    /// `server_name`, which gets `handshake_timeout` to complete (the caller bounds the whole
+    /// connection attempt).
+    pub(crate) async fn wrap(
+        &self,
+        tcp: TcpStream,
+        addr: &str,
+        server_name: &str,
+        handshake_timeout: std::time::Duration,
+    ) -> Result<Box<dyn Transport>> {
         let Mode::Tls { connector, .. } = &self.mode else { return Ok(Box::new(tcp)) };
         let name = ServerName::try_from(server_name.to_string()).map_err(|e| {
             Error::with_source(ErrorKind::Config, format!("'{server_name}' is not a valid TLS server name"), e)
         })?;
-        match connector.connect(name, tcp).await {
+        let Ok(handshake) = tokio::time::timeout(handshake_timeout, connector.connect(name, tcp)).await else {
+            let failure = TlsFailure::ServerNotTls;
+            return Err(Error::tls(
+                failure,
+                format!(
+                    "no answer from {addr} to the TLS handshake within {handshake_timeout:?}: {} (a plain Fluvio server waits silently), or it is not responding",
+                    failure.describe()
+                ),
+                None,
+            ));
+        };
+        match handshake {
             Ok(stream) => Ok(Box::new(stream)),
             Err(err) => {
                 // A peer that closes mid-handshake (as a plain Fluvio server does on reading a

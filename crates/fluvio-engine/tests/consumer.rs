@@ -29,10 +29,6 @@ fn numbers(from: usize, to: usize) -> Vec<String> {
     (from..to).map(|n| n.to_string()).collect()
 }
 
-fn offsets(records: &[fluvio_engine::ConsumerRecord]) -> Vec<i64> {
-    records.iter().map(|r| r.offset).collect()
-}
-
 /// A stream's first record after opening it at `offset`.
 async fn first_at(fluvio: &Fluvio, topic: &str, offset: Offset) -> fluvio_engine::ConsumerRecord {
     let mut stream = fluvio.partition_consumer(topic, 0).stream(offset).await.unwrap();
@@ -152,14 +148,21 @@ async fn fetch_returns_whole_batches_up_to_max_bytes() {
     let records = consumer.fetch(Offset::beginning(), two_batches).await.unwrap();
     assert!([10, 20].contains(&records.len()), "whole batches: {}", records.len());
 
-    // Nothing at (or past) the end.
-    for offset in
-        [Offset::end(), Offset::absolute(30).unwrap(), Offset::absolute(500).unwrap(), Offset::from_beginning(99)]
-    {
-        assert!(consumer.fetch(offset, default).await.unwrap().is_empty(), "{offset:?}");
-    }
+    // Nothing at the end; past it, the same error as a stream from there, whatever the
+    // isolation.
+    let committed = ConsumerConfig { isolation: Isolation::ReadCommitted, ..ConsumerConfig::default() };
     let uncommitted = ConsumerConfig { isolation: Isolation::ReadUncommitted, ..ConsumerConfig::default() };
-    assert!(consumer.fetch(Offset::end(), uncommitted).await.unwrap().is_empty());
+    for offset in [Offset::end(), Offset::absolute(30).unwrap(), Offset::from_beginning(99)] {
+        assert!(consumer.fetch(offset, committed).await.unwrap().is_empty(), "{offset:?}");
+        assert!(consumer.fetch(offset, uncommitted).await.unwrap().is_empty(), "{offset:?}");
+    }
+    for config in [committed, uncommitted] {
+        let past_end = consumer.fetch(Offset::absolute(500).unwrap(), config).await.unwrap_err();
+        assert_eq!(past_end.kind(), ErrorKind::OffsetOutOfRange, "{past_end:?}");
+        let mut stream = consumer.stream_with_config(Offset::absolute(500).unwrap(), config).await.unwrap();
+        let streamed = tokio::time::timeout(PATIENCE, stream.next()).await.expect("an answer").unwrap().unwrap_err();
+        assert_eq!(streamed.kind(), past_end.kind(), "fetch and stream agree");
+    }
     assert_eq!(values(&consumer.fetch(Offset::beginning(), uncommitted).await.unwrap()), numbers(0, 30));
 
     // New records become fetchable.
@@ -186,7 +189,7 @@ async fn fetch_returns_whole_batches_up_to_max_bytes() {
 async fn both_isolation_levels_deliver() {
     let s = setup(1).await;
     topic(&s.fluvio, "isolation", 1).await;
-    assert_eq!(ConsumerConfig::default().isolation, Isolation::ReadCommitted);
+    assert_eq!(ConsumerConfig::default().isolation, Isolation::ReadUncommitted, "as the official client");
     produce_batches(&s.fluvio, "isolation", 0, 0, 2, 10).await;
     let consumer = s.fluvio.partition_consumer("isolation", 0);
     let mut streams = Vec::new();

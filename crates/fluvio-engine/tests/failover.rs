@@ -76,10 +76,6 @@ async fn stream_survives_an_outage(kill: bool) {
     s.shutdown().await;
 }
 
-fn offsets(records: &[fluvio_engine::ConsumerRecord]) -> Vec<i64> {
-    records.iter().map(|r| r.offset).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_resumes_after_its_leader_is_stopped_and_started() {
     stream_survives_an_outage(false).await;

@@ -202,8 +202,8 @@ async fn a_batch_refused_for_good_leaves_a_gap_in_the_sequence() {
     cluster.script_produce(FIRST_SPU, [ProduceStep::Refuse(ErrorCode::StorageError)]);
     let refused = producer.send_all([(None, &b"x"[..]), (None, &b"y"[..])]).await.unwrap();
     let err = producer.flush().await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Server, "{err:?}");
-    assert_eq!(refused[0].wait().await.unwrap_err().kind(), ErrorKind::Server);
+    assert_eq!(err.kind(), ErrorKind::Storage, "{err:?}");
+    assert_eq!(refused[0].wait().await.unwrap_err().kind(), ErrorKind::Storage);
     let stored = producer.send(None, b"z").await.unwrap();
     producer.flush().await.unwrap();
     assert_eq!(stored.wait().await.unwrap().offset, 0);
@@ -224,17 +224,18 @@ async fn a_batch_refused_for_good_leaves_a_gap_in_the_sequence() {
 async fn after_a_batch_refused_for_good_the_next_is_stored_in_a_new_epoch() {
     let s = setup(1).await;
     topic(&s.fluvio, "refused", 1).await;
-    // The client lets a 3 MiB record through; the server refuses batches over 2 MiB.
+    // The client lets a 33 MiB record through; the server refuses batches over 32 MiB (a
+    // Fluvio SPU's limit).
     let config = ProducerConfig::builder()
-        .max_request_size(4 << 20)
-        .batch_size(4 << 20)
+        .max_request_size(40 << 20)
+        .batch_size(40 << 20)
         .linger(Duration::from_secs(600))
         .build()
         .unwrap();
     let producer = s.fluvio.topic_producer_with_config("refused", config).await.unwrap();
     let id = producer.producer_id().unwrap();
     send_round(&producer, &[2], "before").await;
-    let too_large = producer.send(None, &vec![b'x'; 3 << 20]).await.unwrap();
+    let too_large = producer.send(None, &vec![b'x'; 33 << 20]).await.unwrap();
     assert_eq!(producer.flush().await.unwrap_err().kind(), ErrorKind::RecordTooLarge);
     assert_eq!(too_large.wait().await.unwrap_err().kind(), ErrorKind::RecordTooLarge);
     let after = producer.send_all([(None, &b"a"[..]), (None, &b"b"[..])]).await.unwrap();

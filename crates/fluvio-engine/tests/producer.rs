@@ -419,15 +419,15 @@ async fn a_record_larger_than_max_request_size_is_refused_at_once() {
     assert_eq!(producer.send(None, &big).await.unwrap_err().kind(), ErrorKind::RecordTooLarge);
     assert_eq!(producer.try_send(None, None, &big).unwrap_err().kind(), ErrorKind::RecordTooLarge);
     assert!(started.elapsed() < Duration::from_secs(2), "refused without waiting: {:?}", started.elapsed());
-    // Just under the limit is fine.
-    producer.send(None, &[b's'; 900]).await.unwrap();
+    // Just under the limit (the request's own fields included) is fine.
+    producer.send(None, &[b's'; 850]).await.unwrap();
     producer.send(None, b"small-1").await.unwrap();
     // Two records that fit the batch size together but not a request: two batches.
     producer.send(None, &[b'6'; 600]).await.unwrap();
     producer.send(None, &[b'6'; 600]).await.unwrap();
     producer.flush().await.unwrap();
     let records = read_partition(&s.fluvio, "too-large", 0).await;
-    assert_eq!(records.iter().map(|r| r.value.len()).collect::<Vec<_>>(), [7, 900, 7, 600, 600]);
+    assert_eq!(records.iter().map(|r| r.value.len()).collect::<Vec<_>>(), [7, 850, 7, 600, 600]);
     // Nothing sent exceeded the request size.
     let stored = stored_batches(s.dir.path(), FIRST_SPU_ID, "too-large", 0);
     assert!(stored.iter().all(|h| h.total_len() <= 1024), "{stored:?}");
@@ -437,6 +437,43 @@ async fn a_record_larger_than_max_request_size_is_refused_at_once() {
     let default = s.fluvio.topic_producer("too-large").await.unwrap();
     let huge = vec![b'h'; 1024 * 1024 + 1];
     assert_eq!(default.send(None, &huge).await.unwrap_err().kind(), ErrorKind::RecordTooLarge);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_request_size_is_bounded_by_the_servers_frame_limit() {
+    use fluvio_engine::producer::{DeliverySemantic, MAX_REQUEST_SIZE_LIMIT, RetryPolicy};
+    use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, RecordRef};
+
+    assert_eq!(MAX_REQUEST_SIZE_LIMIT, 64 * 1024 * 1024);
+    let above = ProducerConfig::builder().max_request_size(MAX_REQUEST_SIZE_LIMIT + 1).build();
+    assert_eq!(above.unwrap_err().kind(), ErrorKind::Config);
+
+    let s = setup(1).await;
+    topic(&s.fluvio, "frame-limit", 1).await;
+    let retries =
+        DeliverySemantic::AtLeastOnce(RetryPolicy { timeout: Duration::from_secs(5), ..RetryPolicy::default() });
+    let config = ProducerConfig::builder()
+        .max_request_size(MAX_REQUEST_SIZE_LIMIT)
+        .linger(Duration::ZERO)
+        .delivery(retries)
+        .build()
+        .unwrap();
+    let producer = s.fluvio.topic_producer_with_config("frame-limit", config).await.unwrap();
+    // A record whose batch alone is exactly the limit: with the request around it, the frame
+    // would exceed what the server reads. Refused at once, never sent and retried.
+    let mut len = MAX_REQUEST_SIZE_LIMIT - BATCH_FILE_HEADER_LEN - 4;
+    while BATCH_FILE_HEADER_LEN + 4 + RecordRef::new(None, &vec![0; len], 0, 0).encoded_len() > MAX_REQUEST_SIZE_LIMIT {
+        len -= 1;
+    }
+    let value = vec![b'f'; len];
+    let refused = producer.send(None, &value).await.map(drop).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::RecordTooLarge, "{refused:?}");
+    assert!(!refused.is_retriable());
+    // What fits the frame reaches the server, which refuses batches over its own 32 MiB limit
+    // (a Fluvio SPU's) with the same kind.
+    let over_batch_limit = producer.send(None, &vec![b'g'; 33 * 1024 * 1024]).await.unwrap().wait().await;
+    assert_eq!(over_batch_limit.unwrap_err().kind(), ErrorKind::RecordTooLarge);
     s.shutdown().await;
 }
 

@@ -175,12 +175,9 @@ async fn a_read_uncommitted_reader_can_see_records_a_failover_discards() {
         .unwrap();
     let seen = next_records(&mut reader, 15).await;
     assert_eq!(values(&seen[10..]), (0..5).map(|i| format!("lost-{i}")).collect::<Vec<_>>());
-    let mut committed_reader = s
-        .fluvio
-        .partition_consumer("uncommitted", 0)
-        .stream_with_config(Offset::beginning(), ConsumerConfig::default())
-        .await
-        .unwrap();
+    let committed = ConsumerConfig { isolation: Isolation::ReadCommitted, ..ConsumerConfig::default() };
+    let mut committed_reader =
+        s.fluvio.partition_consumer("uncommitted", 0).stream_with_config(Offset::beginning(), committed).await.unwrap();
     assert_eq!(next_records(&mut committed_reader, 10).await.len(), 10);
     assert_quiet(&mut committed_reader, Duration::from_millis(300)).await;
 

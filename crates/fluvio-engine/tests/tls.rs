@@ -219,14 +219,17 @@ async fn transport_mismatches_fail_fast() {
     )
     .await;
 
-    // TLS client, plain server: it drops the "oversized frame" ClientHello.
+    // TLS client, plain server: as a plain Fluvio server, it reads the ClientHello as the start
+    // of a frame and waits for the rest without a word; the handshake timeout tells.
     assert_refused(
         Fluvio::connect_with_config(config(&plain.cluster, pki.verified_inline(DOMAIN, None))),
         TlsFailure::ServerNotTls,
     )
     .await;
     assert_refused(
-        Fluvio::connect_with_config(config(&plain.cluster, TlsPolicy::AnonymousInsecure)),
+        Fluvio::connect_with_config(
+            config(&plain.cluster, TlsPolicy::AnonymousInsecure).with_tls_handshake_timeout(Duration::from_millis(300)),
+        ),
         TlsFailure::ServerNotTls,
     )
     .await;
@@ -235,19 +238,36 @@ async fn transport_mismatches_fail_fast() {
     plain.cluster.shutdown().await;
 }
 
+/// A server that never answers the handshake (as a plain Fluvio server does) is not a TLS
+/// server: `Tls`/`ServerNotTls`, not retriable, after the handshake timeout, which always lies
+/// well inside the connect timeout (at most half of it), never a retriable `ConnectTimeout`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_that_never_answers_the_handshake_is_bounded_by_the_connect_timeout() {
+async fn a_server_that_never_answers_the_handshake_is_not_tls() {
     let pki = Pki::new("test CA");
     let silent = FakeServer::start(Behavior::Silent).await;
-    let timeout = Duration::from_millis(500);
-    let started = Instant::now();
+    let tls = || ClientConfig::new(silent.endpoint()).with_tls(pki.verified_inline(DOMAIN, None));
+    assert_eq!(tls().tls_handshake_timeout(), fluvio_engine::config::DEFAULT_TLS_HANDSHAKE_TIMEOUT);
+    for config in [
+        tls().with_tls_handshake_timeout(Duration::from_millis(300)),
+        // A connect timeout shorter than the handshake timeout still leaves the handshake's
+        // verdict the last word.
+        tls().with_connect_timeout(Duration::from_millis(600)),
+    ] {
+        let err = Fluvio::connect_with_config(config.clone()).await.expect_err("no handshake");
+        assert_eq!((err.kind(), err.tls_failure()), (ErrorKind::Tls, Some(TlsFailure::ServerNotTls)), "{err:?}");
+        assert!(!err.is_retriable());
+    }
+    // A plain client meeting the same silence times out as before (retriable).
     let err = Fluvio::connect_with_config(
-        ClientConfig::new(silent.endpoint()).with_tls(pki.verified_inline(DOMAIN, None)).with_connect_timeout(timeout),
+        ClientConfig::new(silent.endpoint()).with_connect_timeout(Duration::from_millis(300)),
     )
     .await
-    .expect_err("no handshake");
+    .expect_err("no answer");
     assert_eq!(err.kind(), ErrorKind::ConnectTimeout, "{err:?}");
-    assert!(started.elapsed() < timeout + Duration::from_secs(1), "took {:?}", started.elapsed());
+    assert!(err.is_retriable());
+    // A handshake timeout of zero is refused before any connection.
+    let zero = tls().with_tls_handshake_timeout(Duration::ZERO);
+    assert_eq!(Fluvio::connect_with_config(zero).await.err().map(|e| e.kind()), Some(ErrorKind::Config));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 
-use fluvio_wire::error_code::ReplicaKey;
+use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
 use fluvio_wire::sc::topic::CompressionAlgorithm;
 use tokio::sync::{mpsc, oneshot};
 
@@ -83,6 +83,8 @@ pub(crate) struct ReplicaReport {
     pub recovery_loss: Option<RecoveryLoss>,
     /// The offset of a stored batch a read found damaged (it is refused, never served).
     pub damaged_at: Option<i64>,
+    /// Leaders only: the last append failed for lack of disk space, and no space is back yet.
+    pub out_of_storage: bool,
 }
 
 /// Records removed from a replica's log by its recovery (damage found when it was opened).
@@ -99,13 +101,30 @@ pub(crate) struct RecoveryLoss {
     pub cause: String,
 }
 
+/// The leader id assignments carry while a partition waits for its election: no replica
+/// leads, none follows anyone.
+pub(crate) const NO_LEADER: i32 = -1;
+
+/// Why an SPU cannot serve one of its replicas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReplicaFailure {
+    /// What clients are told: `PartitionFull` for a full disk, else `StorageError`.
+    pub code: ErrorCode,
+    /// What went wrong, for logs and the topic's status.
+    pub message: String,
+    /// Whether the SPU was to lead the partition when it failed: assigned to, or the only
+    /// in-sync replica of a partition waiting for its election (no other replica can lead
+    /// it). Its clients are then told the storage error rather than sent hunting a leader.
+    pub leader: bool,
+}
+
 /// A message from an SPU to the SC.
 #[derive(Debug)]
 pub(crate) enum SpuToSc {
     /// A replica is open and serving, with its current offsets.
     ReplicaOnline(ReplicaKey, ReplicaReport),
-    /// A replica could not be opened.
-    ReplicaFailed(ReplicaKey, String),
+    /// A replica could not be opened (its files are damaged, or the disk is full).
+    ReplicaFailed(ReplicaKey, ReplicaFailure),
     /// The SPU is alive (sent several times per SPU timeout).
     Heartbeat,
     /// A leader asks to change the in-sync replica set. It uses the new set (which decides

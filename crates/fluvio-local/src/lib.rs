@@ -11,7 +11,30 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The cluster runs on the caller's tokio runtime. Topics, partitions and SPUs are kept in
+//! The cluster runs on a tokio runtime of its own, with [`ClusterConfig::worker_threads`]
+//! threads named `fluvio-local-<n>`, whichever runtime (or none) the caller's `await`s run on:
+//! client work, blocking calls or a starved caller runtime in the same process never delay its
+//! heartbeats, elections or replication. Every `async` method of [`LocalCluster`] runs its work
+//! there and only waits for it, so dropping the future of a stop, kill or start does not
+//! interrupt it.
+//!
+//! An SPU that the SC fences after missed heartbeats (a hung SPU) stops acknowledging at once,
+//! then rejoins by itself shortly after, as a supervisor would restart it.
+//!
+//! Only one cluster at a time may run on a data directory: [`LocalCluster::start`] takes an
+//! exclusive OS lock on `<base_dir>/.lock` and refuses with [`ClusterError::DirectoryInUse`]
+//! while another cluster (in this process or any other) holds it. The kernel releases the lock
+//! when its process ends, however it ends.
+//!
+//! Storage failures stay with what failed. Metadata changes are atomic (nothing is visible
+//! before it is stored, so a full disk leaves no half-made topic); a full disk answers appends
+//! `PartitionFull` and shows the partition `OutOfStorage` until space is back; a replica that
+//! cannot be opened makes only its partition unavailable
+//! ([`LocalCluster::unavailable_partitions`]) and never keeps the cluster from starting.
+//! Connections are bounded in time and memory ([`ClusterConfig::idle_timeout`],
+//! [`ClusterConfig::read_timeout`], [`ClusterConfig::max_buffered_bytes`]).
+//!
+//! Topics, partitions and SPUs are kept in
 //! `<base_dir>/sc/metadata.json`; SPU `n` keeps its logs in `<base_dir>/spu-<n>/`. Starting
 //! again on the same base directory brings back every topic and record.
 //!
@@ -30,26 +53,29 @@
 #![warn(missing_docs)]
 
 mod control;
+mod lock;
 mod net;
 mod sc;
 mod spu;
+mod storage;
 mod tasks;
 mod tls;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fluvio_wire::sc::partition::PartitionResolution;
-use fluvio_wire::sc::topic::TopicResolution;
-use fluvio_wire::sc::{PartitionSpec, TopicSpec};
+use fluvio_wire::sc::PartitionSpec;
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
+use lock::DirectoryLock;
 use sc::{Sc, ScSettings};
 use spu::{ReplicationSettings, SpuEndpoints, SpuLimits, SpuServer};
 pub use tls::{DEFAULT_HANDSHAKE_TIMEOUT, ServerTls};
@@ -62,6 +88,20 @@ pub const DEFAULT_SPU_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_REPLICA_LAG_TIME: Duration = Duration::from_secs(10);
 /// Default of [`ClusterConfig::retention_interval`].
 pub const DEFAULT_RETENTION_INTERVAL: Duration = Duration::from_secs(30);
+/// Default of [`ClusterConfig::worker_threads`].
+pub const DEFAULT_WORKER_THREADS: usize = 2;
+/// Default of [`ClusterConfig::idle_timeout`]: Kafka's `connections.max.idle.ms`.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default of [`ClusterConfig::read_timeout`].
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`ClusterConfig::max_buffered_bytes`]: four requests of the largest size.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
+/// Default of [`ClusterConfig::max_frame_size`] (64 MiB).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE;
+/// How long a fenced SPU waits before it rejoins.
+const REJOIN_DELAY: Duration = Duration::from_millis(500);
+/// How long dropping a cluster outside any async context waits for its threads to end.
+const RUNTIME_SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// How the cluster is laid out.
 #[derive(Debug, Clone)]
@@ -78,6 +118,10 @@ pub struct ClusterConfig {
     spu_timeout: Duration,
     replica_lag_time: Duration,
     retention_interval: Duration,
+    worker_threads: usize,
+    idle_timeout: Duration,
+    read_timeout: Duration,
+    max_buffered_bytes: usize,
     tls: Option<ServerTls>,
 }
 
@@ -92,11 +136,15 @@ impl ClusterConfig {
             spu_ports: Vec::new(),
             provisioning_timeout: Duration::from_secs(30),
             ready_timeout: Duration::from_secs(30),
-            max_frame_size: fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
             min_live_replicas: 1,
             spu_timeout: DEFAULT_SPU_TIMEOUT,
             replica_lag_time: DEFAULT_REPLICA_LAG_TIME,
             retention_interval: DEFAULT_RETENTION_INTERVAL,
+            worker_threads: DEFAULT_WORKER_THREADS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
             tls: None,
         }
     }
@@ -167,15 +215,95 @@ impl ClusterConfig {
         self
     }
 
-    /// Largest request frame accepted by the servers.
+    /// Threads of the cluster's own runtime (default 2, at least 1). The cluster never runs
+    /// on the caller's runtime, so that client work in the same process cannot starve it.
+    pub fn worker_threads(mut self, threads: usize) -> Self {
+        self.worker_threads = threads;
+        self
+    }
+
+    /// Largest request frame accepted by the servers (default 64 MiB, at least 64 KiB): a
+    /// larger announced length closes the connection. It is also what one connection may
+    /// buffer of an unfinished request.
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes;
+        self
+    }
+
+    /// How long a client connection with nothing going on stays open (default 10 minutes, as
+    /// Kafka's `connections.max.idle.ms`; [`Duration::ZERO`]: forever). Nothing going on means
+    /// no request being read or handled, no answer waiting to be sent, and no stream or watch
+    /// session open on it: a consumer waiting for records or a client watching metadata is
+    /// never cut, however quiet. A producer idle between bursts is; clients (ours and the
+    /// official one) connect again on their next request. Replication connections between
+    /// SPUs have no idle timeout.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// How long a request may take to arrive once its first byte has (default 30 s;
+    /// [`Duration::ZERO`]: forever). A peer that sends part of a request and stops is cut
+    /// after it. Waiting for buffer budget ([`ClusterConfig::max_buffered_bytes`]) counts.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Bytes of unfinished requests all connections of the cluster may buffer together
+    /// (default 256 MiB, at least [`ClusterConfig::max_frame_size`]). Requests up to 64 KiB
+    /// always proceed; a larger one first reserves its announced size, and its connection
+    /// reads no further until that much is free (within the read timeout). So a crowd of
+    /// peers sending huge requests slowly holds at most this much memory.
+    pub fn max_buffered_bytes(mut self, bytes: usize) -> Self {
+        self.max_buffered_bytes = bytes;
         self
     }
 
     /// The data directory.
     pub fn base_dir(&self) -> &std::path::Path {
         &self.base_dir
+    }
+
+    /// Refuses settings the cluster cannot run with.
+    fn validate(&self) -> Result<(), ClusterError> {
+        let invalid = |message: &str| Err(ClusterError::InvalidConfig(message.into()));
+        if self.spus == 0 {
+            return invalid("a cluster needs at least one SPU");
+        }
+        if self.min_live_replicas == 0 {
+            return invalid("min-live-replicas must be at least 1");
+        }
+        if self.spu_timeout < Duration::from_millis(100) {
+            return invalid("the SPU timeout must be at least 100 ms");
+        }
+        if self.replica_lag_time.is_zero() {
+            return invalid("the replica lag time must be positive");
+        }
+        if self.retention_interval.is_zero() {
+            return invalid("the retention interval must be positive");
+        }
+        if self.worker_threads == 0 {
+            return invalid("the cluster needs at least one worker thread");
+        }
+        if self.max_frame_size < net::UNBUDGETED_BYTES {
+            return invalid("the maximum frame size must be at least 64 KiB");
+        }
+        if self.max_buffered_bytes < self.max_frame_size {
+            return invalid("the buffer budget must hold at least one frame of the maximum size");
+        }
+        Ok(())
+    }
+
+    /// What every client connection is allowed, with a fresh buffer budget.
+    fn connection_limits(&self) -> net::ConnectionLimits {
+        let optional = |timeout: Duration| (!timeout.is_zero()).then_some(timeout);
+        net::ConnectionLimits {
+            max_frame_size: self.max_frame_size,
+            idle_timeout: optional(self.idle_timeout),
+            read_timeout: optional(self.read_timeout),
+            buffers: Arc::new(net::BufferBudget::new(self.max_buffered_bytes)),
+        }
     }
 }
 
@@ -195,6 +323,16 @@ pub enum ClusterError {
         /// Cause.
         #[source]
         source: std::io::Error,
+    },
+    /// Another cluster (in this process or another one) runs on the data directory: it holds
+    /// the directory's lock (`<base_dir>/.lock`). Two clusters on one directory would
+    /// overwrite each other's records.
+    #[error("the data directory {} is in use by another cluster{}", path.display(), holder.map(|pid| format!(" (process {pid})")).unwrap_or_default())]
+    DirectoryInUse {
+        /// The data directory.
+        path: PathBuf,
+        /// The process id of the cluster holding it, when it could be read.
+        holder: Option<u32>,
     },
     /// The data directory or metadata could not be used.
     #[error("cannot use the data directory: {0}")]
@@ -217,21 +355,50 @@ pub enum ClusterError {
         /// How long it was given.
         timeout: Duration,
     },
+    /// The cluster's runtime could not be started, or one of its tasks failed (a bug).
+    #[error("internal error of the cluster: {0}")]
+    Internal(String),
 }
 
-/// A running cluster. Dropping it without [`LocalCluster::shutdown`] stops accepting
-/// connections but does not wait for in-flight work.
+/// A partition the cluster cannot serve ([`LocalCluster::unavailable_partitions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnavailablePartition {
+    /// `<topic>-<index>`.
+    pub partition: String,
+    /// Whether the cause is a full disk (clients get `PartitionFull`; else `StorageError`).
+    pub storage_full: bool,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// A running cluster, on a tokio runtime of its own (see the crate documentation). Dropping it
+/// without [`LocalCluster::shutdown`] stops everything at once, as a crash of its process
+/// would: nothing is flushed, and what was written stays.
 pub struct LocalCluster {
+    inner: Arc<ClusterInner>,
+    runtime: OwnedRuntime,
+}
+
+/// The cluster's state, shared with the tasks that watch over its SPUs.
+struct ClusterInner {
     config: ClusterConfig,
     sc: Arc<Sc>,
     sc_addr: SocketAddr,
     shutdown: CancellationToken,
     spus: Mutex<BTreeMap<i32, SpuSlot>>,
-    /// Serializes SPU starts, stops and kills. Owned guards let a stop or kill finish in the
-    /// background if the caller drops its future, so no half-stopped SPU is left behind.
+    /// Serializes SPU starts, stops, kills and rejoins. Taken by the caller of a public
+    /// operation before its work moves to the cluster's runtime, so that operations run in
+    /// the order they were called; owned guards let that work finish even if the caller's
+    /// future is dropped.
     lifecycle: Arc<tokio::sync::Mutex<()>>,
     /// TLS of the public listeners, built once from [`ClusterConfig::tls`].
     tls: Option<tls::TlsAcceptor>,
+    /// Held by the SC and every SPU too, so it outlives any of them still running.
+    lock: Arc<DirectoryLock>,
+    /// Numbers the runs of SPUs, so a watcher acts only on the run it watches.
+    runs: AtomicU64,
+    /// What client connections of every server are allowed; one buffer budget for all.
+    connections: net::ConnectionLimits,
 }
 
 /// One configured SPU, running or not.
@@ -245,164 +412,86 @@ struct RunningSpu {
     server: SpuServer,
     /// Cancelled once the SC has noticed the SPU's control link is gone and marked it Offline.
     unregistered: CancellationToken,
+    /// Which run of the SPU this is.
+    run: u64,
+    /// Cancelled when the run is stopped or killed on purpose: its watcher then ends.
+    retired: CancellationToken,
+}
+
+/// The cluster's own runtime. Shut down without blocking when dropped inside an async context
+/// (where a blocking shutdown would panic), else after its threads ended.
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnedRuntime {
+    fn build(threads: usize) -> Result<Self, ClusterError> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name_fn(|| format!("fluvio-local-{}", NEXT.fetch_add(1, Ordering::Relaxed)))
+            .enable_all()
+            .build()
+            .map(|runtime| Self(Some(runtime)))
+            .map_err(|err| ClusterError::Internal(format!("cannot start the cluster's runtime: {err}")))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        // Taken only by `drop`.
+        self.0.as_ref().map(tokio::runtime::Runtime::handle).expect("the runtime lives until dropped")
+    }
+}
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        let Some(runtime) = self.0.take() else { return };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            runtime.shutdown_background();
+        } else {
+            runtime.shutdown_timeout(RUNTIME_SHUTDOWN_WAIT);
+        }
+    }
+}
+
+/// Runs `work` on `runtime` and waits for it. Dropping the returned future does not cancel the
+/// work: it runs to completion on the cluster's runtime.
+async fn on_runtime<T: Send + 'static>(
+    runtime: &tokio::runtime::Handle,
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<T, ClusterError> {
+    runtime.spawn(work).await.map_err(|err| ClusterError::Internal(format!("a cluster task failed: {err}")))
 }
 
 impl LocalCluster {
-    /// Starts the SC and the SPUs, and waits until every restored topic is online again.
+    /// Starts the SC and the SPUs on a runtime of the cluster's own, and waits until every
+    /// restored partition is online or known to be unavailable (see
+    /// [`LocalCluster::unavailable_partitions`]). Refused with
+    /// [`ClusterError::DirectoryInUse`] when another cluster runs on the data directory.
     pub async fn start(config: ClusterConfig) -> Result<Self, ClusterError> {
-        if config.spus == 0 {
-            return Err(ClusterError::InvalidConfig("a cluster needs at least one SPU".into()));
-        }
-        if config.min_live_replicas == 0 {
-            return Err(ClusterError::InvalidConfig("min-live-replicas must be at least 1".into()));
-        }
-        if config.spu_timeout < Duration::from_millis(100) {
-            return Err(ClusterError::InvalidConfig("the SPU timeout must be at least 100 ms".into()));
-        }
-        if config.replica_lag_time.is_zero() {
-            return Err(ClusterError::InvalidConfig("the replica lag time must be positive".into()));
-        }
-        if config.retention_interval.is_zero() {
-            return Err(ClusterError::InvalidConfig("the retention interval must be positive".into()));
-        }
+        config.validate()?;
         std::fs::create_dir_all(&config.base_dir)
             .map_err(|e| ClusterError::Storage(format!("cannot create {}: {e}", config.base_dir.display())))?;
-        let spu_ids = (0..config.spus).map(|index| FIRST_SPU_ID + i32::from(index));
-        let tls = config.tls.as_ref().map(|tls| tls.acceptor(spu_ids)).transpose()?;
-        let settings = ScSettings {
-            provisioning_timeout: config.provisioning_timeout,
-            max_frame_size: config.max_frame_size,
-            host: config.host.clone(),
-            min_live_replicas: config.min_live_replicas,
-            spu_timeout: config.spu_timeout,
-            tls: tls.clone(),
-        };
-        let sc = Sc::open(&config.base_dir.join("sc"), settings).map_err(|e| ClusterError::Storage(e.to_string()))?;
-        let shutdown = CancellationToken::new();
-        let sc_listener = bind(&config.host, config.sc_port, "the SC").await?;
-        let sc_addr = sc_listener.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
-        sc.serve(sc_listener, shutdown.child_token());
-        let cluster = Self {
-            config,
-            sc,
-            sc_addr,
-            shutdown,
-            spus: Mutex::new(BTreeMap::new()),
-            lifecycle: Arc::new(tokio::sync::Mutex::new(())),
-            tls,
-        };
-        for index in 0..cluster.config.spus {
-            let id = FIRST_SPU_ID + i32::from(index);
-            let port = cluster.config.spu_ports.get(usize::from(index)).copied().unwrap_or(0);
-            let launched = match bind(&cluster.config.host, port, &format!("SPU {id}")).await {
-                Ok(listener) => cluster.launch_spu(id, listener),
-                Err(err) => Err(err),
-            };
-            if let Err(err) = launched {
-                cluster.stop_all().await;
-                return Err(err);
-            }
-        }
-        if !cluster.wait_ready(cluster.config.ready_timeout).await {
-            cluster.stop_all().await;
-            return Err(ClusterError::NotReady(cluster.config.ready_timeout));
-        }
-        info!(sc = %sc_addr, spus = cluster.config.spus, "cluster started");
-        Ok(cluster)
-    }
-
-    /// Registers SPU `id` with the SC and starts serving clients on `listener` (and its
-    /// followers on a private listener of its own). Returns its public address.
-    fn launch_spu(&self, id: i32, listener: TcpListener) -> Result<SocketAddr, ClusterError> {
-        let public_addr = listener.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
-        let private = std::net::TcpListener::bind((self.config.host.as_str(), 0))
-            .and_then(|listener| {
-                listener.set_nonblocking(true)?;
-                TcpListener::from_std(listener)
-            })
-            .map_err(|source| ClusterError::Bind {
-                what: format!("SPU {id} (private)"),
-                addr: format!("{}:0", self.config.host),
-                source,
-            })?;
-        let private_addr = private.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
-        let (link, unregistered) =
-            self.sc.register_spu(id, public_addr, private_addr).map_err(|e| ClusterError::Storage(e.to_string()))?;
-        let limits = SpuLimits { max_frame_size: self.config.max_frame_size, ..SpuLimits::default() };
-        let replication = ReplicationSettings {
-            spu: id,
-            min_live_replicas: usize::from(self.config.min_live_replicas),
-            replica_lag_time: self.config.replica_lag_time,
-            heartbeat_interval: self.config.spu_timeout / 4,
-        };
-        let data_dir = spu::spu_data_dir(&self.config.base_dir, id);
-        let endpoints = SpuEndpoints { public: listener, public_tls: self.tls.clone(), private, link };
-        // On failure the link is dropped with `endpoints`, so the SC marks the SPU Offline again.
-        let server = SpuServer::start(
-            data_dir,
-            endpoints,
-            limits,
-            replication,
-            self.config.retention_interval,
-            self.shutdown.child_token(),
-        )
-        .map_err(|e| ClusterError::Storage(format!("SPU {id}: {e}")))?;
-        let running = RunningSpu { server, unregistered };
-        self.spus.lock().insert(id, SpuSlot { port: public_addr.port(), running: Some(running) });
-        Ok(public_addr)
-    }
-
-    /// Waits until every topic is provisioned. Returns false on timeout.
-    async fn wait_ready(&self, timeout: Duration) -> bool {
-        let mut events = self.sc.store().subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let ready =
-                self.sc.store().all::<TopicSpec>().iter().all(|t| t.status.resolution == TopicResolution::Provisioned);
-            if ready {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
-                return false;
-            }
-        }
-    }
-
-    /// Waits until every partition led by SPU `id` is Online. Returns false on timeout.
-    async fn wait_leader_online(&self, id: i32, timeout: Duration) -> bool {
-        let mut events = self.sc.store().subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let online = self
-                .sc
-                .store()
-                .all::<PartitionSpec>()
-                .iter()
-                .filter(|p| p.spec.leader == id)
-                .all(|p| p.status.resolution == PartitionResolution::Online && p.status.leader.spu == id);
-            if online {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
-                return false;
-            }
-        }
+        let lock = Arc::new(DirectoryLock::acquire(&config.base_dir)?);
+        let runtime = OwnedRuntime::build(config.worker_threads)?;
+        // On failure `runtime` is dropped here, in an async context: it shuts down in the
+        // background, after `ClusterInner::start` stopped whatever it had started.
+        let inner = on_runtime(runtime.handle(), ClusterInner::start(config, lock)).await??;
+        Ok(Self { inner, runtime })
     }
 
     /// The SC's public address.
     pub fn sc_addr(&self) -> SocketAddr {
-        self.sc_addr
+        self.inner.sc_addr
     }
 
     /// The SC's public address as `host:port`, what a profile's `endpoint` holds.
     pub fn sc_endpoint(&self) -> String {
-        self.sc_addr.to_string()
+        self.inner.sc_addr.to_string()
     }
 
     /// Ids and public addresses of the running SPUs, in id order. Stopped and killed SPUs are
     /// not listed.
     pub fn spu_addrs(&self) -> Vec<(i32, SocketAddr)> {
-        self.spus
+        self.inner
+            .spus
             .lock()
             .iter()
             .filter_map(|(id, slot)| {
@@ -413,13 +502,35 @@ impl LocalCluster {
 
     /// Ids of every SPU of the cluster, running or not, in id order.
     pub fn spu_ids(&self) -> Vec<i32> {
-        self.spus.lock().keys().copied().collect()
+        self.inner.spus.lock().keys().copied().collect()
+    }
+
+    /// Partitions that cannot be served now, with why: a replica that cannot be opened (damaged
+    /// files, a full disk) on an SPU that has to lead it, with no other in-sync replica to take
+    /// over. Each is `LeaderOffline`, its topic's status names the cause, and clients using it
+    /// get the storage error; every other partition keeps serving. A partition leaves the list
+    /// once it is online again.
+    pub fn unavailable_partitions(&self) -> Vec<UnavailablePartition> {
+        self.inner
+            .sc
+            .unavailable_partitions()
+            .into_iter()
+            .map(|(partition, code, reason)| UnavailablePartition {
+                partition,
+                storage_full: matches!(code, fluvio_wire::ErrorCode::PartitionFull { .. }),
+                reason,
+            })
+            .collect()
     }
 
     /// Whether SPU `id` is running (false for an unknown id, and for an SPU the SC fenced
-    /// after missed heartbeats: it stops itself).
+    /// after missed heartbeats until it has rejoined).
     pub fn is_spu_running(&self, id: i32) -> bool {
-        self.spus.lock().get(&id).is_some_and(|slot| slot.running.as_ref().is_some_and(|r| !r.server.has_stopped()))
+        self.inner
+            .spus
+            .lock()
+            .get(&id)
+            .is_some_and(|slot| slot.running.as_ref().is_some_and(|r| !r.server.has_stopped()))
     }
 
     /// Test support: pauses (or resumes) replication on SPU `id`: the replicas it follows send
@@ -427,7 +538,7 @@ impl LocalCluster {
     /// sync for [`ClusterConfig::replica_lag_time`], so records appended meanwhile stay
     /// uncommitted; useful to create an uncommitted tail before a leader fails.
     pub fn pause_spu_replication(&self, id: i32, paused: bool) -> Result<(), ClusterError> {
-        let spus = self.spus.lock();
+        let spus = self.inner.spus.lock();
         let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
         if let Some(running) = &slot.running {
             running.server.pause_replication(paused);
@@ -438,9 +549,10 @@ impl LocalCluster {
     /// Test support: SPU `id` keeps serving but stops sending heartbeats to the SC, as a hung
     /// SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it dead, elects new
     /// leaders for its partitions and drops its control link, which fences the SPU: it stops
-    /// acknowledging anything and shuts down. [`LocalCluster::start_spu`] starts it again.
+    /// acknowledging anything and shuts down. Like any fenced SPU, it then rejoins by itself
+    /// shortly after, as a healthy SPU that sends heartbeats again, and follows the new leaders.
     pub fn silence_spu_heartbeats(&self, id: i32) -> Result<(), ClusterError> {
-        let spus = self.spus.lock();
+        let spus = self.inner.spus.lock();
         let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
         if let Some(running) = &slot.running {
             running.server.silence_heartbeats();
@@ -479,27 +591,28 @@ impl LocalCluster {
     }
 
     async fn take_down(&self, id: i32, kill: bool) -> Result<(), ClusterError> {
-        let guard = self.lifecycle.clone().lock_owned().await;
+        let guard = self.inner.lifecycle.clone().lock_owned().await;
+        // Taken out at once: from here on the SPU is not running, whatever becomes of this
+        // future.
         let running = {
-            let mut spus = self.spus.lock();
+            let mut spus = self.inner.spus.lock();
             let slot = spus.get_mut(&id).ok_or(ClusterError::UnknownSpu(id))?;
             match slot.running.take() {
                 Some(running) => running,
                 None => return Ok(()),
             }
         };
-        // Run aside, holding the lifecycle guard, so that dropping this future cannot leave
-        // the SPU half stopped while a restart of it begins.
-        let stopping = tokio::spawn(async move {
+        on_runtime(self.runtime.handle(), async move {
             let _guard = guard;
+            running.retired.cancel();
             if kill {
                 running.server.kill().await;
             } else {
                 running.server.stop().await;
             }
             running.unregistered.cancelled().await;
-        });
-        stopping.await.map_err(|err| ClusterError::Storage(format!("stopping SPU {id} failed: {err}")))
+        })
+        .await
     }
 
     /// Starts SPU `id` again after [`LocalCluster::stop_spu`] or [`LocalCluster::kill_spu`],
@@ -519,7 +632,231 @@ impl LocalCluster {
     /// partitions do not come online in time; the SPU is then left running, serving the
     /// partitions it could open.
     pub async fn start_spu(&self, id: i32) -> Result<SocketAddr, ClusterError> {
+        let guard = self.inner.lifecycle.clone().lock_owned().await;
+        let inner = self.inner.clone();
+        on_runtime(self.runtime.handle(), async move { inner.start_spu(id, guard).await }).await?
+    }
+
+    /// The data directory.
+    pub fn base_dir(&self) -> &std::path::Path {
+        &self.inner.config.base_dir
+    }
+
+    /// Stops every running server, closes every connection and flushes every log, then
+    /// releases the data directory. SPUs that were stopped or killed are left as they are.
+    pub async fn shutdown(self) {
+        let inner = self.inner.clone();
+        if let Err(err) = on_runtime(self.runtime.handle(), async move { inner.stop_all().await }).await {
+            warn!(%err, "the cluster did not stop cleanly");
+        }
+        info!("cluster stopped");
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.inner.shutdown.cancel();
+    }
+}
+
+impl ClusterInner {
+    /// Starts the SC and the SPUs (on the current runtime, the cluster's own).
+    async fn start(config: ClusterConfig, lock: Arc<DirectoryLock>) -> Result<Arc<Self>, ClusterError> {
+        let spu_ids = (0..config.spus).map(|index| FIRST_SPU_ID + i32::from(index));
+        let tls = config.tls.as_ref().map(|tls| tls.acceptor(spu_ids)).transpose()?;
+        let connections = config.connection_limits();
+        let settings = ScSettings {
+            provisioning_timeout: config.provisioning_timeout,
+            connections: connections.clone(),
+            host: config.host.clone(),
+            min_live_replicas: config.min_live_replicas,
+            spu_timeout: config.spu_timeout,
+            tls: tls.clone(),
+        };
+        let sc = Sc::open(&config.base_dir.join("sc"), settings, lock.clone())
+            .map_err(|e| ClusterError::Storage(e.to_string()))?;
+        let shutdown = CancellationToken::new();
+        let sc_listener = bind(&config.host, config.sc_port, "the SC").await?;
+        let sc_addr = sc_listener.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
+        sc.serve(sc_listener, shutdown.child_token());
+        let cluster = Arc::new(Self {
+            config,
+            sc,
+            sc_addr,
+            shutdown,
+            spus: Mutex::new(BTreeMap::new()),
+            lifecycle: Arc::new(tokio::sync::Mutex::new(())),
+            tls,
+            lock,
+            runs: AtomicU64::new(0),
+            connections,
+        });
+        for index in 0..cluster.config.spus {
+            let id = FIRST_SPU_ID + i32::from(index);
+            let port = cluster.config.spu_ports.get(usize::from(index)).copied().unwrap_or(0);
+            let launched = match bind(&cluster.config.host, port, &format!("SPU {id}")).await {
+                Ok(listener) => cluster.launch_spu(id, listener),
+                Err(err) => Err(err),
+            };
+            if let Err(err) = launched {
+                cluster.stop_all().await;
+                return Err(err);
+            }
+        }
+        if !cluster.wait_ready(cluster.config.ready_timeout).await {
+            cluster.stop_all().await;
+            return Err(ClusterError::NotReady(cluster.config.ready_timeout));
+        }
+        info!(sc = %sc_addr, spus = cluster.config.spus, "cluster started");
+        Ok(cluster)
+    }
+
+    /// Registers SPU `id` with the SC and starts serving clients on `listener` (and its
+    /// followers on a private listener of its own), with a watcher that brings it back if the
+    /// SC fences it. Returns its public address.
+    fn launch_spu(self: &Arc<Self>, id: i32, listener: TcpListener) -> Result<SocketAddr, ClusterError> {
+        let public_addr = listener.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
+        let private = std::net::TcpListener::bind((self.config.host.as_str(), 0))
+            .and_then(|listener| {
+                listener.set_nonblocking(true)?;
+                TcpListener::from_std(listener)
+            })
+            .map_err(|source| ClusterError::Bind {
+                what: format!("SPU {id} (private)"),
+                addr: format!("{}:0", self.config.host),
+                source,
+            })?;
+        let private_addr = private.local_addr().map_err(|e| ClusterError::Storage(e.to_string()))?;
+        let (link, unregistered) =
+            self.sc.register_spu(id, public_addr, private_addr).map_err(|e| ClusterError::Storage(e.to_string()))?;
+        let limits = SpuLimits::new(self.connections.clone());
+        let replication = ReplicationSettings {
+            spu: id,
+            min_live_replicas: usize::from(self.config.min_live_replicas),
+            replica_lag_time: self.config.replica_lag_time,
+            heartbeat_interval: self.config.spu_timeout / 4,
+        };
+        let data_dir = spu::spu_data_dir(&self.config.base_dir, id);
+        let endpoints = SpuEndpoints { public: listener, public_tls: self.tls.clone(), private, link };
+        // On failure the link is dropped with `endpoints`, so the SC marks the SPU Offline again.
+        let server = SpuServer::start(
+            data_dir,
+            endpoints,
+            limits,
+            replication,
+            self.config.retention_interval,
+            self.lock.clone(),
+            self.shutdown.child_token(),
+        )
+        .map_err(|e| ClusterError::Storage(format!("SPU {id}: {e}")))?;
+        let run = self.runs.fetch_add(1, Ordering::Relaxed);
+        let retired = CancellationToken::new();
+        self.watch_for_fencing(id, run, server.stopped(), retired.clone());
+        let running = RunningSpu { server, unregistered, run, retired };
+        self.spus.lock().insert(id, SpuSlot { port: public_addr.port(), running: Some(running) });
+        Ok(public_addr)
+    }
+
+    /// Brings SPU `id` back when run `run` stops by itself, which it does only when the SC
+    /// fenced it (it missed heartbeats, e.g. while its host was starved): as a supervisor
+    /// restarts a crashed process, so that a healthy SPU never stays out of the cluster.
+    fn watch_for_fencing(self: &Arc<Self>, id: i32, run: u64, stopped: CancellationToken, retired: CancellationToken) {
+        let cluster = Arc::downgrade(self);
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stopped.cancelled() => {}
+                _ = retired.cancelled() => return,
+                _ = shutdown.cancelled() => return,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(REJOIN_DELAY) => {}
+                _ = retired.cancelled() => return,
+                _ = shutdown.cancelled() => return,
+            }
+            let Some(cluster) = cluster.upgrade() else { return };
+            cluster.rejoin(id, run).await;
+        });
+    }
+
+    /// Restarts SPU `id` if its run `run` is still the current one and has stopped by itself.
+    async fn rejoin(self: &Arc<Self>, id: i32, run: u64) {
         let _guard = self.lifecycle.lock().await;
+        if self.shutdown.is_cancelled() {
+            return;
+        }
+        let (port, fenced) = {
+            let mut spus = self.spus.lock();
+            let Some(slot) = spus.get_mut(&id) else { return };
+            match &slot.running {
+                Some(running) if running.run == run && running.server.has_stopped() => (slot.port, slot.running.take()),
+                _ => return,
+            }
+        };
+        if let Some(fenced) = fenced {
+            fenced.server.stop().await;
+            fenced.unregistered.cancelled().await;
+        }
+        match self.relaunch(id, port).await {
+            Ok(addr) => warn!(spu = id, %addr, "the SC had fenced this SPU; it rejoined the cluster"),
+            Err(err) => warn!(spu = id, %err, "the SC had fenced this SPU and it could not rejoin"),
+        }
+    }
+
+    /// Listens again on `port` if it is free, else on a port chosen by the OS, and launches
+    /// SPU `id` there.
+    async fn relaunch(self: &Arc<Self>, id: i32, port: u16) -> Result<SocketAddr, ClusterError> {
+        let what = format!("SPU {id}");
+        let listener = match bind(&self.config.host, port, &what).await {
+            Ok(listener) => listener,
+            Err(ClusterError::Bind { source, .. }) if source.kind() == std::io::ErrorKind::AddrInUse => {
+                info!(spu = id, port, "previous port is taken; letting the OS choose one");
+                bind(&self.config.host, 0, &what).await?
+            }
+            Err(err) => return Err(err),
+        };
+        self.launch_spu(id, listener)
+    }
+
+    /// Waits until every topic is provisioned, or every partition that is not online is known
+    /// to be unavailable. Returns false on timeout.
+    async fn wait_ready(&self, timeout: Duration) -> bool {
+        let mut events = self.sc.store().subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.sc.is_settled() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
+                return false;
+            }
+        }
+    }
+
+    /// Waits until every partition led by SPU `id` is Online (or known to be unavailable).
+    /// Returns false on timeout.
+    async fn wait_leader_online(&self, id: i32, timeout: Duration) -> bool {
+        let mut events = self.sc.store().subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let online = self.sc.store().all::<PartitionSpec>().iter().filter(|p| p.spec.leader == id).all(|p| {
+                (sc::is_serving(p.status.resolution) && p.status.leader.spu == id) || self.sc.is_unavailable(&p.name)
+            });
+            if online {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
+                return false;
+            }
+        }
+    }
+
+    /// Starts SPU `id` again, holding the lifecycle lock.
+    async fn start_spu(
+        self: &Arc<Self>,
+        id: i32,
+        _guard: tokio::sync::OwnedMutexGuard<()>,
+    ) -> Result<SocketAddr, ClusterError> {
         let (port, fenced) = {
             let mut spus = self.spus.lock();
             let slot = spus.get_mut(&id).ok_or(ClusterError::UnknownSpu(id))?;
@@ -530,21 +867,14 @@ impl LocalCluster {
             };
             (slot.port, fenced)
         };
-        // An SPU that stopped itself after the SC fenced it: finish its stop first.
+        // An SPU that stopped itself after the SC fenced it, not rejoined yet: finish its stop
+        // first (its watcher then finds it replaced and does nothing).
         if let Some(fenced) = fenced {
+            fenced.retired.cancel();
             fenced.server.stop().await;
             fenced.unregistered.cancelled().await;
         }
-        let what = format!("SPU {id}");
-        let listener = match bind(&self.config.host, port, &what).await {
-            Ok(listener) => listener,
-            Err(ClusterError::Bind { source, .. }) if source.kind() == std::io::ErrorKind::AddrInUse => {
-                info!(spu = id, port, "previous port is taken; letting the OS choose one");
-                bind(&self.config.host, 0, &what).await?
-            }
-            Err(err) => return Err(err),
-        };
-        let addr = self.launch_spu(id, listener)?;
+        let addr = self.relaunch(id, port).await?;
         let timeout = self.config.ready_timeout;
         if !self.wait_leader_online(id, timeout).await {
             return Err(ClusterError::SpuNotReady { id, timeout });
@@ -553,33 +883,16 @@ impl LocalCluster {
         Ok(addr)
     }
 
-    /// The data directory.
-    pub fn base_dir(&self) -> &std::path::Path {
-        &self.config.base_dir
-    }
-
     async fn stop_all(&self) {
-        // Lets a stop or kill still running in the background finish first.
+        // Lets a stop or kill still running finish first.
         let _guard = self.lifecycle.lock().await;
         self.shutdown.cancel();
         let spus: Vec<RunningSpu> = self.spus.lock().values_mut().filter_map(|slot| slot.running.take()).collect();
         for spu in spus {
+            spu.retired.cancel();
             spu.server.stop().await;
         }
         self.sc.wait_stopped().await;
-    }
-
-    /// Stops every running server, closes every connection and flushes every log. SPUs that
-    /// were stopped or killed are left as they are.
-    pub async fn shutdown(self) {
-        self.stop_all().await;
-        info!("cluster stopped");
-    }
-}
-
-impl Drop for LocalCluster {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 
@@ -593,7 +906,8 @@ mod tests {
     use bytes::{Bytes, BytesMut};
     use fluvio_wire::api::{RequestHeader, encode_request_frame};
     use fluvio_wire::record::{RawBatch, Record, RecordSet};
-    use fluvio_wire::sc::CommonCreateRequest;
+    use fluvio_wire::sc::partition::PartitionResolution;
+    use fluvio_wire::sc::{CommonCreateRequest, TopicSpec};
     use fluvio_wire::spu::{
         Isolation, PartitionProduceData, ProduceAcks, ProduceRequest, StreamFetchRequest, TopicProduceData,
     };
@@ -627,7 +941,7 @@ mod tests {
     async fn busy_spu(dir: &std::path::Path) -> (LocalCluster, Vec<TcpStream>, impl Fn() -> usize) {
         let cluster = LocalCluster::start(ClusterConfig::new(dir)).await.unwrap();
         let common = CommonCreateRequest { name: "t".into(), dry_run: false, timeout: None };
-        let status = cluster.sc.create_topic(&common, TopicSpec::computed(1, 1)).await;
+        let status = cluster.inner.sc.create_topic(&common, TopicSpec::computed(1, 1)).await;
         assert!(status.error_code.is_ok(), "{status:?}");
         let addr = cluster.spu_addrs()[0].1;
 
@@ -655,9 +969,86 @@ mod tests {
         send(&mut consumer, &fetch).await;
         read_some(&mut consumer).await; // the first push: the session is running
 
-        let probe = cluster.spus.lock()[&FIRST_SPU_ID].running.as_ref().unwrap().server.liveness_probe();
+        let probe = cluster.inner.spus.lock()[&FIRST_SPU_ID].running.as_ref().unwrap().server.liveness_probe();
         assert!(probe() > 2, "the state and the replica are referenced by the SPU's tasks");
         (cluster, vec![producer, consumer], probe)
+    }
+
+    /// The run number of SPU `id`'s current run (it changes when the SPU rejoins).
+    fn current_run(cluster: &LocalCluster, id: i32) -> Option<u64> {
+        cluster.inner.spus.lock()[&id].running.as_ref().map(|r| r.run)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn slow_log_recovery_does_not_delay_heartbeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let spu_timeout = Duration::from_millis(300);
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spu_timeout(spu_timeout)).await.unwrap();
+        let run = current_run(&cluster, FIRST_SPU_ID);
+        {
+            let spus = cluster.inner.spus.lock();
+            let state = spus[&FIRST_SPU_ID].running.as_ref().unwrap().server.state().clone();
+            // Opening the new topic's replica takes five SPU timeouts, as a long log recovery
+            // would; the control loop awaits it.
+            state.slow_replica_open_ms.store(spu_timeout.as_millis() as u64 * 5, std::sync::atomic::Ordering::Relaxed);
+        }
+        let common = CommonCreateRequest { name: "slow".into(), dry_run: false, timeout: None };
+        let status = cluster.inner.sc.create_topic(&common, TopicSpec::computed(1, 1)).await;
+        assert!(status.error_code.is_ok(), "{status:?}");
+        assert_eq!(current_run(&cluster, FIRST_SPU_ID), run, "the SPU was never fenced nor restarted");
+        cluster.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_topic_whose_metadata_cannot_be_stored_leaves_no_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path())).await.unwrap();
+        let sc = cluster.inner.sc.clone();
+        let common = CommonCreateRequest { name: "t".into(), dry_run: false, timeout: None };
+        let mut events = sc.store().subscribe();
+        let file = dir.path().join("sc").join("metadata.json");
+        let saved = std::fs::read(&file).unwrap();
+
+        // The disk is full: the creation fails, and nothing of it exists anywhere.
+        sc.store().fail_writes.store(true, std::sync::atomic::Ordering::Relaxed);
+        let status = sc.create_topic(&common, TopicSpec::computed(2, 1)).await;
+        assert_eq!(status.error_code, fluvio_wire::ErrorCode::StorageError);
+        assert!(sc.store().get::<TopicSpec>("t").is_none(), "no phantom topic");
+        assert!(sc.store().all::<PartitionSpec>().is_empty());
+        assert!(events.try_recv().is_err(), "watchers heard of nothing");
+        assert_eq!(std::fs::read(&file).unwrap(), saved, "the file is unchanged");
+        assert!(!dir.path().join("sc").join("metadata.json.tmp").exists());
+        // A later successful write does not carry it to disk either.
+        sc.store().fail_writes.store(false, std::sync::atomic::Ordering::Relaxed);
+        let other = CommonCreateRequest { name: "other".into(), dry_run: false, timeout: None };
+        assert!(sc.create_topic(&other, TopicSpec::computed(1, 1)).await.error_code.is_ok());
+        assert!(!String::from_utf8(std::fs::read(&file).unwrap()).unwrap().contains("\"t\""));
+
+        // Once space is back it can be created, and every restart brings it back.
+        assert!(sc.create_topic(&common, TopicSpec::computed(2, 1)).await.error_code.is_ok());
+        drop(sc);
+        cluster.shutdown().await;
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path())).await.expect("restarts");
+        let partitions = cluster.inner.sc.store().all::<PartitionSpec>();
+        assert_eq!(partitions.len(), 3);
+        assert!(partitions.iter().all(|p| p.status.resolution == PartitionResolution::Online));
+        cluster.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_failed_deletion_keeps_the_topic_and_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cluster, _connections, _probe) = busy_spu(dir.path()).await;
+        let sc = cluster.inner.sc.clone();
+        sc.store().fail_writes.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(sc.delete_topic("t", false).error_code, fluvio_wire::ErrorCode::StorageError);
+        sc.store().fail_writes.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert!(sc.store().get::<TopicSpec>("t").is_some());
+        let replica_dir = dir.path().join(format!("spu-{FIRST_SPU_ID}")).join("t-0");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(replica_dir.exists(), "the SPU was not told to delete the data");
+        drop(sc);
+        cluster.shutdown().await;
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use bytes::{BufMut, BytesMut};
 use common::*;
 use fluvio_local::LocalCluster;
 use fluvio_wire::Compression;
-use fluvio_wire::api::{RequestHeader, encode_request_frame};
+use fluvio_wire::api::{ApiVersionsRequest, ApiVersionsResponse, RequestHeader, encode_request_frame};
 use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, TopicSpec};
 use fluvio_wire::spu::{FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation};
 
@@ -134,6 +134,20 @@ async fn unsupported_version_closes_the_connection() {
     let mut sc = RawClient::connect(cluster.sc_addr()).await;
     sc.send_claiming_version(&ListRequest { label: "Topic".into(), filters: ListFilters::default() }, 7).await;
     assert!(sc.expect_closed().await);
+    // ApiVersions too: only 0..=2 is answered, on both servers.
+    for addr in [cluster.sc_addr(), first_spu(&cluster)] {
+        for version in [-1, 3, i16::MAX, i16::MIN] {
+            let mut client = RawClient::connect(addr).await;
+            client.send_at(&ApiVersionsRequest::default(), version).await;
+            assert!(client.expect_closed().await, "{addr}: ApiVersions v{version} closes the connection");
+        }
+        for version in 0..=2 {
+            let mut client = RawClient::connect(addr).await;
+            let id = client.send_at(&ApiVersionsRequest::default(), version).await;
+            let response: ApiVersionsResponse = client.recv(id, version).await;
+            assert!(response.error_code.is_ok(), "{addr}: v{version}");
+        }
+    }
     assert_healthy(&cluster).await;
     cluster.shutdown().await;
 }
@@ -146,6 +160,33 @@ async fn oversized_and_negative_frames_close_the_connection() {
     send_to_both_and_expect_close(&cluster, &[0xff, 0xff, 0xff, 0xf0]).await;
     send_to_both_and_expect_close(&cluster, &[0, 0, 0, 0]).await;
     assert_healthy(&cluster).await;
+    cluster.shutdown().await;
+}
+
+/// A TLS ClientHello on a plain port is answered as a plain Fluvio server answers it: read as
+/// the start of a frame of some 370 MB, it gets no answer and no close (the client's handshake
+/// timeout is what tells it), and every other client is served meanwhile.
+#[tokio::test]
+async fn a_tls_client_hello_on_a_plain_port_gets_no_answer_and_no_close() {
+    let (cluster, _dir) = seeded().await;
+    // A TLS record header (handshake, TLS 1.0 record version, 196 bytes) and a ClientHello.
+    let mut hello = vec![0x16, 0x03, 0x01, 0x00, 0xc4, 0x01, 0x00, 0x00, 0xc0, 0x03, 0x03];
+    hello.extend((0..190u32).map(|i| (i.wrapping_mul(2654435761) >> 11) as u8));
+    let mut waiting = Vec::new();
+    for addr in [cluster.sc_addr(), first_spu(&cluster)] {
+        let mut client = RawClient::connect(addr).await;
+        client.write_raw(&hello).await;
+        waiting.push(client);
+    }
+    for client in &mut waiting {
+        assert!(client.try_read_frame(std::time::Duration::from_millis(500)).await.is_none(), "no answer, no close");
+        // More bytes are taken as more of that frame.
+        client.write_raw(&[0u8; 4096]).await;
+    }
+    assert_healthy(&cluster).await;
+    for client in &mut waiting {
+        assert!(client.try_read_frame(std::time::Duration::from_millis(200)).await.is_none(), "still waiting");
+    }
     cluster.shutdown().await;
 }
 

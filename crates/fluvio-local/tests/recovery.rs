@@ -257,3 +257,24 @@ async fn command_takes_the_replication_settings() {
     assert_eq!(single.error_code, fluvio_wire::ErrorCode::TopicInvalidConfiguration);
     assert!(create_topic(&mut sc, "triple", TopicSpec::computed(1, 3)).await.error_code.is_ok());
 }
+
+#[tokio::test]
+async fn command_takes_the_connection_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.toml");
+    let args = ["--idle-timeout-ms", "300", "--read-timeout-ms", "300", "--max-buffered-bytes", "134217728"];
+    let running = start_command(&dir.path().join("data"), &args, &profile);
+    let mut idle = RawClient::connect(running.sc.as_str()).await;
+    assert!(idle.expect_closed().await, "an idle connection is closed after 300 ms");
+    let mut stalled = RawClient::connect(running.sc.as_str()).await;
+    stalled.write_raw(&[0, 0, 0, 50, 0]).await;
+    assert!(stalled.expect_closed().await, "a half-sent request is cut after 300 ms");
+    // A budget smaller than one request of the largest size is refused.
+    let output = Command::new(env!("CARGO_BIN_EXE_fluvio-local"))
+        .args(["start", "--max-buffered-bytes", "1000"])
+        .arg("--base-dir")
+        .arg(dir.path().join("other"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+}

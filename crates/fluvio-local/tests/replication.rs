@@ -26,7 +26,7 @@ async fn followers_replicate_and_the_status_shows_every_replica() {
     let mut s = setup(|c| c).await;
     let status = create_topic(&mut s.sc, "computed", TopicSpec::computed(3, 3)).await;
     assert!(status.error_code.is_ok(), "{status:?}");
-    let all = partitions(&mut s.sc).await;
+    let all = list_partitions(&mut s.sc).await;
     let mut leaders: Vec<i32> = all.iter().map(|p| p.spec.leader).collect();
     leaders.sort_unstable();
     assert_eq!(leaders, [SPU_1, SPU_2, SPU_3], "one leader per SPU");
@@ -200,7 +200,7 @@ async fn without_an_in_sync_replica_the_partition_waits_for_one() {
     // SPU 2 lacks records 3 and 4: it must not lead.
     s.cluster.start_spu(SPU_2).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "waits-0").unwrap();
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "waits-0").unwrap();
     assert_eq!(partition.status.resolution, PartitionResolution::LeaderOffline);
 
     // SPU 1 returns and leads with every record; SPU 2 catches up.
@@ -212,7 +212,7 @@ async fn without_an_in_sync_replica_the_partition_waits_for_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hung_spu_is_declared_dead_fenced_and_replaced() {
+async fn a_hung_spu_is_declared_dead_fenced_replaced_and_rejoins_by_itself() {
     let mut s = setup(|c| c.spu_timeout(Duration::from_millis(600))).await;
     assigned_topic(&mut s.sc, "hung", &[SPU_1, SPU_2, SPU_3]).await;
     let old_leader = addr(&s.cluster, SPU_1);
@@ -240,8 +240,15 @@ async fn a_hung_spu_is_declared_dead_fenced_and_replaced() {
             drop(stream);
         }
     }
-    s.cluster.start_spu(SPU_1).await.unwrap();
+    // It rejoins by itself, healthy again, as a follower of the new leader.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !s.cluster.is_spu_running(SPU_1) {
+        assert!(Instant::now() < deadline, "the fenced SPU did not rejoin");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     wait_replicated(&mut s.sc, "hung-0", 3, 4).await;
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "hung-0").unwrap();
+    assert_ne!(partition.spec.leader, SPU_1, "it follows the leader elected meanwhile");
     s.cluster.shutdown().await;
 }
 
@@ -289,7 +296,7 @@ async fn a_retried_batch_is_stored_once_even_across_a_failover() {
     .await;
     let after_restart = produce(restarted, "dedup", &idempotent_batch(6, 8, 42, 3), Isolation::ReadUncommitted).await;
     assert_eq!(after_restart.base_offset, 6);
-    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "dedup-0").unwrap();
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "dedup-0").unwrap();
     assert_eq!(partition.status.leader.leo, 11, "nothing was appended twice");
     s.cluster.shutdown().await;
 }
@@ -303,7 +310,7 @@ async fn a_replicated_cluster_restarts_with_its_data_and_leaders() {
         let mut sc = RawClient::connect(cluster.sc_addr()).await;
         let status = create_topic(&mut sc, "durable", TopicSpec::computed(2, 3)).await;
         assert!(status.error_code.is_ok());
-        let all = partitions(&mut sc).await;
+        let all = list_partitions(&mut sc).await;
         for (index, partition) in all.iter().enumerate() {
             let leader = addr(&cluster, partition.spec.leader);
             let from = index * 100;
@@ -441,7 +448,7 @@ async fn follower_behind_the_leaders_log_start(forget_epochs: bool) {
     wait_replicated(&mut s.sc, "evicted-0", 2, 200).await;
     assert!(returned.elapsed() < Duration::from_secs(10), "caught up in {:?}", returned.elapsed());
     assert_eq!(segment_bases(&s.cluster, SPU_2, "evicted")[0], log_start, "the follower's log start");
-    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "evicted-0").unwrap();
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "evicted-0").unwrap();
     assert_eq!(partition.status.base_offset, log_start, "the leader's log start did not move");
     // Its epoch history describes its records only; its high-watermark checkpoint is in its log.
     let epochs = epoch_history(&s.cluster, SPU_2, "evicted");
@@ -515,7 +522,7 @@ async fn retention_keeps_what_an_in_sync_follower_lacks() {
         assert!(result.error_code.is_ok(), "{:?}", result.error_code);
     }
     tokio::time::sleep(Duration::from_millis(1500)).await; // 15 retention rounds
-    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "uncommitted-0").unwrap();
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "uncommitted-0").unwrap();
     assert_eq!((partition.status.leader.leo, partition.status.leader.hw), (200, 30));
     assert!(partition.status.base_offset <= 30, "retention deleted uncommitted records: {partition:?}");
     assert!(segment_bases(&s.cluster, SPU_1, "uncommitted")[0] <= 30);

@@ -7,9 +7,9 @@ use std::time::Duration;
 use bytes::BytesMut;
 use common::*;
 use fluvio_wire::error_code::ErrorCode;
-use fluvio_wire::record::RecordSet;
+use fluvio_wire::record::{CutBatch, RecordSet};
 use fluvio_wire::sc::TopicSpec;
-use fluvio_wire::sc::topic::CompressionAlgorithm;
+use fluvio_wire::sc::topic::{CompressionAlgorithm, TopicStorageConfig};
 use fluvio_wire::spu::{
     FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation, OffsetUpdate, PartitionProduceData,
     ProduceRequest, StreamFetchRequest, StreamFetchResponse, UpdateOffsetsRequest,
@@ -42,10 +42,10 @@ async fn next_push(spu: &mut RawClient, id: i32) -> StreamFetchResponse {
     StreamFetchResponse::decode_exact(body, 25).unwrap()
 }
 
-/// (first offset, next offset, record count) of each whole batch in a push.
+/// (first offset, next offset, record count) of each batch in a push that holds whole ones only.
 fn batches(push: &StreamFetchResponse) -> Vec<(i64, i64, usize)> {
     let parsed = push.partition.records.parse();
-    assert!(parsed.is_complete(), "pushes carry whole batches only");
+    assert!(parsed.is_complete(), "a push with room for them carries whole batches");
     parsed
         .batches
         .iter()
@@ -79,22 +79,49 @@ async fn produce_assigns_offsets_and_fetch_offsets_reports_them() {
     cluster.shutdown().await;
 }
 
+/// The whole batches of a push (as [`batches`] lists them) and the batch it was cut inside of.
+fn cut_push(push: &StreamFetchResponse) -> (Vec<(i64, i64)>, Option<CutBatch>) {
+    let parsed = push.partition.records.parse();
+    let whole = parsed.batches.iter().map(|b| (b.header.base_offset, b.header.next_offset())).collect();
+    assert_eq!(
+        parsed.invalid_tail.is_some() || parsed.partial.is_some(),
+        parsed.cut.is_some(),
+        "only cuts, no garbage"
+    );
+    (whole, parsed.cut)
+}
+
+/// A push the stream sends right after `request`, on a connection of its own.
+async fn first_push(cluster: &fluvio_local::LocalCluster, request: &StreamFetchRequest) -> StreamFetchResponse {
+    let mut spu = RawClient::connect(first_spu(cluster)).await;
+    let id = spu.send(request).await;
+    next_push(&mut spu, id).await
+}
+
+/// As the official SPU's zero-copy read: a push is the stored bytes from the start of the
+/// batch holding the offset asked for, cut at `max_bytes` wherever that falls (inside a
+/// batch, inside its header), never an empty push; the next push comes after the
+/// acknowledgement, from the start of the batch holding the offset acknowledged.
 #[tokio::test]
-async fn streams_push_whole_batches_and_wait_for_acknowledgements() {
+async fn streams_cut_pushes_at_max_bytes_as_an_spu_does() {
     let (cluster, _dir, mut spu) = setup("s", TopicSpec::computed(1, 1)).await;
     let big = vec![7u8; 600];
+    let sent = batch(&[&big, &big], Compression::None);
+    let len = sent.encoded_len();
     for _ in 0..3 {
-        let response = spu
-            .call(&produce_request("s", 0, &[batch(&[&big, &big], Compression::None)], Isolation::ReadUncommitted))
-            .await;
+        let response =
+            spu.call(&produce_request("s", 0, std::slice::from_ref(&sent), Isolation::ReadUncommitted)).await;
         assert!(only_result(&response).error_code.is_ok());
     }
-    // max_bytes is smaller than one batch: exactly one whole batch per push.
+    let cut = |received, base_offset, total_len| Some(CutBatch { received, base_offset, total_len });
+
+    // max_bytes is smaller than one batch: its first 100 bytes.
     let id = spu.send(&fetch("s", 0, 100, Isolation::ReadCommitted)).await;
     let push = next_push(&mut spu, id).await;
     assert!(push.partition.error_code.is_ok());
-    assert_eq!(push.partition.high_watermark, 6);
-    assert_eq!(batches(&push), [(0, 2, 2)]);
+    assert_eq!((push.partition.high_watermark, push.partition.next_filter_offset), (6, 0));
+    assert_eq!(push.partition.records.len(), 100);
+    assert_eq!(cut_push(&push), (vec![], cut(100, Some(0), Some(len))));
     let stream_id = push.stream_id;
     assert!(stream_id > 0);
 
@@ -111,13 +138,62 @@ async fn streams_push_whole_batches_and_wait_for_acknowledgements() {
         } else {
             assert_eq!(got, id);
             let push = StreamFetchResponse::decode_exact(body, 25).unwrap();
-            assert_eq!(batches(&push), [(2, 4, 2)]);
+            assert_eq!(cut_push(&push), (vec![], cut(100, Some(2), Some(len))));
             saw_push = true;
         }
     }
-    // Rewinding: an acknowledgement below what was sent re-pushes from there.
-    assert!(ack(&mut spu, stream_id, 0).await.is_ok());
-    assert_eq!(batches(&next_push(&mut spu, id).await), [(0, 2, 2)]);
+    // An acknowledgement inside a batch (a client that kept the whole records of a cut one)
+    // gets that batch from its start again, cut the same way; so does a rewind.
+    for offset in [3, 0] {
+        assert!(ack(&mut spu, stream_id, offset).await.is_ok());
+        let push = next_push(&mut spu, id).await;
+        assert_eq!(cut_push(&push), (vec![], cut(100, Some(offset - offset % 2), Some(len))));
+    }
+
+    // Whole batches while they fit, then the start of the next one, even inside its
+    // preamble or header.
+    let push = first_push(&cluster, &fetch("s", 0, (len + 30) as i32, Isolation::ReadCommitted)).await;
+    assert_eq!(cut_push(&push), (vec![(0, 2)], cut(30, Some(2), Some(len))));
+    let push = first_push(&cluster, &fetch("s", 1, 10, Isolation::ReadUncommitted)).await;
+    assert_eq!(cut_push(&push), (vec![], cut(10, Some(0), None)));
+    let push = first_push(&cluster, &fetch("s", 0, 5, Isolation::ReadUncommitted)).await;
+    assert_eq!(cut_push(&push), (vec![], cut(5, None, None)));
+    // Room for everything, exactly or more; a negative max_bytes is no limit, as on an SPU.
+    for max_bytes in [3 * len as i32, 1 << 20, -1] {
+        let push = first_push(&cluster, &fetch("s", 1, max_bytes, Isolation::ReadCommitted)).await;
+        assert_eq!(cut_push(&push), (vec![(0, 2), (2, 4), (4, 6)], None), "max_bytes {max_bytes}");
+    }
+    // With max_bytes 0 nothing fits: no push at all (an SPU's answer too).
+    let mut zero = RawClient::connect(first_spu(&cluster)).await;
+    zero.send(&fetch("s", 0, 0, Isolation::ReadCommitted)).await;
+    assert!(zero.try_read_frame(Duration::from_millis(300)).await.is_none());
+    cluster.shutdown().await;
+}
+
+/// A push is read from one segment, as an SPU reads it: it ends at the segment's end even
+/// when `max_bytes` leaves room for more.
+#[tokio::test]
+async fn a_push_never_crosses_a_segment() {
+    let spec = TopicSpec {
+        storage: Some(TopicStorageConfig { segment_size: Some(1024), max_partition_size: None }),
+        ..TopicSpec::computed(1, 1)
+    };
+    let (cluster, _dir, mut spu) = setup("segments", spec).await;
+    let value = vec![1u8; 300];
+    for _ in 0..5 {
+        let response = spu
+            .call(&produce_request("segments", 0, &[batch(&[&value], Compression::None)], Isolation::ReadUncommitted))
+            .await;
+        assert!(only_result(&response).error_code.is_ok());
+    }
+    // Batches of ~370 bytes: two per 1 KiB segment.
+    let id = spu.send(&fetch("segments", 0, 1 << 20, Isolation::ReadCommitted)).await;
+    let push = next_push(&mut spu, id).await;
+    assert_eq!(cut_push(&push), (vec![(0, 1), (1, 2)], None));
+    assert!(ack(&mut spu, push.stream_id, 2).await.is_ok());
+    assert_eq!(cut_push(&next_push(&mut spu, id).await), (vec![(2, 3), (3, 4)], None));
+    assert!(ack(&mut spu, push.stream_id, 4).await.is_ok());
+    assert_eq!(cut_push(&next_push(&mut spu, id).await), (vec![(4, 5)], None));
     cluster.shutdown().await;
 }
 

@@ -11,7 +11,7 @@ use fluvio_local::{ClusterConfig, ClusterError, FIRST_SPU_ID, LocalCluster};
 use fluvio_wire::sc::partition::PartitionResolution;
 use fluvio_wire::sc::spu::SpuStatusResolution;
 use fluvio_wire::sc::topic::TopicResolution;
-use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, Metadata, PartitionSpec, SpuSpec, TopicSpec};
+use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, Metadata, SpuSpec, TopicSpec};
 use fluvio_wire::spu::{
     FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation, OffsetUpdate, ProduceRequest,
     ProduceResponse, StreamFetchRequest, StreamFetchResponse, UpdateOffsetsRequest,
@@ -25,13 +25,6 @@ const PROMPTLY: Duration = Duration::from_secs(2);
 async fn list_spus(sc: &mut RawClient) -> Vec<Metadata<SpuSpec>> {
     match sc.call(&ListRequest { label: "SPU".into(), filters: ListFilters::default() }).await {
         ListResponse::Spu(spus) => spus,
-        other => panic!("unexpected list response {other:?}"),
-    }
-}
-
-async fn list_partitions(sc: &mut RawClient) -> Vec<Metadata<PartitionSpec>> {
-    match sc.call(&ListRequest { label: "Partition".into(), filters: ListFilters::default() }).await {
-        ListResponse::Partition(partitions) => partitions,
         other => panic!("unexpected list response {other:?}"),
     }
 }

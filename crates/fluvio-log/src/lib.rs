@@ -7,7 +7,8 @@
 //! also kept in memory. The last segment is the active one; the others are sealed.
 //!
 //! [`PartitionLog`] is the entry point: [`open`](PartitionLog::open) (with recovery, see
-//! [`recovery`]), [`append`](PartitionLog::append), [`read`](PartitionLog::read),
+//! [`recovery`]), [`append`](PartitionLog::append), [`read`](PartitionLog::read) (whole batches),
+//! [`read_range`](PartitionLog::read_range) (a byte range cut at `max_bytes`, as an SPU serves consumers),
 //! [`truncate_to`](PartitionLog::truncate_to), [`enforce_retention`](PartitionLog::enforce_retention),
 //! [`reset_to`](PartitionLog::reset_to) (crash-safe restart of an empty log at a given offset).
 //! [`EpochHistory`] keeps, next to the segments, the leader epochs the log was written under,

@@ -14,7 +14,7 @@ use crate::config::LogConfig;
 use crate::error::{BatchDefect, LogError};
 use crate::recovery::{RecoveryReport, recover};
 use crate::reset;
-use crate::segment::{MAX_RELATIVE_OFFSET, MAX_SEGMENT_BYTES, ReadStop, Segment, sync_dir};
+use crate::segment::{Fill, MAX_RELATIVE_OFFSET, MAX_SEGMENT_BYTES, ReadStop, Segment, sync_dir};
 
 /// Where an append went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +33,17 @@ pub struct AppendInfo {
     pub position: u64,
 }
 
-/// Whole batches read from the log.
+/// Batches read from the log: whole ones ([`PartitionLog::read`]), or a byte range that may
+/// end inside one ([`PartitionLog::read_range`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadSlice {
-    /// Contiguous encoded batches, exactly as stored (a valid `RecordSet` body).
+    /// Contiguous encoded batches, exactly as stored (a `RecordSet` body, whose last batch
+    /// may be cut when read with [`PartitionLog::read_range`]).
     pub bytes: Bytes,
     /// Base offset of the first batch; the requested offset when the slice is empty.
     pub first_offset: i64,
-    /// Offset after the last batch (where the next read should start); the requested offset
-    /// when the slice is empty.
+    /// Offset after the last whole batch (where the next read should start); the requested
+    /// offset when the slice holds no whole batch.
     pub next_offset: i64,
 }
 
@@ -336,7 +338,8 @@ impl PartitionLog {
                 break;
             }
             let budget = max_bytes.saturating_sub(out.len());
-            let read = match segment.read_into(next_offset, end_offset, budget, first_offset.is_none(), &mut out) {
+            let fill = Fill::WholeBatches { at_least_one: first_offset.is_none() };
+            let read = match segment.read_into(next_offset, end_offset, budget, fill, &mut out) {
                 Ok(read) => read,
                 // What was read so far is good; the read that starts here reports the error.
                 Err(_) if first_offset.is_some() => break,
@@ -350,6 +353,36 @@ impl PartitionLog {
         }
         match first_offset {
             Some(first_offset) => Ok(ReadSlice { bytes: Bytes::from(out), first_offset, next_offset }),
+            None => Ok(ReadSlice::empty(offset)),
+        }
+    }
+
+    /// Reads the stored bytes a Fluvio SPU sends a consumer: from the start of the batch
+    /// that contains `offset` (the caller skips the records below it) to the end of that
+    /// batch's segment, or to the first batch that ends after `end_offset` (an exclusive
+    /// bound such as the high watermark, clamped to the log end offset), and at most
+    /// `max_bytes` of them. Unlike [`read`](Self::read), the slice may end inside a batch,
+    /// even inside its header, and never crosses into the next segment; it is empty when
+    /// `offset >= end_offset` or `max_bytes` is 0. Its `next_offset` is the offset after the
+    /// last batch it holds whole (the requested offset when it holds none whole).
+    ///
+    /// Errors as for [`read`](Self::read): every batch the slice holds, whole or cut, is
+    /// checked (header and CRC-32C, the tail of a cut one read from the file to check it), and
+    /// it stops before a damaged one (an error if that is the first). The official consumer
+    /// takes the records of a cut batch that arrived, so a cut batch is served data too.
+    pub fn read_range(&self, offset: i64, max_bytes: usize, end_offset: i64) -> Result<ReadSlice, LogError> {
+        self.check_in_range(offset)?;
+        let end_offset = end_offset.min(self.log_end_offset());
+        if offset >= end_offset {
+            return Ok(ReadSlice::empty(offset));
+        }
+        let segment = &self.segments[self.segment_for(offset)];
+        let mut out = Vec::new();
+        let read = segment.read_into(offset, end_offset, max_bytes, Fill::Bytes, &mut out)?;
+        match read.first_offset {
+            Some(first_offset) => {
+                Ok(ReadSlice { bytes: Bytes::from(out), first_offset, next_offset: read.next_offset })
+            }
             None => Ok(ReadSlice::empty(offset)),
         }
     }

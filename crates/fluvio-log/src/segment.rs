@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, BatchHeader};
 
-use crate::batch::{CheckedHeader, ChunkReader, check_crc, check_header};
+use crate::batch::{CheckedHeader, ChunkReader, check_crc, check_crc_of_stored, check_header};
 use crate::error::{BatchDefect, LogError};
 use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
 
@@ -56,12 +56,25 @@ pub(crate) enum ReadStop {
     Damaged,
 }
 
+/// How [`Segment::read_into`] fills its byte budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fill {
+    /// Whole batches only; with `at_least_one`, the first batch whatever its size.
+    WholeBatches {
+        /// Take the first batch even when it exceeds the budget.
+        at_least_one: bool,
+    },
+    /// Every byte the budget allows: the read may end inside a batch, even inside its
+    /// header, as the zero-copy slice a Fluvio SPU sends a consumer does.
+    Bytes,
+}
+
 /// What [`Segment::read_into`] appended.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SegmentRead {
-    /// Base offset of the first batch appended, if any.
+    /// Base offset of the first batch appended (whole or in part), if any.
     pub first_offset: Option<i64>,
-    /// Offset after the last batch appended (the start offset when none was).
+    /// Offset after the last batch appended whole (the start offset when none was).
     pub next_offset: i64,
     /// Why it stopped.
     pub stop: ReadStop,
@@ -350,15 +363,19 @@ impl Segment {
         Ok(())
     }
 
-    /// Appends to `out` the whole batches starting with the one containing `offset`, stopping
-    /// before a batch that ends after `end_offset` or that would take more than `budget`
-    /// bytes in total; with `at_least_one`, the first batch is taken whatever its size.
+    /// Appends to `out` the batches starting with the one containing `offset`, stopping
+    /// before a batch that ends after `end_offset` and at `budget` bytes in total: before
+    /// the batch that would exceed it with [`Fill::WholeBatches`] (with `at_least_one`, the
+    /// first batch is taken whatever its size), in the middle of it with [`Fill::Bytes`].
+    /// Every batch taken, whole or cut, is checked, header and CRC-32C (the tail of a cut
+    /// one is read to check it, not appended); the read stops before a damaged one (an error
+    /// if it is the first).
     pub(crate) fn read_into(
         &self,
         offset: i64,
         end_offset: i64,
         budget: usize,
-        at_least_one: bool,
+        fill: Fill,
         out: &mut Vec<u8>,
     ) -> Result<SegmentRead, LogError> {
         let nothing = |stop| Ok(SegmentRead { first_offset: None, next_offset: offset, stop });
@@ -368,11 +385,12 @@ impl Segment {
         }
         let available = self.size - start;
         let mut want = budget as u64;
-        if at_least_one {
+        if fill == (Fill::WholeBatches { at_least_one: true }) {
             want = want.max(first.total_len);
         }
         let want = want.min(available);
-        if want < first.total_len {
+        let smallest = if fill == Fill::Bytes { 1 } else { first.total_len };
+        if want < smallest {
             return nothing(ReadStop::Budget);
         }
         // One read for everything the budget allows, then cut at the last whole batch that
@@ -390,15 +408,23 @@ impl Segment {
                 break if start + taken == self.size { ReadStop::SegmentEnd } else { ReadStop::Budget };
             }
             let position = start + taken;
-            if want - taken < BATCH_FILE_HEADER_LEN as u64 {
-                // The budget cuts this header; the segment itself may not.
-                break if self.size - position < BATCH_FILE_HEADER_LEN as u64 {
-                    ReadStop::Damaged
-                } else {
-                    ReadStop::Budget
-                };
+            if self.size - position < BATCH_FILE_HEADER_LEN as u64 {
+                break ReadStop::Damaged;
             }
-            let bytes = &out[out_start + taken as usize..];
+            let mut cut_header = [0u8; BATCH_FILE_HEADER_LEN];
+            let bytes = if want - taken >= BATCH_FILE_HEADER_LEN as u64 {
+                &out[out_start + taken as usize..]
+            } else if fill == Fill::Bytes {
+                // The budget ends inside this header (the segment holds it whole): whether
+                // its batch lies within `end_offset` decides if its start is taken.
+                if let Err(source) = self.log.read_exact_at(&mut cut_header, position) {
+                    out.truncate(out_start);
+                    return Err(LogError::Io { op: "read", path: self.log_path.clone(), source });
+                }
+                &cut_header[..]
+            } else {
+                break ReadStop::Budget;
+            };
             let header = match self.check_stored(bytes, position, expected) {
                 Ok(header) => header,
                 // The batches before the damage are good: serve them, and let the read that
@@ -412,25 +438,46 @@ impl Segment {
             if header.next_offset > end_offset {
                 break ReadStop::EndOffset;
             }
-            if taken + header.total_len > want {
-                break ReadStop::Budget;
-            }
             // Every batch served is checked against its CRC-32C: damage that happened on disk
             // after the batch was written (sealed segments are not scanned at open) is never
-            // passed on to a consumer or a follower.
+            // passed on to a consumer or a follower. A batch the budget cuts is checked too,
+            // its tail read from the file without being kept: the official consumer takes the
+            // records of a cut batch that arrived whole, so its start is served data as well.
             let at = out_start + taken as usize;
-            if let Err(defect) = check_crc(&out[at..at + header.total_len as usize], &header.header) {
+            let cut = taken + header.total_len > want;
+            let checked = if cut {
+                if fill != Fill::Bytes {
+                    break ReadStop::Budget;
+                }
+                let prefix = &out[at..out_start + want as usize];
+                match check_crc_of_stored(&self.log, position, prefix, &header) {
+                    Ok(checked) => checked,
+                    Err(source) => {
+                        out.truncate(out_start);
+                        return Err(LogError::Io { op: "read", path: self.log_path.clone(), source });
+                    }
+                }
+            } else {
+                check_crc(&out[at..at + header.total_len as usize], &header.header)
+            };
+            if let Err(defect) = checked {
                 if taken > 0 {
                     break ReadStop::Damaged;
                 }
                 out.truncate(out_start);
                 return Err(self.corrupt(position, expected)(defect));
             }
+            if cut {
+                // The read ends inside this batch: it takes the rest of the budget.
+                taken = want;
+                break ReadStop::Budget;
+            }
             taken += header.total_len;
             expected = header.next_offset;
         };
         out.truncate(out_start + taken as usize);
-        Ok(SegmentRead { first_offset: Some(first.header.base_offset), next_offset: expected, stop })
+        let first_offset = (taken > 0).then_some(first.header.base_offset);
+        Ok(SegmentRead { first_offset, next_offset: expected, stop })
     }
 }
 

@@ -130,6 +130,52 @@ fn end_offset_bound_is_respected() {
     assert_eq!(slice.next_offset, 120);
 }
 
+/// `read_range` is the byte prefix, `max_bytes` long, of the whole batches from the one
+/// holding the offset to the end bound or the segment's end, whichever comes first.
+#[test]
+fn read_range_cuts_at_max_bytes_within_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = PartitionLog::open(dir.path(), config(700)).unwrap();
+    append_batches(&mut log, "b", 24, 3, 20);
+    let leo = log.log_end_offset();
+    let segments = log.segment_base_offsets();
+    assert!(segments.len() > 3, "{segments:?}");
+    let batch_len = batch("b0", 3, 20).len();
+    let mut cut_inside = 0;
+    for offset in 0..leo {
+        let segment_end = segments.iter().copied().find(|base| *base > offset).unwrap_or(leo);
+        for end in [leo, offset + 1, offset + 4, offset + 10] {
+            let whole = log.read(offset, usize::MAX, end.min(segment_end)).unwrap();
+            for max_bytes in
+                [0, 1, 11, 12, 56, 57, 58, batch_len - 1, batch_len, batch_len + 30, 3 * batch_len, 1 << 20]
+            {
+                let range = log.read_range(offset, max_bytes, end).unwrap();
+                let len = whole.bytes.len().min(max_bytes);
+                assert_eq!(range.bytes, whole.bytes.slice(..len), "offset {offset} end {end} max {max_bytes}");
+                if len == 0 {
+                    assert!(range.is_empty());
+                    assert_eq!((range.first_offset, range.next_offset), (offset, offset));
+                    continue;
+                }
+                assert_eq!(range.first_offset, whole.first_offset);
+                // The offset after the batches it holds whole.
+                let whole_batches = len / batch_len;
+                assert_eq!(range.next_offset, whole.first_offset + 3 * whole_batches as i64, "offset {offset}");
+                if len % batch_len != 0 {
+                    cut_inside += 1;
+                    let parsed = fluvio_wire::RecordSet::from_encoded(range.bytes.clone()).parse();
+                    assert_eq!(parsed.cut.and_then(|c| c.total_len), (len % batch_len >= 12).then_some(batch_len));
+                }
+            }
+        }
+    }
+    assert!(cut_inside > 1000, "{cut_inside}");
+    // Past the end bound or at the LEO: empty; past the LEO: an error, as for `read`.
+    assert!(log.read_range(leo, 1000, leo).unwrap().is_empty());
+    assert!(log.read_range(5, 1000, 3).unwrap().is_empty());
+    assert!(matches!(log.read_range(leo + 1, 1000, leo), Err(LogError::OffsetOutOfRange { .. })));
+}
+
 #[test]
 fn append_many_writes_contiguous_offsets() {
     let dir = tempfile::tempdir().unwrap();

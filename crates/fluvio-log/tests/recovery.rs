@@ -427,6 +427,37 @@ fn a_flipped_record_byte_in_a_sealed_segment_is_never_served() {
     assert_eq!(records(&slice), expected.iter().filter(|r| r.0 >= damaged + 3).cloned().collect::<Vec<_>>());
 }
 
+/// `read_range` (the cut pushes of a stream) checks the CRC of every batch it returns, the one
+/// it cuts included: the official consumer takes the records of a cut batch that arrived.
+#[test]
+fn a_flipped_record_byte_is_never_served_by_a_cut_range_either() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bases) = setup_with_bases(dir.path());
+    let batch_len = batch("s0", 3, 30).len();
+    // The last byte of the segment's second batch: any cut of it leaves the damage out.
+    let (path, log) = damage_sealed(dir.path(), bases[1], 2 * batch_len - 1, |byte| *byte ^= 0x01);
+    let leo = log.log_end_offset();
+    let damaged = bases[1] + 3;
+    let is_damage = |result: Result<fluvio_log::ReadSlice, LogError>| match result {
+        Err(LogError::Corrupt { path: p, position, offset, defect: BatchDefect::CrcMismatch { .. } }) => {
+            (p, position, offset) == (path.clone(), batch_len as u64, damaged)
+        }
+        _ => false,
+    };
+    for max_bytes in [1, 12, 58, batch_len - 1, batch_len, 2 * batch_len] {
+        // Starting at the damaged batch: refused, whole or cut.
+        assert!(is_damage(log.read_range(damaged, max_bytes, leo)), "max_bytes {max_bytes}");
+    }
+    // Starting before it: the whole batch before is served, the damaged one not even in part.
+    for max_bytes in [batch_len + 1, batch_len + 58, 2 * batch_len - 1, 2 * batch_len, 10 * batch_len] {
+        let range = log.read_range(bases[1], max_bytes, leo).unwrap();
+        assert_eq!(range.bytes.len(), batch_len, "max_bytes {max_bytes}");
+        assert_eq!(range.next_offset, damaged);
+    }
+    // A cut of the batch before the damage is served as usual.
+    assert_eq!(log.read_range(bases[1], batch_len - 1, leo).unwrap().bytes.len(), batch_len - 1);
+}
+
 #[test]
 fn tail_headers_are_visited_without_reading_records() {
     let dir = tempfile::tempdir().unwrap();

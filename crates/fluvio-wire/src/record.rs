@@ -248,7 +248,12 @@ impl Default for BatchHeader {
 
 impl BatchHeader {
     /// Parses the 57-byte preamble + header at the start of `buf` (no bounds beyond that).
+    ///
+    /// When `buf` holds less than a header, the fields it does hold are checked first, so
+    /// that a header cut short is an incomplete input ([`DecodeError::is_incomplete`]) only if
+    /// what arrived of it can start a batch: bytes that cannot are invalid at once.
     pub fn parse(buf: &[u8]) -> Result<Self, DecodeError> {
+        check_header_prefix(buf)?;
         if buf.len() < BATCH_FILE_HEADER_LEN {
             return Err(DecodeError::eof(BATCH_FILE_HEADER_LEN, buf.len()));
         }
@@ -267,13 +272,6 @@ impl BatchHeader {
             producer_epoch: b.get_i16(),
             first_sequence: b.get_i32(),
         };
-        if header.magic != BATCH_MAGIC {
-            return Err(DecodeError::invalid("record batch magic is not 2"));
-        }
-        let min_len = BATCH_HEADER_LEN as i32 + if header.has_schema_id() { 4 } else { 0 };
-        if header.batch_len < min_len {
-            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(header.batch_len as i64)).within("batch_len"));
-        }
         Ok(header)
     }
 
@@ -312,6 +310,30 @@ impl BatchHeader {
     pub fn record_timestamp(&self, timestamp_delta: i64) -> i64 {
         if self.first_timestamp > 0 { self.first_timestamp.saturating_add(timestamp_delta) } else { NO_TIMESTAMP }
     }
+}
+
+/// Position of `magic` in a batch.
+const BATCH_MAGIC_POS: usize = 16;
+
+/// Checks the header fields that lie in `buf`, which may hold only the start of a header:
+/// `magic` once its byte is there, `batch_len` once the preamble is (against the smallest
+/// valid length, which grows by the schema id once the attributes say there is one).
+fn check_header_prefix(buf: &[u8]) -> Result<(), DecodeError> {
+    if let Some(&magic) = buf.get(BATCH_MAGIC_POS)
+        && magic as i8 != BATCH_MAGIC
+    {
+        return Err(DecodeError::invalid("record batch magic is not 2"));
+    }
+    if let Some(mut len) = buf.get(8..BATCH_PREAMBLE_LEN) {
+        let batch_len = len.get_i32();
+        let schema =
+            buf.get(BATCH_CRC_START..BATCH_CRC_START + 2).is_some_and(|mut a| a.get_i16() & ATTR_SCHEMA_PRESENT != 0);
+        let min_len = BATCH_HEADER_LEN as i32 + if schema { 4 } else { 0 };
+        if batch_len < min_len {
+            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(batch_len as i64)).within("batch_len"));
+        }
+    }
+    Ok(())
 }
 
 /// A batch whose records area is kept as on the wire (possibly compressed).
@@ -513,16 +535,48 @@ impl PartialBatch {
     }
 }
 
+/// What arrived of the batch a record set ends inside of. A Fluvio SPU cuts what it sends a
+/// consumer at the fetch's `max_bytes`, wherever that falls, so a set can end in the middle of
+/// a batch, even in the middle of its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CutBatch {
+    /// How many of its bytes arrived.
+    pub received: usize,
+    /// Its base offset, once the 8 bytes holding it arrived.
+    pub base_offset: Option<i64>,
+    /// Its whole size on the wire (preamble included) as its `batch_len` declares it, once
+    /// the 12-byte preamble arrived. Checked against the smallest valid batch, not against
+    /// any largest: callers bound it before acting on it.
+    pub total_len: Option<usize>,
+}
+
+impl CutBatch {
+    /// What the start of a cut batch (`bytes`, shorter than the batch) tells. `None` unless
+    /// what arrived can start a batch (see [`BatchHeader::parse`]).
+    fn from_prefix(bytes: &[u8]) -> Option<Self> {
+        check_header_prefix(bytes).ok()?;
+        Some(Self {
+            received: bytes.len(),
+            base_offset: bytes.get(..8).map(|mut b| b.get_i64()),
+            total_len: bytes.get(8..BATCH_PREAMBLE_LEN).map(|mut b| BATCH_PREAMBLE_LEN + b.get_i32().max(0) as usize),
+        })
+    }
+}
+
 /// The result of parsing a record set: the batches that arrived whole, then what ended it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParsedRecordSet {
     /// Whole batches, in order.
     pub batches: Vec<RawBatch>,
-    /// A final batch whose records area was cut.
+    /// A final batch whose header arrived whole but whose records area was cut.
     pub partial: Option<PartialBatch>,
-    /// Bytes after the last whole batch that form no batch header (cut preamble or garbage),
-    /// with the error that stopped parsing.
+    /// Bytes after the last whole batch that form no batch header (cut preamble or header,
+    /// or garbage), with the error that stopped parsing (incomplete for a cut header).
     pub invalid_tail: Option<(usize, DecodeError)>,
+    /// The batch the set ends inside of, when its bytes (its header, or what arrived of it)
+    /// can start a batch: set with [`Self::partial`], and with an incomplete
+    /// [`Self::invalid_tail`]. A tail of garbage leaves it `None`.
+    pub cut: Option<CutBatch>,
 }
 
 impl ParsedRecordSet {
@@ -582,6 +636,9 @@ impl RecordSet {
             let header = match BatchHeader::parse(&rest) {
                 Ok(header) => header,
                 Err(err) => {
+                    if err.is_incomplete() {
+                        parsed.cut = CutBatch::from_prefix(&rest);
+                    }
                     parsed.invalid_tail = Some((rest.remaining(), err));
                     break;
                 }
@@ -589,6 +646,11 @@ impl RecordSet {
             if rest.remaining() < header.total_len() {
                 let schema = if header.has_schema_id() { 4 } else { 0 };
                 let start = (BATCH_FILE_HEADER_LEN + schema).min(rest.remaining());
+                parsed.cut = Some(CutBatch {
+                    received: rest.remaining(),
+                    base_offset: Some(header.base_offset),
+                    total_len: Some(header.total_len()),
+                });
                 parsed.partial = Some(PartialBatch { header, records_prefix: rest.slice(start..) });
                 break;
             }
@@ -721,6 +783,57 @@ mod tests {
         let values: Vec<Bytes> = partial.complete_records().into_iter().map(|r| r.value).collect();
         assert_eq!(values, ["bb", "cc"]);
         assert!(cut.batches().unwrap_err().is_incomplete());
+    }
+
+    #[test]
+    fn a_cut_batch_tells_what_arrived_of_it() {
+        let first = batch_of(&["a"], Compression::None);
+        let mut second = batch_of(&["bb", "cc", "dd"], Compression::Gzip);
+        second.header.base_offset = 1;
+        let set = RecordSet::from_batches([&first, &second]).unwrap();
+        let second_len = second.encoded_len();
+        let cut_at =
+            |arrived: usize| RecordSet::from_encoded(set.as_bytes().slice(..first.encoded_len() + arrived)).parse();
+        // Inside the preamble: nothing known yet but that it started.
+        let parsed = cut_at(5);
+        assert_eq!(parsed.batches.len(), 1);
+        assert_eq!(parsed.cut, Some(CutBatch { received: 5, base_offset: None, total_len: None }));
+        assert!(parsed.invalid_tail.as_ref().is_some_and(|(_, e)| e.is_incomplete()));
+        // The preamble, not the rest of the header: its declared size is known.
+        let parsed = cut_at(12);
+        assert_eq!(parsed.cut, Some(CutBatch { received: 12, base_offset: Some(1), total_len: Some(second_len) }));
+        assert!(parsed.partial.is_none());
+        // The header and part of a compressed records area.
+        let parsed = cut_at(60);
+        assert_eq!(parsed.cut, Some(CutBatch { received: 60, base_offset: Some(1), total_len: Some(second_len) }));
+        assert!(parsed.partial.is_some_and(|p| p.complete_records().is_empty()));
+        // Whole: nothing cut.
+        assert_eq!(cut_at(second_len).cut, None);
+    }
+
+    #[test]
+    fn a_short_tail_that_cannot_start_a_batch_is_garbage_not_a_cut() {
+        let first = batch_of(&["a"], Compression::None);
+        let mut bytes = BytesMut::new();
+        first.encode_to(&mut bytes).unwrap();
+        let good_tail = bytes.clone();
+        // A declared length below the smallest batch.
+        let mut tail = BytesMut::new();
+        tail.put_i64(1);
+        tail.put_i32(3);
+        let mut set = good_tail.clone();
+        set.put_slice(&tail);
+        let parsed = RecordSet::from_encoded(set.freeze()).parse();
+        assert_eq!(parsed.cut, None);
+        assert!(parsed.invalid_tail.as_ref().is_some_and(|(len, e)| *len == 12 && !e.is_incomplete()));
+        // A wrong magic byte.
+        let mut set = good_tail.clone();
+        set.put_slice(&bytes[..20]);
+        let at = good_tail.len() + 16;
+        set[at] = 7;
+        let parsed = RecordSet::from_encoded(set.freeze()).parse();
+        assert_eq!(parsed.cut, None);
+        assert!(parsed.invalid_tail.as_ref().is_some_and(|(_, e)| !e.is_incomplete()));
     }
 
     #[test]

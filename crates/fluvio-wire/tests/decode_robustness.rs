@@ -1715,7 +1715,9 @@ fn strict_prefixes_of_valid_encodings_fail() {
 /// (d) `RecordSet::parse` on a cut set: the batches that arrived whole are kept; a cut inside a
 /// batch header is an incomplete invalid tail; a cut inside a records area is the partial
 /// batch, whose `complete_records` are exactly the records that arrived whole (none when
-/// compressed or with a schema id); `batches()` fails as incomplete.
+/// compressed or with a schema id); either way `cut` tells how much of the batch arrived, its
+/// base offset once 8 bytes did and its whole size once 12 did; `batches()` fails as
+/// incomplete.
 #[test]
 fn cut_record_sets_keep_whole_batches_and_report_the_cut_one() {
     for set in record_sets() {
@@ -1738,10 +1740,15 @@ fn cut_record_sets_keep_whole_batches_and_report_the_cut_one() {
                 full.iter().zip(&spans).find(|(_, (start, end))| *start < cut && cut < *end)
             else {
                 assert!(parsed.is_complete(), "cut at a batch boundary ({cut}) is complete");
+                assert_eq!(parsed.cut, None);
                 assert_eq!(prefix.batches().unwrap(), whole);
                 continue;
             };
             let arrived = cut - start;
+            let declared = parsed.cut.expect("a cut inside a batch is reported");
+            assert_eq!(declared.received, arrived, "cut at {cut}");
+            assert_eq!(declared.base_offset, (arrived >= 8).then_some(batch.header.base_offset), "cut at {cut}");
+            assert_eq!(declared.total_len, (arrived >= 12).then_some(batch.encoded_len()), "cut at {cut}");
             if arrived < BATCH_FILE_HEADER_LEN {
                 let (len, err) = parsed.invalid_tail.as_ref().expect("a cut header is an invalid tail");
                 assert_eq!(*len, arrived);

@@ -2,10 +2,12 @@
 //!
 //! A stream runs in a background task that receives pushes from the partition leader, decodes
 //! them into records, hands them to the application through a small bounded channel, and
-//! only then acknowledges, so the server's pace follows the application's. The next offset is
-//! computed from the records actually decoded, so a push cut in the middle of a batch never
-//! skips records. When the leader goes away the task resumes on the new leader from the offset
-//! after the last record it received, with no gap and no duplicate.
+//! only then acknowledges, so the server's pace follows the application's. Only whole batches
+//! are decoded, and a batch a push ends inside of (a Fluvio SPU cuts pushes at `max_bytes`) is
+//! fetched whole when the next push would not bring it whole (see [`MAX_FETCH_BYTES`]): a stream never
+//! stalls on a batch larger than its `max_bytes`, and never skips records. When the leader goes
+//! away the task resumes on the new leader from the offset after the last record it received,
+//! with no gap and no duplicate.
 //!
 //! Resuming follows the metadata, not the refusing server: an SPU that answered "not the
 //! leader" is not asked again until the metadata (the SC's watch, or a List the task sends
@@ -16,6 +18,7 @@
 //! [`ConsumerConfig::resume_timeout`].
 
 mod offset;
+mod push;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -23,12 +26,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED;
 use fluvio_wire::sc::PartitionSpec;
 use fluvio_wire::sc::partition::{PartitionResolution, partition_name};
 use fluvio_wire::spu::{
-    FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, OffsetUpdate, StreamFetchRequest, StreamFetchResponse,
-    UpdateOffsetsRequest,
+    FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, OffsetUpdate, UpdateOffsetsRequest,
 };
 use futures_util::Stream;
 use tokio::sync::mpsc;
@@ -36,17 +37,17 @@ use tracing::debug;
 
 pub use fluvio_wire::spu::Isolation;
 pub use offset::Offset;
+pub use push::MAX_FETCH_BYTES;
 
 use crate::client::ClientInner;
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::{Connection, SPU_VERSION};
+use push::{Decoded, decode_push, fetch_cut_batch, stream_request};
 
 /// Default `max_bytes` of a fetch: 1 MiB.
 pub const DEFAULT_MAX_BYTES: i32 = 1024 * 1024;
 /// Default time a stream keeps trying to resume after losing its partition leader.
 pub const DEFAULT_RESUME_TIMEOUT: Duration = Duration::from_secs(60);
-/// Largest `max_bytes` a stream grows to when one batch does not fit.
-const MAX_GROWN_MAX_BYTES: i32 = 64 * 1024 * 1024;
 /// Decoded pushes buffered between the stream task and the application.
 const CHUNKS_BUFFERED: usize = 2;
 /// How long a resumed session must have lasted for its failure to start a new outage, with a
@@ -67,9 +68,13 @@ const REFUSED_RETRY_MAX: Duration = Duration::from_secs(5);
 /// Consumer settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsumerConfig {
-    /// Which records are visible: committed only (the default) or everything appended.
+    /// Which records are visible: everything the leader stored (`ReadUncommitted`, the
+    /// default, as the official client's), or only records every in-sync replica holds
+    /// (`ReadCommitted`), which a failover never takes back.
     pub isolation: Isolation,
-    /// Size budget of each fetch (whole batches only; at least one batch is always sent).
+    /// Size budget of each fetch: the server sends at most this many bytes of records,
+    /// cutting a batch if it falls there. A batch that does not fit is fetched whole anyway
+    /// (up to [`MAX_FETCH_BYTES`], which also bounds this setting).
     pub max_bytes: i32,
     /// How long a stream keeps trying to resume after losing its partition leader.
     pub resume_timeout: Duration,
@@ -78,7 +83,7 @@ pub struct ConsumerConfig {
 impl Default for ConsumerConfig {
     fn default() -> Self {
         Self {
-            isolation: Isolation::ReadCommitted,
+            isolation: Isolation::ReadUncommitted,
             max_bytes: DEFAULT_MAX_BYTES,
             resume_timeout: DEFAULT_RESUME_TIMEOUT,
         }
@@ -155,7 +160,6 @@ impl PartitionConsumer {
             partition: self.partition,
             config,
             next_offset: start,
-            max_bytes: config.max_bytes,
             leader,
             chosen,
             refused: None,
@@ -171,8 +175,14 @@ impl PartitionConsumer {
         })
     }
 
-    /// The records available from `offset`, up to `max_bytes` (whole batches), or none when
-    /// nothing is visible there yet. One request; for continuous reading use a stream.
+    /// The records available from `offset`: those of the whole batches the server sends
+    /// within `max_bytes`, or, when the first batch is larger, that batch fetched whole; none
+    /// when nothing is visible there yet. For continuous reading use a stream.
+    ///
+    /// An offset past the partition's log end fails with [`ErrorKind::OffsetOutOfRange`], as
+    /// a stream from it does (and as a Fluvio SPU answers); one below the log start with
+    /// [`ErrorKind::OffsetEvicted`]. At the end, or between the high watermark and the log
+    /// end under `ReadCommitted`, there is nothing yet: an empty list.
     pub async fn fetch(&self, offset: Offset, config: ConsumerConfig) -> Result<Vec<ConsumerRecord>> {
         config.validate()?;
         let leader = self.client.partition_leader(&self.topic, self.partition).await?;
@@ -192,7 +202,10 @@ impl PartitionConsumer {
     ) -> Result<Vec<ConsumerRecord>> {
         let (start, end) = fetch_offsets(connection, &self.topic, self.partition).await?;
         let from = offset.resolve(start, end);
-        if from >= end && config.isolation == Isolation::ReadCommitted {
+        // At the high watermark nothing is committed yet. Past it only the SPU knows whether
+        // the offset exists (below its log end: nothing yet) or not (an error, as a stream
+        // from there gets): ask it.
+        if from == end && config.isolation == Isolation::ReadCommitted {
             return Ok(Vec::new());
         }
         let request = stream_request(&self.topic, self.partition, from, config.max_bytes, config.isolation);
@@ -213,7 +226,17 @@ impl PartitionConsumer {
         if push.partition.error_code.is_error() {
             return Err(Error::from_server(push.partition.error_code, format!("{}-{}", self.topic, self.partition)));
         }
-        Ok(decode_push(&push, self.partition, from)?.records)
+        let decoded = decode_push(&push, self.partition, from)?;
+        if decoded.next_offset.is_some() {
+            // Whole batches: a batch cut after them is the next fetch's first.
+            return Ok(decoded.records);
+        }
+        let Some(cut) = decoded.cut else {
+            return Err(Error::new(ErrorKind::Protocol, "the SPU pushed no record batch"));
+        };
+        let wait = self.client.config.request_timeout();
+        let whole = fetch_cut_batch(connection, &self.topic, self.partition, from, config.isolation, cut, wait).await?;
+        Ok(whole.records)
     }
 
     /// The resolved start offset, retrying retriable failures (e.g. a leader change) within
@@ -248,23 +271,6 @@ impl PartitionConsumer {
     }
 }
 
-fn stream_request(
-    topic: &str,
-    partition: u32,
-    offset: i64,
-    max_bytes: i32,
-    isolation: Isolation,
-) -> StreamFetchRequest {
-    StreamFetchRequest {
-        topic: topic.to_string(),
-        partition,
-        fetch_offset: offset,
-        max_bytes,
-        isolation,
-        ..StreamFetchRequest::default()
-    }
-}
-
 async fn fetch_offsets(connection: &Connection, topic: &str, partition: u32) -> Result<(i64, i64)> {
     let request = FetchOffsetsRequest {
         topics: vec![FetchOffsetTopic {
@@ -284,54 +290,6 @@ async fn fetch_offsets(connection: &Connection, topic: &str, partition: u32) -> 
         return Err(Error::from_server(entry.error_code, format!("{topic}-{partition}")));
     }
     Ok((entry.start_offset, entry.last_stable_offset))
-}
-
-/// Records decoded from one push, and where to continue.
-struct Decoded {
-    records: Vec<ConsumerRecord>,
-    /// The offset after the last record decoded (whole batches and the whole records of a
-    /// cut batch), or `None` when nothing decoded.
-    next_offset: Option<i64>,
-    /// A cut batch whose first record did not arrive whole, and its full size.
-    stalled_batch_size: Option<usize>,
-}
-
-fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64) -> Result<Decoded> {
-    let parsed = push.partition.records.parse();
-    let mut records = Vec::new();
-    let mut next_offset = None;
-    let mut add = |header: &fluvio_wire::record::BatchHeader, record: fluvio_wire::Record| {
-        let offset = header.base_offset + record.offset_delta;
-        next_offset = Some(next_offset.map_or(offset + 1, |n: i64| n.max(offset + 1)));
-        if offset >= from {
-            records.push(ConsumerRecord {
-                partition,
-                offset,
-                timestamp: header.record_timestamp(record.timestamp_delta),
-                key: record.key,
-                value: record.value,
-            });
-        }
-    };
-    for batch in &parsed.batches {
-        let decoded = batch
-            .records(DEFAULT_MAX_DECOMPRESSED)
-            .map_err(|e| Error::protocol(format!("undecodable batch at offset {}", batch.header.base_offset), e))?;
-        for record in decoded {
-            add(&batch.header, record);
-        }
-    }
-    let mut stalled_batch_size = None;
-    if let Some(partial) = &parsed.partial {
-        let complete = partial.complete_records();
-        if complete.is_empty() && parsed.batches.is_empty() {
-            stalled_batch_size = Some(partial.header.total_len());
-        }
-        for record in complete {
-            add(&partial.header, record);
-        }
-    }
-    Ok(Decoded { records, next_offset, stalled_batch_size })
 }
 
 /// Aborts a task when dropped.
@@ -512,7 +470,6 @@ struct StreamTask {
     config: ConsumerConfig,
     /// The offset after the last record handed to the application channel.
     next_offset: i64,
-    max_bytes: i32,
     /// The SPU serving the current session.
     leader: i32,
     /// What the metadata said about the partition's leadership when that SPU was chosen.
@@ -573,8 +530,6 @@ enum SessionEnd {
     Stop,
     /// The leader or the connection went away: resume elsewhere.
     Resume(Error),
-    /// The session must be reopened right away (e.g. with a larger `max_bytes`).
-    Reopen,
     /// A terminal error, already delivered to the application.
     Failed,
 }
@@ -585,14 +540,6 @@ impl StreamTask {
             let opened = tokio::time::Instant::now();
             let reason = match self.session(&connection, &tx).await {
                 SessionEnd::Stop | SessionEnd::Failed => return,
-                // A new connection, so the abandoned session ends on the server.
-                SessionEnd::Reopen => match self.client.dedicated_spu_connection(self.leader).await {
-                    Ok(new_connection) => {
-                        connection = new_connection;
-                        continue;
-                    }
-                    Err(reason) => reason,
-                },
                 SessionEnd::Resume(reason) => {
                     if reason.kind() == ErrorKind::NotLeader {
                         let wait = match &self.refused {
@@ -624,7 +571,7 @@ impl StreamTask {
 
     async fn session(&mut self, connection: &Connection, tx: &mpsc::Sender<Result<Vec<ConsumerRecord>>>) -> SessionEnd {
         let request =
-            stream_request(&self.topic, self.partition, self.next_offset, self.max_bytes, self.config.isolation);
+            stream_request(&self.topic, self.partition, self.next_offset, self.config.max_bytes, self.config.isolation);
         let mut pushes = match connection.open_stream(&request, SPU_VERSION) {
             Ok(pushes) => pushes,
             Err(err) => return SessionEnd::Resume(err),
@@ -663,26 +610,35 @@ impl StreamTask {
             self.outage = None;
             self.refused = None;
             let decoded = match decode_push(&push, self.partition, self.next_offset) {
+                Ok(decoded) if decoded.next_offset.is_none() && decoded.cut.is_none() => {
+                    Err(Error::new(ErrorKind::Protocol, "the SPU pushed no record batch"))
+                }
+                decoded => decoded,
+            };
+            let decoded = match decoded {
                 Ok(decoded) => decoded,
                 Err(err) => {
                     let _ = tx.send(Err(err)).await;
                     return SessionEnd::Failed;
                 }
             };
-            if let Some(size) = decoded.stalled_batch_size {
-                // A server that cuts batches sent only part of one too large for max_bytes:
-                // ask again with room for the whole batch.
-                self.max_bytes = i32::try_from(size)
-                    .unwrap_or(i32::MAX)
-                    .max(self.max_bytes.saturating_mul(2))
-                    .min(MAX_GROWN_MAX_BYTES);
-                return SessionEnd::Reopen;
+            let cut = decoded.cut_to_fetch(self.config.max_bytes);
+            if let Some(end) = self.hand_over(decoded, tx).await {
+                return end;
             }
-            if let Some(next) = decoded.next_offset {
-                self.next_offset = self.next_offset.max(next);
-            }
-            if !decoded.records.is_empty() && tx.send(Ok(decoded.records)).await.is_err() {
-                return SessionEnd::Stop;
+            if let Some(cut) = cut {
+                // The next push would not bring this batch whole: fetch it now.
+                let whole = match self.fetch_cut_batch(cut).await {
+                    Ok(whole) => whole,
+                    Err(err) if err.is_retriable() => return SessionEnd::Resume(err),
+                    Err(err) => {
+                        let _ = tx.send(Err(err)).await;
+                        return SessionEnd::Failed;
+                    }
+                };
+                if let Some(end) = self.hand_over(whole, tx).await {
+                    return end;
+                }
             }
             // Only now, with the records handed over, ask for more.
             let ack = UpdateOffsetsRequest {
@@ -692,6 +648,41 @@ impl StreamTask {
                 return SessionEnd::Resume(err);
             }
         }
+    }
+
+    /// Hands the records of whole batches to the application and moves past them; `Some`
+    /// when the application is gone.
+    async fn hand_over(
+        &mut self,
+        decoded: Decoded,
+        tx: &mpsc::Sender<Result<Vec<ConsumerRecord>>>,
+    ) -> Option<SessionEnd> {
+        if let Some(next) = decoded.next_offset {
+            self.next_offset = self.next_offset.max(next);
+        }
+        if !decoded.records.is_empty() && tx.send(Ok(decoded.records)).await.is_err() {
+            return Some(SessionEnd::Stop);
+        }
+        None
+    }
+
+    /// Fetches whole the batch holding the next offset, which a push cut short, on a
+    /// connection of its own to the same leader (the extra session ends when it closes, and
+    /// this session's flow control is untouched).
+    async fn fetch_cut_batch(&self, cut: fluvio_wire::record::CutBatch) -> Result<Decoded> {
+        let connection = self.client.dedicated_spu_connection(self.leader).await?;
+        let whole = fetch_cut_batch(
+            &connection,
+            &self.topic,
+            self.partition,
+            self.next_offset,
+            self.config.isolation,
+            cut,
+            self.client.config.request_timeout(),
+        )
+        .await;
+        connection.close();
+        whole
     }
 
     /// Connects to the partition's leader again, within the outage's deadline (`self.outage`

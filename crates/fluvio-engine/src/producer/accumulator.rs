@@ -20,11 +20,16 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// Bytes a batch takes beyond its records: header plus the record count.
 pub(crate) const BATCH_OVERHEAD: usize = BATCH_FILE_HEADER_LEN + 4;
+/// Bytes each batch adds to a produce request besides itself: its partition entry (partition
+/// index and record set length).
+pub(crate) const ENTRY_OVERHEAD: usize = 8;
 
 /// Limits the accumulator enforces.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub batch_size: usize,
+    /// Bytes the partition entries of one request may take (the request's own fields are
+    /// already subtracted).
     pub max_request_size: usize,
     pub batch_queue_size: usize,
 }
@@ -41,8 +46,9 @@ pub(crate) struct SealedBatch {
 }
 
 impl SealedBatch {
+    /// What the batch adds to a request (uncompressed).
     fn size(&self) -> usize {
-        BATCH_FILE_HEADER_LEN + self.area.len()
+        ENTRY_OVERHEAD + BATCH_FILE_HEADER_LEN + self.area.len()
     }
 }
 
@@ -165,7 +171,7 @@ impl PartitionQueue {
         };
         // Refused before anything else, whatever the open batch and the queue hold.
         let alone = RecordRef::new(key, value, 0, 0).encoded_len();
-        if BATCH_OVERHEAD + alone > self.limits.max_request_size {
+        if ENTRY_OVERHEAD + BATCH_OVERHEAD + alone > self.limits.max_request_size {
             return Err(Error::new(
                 ErrorKind::RecordTooLarge,
                 format!(
@@ -176,7 +182,7 @@ impl PartitionQueue {
         }
         let record_len = RecordRef::new(key, value, offset_delta, timestamp_delta).encoded_len();
         // A batch never outgrows a request, even when batch_size is the larger limit.
-        let batch_limit = self.limits.batch_size.min(self.limits.max_request_size);
+        let batch_limit = self.limits.batch_size.min(self.limits.max_request_size.saturating_sub(ENTRY_OVERHEAD));
         let fits = state.open.as_ref().is_some_and(|open| open.size() + record_len <= batch_limit);
         if !fits {
             if state.open.is_some() {

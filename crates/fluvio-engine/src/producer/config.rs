@@ -15,6 +15,10 @@ pub const DEFAULT_BATCH_SIZE: usize = 16 * 1024;
 pub const DEFAULT_LINGER: Duration = Duration::from_millis(100);
 /// Default largest produce request.
 pub const DEFAULT_MAX_REQUEST_SIZE: usize = 1024 * 1024;
+/// Largest `max_request_size` accepted: 64 MiB, the largest request frame a Fluvio-compatible
+/// server reads (fluvio-local's limit; a larger frame closes the connection, so a request
+/// above it could never be delivered).
+pub const MAX_REQUEST_SIZE_LIMIT: usize = fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE;
 /// Default number of sealed batches queued per partition before `send` waits.
 pub const DEFAULT_BATCH_QUEUE_SIZE: usize = 100;
 /// Default time `send` waits for queue space before failing.
@@ -188,8 +192,10 @@ impl ProducerConfigBuilder {
         self
     }
 
-    /// Largest produce request in bytes (default 1 MiB); a single larger record is refused. A
-    /// request also carries at most 64 batches (what a deduplicating leader remembers).
+    /// Largest produce request in bytes, the whole request frame included (default 1 MiB, at
+    /// most [`MAX_REQUEST_SIZE_LIMIT`]); a record that cannot fit one request on its own is
+    /// refused at once with [`ErrorKind::RecordTooLarge`](crate::ErrorKind::RecordTooLarge).
+    /// A request also carries at most 64 batches (what a deduplicating leader remembers).
     pub fn max_request_size(mut self, bytes: usize) -> Self {
         self.config.max_request_size = bytes;
         self
@@ -246,6 +252,12 @@ impl ProducerConfigBuilder {
         }
         if c.max_request_size < 64 {
             return Err(Error::config("max_request_size must be at least 64 bytes"));
+        }
+        if c.max_request_size > MAX_REQUEST_SIZE_LIMIT {
+            return Err(Error::config(format!(
+                "max_request_size {} is above {MAX_REQUEST_SIZE_LIMIT} bytes, the largest request a server accepts",
+                c.max_request_size
+            )));
         }
         if c.batch_queue_size == 0 {
             return Err(Error::config("batch_queue_size must be greater than 0"));

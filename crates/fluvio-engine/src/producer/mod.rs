@@ -61,8 +61,8 @@ use tracing::{debug, warn};
 
 pub use config::{
     Compression, DEFAULT_BATCH_QUEUE_SIZE, DEFAULT_BATCH_SIZE, DEFAULT_LINGER, DEFAULT_MAX_BLOCK,
-    DEFAULT_MAX_REQUEST_SIZE, DEFAULT_TIMEOUT, DeliverySemantic, Isolation, ProducerConfig, ProducerConfigBuilder,
-    RetryPolicy,
+    DEFAULT_MAX_REQUEST_SIZE, DEFAULT_TIMEOUT, DeliverySemantic, Isolation, MAX_REQUEST_SIZE_LIMIT, ProducerConfig,
+    ProducerConfigBuilder, RetryPolicy,
 };
 pub use output::{ProduceOutput, RecordMetadata};
 pub use partitioner::{Partitioner, PartitionerConfig, SiphashRoundRobinPartitioner, SpecificPartitioner, key_hash};
@@ -367,9 +367,12 @@ fn resolve_compression(topic: CompressionAlgorithm, explicit: Option<Compression
 
 impl Shared {
     fn limits(&self) -> Limits {
+        let envelope = request_envelope_len(&self.topic, self.client.config.client_id());
         Limits {
             batch_size: self.config.batch_size,
-            max_request_size: self.config.max_request_size,
+            // Never below what one small record needs, so that a long topic name or client id
+            // still lets small records through (the server refuses what is truly too large).
+            max_request_size: self.config.max_request_size.saturating_sub(envelope).max(256),
             batch_queue_size: self.config.batch_queue_size,
         }
     }
@@ -512,15 +515,22 @@ async fn deliver(
     // Encoded once: every attempt sends these very bytes (same sequence, same CRC), which is
     // what lets a deduplicating leader recognize a batch it already appended. Only a batch
     // refused as out of order is numbered and encoded anew.
+    let budget = shared.limits().max_request_size;
     let numbered = |batch: &SealedBatch, sequencer: &mut Option<&mut Sequencer>| {
         let identity = sequencer.as_deref_mut().map(|s| (s.producer_id, s.number(batch.count)));
-        encode_batch(shared, batch, identity)
+        encode_batch(shared, batch, identity, budget)
     };
+    let first_sequence = sequencer.as_deref().map(|s| s.next);
     let mut encoded = Vec::with_capacity(batches.len());
     for batch in &batches {
         match numbered(batch, &mut sequencer) {
             Ok(bytes) => encoded.push(bytes),
             Err(err) => {
+                // Nothing was sent: the numbers taken go back, so that the next batch follows
+                // the last one the leader stored (no gap, hence no out-of-order refusal).
+                if let (Some(sequencer), Some(next)) = (sequencer.as_deref_mut(), first_sequence) {
+                    sequencer.next = next;
+                }
                 output::fail_all(batches.iter().map(|b| &b.outcome), &err);
                 return Some(err);
             }
@@ -627,6 +637,30 @@ async fn deliver(
     }
 }
 
+/// Bytes of a produce request to `topic` besides its partition entries: the frame's length
+/// prefix and request header, and the request's fixed fields.
+fn request_envelope_len(topic: &str, client_id: &str) -> usize {
+    let header = fluvio_wire::api::RequestHeader {
+        api_key: <ProduceRequest as fluvio_wire::Request>::API_KEY,
+        api_version: SPU_VERSION,
+        correlation_id: 0,
+        client_id: client_id.to_string(),
+    };
+    let request = ProduceRequest {
+        transactional_id: None,
+        isolation: ProduceAcks(Isolation::ReadCommitted),
+        timeout_ms: 0,
+        topics: vec![TopicProduceData { name: topic.to_string(), partitions: Vec::new() }],
+        smartmodules: Vec::new(),
+    };
+    let mut frame = bytes::BytesMut::new();
+    match fluvio_wire::api::encode_request_frame(&header, &request, &mut frame) {
+        Ok(()) => frame.len(),
+        // Only a name too long for the protocol fails; the request will fail the same way.
+        Err(_) => 0,
+    }
+}
+
 /// Whether the leader refused a batch because it does not follow the producer's last stored
 /// batch (nothing of it was stored).
 fn is_out_of_order(err: &Error) -> bool {
@@ -635,8 +669,15 @@ fn is_out_of_order(err: &Error) -> bool {
 
 /// One batch, encoded with `identity` (producer id, and the epoch and first sequence number
 /// the batch gets) when the producer is idempotent, -1s otherwise (as the official client
-/// writes).
-fn encode_batch(shared: &Shared, batch: &SealedBatch, identity: Option<(i64, (i16, i32))>) -> Result<RecordSet> {
+/// writes). A batch that compression made too large for a request on its own is refused
+/// here, before it is sent: the server would close the connection on it.
+/// `budget` is what the partition entries of one request may take.
+fn encode_batch(
+    shared: &Shared,
+    batch: &SealedBatch,
+    identity: Option<(i64, (i16, i32))>,
+    budget: usize,
+) -> Result<RecordSet> {
     let mut raw = RawBatch::from_records_area(
         batch.area.clone(),
         batch.count as usize,
@@ -649,7 +690,18 @@ fn encode_batch(shared: &Shared, batch: &SealedBatch, identity: Option<(i64, (i1
         raw.header.producer_epoch = epoch;
         raw.header.first_sequence = first_sequence;
     }
-    Ok(RecordSet::from_batches([&raw])?)
+    let records = RecordSet::from_batches([&raw])?;
+    if accumulator::ENTRY_OVERHEAD + records.len() > budget {
+        return Err(Error::new(
+            ErrorKind::RecordTooLarge,
+            format!(
+                "a compressed batch of {} bytes does not fit the maximum request size of {} bytes",
+                records.len(),
+                shared.config.max_request_size
+            ),
+        ));
+    }
+    Ok(records)
 }
 
 /// One request with a partition entry per batch, so that the leader answers (and

@@ -95,8 +95,18 @@ pub async fn assert_quiet(stream: &mut fluvio_engine::PartitionStream, wait: Dur
 pub async fn read_partition(fluvio: &Fluvio, topic: &str, partition: u32) -> Vec<fluvio_engine::ConsumerRecord> {
     let consumer = fluvio.partition_consumer(topic, partition);
     let (start, end) = consumer.offsets().await.expect("partition offsets");
-    let mut stream = consumer.stream(fluvio_engine::Offset::beginning()).await.expect("stream opens");
+    let committed = fluvio_engine::ConsumerConfig {
+        isolation: fluvio_engine::Isolation::ReadCommitted,
+        ..fluvio_engine::ConsumerConfig::default()
+    };
+    let mut stream =
+        consumer.stream_with_config(fluvio_engine::Offset::beginning(), committed).await.expect("stream opens");
     next_records(&mut stream, (end - start) as usize).await
+}
+
+/// Offsets of records.
+pub fn offsets(records: &[fluvio_engine::ConsumerRecord]) -> Vec<i64> {
+    records.iter().map(|r| r.offset).collect()
 }
 
 /// Values of records, as strings.

@@ -321,6 +321,25 @@ impl ScriptedCluster {
         }
         self.shared.bump();
     }
+
+    /// Appends to `partition` a batch of `count` records of which the SPUs store, and push,
+    /// only the first `present` bytes, under a header declaring `declared_len` bytes in all:
+    /// what a server that cuts a batch short for ever, or announces a huge one, sends.
+    pub fn append_cut_batch(&self, partition: u32, count: usize, present: usize, declared_len: usize) {
+        {
+            let mut state = self.shared.state.lock();
+            let p = &mut state.partitions[partition as usize];
+            let records: Vec<fluvio_wire::Record> =
+                (0..count).map(|i| fluvio_wire::Record::new(None, Bytes::from(vec![b'c'; 100]), i as i64, 0)).collect();
+            let batch = RawBatch::from_records(&records, fluvio_wire::Compression::None, 1).expect("batch");
+            let mut bytes = BytesMut::new();
+            batch.encode_to(&mut bytes).expect("encode");
+            bytes[8..12].copy_from_slice(&(declared_len as i32 - 12).to_be_bytes());
+            bytes.truncate(present);
+            store(p, bytes.freeze(), count as i64);
+        }
+        self.shared.bump();
+    }
 }
 
 impl Drop for ScriptedCluster {

@@ -3,13 +3,16 @@
 //! ```text
 //! fluvio-local start --base-dir DIR [--spus N] [--sc-port PORT] [--profile NAME]
 //!     [--min-live-replicas N] [--spu-timeout-ms MS] [--replica-lag-time-ms MS]
+//!     [--idle-timeout-ms MS] [--read-timeout-ms MS] [--max-frame-size BYTES]
+//!     [--max-buffered-bytes BYTES]
 //!     [--tls --server-cert FILE --server-key FILE [--domain NAME]
 //!      [--ca-cert FILE [--require-client-cert]] [--client-cert FILE --client-key FILE]]
 //! ```
 //!
 //! The first line on stdout is `SC 127.0.0.1:PORT`, printed once the SC accepts connections;
 //! one `SPU <id> 127.0.0.1:PORT` line per SPU follows. Logs go to stderr (`RUST_LOG` filters
-//! them). SIGINT or SIGTERM stops the cluster cleanly.
+//! them). SIGINT or SIGTERM stops the cluster cleanly. A directory another cluster runs on is
+//! refused ("in use by another cluster").
 //!
 //! With `--tls`, the SC and every SPU serve TLS on their public ports. Clients reach the SC
 //! as `DOMAIN` and SPU `n` as `custom-spu-<n>.DOMAIN` (the official client's rule), so the
@@ -53,8 +56,40 @@ enum Command {
         #[command(flatten)]
         replication: ReplicationArgs,
         #[command(flatten)]
+        connections: ConnectionArgs,
+        #[command(flatten)]
         tls: TlsArgs,
     },
+}
+
+/// What the servers allow each client connection.
+#[derive(Args, Debug)]
+struct ConnectionArgs {
+    /// Close a client connection with nothing going on (no request, no stream or watch
+    /// session) after this long; 0: never.
+    #[arg(long, value_name = "MS", default_value_t = fluvio_local::DEFAULT_IDLE_TIMEOUT.as_millis() as u64)]
+    idle_timeout_ms: u64,
+    /// Close a connection whose request does not arrive whole within this long after its first
+    /// byte; 0: never.
+    #[arg(long, value_name = "MS", default_value_t = fluvio_local::DEFAULT_READ_TIMEOUT.as_millis() as u64)]
+    read_timeout_ms: u64,
+    /// Largest request accepted, in bytes (at least 65536).
+    #[arg(long, value_name = "BYTES", default_value_t = fluvio_local::DEFAULT_MAX_FRAME_SIZE)]
+    max_frame_size: usize,
+    /// Bytes of unfinished requests all connections may buffer together (at least
+    /// --max-frame-size).
+    #[arg(long, value_name = "BYTES", default_value_t = fluvio_local::DEFAULT_MAX_BUFFERED_BYTES)]
+    max_buffered_bytes: usize,
+}
+
+impl ConnectionArgs {
+    fn apply(&self, config: ClusterConfig) -> ClusterConfig {
+        config
+            .idle_timeout(std::time::Duration::from_millis(self.idle_timeout_ms))
+            .read_timeout(std::time::Duration::from_millis(self.read_timeout_ms))
+            .max_frame_size(self.max_frame_size)
+            .max_buffered_bytes(self.max_buffered_bytes)
+    }
 }
 
 /// Replication settings of the cluster.
@@ -164,8 +199,9 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Start { base_dir, spus, sc_port, profile, replication, tls } => {
+        Command::Start { base_dir, spus, sc_port, profile, replication, connections, tls } => {
             let config = replication.apply(ClusterConfig::new(base_dir).spus(spus).sc_port(sc_port));
+            let config = connections.apply(config);
             runtime.block_on(start(config, profile, tls))
         }
     }

@@ -61,7 +61,11 @@ impl RequestHandler for ScConnection {
         let (correlation_id, version) = (header.correlation_id, header.api_version);
         match header.api_key {
             api::API_VERSIONS_KEY => {
-                // Lenient about client_version: the official SC refuses non-semver values.
+                // A version outside 0..=2 (-1 included) closes the connection, as every other
+                // unsupported version does; the official SC refuses such requests too (its
+                // required semver client_version exists from version 1 on). Lenient about the
+                // client_version itself: the official SC refuses non-semver values.
+                net::check_version(&header, ApiVersionsRequest::MIN_VERSION, ApiVersionsRequest::MAX_VERSION)?;
                 let _request: ApiVersionsRequest = net::decode_body(&header, body)?;
                 let response = ApiVersionsResponse {
                     error_code: ErrorCode::None,

@@ -25,7 +25,7 @@
 
 use std::collections::HashMap;
 
-use fluvio_wire::error_code::ReplicaKey;
+use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
 use fluvio_wire::sc::Metadata;
 use fluvio_wire::sc::partition::{PartitionResolution, PartitionSpec, ReplicaStatus};
 use fluvio_wire::sc::topic::TopicSpec;
@@ -36,9 +36,7 @@ use tracing::{error, info, warn};
 use super::Sc;
 use crate::control::{RecoveryLoss, ReplicaReport};
 
-/// The leader id assignments carry while a partition waits for its election: no replica
-/// leads, none follows anyone.
-pub(super) const NO_LEADER: i32 = -1;
+pub(super) use crate::control::NO_LEADER;
 
 /// What a replica last reported, in its SPU's current registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +139,20 @@ impl Elections {
         let messages: Vec<&str> =
             partitions.into_iter().flat_map(|(_, losses)| losses.iter().map(|l| l.message.as_str())).collect();
         messages.join("; ")
+    }
+
+    /// Whether a replica of `partition` in `isr` other than `spu` may still lead: one that
+    /// was not found unopenable (it has reported, or may yet).
+    pub(super) fn may_lead_besides(&self, partition: &str, isr: &[i32], spu: i32) -> bool {
+        let state = self.inner.lock();
+        let views = state.views.get(partition);
+        isr.iter().any(|id| *id != spu && views.and_then(|views| views.get(id)).is_none_or(|view| !view.failed))
+    }
+
+    /// Whether SPU `spu` reported that it could not open its replica of `partition`.
+    fn is_unopenable(&self, partition: &str, spu: i32) -> bool {
+        let state = self.inner.lock();
+        state.views.get(partition).and_then(|views| views.get(&spu)).is_some_and(|view| view.failed)
     }
 
     fn note_loss(&self, partition: &str, loss: Loss) {
@@ -272,23 +284,42 @@ impl Sc {
         }
     }
 
-    /// SPU `spu` could not open its replica of `key` (`message` says why): it can lead
+    /// SPU `spu` could not open its replica of `partition` (`message` says why): it can lead
     /// nothing and holds nothing it could serve, so it leaves the ISR (unless it is the last
-    /// member) and no election waits for its report.
-    pub(super) fn replica_failed(&self, spu: i32, key: &ReplicaKey, message: &str) {
-        let name = key.to_string();
-        let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
+    /// member; a leader in office hands over) and no election waits for its report; a
+    /// partition waiting for a leader may elect another replica now.
+    pub(super) fn replica_unopenable(&self, partition: &Metadata<PartitionSpec>, spu: i32, message: &str) {
+        let name = &partition.name;
         let failed = ReplicaView { leo: -1, last_epoch: -1, damaged_at: None, failed: true };
         let previous = self.elections.inner.lock().views.entry(name.clone()).or_default().insert(spu, failed);
-        let isr = self.store.replication(&name).unwrap_or_default().isr;
+        let isr = self.store.replication(name).unwrap_or_default().isr;
         if previous.is_none_or(|view| !view.failed) && isr.contains(&spu) && isr.len() > 1 {
             warn!(partition = %name, spu, %message, "the replica could not be opened; it leaves the in-sync replicas");
-            self.leave_isr(&partition, spu);
+            self.leave_isr(partition, spu);
         }
-        if self.elections.is_waiting(&name)
-            && let Some(partition) = self.store.get::<PartitionSpec>(&name)
+        if self.elections.is_waiting(name)
+            && let Some(partition) = self.store.get::<PartitionSpec>(name)
         {
             self.try_elect(&partition, None);
+        }
+    }
+
+    /// Tries again to elect a leader for `partition`, unavailable for a cause that may go
+    /// away by itself (a full disk, for the SC's metadata or a replica's files).
+    pub(super) fn retry_election(&self, partition: &Metadata<PartitionSpec>) {
+        self.elections.inner.lock().waiting.entry(partition.name.clone()).or_insert_with(Waiting::after_failure);
+        if self.try_elect(partition, None) {
+            return;
+        }
+        // The last in-sync replica could not be opened: it may open now. It alone holds the
+        // committed records, so there is no log to compare it with: it is elected, and opens
+        // its log as it takes office (or fails again, and is retried later).
+        let isr = self.store.replication(&partition.name).unwrap_or_default().isr;
+        if let [only] = isr[..]
+            && self.online_spus().contains(&only)
+            && self.elections.is_unopenable(&partition.name, only)
+        {
+            self.elect(partition, only, None);
         }
     }
 
@@ -338,14 +369,14 @@ impl Sc {
             error!(partition = %name, spu, "{what}; {outcome}");
             let message = format!("{what}; {outcome}");
             self.elections.note_loss(name, Loss { spu, message, repairable: false });
-            let reason = self.elections.loss_report(topic);
+            let reason = self.topic_reason(topic);
             self.store.update_status::<TopicSpec>(topic, |status| status.reason = reason);
             return;
         }
         warn!(partition = %name, spu, "{what}; it leaves the in-sync replicas and copies them again");
         let message = format!("{what}; it copies them again from an in-sync replica");
         self.elections.note_loss(name, Loss { spu, message, repairable: true });
-        let reason = self.elections.loss_report(topic);
+        let reason = self.topic_reason(topic);
         self.store.update_status::<TopicSpec>(topic, |status| status.reason = reason);
         self.leave_isr(partition, spu);
     }
@@ -447,6 +478,7 @@ impl Sc {
             Ok(None) => return,
             Err(err) => {
                 warn!(partition = %partition.name, %err, "could not store the election; not electing");
+                self.partition_unavailable(&partition.name, ErrorCode::StorageError, format!("no leader: {err}"), true);
                 return;
             }
         };
@@ -459,6 +491,7 @@ impl Sc {
         elected.status.lsr = replication.isr.len() as u32;
         if let Err(err) = self.store.upsert(vec![elected.clone()]) {
             warn!(partition = %partition.name, %err, "could not store the new leader");
+            self.partition_unavailable(&partition.name, ErrorCode::StorageError, format!("no leader: {err}"), true);
             return;
         }
         info!(partition = %partition.name, leader, epoch = replication.epoch, isr = ?replication.isr, "leader elected");
@@ -488,7 +521,7 @@ impl Sc {
                 let lsr = replication.isr.len() as u32;
                 self.store.update_status::<PartitionSpec>(&name, |status| status.lsr = lsr);
                 if self.elections.repaired(&name, &replication.isr) {
-                    let reason = self.elections.loss_report(&key.topic);
+                    let reason = self.topic_reason(&key.topic);
                     self.store.update_status::<TopicSpec>(&key.topic, |status| status.reason = reason);
                 }
                 true

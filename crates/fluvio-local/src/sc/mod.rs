@@ -29,7 +29,7 @@ use tracing::{info, warn};
 pub(crate) use store::{MetadataStore, PartitionReplication, StoreError};
 use validate::Refusal;
 
-use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
 use crate::net;
 use crate::tasks::TaskGroup;
 
@@ -41,8 +41,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub(crate) struct ScSettings {
     /// How long a Create waits for every partition to come online.
     pub provisioning_timeout: Duration,
-    /// Largest request frame.
-    pub max_frame_size: usize,
+    /// What the public listener allows each connection.
+    pub connections: net::ConnectionLimits,
     /// Host advertised in SPU endpoints.
     pub host: String,
     /// In-sync replicas a partition needs for records to be committed.
@@ -62,6 +62,11 @@ pub(crate) struct Sc {
     settings: ScSettings,
     links: Mutex<HashMap<i32, SpuLinkState>>,
     tasks: TaskGroup,
+    /// Partitions that cannot be served (see [`Sc::partition_unavailable`]). Cleared when the
+    /// partition comes online.
+    unavailable: Mutex<BTreeMap<String, Unavailable>>,
+    /// Keeps the data directory locked while the SC may still write its metadata.
+    _lock: Arc<crate::lock::DirectoryLock>,
 }
 
 struct SpuLinkState {
@@ -72,6 +77,21 @@ struct SpuLinkState {
     private_addr: SocketAddr,
 }
 
+/// Why a partition cannot be served.
+#[derive(Debug, Clone)]
+struct Unavailable {
+    /// What its clients are told.
+    code: ErrorCode,
+    /// Why, for the topic's status.
+    reason: String,
+    /// Whether the SC retries the election every [`UNAVAILABLE_RETRY`]: the cause (a full
+    /// disk) may go away by itself, while damaged files need an operator.
+    retry: bool,
+}
+
+/// How often the SC retries electing a leader for partitions unavailable for lack of space.
+const UNAVAILABLE_RETRY: Duration = Duration::from_secs(2);
+
 /// The name of SPU `id`'s object.
 pub(crate) fn spu_name(id: i32) -> String {
     format!("custom-spu-{id}")
@@ -80,7 +100,11 @@ pub(crate) fn spu_name(id: i32) -> String {
 impl Sc {
     /// Opens the SC's store under `dir` and resets every status: nothing is online until SPUs
     /// register and report.
-    pub(crate) fn open(dir: &std::path::Path, settings: ScSettings) -> Result<Arc<Self>, StoreError> {
+    pub(crate) fn open(
+        dir: &std::path::Path,
+        settings: ScSettings,
+        lock: Arc<crate::lock::DirectoryLock>,
+    ) -> Result<Arc<Self>, StoreError> {
         let store = MetadataStore::open(dir)?;
         let sc = Arc::new_cyclic(|me| Self {
             me: me.clone(),
@@ -89,7 +113,10 @@ impl Sc {
             settings,
             links: Mutex::new(HashMap::new()),
             tasks: TaskGroup::new(),
+            unavailable: Mutex::new(BTreeMap::new()),
+            _lock: lock,
         });
+        sc.repair_half_made_topics();
         let topics = sc.store.all::<TopicSpec>();
         let replica_maps: Vec<(String, BTreeMap<u32, Vec<i32>>)> = topics
             .iter()
@@ -114,15 +141,58 @@ impl Sc {
         Ok(sc)
     }
 
+    /// Mends what versions before atomic metadata changes could leave after a failed write: a
+    /// topic stored without its partitions (it never held a record) is removed; a partition
+    /// missing from a topic that has others is unavailable. Either way the cluster starts.
+    fn repair_half_made_topics(&self) {
+        for topic in self.store.all::<TopicSpec>() {
+            let stored: Vec<u32> = self
+                .partitions_of(&topic.name)
+                .iter()
+                .filter_map(|p| split_partition_name(&p.name).map(|(_, index)| index))
+                .collect();
+            if stored.is_empty() {
+                warn!(topic = %topic.name, "removing a topic whose creation never completed (no partition was stored)");
+                let removed =
+                    self.store.transaction().delete::<TopicSpec>(vec![topic.name.clone()]).commit_unsaved_ok();
+                if let Err(err) = removed {
+                    warn!(topic = %topic.name, %err, "the removal will be stored with the next change");
+                }
+                continue;
+            }
+            for index in 0..topic.spec.replicas.partition_count() {
+                if !stored.contains(&index) {
+                    let name = partition_name(&topic.name, index);
+                    warn!(partition = %name, "the metadata lists a topic without this partition");
+                    let message = "the partition is missing from the metadata (an interrupted change)".to_string();
+                    self.partition_unavailable(&name, ErrorCode::StorageError, message, false);
+                }
+            }
+        }
+    }
+
     /// Starts serving clients on `listener`.
     pub(crate) fn serve(self: &Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
+        let sc = Arc::downgrade(self);
+        let stop = shutdown.clone();
+        self.tasks.spawn(async move {
+            let mut ticker = tokio::time::interval(UNAVAILABLE_RETRY);
+            loop {
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    _ = stop.cancelled() => return,
+                }
+                let Some(sc) = sc.upgrade() else { return };
+                sc.retry_unavailable();
+            }
+        });
         let sc = self.clone();
         self.tasks.spawn(net::accept_loop_with_tls(
             listener,
             self.settings.tls.clone(),
             shutdown,
             self.tasks.clone(),
-            self.settings.max_frame_size,
+            self.settings.connections.clone(),
             move |_peer| admin::ScConnection::new(sc.clone()),
         ));
     }
@@ -139,6 +209,22 @@ impl Sc {
 
     pub(crate) fn store(&self) -> &MetadataStore {
         &self.store
+    }
+
+    /// Whether every partition is online or known to be unavailable: what a starting cluster
+    /// waits for, so that one damaged partition never keeps the rest from serving.
+    pub(crate) fn is_settled(&self) -> bool {
+        let unavailable = self.unavailable.lock();
+        self.store.read(|objects| {
+            objects.topics.values().all(|topic| {
+                let expected = topic.spec.replicas.partition_count();
+                (0..expected).all(|index| {
+                    let name = partition_name(&topic.name, index);
+                    unavailable.contains_key(&name)
+                        || objects.partitions.get(&name).is_some_and(|p| is_serving(p.status.resolution))
+                })
+            })
+        })
     }
 
     fn partitions_of(&self, topic: &str) -> Vec<Metadata<PartitionSpec>> {
@@ -179,11 +265,20 @@ impl Sc {
             public_endpoint_local: None,
         };
         let name = spu_name(id);
-        self.store.upsert(vec![Metadata {
-            name: name.clone(),
-            spec,
-            status: SpuStatus { resolution: SpuStatusResolution::Online },
-        }])?;
+        let registered = self
+            .store
+            .transaction()
+            .upsert(vec![Metadata {
+                name: name.clone(),
+                spec,
+                status: SpuStatus { resolution: SpuStatusResolution::Online },
+            }])
+            .commit_unsaved_ok();
+        if let Err(err) = registered {
+            // Endpoints are facts of this run, rebuilt at every start: a full disk must not
+            // keep an SPU out of the cluster.
+            warn!(spu = id, %err, "could not save the SPU's endpoints; serving anyway");
+        }
 
         let (to_spu, from_sc) = mpsc::unbounded_channel();
         let (to_sc, mut reports) = mpsc::unbounded_channel();
@@ -301,19 +396,106 @@ impl Sc {
                     return;
                 }
                 self.store.update_status::<PartitionSpec>(&name, |status| apply_leader_report(status, &report));
+                if self.unavailable.lock().remove(&name).is_some() {
+                    info!(partition = %name, spu, "partition available again");
+                    let reason = self.topic_reason(&key.topic);
+                    self.store.update_status::<TopicSpec>(&key.topic, |s| s.reason = reason);
+                }
                 self.refresh_topic_resolution(&key.topic);
             }
-            SpuToSc::ReplicaFailed(key, message) => {
-                warn!(spu, replica = %key, %message, "replica failed");
-                self.replica_failed(spu, &key, &message);
-                let name = key.to_string();
-                if self.store.get::<PartitionSpec>(&name).is_some_and(|p| p.spec.leader == spu) {
-                    self.store.update_status::<PartitionSpec>(&name, |s| s.resolution = PartitionResolution::Offline);
-                }
-                self.store.update_status::<TopicSpec>(&key.topic, |s| s.reason = message);
-            }
+            SpuToSc::ReplicaFailed(key, failure) => self.replica_failed(spu, &key, failure),
             SpuToSc::IsrChange { key, epoch, isr, reply } => {
                 let _ = reply.send(self.change_isr(spu, &key, epoch, isr));
+            }
+        }
+    }
+
+    /// SPU `spu` cannot open its replica of `key`. The failure stays with that partition: the
+    /// replica leaves the in-sync replicas unless it is the last one, and elections neither
+    /// choose it nor wait for its report (see [`Sc::replica_unopenable`]). If the SPU led the
+    /// partition, another in-sync replica is elected when one can be; while one may still
+    /// report, the partition waits for it; when none is left, the partition is unavailable
+    /// (its status `LeaderOffline`, its topic's status naming the cause) and the SPU answers
+    /// its clients with the storage error, while every other partition and SPU keeps serving.
+    fn replica_failed(&self, spu: i32, key: &ReplicaKey, failure: ReplicaFailure) {
+        let name = key.to_string();
+        let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
+        warn!(spu, partition = %name, message = %failure.message, "replica unavailable");
+        self.replica_unopenable(&partition, spu, &failure.message);
+        // As it is now: leaving the in-sync replicas may have elected another leader.
+        let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
+        if partition.spec.leader != spu {
+            return; // a follower, or another replica leads now
+        }
+        let isr = self.store.replication(&name).unwrap_or_default().isr;
+        let others_may_lead = self.elections.may_lead_besides(&name, &isr, spu);
+        if !self.elections.is_waiting(&name) || !others_may_lead {
+            self.leader_lost(&partition, spu);
+            if !self.elections.is_waiting(&name) {
+                return; // elected
+            }
+        }
+        let message = format!("SPU {spu}: {}", failure.message);
+        if others_may_lead {
+            // Another in-sync replica has yet to report (it is offline, or opening its log):
+            // the partition waits for it, as for any leader loss, and elects it when it does.
+            self.store.update_status::<TopicSpec>(&key.topic, |s| {
+                s.reason = format!("partition {name} waits for an in-sync replica: {message}")
+            });
+        } else {
+            let retry = matches!(failure.code, ErrorCode::PartitionFull { .. });
+            self.partition_unavailable(&name, failure.code, message, retry);
+        }
+    }
+
+    /// Whether `partition` is known to be unavailable.
+    pub(crate) fn is_unavailable(&self, partition: &str) -> bool {
+        self.unavailable.lock().contains_key(partition)
+    }
+
+    /// Records that `partition` cannot be served: its topic's status tells why, and a starting
+    /// cluster does not wait for it. With `retry`, its election is tried again every
+    /// [`UNAVAILABLE_RETRY`], so that it comes back by itself once disk space is.
+    pub(super) fn partition_unavailable(&self, partition: &str, code: ErrorCode, message: String, retry: bool) {
+        let reason = format!("partition {partition} is unavailable: {message}");
+        self.unavailable.lock().insert(partition.to_string(), Unavailable { code, reason, retry });
+        if let Some((topic, _)) = split_partition_name(partition) {
+            let reason = self.topic_reason(topic);
+            self.store.update_status::<TopicSpec>(topic, |s| s.reason = reason);
+        }
+    }
+
+    /// What the status of `topic` says: why partitions of it are unavailable, then the records
+    /// its replicas lost (see [`election::Elections::loss_report`]); empty when all is well.
+    pub(super) fn topic_reason(&self, topic: &str) -> String {
+        let mut reasons: Vec<String> = self
+            .unavailable
+            .lock()
+            .iter()
+            .filter(|(partition, _)| split_partition_name(partition).is_some_and(|(t, _)| t == topic))
+            .map(|(_, unavailable)| unavailable.reason.clone())
+            .collect();
+        let losses = self.elections.loss_report(topic);
+        if !losses.is_empty() {
+            reasons.push(losses);
+        }
+        reasons.join("; ")
+    }
+
+    /// Partitions that cannot be served, with the error clients get and why.
+    pub(crate) fn unavailable_partitions(&self) -> Vec<(String, ErrorCode, String)> {
+        self.unavailable.lock().iter().map(|(name, u)| (name.clone(), u.code.clone(), u.reason.clone())).collect()
+    }
+
+    /// Tries again to elect a leader for each partition unavailable for lack of space.
+    fn retry_unavailable(&self) {
+        let retried: Vec<String> =
+            self.unavailable.lock().iter().filter(|(_, u)| u.retry).map(|(name, _)| name.clone()).collect();
+        for name in retried {
+            if let Some(partition) = self.store.get::<PartitionSpec>(&name)
+                && !is_serving(partition.status.resolution)
+            {
+                self.retry_election(&partition);
             }
         }
     }
@@ -322,12 +504,12 @@ impl Sc {
         let partitions = self.partitions_of(topic);
         let Some(topic_object) = self.store.get::<TopicSpec>(topic) else { return };
         let expected = topic_object.spec.replicas.partition_count() as usize;
-        let online = partitions.iter().filter(|p| p.status.resolution == PartitionResolution::Online).count();
+        let online = partitions.iter().filter(|p| is_serving(p.status.resolution)).count();
         if partitions.len() == expected && online == expected {
-            let losses = self.elections.loss_report(topic);
+            let reason = self.topic_reason(topic);
             self.store.update_status::<TopicSpec>(topic, |s| {
                 s.resolution = TopicResolution::Provisioned;
-                s.reason = losses;
+                s.reason = reason;
             });
         }
     }
@@ -384,9 +566,22 @@ impl Sc {
             return Status::ok(name);
         }
         if let Err(err) = self.provision(&name, spec, assignment, 0) {
-            return Status::error(name, ErrorCode::StorageError, err.to_string());
+            return storage_failure(&name, &err);
         }
-        self.await_provisioned(&name).await
+        let status = self.await_provisioned(&name).await;
+        if !status.error_code.is_ok() && self.has_unavailable_partition(&name) {
+            // A partition could not be created on any replica (a full disk): the topic is
+            // taken back, so that it is not left half made and can be created again.
+            let undone = self.delete_topic(&name, true);
+            if !undone.error_code.is_ok() {
+                warn!(topic = name, message = ?undone.error_message, "could not take back a failed topic");
+            }
+        }
+        status
+    }
+
+    fn has_unavailable_partition(&self, topic: &str) -> bool {
+        self.unavailable.lock().keys().any(|p| split_partition_name(p).is_some_and(|(t, _)| t == topic))
     }
 
     /// Replica lists for every partition of a new topic.
@@ -450,18 +645,23 @@ impl Sc {
                 status: PartitionStatus::default(),
             })
             .collect();
-        self.store.upsert(vec![Metadata {
+        // One transaction: the topic, its partitions and their replication state are stored
+        // together or not at all, so a failed write leaves no topic without partitions.
+        let topic = Metadata {
             name: name.to_string(),
             spec,
             status: TopicStatus { resolution: TopicResolution::Pending, replica_map, ..Default::default() },
-        }])?;
-        self.store.upsert(partitions.clone())?;
+        };
+        // Every replica starts in sync: they are all empty.
+        let replication = partitions
+            .iter()
+            .map(|p| (p.name.clone(), PartitionReplication { epoch: 0, isr: p.spec.replicas.clone() }));
+        let mut transaction = self.store.transaction().upsert(vec![topic]).upsert(partitions.clone());
+        for (partition, replication) in replication {
+            transaction = transaction.replication(partition, replication);
+        }
+        transaction.commit()?;
         for partition in &partitions {
-            // Every replica starts in sync: they are all empty.
-            let isr = partition.spec.replicas.clone();
-            self.store.update_replication(&partition.name, |replication| {
-                *replication = PartitionReplication { epoch: 0, isr };
-            })?;
             self.notify_replicas(partition, None);
         }
         info!(topic = name, partitions = partitions.len(), "partitions created");
@@ -482,13 +682,20 @@ impl Sc {
             if topic.status.resolution == TopicResolution::Provisioned {
                 return Status::ok(name);
             }
+            let failed = {
+                let unavailable = self.unavailable.lock();
+                let prefix_matches = |partition: &str| split_partition_name(partition).is_some_and(|(t, _)| t == name);
+                unavailable.iter().find(|(partition, _)| prefix_matches(partition)).map(|(_, failure)| failure.clone())
+            };
+            if let Some(failure) = failed {
+                return Status::error(name, failure.code, failure.reason);
+            }
             match tokio::time::timeout_at(deadline, events.recv()).await {
                 Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
                 Ok(Err(_)) => return Status::error(name, ErrorCode::TopicNotProvisioned, "the SC is shutting down"),
                 Err(_) => {
                     let partitions = self.partitions_of(name);
-                    let online =
-                        partitions.iter().filter(|p| p.status.resolution == PartitionResolution::Online).count();
+                    let online = partitions.iter().filter(|p| is_serving(p.status.resolution)).count();
                     return Status::error(
                         name,
                         ErrorCode::TopicNotProvisioned,
@@ -512,6 +719,18 @@ impl Sc {
             );
         }
         let partitions = self.partitions_of(name);
+        let names: Vec<String> = partitions.iter().map(|p| p.name.clone()).collect();
+        // Stored first: if that fails, the topic and its data stay as they were.
+        let result = self
+            .store
+            .transaction()
+            .delete::<PartitionSpec>(names.clone())
+            .delete::<TopicSpec>(vec![name.to_string()])
+            .commit();
+        if let Err(err) = result {
+            return storage_failure(name, &err);
+        }
+        self.unavailable.lock().retain(|partition, _| !partitions.iter().any(|p| &p.name == partition));
         for partition in &partitions {
             if let Some((topic, index)) = split_partition_name(&partition.name) {
                 for spu in &partition.spec.replicas {
@@ -519,21 +738,11 @@ impl Sc {
                 }
             }
         }
-        let names: Vec<String> = partitions.into_iter().map(|p| p.name).collect();
         for name in &names {
             self.elections.forget_partition(name);
         }
-        let result = self
-            .store
-            .delete::<PartitionSpec>(&names)
-            .and_then(|()| self.store.delete::<TopicSpec>(&[name.to_string()]));
-        match result {
-            Ok(()) => {
-                info!(topic = name, "topic deleted");
-                Status::ok(name)
-            }
-            Err(err) => Status::error(name, ErrorCode::StorageError, err.to_string()),
-        }
+        info!(topic = name, "topic deleted");
+        Status::ok(name)
     }
 
     /// Adds partitions to a computed topic.
@@ -578,14 +787,31 @@ impl Sc {
             .collect();
         all_replicas.extend(new_replicas);
         if let Err(err) = self.provision(name, spec, all_replicas, first) {
-            return Status::error(name, ErrorCode::StorageError, err.to_string());
+            return storage_failure(name, &err);
         }
         self.await_provisioned(name).await
     }
 }
 
+/// The answer to a request whose metadata could not be stored: `StorageError`, naming the
+/// cause (e.g. "No space left on device"). Nothing was changed.
+fn storage_failure(name: &str, err: &StoreError) -> Status {
+    Status::error(
+        name,
+        ErrorCode::StorageError,
+        format!("the metadata could not be stored, nothing was changed: {err}"),
+    )
+}
+
+/// Whether a partition in this state serves its leader's clients: `OutOfStorage` partitions
+/// are readable, and accept appends again once space is back.
+pub(crate) fn is_serving(resolution: PartitionResolution) -> bool {
+    matches!(resolution, PartitionResolution::Online | PartitionResolution::OutOfStorage)
+}
+
 fn apply_leader_report(status: &mut PartitionStatus, report: &ReplicaReport) {
-    status.resolution = PartitionResolution::Online;
+    status.resolution =
+        if report.out_of_storage { PartitionResolution::OutOfStorage } else { PartitionResolution::Online };
     status.leader = ReplicaStatus { spu: report.spu, hw: report.hw, leo: report.leo };
     status.replicas =
         report.followers.iter().map(|(spu, hw, leo)| ReplicaStatus { spu: *spu, hw: *hw, leo: *leo }).collect();

@@ -1,5 +1,11 @@
 //! The SC's metadata store: topics, partitions and SPUs, with an epoch bumped on every change,
 //! a broadcast of changes for watchers, and the specs persisted to disk.
+//!
+//! Changes are atomic: a [`Transaction`] (and each single change, which is one) is written to
+//! disk before anyone sees it. When the write fails (a full disk), nothing changes, in memory
+//! or on disk, and no watcher hears of it: a topic whose creation failed is never listed, can
+//! be created again, and never reaches the file. The file is replaced by a rename of a fully
+//! written and fsynced temporary file, so a crash leaves either the old or the new metadata.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,7 +34,7 @@ pub(crate) enum StoreEvent {
 }
 
 /// The objects of every kind.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Objects {
     pub topics: BTreeMap<String, Metadata<TopicSpec>>,
     pub partitions: BTreeMap<String, Metadata<PartitionSpec>>,
@@ -107,6 +113,105 @@ pub(crate) struct MetadataStore {
     inner: Mutex<Inner>,
     events: broadcast::Sender<EpochEvent>,
     path: PathBuf,
+    /// Test hook: every write of the file fails with "no space left on device".
+    #[cfg(test)]
+    pub(crate) fail_writes: std::sync::atomic::AtomicBool,
+}
+
+/// One change of a [`Transaction`]: applies itself to the objects, adds the events watchers
+/// must see, and tells whether the file must be written.
+type Change<'a> = Box<dyn FnOnce(&mut Objects, &mut Vec<StoreEvent>) -> bool + 'a>;
+
+/// Changes applied together or not at all ([`MetadataStore::transaction`]).
+#[must_use = "a transaction does nothing until committed"]
+pub(crate) struct Transaction<'a> {
+    store: &'a MetadataStore,
+    changes: Vec<Change<'a>>,
+}
+
+impl<'a> Transaction<'a> {
+    /// Inserts or replaces objects (unchanged ones are ignored).
+    pub(crate) fn upsert<S: Stored + 'a>(mut self, objects: Vec<Metadata<S>>) -> Self {
+        self.changes.push(Box::new(move |all, events| {
+            let mut spec_changed = false;
+            for object in objects {
+                let map = S::map_mut(all);
+                match map.get(&object.name) {
+                    Some(existing) if existing == &object => continue,
+                    Some(existing) if existing.spec == object.spec => {}
+                    _ => spec_changed = true,
+                }
+                map.insert(object.name.clone(), object.clone());
+                events.push(S::event(ChangeKind::Update, object));
+            }
+            spec_changed
+        }));
+        self
+    }
+
+    /// Removes objects by name (with the replication bookkeeping of removed partitions).
+    pub(crate) fn delete<S: Stored + 'a>(mut self, names: Vec<String>) -> Self {
+        self.changes.push(Box::new(move |all, events| {
+            let mut removed = false;
+            for name in names {
+                if let Some(object) = S::map_mut(all).remove(&name) {
+                    if !all.partitions.contains_key(&name) {
+                        all.replication.remove(&name);
+                    }
+                    removed = true;
+                    events.push(S::event(ChangeKind::Delete, object));
+                }
+            }
+            removed
+        }));
+        self
+    }
+
+    /// Sets the replication bookkeeping of a partition (which the transaction or the store
+    /// must hold by commit time; otherwise the change is dropped).
+    pub(crate) fn replication(mut self, partition: String, replication: PartitionReplication) -> Self {
+        self.changes.push(Box::new(move |all, _| {
+            if !all.partitions.contains_key(&partition) || all.replication.get(&partition) == Some(&replication) {
+                return false;
+            }
+            all.replication.insert(partition, replication);
+            true
+        }));
+        self
+    }
+
+    /// Writes the result to disk, then makes it visible. On error nothing changed.
+    pub(crate) fn commit(self) -> Result<(), StoreError> {
+        self.apply(false)
+    }
+
+    /// Makes the result visible even if writing it fails (the error is returned, for a
+    /// warning): for facts of the running cluster that are rebuilt on every start, such as
+    /// an SPU's endpoints, so that a full disk never keeps the cluster from starting. The next
+    /// successful write stores them too.
+    pub(crate) fn commit_unsaved_ok(self) -> Result<(), StoreError> {
+        self.apply(true)
+    }
+
+    fn apply(self, keep_unsaved: bool) -> Result<(), StoreError> {
+        let mut inner = self.store.inner.lock();
+        let mut next = inner.objects.clone();
+        let mut events = Vec::new();
+        let mut write = false;
+        for change in self.changes {
+            write |= change(&mut next, &mut events);
+        }
+        let saved = if write { self.store.persist(&next) } else { Ok(()) };
+        if saved.is_err() && !keep_unsaved {
+            return saved;
+        }
+        inner.objects = next;
+        for event in events {
+            inner.epoch += 1;
+            let _ = self.store.events.send(Arc::new((inner.epoch, event)));
+        }
+        saved
+    }
 }
 
 struct Inner {
@@ -146,7 +251,20 @@ impl MetadataStore {
             objects.replication.insert(name.clone(), replication);
         }
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        Ok(Self { inner: Mutex::new(Inner { epoch: 1, objects }), events, path })
+        // A write interrupted by a crash or a full disk: never read, and in the way of nothing.
+        let _ = std::fs::remove_file(temporary_path(&path));
+        Ok(Self {
+            inner: Mutex::new(Inner { epoch: 1, objects }),
+            events,
+            path,
+            #[cfg(test)]
+            fail_writes: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// A set of changes to apply together ([`Transaction::commit`]).
+    pub(crate) fn transaction(&self) -> Transaction<'_> {
+        Transaction { store: self, changes: Vec::new() }
     }
 
     /// Reads the objects under the lock.
@@ -182,24 +300,9 @@ impl MetadataStore {
     }
 
     /// Inserts or replaces objects; persists when a spec changed. Unchanged objects are ignored.
+    /// On error nothing changed.
     pub(crate) fn upsert<S: Stored>(&self, objects: Vec<Metadata<S>>) -> Result<(), StoreError> {
-        let mut inner = self.inner.lock();
-        let mut spec_changed = false;
-        for object in objects {
-            let map = S::map_mut(&mut inner.objects);
-            match map.get(&object.name) {
-                Some(existing) if existing == &object => continue,
-                Some(existing) if existing.spec == object.spec => {}
-                _ => spec_changed = true,
-            }
-            map.insert(object.name.clone(), object.clone());
-            inner.epoch += 1;
-            let _ = self.events.send(Arc::new((inner.epoch, S::event(ChangeKind::Update, object))));
-        }
-        if spec_changed {
-            self.persist(&inner.objects)?;
-        }
-        Ok(())
+        self.transaction().upsert(objects).commit()
     }
 
     /// Changes an object's status in place (no persistence: statuses are not stored).
@@ -222,7 +325,8 @@ impl MetadataStore {
     }
 
     /// Changes a partition's replication bookkeeping and persists it. Returns the new value,
-    /// or `None` when the partition does not exist (nothing is stored then).
+    /// or `None` when the partition does not exist (nothing is stored then). On error nothing
+    /// changed.
     pub(crate) fn update_replication(
         &self,
         partition: &str,
@@ -232,36 +336,20 @@ impl MetadataStore {
         if !inner.objects.partitions.contains_key(partition) {
             return Ok(None);
         }
-        let entry = inner.objects.replication.entry(partition.to_string()).or_default();
-        let before = entry.clone();
-        f(entry);
-        let after = entry.clone();
+        let before = inner.objects.replication.get(partition).cloned().unwrap_or_default();
+        let mut after = before.clone();
+        f(&mut after);
         if after != before {
-            self.persist(&inner.objects)?;
+            let mut next = inner.objects.clone();
+            next.replication.insert(partition.to_string(), after.clone());
+            self.persist(&next)?;
+            inner.objects = next;
         }
         Ok(Some(after))
     }
 
-    /// Removes objects by name.
-    pub(crate) fn delete<S: Stored>(&self, names: &[String]) -> Result<(), StoreError> {
-        let mut inner = self.inner.lock();
-        let mut removed = false;
-        for name in names {
-            if let Some(object) = S::map_mut(&mut inner.objects).remove(name) {
-                if !inner.objects.partitions.contains_key(name) {
-                    inner.objects.replication.remove(name);
-                }
-                removed = true;
-                inner.epoch += 1;
-                let _ = self.events.send(Arc::new((inner.epoch, S::event(ChangeKind::Delete, object))));
-            }
-        }
-        if removed {
-            self.persist(&inner.objects)?;
-        }
-        Ok(())
-    }
-
+    /// Writes `objects` to the file: a temporary file, fsynced, renamed over the file, and the
+    /// directory fsynced. On error the file is unchanged and the temporary file removed.
     fn persist(&self, objects: &Objects) -> Result<(), StoreError> {
         let state = PersistedState {
             version: 1,
@@ -270,12 +358,34 @@ impl MetadataStore {
             spus: objects.spus.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
             replication: objects.replication.clone(),
         };
-        let io = |source| StoreError::Io { path: self.path.clone(), source };
         let json = serde_json::to_vec_pretty(&state)
             .map_err(|source| StoreError::Corrupt { path: self.path.clone(), source })?;
-        // Write then rename, so a crash leaves either the old or the new file, never half of one.
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, json).map_err(io)?;
-        std::fs::rename(&tmp, &self.path).map_err(io)
+        let temporary = temporary_path(&self.path);
+        let written = self.write_file(&temporary, &json).and_then(|()| std::fs::rename(&temporary, &self.path));
+        if let Err(source) = written {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(StoreError::Io { path: self.path.clone(), source });
+        }
+        // The rename is durable once the directory is; failing that only risks the old file
+        // after a power loss, which is still a consistent state.
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::File::open(dir).and_then(|dir| dir.sync_all());
+        }
+        Ok(())
     }
+
+    fn write_file(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        #[cfg(test)]
+        if self.fail_writes.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        let mut file = std::fs::File::create(path)?;
+        std::io::Write::write_all(&mut file, bytes)?;
+        file.sync_all()
+    }
+}
+
+/// Where the file is written before it is renamed into place.
+fn temporary_path(path: &Path) -> PathBuf {
+    path.with_extension("json.tmp")
 }

@@ -1,9 +1,15 @@
 //! StreamFetch (key 1003) sessions, flow-controlled by UpdateOffsets (key 1005).
 //!
-//! A session pushes whole batches only (at least one, even when it is larger than
-//! `max_bytes`), then waits for the client's acknowledgement, which names the next offset the
-//! client wants. It never pushes an empty response: when the client is caught up, it waits for
-//! the high watermark (ReadCommitted) or log end (ReadUncommitted) to move.
+//! A session pushes what a Fluvio SPU pushes: the stored bytes from the start of the batch
+//! holding the offset asked for, to the end of that batch's segment or of the visible records
+//! (the high watermark under ReadCommitted, the log end under ReadUncommitted), cut at the
+//! request's `max_bytes` wherever that falls, in the middle of a batch or of its header. The
+//! SPU reads `max_bytes` as unsigned (a negative value means "no limit"); this cluster also
+//! caps a push at [`MAX_PUSH_BYTES`], as it reads what it sends into memory. Then the session
+//! waits for the client's acknowledgement, which names the next offset the client wants, and
+//! pushes again from there (from the start of the batch holding it). It never pushes an empty
+//! response: when the client is caught up (or `max_bytes` is 0), it waits for the visible end
+//! to move.
 
 use std::sync::Arc;
 
@@ -18,6 +24,11 @@ use tracing::{debug, warn};
 
 use super::replica::Replica;
 use crate::net::FrameSink;
+
+/// The most record bytes one push carries: a push stays within the largest frame a client of
+/// this project accepts ([`fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE`]), with room for the
+/// response around the records.
+pub(crate) const MAX_PUSH_BYTES: usize = fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE - 64 * 1024;
 
 /// Everything a running session needs.
 pub(crate) struct StreamSession {
@@ -76,7 +87,8 @@ impl StreamSession {
     /// Runs until the connection closes, the replica goes away, or an error ends the stream.
     pub(crate) async fn run(mut self) {
         let isolation = self.request.isolation;
-        let max_bytes = self.request.max_bytes.max(0) as usize;
+        // As the SPU does: unsigned, so a negative value reads everything there is.
+        let max_bytes = (self.request.max_bytes as u32 as usize).min(MAX_PUSH_BYTES);
         let mut next = self.request.fetch_offset;
         let mut offsets_rx = self.replica.subscribe();
         let removed = self.replica.removed().clone();
@@ -92,9 +104,10 @@ impl StreamSession {
                     .await;
                 return;
             }
-            if next >= offsets.visible_end(isolation) {
-                // Caught up: wait for new data. Acknowledgements may still arrive (a client
-                // rewinding); the latest one wins.
+            // Caught up (or nothing fits in max_bytes 0, which a real SPU never answers
+            // either): wait for new data. Acknowledgements may still arrive (a client
+            // rewinding); the latest one wins.
+            if next >= offsets.visible_end(isolation) || max_bytes == 0 {
                 tokio::select! {
                     changed = offsets_rx.changed() => if changed.is_err() { return },
                     ack = self.acks.recv() => match ack {
@@ -113,7 +126,7 @@ impl StreamSession {
                 }
                 continue;
             }
-            let slice = match self.replica.read(next, max_bytes, isolation) {
+            let slice = match self.replica.read_range(next, max_bytes, isolation) {
                 Ok(slice) => slice,
                 Err(LogError::OffsetEvicted { next_available, .. }) => {
                     self.push_error(ErrorCode::OffsetEvicted { offset: next, next_available }).await;

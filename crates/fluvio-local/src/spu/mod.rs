@@ -31,8 +31,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::control::{ReplicaAssignment, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::control::{NO_LEADER, ReplicaAssignment, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::lock::DirectoryLock;
 use crate::net::{self, CloseReason, FrameSink, RequestHandler};
+use crate::storage;
 use crate::tasks::TaskGroup;
 use private::PrivateConnection;
 use replica::Replica;
@@ -41,27 +43,34 @@ pub(crate) use replica::ReplicationSettings;
 /// How often replica offsets are reported to the SC (when they changed) and the in-sync
 /// replica sets are checked.
 const REPORT_INTERVAL: Duration = Duration::from_millis(500);
+/// Free space (bytes) that ends a partition's `OutOfStorage` state without waiting for a
+/// successful append: room for a few full batches.
+const FREE_SPACE_TO_RESUME: u64 = 8 * 1024 * 1024;
 /// How long a graceful stop waits for in-flight work before aborting what is left (a client
 /// that stopped reading can hold a connection's writer forever).
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// Size limits an SPU enforces on produced batches.
-#[derive(Debug, Clone, Copy)]
+/// Limits an SPU enforces on produced batches and on connections.
+#[derive(Debug, Clone)]
 pub(crate) struct SpuLimits {
-    /// Largest batch accepted (the official SPU's default: 2 MiB).
+    /// Largest batch accepted. The official SPU checks each batch against its
+    /// `max_request_size` (default 32 MiB); its `max_batch_size` setting (2 MiB) is not
+    /// enforced on produce.
     pub max_batch_bytes: usize,
     /// Largest decompressed records area accepted while validating.
     pub max_decompressed: usize,
-    /// Largest request frame.
-    pub max_frame_size: usize,
+    /// What the public listener allows each connection (the private one has no idle timeout:
+    /// a follower may wait long between fetches).
+    pub connections: net::ConnectionLimits,
 }
 
-impl Default for SpuLimits {
-    fn default() -> Self {
+impl SpuLimits {
+    /// The default batch limits with `connections`.
+    pub(crate) fn new(connections: net::ConnectionLimits) -> Self {
         Self {
-            max_batch_bytes: 2 * 1024 * 1024,
+            max_batch_bytes: 32 * 1024 * 1024,
             max_decompressed: fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED,
-            max_frame_size: fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE,
+            connections,
         }
     }
 }
@@ -81,6 +90,11 @@ pub(crate) struct SpuState {
     limits: SpuLimits,
     replication: ReplicationSettings,
     replicas: RwLock<HashMap<ReplicaKey, Arc<Replica>>>,
+    /// Replicas assigned to this SPU that it could not open, and why.
+    failed: RwLock<HashMap<ReplicaKey, ReplicaFailure>>,
+    /// Replicas led here whose last append failed for lack of disk space: reported
+    /// `OutOfStorage` until an append succeeds or space is back.
+    out_of_storage: parking_lot::Mutex<HashSet<ReplicaKey>>,
     /// To the control loop, which forwards to the SC. Deliberately not the SC link itself:
     /// only the control loop may keep the link (and so the SPU) alive in the SC's eyes.
     isr_proposals: mpsc::UnboundedSender<IsrProposal>,
@@ -89,12 +103,61 @@ pub(crate) struct SpuState {
     heartbeats_silenced: AtomicBool,
     /// Test hook: while true, this SPU's followers send no fetch (a slow follower).
     replication_paused: tokio::sync::watch::Sender<bool>,
+    /// Keeps the data directory locked while anything of this SPU may still touch it.
+    _lock: Arc<DirectoryLock>,
+    /// Test hook: how long opening a replica takes on top of the real work (a slow log
+    /// recovery), in milliseconds.
+    #[cfg(test)]
+    pub(crate) slow_replica_open_ms: std::sync::atomic::AtomicU64,
 }
 
 impl SpuState {
     /// The replica for `key` if this SPU leads it.
     pub(crate) fn leader_replica(&self, key: &ReplicaKey) -> Option<Arc<Replica>> {
         self.replicas.read().get(key).filter(|replica| replica.leadership().is_some()).cloned()
+    }
+
+    /// What a client asking for `key`, which this SPU does not lead now, is told: the storage
+    /// failure of a replica it was assigned to lead but could not open (typed, and not worth
+    /// retrying here), else `NotLeaderForPartition`.
+    pub(crate) fn refusal(&self, key: &ReplicaKey) -> ErrorCode {
+        match self.failed.read().get(key) {
+            Some(failure) if failure.leader => failure.code.clone(),
+            _ => ErrorCode::NotLeaderForPartition,
+        }
+    }
+
+    /// Records whether the latest append to `key` failed for lack of disk space.
+    pub(crate) fn set_out_of_storage(&self, key: &ReplicaKey, full: bool) {
+        let mut out_of_storage = self.out_of_storage.lock();
+        if full {
+            if out_of_storage.insert(key.clone()) {
+                warn!(spu = self.id, replica = %key, "no space left for the partition; appends fail until there is");
+            }
+        } else if out_of_storage.remove(key) {
+            info!(spu = self.id, replica = %key, "space is back; the partition accepts appends again");
+        }
+    }
+
+    /// Forgets the full-disk state of partitions once the disk has room again (checked
+    /// periodically: a partition nobody writes to must not stay `OutOfStorage`).
+    fn recheck_free_space(&self) {
+        let keys: Vec<ReplicaKey> = self.out_of_storage.lock().iter().cloned().collect();
+        if keys.is_empty() {
+            return;
+        }
+        if storage::available_bytes(&self.data_dir).is_ok_and(|free| free >= FREE_SPACE_TO_RESUME) {
+            for key in keys {
+                self.set_out_of_storage(&key, false);
+            }
+        }
+    }
+
+    /// What the SC is told about `replica`.
+    fn report(&self, replica: &Replica) -> ReplicaReport {
+        let mut report = replica.report();
+        report.out_of_storage = report.leader && self.out_of_storage.lock().contains(replica.key());
+        report
     }
 
     /// Lets `replica` (a leader) bring its in-sync replica set up to date with the SC, in the
@@ -148,6 +211,7 @@ impl SpuServer {
         limits: SpuLimits,
         replication: ReplicationSettings,
         retention_interval: Duration,
+        lock: Arc<DirectoryLock>,
         shutdown: CancellationToken,
     ) -> std::io::Result<Self> {
         let id = replication.spu;
@@ -157,16 +221,22 @@ impl SpuServer {
         std::fs::create_dir_all(&data_dir)?;
         let tasks = TaskGroup::new();
         let (isr_proposals, proposals) = mpsc::unbounded_channel();
+        let connections = limits.connections.clone();
         let state = Arc::new(SpuState {
             id,
             data_dir,
             limits,
             replication,
             replicas: RwLock::new(HashMap::new()),
+            failed: RwLock::new(HashMap::new()),
+            out_of_storage: parking_lot::Mutex::new(HashSet::new()),
             isr_proposals,
             tasks: tasks.clone(),
             heartbeats_silenced: AtomicBool::new(false),
             replication_paused: tokio::sync::watch::Sender::new(false),
+            _lock: lock,
+            #[cfg(test)]
+            slow_replica_open_ms: std::sync::atomic::AtomicU64::new(0),
         });
         {
             let state = state.clone();
@@ -174,7 +244,7 @@ impl SpuServer {
                 private_listener,
                 shutdown.clone(),
                 tasks.clone(),
-                limits.max_frame_size,
+                connections.without_idle_timeout(),
                 move |_peer| PrivateConnection::new(state.clone()),
             ));
         }
@@ -186,7 +256,7 @@ impl SpuServer {
                 public_tls,
                 shutdown.clone(),
                 tasks.clone(),
-                limits.max_frame_size,
+                connections,
                 move |_peer| SpuConnection {
                     spu: state.clone(),
                     streams: HashMap::new(),
@@ -195,6 +265,7 @@ impl SpuServer {
                 },
             ));
         }
+        tasks.spawn(heartbeat_loop(state.clone(), link.to_sc.clone(), shutdown.clone()));
         tasks.spawn(control_loop(state.clone(), link, proposals, shutdown.clone(), tasks.clone()));
         tasks.spawn(retention_loop(state.clone(), retention_interval, shutdown.clone()));
         info!(spu = id, %public_addr, %private_addr, "SPU started");
@@ -209,6 +280,11 @@ impl SpuServer {
     /// Whether the SPU stopped on its own (fenced by the SC after missed heartbeats).
     pub(crate) fn has_stopped(&self) -> bool {
         self.shutdown.is_cancelled()
+    }
+
+    /// Cancelled when the SPU stops, on its own (fenced) or not.
+    pub(crate) fn stopped(&self) -> CancellationToken {
+        self.shutdown.clone()
     }
 
     /// Stops the heartbeats (everything else keeps running), as a hung SPU would.
@@ -256,6 +332,11 @@ impl SpuServer {
 
 #[cfg(test)]
 impl SpuServer {
+    /// The SPU's shared state, for test hooks.
+    pub(crate) fn state(&self) -> &Arc<SpuState> {
+        &self.state
+    }
+
     /// A probe counting the strong references to the SPU's state and to the replicas it hosts
     /// now: zero once nothing of the SPU is left (no task, no open log).
     pub(crate) fn liveness_probe(&self) -> impl Fn() -> usize + use<> {
@@ -265,8 +346,25 @@ impl SpuServer {
     }
 }
 
-/// Applies the SC's assignments, reports replica offsets back, sends heartbeats, keeps the
-/// leaders' in-sync replica sets current and forwards their changes to the SC.
+/// Tells the SC that the SPU is alive, several times per SPU timeout, until the SPU stops or the
+/// SC drops the link. A task of its own, so that slow control work (opening and recovering
+/// logs, fsyncs of epoch files) never delays a heartbeat into a false death.
+async fn heartbeat_loop(state: Arc<SpuState>, to_sc: mpsc::UnboundedSender<SpuToSc>, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(state.replication.heartbeat_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.cancelled() => return,
+        }
+        if !state.heartbeats_silenced.load(Ordering::Relaxed) && to_sc.send(SpuToSc::Heartbeat).is_err() {
+            return;
+        }
+    }
+}
+
+/// Applies the SC's assignments, reports replica offsets back, keeps the leaders' in-sync
+/// replica sets current and forwards their changes to the SC.
 ///
 /// When the SC drops the link while the SPU is running (it declared the SPU dead after missed
 /// heartbeats, and may have elected other leaders), the SPU fences itself: every term ends at
@@ -278,10 +376,9 @@ async fn control_loop(
     shutdown: CancellationToken,
     tasks: TaskGroup,
 ) {
-    let mut ticker = tokio::time::interval(REPORT_INTERVAL.min(state.replication.heartbeat_interval));
+    let mut ticker = tokio::time::interval(REPORT_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut reported: HashMap<ReplicaKey, ReplicaReport> = HashMap::new();
-    let mut last_report = tokio::time::Instant::now();
     loop {
         tokio::select! {
             message = link.from_sc.recv() => {
@@ -302,20 +399,14 @@ async fn control_loop(
                 let _ = link.to_sc.send(SpuToSc::IsrChange { key, epoch, isr, reply });
             }
             _ = ticker.tick() => {
-                if !state.heartbeats_silenced.load(Ordering::Relaxed) {
-                    let _ = link.to_sc.send(SpuToSc::Heartbeat);
-                }
-                if last_report.elapsed() < REPORT_INTERVAL {
-                    continue;
-                }
-                last_report = tokio::time::Instant::now();
+                state.recheck_free_space();
                 let replicas: Vec<Arc<Replica>> = state.replicas.read().values().cloned().collect();
                 for replica in replicas {
                     if replica.isr_needs_change() {
                         state.reconsider_isr(&replica);
                     }
                     replica.checkpoint_hw();
-                    let report = replica.report();
+                    let report = state.report(&replica);
                     if reported.get(replica.key()) != Some(&report) {
                         reported.insert(replica.key().clone(), report.clone());
                         let _ = link.to_sc.send(SpuToSc::ReplicaOnline(replica.key().clone(), report));
@@ -344,6 +435,8 @@ async fn apply(
         }
         ScToSpu::Upsert(assignment) => open_replica(state, assignment, to_sc, reported, tasks).await,
         ScToSpu::Remove(key) => {
+            state.failed.write().remove(&key);
+            state.out_of_storage.lock().remove(&key);
             let removed = state.replicas.write().remove(&key);
             reported.remove(&key);
             match removed {
@@ -374,6 +467,11 @@ async fn open_replica(
     let replica = match existing {
         Some(replica) if replica.config() == &assignment.config => replica,
         _ => {
+            #[cfg(test)]
+            {
+                let extra = state.slow_replica_open_ms.load(Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(extra)).await;
+            }
             // Opening recovers the log (scans its tail): keep it off the async workers. It runs
             // in the SPU's group so that a kill waits for it: a log still being opened by a
             // killed SPU must not race the same log opened by its restart.
@@ -386,22 +484,35 @@ async fn open_replica(
             }) else {
                 return; // the SPU was killed
             };
-            let opened = opening.await;
+            let opened = match opening.await {
+                Ok(opened) => opened.map_err(|err| {
+                    let code = if storage::log_is_full(&err) {
+                        ErrorCode::PartitionFull { replica_key: key.clone() }
+                    } else {
+                        ErrorCode::StorageError
+                    };
+                    (code, err.to_string())
+                }),
+                Err(join) => Err((ErrorCode::StorageError, join.to_string())),
+            };
             match opened {
-                Ok(Ok(replica)) => {
+                Ok(replica) => {
+                    state.failed.write().remove(&key);
                     if let Some(replaced) = state.replicas.write().insert(key.clone(), replica.clone()) {
                         replaced.end_terms();
                     }
                     info!(spu = state.id, replica = %key, leo = replica.offsets().leo, "replica open");
                     replica
                 }
-                Ok(Err(err)) => {
-                    warn!(spu = state.id, replica = %key, %err, "could not open replica");
-                    let _ = to_sc.send(SpuToSc::ReplicaFailed(key, err.to_string()));
-                    return;
-                }
-                Err(join) => {
-                    let _ = to_sc.send(SpuToSc::ReplicaFailed(key, join.to_string()));
+                Err((code, message)) => {
+                    // This partition only: the SPU serves its other replicas, and clients of
+                    // this one get the storage error.
+                    warn!(spu = state.id, replica = %key, %message, "could not open the replica; it is unavailable");
+                    let leader = assignment.leader == state.id
+                        || (assignment.leader == NO_LEADER && assignment.isr == [state.id]);
+                    let failure = ReplicaFailure { code, message, leader };
+                    state.failed.write().insert(key.clone(), failure.clone());
+                    let _ = to_sc.send(SpuToSc::ReplicaFailed(key, failure));
                     return;
                 }
             }
@@ -410,7 +521,7 @@ async fn open_replica(
     if let Some(job) = replica.apply_assignment(&assignment) {
         tasks.spawn(follower::run(replica.clone(), state.id, job, state.replication_paused.subscribe()));
     }
-    let report = replica.report();
+    let report = state.report(&replica);
     reported.insert(key.clone(), report.clone());
     let _ = to_sc.send(SpuToSc::ReplicaOnline(key, report));
 }
@@ -418,6 +529,7 @@ async fn open_replica(
 /// Deletes replica directories the SC no longer assigns to this SPU (their topics were deleted
 /// while the SPU was down), so a later topic of the same name starts empty.
 fn remove_stale_replicas(state: &SpuState, assigned: &HashSet<ReplicaKey>) {
+    state.failed.write().retain(|key, _| assigned.contains(key));
     state.replicas.write().retain(|key, replica| {
         let keep = assigned.contains(key);
         if !keep {
@@ -483,7 +595,9 @@ impl RequestHandler for SpuConnection {
     async fn handle(&mut self, header: RequestHeader, body: Bytes, sink: &FrameSink) -> Result<(), CloseReason> {
         match header.api_key {
             api::API_VERSIONS_KEY => {
-                // The response has no versioned field, so any request version is answered.
+                // Only the versions a client can send (0..=2): a negative or unknown version
+                // closes the connection, as for every other API.
+                net::check_version(&header, ApiVersionsRequest::MIN_VERSION, ApiVersionsRequest::MAX_VERSION)?;
                 let _request: ApiVersionsRequest = net::decode_body(&header, body)?;
                 let response = ApiVersionsResponse {
                     error_code: ErrorCode::None,
@@ -570,7 +684,10 @@ impl SpuConnection {
                                 }
                             }
                             None => FetchOffsetPartitionResponse {
-                                error_code: ErrorCode::PartitionNotLeader,
+                                error_code: match self.spu.refusal(&key) {
+                                    ErrorCode::NotLeaderForPartition => ErrorCode::PartitionNotLeader,
+                                    storage => storage,
+                                },
                                 partition_index: p.partition_index,
                                 start_offset: -1,
                                 last_stable_offset: -1,
@@ -592,7 +709,7 @@ impl SpuConnection {
         let key = ReplicaKey::new(request.topic.clone(), request.partition);
         let Some(replica) = self.spu.leader_replica(&key) else {
             // As the official SPU: one refusal with stream id 0, then silence.
-            let push = fetch::error_push(&request, 0, ErrorCode::NotLeaderForPartition, -1, -1);
+            let push = fetch::error_push(&request, 0, self.spu.refusal(&key), -1, -1);
             sink.respond(header.correlation_id, header.api_version, &push).await?;
             return Ok(());
         };

@@ -16,6 +16,7 @@ use tracing::warn;
 
 use super::SpuState;
 use super::replica::{AppendError, Appended, CommitOutcome, Replica};
+use crate::storage;
 
 /// An appended entry whose acknowledgement must wait for the high watermark.
 pub(crate) struct CommitWait {
@@ -95,7 +96,7 @@ fn append_entry(
     entry: &PartitionProduceData,
 ) -> Result<Option<(Arc<Replica>, Appended)>, ErrorCode> {
     let key = ReplicaKey::new(topic, entry.partition_index);
-    let replica = spu.leader_replica(&key).ok_or(ErrorCode::NotLeaderForPartition)?;
+    let replica = spu.leader_replica(&key).ok_or_else(|| spu.refusal(&key))?;
     if entry.records.is_empty() {
         return Ok(None);
     }
@@ -122,10 +123,19 @@ fn append_entry(
         position += len;
     }
     match replica.append_as_leader(encoded) {
-        Ok(appended) => Ok(Some((replica, appended))),
+        Ok(appended) => {
+            spu.set_out_of_storage(&key, false);
+            Ok(Some((replica, appended)))
+        }
         Err(AppendError::NotLeader) => Err(ErrorCode::NotLeaderForPartition),
         Err(AppendError::OutOfOrderSequence(reason)) => Err(ErrorCode::out_of_order_sequence(reason)),
         Err(AppendError::InvalidBatch(message)) => Err(ErrorCode::Other(format!("invalid record batch: {message}"))),
+        Err(AppendError::Log(err)) if storage::log_is_full(&err) => {
+            // Nothing was stored (the log cuts what a failed write left). Not a generic storage
+            // error: the client learns the partition is full, and its status shows it.
+            spu.set_out_of_storage(&key, true);
+            Err(ErrorCode::PartitionFull { replica_key: key })
+        }
         Err(AppendError::Log(err)) => {
             warn!(replica = %key, %err, "append failed");
             Err(match err {

@@ -780,7 +780,25 @@ impl Replica {
     /// A batch found damaged is remembered ([`Self::damaged_at`]) and reported to the SC.
     pub(crate) fn read(&self, offset: i64, max_bytes: usize, isolation: Isolation) -> Result<ReadSlice, LogError> {
         let end = self.offsets().visible_end(isolation);
-        let read = self.log.read().read(offset, max_bytes, end);
+        self.noting_damage(self.log.read().read(offset, max_bytes, end))
+    }
+
+    /// What a consumer's fetch gets: the stored bytes from the batch containing `offset`, cut
+    /// at `max_bytes` (possibly inside a batch), within that batch's segment and up to the
+    /// end `isolation` allows (see [`fluvio_log::PartitionLog::read_range`]). A batch found
+    /// damaged is remembered and reported, as by [`Self::read`].
+    pub(crate) fn read_range(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        isolation: Isolation,
+    ) -> Result<ReadSlice, LogError> {
+        let end = self.offsets().visible_end(isolation);
+        self.noting_damage(self.log.read().read_range(offset, max_bytes, end))
+    }
+
+    /// Remembers the damaged batch a read found ([`Self::damaged_at`] keeps the lowest).
+    fn noting_damage(&self, read: Result<ReadSlice, LogError>) -> Result<ReadSlice, LogError> {
         if let Err(LogError::Corrupt { offset, .. }) = &read {
             let mut damaged_at = self.damaged_at.lock();
             if damaged_at.is_none_or(|known| *offset < known) {
@@ -848,6 +866,7 @@ impl Replica {
             last_epoch: self.latest_epoch().unwrap_or(-1),
             recovery_loss: self.recovery_loss.clone(),
             damaged_at: self.damaged_at(),
+            out_of_storage: false,
         }
     }
 

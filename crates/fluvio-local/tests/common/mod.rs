@@ -11,10 +11,14 @@ use bytes::{Bytes, BytesMut};
 use fluvio_local::{ClusterConfig, LocalCluster};
 use fluvio_wire::api::{RequestHeader, encode_request_frame, take_correlation_id};
 use fluvio_wire::record::{RawBatch, Record, RecordSet};
-use fluvio_wire::sc::{CommonCreateRequest, CreateObject, CreateRequest, DeleteRequest, Status, TopicSpec};
+use fluvio_wire::sc::{
+    CommonCreateRequest, CreateObject, CreateRequest, DeleteRequest, ListFilters, ListRequest, ListResponse, Metadata,
+    PartitionSpec, Status, TopicSpec,
+};
 use fluvio_wire::spu::{
-    FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation, PartitionProduceData, ProduceAcks,
-    ProduceRequest, ProduceResponse, TopicProduceData,
+    FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation, PartitionProduceData,
+    PartitionProduceResponse, ProduceAcks, ProduceRequest, ProduceResponse, StreamFetchRequest, StreamFetchResponse,
+    TopicProduceData,
 };
 use fluvio_wire::{Compression, Decoder, FrameDecoder, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -209,4 +213,59 @@ pub fn segment_files(partition_dir: &std::path::Path) -> Vec<std::path::PathBuf>
         .collect();
     logs.sort();
     logs
+}
+
+/// Every partition, as the SC lists them.
+pub async fn list_partitions(sc: &mut RawClient) -> Vec<Metadata<PartitionSpec>> {
+    match sc.call(&ListRequest { label: "Partition".into(), filters: ListFilters::default() }).await {
+        ListResponse::Partition(partitions) => partitions,
+        other => panic!("unexpected list response {other:?}"),
+    }
+}
+
+/// Every topic, as the SC lists them.
+pub async fn list_topics(sc: &mut RawClient) -> Vec<Metadata<TopicSpec>> {
+    match sc.call(&ListRequest { label: "Topic".into(), filters: ListFilters::default() }).await {
+        ListResponse::Topic(topics) => topics,
+        other => panic!("unexpected list response {other:?}"),
+    }
+}
+
+/// Produces one batch of `values` to `topic`/`partition` on the SPU at `spu` (acknowledged on
+/// commit) and returns the entry's result.
+pub async fn produce_values(
+    spu: std::net::SocketAddr,
+    topic: &str,
+    partition: u32,
+    values: &[&[u8]],
+) -> PartitionProduceResponse {
+    let mut client = RawClient::connect(spu).await;
+    let request = produce_request(topic, partition, &[batch(values, Compression::None)], Isolation::ReadCommitted);
+    only_result(&client.call(&request).await).clone()
+}
+
+/// Opens a stream on `topic`/`partition` from `offset` and returns its first push.
+pub async fn first_push(spu: std::net::SocketAddr, topic: &str, partition: u32, offset: i64) -> StreamFetchResponse {
+    let mut client = RawClient::connect(spu).await;
+    let request = StreamFetchRequest {
+        topic: topic.into(),
+        partition,
+        fetch_offset: offset,
+        max_bytes: 1 << 20,
+        isolation: Isolation::ReadCommitted,
+        ..Default::default()
+    };
+    let id = client.send(&request).await;
+    client.recv(id, StreamFetchRequest::DEFAULT_VERSION).await
+}
+
+/// Creates topic `name` with one partition on `replicas` (the first leads).
+pub async fn assigned_topic(sc: &mut RawClient, name: &str, replicas: &[i32]) {
+    use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec};
+    let spec = TopicSpec {
+        replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas: replicas.to_vec(), mirror: None }]),
+        ..Default::default()
+    };
+    let status = create_topic(sc, name, spec).await;
+    assert!(status.error_code.is_ok(), "{status:?}");
 }

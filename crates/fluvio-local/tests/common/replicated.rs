@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 use fluvio_local::{ClusterConfig, FIRST_SPU_ID, LocalCluster};
 use fluvio_wire::record::RawBatch;
 use fluvio_wire::sc::partition::PartitionResolution;
-use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec};
-use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, Metadata, PartitionSpec, SpuSpec, TopicSpec};
+use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, Metadata, PartitionSpec, SpuSpec};
 use fluvio_wire::spu::{Isolation, PartitionProduceResponse, StreamFetchRequest, StreamFetchResponse};
 use fluvio_wire::{Compression, Decoder, Request};
 
@@ -30,23 +29,6 @@ pub async fn setup(config: impl FnOnce(ClusterConfig) -> ClusterConfig) -> Setup
     Setup { cluster, sc, _dir: dir }
 }
 
-/// A topic with one partition on the given replicas (the first leads).
-pub async fn assigned_topic(sc: &mut RawClient, name: &str, replicas: &[i32]) {
-    let spec = TopicSpec {
-        replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas: replicas.to_vec(), mirror: None }]),
-        ..Default::default()
-    };
-    let status = create_topic(sc, name, spec).await;
-    assert!(status.error_code.is_ok(), "{status:?}");
-}
-
-pub async fn partitions(sc: &mut RawClient) -> Vec<Metadata<PartitionSpec>> {
-    match sc.call(&ListRequest { label: "Partition".into(), filters: ListFilters::default() }).await {
-        ListResponse::Partition(partitions) => partitions,
-        other => panic!("unexpected list response {other:?}"),
-    }
-}
-
 pub async fn spus(sc: &mut RawClient) -> Vec<Metadata<SpuSpec>> {
     match sc.call(&ListRequest { label: "SPU".into(), filters: ListFilters::default() }).await {
         ListResponse::Spu(spus) => spus,
@@ -63,7 +45,7 @@ pub async fn wait_partition(
 ) -> Metadata<PartitionSpec> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let partition = partitions(sc).await.into_iter().find(|p| p.name == name).expect("partition listed");
+        let partition = list_partitions(sc).await.into_iter().find(|p| p.name == name).expect("partition listed");
         if ready(&partition) {
             return partition;
         }

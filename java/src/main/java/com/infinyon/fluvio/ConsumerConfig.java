@@ -6,14 +6,22 @@ import java.util.Objects;
 /**
  * Consumer settings. Build with {@link #builder()}.
  *
- * <p>Defaults: {@link Isolation#READ_COMMITTED}, {@code maxBytes} 1 MiB, {@code resumeTimeout}
- * 60 s.
+ * <p>Defaults: {@link Isolation#READ_UNCOMMITTED} (as the official client), {@code maxBytes}
+ * 1 MiB, {@code resumeTimeout} 60 s.
  *
  * <p>Thread-safety: immutable.
  */
 public final class ConsumerConfig {
     /** Default fetch size budget: 1 MiB. */
     public static final int DEFAULT_MAX_BYTES = 1024 * 1024;
+
+    /**
+     * The largest fetch, 64 MiB less 64 KiB: a larger {@code maxBytes} is lowered to it, and a
+     * batch larger than it, which no fetch can bring whole, fails the stream or fetch with
+     * {@link FluvioException.Code#RECORD_TOO_LARGE}. A Fluvio SPU stores batches of up to 32 MiB
+     * by default. (The native engine's {@code consumer::MAX_FETCH_BYTES}.)
+     */
+    public static final int MAX_FETCH_BYTES = 64 * 1024 * 1024 - 64 * 1024;
 
     /** Default time a stream keeps trying to resume after losing its SPU: 60 seconds. */
     public static final Duration DEFAULT_RESUME_TIMEOUT = Duration.ofSeconds(60);
@@ -44,7 +52,11 @@ public final class ConsumerConfig {
         return isolation;
     }
 
-    /** Size budget of each fetch in bytes (whole batches; at least one is always sent). */
+    /**
+     * Size budget of each fetch in bytes: the server sends at most this many bytes of records,
+     * cutting a batch where the budget ends; a batch larger than the budget is fetched whole
+     * anyway (up to {@link #MAX_FETCH_BYTES}).
+     */
     public int maxBytes() {
         return maxBytes;
     }
@@ -68,14 +80,18 @@ public final class ConsumerConfig {
      * <p>Thread-safety: not thread-safe.
      */
     public static final class Builder {
-        private Isolation isolation = Isolation.READ_COMMITTED;
+        private Isolation isolation = Isolation.READ_UNCOMMITTED;
         private int maxBytes = DEFAULT_MAX_BYTES;
         private Duration resumeTimeout = DEFAULT_RESUME_TIMEOUT;
 
         private Builder() {}
 
         /**
-         * Which records are visible (default {@link Isolation#READ_COMMITTED}).
+         * Which records are visible (default {@link Isolation#READ_UNCOMMITTED}, as the
+         * official client): everything the partition leader stored, or with
+         * {@link Isolation#READ_COMMITTED} only what every in-sync replica holds, which a
+         * failover never takes back (but on a real Fluvio cluster nothing new arrives while a
+         * replica of the partition is down).
          *
          * @param isolation the isolation
          * @return this builder
@@ -86,7 +102,10 @@ public final class ConsumerConfig {
         }
 
         /**
-         * Size budget of each fetch in bytes (default 1 MiB).
+         * Size budget of each fetch in bytes (default 1 MiB). The server cuts what it sends
+         * where the budget ends, inside a batch if need be; a batch that does not fit is
+         * fetched whole all the same, so a small budget never stalls a stream nor skips a
+         * record. Values above {@link #MAX_FETCH_BYTES} are lowered to it.
          *
          * @param maxBytes positive
          * @return this builder

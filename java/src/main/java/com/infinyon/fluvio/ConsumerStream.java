@@ -3,6 +3,7 @@ package com.infinyon.fluvio;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A continuous stream of records. {@link #next()} blocks until a record arrives;
@@ -58,7 +59,7 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
      * @param timeout how long to wait (zero: only what already arrived)
      * @return the record, or null when none arrived in time or the stream ended
      */
-    public Record next(Duration timeout) {
+    public @Nullable Record next(Duration timeout) {
         Checks.notNegative(timeout, "timeout");
         long nanos;
         try {
@@ -94,7 +95,7 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         return ended && position >= buffer.length;
     }
 
-    private Record poll(long timeoutNanos) {
+    private @Nullable Record poll(long timeoutNanos) {
         checkOpen();
         if (position >= buffer.length) {
             if (ended) {

@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Delivery guarantee of a producer.
@@ -71,7 +72,7 @@ public final class DeliverySemantic {
     }
 
     @Override
-    public boolean equals(Object other) {
+    public boolean equals(@Nullable Object other) {
         if (!(other instanceof DeliverySemantic)) {
             return false;
         }

@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A connection to one Fluvio cluster: the entry point for producers, consumers and admin.
@@ -68,6 +69,7 @@ public final class Fluvio extends NativeHandle {
                 config.clientId(),
                 Checks.millis(config.connectTimeout()),
                 Checks.millis(config.requestTimeout()),
+                Checks.millis(config.tlsHandshakeTimeout()),
                 config.useSpuLocalAddress(),
                 tls.policy() == TlsConfig.Policy.DISABLED ? null : tls.toNative()));
     }
@@ -96,7 +98,7 @@ public final class Fluvio extends NativeHandle {
      * @param profile the profile name, or null for the file's current profile
      * @return a connected client
      */
-    public static Fluvio connectWithProfile(Path profileFile, String profile) {
+    public static Fluvio connectWithProfile(Path profileFile, @Nullable String profile) {
         Objects.requireNonNull(profileFile, "profileFile");
         NativeLibrary.load();
         return new Fluvio(nativeConnectProfile(profileFile.toString(), profile));
@@ -131,12 +133,14 @@ public final class Fluvio extends NativeHandle {
      * @param topic the topic
      * @param partition the partition index
      * @return a consumer (holds no resources of its own)
+     * @throws IllegalStateException after {@link #close()}
      */
     public PartitionConsumer partitionConsumer(String topic, int partition) {
         Checks.topic(topic);
         if (partition < 0) {
             throw new IllegalArgumentException("partition must not be negative, not " + partition);
         }
+        ensureOpen();
         return new PartitionConsumer(this, topic, partition);
     }
 
@@ -145,17 +149,22 @@ public final class Fluvio extends NativeHandle {
      *
      * @param topic the topic
      * @return a consumer (holds no resources of its own)
+     * @throws IllegalStateException after {@link #close()}
      */
     public TopicConsumer consumer(String topic) {
-        return new TopicConsumer(this, Checks.topic(topic));
+        Checks.topic(topic);
+        ensureOpen();
+        return new TopicConsumer(this, topic);
     }
 
     /**
      * The admin API: topics, partitions and SPUs.
      *
      * @return the admin API of this client (holds no resources of its own)
+     * @throws IllegalStateException after {@link #close()}
      */
     public FluvioAdmin admin() {
+        ensureOpen();
         return new FluvioAdmin(this);
     }
 
@@ -209,7 +218,7 @@ public final class Fluvio extends NativeHandle {
     }
 
     private static native long nativeConnect(String endpoint, String clientId, long connectTimeoutMs,
-            long requestTimeoutMs, boolean useSpuLocalAddress, String[] tls);
+            long requestTimeoutMs, long tlsHandshakeTimeoutMs, boolean useSpuLocalAddress, String[] tls);
 
     private static native long nativeConnectProfile(String profileFile, String profile);
 

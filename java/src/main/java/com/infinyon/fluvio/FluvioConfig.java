@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How to reach a cluster: the SC endpoint, transport security, the client id and timeouts.
@@ -23,12 +24,15 @@ public final class FluvioConfig {
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /** Default request timeout: 30 s. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    /** Default TLS handshake timeout: 3 s. */
+    public static final Duration DEFAULT_TLS_HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
 
     private final String endpoint;
     private final TlsConfig tls;
     private final String clientId;
     private final Duration connectTimeout;
     private final Duration requestTimeout;
+    private final Duration tlsHandshakeTimeout;
     private final boolean useSpuLocalAddress;
 
     private FluvioConfig(Builder builder) {
@@ -37,6 +41,7 @@ public final class FluvioConfig {
         this.clientId = builder.clientId;
         this.connectTimeout = builder.connectTimeout;
         this.requestTimeout = builder.requestTimeout;
+        this.tlsHandshakeTimeout = builder.tlsHandshakeTimeout;
         this.useSpuLocalAddress = builder.useSpuLocalAddress;
     }
 
@@ -56,7 +61,7 @@ public final class FluvioConfig {
     }
 
     /** The client id sent with every request, or null for the default ("fluvio"). */
-    public String clientId() {
+    public @Nullable String clientId() {
         return clientId;
     }
 
@@ -68,6 +73,11 @@ public final class FluvioConfig {
     /** Time to wait for any response. */
     public Duration requestTimeout() {
         return requestTimeout;
+    }
+
+    /** Time a TLS handshake may go unanswered before the server is deemed not to speak TLS. */
+    public Duration tlsHandshakeTimeout() {
+        return tlsHandshakeTimeout;
     }
 
     /** Whether SPUs are reached through their local endpoints. */
@@ -86,6 +96,7 @@ public final class FluvioConfig {
         private String clientId;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration tlsHandshakeTimeout = DEFAULT_TLS_HANDSHAKE_TIMEOUT;
         private boolean useSpuLocalAddress;
 
         private Builder() {}
@@ -103,8 +114,9 @@ public final class FluvioConfig {
 
         /**
          * Transport security (default {@link TlsConfig#disabled()}: plain TCP). With TLS, the
-         * handshake with the SC and with each SPU runs within the connect timeout; a refused
-         * one is {@link FluvioException.Code#TLS}, and unreadable certificates are
+         * handshake with the SC and with each SPU runs within the connect timeout and the
+         * {@linkplain #tlsHandshakeTimeout(Duration) handshake timeout}; a refused one is
+         * {@link FluvioException.Code#TLS}, and unreadable certificates are
          * {@link FluvioException.Code#CONFIG}.
          *
          * @param tls the policy and its certificates
@@ -145,6 +157,22 @@ public final class FluvioConfig {
          */
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = Checks.atLeastOneMilli(timeout, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * How long a TLS handshake may go unanswered (default 3 s). A plain Fluvio server reads
+         * a TLS ClientHello as the start of a request and waits for the rest without a word, so
+         * a handshake unanswered in time fails with {@link FluvioException.Code#TLS} and
+         * {@link FluvioException.TlsFailure#SERVER_NOT_TLS}, not retriable, rather than with a
+         * retriable {@link FluvioException.Code#CONNECT_TIMEOUT}. It always lies well inside
+         * the connect timeout: at most half of it is used.
+         *
+         * @param timeout at least 1 ms
+         * @return this builder
+         */
+        public Builder tlsHandshakeTimeout(Duration timeout) {
+            this.tlsHandshakeTimeout = Checks.atLeastOneMilli(timeout, "tlsHandshakeTimeout");
             return this;
         }
 

@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A failure reported by the Fluvio client, with a stable {@link Code} and whether retrying
@@ -72,6 +73,18 @@ public class FluvioException extends RuntimeException {
          * refused to serve it; the message names the partition and offset. Not retriable.
          */
         CORRUPT_DATA,
+        /**
+         * The partition's storage on the server is full (its disk or quota): nothing was
+         * stored. Not retried by producers; the partition's status is {@code OUT_OF_STORAGE}
+         * until space is freed on the server, after which sending again succeeds.
+         */
+        STORAGE_FULL,
+        /**
+         * The server cannot store or read the partition's data (damaged files, an I/O error),
+         * or could not store the cluster's metadata (e.g. on a full disk when creating a
+         * topic, which is then not created). Not retriable: it needs the server's operator.
+         */
+        STORAGE,
         /** The client, producer or stream was closed. */
         CLOSED,
         /** Any other error reported by the server. */
@@ -114,9 +127,41 @@ public class FluvioException extends RuntimeException {
         HANDSHAKE
     }
 
+    /**
+     * What went wrong with the embedded cluster: the detail of a {@link Code#LOCAL_CLUSTER}
+     * failure ({@link #clusterFailure()}).
+     *
+     * <p>Thread-safety: immutable.
+     */
+    public enum ClusterFailure {
+        /** A setting the cluster refuses (including unreadable or mismatched TLS files). */
+        INVALID_CONFIG,
+        /** A port could not be listened on. */
+        BIND,
+        /**
+         * Another cluster, in this JVM or another process, runs on the base directory (it holds
+         * the directory's lock). Two clusters on one directory would overwrite each other's
+         * records, so the second is refused.
+         */
+        DIRECTORY_IN_USE,
+        /** The base directory or the cluster's metadata cannot be used. */
+        STORAGE,
+        /** Restored partitions did not come online in time. */
+        NOT_READY,
+        /** The cluster has no SPU with the id given. */
+        UNKNOWN_SPU,
+        /** The SPU is already running. */
+        SPU_RUNNING,
+        /** A restarted SPU runs, but the partitions it leads did not come online in time. */
+        SPU_NOT_READY,
+        /** A bug in the embedded cluster. */
+        INTERNAL
+    }
+
     private final Code code;
     private final boolean retriable;
-    private final TlsFailure tlsFailure;
+    private final @Nullable TlsFailure tlsFailure;
+    private final @Nullable ClusterFailure clusterFailure;
 
     /**
      * A new exception.
@@ -137,11 +182,26 @@ public class FluvioException extends RuntimeException {
      * @param retriable whether retrying may succeed
      * @param tlsFailure what went wrong in establishing TLS, or null
      */
-    public FluvioException(Code code, String message, boolean retriable, TlsFailure tlsFailure) {
+    public FluvioException(Code code, String message, boolean retriable, @Nullable TlsFailure tlsFailure) {
+        this(code, message, retriable, tlsFailure, null);
+    }
+
+    /**
+     * A new exception with the detail of a TLS or cluster failure.
+     *
+     * @param code what went wrong
+     * @param message details for humans
+     * @param retriable whether retrying may succeed
+     * @param tlsFailure what went wrong in establishing TLS, or null
+     * @param clusterFailure what went wrong with the embedded cluster, or null
+     */
+    public FluvioException(Code code, String message, boolean retriable, @Nullable TlsFailure tlsFailure,
+            @Nullable ClusterFailure clusterFailure) {
         super(message);
         this.code = code;
         this.retriable = retriable;
         this.tlsFailure = tlsFailure;
+        this.clusterFailure = clusterFailure;
     }
 
     /** Called from native code with the code's name. */
@@ -149,9 +209,15 @@ public class FluvioException extends RuntimeException {
         this(code, message, retriable, null);
     }
 
-    /** Called from native code with the names of the code and of the TLS failure (or null). */
-    FluvioException(String code, String message, boolean retriable, String tlsFailure) {
-        this(codeOf(code), message, retriable, tlsFailureOf(tlsFailure));
+    /** The names of the code and of the TLS failure (or null). */
+    FluvioException(String code, String message, boolean retriable, @Nullable String tlsFailure) {
+        this(code, message, retriable, tlsFailure, null);
+    }
+
+    /** Called from native code with the names of the code and of the failure details (or nulls). */
+    FluvioException(String code, String message, boolean retriable, @Nullable String tlsFailure,
+            @Nullable String clusterFailure) {
+        this(codeOf(code), message, retriable, tlsFailureOf(tlsFailure), clusterFailureOf(clusterFailure));
     }
 
     private static Code codeOf(String name) {
@@ -162,7 +228,7 @@ public class FluvioException extends RuntimeException {
         }
     }
 
-    private static TlsFailure tlsFailureOf(String name) {
+    private static @Nullable TlsFailure tlsFailureOf(@Nullable String name) {
         if (name == null) {
             return null;
         }
@@ -170,6 +236,17 @@ public class FluvioException extends RuntimeException {
             return TlsFailure.valueOf(name);
         } catch (IllegalArgumentException unknown) {
             return TlsFailure.HANDSHAKE;
+        }
+    }
+
+    private static @Nullable ClusterFailure clusterFailureOf(@Nullable String name) {
+        if (name == null) {
+            return null;
+        }
+        try {
+            return ClusterFailure.valueOf(name);
+        } catch (IllegalArgumentException unknown) {
+            return ClusterFailure.INTERNAL;
         }
     }
 
@@ -188,13 +265,24 @@ public class FluvioException extends RuntimeException {
      *
      * @return the TLS failure, or null when the failure is not about TLS
      */
-    public TlsFailure tlsFailure() {
+    public @Nullable TlsFailure tlsFailure() {
         return tlsFailure;
+    }
+
+    /**
+     * What went wrong with the embedded cluster, for {@link Code#LOCAL_CLUSTER} failures, e.g.
+     * {@link ClusterFailure#DIRECTORY_IN_USE} when another cluster runs on the base directory.
+     *
+     * @return the cluster failure, or null when the failure is not about the embedded cluster
+     */
+    public @Nullable ClusterFailure clusterFailure() {
+        return clusterFailure;
     }
 
     @Override
     public String toString() {
-        return "FluvioException[" + code + (tlsFailure == null ? "" : " " + tlsFailure) + "]: " + getMessage();
+        String detail = tlsFailure != null ? " " + tlsFailure : clusterFailure != null ? " " + clusterFailure : "";
+        return "FluvioException[" + code + detail + "]: " + getMessage();
     }
 
     /** The codes native code can throw (for tests checking both sides agree). */
@@ -209,6 +297,12 @@ public class FluvioException extends RuntimeException {
         return Arrays.asList(nativeTlsFailureNames().split("\n"));
     }
 
+    /** The cluster failures native code can report (for tests checking both sides agree). */
+    static List<String> nativeClusterFailures() {
+        NativeLibrary.load();
+        return Arrays.asList(nativeClusterFailureNames().split("\n"));
+    }
+
     /** Makes native code panic (tests check it surfaces as {@code INTERNAL}). */
     static void panicInNativeCode() {
         NativeLibrary.load();
@@ -218,6 +312,8 @@ public class FluvioException extends RuntimeException {
     private static native String nativeCodeNames();
 
     private static native String nativeTlsFailureNames();
+
+    private static native String nativeClusterFailureNames();
 
     private static native void nativeTestPanic();
 }

@@ -1,6 +1,7 @@
 package com.infinyon.fluvio;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One profile of the profile file: a name, the cluster it points at (the file's
@@ -101,7 +102,7 @@ public final class FluvioProfile {
     }
 
     @Override
-    public boolean equals(Object other) {
+    public boolean equals(@Nullable Object other) {
         if (this == other) {
             return true;
         }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The profile file ({@code $FLV_PROFILE_PATH}, else {@code ~/.fluvio/config}): the official
@@ -110,7 +111,7 @@ public final class FluvioProfiles {
      *
      * @return the name, or null when none is set
      */
-    public String currentName() {
+    public @Nullable String currentName() {
         return nativeCurrent(path.toString(), text);
     }
 

@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A record to send: an optional key and a value.
@@ -24,7 +25,7 @@ public final class KeyValue {
      * @param value the value
      * @return the record
      */
-    public static KeyValue of(byte[] key, byte[] value) {
+    public static KeyValue of(byte @Nullable [] key, byte[] value) {
         return new KeyValue(key, value);
     }
 
@@ -35,13 +36,13 @@ public final class KeyValue {
      * @param value the value
      * @return the record
      */
-    public static KeyValue of(String key, String value) {
+    public static KeyValue of(@Nullable String key, String value) {
         Objects.requireNonNull(value, "value");
         return new KeyValue(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The key, or null. */
-    public byte[] key() {
+    public byte @Nullable [] key() {
         return key;
     }
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An embedded, Fluvio-compatible cluster (one SC and N SPUs) running inside this JVM, on
@@ -54,6 +55,12 @@ import java.util.Objects;
  * }
  * }</pre>
  *
+ * <p>The cluster runs on threads of its own ({@code fluvio-local-<n>}), never on the client
+ * library's I/O threads: busy clients, blocking callbacks or a stalled JVM thread cannot delay
+ * its heartbeats. An SPU the SC fences after missed heartbeats rejoins by itself. Only one
+ * cluster at a time may run on a base directory: a second one, in this JVM or another process,
+ * is refused with {@code LOCAL_CLUSTER} / {@link FluvioException.ClusterFailure#DIRECTORY_IN_USE}.
+ *
  * <p>Thread-safety: thread-safe. SPU starts, stops and kills are carried out one at a time;
  * {@link #close()} waits for one in progress.
  */
@@ -62,6 +69,14 @@ public final class LocalCluster extends NativeHandle {
     public static final Duration DEFAULT_SPU_TIMEOUT = Duration.ofSeconds(3);
     /** Default of {@link Builder#replicaLagTime(Duration)}. */
     public static final Duration DEFAULT_REPLICA_LAG_TIME = Duration.ofSeconds(10);
+    /** Default of {@link Builder#idleTimeout(Duration)}: 10 minutes, as Kafka's {@code connections.max.idle.ms}. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+    /** Default of {@link Builder#readTimeout(Duration)}. */
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
+    /** Default of {@link Builder#maxBufferedBytes(long)}: 256 MiB. */
+    public static final long DEFAULT_MAX_BUFFERED_BYTES = 256L * 1024 * 1024;
+    /** The largest request the cluster accepts: 64 MiB. */
+    public static final long MAX_REQUEST_BYTES = 64L * 1024 * 1024;
 
     private final String endpoint;
 
@@ -90,8 +105,14 @@ public final class LocalCluster extends NativeHandle {
         return new Builder();
     }
 
-    /** The SC endpoint, {@code 127.0.0.1:<port>}. */
+    /**
+     * The SC endpoint, {@code 127.0.0.1:<port>}.
+     *
+     * @return the endpoint
+     * @throws IllegalStateException after {@link #close()}: the cluster no longer listens there
+     */
     public String endpoint() {
+        ensureOpen();
         return endpoint;
     }
 
@@ -181,7 +202,7 @@ public final class LocalCluster extends NativeHandle {
      * @throws FluvioException {@code LOCAL_CLUSTER} if the cluster has no SPU {@code id}
      * @throws IllegalStateException after {@link #close()}
      */
-    public String spuEndpoint(int id) {
+    public @Nullable String spuEndpoint(int id) {
         checkSpuId(id);
         long handle = acquire();
         try {
@@ -305,6 +326,9 @@ public final class LocalCluster extends NativeHandle {
         private int minLiveReplicas = 1;
         private Duration spuTimeout = DEFAULT_SPU_TIMEOUT;
         private Duration replicaLagTime = DEFAULT_REPLICA_LAG_TIME;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration readTimeout = DEFAULT_READ_TIMEOUT;
+        private long maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES;
         private LocalClusterTls tls;
 
         private Builder() {}
@@ -383,6 +407,56 @@ public final class LocalCluster extends NativeHandle {
         }
 
         /**
+         * How long a client connection with nothing going on stays open (default 10 minutes,
+         * as Kafka's {@code connections.max.idle.ms}; {@link Duration#ZERO}: forever). Nothing
+         * going on means no request being read or handled, no answer waiting, and no stream or
+         * watch open on it: a consumer waiting for records or a client watching metadata is
+         * never cut. An idle producer connection is; clients connect again on their next
+         * request.
+         *
+         * @param idleTimeout zero, or at least 1 ms
+         * @return this builder
+         */
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = offOrAtLeastOneMilli(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        /**
+         * How long a request may take to arrive once its first byte has (default 30 s;
+         * {@link Duration#ZERO}: forever): a peer that sends part of a request and stops is cut.
+         *
+         * @param readTimeout zero, or at least 1 ms
+         * @return this builder
+         */
+        public Builder readTimeout(Duration readTimeout) {
+            this.readTimeout = offOrAtLeastOneMilli(readTimeout, "readTimeout");
+            return this;
+        }
+
+        /**
+         * Bytes of unfinished requests all connections may buffer together (default 256 MiB).
+         * Requests up to 64 KiB always proceed; a larger one first reserves its size, and its
+         * connection waits (within the read timeout) until that much is free.
+         *
+         * @param maxBufferedBytes at least {@link #MAX_REQUEST_BYTES}
+         * @return this builder
+         */
+        public Builder maxBufferedBytes(long maxBufferedBytes) {
+            if (maxBufferedBytes < MAX_REQUEST_BYTES) {
+                throw new IllegalArgumentException("maxBufferedBytes must be at least " + MAX_REQUEST_BYTES
+                        + " (one request of the largest size), not " + maxBufferedBytes);
+            }
+            this.maxBufferedBytes = maxBufferedBytes;
+            return this;
+        }
+
+        private static Duration offOrAtLeastOneMilli(Duration value, String name) {
+            Checks.notNegative(value, name);
+            return value.isZero() ? value : Checks.atLeastOneMilli(value, name);
+        }
+
+        /**
          * Serves TLS on the public ports of the SC and of every SPU (default: plain TCP). See
          * {@link LocalClusterTls} for the certificate the cluster needs.
          *
@@ -428,6 +502,9 @@ public final class LocalCluster extends NativeHandle {
         private final int minLiveReplicas;
         private final Duration spuTimeout;
         private final Duration replicaLagTime;
+        private final Duration idleTimeout;
+        private final Duration readTimeout;
+        private final long maxBufferedBytes;
         private final LocalClusterTls tls;
 
         private Definition(Builder builder) {
@@ -436,6 +513,9 @@ public final class LocalCluster extends NativeHandle {
             this.minLiveReplicas = builder.minLiveReplicas;
             this.spuTimeout = builder.spuTimeout;
             this.replicaLagTime = builder.replicaLagTime;
+            this.idleTimeout = builder.idleTimeout;
+            this.readTimeout = builder.readTimeout;
+            this.maxBufferedBytes = builder.maxBufferedBytes;
             this.tls = builder.tls;
         }
 
@@ -444,18 +524,22 @@ public final class LocalCluster extends NativeHandle {
          * online.
          *
          * @return the running cluster
-         * @throws FluvioException {@code LOCAL_CLUSTER} if it cannot start, including TLS
-         *     settings it refuses (unreadable or mismatched certificate and key, a certificate
-         *     not valid for the domain)
+         * @throws FluvioException {@code LOCAL_CLUSTER} if it cannot start, with a
+         *     {@link FluvioException#clusterFailure()} saying why: {@code DIRECTORY_IN_USE}
+         *     when another cluster (in this JVM or another process) runs on the base
+         *     directory, {@code INVALID_CONFIG} for TLS settings it refuses (unreadable or
+         *     mismatched certificate and key, a certificate not valid for the domain),
+         *     {@code BIND}, {@code STORAGE}, {@code NOT_READY}
          */
         public LocalCluster start() {
             NativeLibrary.load();
             return new LocalCluster(nativeStart(baseDir == null ? null : baseDir.toString(), spus, minLiveReplicas,
-                    Checks.millis(spuTimeout), Checks.millis(replicaLagTime), tls == null ? null : tls.toNative()));
+                    Checks.millis(spuTimeout), Checks.millis(replicaLagTime), Checks.millis(idleTimeout),
+                    Checks.millis(readTimeout), maxBufferedBytes, tls == null ? null : tls.toNative()));
         }
 
         /** The TLS settings, or null for plain TCP. */
-        public LocalClusterTls tls() {
+        public @Nullable LocalClusterTls tls() {
             return tls;
         }
 
@@ -480,13 +564,28 @@ public final class LocalCluster extends NativeHandle {
         }
 
         /** The base directory, or null for a temporary one. */
-        public Path baseDir() {
+        public @Nullable Path baseDir() {
             return baseDir;
+        }
+
+        /** How long a connection with nothing going on stays open (zero: forever). */
+        public Duration idleTimeout() {
+            return idleTimeout;
+        }
+
+        /** How long a request may take to arrive (zero: forever). */
+        public Duration readTimeout() {
+            return readTimeout;
+        }
+
+        /** Bytes of unfinished requests all connections may buffer together. */
+        public long maxBufferedBytes() {
+            return maxBufferedBytes;
         }
     }
 
     private static native long nativeStart(String baseDir, int spus, int minLiveReplicas, long spuTimeoutMs,
-            long replicaLagTimeMs, String[] tls);
+            long replicaLagTimeMs, long idleTimeoutMs, long readTimeoutMs, long maxBufferedBytes, String[] tls);
 
     private static native String nativeEndpoint(long handle);
 

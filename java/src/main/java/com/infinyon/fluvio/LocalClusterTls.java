@@ -1,6 +1,7 @@
 package com.infinyon.fluvio;
 
 import java.nio.file.Path;
+import org.jspecify.annotations.Nullable;
 
 /**
  * TLS on the public listeners of a {@link LocalCluster} (its SC and every SPU), as the
@@ -72,7 +73,7 @@ public final class LocalClusterTls {
     }
 
     /** The domain clients verify, or null when not set. */
-    public String domain() {
+    public @Nullable String domain() {
         return domain;
     }
 

@@ -59,6 +59,15 @@ abstract class NativeHandle implements Closeable {
         }
     }
 
+    /**
+     * Throws {@link IllegalStateException} once closed: for calls that need no native call
+     * but must not succeed on a closed object.
+     */
+    final void ensureOpen() {
+        acquire();
+        release();
+    }
+
     /** True once {@link #close()} was called. */
     public final boolean isClosed() {
         return closing.get();

@@ -12,9 +12,10 @@ import java.util.Locale;
  *
  * <p>{@code System.loadLibrary("fluvio_jni")} is tried first, so a library on
  * {@code -Djava.library.path} wins. Otherwise the library for this platform is extracted from
- * the jar ({@code /native/<os>-<arch>/<library file>}) to a temporary file and loaded from
- * there. An unsupported platform fails with a message naming {@code os.name} and
- * {@code os.arch}.
+ * the jar ({@code /native/<os>-<arch>/<library file>}) to a temporary directory, loaded from
+ * there, and removed at once (at JVM exit where the platform keeps a loaded library's file):
+ * no {@code fluvio-jni-*} directory is left behind. An unsupported platform fails with a
+ * message naming {@code os.name} and {@code os.arch}.
  *
  * <p>Thread-safety: safe to call from any thread; loading happens once.
  */
@@ -74,6 +75,23 @@ final class NativeLibrary {
         return osPart + "-" + archPart;
     }
 
+    /**
+     * Removes the extracted library and its directory. A loaded library stays mapped, so on
+     * Linux and macOS both go at once, and nothing is left behind even if the JVM is killed.
+     * Where a loaded library's file cannot be deleted (Windows), both are deleted when the
+     * JVM exits: the directory is registered first because registrations run in reverse order,
+     * and a directory can only be deleted once empty.
+     */
+    private static void removeExtracted(Path dir, Path library) {
+        try {
+            Files.deleteIfExists(library);
+            Files.deleteIfExists(dir);
+        } catch (IOException | SecurityException stillInUse) {
+            dir.toFile().deleteOnExit();
+            library.toFile().deleteOnExit();
+        }
+    }
+
     private static void loadFromJar(UnsatisfiedLinkError notOnLibraryPath) {
         String osName = System.getProperty("os.name", "");
         String osArch = System.getProperty("os.arch", "");
@@ -96,10 +114,12 @@ final class NativeLibrary {
             }
             Path dir = Files.createTempDirectory("fluvio-jni-");
             Path target = dir.resolve(file);
-            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
-            target.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
-            System.load(target.toAbsolutePath().toString());
+            try {
+                Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+                System.load(target.toAbsolutePath().toString());
+            } finally {
+                removeExtracted(dir, target);
+            }
         } catch (IOException e) {
             UnsatisfiedLinkError error = new UnsatisfiedLinkError("cannot extract the Fluvio native library: " + e);
             error.initCause(e);

@@ -1,5 +1,7 @@
 package com.infinyon.fluvio;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Where a consumer starts in a partition.
  *
@@ -96,7 +98,7 @@ public final class Offset {
     }
 
     @Override
-    public boolean equals(Object other) {
+    public boolean equals(@Nullable Object other) {
         return other instanceof Offset && ((Offset) other).kind == kind && ((Offset) other).value == value;
     }
 

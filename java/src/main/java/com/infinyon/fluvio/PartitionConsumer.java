@@ -75,18 +75,24 @@ public final class PartitionConsumer {
     }
 
     /**
-     * The records available from {@code offset}, up to the default fetch size (whole batches,
-     * at least one), or an empty list when nothing is there yet.
+     * The records available from {@code offset} with the default settings: those of the whole
+     * batches the server sends within the default fetch size, or the first batch whole when it
+     * alone is larger; an empty list when nothing is there yet (at the end of the partition).
      *
      * @param offset where to start
      * @return the records, in offset order
+     * @throws FluvioException {@code OFFSET_OUT_OF_RANGE} for an offset past the partition's
+     *     end, as a stream from there fails; {@code OFFSET_EVICTED} for one deleted by retention
      */
     public List<Record> fetch(Offset offset) {
         return fetch(offset, ConsumerConfig.defaults());
     }
 
     /**
-     * The records available from {@code offset}, up to {@code config.maxBytes()}.
+     * The records available from {@code offset}: those of the whole batches the server sends
+     * within {@code config.maxBytes()} (it cuts what it sends there, inside a batch if need
+     * be), or the first batch whole when it alone is larger; an empty list when nothing is
+     * there yet. See {@link #fetch(Offset)} for the errors.
      *
      * @param offset where to start
      * @param config isolation and fetch size

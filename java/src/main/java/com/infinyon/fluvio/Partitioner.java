@@ -1,5 +1,7 @@
 package com.infinyon.fluvio;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Chooses the partition of each record, on the sending thread. Without one, a producer sends
  * keyed records to {@code siphash(key) % partitions} (the same partition the official Fluvio
@@ -25,5 +27,5 @@ public interface Partitioner {
      * @param partitionCount the topic's number of partitions
      * @return a partition in {@code [0, partitionCount)}
      */
-    int partition(String topic, byte[] key, byte[] value, int partitionCount);
+    int partition(String topic, byte @Nullable [] key, byte[] value, int partitionCount);
 }

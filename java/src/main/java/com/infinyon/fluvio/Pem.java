@@ -3,6 +3,7 @@ package com.infinyon.fluvio;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A certificate or key as {@link TlsConfig} and {@link LocalClusterTls} take it: the path of a
@@ -68,7 +69,7 @@ final class Pem {
     }
 
     @Override
-    public boolean equals(Object other) {
+    public boolean equals(@Nullable Object other) {
         return other instanceof Pem && ((Pem) other).file == file && ((Pem) other).value.equals(value);
     }
 

@@ -2,12 +2,18 @@ package com.infinyon.fluvio;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A consumed record.
  *
  * <p>Records of one fetch share one buffer; {@link #key()} and {@link #value()} copy their
  * bytes out on first use, and the string accessors decode straight from the buffer.
+ *
+ * <p>Import it by name ({@code import com.infinyon.fluvio.Record;}): since Java 16,
+ * {@code java.lang.Record} exists too, and with {@code import com.infinyon.fluvio.*;} the
+ * simple name {@code Record} is ambiguous and does not compile ("reference to Record is
+ * ambiguous"). A single-type import wins over {@code java.lang}; Kotlin is not affected.
  *
  * <p>Thread-safety: thread-safe (immutable apart from cached copies).
  */
@@ -58,7 +64,7 @@ public final class Record {
     }
 
     /** The key, or null when the record has none (an empty key is an empty array). */
-    public byte[] key() {
+    public byte @Nullable [] key() {
         if (keyLength < 0) {
             return null;
         }
@@ -81,7 +87,7 @@ public final class Record {
     }
 
     /** The key as UTF-8 text, or null when the record has none. */
-    public String keyString() {
+    public @Nullable String keyString() {
         return keyLength < 0 ? null : new String(chunk, keyPosition, keyLength, StandardCharsets.UTF_8);
     }
 
@@ -123,7 +129,7 @@ public final class Record {
      * @deprecated use {@link #keyString()}
      */
     @Deprecated
-    public String key_string() {
+    public @Nullable String key_string() {
         return keyString();
     }
 

@@ -1,5 +1,7 @@
 package com.infinyon.fluvio;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Where a sent record was stored.
  *
@@ -28,7 +30,7 @@ public final class RecordMetadata {
     }
 
     @Override
-    public boolean equals(Object other) {
+    public boolean equals(@Nullable Object other) {
         return other instanceof RecordMetadata
                 && ((RecordMetadata) other).partition == partition
                 && ((RecordMetadata) other).offset == offset;

@@ -1,5 +1,7 @@
 package com.infinyon.fluvio;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * An SPU (a data server of the cluster): id and endpoint in the spec, availability in the
  * status.
@@ -60,7 +62,7 @@ public final class SpuMetadata {
         }
 
         /** Rack, or null. */
-        public String rack() {
+        public @Nullable String rack() {
             return rack;
         }
     }

@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Transport security of a client: the policies of Fluvio's profiles. Used by
@@ -107,37 +108,37 @@ public final class TlsConfig {
     }
 
     /** The verified domain, or null unless {@link Policy#VERIFIED}. */
-    public String domain() {
+    public @Nullable String domain() {
         return domain;
     }
 
     /** The CA certificate file, or null (none, or given as PEM). */
-    public Path caCertFile() {
+    public @Nullable Path caCertFile() {
         return Pem.file(caCert);
     }
 
     /** The CA certificate PEM text, or null (none, or given as a file). */
-    public String caCertPem() {
+    public @Nullable String caCertPem() {
         return Pem.text(caCert);
     }
 
     /** The client certificate file, or null (none, or given as PEM). */
-    public Path clientCertFile() {
+    public @Nullable Path clientCertFile() {
         return Pem.file(clientCert);
     }
 
     /** The client certificate PEM text, or null (none, or given as a file). */
-    public String clientCertPem() {
+    public @Nullable String clientCertPem() {
         return Pem.text(clientCert);
     }
 
     /** The client key file, or null (none, or given as PEM). */
-    public Path clientKeyFile() {
+    public @Nullable Path clientKeyFile() {
         return Pem.file(clientKey);
     }
 
     /** The client key PEM text, or null (none, or given as a file). */
-    public String clientKeyPem() {
+    public @Nullable String clientKeyPem() {
         return Pem.text(clientKey);
     }
 
@@ -187,7 +188,7 @@ public final class TlsConfig {
     }
 
     @Override
-    public boolean equals(Object other) {
+    public boolean equals(@Nullable Object other) {
         if (this == other) {
             return true;
         }

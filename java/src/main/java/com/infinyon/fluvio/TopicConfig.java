@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Settings of a new topic. Unset options take the cluster's defaults (7 days retention,
@@ -46,7 +47,7 @@ public final class TopicConfig {
     }
 
     /** Retention, or null for the cluster default. */
-    public Duration retention() {
+    public @Nullable Duration retention() {
         return retention;
     }
 
@@ -61,7 +62,7 @@ public final class TopicConfig {
     }
 
     /** The codec every batch must use, or null when producers choose. */
-    public Compression compression() {
+    public @Nullable Compression compression() {
         return compression;
     }
 

@@ -1,6 +1,7 @@
 package com.infinyon.fluvio;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A topic as the SC describes it: name, spec (what was asked for) and status (what the
@@ -67,7 +68,7 @@ public final class TopicMetadata {
         }
 
         /** Retention, or null for the cluster default. */
-        public Duration retention() {
+        public @Nullable Duration retention() {
             return retentionSeconds < 0 ? null : Duration.ofSeconds(retentionSeconds);
         }
 
@@ -82,7 +83,7 @@ public final class TopicMetadata {
         }
 
         /** The required codec, or null when producers choose. */
-        public Compression compression() {
+        public @Nullable Compression compression() {
             return "ANY".equals(compression) ? null : Compression.valueOf(compression);
         }
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sends records to one topic. {@code send} queues the record in its partition's batch and
@@ -63,7 +64,7 @@ public final class TopicProducer extends NativeHandle {
      * @throws FluvioException e.g. {@code RECORD_TOO_LARGE}, {@code TIMEOUT} after waiting
      *     {@code maxBlock} for queue space, {@code CLOSED}
      */
-    public ProduceOutput send(byte[] key, byte[] value) {
+    public ProduceOutput send(byte @Nullable [] key, byte[] value) {
         Objects.requireNonNull(value, "value");
         ProduceOutput output = new ProduceOutput();
         long handle = acquire();
@@ -91,7 +92,7 @@ public final class TopicProducer extends NativeHandle {
      * @param value the value
      * @return the record's pending outcome
      */
-    public ProduceOutput send(String key, String value) {
+    public ProduceOutput send(@Nullable String key, String value) {
         Objects.requireNonNull(value, "value");
         return send(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
     }

@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Producer settings. Build with {@link #builder()}.
@@ -88,12 +89,12 @@ public final class TopicProducerConfig {
     }
 
     /** The codec, or null when the topic decides (uncompressed unless it requires one). */
-    public Compression compression() {
+    public @Nullable Compression compression() {
         return compression;
     }
 
     /** The custom partitioner, or null for the default. */
-    public Partitioner partitioner() {
+    public @Nullable Partitioner partitioner() {
         return partitioner;
     }
 

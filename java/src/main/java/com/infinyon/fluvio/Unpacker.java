@@ -2,6 +2,7 @@ package com.infinyon.fluvio;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the compact form native code writes: big-endian integers, and strings and byte
@@ -28,7 +29,7 @@ final class Unpacker {
         return buffer.get() != 0;
     }
 
-    String str() {
+    @Nullable String str() {
         int length = buffer.getInt();
         if (length < 0) {
             return null;

@@ -50,6 +50,24 @@ class ErrorCodesTest extends ClusterTestBase {
     }
 
     @Test
+    void nativeClusterFailuresAndJavaClusterFailuresAreTheSameSet() {
+        List<String> nativeNames = FluvioException.nativeClusterFailures();
+        Set<String> nativeSet = new TreeSet<>(nativeNames);
+        assertEquals(nativeNames.size(), nativeSet.size(), "no failure listed twice: " + nativeNames);
+        Set<String> javaSet = Arrays.stream(FluvioException.ClusterFailure.values()).map(Enum::name)
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(javaSet, nativeSet);
+        FluvioException known = new FluvioException("LOCAL_CLUSTER", "m", false, null, "DIRECTORY_IN_USE");
+        assertEquals(FluvioException.ClusterFailure.DIRECTORY_IN_USE, known.clusterFailure());
+        assertNull(known.tlsFailure());
+        // An unknown failure name keeps the code.
+        FluvioException unknown = new FluvioException("LOCAL_CLUSTER", "m", false, null, "NEW");
+        assertEquals(FluvioException.Code.LOCAL_CLUSTER, unknown.code());
+        assertEquals(FluvioException.ClusterFailure.INTERNAL, unknown.clusterFailure());
+        assertNull(new FluvioException("TOPIC_NOT_FOUND", "m", false).clusterFailure());
+    }
+
+    @Test
     void codesFromNativeNamesAndTheirRetriability() {
         FluvioException known = new FluvioException("TOPIC_NOT_FOUND", "message", false);
         assertEquals(FluvioException.Code.TOPIC_NOT_FOUND, known.code());

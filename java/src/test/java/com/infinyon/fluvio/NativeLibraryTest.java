@@ -4,12 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
+import java.io.InputStream;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,5 +70,34 @@ class NativeLibraryTest {
         // The library loads, wherever it came from.
         NativeLibrary.load();
         assertFalse(FluvioException.nativeCodes().isEmpty());
+    }
+
+    @Test
+    void extractingTheLibraryLeavesNoTemporaryDirectory() throws Exception {
+        String platform = NativeLibrary.platform(System.getProperty("os.name"), System.getProperty("os.arch"));
+        String file = System.mapLibraryName(NativeLibrary.NAME);
+        assumeTrue(NativeLibrary.class.getResource("/native/" + platform + "/" + file) != null,
+                "running with -Djava.library.path only: no jar resources to extract");
+        Path tmp = Files.createTempDirectory("fluvio-tmpdir-test");
+        Path emptyLibraryPath = Files.createDirectory(tmp.resolve("no-libraries"));
+        List<String> command = Arrays.asList(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xcheck:jni", "-Djava.library.path=" + emptyLibraryPath, "-Djava.io.tmpdir=" + tmp,
+                "-cp", System.getProperty("java.class.path"), LoadLibraryMain.class.getName());
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        String output;
+        try (InputStream in = process.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the child JVM ends");
+        assertEquals(0, process.exitValue(), output);
+        assertTrue(output.contains("loaded"), output);
+        try (Stream<Path> entries = Files.list(tmp)) {
+            List<String> left = entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("fluvio-jni"))
+                    .collect(Collectors.toList());
+            assertTrue(left.isEmpty(), "left behind in the temporary directory: " + left);
+        }
+        Files.delete(emptyLibraryPath);
+        Files.delete(tmp);
     }
 }

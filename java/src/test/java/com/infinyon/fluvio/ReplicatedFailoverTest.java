@@ -137,7 +137,8 @@ class ReplicatedFailoverTest extends ClusterTestBase {
             }
 
             // Nothing seen was discarded later: the committed log reads back identically.
-            try (PartitionConsumerStream again = fluvio.partitionConsumer(topic, 0).stream(Offset.beginning())) {
+            try (PartitionConsumerStream again = fluvio.partitionConsumer(topic, 0).stream(Offset.beginning(),
+                    ConsumerConfig.builder().isolation(Isolation.READ_COMMITTED).build())) {
                 for (Record record : seen) {
                     Record stored = again.next(WAIT);
                     assertEquals(record.offset(), stored.offset());
@@ -183,7 +184,8 @@ class ReplicatedFailoverTest extends ClusterTestBase {
                 strict.startSpu(follower);
                 eventually("the follower is back in sync",
                         () -> client.admin().listPartitions("pair").get(0).status().inSyncReplicas() == 2);
-                try (PartitionConsumerStream stream = client.partitionConsumer("pair", 0).stream(Offset.beginning())) {
+                try (PartitionConsumerStream stream = client.partitionConsumer("pair", 0).stream(Offset.beginning(),
+                        ConsumerConfig.builder().isolation(Isolation.READ_COMMITTED).build())) {
                     assertEquals("both replicas", stream.next(WAIT).valueString());
                     assertEquals("alone", stream.next(WAIT).valueString(), "committed once the follower caught up");
                 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,8 +40,10 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>A plaintext client meeting a TLS cluster, and a TLS client meeting a plaintext one, are
  * {@code TLS} ({@code SERVER_REQUIRES_TLS}, {@code SERVER_NOT_TLS}), not {@code CONNECT}: the
- * client recognises the TLS alert a TLS server answers with, and a plaintext server dropping
- * the ClientHello during the handshake; both come at once, not at the connect timeout.
+ * client recognises the TLS alert a TLS server answers with at once, and a plaintext server's
+ * silence (as a real Fluvio server, the plaintext cluster reads the ClientHello as the start of
+ * a frame and waits for the rest) once the TLS handshake timeout passes, well inside the
+ * connect timeout.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -256,10 +260,31 @@ class TlsTest {
 
     @Test
     void tlsClientToPlaintextClusterIsRefusedAsTls() {
+        // The default handshake timeout (3 s, at most half the connect timeout).
         assertRefused(FluvioException.TlsFailure.SERVER_NOT_TLS,
                 () -> Fluvio.connect(config(plainCluster, pki.verifiedPem(null))));
-        assertRefused(FluvioException.TlsFailure.SERVER_NOT_TLS,
-                () -> Fluvio.connect(config(plainCluster, TlsConfig.anonymousInsecure())));
+        FluvioConfig quick = FluvioConfig.builder().endpoint(plainCluster.endpoint()).tls(TlsConfig.anonymousInsecure())
+                .connectTimeout(CONNECT_TIMEOUT).tlsHandshakeTimeout(Duration.ofMillis(300)).build();
+        assertRefused(FluvioException.TlsFailure.SERVER_NOT_TLS, () -> Fluvio.connect(quick));
+    }
+
+    @Test
+    void aServerThatNeverAnswersTheHandshakeIsNotTls() throws IOException {
+        assertEquals(FluvioConfig.DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+                FluvioConfig.builder().endpoint("127.0.0.1:9003").build().tlsHandshakeTimeout());
+        assertThrows(IllegalArgumentException.class, () -> FluvioConfig.builder().tlsHandshakeTimeout(Duration.ZERO));
+        // The kernel accepts the connection; nobody ever reads or answers.
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            String endpoint = "127.0.0.1:" + silent.getLocalPort();
+            FluvioConfig tls = FluvioConfig.builder().endpoint(endpoint).tls(pki.verifiedPem(null))
+                    .connectTimeout(CONNECT_TIMEOUT).tlsHandshakeTimeout(Duration.ofMillis(300)).build();
+            assertRefused(FluvioException.TlsFailure.SERVER_NOT_TLS, () -> Fluvio.connect(tls));
+            // A plaintext client meeting the same silence times out, retriably.
+            FluvioConfig plain = FluvioConfig.builder().endpoint(endpoint).connectTimeout(Duration.ofMillis(300)).build();
+            FluvioException e = assertThrows(FluvioException.class, () -> Fluvio.connect(plain));
+            assertEquals(FluvioException.Code.CONNECT_TIMEOUT, e.code(), e::toString);
+            assertTrue(e.isRetriable());
+        }
     }
 
     @Test

@@ -12,10 +12,8 @@ import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 
 /**
- * The library used the Kotlin way, compiled by kotlinc (1.3) against the Java API: `use {}`
- * on clusters, clients, producers and streams (they are `AutoCloseable`: before Kotlin 1.8 that
- * `use` lives in `kotlin-stdlib-jdk7`, which `scripts/kotlin-test` puts on the classpath, as
- * the Kotlin Gradle plugin does); `for (record in stream)` over a stream (an
+ * The library used the Kotlin way, compiled by kotlinc 2.x (from Maven Central) against the
+ * jar: `use {}` on clusters, clients, producers and streams; `for (record in stream)` over a stream (an
  * `Iterator<Record>`, iterable in `for` through the standard library's `Iterator.iterator()`
  * operator) and `asSequence()`; nullable `next(timeout)`; `?.` and `?:` on keys; Kotlin
  * lambdas as [Partitioner]; futures; `when` over [FluvioException.Code]; `close()` from
