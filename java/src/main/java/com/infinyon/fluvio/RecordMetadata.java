@@ -21,7 +21,10 @@ public final class RecordMetadata {
         return partition;
     }
 
-    /** The offset within the partition. */
+    /**
+     * The offset within the partition; -1 when the leader recognized a retry of a batch it had
+     * stored before but no longer knew where (the record is stored once, at an unknown offset).
+     */
     public long offset() {
         return offset;
     }
