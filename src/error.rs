@@ -123,6 +123,7 @@ pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
         ErrorKind::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
         ErrorKind::OffsetEvicted => "OFFSET_EVICTED",
         ErrorKind::TopicDeleted => "TOPIC_DELETED",
+        ErrorKind::CorruptData => "CORRUPT_DATA",
         ErrorKind::StorageFull => "STORAGE_FULL",
         ErrorKind::Storage => "STORAGE",
         ErrorKind::Closed => "CLOSED",

@@ -4,7 +4,7 @@
 
 use jni::JNIEnv;
 use jni::objects::{JByteArray, JClass};
-use jni::sys::jstring;
+use jni::sys::{jlong, jstring};
 
 use crate::contract::java::{self, PackedLayout};
 use crate::contract::{JavaString, NativeClass, Obj, ObjArray, natives};
@@ -70,6 +70,13 @@ natives! {
     /// A sample of a packed layout.
     fn nativeSample(env, layout: Obj<'local, java::Layout>) -> JByteArray<'local> {
         sample(env, &layout)
+    }
+
+    /// `long nativeEcho(long value)`: returns `value` and does nothing else, through the same
+    /// shim as every native. The JMH benchmarks time a bare JNI crossing with it.
+    /// Package-private in Java.
+    fn nativeEcho(_, value: jlong) -> jlong {
+        Ok(value)
     }
 }
 

@@ -104,6 +104,12 @@ java! {
         set batch = batch: Obj<'local, BatchFuture>;
     }
 
+    /// `com.infinyon.fluvio.RecordMetadata`: the offset of a record stored at an unknown offset
+    /// crosses as the batch's base offset (`BatchFuture.complete`).
+    class RecordMetadata = "com/infinyon/fluvio/RecordMetadata" {
+        const UNKNOWN_OFFSET = long(fluvio_engine::RecordMetadata::UNKNOWN_OFFSET);
+    }
+
     /// `com.infinyon.fluvio.BatchFuture`: the outcome of one batch of sent records.
     class BatchFuture = "com/infinyon/fluvio/BatchFuture" {
         new new();

@@ -1066,6 +1066,75 @@ mod tests {
         cluster.shutdown().await;
     }
 
+    /// A leader stopped gracefully while its control loop is busy (here a slow log recovery):
+    /// the stop closes its followers' connections, and the leader must not take them out of
+    /// its in-sync replicas on that account before the SC hears it is gone, or the SC finds no
+    /// in-sync replica online and leaves the partitions `LeaderOffline`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_graceful_stop_of_a_busy_leader_keeps_its_followers_in_sync() {
+        use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec};
+        const TOPICS: usize = 6;
+        const ROUNDS: usize = 3;
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(3)).await.unwrap();
+        let sc = cluster.inner.sc.clone();
+        let leader = FIRST_SPU_ID;
+        let replicas = vec![leader, leader + 1, leader + 2];
+        let create = |name: String, replicas: Vec<i32>| {
+            let sc = sc.clone();
+            async move {
+                let common = CommonCreateRequest { name, dry_run: false, timeout: None };
+                let spec = TopicSpec {
+                    replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas, mirror: None }]),
+                    ..Default::default()
+                };
+                sc.create_topic(&common, spec).await
+            }
+        };
+        for round in 0..ROUNDS {
+            let names: Vec<String> = (0..TOPICS).map(|i| format!("r{round}t{i}")).collect();
+            for name in &names {
+                assert!(create(name.clone(), replicas.clone()).await.error_code.is_ok());
+            }
+            // Every follower has fetched: its connection counts for the in-sync replicas.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while !names.iter().all(|name| {
+                sc.store().get::<PartitionSpec>(&format!("{name}-0")).is_some_and(|p| {
+                    p.status.resolution == PartitionResolution::Online
+                        && p.status.replicas.len() == 2
+                        && p.status.replicas.iter().all(|r| r.leo == 0)
+                })
+            }) {
+                assert!(tokio::time::Instant::now() < deadline, "followers did not join");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            // The leader's control loop opens a new replica, slowly, while the stop begins, and
+            // the stop is preempted half-way.
+            {
+                let spus = cluster.inner.spus.lock();
+                let state = spus[&leader].running.as_ref().unwrap().server.state().clone();
+                state.slow_replica_open_ms.store(500, std::sync::atomic::Ordering::Relaxed);
+                state.stop_pause_ms.store(200, std::sync::atomic::Ordering::Relaxed);
+            }
+            let busy = tokio::spawn(create(format!("busy{round}"), vec![leader]));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            cluster.stop_spu(leader).await.unwrap();
+            for name in &names {
+                let partition = format!("{name}-0");
+                let isr = sc.store().replication(&partition).unwrap().isr;
+                assert!(
+                    isr.contains(&(leader + 1)) && isr.contains(&(leader + 2)),
+                    "round {round} {partition}: {isr:?}"
+                );
+                let spec = sc.store().get::<PartitionSpec>(&partition).unwrap();
+                assert_ne!(spec.status.resolution, PartitionResolution::LeaderOffline, "round {round} {partition}");
+            }
+            let _ = busy.await;
+            cluster.start_spu(leader).await.unwrap();
+        }
+        cluster.shutdown().await;
+    }
+
     #[tokio::test]
     async fn a_topic_whose_metadata_cannot_be_stored_leaves_no_trace() {
         let dir = tempfile::tempdir().unwrap();

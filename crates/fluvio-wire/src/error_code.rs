@@ -228,6 +228,48 @@ impl ErrorCode {
     }
 }
 
+/// Refusals the protocol has no code of its own for. `fluvio-local` sends them as
+/// [`ErrorCode::Other`] with a message that starts with a fixed tag (Kafka's name for the same
+/// condition) followed by `": "` and the details: every client can decode and print them (a
+/// new tag would make the whole response undecodable for the official client), and this
+/// project's client recognizes them by the tag, never by the rest of the text.
+impl ErrorCode {
+    /// Tag of [`ErrorCode::out_of_order_sequence`].
+    pub const OUT_OF_ORDER_SEQUENCE: &'static str = "OUT_OF_ORDER_SEQUENCE_NUMBER";
+    /// Tag of [`ErrorCode::corrupt_batch`].
+    pub const CORRUPT_BATCH: &'static str = "CORRUPT_MESSAGE";
+
+    /// An idempotent producer's batch does not follow the last batch the partition stored for
+    /// that producer (a gap in its sequence numbers, or an older producer epoch): nothing of
+    /// it was stored. The producer starts a new epoch and sends it again.
+    pub fn out_of_order_sequence(detail: impl std::fmt::Display) -> Self {
+        ErrorCode::Other(format!("{}: {detail}", Self::OUT_OF_ORDER_SEQUENCE))
+    }
+
+    /// The stored batch at `offset` of `partition` is damaged (it does not match its CRC, or
+    /// its header is broken): it is not served.
+    pub fn corrupt_batch(partition: &ReplicaKey, offset: i64, detail: impl std::fmt::Display) -> Self {
+        ErrorCode::Other(format!(
+            "{}: the stored record batch at offset {offset} of partition {partition} is damaged ({detail}); it is not served",
+            Self::CORRUPT_BATCH
+        ))
+    }
+
+    /// Whether this is [`ErrorCode::out_of_order_sequence`].
+    pub fn is_out_of_order_sequence(&self) -> bool {
+        self.has_tag(Self::OUT_OF_ORDER_SEQUENCE)
+    }
+
+    /// Whether this is [`ErrorCode::corrupt_batch`].
+    pub fn is_corrupt_batch(&self) -> bool {
+        self.has_tag(Self::CORRUPT_BATCH)
+    }
+
+    fn has_tag(&self, tag: &str) -> bool {
+        matches!(self, ErrorCode::Other(message) if message.strip_prefix(tag).is_some_and(|rest| rest.starts_with(": ")))
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.describe())
@@ -318,6 +360,24 @@ mod tests {
         let bytes = evicted.to_bytes(0).unwrap();
         assert_eq!(&bytes[..2], &[0, 0x47]);
         assert_eq!(ErrorCode::decode_exact(bytes, 0).unwrap(), evicted);
+    }
+
+    #[test]
+    fn tagged_refusals_travel_as_other_and_are_recognized_by_their_tag() {
+        let key = ReplicaKey::new("t", 1);
+        let corrupt = ErrorCode::corrupt_batch(&key, 42, "CRC mismatch");
+        let out_of_order = ErrorCode::out_of_order_sequence("expected 3, got 5");
+        for (code, corrupt_expected) in [(&corrupt, true), (&out_of_order, false)] {
+            assert_eq!(code.tag(), 2, "an official tag");
+            let decoded = ErrorCode::decode_exact(code.to_bytes(0).unwrap(), 0).unwrap();
+            assert_eq!(decoded.is_corrupt_batch(), corrupt_expected);
+            assert_eq!(decoded.is_out_of_order_sequence(), !corrupt_expected);
+        }
+        assert!(corrupt.describe().contains("offset 42 of partition t-1"), "{corrupt}");
+        for other in ["CORRUPT_MESSAGES: x", "corrupt", "x CORRUPT_MESSAGE: y", "CORRUPT_MESSAGE"] {
+            assert!(!ErrorCode::Other(other.into()).is_corrupt_batch(), "{other}");
+        }
+        assert!(!ErrorCode::StorageError.is_corrupt_batch());
     }
 
     #[test]

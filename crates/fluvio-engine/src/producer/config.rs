@@ -204,6 +204,7 @@ impl ProducerConfigBuilder {
     /// Largest produce request in bytes, the whole request frame included (default 1 MiB, at
     /// most [`MAX_REQUEST_SIZE_LIMIT`]); a record that cannot fit one request on its own is
     /// refused at once with [`ErrorKind::RecordTooLarge`](crate::ErrorKind::RecordTooLarge).
+    /// A request also carries at most 64 batches (what a deduplicating leader remembers).
     pub fn max_request_size(mut self, bytes: usize) -> Self {
         self.config.max_request_size = bytes;
         self
@@ -241,12 +242,12 @@ impl ProducerConfigBuilder {
         self
     }
 
-    /// Whether each batch carries this producer's id and a per-partition sequence number
-    /// (default true), so that a leader which already appended a batch recognizes a retry of
-    /// it and answers with the original offset instead of storing it twice: with retries, a
-    /// lost response or a leader change then costs neither a duplicate nor a gap. Servers
-    /// that do not deduplicate (Fluvio's own SPUs) store the fields and ignore them. `false`
-    /// writes -1 in the three header fields, as the official client does.
+    /// Whether each batch carries this producer's id, an epoch and a per-partition sequence
+    /// number (default true), so that a leader which already appended a batch recognizes a
+    /// retry of it and answers with the original offset instead of storing it twice: with
+    /// retries, a lost response or a leader change then costs neither a duplicate nor a
+    /// reordering. Servers that do not deduplicate (Fluvio's own SPUs) store the fields and
+    /// ignore them. `false` writes -1 in the three header fields, as the official client does.
     pub fn idempotent(mut self, idempotent: bool) -> Self {
         self.config.idempotent = idempotent;
         self

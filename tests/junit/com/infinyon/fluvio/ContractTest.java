@@ -162,6 +162,26 @@ class ContractTest {
     }
 
     @Test
+    void aBaseOffsetTheLeaderDoesNotKnowIsTheUnknownOffsetOfEveryRecord() {
+        // The engine reports a duplicate stored at an unknown offset as its base offset (-1,
+        // RecordMetadata.UNKNOWN_OFFSET, checked against the engine's when the library loads).
+        NativeLibrary.load();
+        BatchFuture batch = new BatchFuture();
+        batch.complete(3, RecordMetadata.UNKNOWN_OFFSET);
+        for (int index : new int[] {0, 1, 7}) {
+            ProduceOutput output = new ProduceOutput();
+            output.batch = batch;
+            output.index = index;
+            assertEquals(new RecordMetadata(3, RecordMetadata.UNKNOWN_OFFSET), output.get());
+        }
+        ProduceOutput stored = new ProduceOutput();
+        stored.batch = new BatchFuture();
+        stored.batch.complete(3, 40);
+        stored.index = 2;
+        assertEquals(new RecordMetadata(3, 42), stored.get());
+    }
+
+    @Test
     void settingsAreCheckedByTheLibrarysRules() {
         // One valid and one refused value of every setting, by kind: the library knows each.
         for (Settings.Setting setting : Settings.Setting.values()) {

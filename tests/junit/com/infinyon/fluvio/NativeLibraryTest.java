@@ -46,6 +46,14 @@ class NativeLibraryTest {
         assertNull(NativeLibrary.platform("", ""));
     }
 
+    @Test
+    void echoCrossesIntoNativeCodeAndBack() {
+        NativeLibrary.load();
+        for (long value : new long[] {0, 1, -1, 42, Long.MIN_VALUE, Long.MAX_VALUE}) {
+            assertEquals(value, NativeLibrary.nativeEcho(value));
+        }
+    }
+
     /** Whether a directory of {@code java.library.path} holds the library. */
     private static boolean onLibraryPath(String file) {
         String path = System.getProperty("java.library.path", "");

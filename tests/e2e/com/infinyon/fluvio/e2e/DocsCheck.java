@@ -55,7 +55,7 @@ import java.util.stream.Stream;
  * </ul>
  *
  * <p>Inputs (system properties, set by {@code gradle docsCheck}): {@code fluvio.root},
- * {@code fluvio.classpath} (the library and fluvio-junit5 jars, JUnit),
+ * {@code fluvio.classpath} (the library, fluvio-junit5 and fluvio-kotlin jars, JUnit, kotlinx-coroutines),
  * {@code fluvio.runtests} (RunTests.java), {@code fluvio.kotlinc.classpath},
  * {@code fluvio.kotlin.stdlib}, {@code fluvio.jdks} (JDK homes).
  */

@@ -29,12 +29,14 @@ import org.w3c.dom.NodeList;
 /**
  * What the published artifacts carry, and how the library loads on each JDK:
  * <ul>
- *   <li>every jar (library, fluvio-junit5, their sources and javadoc) has the repository's
+ *   <li>every jar (library, fluvio-junit5, fluvio-kotlin, their sources and javadoc) has the repository's
  *       {@code LICENSE} and {@code NOTICE} under {@code META-INF/};</li>
  *   <li>manifests name the modules ({@code Automatic-Module-Name});</li>
  *   <li>the library jar carries the native library for this platform and no dependency's
  *       classes; its POM has licenses, SCM and developers, and no required dependency (JSpecify
- *       is optional); fluvio-junit5's POM needs the library and the JUnit Jupiter API;</li>
+ *       is optional); fluvio-junit5's POM needs the library and the JUnit Jupiter API;
+ *       fluvio-kotlin's jar holds its own classes only and its POM needs the library,
+ *       kotlinx-coroutines-core and the Kotlin standard library;</li>
  *   <li>on each JDK, a program starts an embedded cluster from the class path and from the
  *       module path; on JDK 24 and later, loading the native library without native access
  *       enabled prints the JDK's warning naming our loader, and each documented remedy
@@ -45,7 +47,8 @@ import org.w3c.dom.NodeList;
  *
  * <p>Inputs (system properties, set by {@code gradle packagingCheck}): {@code fluvio.root},
  * {@code fluvio.jars} (every jar), {@code fluvio.libraryJar}, {@code fluvio.junit5Jar},
- * {@code fluvio.libraryPom}, {@code fluvio.junit5Pom}, {@code fluvio.jdks}.
+ * {@code fluvio.kotlinJar}, {@code fluvio.libraryPom}, {@code fluvio.junit5Pom},
+ * {@code fluvio.kotlinPom}, {@code fluvio.jdks}.
  */
 public final class PackagingCheck {
     private static final String PROGRAM = String.join("\n",
@@ -67,6 +70,7 @@ public final class PackagingCheck {
         Path root = Paths.get(System.getProperty("fluvio.root"));
         Path libraryJar = Paths.get(System.getProperty("fluvio.libraryJar"));
         Path junit5Jar = Paths.get(System.getProperty("fluvio.junit5Jar"));
+        Path kotlinJar = Paths.get(System.getProperty("fluvio.kotlinJar"));
 
         for (String jar : System.getProperty("fluvio.jars").split(File.pathSeparator)) {
             suite.check(Paths.get(jar).getFileName() + " has META-INF/LICENSE and NOTICE", () -> {
@@ -79,6 +83,7 @@ public final class PackagingCheck {
         suite.check("module names in the manifests", () -> {
             require("com.infinyon.fluvio".equals(mainAttribute(libraryJar, "Automatic-Module-Name")), "library");
             require("com.infinyon.fluvio.junit5".equals(mainAttribute(junit5Jar, "Automatic-Module-Name")), "junit5");
+            require("com.infinyon.fluvio.kotlin".equals(mainAttribute(kotlinJar, "Automatic-Module-Name")), "kotlin");
             require("Fluvio Java client".equals(mainAttribute(libraryJar, "Implementation-Title")), "title");
         });
         suite.check("the library jar holds the native library and no dependency", () -> {
@@ -94,7 +99,9 @@ public final class PackagingCheck {
         });
         Document libraryPom = xml(Paths.get(System.getProperty("fluvio.libraryPom")));
         Document junit5Pom = xml(Paths.get(System.getProperty("fluvio.junit5Pom")));
-        for (Map.Entry<String, Document> pom : Map.of("fluvio", libraryPom, "fluvio-junit5", junit5Pom).entrySet()) {
+        Document kotlinPom = xml(Paths.get(System.getProperty("fluvio.kotlinPom")));
+        for (Map.Entry<String, Document> pom : Map.of("fluvio", libraryPom, "fluvio-junit5", junit5Pom,
+                "fluvio-kotlin", kotlinPom).entrySet()) {
             suite.check(pom.getKey() + " POM: licenses, SCM, developers", () -> {
                 Document doc = pom.getValue();
                 require(text(doc, "license", "name").contains("Apache License, Version 2.0"), "Apache-2.0 license");
@@ -115,6 +122,18 @@ public final class PackagingCheck {
             require(required.equals(List.of("com.infinyon:fluvio", "org.junit.jupiter:junit-jupiter-api")),
                     "required: " + required);
             require(dependencies(junit5Pom, true).contains("org.jspecify:jspecify"), "JSpecify optional");
+        });
+        suite.check("fluvio-kotlin: Kotlin classes only; POM: the library, kotlinx-coroutines-core, kotlin-stdlib", () -> {
+            List<String> required = dependencies(kotlinPom, false);
+            require(required.equals(List.of("com.infinyon:fluvio", "org.jetbrains.kotlinx:kotlinx-coroutines-core",
+                    "org.jetbrains.kotlin:kotlin-stdlib")), "required: " + required);
+            require(entry(kotlinJar, "com/infinyon/fluvio/kotlin/FluvioFlows.class") != null, "no FluvioFlows");
+            try (JarFile jar = new JarFile(kotlinJar.toFile())) {
+                List<String> foreign = jar.stream().map(JarEntry::getName)
+                        .filter(name -> name.endsWith(".class") && !name.startsWith("com/infinyon/fluvio/kotlin/"))
+                        .collect(Collectors.toList());
+                require(foreign.isEmpty(), "classes of other packages: " + foreign);
+            }
         });
 
         Path work = Files.createTempDirectory("fluvio-packaging-check-");

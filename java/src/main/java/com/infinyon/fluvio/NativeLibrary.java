@@ -63,6 +63,12 @@ final class NativeLibrary {
         }
     }
 
+    /**
+     * Returns {@code value} from native code, doing nothing else: a bare JNI crossing, which the
+     * JMH benchmarks ({@code java/src/jmh}) time. Call {@link #load()} first.
+     */
+    static native long nativeEcho(long value);
+
     /** The platform directory in the jar, e.g. {@code linux-x86_64}; null when unsupported. */
     static String platform(String osName, String osArch) {
         String os = osName.toLowerCase(Locale.ROOT);
