@@ -46,8 +46,8 @@ pub use admin::{FluvioAdmin, TopicConfig};
 pub use client::Fluvio;
 pub use config::ClientConfig;
 pub use consumer::{
-    ConsumerConfig, ConsumerRecord, Offset, PartitionConsumer, PartitionStream, RecordStream, TopicConsumer,
-    TopicStream,
+    BufferedBytes, ConsumerConfig, ConsumerRecord, Offset, PartitionConsumer, PartitionStream, RecordStream,
+    TopicConsumer, TopicStream,
 };
 pub use error::{Error, ErrorKind, Result, TlsFailure};
 pub use producer::{ProduceOutput, ProducerConfig, RecordMetadata, TopicProducer};

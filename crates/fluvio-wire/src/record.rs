@@ -481,8 +481,12 @@ impl RawBatch {
     }
 
     /// Decompresses (refusing more than `max_decompressed` bytes) and decodes every record.
+    /// Records of an uncompressed batch are slices of the batch's buffer (no copy).
     pub fn records(&self, max_decompressed: usize) -> Result<Vec<Record>, DecodeError> {
-        let mut area = self.compression()?.decompress(&self.records, max_decompressed)?;
+        let mut area = match self.compression()? {
+            Compression::None if self.records.len() <= max_decompressed => self.records.clone(),
+            codec => codec.decompress(&self.records, max_decompressed)?,
+        };
         let count = decode_count(&mut area).map_err(|e| e.within("RawBatch.records"))?;
         let mut records = Vec::with_capacity(count.min(area.remaining() / MIN_RECORD_LEN + 1));
         for _ in 0..count {

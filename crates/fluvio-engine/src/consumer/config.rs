@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 pub const DEFAULT_MAX_BYTES: i32 = 1024 * 1024;
 /// Default time a stream keeps trying to resume after losing its partition leader.
 pub const DEFAULT_RESUME_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default cap of a stream's buffered data: 2 MiB (two default fetches).
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 2 * 1024 * 1024;
 /// Consumer settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConsumerConfig {
@@ -24,6 +26,12 @@ pub struct ConsumerConfig {
     pub max_bytes: i32,
     /// How long a stream keeps trying to resume after losing its partition leader.
     pub resume_timeout: Duration,
+    /// Cap of what a stream holds for its reader, in bytes: the records received and not yet
+    /// taken, and room for the push asked for. The stream asks the server for more only when
+    /// a whole fetch fits under the cap, so a reader that falls behind slows the stream down
+    /// instead of piling data up. Each fetch asks for at most this much (`max_bytes` is lowered
+    /// to it); a single batch larger than the cap is still delivered, held alone.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for ConsumerConfig {
@@ -32,6 +40,7 @@ impl Default for ConsumerConfig {
             isolation: Isolation::ReadUncommitted,
             max_bytes: DEFAULT_MAX_BYTES,
             resume_timeout: DEFAULT_RESUME_TIMEOUT,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
         }
     }
 }
@@ -39,7 +48,15 @@ impl Default for ConsumerConfig {
 impl ConsumerConfig {
     pub(super) fn validate(&self) -> Result<()> {
         Self::check_max_bytes(self.max_bytes)?;
-        Self::check_resume_timeout(self.resume_timeout)
+        Self::check_resume_timeout(self.resume_timeout)?;
+        Self::check_max_buffered_bytes(self.max_buffered_bytes)
+    }
+
+    /// The `max_bytes` each fetch asks for: the setting, within the buffer cap and
+    /// [`MAX_FETCH_BYTES`](super::MAX_FETCH_BYTES).
+    pub(super) fn fetch_bytes(&self) -> i32 {
+        let cap = i32::try_from(self.max_buffered_bytes).unwrap_or(i32::MAX);
+        self.max_bytes.min(cap).min(super::MAX_FETCH_BYTES)
     }
 
     // The rules of the settings, each in one place: streams and fetches apply them, front
@@ -49,6 +66,14 @@ impl ConsumerConfig {
     pub fn check_max_bytes(max_bytes: i32) -> Result<()> {
         if max_bytes <= 0 {
             return Err(Error::config("max_bytes must be greater than 0"));
+        }
+        Ok(())
+    }
+
+    /// [`ConsumerConfig::max_buffered_bytes`]: at least one byte.
+    pub fn check_max_buffered_bytes(max_buffered_bytes: usize) -> Result<()> {
+        if max_buffered_bytes == 0 {
+            return Err(Error::config("max_buffered_bytes must be greater than 0"));
         }
         Ok(())
     }

@@ -17,6 +17,7 @@
 //! every metadata change and asks the SC itself at growing intervals, within
 //! [`ConsumerConfig::resume_timeout`].
 
+mod budget;
 mod config;
 mod offset;
 mod push;
@@ -29,7 +30,8 @@ use std::time::Duration;
 
 use fluvio_wire::spu::{FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest};
 
-pub use config::{ConsumerConfig, DEFAULT_MAX_BYTES, DEFAULT_RESUME_TIMEOUT};
+pub use budget::BufferedBytes;
+pub use config::{ConsumerConfig, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_BYTES, DEFAULT_RESUME_TIMEOUT};
 pub use fluvio_wire::spu::Isolation;
 pub use offset::Offset;
 pub use push::MAX_FETCH_BYTES;
@@ -82,8 +84,8 @@ impl PartitionConsumer {
         let chosen = resume::leadership(&self.client, &self.topic, self.partition);
         let connection = self.client.dedicated_spu_connection(leader).await?;
         let task = StreamTask::new(self.client.clone(), &self.topic, self.partition, config, start, leader, chosen);
-        let (records, handle) = task.spawn(connection);
-        Ok(PartitionStream::new(records, handle))
+        let (records, budget, handle) = task.spawn(connection);
+        Ok(PartitionStream::new(records, &budget, handle))
     }
 
     /// The records available from `offset`: those of the whole batches the server sends

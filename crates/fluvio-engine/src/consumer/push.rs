@@ -59,6 +59,8 @@ pub(super) struct Decoded {
     pub next_offset: Option<i64>,
     /// The batch the push ends inside of, if it was cut.
     pub cut: Option<CutBatch>,
+    /// The size of the push's records buffer, which the records are slices of.
+    pub buffer_len: usize,
 }
 
 impl Decoded {
@@ -84,7 +86,14 @@ pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64)
     {
         return Err(Error::protocol("a push holds bytes that are not a record batch", err));
     }
-    let mut records = Vec::new();
+    // Sized up front: the batch headers say how many records follow.
+    let count: i64 = parsed
+        .batches
+        .iter()
+        .filter(|batch| batch.header.next_offset() > from)
+        .map(|batch| batch.header.record_count().max(0))
+        .sum();
+    let mut records = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(push.partition.records.len()));
     let mut next_offset = None;
     for batch in &parsed.batches {
         let header = &batch.header;
@@ -109,7 +118,7 @@ pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64)
         }
         next_offset = Some(next_offset.map_or(header.next_offset(), |n: i64| n.max(header.next_offset())));
     }
-    Ok(Decoded { records, next_offset, cut: parsed.cut })
+    Ok(Decoded { records, next_offset, cut: parsed.cut, buffer_len: push.partition.records.len() })
 }
 
 /// Fetches whole the batch holding `from`, which a push cut short (`cut`), on `connection`:

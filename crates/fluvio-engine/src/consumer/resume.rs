@@ -12,15 +12,20 @@ use fluvio_wire::spu::{OffsetUpdate, UpdateOffsetsRequest};
 use tokio::sync::mpsc;
 use tracing::debug;
 
+use super::budget::{Budget, Held};
 use super::config::ConsumerConfig;
 use super::push::{Decoded, decode_push, fetch_cut_batch, stream_request};
-use super::record::ConsumerRecord;
+use super::stream::Chunk;
 use crate::error::{Error, ErrorKind, Result};
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
 
-/// Decoded pushes buffered between the stream task and the application.
-const CHUNKS_BUFFERED: usize = 2;
+/// Decoded pushes buffered between the stream task and the application (the budget in bytes
+/// is what bounds them; this only bounds their count).
+const CHUNKS_BUFFERED: usize = 4;
+
+/// Where a stream task sends what it received.
+type ChunkSender = mpsc::Sender<Result<Chunk>>;
 /// How long a resumed session must have lasted for its failure to start a new outage, with a
 /// fresh resume timeout, rather than continue the one it resumed from: a server that accepts
 /// streams and drops them at once cannot keep a stream resuming forever.
@@ -53,6 +58,8 @@ pub(super) struct StreamTask {
     refused: Option<Refusal>,
     /// The outage in progress, if any.
     outage: Option<Outage>,
+    /// What the stream holds for its reader, capped.
+    budget: Budget,
 }
 
 /// What the metadata says about who leads a partition. Offsets and sizes are left out: they
@@ -137,6 +144,7 @@ impl StreamTask {
             chosen,
             refused: None,
             outage: None,
+            budget: Budget::new(config.max_buffered_bytes),
         }
     }
 
@@ -144,12 +152,22 @@ impl StreamTask {
     pub(super) fn spawn(
         self,
         connection: Arc<Connection>,
-    ) -> (mpsc::Receiver<Result<Vec<ConsumerRecord>>>, tokio::task::JoinHandle<()>) {
+    ) -> (mpsc::Receiver<Result<Chunk>>, Budget, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CHUNKS_BUFFERED);
-        (rx, tokio::spawn(self.run(connection, tx)))
+        let budget = self.budget.clone();
+        (rx, budget, tokio::spawn(self.run(connection, tx)))
     }
 
-    async fn run(mut self, mut connection: Arc<Connection>, tx: mpsc::Sender<Result<Vec<ConsumerRecord>>>) {
+    /// Room for `bytes` in the budget, once the reader took enough; `None` when the
+    /// application dropped the stream meanwhile.
+    async fn reserve(&self, bytes: usize, tx: &ChunkSender) -> Option<Held> {
+        tokio::select! {
+            held = self.budget.reserve(bytes) => Some(held),
+            _ = tx.closed() => None,
+        }
+    }
+
+    async fn run(mut self, mut connection: Arc<Connection>, tx: ChunkSender) {
         loop {
             let opened = tokio::time::Instant::now();
             let reason = match self.session(&connection, &tx).await {
@@ -178,13 +196,17 @@ impl StreamTask {
         }
     }
 
-    async fn session(&mut self, connection: &Connection, tx: &mpsc::Sender<Result<Vec<ConsumerRecord>>>) -> SessionEnd {
-        let request =
-            stream_request(&self.topic, self.partition, self.next_offset, self.config.max_bytes, self.config.isolation);
+    async fn session(&mut self, connection: &Connection, tx: &ChunkSender) -> SessionEnd {
+        let fetch_bytes = self.config.fetch_bytes();
+        // Room for each push is reserved before it is asked for (here, then before each
+        // acknowledgement): a reader that falls behind holds the stream back.
+        let Some(reserved) = self.reserve(fetch_bytes as usize, tx).await else { return SessionEnd::Stop };
+        let request = stream_request(&self.topic, self.partition, self.next_offset, fetch_bytes, self.config.isolation);
         let mut pushes = match connection.open_stream(&request, SPU_VERSION) {
             Ok(pushes) => pushes,
             Err(err) => return SessionEnd::Resume(err),
         };
+        let mut reserved = reserved;
         loop {
             let push = tokio::select! {
                 push = pushes.next() => push,
@@ -231,12 +253,14 @@ impl StreamTask {
                     return SessionEnd::Failed;
                 }
             };
-            let cut = decoded.cut_to_fetch(self.config.max_bytes);
-            if let Some(end) = self.hand_over(decoded, tx).await {
+            let cut = decoded.cut_to_fetch(fetch_bytes);
+            if let Some(end) = self.hand_over(decoded, reserved, tx).await {
                 return end;
             }
             if let Some(cut) = cut {
                 // The next push would not bring this batch whole: fetch it now.
+                let size = cut.total_len.unwrap_or(fluvio_wire::record::BATCH_FILE_HEADER_LEN);
+                let Some(room) = self.reserve(size, tx).await else { return SessionEnd::Stop };
                 let whole = match self.fetch_cut_batch(cut).await {
                     Ok(whole) => whole,
                     Err(err) if err.is_retriable() => return SessionEnd::Resume(err),
@@ -245,11 +269,15 @@ impl StreamTask {
                         return SessionEnd::Failed;
                     }
                 };
-                if let Some(end) = self.hand_over(whole, tx).await {
+                if let Some(end) = self.hand_over(whole, room, tx).await {
                     return end;
                 }
             }
-            // Only now, with the records handed over, ask for more.
+            // Only now, with the records handed over and room for more, ask for more.
+            reserved = match self.reserve(fetch_bytes as usize, tx).await {
+                Some(room) => room,
+                None => return SessionEnd::Stop,
+            };
             let ack = UpdateOffsetsRequest {
                 offsets: vec![OffsetUpdate { offset: self.next_offset, session_id: push.stream_id }],
             };
@@ -261,15 +289,14 @@ impl StreamTask {
 
     /// Hands the records of whole batches to the application and moves past them; `Some`
     /// when the application is gone.
-    async fn hand_over(
-        &mut self,
-        decoded: Decoded,
-        tx: &mpsc::Sender<Result<Vec<ConsumerRecord>>>,
-    ) -> Option<SessionEnd> {
+    /// `held` is the room their buffer takes, given back once the reader took them all.
+    async fn hand_over(&mut self, decoded: Decoded, mut held: Held, tx: &ChunkSender) -> Option<SessionEnd> {
+        // The records are slices of the push's buffer: that buffer is what is held.
+        held.resize(decoded.buffer_len);
         if let Some(next) = decoded.next_offset {
             self.next_offset = self.next_offset.max(next);
         }
-        if !decoded.records.is_empty() && tx.send(Ok(decoded.records)).await.is_err() {
+        if !decoded.records.is_empty() && tx.send(Ok(Chunk { records: decoded.records, held })).await.is_err() {
             return Some(SessionEnd::Stop);
         }
         None
@@ -298,11 +325,7 @@ impl StreamTask {
     /// is set). Attempts start when the metadata names a leader not tried yet (the watch
     /// wakes the task) or at growing intervals, each preceded by a metadata refresh from the
     /// SC; the SPU that refused the stream is skipped as [`Refusal`] describes.
-    async fn reconnect(
-        &mut self,
-        tx: &mpsc::Sender<Result<Vec<ConsumerRecord>>>,
-        mut reason: Error,
-    ) -> Option<Arc<Connection>> {
+    async fn reconnect(&mut self, tx: &ChunkSender, mut reason: Error) -> Option<Arc<Connection>> {
         let mut changes = self.client.metadata.partitions.subscribe();
         changes.borrow_and_update();
         // The leader the last connection attempt failed on.
@@ -403,7 +426,7 @@ impl StreamTask {
     }
 
     /// Ends the stream with a failure that retrying cannot cure.
-    async fn fail_resume(&self, tx: &mpsc::Sender<Result<Vec<ConsumerRecord>>>, err: Error) {
+    async fn fail_resume(&self, tx: &ChunkSender, err: Error) {
         let err = if err.kind() == ErrorKind::TopicNotFound {
             // The topic existed when the stream opened: it was deleted meanwhile (e.g. before
             // the leader saw this session, which it then refused).

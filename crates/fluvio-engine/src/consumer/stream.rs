@@ -9,8 +9,16 @@ use std::task::{Context, Poll};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
+use super::budget::{Budget, BufferedBytes, Held};
 use super::record::ConsumerRecord;
 use crate::error::{Error, Result};
+
+/// The records of one push, handed from a stream's task to its reader with the room they take
+/// in the stream's budget (given back once the reader took them all).
+pub(super) struct Chunk {
+    pub(super) records: Vec<ConsumerRecord>,
+    pub(super) held: Held,
+}
 
 /// What every stream of records offers ([`PartitionStream`], [`TopicStream`]): records in order
 /// within each partition, a terminal error returned once before the stream ends, and batches
@@ -28,6 +36,12 @@ pub trait RecordStream: Stream<Item = Result<ConsumerRecord>> + Send + Unpin {
 
     /// True once the stream ended (after a terminal error).
     fn is_finished(&self) -> bool;
+
+    /// Bytes the stream holds for its reader now (received and not yet taken, and room for
+    /// the push asked for): never more than
+    /// [`ConsumerConfig::max_buffered_bytes`](super::ConsumerConfig::max_buffered_bytes) per
+    /// partition, except for a single batch larger than it.
+    fn buffered_bytes(&self) -> usize;
 
     /// Ends the stream; its background work stops.
     fn close(&mut self);
@@ -73,8 +87,11 @@ impl Drop for AbortOnDrop {
 ///
 /// Not thread-safe: one reader at a time (`&mut self`).
 pub struct PartitionStream {
-    rx: mpsc::Receiver<Result<Vec<ConsumerRecord>>>,
+    rx: mpsc::Receiver<Result<Chunk>>,
     current: std::vec::IntoIter<ConsumerRecord>,
+    /// The room `current` takes in the budget, given back with its last record.
+    current_held: Option<Held>,
+    buffered: BufferedBytes,
     /// A terminal error met while draining a batch, returned by the next call.
     pending_error: Option<Error>,
     finished: bool,
@@ -82,9 +99,38 @@ pub struct PartitionStream {
 }
 
 impl PartitionStream {
-    /// A stream of the records `rx` receives from the background task `task`.
-    pub(super) fn new(rx: mpsc::Receiver<Result<Vec<ConsumerRecord>>>, task: tokio::task::JoinHandle<()>) -> Self {
-        Self { rx, current: Vec::new().into_iter(), pending_error: None, finished: false, task: AbortOnDrop(task) }
+    /// A stream of the records `rx` receives from the background task `task`, which holds
+    /// them within `budget`.
+    pub(super) fn new(rx: mpsc::Receiver<Result<Chunk>>, budget: &Budget, task: tokio::task::JoinHandle<()>) -> Self {
+        Self {
+            rx,
+            current: Vec::new().into_iter(),
+            current_held: None,
+            buffered: budget.gauge(),
+            pending_error: None,
+            finished: false,
+            task: AbortOnDrop(task),
+        }
+    }
+
+    /// The next record of the current chunk, giving the chunk's room back with its last one.
+    fn next_current(&mut self) -> Option<ConsumerRecord> {
+        let record = self.current.next();
+        if self.current.len() == 0 {
+            self.current_held = None;
+        }
+        record
+    }
+
+    /// Bytes this stream holds now; see [`RecordStream::buffered_bytes`].
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffered.get()
+    }
+
+    /// A gauge of this stream's buffered bytes that stays readable after it closed (it falls
+    /// to zero once its background task ended: a closed stream returns what it held).
+    pub fn buffered_bytes_gauge(&self) -> BufferedBytes {
+        self.buffered.clone()
     }
 
     /// The next record; `None` only after a terminal error was returned.
@@ -95,7 +141,7 @@ impl PartitionStream {
     /// The next record if one is already buffered, without waiting.
     pub fn try_next(&mut self) -> Option<Result<ConsumerRecord>> {
         loop {
-            if let Some(record) = self.current.next() {
+            if let Some(record) = self.next_current() {
                 return Some(Ok(record));
             }
             if let Some(err) = self.pending_error.take() {
@@ -117,10 +163,11 @@ impl PartitionStream {
         }
     }
 
-    fn take_chunk(&mut self, chunk: Result<Vec<ConsumerRecord>>) -> Option<Error> {
+    fn take_chunk(&mut self, chunk: Result<Chunk>) -> Option<Error> {
         match chunk {
-            Ok(records) => {
-                self.current = records.into_iter();
+            Ok(chunk) => {
+                self.current = chunk.records.into_iter();
+                self.current_held = Some(chunk.held);
                 None
             }
             Err(err) => {
@@ -133,12 +180,15 @@ impl PartitionStream {
     /// Moves buffered records (not waiting, not crossing into a terminal error) into `batch`.
     fn drain_buffered(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
         while batch.len() < max {
-            if let Some(record) = self.current.next() {
+            if let Some(record) = self.next_current() {
                 batch.push(record);
                 continue;
             }
             match self.rx.try_recv() {
-                Ok(Ok(records)) => self.current = records.into_iter(),
+                Ok(Ok(chunk)) => {
+                    self.current = chunk.records.into_iter();
+                    self.current_held = Some(chunk.held);
+                }
                 Ok(Err(err)) => {
                     // Keep the error for the next call; records already taken go out first.
                     self.pending_error = Some(err);
@@ -158,6 +208,7 @@ impl PartitionStream {
     pub fn close(&mut self) {
         self.finished = true;
         self.current = Vec::new().into_iter();
+        self.current_held = None;
         self.task.0.abort();
         self.rx.close();
     }
@@ -168,7 +219,7 @@ impl Stream for PartitionStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            if let Some(record) = self.current.next() {
+            if let Some(record) = self.next_current() {
                 return Poll::Ready(Some(Ok(record)));
             }
             if let Some(err) = self.pending_error.take() {
@@ -231,7 +282,7 @@ impl TopicStream {
             let index = self.next;
             self.next = (self.next + 1) % count;
             let stream = &mut self.streams[index];
-            match stream.current.next() {
+            match stream.next_current() {
                 Some(record) => {
                     batch.push(record);
                     idle = 0;
@@ -252,6 +303,11 @@ impl TopicStream {
     /// True once every partition stream ended.
     pub fn is_finished(&self) -> bool {
         self.streams.iter().all(PartitionStream::is_finished)
+    }
+
+    /// Bytes the partition streams hold now, together.
+    pub fn buffered_bytes(&self) -> usize {
+        self.streams.iter().map(PartitionStream::buffered_bytes).sum()
     }
 
     /// Ends every partition stream.
@@ -297,6 +353,10 @@ impl RecordStream for PartitionStream {
         PartitionStream::is_finished(self)
     }
 
+    fn buffered_bytes(&self) -> usize {
+        PartitionStream::buffered_bytes(self)
+    }
+
     fn close(&mut self) {
         PartitionStream::close(self);
     }
@@ -313,6 +373,10 @@ impl RecordStream for TopicStream {
 
     fn is_finished(&self) -> bool {
         TopicStream::is_finished(self)
+    }
+
+    fn buffered_bytes(&self) -> usize {
+        TopicStream::buffered_bytes(self)
     }
 
     fn close(&mut self) {
