@@ -299,7 +299,7 @@ impl Packer {
 /// Packs records (layout `RECORDS`): count, then per record partition, offset, timestamp, key,
 /// value.
 pub(crate) fn pack_records(records: &[ConsumerRecord]) -> Packer {
-    let size: usize = records.iter().map(|r| 32 + r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum();
+    let size: usize = records.iter().map(packed_record_len).sum();
     let mut packer = Packer::with_capacity(4 + size);
     packer.i32(records.len() as i32);
     for record in records {
@@ -311,6 +311,58 @@ pub(crate) fn pack_records(records: &[ConsumerRecord]) -> Packer {
             .bytes(Some(&record.value));
     }
     packer
+}
+
+/// The size of `record` in layout `RECORDS`.
+pub(crate) fn packed_record_len(record: &ConsumerRecord) -> usize {
+    32 + record.key.as_ref().map_or(0, |k| k.len()) + record.value.len()
+}
+
+/// Writes records in layout `RECORDS` straight into memory Java owns (a direct buffer): the
+/// count first (patched by [`RecordWriter::finish`]), then each record.
+pub(crate) struct RecordWriter<'a> {
+    dst: &'a mut [u8],
+    len: usize,
+    count: i32,
+}
+
+impl<'a> RecordWriter<'a> {
+    /// A writer over `dst`, which must hold at least the 4-byte count.
+    pub(crate) fn new(dst: &'a mut [u8]) -> Option<Self> {
+        (dst.len() >= 4).then_some(Self { dst, len: 4, count: 0 })
+    }
+
+    /// Appends `record` if it fits; false (and nothing written) when it does not.
+    pub(crate) fn push(&mut self, record: &ConsumerRecord) -> bool {
+        if self.len + packed_record_len(record) > self.dst.len() {
+            return false;
+        }
+        self.put(&(record.partition as i32).to_be_bytes());
+        self.put(&record.offset.to_be_bytes());
+        self.put(&record.timestamp.to_be_bytes());
+        match &record.key {
+            Some(key) => {
+                self.put(&(key.len() as i32).to_be_bytes());
+                self.put(key);
+            }
+            None => self.put(&(-1i32).to_be_bytes()),
+        }
+        self.put(&(record.value.len() as i32).to_be_bytes());
+        self.put(&record.value);
+        self.count += 1;
+        true
+    }
+
+    fn put(&mut self, bytes: &[u8]) {
+        self.dst[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
+    /// Writes the count; the bytes written.
+    pub(crate) fn finish(self) -> usize {
+        self.dst[..4].copy_from_slice(&self.count.to_be_bytes());
+        self.len
+    }
 }
 
 /// The sample of layout `RECORDS` that `ContractTest` decodes.

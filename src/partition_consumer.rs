@@ -24,10 +24,13 @@ fn read_consumer_config(env: &mut JNIEnv, config: &Obj<java::ConsumerConfig>) ->
     required(config, "config")?;
     let isolation = java::ConsumerConfig::isolation(env, config)?;
     let resume_timeout = java::ConsumerConfig::resume_timeout(env, config)?;
+    let max_buffered_bytes = java::ConsumerConfig::max_buffered_bytes(env, config)?;
     Ok(ConsumerConfig {
         isolation: required_enum::<java::Isolation>(env, &isolation, "isolation")?,
         max_bytes: java::ConsumerConfig::max_bytes(env, config)?,
         resume_timeout: duration(env, &resume_timeout, "resumeTimeout")?,
+        max_buffered_bytes: usize::try_from(max_buffered_bytes)
+            .map_err(|_| JniError::IllegalArgument(format!("maxBufferedBytes {max_buffered_bytes} is negative")))?,
     })
 }
 

@@ -48,6 +48,9 @@ fn check_number(setting: SettingName, value: jlong) -> Result<()> {
         SettingName::MaxBytes => {
             ConsumerConfig::check_max_bytes(i32::try_from(value).map_err(|_| out_of_range())?).map_err(refused)
         }
+        SettingName::StreamMaxBufferedBytes => {
+            ConsumerConfig::check_max_buffered_bytes(usize_value()?).map_err(refused)
+        }
         SettingName::Partitions => TopicConfig::check_partitions(u32_value()?).map_err(refused),
         SettingName::ReplicationFactor => TopicConfig::check_replication_factor(u32_value()?).map_err(refused),
         SettingName::SegmentSize => TopicConfig::check_segment_size(u64_value()?).map_err(refused),

@@ -131,9 +131,11 @@ java! {
         fn isolation = isolation() -> Obj<'local, Isolation>;
         fn max_bytes = maxBytes() -> jint;
         fn resume_timeout = resumeTimeout() -> Obj<'local, Duration>;
+        fn max_buffered_bytes = maxBufferedBytes() -> jlong;
         const DEFAULT_MAX_BYTES = int(fluvio_engine::consumer::DEFAULT_MAX_BYTES);
         const MAX_FETCH_BYTES = int(fluvio_engine::consumer::MAX_FETCH_BYTES);
         const DEFAULT_RESUME_TIMEOUT = duration(fluvio_engine::consumer::DEFAULT_RESUME_TIMEOUT);
+        const DEFAULT_MAX_BUFFERED_BYTES = long(fluvio_engine::consumer::DEFAULT_MAX_BUFFERED_BYTES as i64);
     }
 
     /// `com.infinyon.fluvio.Offset`.
@@ -255,6 +257,7 @@ pub(crate) enum SettingName {
     IdleTimeout,
     ReadTimeout,
     MaxBufferedBytes,
+    StreamMaxBufferedBytes,
 }
 
 /// The packed results whose layout tests pin with samples (`NativeLibrary.Layout`).
@@ -351,6 +354,7 @@ java_enums! {
         IDLE_TIMEOUT => SettingName::IdleTimeout,
         READ_TIMEOUT => SettingName::ReadTimeout,
         MAX_BUFFERED_BYTES => SettingName::MaxBufferedBytes,
+        STREAM_MAX_BUFFERED_BYTES => SettingName::StreamMaxBufferedBytes,
     }
 
     /// `com.infinyon.fluvio.NativeLibrary.Layout`.

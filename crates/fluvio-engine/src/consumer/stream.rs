@@ -41,7 +41,13 @@ pub trait RecordStream: Stream<Item = Result<ConsumerRecord>> + Send + Unpin {
     /// the push asked for): never more than
     /// [`ConsumerConfig::max_buffered_bytes`](super::ConsumerConfig::max_buffered_bytes) per
     /// partition, except for a single batch larger than it.
-    fn buffered_bytes(&self) -> usize;
+    fn buffered_bytes(&self) -> usize {
+        self.buffered_bytes_gauges().iter().map(BufferedBytes::get).sum()
+    }
+
+    /// Gauges of what each partition stream holds, readable from any thread (and after the
+    /// stream closed).
+    fn buffered_bytes_gauges(&self) -> Vec<BufferedBytes>;
 
     /// Ends the stream; its background work stops.
     fn close(&mut self);
@@ -353,8 +359,8 @@ impl RecordStream for PartitionStream {
         PartitionStream::is_finished(self)
     }
 
-    fn buffered_bytes(&self) -> usize {
-        PartitionStream::buffered_bytes(self)
+    fn buffered_bytes_gauges(&self) -> Vec<BufferedBytes> {
+        vec![self.buffered.clone()]
     }
 
     fn close(&mut self) {
@@ -375,8 +381,8 @@ impl RecordStream for TopicStream {
         TopicStream::is_finished(self)
     }
 
-    fn buffered_bytes(&self) -> usize {
-        TopicStream::buffered_bytes(self)
+    fn buffered_bytes_gauges(&self) -> Vec<BufferedBytes> {
+        self.streams.iter().map(PartitionStream::buffered_bytes_gauge).collect()
     }
 
     fn close(&mut self) {

@@ -7,7 +7,7 @@ import java.util.Objects;
  * Consumer settings. Build with {@link #builder()}.
  *
  * <p>Defaults: {@link Isolation#READ_UNCOMMITTED} (as the official client), {@code maxBytes}
- * 1 MiB, {@code resumeTimeout} 60 s.
+ * 1 MiB, {@code resumeTimeout} 60 s, {@code maxBufferedBytes} 2 MiB.
  *
  * <p>Thread-safety: immutable.
  */
@@ -26,16 +26,24 @@ public final class ConsumerConfig {
     /** Default time a stream keeps trying to resume after losing its SPU: 60 seconds. */
     public static final Duration DEFAULT_RESUME_TIMEOUT = Duration.ofSeconds(60);
 
+    /**
+     * Default cap of what a stream holds for its reader: 2 MiB (two default fetches). (The
+     * native engine's {@code consumer::DEFAULT_MAX_BUFFERED_BYTES}.)
+     */
+    public static final long DEFAULT_MAX_BUFFERED_BYTES = 2L * 1024 * 1024;
+
     private static final ConsumerConfig DEFAULT = builder().build();
 
     private final Isolation isolation;
     private final int maxBytes;
     private final Duration resumeTimeout;
+    private final long maxBufferedBytes;
 
     private ConsumerConfig(Builder builder) {
         this.isolation = builder.isolation;
         this.maxBytes = builder.maxBytes;
         this.resumeTimeout = builder.resumeTimeout;
+        this.maxBufferedBytes = builder.maxBufferedBytes;
     }
 
     /** A builder with the defaults. */
@@ -70,6 +78,14 @@ public final class ConsumerConfig {
     }
 
     /**
+     * Cap, in bytes, of what each partition stream holds in native memory for its reader; see
+     * {@link Builder#maxBufferedBytes(long)}.
+     */
+    public long maxBufferedBytes() {
+        return maxBufferedBytes;
+    }
+
+    /**
      * Builds a {@link ConsumerConfig}.
      *
      * <p>Thread-safety: not thread-safe.
@@ -78,6 +94,7 @@ public final class ConsumerConfig {
         private Isolation isolation = Isolation.READ_UNCOMMITTED;
         private int maxBytes = DEFAULT_MAX_BYTES;
         private Duration resumeTimeout = DEFAULT_RESUME_TIMEOUT;
+        private long maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES;
 
         private Builder() {}
 
@@ -126,6 +143,24 @@ public final class ConsumerConfig {
          */
         public Builder resumeTimeout(Duration resumeTimeout) {
             this.resumeTimeout = Settings.check(Settings.Setting.RESUME_TIMEOUT, resumeTimeout);
+            return this;
+        }
+
+        /**
+         * Cap, in bytes, of what each partition stream holds in native memory for its reader
+         * (default {@link #DEFAULT_MAX_BUFFERED_BYTES}, 2 MiB): the records received and not
+         * yet handed to Java, and room for the fetch asked for. A stream asks the server for
+         * more only when a whole fetch fits under the cap, so a reader that falls behind slows
+         * its stream down instead of piling data up in memory; each fetch asks for at most
+         * this much ({@code maxBytes} is lowered to it). A single batch larger than the cap is
+         * still delivered, held alone. A topic stream has one cap per partition.
+         * {@link ConsumerStream#bufferedBytes()} reports what a stream holds.
+         *
+         * @param maxBufferedBytes positive
+         * @return this builder
+         */
+        public Builder maxBufferedBytes(long maxBufferedBytes) {
+            this.maxBufferedBytes = Settings.check(Settings.Setting.STREAM_MAX_BUFFERED_BYTES, maxBufferedBytes);
             return this;
         }
 

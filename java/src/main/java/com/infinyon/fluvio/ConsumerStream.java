@@ -1,6 +1,8 @@
 package com.infinyon.fluvio;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import org.jspecify.annotations.Nullable;
@@ -21,6 +23,26 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
+ * <p>{@link #nextBatch()} and {@link #poll(Duration)} read the records that arrived together
+ * (one fetch, typically) as a {@link RecordBatch}: a view over the stream's reused buffer,
+ * which native code fills, with no object per record. It is valid until the next call that reads this stream
+ * ({@code next}, {@code nextBatch}, {@code poll}, {@code hasNext}) or {@link #close()}; used
+ * after that it throws {@link StaleRecordBatchException}. Copy what must outlive it
+ * ({@link RecordBatch#record(int)}, {@link RecordBatch#value(int)}). {@code next} and the batch
+ * reads may be mixed: each record is returned once, in order.
+ *
+ * <pre>{@code
+ * while (running) {
+ *     RecordBatch batch = stream.poll(Duration.ofSeconds(1));   // empty: nothing arrived in time
+ *     for (RecordView record : batch) {                         // one reused view, no allocation
+ *         process(record.offset(), record.valueString());
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Each partition stream holds at most {@link ConsumerConfig#maxBufferedBytes()} in native
+ * memory for its reader ({@link #bufferedBytes()}), and gives it back when closed.
+ *
  * <p>The stream resumes by itself when a partition's leader moves (no record is lost or
  * repeated). A terminal failure (e.g. the topic was deleted) is thrown by {@code next} once;
  * the stream then ends: {@code hasNext()} is false.
@@ -29,8 +51,28 @@ import org.jspecify.annotations.Nullable;
  * thread at a time.
  */
 public class ConsumerStream extends NativeHandle implements Iterator<Record> {
-    private Record[] buffer = new Record[0];
+    /** The buffer's first size; it grows only for a record larger than it. */
+    private static final int INITIAL_BUFFER = 256 * 1024;
+    /** What {@code nativeFill} returns when nothing arrived in time. */
+    private static final int TIMED_OUT = 0;
+
+    /** Where native code writes the records of each fill (layout RECORDS), reused. */
+    private byte[] buffer;
+    /** Reads numbers out of {@link #buffer}. */
+    private ByteBuffer reader;
+    /** The records of the current fill: where each field is in {@link #buffer}. */
+    private int count;
+    private int[] partitions = new int[0];
+    private long[] offsets = new long[0];
+    private long[] timestamps = new long[0];
+    private int[] keyPositions = new int[0];
+    private int[] keyLengths = new int[0];
+    private int[] valuePositions = new int[0];
+    private int[] valueLengths = new int[0];
+    /** The next record of the current fill to hand out. */
     private int position;
+    /** Counts reads: a batch is valid until the next read. */
+    private long generation;
     private boolean ended;
 
     ConsumerStream(long handle) {
@@ -46,7 +88,7 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
      */
     @Override
     public Record next() {
-        Record record = poll(-1);
+        Record record = nextRecord(-1);
         if (record == null) {
             throw new NoSuchElementException("the stream ended");
         }
@@ -60,14 +102,38 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
      * @return the record, or null when none arrived in time or the stream ended
      */
     public @Nullable Record next(Duration timeout) {
-        Checks.notNegative(timeout, "timeout");
-        long nanos;
-        try {
-            nanos = timeout.toNanos();
-        } catch (ArithmeticException overflow) {
-            nanos = Long.MAX_VALUE;
+        return nextRecord(nanos(timeout));
+    }
+
+    /**
+     * The records that arrived together (at least one), waiting as long as needed. The batch
+     * is a view over the stream's reused buffer, valid until the next read of this stream or
+     * {@link #close()} (see {@link RecordBatch}).
+     *
+     * @return a non-empty batch
+     * @throws FluvioException a stream failure, or {@code CLOSED} when closed meanwhile
+     * @throws NoSuchElementException once the stream ended
+     */
+    public RecordBatch nextBatch() {
+        RecordBatch batch = batch(-1);
+        if (batch.isEmpty()) {
+            throw new NoSuchElementException("the stream ended");
         }
-        return poll(nanos);
+        return batch;
+    }
+
+    /**
+     * The records that arrived together, waiting up to {@code timeout} for the first. The
+     * batch is a view over the stream's reused buffer, valid until the next read of this
+     * stream or {@link #close()} (see {@link RecordBatch}).
+     *
+     * @param timeout how long to wait (zero: only what already arrived)
+     * @return the batch: empty when nothing arrived in time or the stream ended
+     *     ({@link #isEnded()})
+     * @throws FluvioException a stream failure, or {@code CLOSED} when closed meanwhile
+     */
+    public RecordBatch poll(Duration timeout) {
+        return batch(nanos(timeout));
     }
 
     /**
@@ -80,35 +146,81 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
     @Override
     public boolean hasNext() {
         checkOpen();
-        if (position < buffer.length) {
+        generation++;
+        if (position < count) {
             return true;
         }
         if (ended) {
             return false;
         }
         fill(-1);
-        return position < buffer.length;
+        return position < count;
     }
 
     /** Whether the stream ended (after a terminal failure). */
     public boolean isEnded() {
-        return ended && position >= buffer.length;
+        return ended && position >= count;
     }
 
-    private @Nullable Record poll(long timeoutNanos) {
-        checkOpen();
-        if (position >= buffer.length) {
-            if (ended) {
-                return null;
-            }
-            fill(timeoutNanos);
-            if (position >= buffer.length) {
-                return null;
-            }
+    /**
+     * Bytes this stream holds in native memory for its reader now, as the engine accounts for
+     * them: records received and not yet handed to Java, and room for the fetch asked for. At
+     * most {@link ConsumerConfig#maxBufferedBytes()} per partition (a single larger batch is
+     * held alone); zero once closed.
+     *
+     * @return the bytes held
+     */
+    public long bufferedBytes() {
+        if (isClosed()) {
+            return 0;
         }
-        Record record = buffer[position];
-        buffer[position++] = null;
-        return record;
+        long handle = acquire();
+        try {
+            return nativeBufferedBytes(handle);
+        } finally {
+            release();
+        }
+    }
+
+    private static long nanos(Duration timeout) {
+        Checks.notNegative(timeout, "timeout");
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException overflow) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private @Nullable Record nextRecord(long timeoutNanos) {
+        if (!available(timeoutNanos)) {
+            return null;
+        }
+        int i = position++;
+        return Record.copyOf(buffer, partitions[i], offsets[i], timestamps[i], keyPositions[i], keyLengths[i],
+                valuePositions[i], valueLengths[i]);
+    }
+
+    private RecordBatch batch(long timeoutNanos) {
+        if (!available(timeoutNanos)) {
+            return new RecordBatch(this, generation, position, 0);
+        }
+        RecordBatch batch = new RecordBatch(this, generation, position, count - position);
+        position = count;
+        return batch;
+    }
+
+    /** Whether a record is ready to hand out, fetching when none is. Every read ends the last batch's validity. */
+    private boolean available(long timeoutNanos) {
+        checkOpen();
+        generation++;
+        if (position < count) {
+            return true;
+        }
+        if (ended) {
+            return false;
+        }
+        fill(timeoutNanos);
+        return position < count;
     }
 
     /** Records still buffered are not handed out once closed: a closed stream is unusable. */
@@ -120,21 +232,116 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
 
     /** Asks native code for what arrived (waiting up to {@code timeoutNanos}, -1 forever). */
     private void fill(long timeoutNanos) {
-        long handle = acquire();
-        byte[] chunk;
-        try {
-            chunk = nativeNext(handle, timeoutNanos);
-        } finally {
-            release();
+        if (buffer == null) {
+            setBuffer(INITIAL_BUFFER);
         }
-        if (chunk == null) {
+        int written;
+        while (true) {
+            long handle = acquire();
+            try {
+                written = nativeFill(handle, buffer, timeoutNanos);
+            } finally {
+                release();
+            }
+            if (written >= 0) {
+                break;
+            }
+            // The next record is larger than the buffer: it waits in native code for a larger one.
+            setBuffer(Math.max(-written, buffer.length * 2));
+        }
+        if (written == TIMED_OUT) {
             return;
         }
-        buffer = Record.unpack(chunk);
+        unpack();
         position = 0;
-        if (buffer.length == 0) {
+        if (count == 0) {
             ended = true;
         }
+    }
+
+    private void setBuffer(int capacity) {
+        buffer = new byte[capacity];
+        reader = ByteBuffer.wrap(buffer);
+    }
+
+    /** Finds each record's fields in the buffer (layout RECORDS), into arrays reused from fill to fill. */
+    private void unpack() {
+        ByteBuffer in = reader;
+        count = in.getInt(0);
+        if (partitions.length < count) {
+            int size = Math.max(count, partitions.length * 2);
+            partitions = Arrays.copyOf(partitions, size);
+            offsets = Arrays.copyOf(offsets, size);
+            timestamps = Arrays.copyOf(timestamps, size);
+            keyPositions = Arrays.copyOf(keyPositions, size);
+            keyLengths = Arrays.copyOf(keyLengths, size);
+            valuePositions = Arrays.copyOf(valuePositions, size);
+            valueLengths = Arrays.copyOf(valueLengths, size);
+        }
+        int at = 4;
+        for (int i = 0; i < count; i++) {
+            partitions[i] = in.getInt(at);
+            offsets[i] = in.getLong(at + 4);
+            timestamps[i] = in.getLong(at + 12);
+            int keyLength = in.getInt(at + 20);
+            at += 24;
+            keyPositions[i] = at;
+            keyLengths[i] = keyLength;
+            if (keyLength > 0) {
+                at += keyLength;
+            }
+            int valueLength = in.getInt(at);
+            at += 4;
+            valuePositions[i] = at;
+            valueLengths[i] = valueLength;
+            at += valueLength;
+        }
+    }
+
+    // What a RecordBatch reads, by index into the current fill, after checking it is current.
+
+    void checkCurrent(long batchGeneration) {
+        if (batchGeneration != generation || isClosed()) {
+            throw new StaleRecordBatchException();
+        }
+    }
+
+    int partition(int i) {
+        return partitions[i];
+    }
+
+    long offset(int i) {
+        return offsets[i];
+    }
+
+    long timestamp(int i) {
+        return timestamps[i];
+    }
+
+    int keyLength(int i) {
+        return keyLengths[i];
+    }
+
+    int valueLength(int i) {
+        return valueLengths[i];
+    }
+
+    /** Copies {@code length} bytes at {@code at} of the buffer into {@code dst}. */
+    void copy(int at, byte[] dst, int dstOffset, int length) {
+        System.arraycopy(buffer, at, dst, dstOffset, length);
+    }
+
+    int keyPosition(int i) {
+        return keyPositions[i];
+    }
+
+    int valuePosition(int i) {
+        return valuePositions[i];
+    }
+
+    Record record(int i) {
+        return Record.copyOf(buffer, partitions[i], offsets[i], timestamps[i], keyPositions[i], keyLengths[i],
+                valuePositions[i], valueLengths[i]);
     }
 
     @Override
@@ -147,7 +354,9 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         nativeDispose(handle);
     }
 
-    private static native byte[] nativeNext(long handle, long timeoutNanos);
+    private static native int nativeFill(long handle, byte[] buffer, long timeoutNanos);
+
+    private static native long nativeBufferedBytes(long handle);
 
     private static native void nativeInterrupt(long handle);
 

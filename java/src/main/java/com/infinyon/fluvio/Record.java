@@ -7,8 +7,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * A consumed record.
  *
- * <p>Records of one fetch share one buffer; {@link #key()} and {@link #value()} copy their
- * bytes out on first use, and the string accessors decode straight from the buffer.
+ * <p>A record owns its bytes (it outlives the stream that returned it); {@link #key()} and
+ * {@link #value()} copy them out on first use, and the string accessors decode straight from
+ * them.
  *
  * <p>Import it by name ({@code import com.infinyon.fluvio.Record;}): since Java 16,
  * {@code java.lang.Record} exists too, and with {@code import com.infinyon.fluvio.*;} the
@@ -39,6 +40,19 @@ public final class Record {
         this.keyLength = keyLength;
         this.valuePosition = valuePosition;
         this.valueLength = valueLength;
+    }
+
+    /**
+     * A record holding its own copy of its key and value, read from a stream's buffer
+     * at the given positions (a key length of -1: no key).
+     */
+    static Record copyOf(byte[] source, int partition, long offset, long timestamp, int keyPosition, int keyLength,
+            int valuePosition, int valueLength) {
+        int keyBytes = Math.max(keyLength, 0);
+        byte[] data = new byte[keyBytes + valueLength];
+        System.arraycopy(source, keyPosition, data, 0, keyBytes);
+        System.arraycopy(source, valuePosition, data, keyBytes, valueLength);
+        return new Record(data, partition, offset, timestamp, 0, keyLength, keyBytes, valueLength);
     }
 
     /** Decodes records packed by native code: count, then partition, offset, timestamp, key, value. */

@@ -38,7 +38,8 @@ final class Settings {
         REPLICA_LAG_TIME("replicaLagTime"),
         IDLE_TIMEOUT("idleTimeout"),
         READ_TIMEOUT("readTimeout"),
-        MAX_BUFFERED_BYTES("maxBufferedBytes");
+        MAX_BUFFERED_BYTES("maxBufferedBytes"),
+        STREAM_MAX_BUFFERED_BYTES("maxBufferedBytes");
 
         /** The name of the builder method's argument, for messages. */
         final String argument;
