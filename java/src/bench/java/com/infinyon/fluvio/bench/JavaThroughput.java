@@ -5,6 +5,7 @@ import com.infinyon.fluvio.Fluvio;
 import com.infinyon.fluvio.KeyValue;
 import com.infinyon.fluvio.Offset;
 import com.infinyon.fluvio.ProduceOutput;
+import com.infinyon.fluvio.RecordBatch;
 import com.infinyon.fluvio.TopicProducer;
 import com.infinyon.fluvio.TopicProducerConfig;
 import java.io.BufferedReader;
@@ -30,7 +31,8 @@ import java.util.regex.Pattern;
  *
  * <p>Every side uses batch size 16384 and linger 10 ms and runs the same rounds: produce N
  * keyless records (timed from the first send until every acknowledgement is in), then consume
- * them from the beginning, one record per {@code next()}. Each {@code label=binary} is a Rust
+ * them from the beginning, one record per {@code next()}, and again with {@code nextBatch()}
+ * (reading each record's value length through the batch view). Each {@code label=binary} is a Rust
  * program printing {@code produce_rps=.. consume_rps=..} per round. The Java side also
  * produces through {@code sendAll} in slices of 1,000 records. The first round is a warm-up;
  * medians are printed.
@@ -69,8 +71,8 @@ public final class JavaThroughput {
         }
         System.out.println(header);
         System.out.println(rule);
-        String[] directions = {"produce, send()", "produce, sendAll(1,000)", "consume, next()"};
-        int[] baselineColumn = {0, 0, 1};
+        String[] directions = {"produce, send()", "produce, sendAll(1,000)", "consume, next()", "consume, nextBatch()"};
+        int[] baselineColumn = {0, 0, 1, 1};
         for (int row = 0; row < directions.length; row++) {
             double java = median(javaRates, row);
             StringBuilder line = new StringBuilder(String.format("| %s | %,.0f |", directions[row], java));
@@ -117,6 +119,21 @@ public final class JavaThroughput {
             }
             consumeNanos = System.nanoTime() - start;
         }
+        long batchNanos;
+        long batchStart = System.nanoTime();
+        try (ConsumerStream stream = fluvio.partitionConsumer(topic, 0).stream(Offset.beginning())) {
+            int read = 0;
+            while (read < records) {
+                RecordBatch batch = stream.nextBatch();
+                for (int i = 0; i < batch.size(); i++) {
+                    if (batch.valueLength(i) != recordSize) {
+                        throw new IllegalStateException("unexpected record");
+                    }
+                }
+                read += batch.size();
+            }
+            batchNanos = System.nanoTime() - batchStart;
+        }
         fluvio.admin().deleteTopic(topic);
 
         String sendAllTopic = topic + "-send-all";
@@ -139,7 +156,8 @@ public final class JavaThroughput {
             sendAllNanos = System.nanoTime() - sendAllStart;
         }
         fluvio.admin().deleteTopic(sendAllTopic);
-        return new double[] {records * 1e9 / produceNanos, records * 1e9 / sendAllNanos, records * 1e9 / consumeNanos};
+        return new double[] {records * 1e9 / produceNanos, records * 1e9 / sendAllNanos, records * 1e9 / consumeNanos,
+            records * 1e9 / batchNanos};
     }
 
     private static List<double[]> runRust(String binary, String endpoint, int records, int recordSize, int rounds)
