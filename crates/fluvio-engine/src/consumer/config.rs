@@ -30,7 +30,9 @@ pub struct ConsumerConfig {
     /// taken, and room for the push asked for. The stream asks the server for more only when
     /// a whole fetch fits under the cap, so a reader that falls behind slows the stream down
     /// instead of piling data up. Each fetch asks for at most this much (`max_bytes` is lowered
-    /// to it); a single batch larger than the cap is still delivered, held alone.
+    /// to it); a single batch larger than the cap is still delivered, held alone. Compressed
+    /// records count at their decompressed size, so a fetch of compressed data may take the
+    /// stream past the cap by its compression ratio (it then waits until the reader took it).
     pub max_buffered_bytes: usize,
 }
 

@@ -59,7 +59,8 @@ pub(super) struct Decoded {
     pub next_offset: Option<i64>,
     /// The batch the push ends inside of, if it was cut.
     pub cut: Option<CutBatch>,
-    /// The size of the push's records buffer, which the records are slices of.
+    /// The bytes the records keep alive: the push's buffer when they are slices of it
+    /// (uncompressed batches), and what compressed batches decompressed to.
     pub buffer_len: usize,
 }
 
@@ -95,6 +96,10 @@ pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64)
         .sum();
     let mut records = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(push.partition.records.len()));
     let mut next_offset = None;
+    // What the records keep alive: the push's buffer, which records of uncompressed batches
+    // are slices of, and the decompressed areas of compressed ones.
+    let mut slices_push = false;
+    let mut decompressed = 0;
     for batch in &parsed.batches {
         let header = &batch.header;
         if header.next_offset() <= from {
@@ -104,9 +109,15 @@ pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64)
         let decoded = batch
             .records(DEFAULT_MAX_DECOMPRESSED)
             .map_err(|e| Error::protocol(format!("undecodable batch at offset {}", header.base_offset), e))?;
+        let compressed = !matches!(batch.compression(), Ok(fluvio_wire::Compression::None));
         for record in decoded {
             let offset = header.base_offset + record.offset_delta;
             if offset >= from {
+                if compressed {
+                    decompressed += record.key.as_ref().map_or(0, |k| k.len()) + record.value.len();
+                } else {
+                    slices_push = true;
+                }
                 records.push(ConsumerRecord {
                     partition,
                     offset,
@@ -118,7 +129,8 @@ pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64)
         }
         next_offset = Some(next_offset.map_or(header.next_offset(), |n: i64| n.max(header.next_offset())));
     }
-    Ok(Decoded { records, next_offset, cut: parsed.cut, buffer_len: push.partition.records.len() })
+    let buffer_len = if slices_push { push.partition.records.len() } else { 0 } + decompressed;
+    Ok(Decoded { records, next_offset, cut: parsed.cut, buffer_len })
 }
 
 /// Fetches whole the batch holding `from`, which a push cut short (`cut`), on `connection`:
