@@ -40,7 +40,28 @@ pub(crate) fn runtime() -> Result<&'static Runtime> {
         .map_err(|message| JniError::IllegalState(format!("cannot start the Fluvio runtime: {message}")))
 }
 
+/// Makes glibc's `malloc` serve large blocks (fetched pushes, record buffers: 256 KiB and more)
+/// with `mmap` at a fixed threshold, so that freeing them (a stream that closes, a push its
+/// reader finished) returns the memory to the system at once. By default glibc raises the
+/// threshold each time such a block is freed, after which large blocks come from its heaps and
+/// stay resident when freed: 100 closed streams kept about 500 MiB.
+fn return_large_blocks_when_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+        }
+        /// glibc's `M_MMAP_THRESHOLD`.
+        const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
+        // SAFETY: mallopt only changes allocator settings; any thread may call it at any time.
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+        }
+    }
+}
+
 fn build() -> std::result::Result<Runtime, String> {
+    return_large_blocks_when_freed();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)

@@ -79,12 +79,25 @@ impl FrameDecoder {
     /// Takes one complete frame payload off the front of `buf`, or returns `Ok(None)` when more
     /// bytes are needed (after reserving room toward the announced frame: at most as much as is
     /// already buffered, or 32 KiB, so the buffer grows with what actually arrives).
+    ///
+    /// Once half of a large frame arrived, the rest of it goes into a buffer of exactly the
+    /// frame's size: the frame returned (which a consumer may keep alive as long as it holds
+    /// any record of it) then pins no more memory than its own size, where growing by doubling
+    /// would pin up to twice that.
     pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
         let Some(len) = self.peek_len(buf)? else { return Ok(None) };
-        if buf.len() < FRAME_PREFIX_LEN + len {
+        let total = FRAME_PREFIX_LEN + len;
+        if buf.len() < total {
+            if buf.capacity() < total && buf.len() >= FRAME_RESERVE_STEP && buf.len() * 2 >= total {
+                // The peer sent half of what it announced: no more than doubling would allow.
+                let mut exact = BytesMut::with_capacity(total);
+                exact.extend_from_slice(buf);
+                *buf = exact;
+                return Ok(None);
+            }
             // Grow toward the announced size by at most what is already buffered (or a small
             // step): a peer announcing 64 MiB in 4 bytes must send data to make us allocate it.
-            let missing = FRAME_PREFIX_LEN + len - buf.len();
+            let missing = total - buf.len();
             buf.reserve(missing.min(buf.len().max(FRAME_RESERVE_STEP)));
             return Ok(None);
         }
@@ -154,5 +167,27 @@ mod tests {
         }
         assert_eq!(decoder.decode(&mut buf).unwrap().unwrap().len(), announced);
         assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn the_second_half_of_a_large_frame_goes_into_a_buffer_of_its_exact_size() {
+        let decoder = FrameDecoder::new(4 << 20);
+        let total = (1 << 20) + 100;
+        let mut buf = BytesMut::with_capacity(64 * 1024);
+        buf.put_u32((total - FRAME_PREFIX_LEN) as u32);
+        let mut exact_from = None;
+        while buf.len() < total {
+            assert_eq!(decoder.decode(&mut buf), Ok(None));
+            if buf.len() * 2 >= total {
+                exact_from.get_or_insert(buf.len());
+                assert_eq!(buf.capacity(), total, "exactly the frame, from half of it on");
+            }
+            // Like a socket read: only into the room the decoder made.
+            let room = (buf.capacity() - buf.len()).clamp(1, 64 * 1024);
+            buf.put_bytes(7, room.min(total - buf.len()));
+        }
+        assert!(exact_from.is_some());
+        assert_eq!(buf.capacity(), total);
+        assert_eq!(decoder.decode(&mut buf).unwrap().unwrap().len(), total - FRAME_PREFIX_LEN);
     }
 }

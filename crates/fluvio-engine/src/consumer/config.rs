@@ -27,10 +27,13 @@ pub struct ConsumerConfig {
     /// How long a stream keeps trying to resume after losing its partition leader.
     pub resume_timeout: Duration,
     /// Cap of what a stream holds for its reader, in bytes: the records received and not yet
-    /// taken, and room for the push asked for. The stream asks the server for more only when
-    /// a whole fetch fits under the cap, so a reader that falls behind slows the stream down
-    /// instead of piling data up. Each fetch asks for at most this much (`max_bytes` is lowered
-    /// to it); a single batch larger than the cap is still delivered, held alone. Compressed
+    /// taken (their bytes and their list, 88 bytes a record), and room for the push asked for.
+    /// The stream asks the server for more only when a whole fetch fits under the cap, so a
+    /// reader that falls behind slows the stream down instead of piling data up. Each fetch
+    /// asks for at most a quarter of the cap (`max_bytes` is lowered to it), leaving room for
+    /// two fetches and their lists; a single batch larger than the cap is still delivered,
+    /// held alone. Records much smaller than earlier ones may take a fetch's list past its
+    /// room (the stream then waits until the reader took them). Compressed
     /// records count at their decompressed size, so a fetch of compressed data may take the
     /// stream past the cap by its compression ratio (it then waits until the reader took it).
     pub max_buffered_bytes: usize,
@@ -54,11 +57,12 @@ impl ConsumerConfig {
         Self::check_max_buffered_bytes(self.max_buffered_bytes)
     }
 
-    /// The `max_bytes` each fetch asks for: the setting, within the buffer cap and
+    /// The `max_bytes` each fetch of a stream asks for: the setting, within a quarter of the
+    /// buffer cap (room for two fetches and the lists of their records) and
     /// [`MAX_FETCH_BYTES`](super::MAX_FETCH_BYTES).
     pub(super) fn fetch_bytes(&self) -> i32 {
-        let cap = i32::try_from(self.max_buffered_bytes).unwrap_or(i32::MAX);
-        self.max_bytes.min(cap).min(super::MAX_FETCH_BYTES)
+        let quarter = i32::try_from(self.max_buffered_bytes / 4).unwrap_or(i32::MAX).max(1);
+        self.max_bytes.min(quarter).min(super::MAX_FETCH_BYTES)
     }
 
     // The rules of the settings, each in one place: streams and fetches apply them, front

@@ -60,8 +60,10 @@ pub(super) struct Decoded {
     /// The batch the push ends inside of, if it was cut.
     pub cut: Option<CutBatch>,
     /// The bytes the records keep alive: the push's buffer when they are slices of it
-    /// (uncompressed batches), and what compressed batches decompressed to.
+    /// (uncompressed batches), what compressed batches decompressed to, and their list.
     pub buffer_len: usize,
+    /// The part of `buffer_len` the list of records takes.
+    pub list_len: usize,
 }
 
 impl Decoded {
@@ -129,8 +131,11 @@ pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64)
         }
         next_offset = Some(next_offset.map_or(header.next_offset(), |n: i64| n.max(header.next_offset())));
     }
-    let buffer_len = if slices_push { push.partition.records.len() } else { 0 } + decompressed;
-    Ok(Decoded { records, next_offset, cut: parsed.cut, buffer_len })
+    // The list of records takes memory too (88 bytes a record: as much as the record itself
+    // for small ones).
+    let list = records.capacity() * std::mem::size_of::<ConsumerRecord>();
+    let buffer_len = if slices_push { push.partition.records.len() } else { 0 } + decompressed + list;
+    Ok(Decoded { records, next_offset, cut: parsed.cut, buffer_len, list_len: list })
 }
 
 /// Fetches whole the batch holding `from`, which a push cut short (`cut`), on `connection`:

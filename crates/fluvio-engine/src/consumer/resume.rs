@@ -60,6 +60,9 @@ pub(super) struct StreamTask {
     outage: Option<Outage>,
     /// What the stream holds for its reader, capped.
     budget: Budget,
+    /// Bytes of record list per byte fetched, as the last push had it: the room a fetch needs
+    /// is its size and the list of its records.
+    list_ratio: f64,
 }
 
 /// What the metadata says about who leads a partition. Offsets and sizes are left out: they
@@ -145,6 +148,7 @@ impl StreamTask {
             refused: None,
             outage: None,
             budget: Budget::new(config.max_buffered_bytes),
+            list_ratio: 1.0,
         }
     }
 
@@ -158,11 +162,12 @@ impl StreamTask {
         (rx, budget, tokio::spawn(self.run(connection, tx)))
     }
 
-    /// Room for `bytes` in the budget, once the reader took enough; `None` when the
-    /// application dropped the stream meanwhile.
+    /// Room for a fetch of `bytes` in the budget (with the list of its records), once the
+    /// reader took enough; `None` when the application dropped the stream meanwhile.
     async fn reserve(&self, bytes: usize, tx: &ChunkSender) -> Option<Held> {
+        let room = bytes.saturating_add((bytes as f64 * self.list_ratio) as usize);
         tokio::select! {
-            held = self.budget.reserve(bytes) => Some(held),
+            held = self.budget.reserve(room) => Some(held),
             _ = tx.closed() => None,
         }
     }
@@ -293,6 +298,9 @@ impl StreamTask {
     async fn hand_over(&mut self, decoded: Decoded, mut held: Held, tx: &ChunkSender) -> Option<SessionEnd> {
         // The records are slices of the push's buffer: that buffer is what is held.
         held.resize(decoded.buffer_len);
+        if decoded.buffer_len > decoded.list_len {
+            self.list_ratio = decoded.list_len as f64 / (decoded.buffer_len - decoded.list_len) as f64;
+        }
         if let Some(next) = decoded.next_offset {
             self.next_offset = self.next_offset.max(next);
         }
