@@ -155,7 +155,8 @@ class BatchReadTest extends ClusterTestBase {
         long cap = 100_000;
         ConsumerConfig config = ConsumerConfig.builder().maxBufferedBytes(cap).build();
         assertEquals(cap, config.maxBufferedBytes());
-        try (PartitionConsumerStream stream = fluvio.partitionConsumer(topic, 0).stream(Offset.beginning(), config)) {
+        PartitionConsumerStream stream = fluvio.partitionConsumer(topic, 0).stream(Offset.beginning(), config);
+        try {
             long peak = 0;
             long expected = 0;
             while (expected < 3000) {
@@ -170,6 +171,8 @@ class BatchReadTest extends ClusterTestBase {
             assertTrue(peak > cap / 2, "the stream fills its buffer ahead of a slow reader: " + peak);
             stream.close();
             assertEquals(0, stream.bufferedBytes());
+        } finally {
+            stream.close();
         }
     }
 
