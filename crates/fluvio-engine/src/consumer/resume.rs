@@ -264,8 +264,12 @@ impl StreamTask {
             }
             if let Some(cut) = cut {
                 // The next push would not bring this batch whole: fetch it now.
+                // Its size is known: room for it alone (its list is added once decoded).
                 let size = cut.total_len.unwrap_or(fluvio_wire::record::BATCH_FILE_HEADER_LEN);
-                let Some(room) = self.reserve(size, tx).await else { return SessionEnd::Stop };
+                let room = tokio::select! {
+                    room = self.budget.reserve(size) => room,
+                    _ = tx.closed() => return SessionEnd::Stop,
+                };
                 let whole = match self.fetch_cut_batch(cut).await {
                     Ok(whole) => whole,
                     Err(err) if err.is_retriable() => return SessionEnd::Resume(err),
