@@ -2,12 +2,13 @@
 //! both: our engine (`fluvio-engine`) and the official `fluvio` 0.50.1 client. Static dispatch
 //! only, so the interface adds nothing per record.
 
+use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use fluvio::consumer::{ConsumerConfigExtBuilder, Record as OfficialRecord};
-use fluvio::{FluvioClusterConfig, RecordKey, TopicProducerConfigBuilder};
+use fluvio::{FluvioClusterConfig, FluvioError, RecordKey, TopicProducerConfigBuilder};
 use fluvio_engine::{ClientConfig, Offset, PartitionStream, ProducerConfig};
 use fluvio_protocol::link::ErrorCode;
 use futures_util::StreamExt;
@@ -165,7 +166,7 @@ impl Client for Official {
     async fn producer(&self, topic: &str, settings: ProducerSettings) -> Result<Self::Producer> {
         let config =
             TopicProducerConfigBuilder::default().batch_size(settings.batch_size).linger(settings.linger).build()?;
-        Ok(self.0.topic_producer_with_config(topic, config).await?)
+        once_topic_known(|| self.0.topic_producer_with_config(topic, config.clone())).await
     }
 
     async fn stream(&self, topic: &str, to_end: bool) -> Result<Self::Stream> {
@@ -175,7 +176,28 @@ impl Client for Official {
             .offset_start(fluvio::Offset::beginning())
             .disable_continuous(to_end)
             .build()?;
-        Ok(Box::pin(self.0.consumer_with_config(config).await?))
+        let stream = once_topic_known(|| self.0.consumer_with_config(config.clone())).await?;
+        Ok(Box::pin(stream))
+    }
+}
+
+/// Runs `attempt` again while the official client's metadata, fed by a watch, does not list a
+/// topic that another process created a moment ago (for up to 10 s).
+async fn once_topic_known<T, F>(mut attempt: impl FnMut() -> F) -> Result<T>
+where
+    F: Future<Output = Result<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match attempt().await {
+            Err(err)
+                if matches!(err.downcast_ref::<FluvioError>(), Some(FluvioError::TopicNotFound(_)))
+                    && Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return other,
+        }
     }
 }
 
