@@ -206,11 +206,12 @@ impl Producer for fluvio::TopicProducerPool {
 
     async fn send(&self, value: &[u8]) -> Result<Self::Output> {
         // The official API takes the value by ownership: one copy per record, as any caller pays.
-        Ok(fluvio::TopicProducerPool::send(self, RecordKey::NULL, value.to_vec()).await?)
+        fluvio::TopicProducerPool::send(self, RecordKey::NULL, value.to_vec()).await
     }
 
     async fn send_all(&self, values: &[Vec<u8>]) -> Result<Option<Self::Output>> {
-        let outputs = fluvio::TopicProducerPool::send_all(self, values.iter().map(|v| (RecordKey::NULL, v.clone()))).await?;
+        let outputs =
+            fluvio::TopicProducerPool::send_all(self, values.iter().map(|v| (RecordKey::NULL, v.clone()))).await?;
         Ok(outputs.into_iter().last())
     }
 

@@ -161,7 +161,7 @@ impl<C: Client> Worker<C> {
                             Some(checked) => checked?,
                             None => break,
                         }
-                        done = pass.read % every == 0 && started.elapsed() >= window;
+                        done = pass.read.is_multiple_of(every) && started.elapsed() >= window;
                     }
                     if done {
                         break;
@@ -200,7 +200,8 @@ impl<C: Client> Worker<C> {
                     let mut latencies = Vec::with_capacity((total - warmup) as usize);
                     let mut received = 0u64;
                     while received < total {
-                        let next = stream.next(|_, value| (payload::get_u64(value, 0), payload::get_u64(value, SENT_AT)));
+                        let next =
+                            stream.next(|_, value| (payload::get_u64(value, 0), payload::get_u64(value, SENT_AT)));
                         let Ok(next) = tokio::time::timeout(QUIET, next).await else { break };
                         let Some((seq, due)) = next? else { break };
                         let now = self.now_nanos();
@@ -282,9 +283,7 @@ impl<C: Client> Worker<C> {
     }
 
     fn admin(&self, command: &Command) -> Result<Reply> {
-        let Some(engine) = self.client.engine() else {
-            bail!("'{}' is done by the engine's worker", command.name)
-        };
+        let Some(engine) = self.client.engine() else { bail!("'{}' is done by the engine's worker", command.name) };
         let admin = engine.admin();
         self.runtime.block_on(async {
             match command.name.as_str() {
@@ -331,9 +330,10 @@ impl<C: Client> Worker<C> {
         let mut stream = self.client.stream(&topic, true).await?;
         let mut pass = Pass::new(size);
         while pass.next_offset < records {
-            stream.next(|offset, value| pass.record(offset, value)).await?.ok_or_else(|| {
-                anyhow!("{topic}: the stream ended after {} of {records} records", pass.read)
-            })??;
+            stream
+                .next(|offset, value| pass.record(offset, value))
+                .await?
+                .ok_or_else(|| anyhow!("{topic}: the stream ended after {} of {records} records", pass.read))??;
         }
         ensure!(pass.skipped == 0, "{topic}: {} records missing", pass.skipped);
         let (_, end) = engine.partition_consumer(&topic, 0).offsets().await?;
@@ -357,7 +357,7 @@ impl<C: Client> Worker<C> {
                 break;
             }
             created += 1;
-            if created % every == 0 {
+            if created.is_multiple_of(every) {
                 mark(&format!("created-{created}"));
             }
             if started.elapsed() > budget {
