@@ -54,6 +54,11 @@ pub enum ErrorKind {
     OffsetEvicted,
     /// The topic was deleted while in use.
     TopicDeleted,
+    /// The server found a stored record batch damaged (it does not match its CRC-32C, or its
+    /// header is broken) and refused to serve it; the message names the partition and
+    /// offset. Not retriable: the same copy stays damaged. A replicated partition serves the
+    /// records again once a replica holding an intact copy leads it.
+    CorruptData,
     /// The partition's storage is full (the server's disk, or its quota): nothing was stored.
     /// Not retried by producers: retrying only helps once space was freed on the server,
     /// which the partition's status shows (`OutOfStorage` while it lasts).
@@ -72,7 +77,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind (for exhaustive mapping tests in bindings).
-    pub const ALL: [ErrorKind; 25] = [
+    pub const ALL: [ErrorKind; 26] = [
         ErrorKind::Config,
         ErrorKind::Profile,
         ErrorKind::Connect,
@@ -93,6 +98,7 @@ impl ErrorKind {
         ErrorKind::OffsetOutOfRange,
         ErrorKind::OffsetEvicted,
         ErrorKind::TopicDeleted,
+        ErrorKind::CorruptData,
         ErrorKind::StorageFull,
         ErrorKind::Storage,
         ErrorKind::Closed,
@@ -320,6 +326,7 @@ pub(crate) fn kind_of_code(code: &ErrorCode) -> ErrorKind {
         ErrorCode::StorageError => ErrorKind::Storage,
         ErrorCode::RequestTimedOut { .. } => ErrorKind::Timeout,
         ErrorCode::Other(message) if message.contains("greater than leo") => ErrorKind::OffsetOutOfRange,
+        code if code.is_corrupt_batch() => ErrorKind::CorruptData,
         _ => ErrorKind::Server,
     }
 }
@@ -381,6 +388,12 @@ mod tests {
         assert_eq!(full.kind(), ErrorKind::StorageFull);
         assert!(!full.is_retriable(), "a full disk is not retried for minutes");
         assert!(!Error::from_server(ErrorCode::StorageError, "").is_retriable());
+        let corrupt = Error::from_server(ErrorCode::corrupt_batch(&ReplicaKey::new("t", 0), 7, "CRC"), "t-0");
+        assert_eq!(corrupt.kind(), ErrorKind::CorruptData);
+        assert!(!corrupt.is_retriable());
+        let out_of_order = Error::from_server(ErrorCode::out_of_order_sequence("expected 2, got 4"), "t-0");
+        assert_eq!(out_of_order.kind(), ErrorKind::Server);
+        assert!(!out_of_order.is_retriable());
     }
 
     #[test]

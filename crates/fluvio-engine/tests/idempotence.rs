@@ -216,3 +216,33 @@ async fn a_batch_refused_for_good_leaves_a_gap_in_the_sequence() {
     assert_eq!(cluster.stored(0)[0].header.first_sequence, next.first_sequence);
     fluvio.close().await;
 }
+
+/// A batch the leader refused for good leaves a gap in the producer's sequence numbers, so the
+/// leader (fluvio-local, with Kafka's sequence rules) refuses the next batch as out of order;
+/// the producer starts a new epoch, numbers it from 0 again, and it is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_batch_refused_for_good_the_next_is_stored_in_a_new_epoch() {
+    let s = setup(1).await;
+    topic(&s.fluvio, "refused", 1).await;
+    // The client lets a 33 MiB record through; the server refuses batches over 32 MiB (a
+    // Fluvio SPU's limit).
+    let config = ProducerConfig::builder()
+        .max_request_size(40 << 20)
+        .batch_size(40 << 20)
+        .linger(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    let producer = s.fluvio.topic_producer_with_config("refused", config).await.unwrap();
+    let id = producer.producer_id().unwrap();
+    send_round(&producer, &[2], "before").await;
+    let too_large = producer.send(None, &vec![b'x'; 33 << 20]).await.unwrap();
+    assert_eq!(producer.flush().await.unwrap_err().kind(), ErrorKind::RecordTooLarge);
+    assert_eq!(too_large.wait().await.unwrap_err().kind(), ErrorKind::RecordTooLarge);
+    let after = producer.send_all([(None, &b"a"[..]), (None, &b"b"[..])]).await.unwrap();
+    producer.flush().await.expect("stored after the gap");
+    assert_eq!(after[1].wait().await.unwrap().offset, 3);
+    send_round(&producer, &[1], "later").await;
+    let headers = stored_headers(&s, "refused", 0).await;
+    assert_eq!(idempotence_fields(&headers), [(id, 0, 0, 2), (id, 1, 0, 2), (id, 1, 2, 1)]);
+    s.shutdown().await;
+}

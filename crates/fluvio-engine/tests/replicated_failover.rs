@@ -32,18 +32,6 @@ async fn state(fluvio: &Fluvio, topic: &str) -> (i32, PartitionResolution, u32) 
     (partition.spec.leader, partition.status.resolution, partition.status.lsr)
 }
 
-async fn wait_until<F, Fut>(what: &str, mut ready: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + PATIENCE;
-    while !ready().await {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Kills the leader of `topic`-0 and waits until another in-sync replica leads it.
 async fn kill_leader(s: &Setup, topic: &str) -> i32 {
     let (leader, _, _) = state(&s.fluvio, topic).await;

@@ -77,9 +77,33 @@ pub(crate) struct ReplicaReport {
     pub followers: Vec<(i32, i64, i64)>,
     /// Leaders only: the in-sync replicas, leader included.
     pub isr: Vec<i32>,
+    /// The latest leader epoch the replica's log holds records of (-1: none).
+    pub last_epoch: i32,
+    /// Records the recovery of the replica's log removed when this SPU opened it.
+    pub recovery_loss: Option<RecoveryLoss>,
+    /// The offset of a stored batch a read found damaged (it is refused, never served).
+    pub damaged_at: Option<i64>,
     /// Leaders only: the last append failed for lack of disk space, and no space is back yet.
     pub out_of_storage: bool,
 }
+
+/// Records removed from a replica's log by its recovery (damage found when it was opened).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecoveryLoss {
+    /// The first offset removed: the log now ends there.
+    pub from: i64,
+    /// The offset after the last record known to be removed (`None`: unknown).
+    pub to: Option<i64>,
+    /// The high watermark the replica had checkpointed before (`None`: none): removed records
+    /// below it had been committed.
+    pub committed_end: Option<i64>,
+    /// What recovery found, in words.
+    pub cause: String,
+}
+
+/// The leader id assignments carry while a partition waits for its election: no replica
+/// leads, none follows anyone.
+pub(crate) const NO_LEADER: i32 = -1;
 
 /// Why an SPU cannot serve one of its replicas.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +112,9 @@ pub(crate) struct ReplicaFailure {
     pub code: ErrorCode,
     /// What went wrong, for logs and the topic's status.
     pub message: String,
-    /// Whether the SPU was assigned to lead the partition when it failed.
+    /// Whether the SPU was to lead the partition when it failed: assigned to, or the only
+    /// in-sync replica of a partition waiting for its election (no other replica can lead
+    /// it). Its clients are then told the storage error rather than sent hunting a leader.
     pub leader: bool,
 }
 

@@ -54,6 +54,7 @@
 
 mod control;
 mod lock;
+mod names;
 mod net;
 mod sc;
 mod spu;
@@ -78,7 +79,7 @@ use tracing::{info, warn};
 use lock::DirectoryLock;
 use sc::{Sc, ScSettings};
 use spu::{ReplicationSettings, SpuEndpoints, SpuLimits, SpuServer};
-pub use tls::{DEFAULT_HANDSHAKE_TIMEOUT, ServerTls};
+pub use tls::{DEFAULT_HANDSHAKE_TIMEOUT, Pem, ServerTls};
 
 /// Id of the first SPU (as in the official local cluster).
 pub const FIRST_SPU_ID: i32 = 5001;
@@ -96,6 +97,16 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default of [`ClusterConfig::max_buffered_bytes`]: four requests of the largest size.
 pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
+/// Most SPUs a cluster may have ([`ClusterConfig::spus`]), and so most in-sync replicas it
+/// may require ([`ClusterConfig::min_live_replicas`]).
+pub const MAX_SPUS: u16 = 64;
+/// Shortest [`ClusterConfig::spu_timeout`]: heartbeats go out several times per timeout.
+pub const MIN_SPU_TIMEOUT: Duration = Duration::from_millis(100);
+/// Shortest timeout of any other kind that the cluster takes (replica lag, connection
+/// timeouts when not off).
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+/// Smallest [`ClusterConfig::max_frame_size`].
+pub const MIN_MAX_FRAME_SIZE: usize = net::UNBUDGETED_BYTES;
 /// Default of [`ClusterConfig::max_frame_size`] (64 MiB).
 pub const DEFAULT_MAX_FRAME_SIZE: usize = fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE;
 /// How long a fenced SPU waits before it rejoins.
@@ -157,7 +168,7 @@ impl ClusterConfig {
         self
     }
 
-    /// Number of SPUs (at least 1).
+    /// Number of SPUs (1 to [`MAX_SPUS`]).
     pub fn spus(mut self, spus: u16) -> Self {
         self.spus = spus;
         self
@@ -265,32 +276,85 @@ impl ClusterConfig {
         &self.base_dir
     }
 
-    /// Refuses settings the cluster cannot run with.
+    /// Refuses settings the cluster cannot run with: each setting by its rule below.
     fn validate(&self) -> Result<(), ClusterError> {
+        Self::check_spus(self.spus)?;
+        Self::check_min_live_replicas(self.min_live_replicas)?;
+        Self::check_spu_timeout(self.spu_timeout)?;
+        Self::check_replica_lag_time(self.replica_lag_time)?;
+        Self::check_connection_timeout("the idle timeout", self.idle_timeout)?;
+        Self::check_connection_timeout("the read timeout", self.read_timeout)?;
         let invalid = |message: &str| Err(ClusterError::InvalidConfig(message.into()));
-        if self.spus == 0 {
-            return invalid("a cluster needs at least one SPU");
-        }
-        if self.min_live_replicas == 0 {
-            return invalid("min-live-replicas must be at least 1");
-        }
-        if self.spu_timeout < Duration::from_millis(100) {
-            return invalid("the SPU timeout must be at least 100 ms");
-        }
-        if self.replica_lag_time.is_zero() {
-            return invalid("the replica lag time must be positive");
-        }
         if self.retention_interval.is_zero() {
             return invalid("the retention interval must be positive");
         }
         if self.worker_threads == 0 {
             return invalid("the cluster needs at least one worker thread");
         }
-        if self.max_frame_size < net::UNBUDGETED_BYTES {
+        if self.max_frame_size < MIN_MAX_FRAME_SIZE {
             return invalid("the maximum frame size must be at least 64 KiB");
         }
-        if self.max_buffered_bytes < self.max_frame_size {
-            return invalid("the buffer budget must hold at least one frame of the maximum size");
+        Self::check_max_buffered_bytes(self.max_buffered_bytes, self.max_frame_size)
+    }
+
+    // The rules of the settings, each in one place: `validate` applies them when the cluster
+    // starts, and front ends (the `fluvio-local` command, the Java builder) as values are set.
+
+    /// [`ClusterConfig::spus`]: 1 to [`MAX_SPUS`].
+    pub fn check_spus(spus: u16) -> Result<(), ClusterError> {
+        if !(1..=MAX_SPUS).contains(&spus) {
+            return Err(ClusterError::InvalidConfig(format!("a cluster has 1 to {MAX_SPUS} SPUs, not {spus}")));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::min_live_replicas`]: 1 to [`MAX_SPUS`].
+    pub fn check_min_live_replicas(replicas: u16) -> Result<(), ClusterError> {
+        if !(1..=MAX_SPUS).contains(&replicas) {
+            return Err(ClusterError::InvalidConfig(format!(
+                "min-live-replicas must be 1 to {MAX_SPUS}, not {replicas}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::spu_timeout`]: at least [`MIN_SPU_TIMEOUT`].
+    pub fn check_spu_timeout(timeout: Duration) -> Result<(), ClusterError> {
+        if timeout < MIN_SPU_TIMEOUT {
+            return Err(ClusterError::InvalidConfig(format!(
+                "the SPU timeout must be at least {MIN_SPU_TIMEOUT:?}, not {timeout:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::replica_lag_time`]: at least [`MIN_TIMEOUT`].
+    pub fn check_replica_lag_time(lag: Duration) -> Result<(), ClusterError> {
+        if lag < MIN_TIMEOUT {
+            return Err(ClusterError::InvalidConfig(format!(
+                "the replica lag time must be at least {MIN_TIMEOUT:?}, not {lag:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::idle_timeout`] and [`ClusterConfig::read_timeout`] (`what`): zero
+    /// (off), or at least [`MIN_TIMEOUT`].
+    pub fn check_connection_timeout(what: &str, timeout: Duration) -> Result<(), ClusterError> {
+        if !timeout.is_zero() && timeout < MIN_TIMEOUT {
+            return Err(ClusterError::InvalidConfig(format!(
+                "{what} must be zero (off) or at least {MIN_TIMEOUT:?}, not {timeout:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::max_buffered_bytes`]: at least one request of `max_frame_size`.
+    pub fn check_max_buffered_bytes(bytes: usize, max_frame_size: usize) -> Result<(), ClusterError> {
+        if bytes < max_frame_size {
+            return Err(ClusterError::InvalidConfig(format!(
+                "the buffer budget must hold at least one frame of the maximum size ({max_frame_size} bytes), not {bytes}"
+            )));
         }
         Ok(())
     }
@@ -533,10 +597,11 @@ impl LocalCluster {
             .is_some_and(|slot| slot.running.as_ref().is_some_and(|r| !r.server.has_stopped()))
     }
 
-    /// Test support: pauses (or resumes) replication on SPU `id`: the replicas it follows send
-    /// no fetch to their leaders, as a slow follower would. The leaders keep those followers in
-    /// sync for [`ClusterConfig::replica_lag_time`], so records appended meanwhile stay
-    /// uncommitted; useful to create an uncommitted tail before a leader fails.
+    /// Test support (feature `test-hooks`): pauses (or resumes) replication on SPU `id`: the
+    /// replicas it follows send no fetch to their leaders, as a slow follower would. The leaders
+    /// keep those followers in sync for [`ClusterConfig::replica_lag_time`], so records appended
+    /// meanwhile stay uncommitted; useful to create an uncommitted tail before a leader fails.
+    #[cfg(feature = "test-hooks")]
     pub fn pause_spu_replication(&self, id: i32, paused: bool) -> Result<(), ClusterError> {
         let spus = self.inner.spus.lock();
         let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
@@ -546,11 +611,13 @@ impl LocalCluster {
         Ok(())
     }
 
-    /// Test support: SPU `id` keeps serving but stops sending heartbeats to the SC, as a hung
-    /// SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it dead, elects new
-    /// leaders for its partitions and drops its control link, which fences the SPU: it stops
-    /// acknowledging anything and shuts down. Like any fenced SPU, it then rejoins by itself
-    /// shortly after, as a healthy SPU that sends heartbeats again, and follows the new leaders.
+    /// Test support (feature `test-hooks`): SPU `id` keeps serving but stops sending heartbeats
+    /// to the SC, as a hung SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it
+    /// dead, elects new leaders for its partitions and drops its control link, which fences the
+    /// SPU: it stops acknowledging anything and shuts down. Like any fenced SPU, it then rejoins
+    /// by itself shortly after, as a healthy SPU that sends heartbeats again, and follows the new
+    /// leaders.
+    #[cfg(feature = "test-hooks")]
     pub fn silence_spu_heartbeats(&self, id: i32) -> Result<(), ClusterError> {
         let spus = self.inner.spus.lock();
         let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
@@ -999,6 +1066,75 @@ mod tests {
         cluster.shutdown().await;
     }
 
+    /// A leader stopped gracefully while its control loop is busy (here a slow log recovery):
+    /// the stop closes its followers' connections, and the leader must not take them out of
+    /// its in-sync replicas on that account before the SC hears it is gone, or the SC finds no
+    /// in-sync replica online and leaves the partitions `LeaderOffline`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_graceful_stop_of_a_busy_leader_keeps_its_followers_in_sync() {
+        use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec};
+        const TOPICS: usize = 6;
+        const ROUNDS: usize = 3;
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(3)).await.unwrap();
+        let sc = cluster.inner.sc.clone();
+        let leader = FIRST_SPU_ID;
+        let replicas = vec![leader, leader + 1, leader + 2];
+        let create = |name: String, replicas: Vec<i32>| {
+            let sc = sc.clone();
+            async move {
+                let common = CommonCreateRequest { name, dry_run: false, timeout: None };
+                let spec = TopicSpec {
+                    replicas: ReplicaSpec::Assigned(vec![PartitionMap { id: 0, replicas, mirror: None }]),
+                    ..Default::default()
+                };
+                sc.create_topic(&common, spec).await
+            }
+        };
+        for round in 0..ROUNDS {
+            let names: Vec<String> = (0..TOPICS).map(|i| format!("r{round}t{i}")).collect();
+            for name in &names {
+                assert!(create(name.clone(), replicas.clone()).await.error_code.is_ok());
+            }
+            // Every follower has fetched: its connection counts for the in-sync replicas.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while !names.iter().all(|name| {
+                sc.store().get::<PartitionSpec>(&format!("{name}-0")).is_some_and(|p| {
+                    p.status.resolution == PartitionResolution::Online
+                        && p.status.replicas.len() == 2
+                        && p.status.replicas.iter().all(|r| r.leo == 0)
+                })
+            }) {
+                assert!(tokio::time::Instant::now() < deadline, "followers did not join");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            // The leader's control loop opens a new replica, slowly, while the stop begins, and
+            // the stop is preempted half-way.
+            {
+                let spus = cluster.inner.spus.lock();
+                let state = spus[&leader].running.as_ref().unwrap().server.state().clone();
+                state.slow_replica_open_ms.store(500, std::sync::atomic::Ordering::Relaxed);
+                state.stop_pause_ms.store(200, std::sync::atomic::Ordering::Relaxed);
+            }
+            let busy = tokio::spawn(create(format!("busy{round}"), vec![leader]));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            cluster.stop_spu(leader).await.unwrap();
+            for name in &names {
+                let partition = format!("{name}-0");
+                let isr = sc.store().replication(&partition).unwrap().isr;
+                assert!(
+                    isr.contains(&(leader + 1)) && isr.contains(&(leader + 2)),
+                    "round {round} {partition}: {isr:?}"
+                );
+                let spec = sc.store().get::<PartitionSpec>(&partition).unwrap();
+                assert_ne!(spec.status.resolution, PartitionResolution::LeaderOffline, "round {round} {partition}");
+            }
+            let _ = busy.await;
+            cluster.start_spu(leader).await.unwrap();
+        }
+        cluster.shutdown().await;
+    }
+
     #[tokio::test]
     async fn a_topic_whose_metadata_cannot_be_stored_leaves_no_trace() {
         let dir = tempfile::tempdir().unwrap();
@@ -1067,5 +1203,25 @@ mod tests {
         cluster.stop_spu(FIRST_SPU_ID).await.unwrap();
         assert_eq!(probe(), 0, "nothing of the stopped SPU holds its state or its log");
         cluster.shutdown().await;
+    }
+
+    #[test]
+    fn each_setting_has_one_rule_that_validate_applies() {
+        let ms = Duration::from_millis;
+        assert!(ClusterConfig::check_spu_timeout(MIN_SPU_TIMEOUT).is_ok());
+        assert!(ClusterConfig::check_spu_timeout(ms(99)).is_err());
+        assert!(ClusterConfig::check_spus(MAX_SPUS).is_ok());
+        assert!(ClusterConfig::check_spus(MAX_SPUS + 1).is_err());
+        assert!(ClusterConfig::check_spus(0).is_err());
+        assert!(ClusterConfig::check_min_live_replicas(0).is_err());
+        assert!(ClusterConfig::check_replica_lag_time(Duration::from_micros(999)).is_err());
+        assert!(ClusterConfig::check_connection_timeout("t", Duration::ZERO).is_ok(), "zero is off");
+        assert!(ClusterConfig::check_connection_timeout("t", Duration::from_nanos(1)).is_err());
+        assert!(ClusterConfig::check_max_buffered_bytes(1 << 20, 1 << 21).is_err());
+        let dir = std::path::PathBuf::from("/unused");
+        let refused = ClusterConfig::new(&dir).spu_timeout(ms(50)).validate().unwrap_err();
+        assert!(matches!(refused, ClusterError::InvalidConfig(_)), "{refused:?}");
+        assert!(ClusterConfig::new(&dir).spus(MAX_SPUS + 1).validate().is_err());
+        assert!(ClusterConfig::new(&dir).validate().is_ok());
     }
 }

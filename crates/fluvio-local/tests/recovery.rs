@@ -110,13 +110,7 @@ async fn leader_addr(cluster: &LocalCluster, sc: &mut RawClient, partition: &str
 }
 
 fn active_segment(partition_dir: &Path) -> std::path::PathBuf {
-    let mut logs: Vec<_> = std::fs::read_dir(partition_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    logs.sort();
-    logs.pop().expect("a segment")
+    segment_files(partition_dir).pop().expect("a segment")
 }
 
 #[tokio::test]

@@ -10,171 +10,23 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use common::replicated::*;
 use common::*;
-use fluvio_local::{ClusterConfig, ClusterError, FIRST_SPU_ID, LocalCluster};
+use fluvio_local::{ClusterConfig, ClusterError, LocalCluster};
 use fluvio_wire::error_code::ErrorCode;
-use fluvio_wire::record::RawBatch;
+use fluvio_wire::sc::TopicSpec;
 use fluvio_wire::sc::partition::PartitionResolution;
 use fluvio_wire::sc::spu::SpuStatusResolution;
 use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec, TopicStorageConfig};
-use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, Metadata, PartitionSpec, SpuSpec, TopicSpec};
-use fluvio_wire::spu::{
-    FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation, PartitionProduceResponse,
-    StreamFetchRequest, StreamFetchResponse,
-};
-use fluvio_wire::{Compression, Decoder, Request};
-
-const SPU_1: i32 = FIRST_SPU_ID;
-const SPU_2: i32 = FIRST_SPU_ID + 1;
-const SPU_3: i32 = FIRST_SPU_ID + 2;
-
-struct Setup {
-    cluster: LocalCluster,
-    sc: RawClient,
-    _dir: tempfile::TempDir,
-}
-
-async fn setup(config: impl FnOnce(ClusterConfig) -> ClusterConfig) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let cluster = LocalCluster::start(config(ClusterConfig::new(dir.path()).spus(3))).await.unwrap();
-    let sc = RawClient::connect(cluster.sc_addr()).await;
-    Setup { cluster, sc, _dir: dir }
-}
-
-/// A topic with one partition on the given replicas (the first leads).
-async fn partitions(sc: &mut RawClient) -> Vec<Metadata<PartitionSpec>> {
-    match sc.call(&ListRequest { label: "Partition".into(), filters: ListFilters::default() }).await {
-        ListResponse::Partition(partitions) => partitions,
-        other => panic!("unexpected list response {other:?}"),
-    }
-}
-
-async fn spus(sc: &mut RawClient) -> Vec<Metadata<SpuSpec>> {
-    match sc.call(&ListRequest { label: "SPU".into(), filters: ListFilters::default() }).await {
-        ListResponse::Spu(spus) => spus,
-        other => panic!("unexpected list response {other:?}"),
-    }
-}
-
-/// Polls the SC until partition `name` satisfies `ready` (10 s at most).
-async fn wait_partition(
-    sc: &mut RawClient,
-    name: &str,
-    what: &str,
-    ready: impl Fn(&Metadata<PartitionSpec>) -> bool,
-) -> Metadata<PartitionSpec> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let partition = partitions(sc).await.into_iter().find(|p| p.name == name).expect("partition listed");
-        if ready(&partition) {
-            return partition;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting until {what}: {partition:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Waits until `name` is Online with every follower caught up to `end`, all in sync.
-async fn wait_replicated(sc: &mut RawClient, name: &str, replicas: usize, end: i64) -> Metadata<PartitionSpec> {
-    wait_partition(sc, name, "every replica holds everything", |p| {
-        p.status.resolution == PartitionResolution::Online
-            && p.status.leader.leo == end
-            && p.status.leader.hw == end
-            && p.status.lsr as usize == replicas
-            && p.status.replicas.len() == replicas - 1
-            && p.status.replicas.iter().all(|r| r.leo == end)
-    })
-    .await
-}
-
-fn addr(cluster: &LocalCluster, id: i32) -> SocketAddr {
-    cluster.spu_addrs().into_iter().find(|(spu, _)| *spu == id).expect("SPU running").1
-}
-
-fn values_batch(from: usize, to: usize) -> RawBatch {
-    let values: Vec<String> = (from..to).map(|i| format!("record-{i}")).collect();
-    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_bytes()).collect();
-    batch(&refs, Compression::None)
-}
-
-/// A batch stamped for deduplication with `producer_id` and `first_sequence`.
-fn idempotent_batch(from: usize, to: usize, producer_id: i64, first_sequence: i32) -> RawBatch {
-    let mut batch = values_batch(from, to);
-    batch.header.producer_id = producer_id;
-    batch.header.producer_epoch = 0;
-    batch.header.first_sequence = first_sequence;
-    batch
-}
-
-async fn produce(spu: SocketAddr, topic: &str, batch: &RawBatch, isolation: Isolation) -> PartitionProduceResponse {
-    let mut client = RawClient::connect(spu).await;
-    let mut request = produce_request(topic, 0, std::slice::from_ref(batch), isolation);
-    request.timeout_ms = 1500;
-    let response = client.call(&request).await;
-    only_result(&response).clone()
-}
-
-/// What a reader sees: (offset, value, leader epoch of its batch), from offset 0 to `end`.
-async fn read(spu: SocketAddr, topic: &str, isolation: Isolation, end: i64) -> Vec<(i64, String, i32)> {
-    read_from(spu, topic, isolation, 0, end).await
-}
-
-/// What a reader sees from offset `from` to `end` (whole batches: records below `from` in the
-/// first batch are included).
-async fn read_from(spu: SocketAddr, topic: &str, isolation: Isolation, from: i64, end: i64) -> Vec<(i64, String, i32)> {
-    let mut client = RawClient::connect(spu).await;
-    let request = StreamFetchRequest {
-        topic: topic.into(),
-        partition: 0,
-        fetch_offset: from,
-        max_bytes: 1 << 20,
-        isolation,
-        ..Default::default()
-    };
-    let id = client.send(&request).await;
-    let mut records = Vec::new();
-    let mut next = from;
-    while next < end {
-        let (got, body) = tokio::time::timeout(WAIT, client.read_frame()).await.expect("a push in time").expect("push");
-        if got != id {
-            continue;
-        }
-        let push = StreamFetchResponse::decode_exact(body, StreamFetchRequest::DEFAULT_VERSION).unwrap();
-        assert!(push.partition.error_code.is_ok(), "{:?}", push.partition.error_code);
-        for batch in push.partition.records.parse().batches {
-            for record in batch.records(1 << 24).unwrap() {
-                let offset = batch.header.base_offset + record.offset_delta;
-                records.push((
-                    offset,
-                    String::from_utf8(record.value.to_vec()).unwrap(),
-                    batch.header.partition_leader_epoch,
-                ));
-            }
-            next = batch.header.next_offset();
-        }
-        client
-            .send(&fluvio_wire::spu::UpdateOffsetsRequest {
-                offsets: vec![fluvio_wire::spu::OffsetUpdate { offset: next, session_id: push.stream_id }],
-            })
-            .await;
-    }
-    records
-}
-
-fn values(records: &[(i64, String, i32)]) -> Vec<String> {
-    records.iter().map(|(_, v, _)| v.clone()).collect()
-}
-
-fn expected(from: usize, to: usize) -> Vec<String> {
-    (from..to).map(|i| format!("record-{i}")).collect()
-}
+use fluvio_wire::spu::{Isolation, StreamFetchRequest, StreamFetchResponse};
+use fluvio_wire::{Decoder, Request};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn followers_replicate_and_the_status_shows_every_replica() {
     let mut s = setup(|c| c).await;
     let status = create_topic(&mut s.sc, "computed", TopicSpec::computed(3, 3)).await;
     assert!(status.error_code.is_ok(), "{status:?}");
-    let all = partitions(&mut s.sc).await;
+    let all = list_partitions(&mut s.sc).await;
     let mut leaders: Vec<i32> = all.iter().map(|p| p.spec.leader).collect();
     leaders.sort_unstable();
     assert_eq!(leaders, [SPU_1, SPU_2, SPU_3], "one leader per SPU");
@@ -348,7 +200,7 @@ async fn without_an_in_sync_replica_the_partition_waits_for_one() {
     // SPU 2 lacks records 3 and 4: it must not lead.
     s.cluster.start_spu(SPU_2).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "waits-0").unwrap();
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "waits-0").unwrap();
     assert_eq!(partition.status.resolution, PartitionResolution::LeaderOffline);
 
     // SPU 1 returns and leads with every record; SPU 2 catches up.
@@ -395,7 +247,7 @@ async fn a_hung_spu_is_declared_dead_fenced_replaced_and_rejoins_by_itself() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     wait_replicated(&mut s.sc, "hung-0", 3, 4).await;
-    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "hung-0").unwrap();
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "hung-0").unwrap();
     assert_ne!(partition.spec.leader, SPU_1, "it follows the leader elected meanwhile");
     s.cluster.shutdown().await;
 }
@@ -444,7 +296,7 @@ async fn a_retried_batch_is_stored_once_even_across_a_failover() {
     .await;
     let after_restart = produce(restarted, "dedup", &idempotent_batch(6, 8, 42, 3), Isolation::ReadUncommitted).await;
     assert_eq!(after_restart.base_offset, 6);
-    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "dedup-0").unwrap();
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "dedup-0").unwrap();
     assert_eq!(partition.status.leader.leo, 11, "nothing was appended twice");
     s.cluster.shutdown().await;
 }
@@ -458,7 +310,7 @@ async fn a_replicated_cluster_restarts_with_its_data_and_leaders() {
         let mut sc = RawClient::connect(cluster.sc_addr()).await;
         let status = create_topic(&mut sc, "durable", TopicSpec::computed(2, 3)).await;
         assert!(status.error_code.is_ok());
-        let all = partitions(&mut sc).await;
+        let all = list_partitions(&mut sc).await;
         for (index, partition) in all.iter().enumerate() {
             let leader = addr(&cluster, partition.spec.leader);
             let from = index * 100;
@@ -498,46 +350,10 @@ async fn a_replicated_cluster_restarts_with_its_data_and_leaders() {
 /// watermark it carries are checked by the caller).
 async fn stream_error_at(spu: SocketAddr, topic: &str, from: i64) -> ErrorCode {
     let mut client = RawClient::connect(spu).await;
-    let request = StreamFetchRequest {
-        topic: topic.into(),
-        partition: 0,
-        fetch_offset: from,
-        max_bytes: 1 << 20,
-        isolation: Isolation::ReadCommitted,
-        ..Default::default()
-    };
-    let id = client.send(&request).await;
+    let id = client.send(&stream_request(topic, from, Isolation::ReadCommitted)).await;
     let (got, body) = client.read_frame().await.expect("a push");
     assert_eq!(got, id);
     StreamFetchResponse::decode_exact(body, StreamFetchRequest::DEFAULT_VERSION).unwrap().partition.error_code
-}
-
-/// `(log start, high watermark)` a leader answers to FetchOffsets.
-async fn fetch_offsets(spu: SocketAddr, topic: &str) -> (i64, i64) {
-    let response = RawClient::connect(spu)
-        .await
-        .call(&FetchOffsetsRequest {
-            topics: vec![FetchOffsetTopic {
-                name: topic.into(),
-                partitions: vec![FetchOffsetPartition { partition_index: 0 }],
-            }],
-            consumer_id: None,
-        })
-        .await;
-    let result = &response.topics[0].partitions[0];
-    assert!(result.error_code.is_ok(), "{:?}", result.error_code);
-    (result.start_offset, result.last_stable_offset)
-}
-
-/// Base offsets of the segments of `topic`-0 on SPU `spu`, from its directory.
-fn segment_bases(cluster: &LocalCluster, spu: i32, topic: &str) -> Vec<i64> {
-    let dir = cluster.base_dir().join(format!("spu-{spu}")).join(format!("{topic}-0"));
-    let mut bases: Vec<i64> = std::fs::read_dir(&dir)
-        .unwrap()
-        .filter_map(|entry| entry.unwrap().file_name().to_str()?.strip_suffix(".log")?.parse().ok())
-        .collect();
-    bases.sort_unstable();
-    bases
 }
 
 /// The log start of partition `name` once retention is done with it: at least `at_least`, and
@@ -558,11 +374,6 @@ async fn settled_log_start(sc: &mut RawClient, name: &str, at_least: i64) -> i64
         assert!(Instant::now() < deadline, "the log start of {name} never settled");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// `topic`-0's file `name` on SPU `spu`.
-fn replica_file(cluster: &LocalCluster, spu: i32, topic: &str, name: &str) -> std::path::PathBuf {
-    cluster.base_dir().join(format!("spu-{spu}")).join(format!("{topic}-0")).join(name)
 }
 
 /// The `(epoch, start offset)` entries of a replica's leader-epoch history file.
@@ -637,7 +448,7 @@ async fn follower_behind_the_leaders_log_start(forget_epochs: bool) {
     wait_replicated(&mut s.sc, "evicted-0", 2, 200).await;
     assert!(returned.elapsed() < Duration::from_secs(10), "caught up in {:?}", returned.elapsed());
     assert_eq!(segment_bases(&s.cluster, SPU_2, "evicted")[0], log_start, "the follower's log start");
-    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "evicted-0").unwrap();
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "evicted-0").unwrap();
     assert_eq!(partition.status.base_offset, log_start, "the leader's log start did not move");
     // Its epoch history describes its records only; its high-watermark checkpoint is in its log.
     let epochs = epoch_history(&s.cluster, SPU_2, "evicted");
@@ -711,7 +522,7 @@ async fn retention_keeps_what_an_in_sync_follower_lacks() {
         assert!(result.error_code.is_ok(), "{:?}", result.error_code);
     }
     tokio::time::sleep(Duration::from_millis(1500)).await; // 15 retention rounds
-    let partition = partitions(&mut s.sc).await.into_iter().find(|p| p.name == "uncommitted-0").unwrap();
+    let partition = list_partitions(&mut s.sc).await.into_iter().find(|p| p.name == "uncommitted-0").unwrap();
     assert_eq!((partition.status.leader.leo, partition.status.leader.hw), (200, 30));
     assert!(partition.status.base_offset <= 30, "retention deleted uncommitted records: {partition:?}");
     assert!(segment_bases(&s.cluster, SPU_1, "uncommitted")[0] <= 30);

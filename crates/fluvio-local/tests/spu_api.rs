@@ -25,21 +25,6 @@ async fn setup(topic: &str, spec: TopicSpec) -> (fluvio_local::LocalCluster, tem
     (cluster, dir, spu)
 }
 
-async fn offsets(spu: &mut RawClient, topic: &str) -> (i64, i64) {
-    let response = spu
-        .call(&FetchOffsetsRequest {
-            topics: vec![FetchOffsetTopic {
-                name: topic.into(),
-                partitions: vec![FetchOffsetPartition { partition_index: 0 }],
-            }],
-            consumer_id: None,
-        })
-        .await;
-    let partition = &response.topics[0].partitions[0];
-    assert!(partition.error_code.is_ok(), "{:?}", partition.error_code);
-    (partition.start_offset, partition.last_stable_offset)
-}
-
 fn fetch(topic: &str, offset: i64, max_bytes: i32, isolation: Isolation) -> StreamFetchRequest {
     StreamFetchRequest {
         topic: topic.into(),

@@ -67,7 +67,26 @@ pub(crate) fn check_header(
 
 /// Checks the CRC-32C of a complete batch held in memory.
 pub(crate) fn check_crc(batch: &[u8], header: &BatchHeader) -> Result<(), BatchDefect> {
-    let computed = crc32c::crc32c(&batch[BATCH_CRC_START.min(batch.len())..]);
+    crc_matches(crc32c::crc32c(&batch[BATCH_CRC_START.min(batch.len())..]), header)
+}
+
+/// Checks the CRC-32C of a batch stored at `position` in `file`, of which only the first bytes
+/// (`prefix`) are held in memory: the rest is read in chunks and not kept.
+pub(crate) fn check_crc_of_stored(
+    file: &File,
+    position: u64,
+    prefix: &[u8],
+    checked: &CheckedHeader,
+) -> io::Result<Result<(), BatchDefect>> {
+    let prefix_crc = crc32c::crc32c(prefix.get(BATCH_CRC_START..).unwrap_or_default());
+    let rest_start = position + prefix.len().max(BATCH_CRC_START) as u64;
+    let batch_end = position + checked.total_len;
+    let mut reader = ChunkReader::new(file, batch_end, READ_CHUNK);
+    let computed = reader.crc_append(prefix_crc, rest_start, batch_end)?;
+    Ok(crc_matches(computed, &checked.header))
+}
+
+fn crc_matches(computed: u32, header: &BatchHeader) -> Result<(), BatchDefect> {
     if computed == header.crc { Ok(()) } else { Err(BatchDefect::CrcMismatch { stored: header.crc, computed }) }
 }
 
@@ -106,7 +125,12 @@ impl<'a> ChunkReader<'a> {
 
     /// CRC-32C of `[start, end)`, read in chunks so that a huge batch needs no huge buffer.
     pub(crate) fn crc(&mut self, start: u64, end: u64) -> io::Result<u32> {
-        let mut crc = 0;
+        self.crc_append(0, start, end)
+    }
+
+    /// `crc` (the CRC-32C of the bytes before `start`) extended over `[start, end)`, read in
+    /// chunks.
+    pub(crate) fn crc_append(&mut self, mut crc: u32, start: u64, end: u64) -> io::Result<u32> {
         let mut pos = start;
         while pos < end {
             let n = ((end - pos) as usize).min(self.chunk);

@@ -91,14 +91,18 @@ pub enum LogError {
         #[source]
         source: io::Error,
     },
-    /// Stored bytes that should hold a valid batch chain do not (found while serving a read or
-    /// locating an offset; recovery in `open` repairs instead of failing).
-    #[error("corrupt segment {path} at position {position}: {defect}")]
+    /// Stored bytes that should hold a valid batch chain do not, or a stored batch does not
+    /// match its CRC-32C (found while serving a read or locating an offset; recovery in `open`
+    /// repairs instead of failing). Nothing of the damaged batch is ever returned.
+    #[error("corrupt segment {path} at position {position} (offset {offset}): {defect}")]
     Corrupt {
         /// The segment file.
         path: PathBuf,
         /// Byte position in the file.
         position: u64,
+        /// The offset of the first record the damaged batch holds (or should hold: the offset
+        /// following the previous batch).
+        offset: i64,
         /// What is wrong.
         #[source]
         defect: BatchDefect,

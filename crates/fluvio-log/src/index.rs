@@ -47,6 +47,12 @@ impl OffsetIndex {
         n.checked_sub(1).map(|i| self.entries[i])
     }
 
+    /// The last entry whose batch starts at or before byte `position`.
+    pub(crate) fn last_at_or_before_position(&self, position: u64) -> Option<IndexEntry> {
+        let n = self.entries.partition_point(|e| u64::from(e.position) <= position);
+        n.checked_sub(1).map(|i| self.entries[i])
+    }
+
     /// True if a batch starting at `position` gets an entry: at least `interval` bytes lie
     /// between it and the previous entry (or the start of the file).
     pub(crate) fn wants_entry(&self, position: u64, interval: u32) -> bool {

@@ -34,5 +34,11 @@ pub use config::{
 pub use epochs::{EPOCH_FILE_NAME, EpochEnd, EpochHistory, EpochStart};
 pub use error::{BatchDefect, LogError};
 pub use log::{AppendInfo, PartitionLog, ReadSlice, RemovedSegment, RetentionOutcome, RetentionReason};
-pub use recovery::{DropReason, DroppedSegment, RecoveryReport, Truncation};
+pub use recovery::{DropReason, DroppedSegment, RecoveryReport, RemovedOffsets, Truncation};
 pub use reset::RESET_FILE_NAME;
+
+/// The name of the log file of the segment starting at `base_offset` (`{base_offset:020}.log`
+/// in the partition directory), for messages about segments.
+pub fn segment_file_name(base_offset: i64) -> String {
+    segment::log_file_name(base_offset)
+}

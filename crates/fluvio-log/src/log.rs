@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use fluvio_wire::record::BatchHeader;
 
 use crate::batch::{check_crc, check_header, checked_next_offset};
 use crate::config::LogConfig;
@@ -319,9 +320,10 @@ impl PartitionLog {
     ///
     /// Errors: [`LogError::OffsetOutOfRange`] past the log end offset,
     /// [`LogError::OffsetEvicted`] before the log start offset, [`LogError::Corrupt`] if the
-    /// stored batch chain is broken (batch headers are checked, CRCs are not). An error is
-    /// returned only when not even the first batch can be: a read that reaches damaged
-    /// bytes after some good batches returns those, and the next read reports the damage.
+    /// stored batch chain is broken or a batch does not match its CRC-32C (every batch
+    /// returned is checked, so damage is never served). An error is returned only when not
+    /// even the first batch can be: a read that reaches damaged bytes after some good batches
+    /// returns those, and the next read reports the damage.
     pub fn read(&self, offset: i64, max_bytes: usize, end_offset: i64) -> Result<ReadSlice, LogError> {
         self.check_in_range(offset)?;
         let end_offset = end_offset.min(self.log_end_offset());
@@ -364,8 +366,10 @@ impl PartitionLog {
     /// `offset >= end_offset` or `max_bytes` is 0. Its `next_offset` is the offset after the
     /// last batch it holds whole (the requested offset when it holds none whole).
     ///
-    /// Errors as for [`read`](Self::read); the headers of the batches it holds whole are
-    /// checked, and it stops before a damaged one.
+    /// Errors as for [`read`](Self::read): every batch the slice holds, whole or cut, is
+    /// checked (header and CRC-32C, the tail of a cut one read from the file to check it), and
+    /// it stops before a damaged one (an error if that is the first). The official consumer
+    /// takes the records of a cut batch that arrived, so a cut batch is served data too.
     pub fn read_range(&self, offset: i64, max_bytes: usize, end_offset: i64) -> Result<ReadSlice, LogError> {
         self.check_in_range(offset)?;
         let end_offset = end_offset.min(self.log_end_offset());
@@ -383,9 +387,36 @@ impl PartitionLog {
         }
     }
 
+    /// Calls `visit` with the header of every batch in about the last `bytes` of the log, in
+    /// offset order, ending with the last batch: the walk starts at a batch boundary at most
+    /// one index interval before that point (or at the log start). Only headers are read,
+    /// never records, so it is cheap even for large batches; CRCs are not checked. Used to
+    /// rebuild state kept per batch (such as idempotent producers') when a log is opened.
+    ///
+    /// Errors: [`LogError::Corrupt`] if the batch chain is broken (the batches before the
+    /// damage were visited), I/O errors.
+    pub fn visit_tail_headers(&self, bytes: u64, mut visit: impl FnMut(&BatchHeader)) -> Result<(), LogError> {
+        self.check_usable()?;
+        let mut first = self.segments.len() - 1;
+        let mut remaining = bytes;
+        while first > 0 && self.segments[first].size < remaining {
+            remaining -= self.segments[first].size;
+            first -= 1;
+        }
+        let start = &self.segments[first];
+        start.walk_headers_from(start.size.saturating_sub(remaining), &mut visit)?;
+        for segment in &self.segments[first + 1..] {
+            segment.walk_headers_from(0, &mut visit)?;
+        }
+        Ok(())
+    }
+
     /// Removes every batch whose base offset is `>= offset`, which must be a batch boundary
     /// or the log end offset (a no-op). Later segments are deleted whole (newest first), and
     /// the segment holding `offset` becomes the active one.
+    ///
+    /// The batch starting at `offset` may be damaged (it is cut with the rest); damage before
+    /// it is [`LogError::Corrupt`].
     ///
     /// Errors: [`LogError::NotABatchBoundary`] if `offset` is inside a batch,
     /// [`LogError::OffsetOutOfRange`] past the log end, [`LogError::OffsetEvicted`] before
@@ -401,15 +432,21 @@ impl PartitionLog {
         let position = if offset == segment.base_offset {
             0
         } else {
-            let (position, header) = segment.locate(offset)?;
-            if header.header.base_offset != offset {
-                return Err(LogError::NotABatchBoundary {
-                    offset,
-                    batch_base_offset: header.header.base_offset,
-                    batch_next_offset: header.next_offset,
-                });
+            match segment.locate(offset) {
+                Ok((position, header)) if header.header.base_offset == offset => position,
+                Ok((_, header)) => {
+                    return Err(LogError::NotABatchBoundary {
+                        offset,
+                        batch_base_offset: header.header.base_offset,
+                        batch_next_offset: header.next_offset,
+                    });
+                }
+                // The batch that should start at `offset` is damaged (the chain before it is
+                // intact): cutting right there removes it, which is what a caller dropping
+                // damage wants.
+                Err(LogError::Corrupt { position, offset: damaged, .. }) if damaged == offset => position,
+                Err(err) => return Err(err),
             }
-            position
         };
         // Newest first: a crash half-way leaves a shorter but still contiguous log.
         while let Some(newest) = self.segments.last().filter(|_| self.segments.len() > target + 1) {

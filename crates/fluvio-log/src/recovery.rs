@@ -17,21 +17,27 @@
 //!    chain from the last entry must end exactly at the end of the file. If the index is the
 //!    only problem it is rebuilt from the batch headers. If the headers themselves are broken
 //!    the segment is scanned like the active one and cut at its first bad batch, and every
-//!    later segment is deleted. An empty sealed segment is deleted.
+//!    later segment is deleted. An empty sealed segment is deleted. (Damage inside a batch's
+//!    records is not looked for here: every read checks the CRC of each batch it returns, so
+//!    such a batch is refused when read, never served.)
 //! 4. The last segment is scanned completely: every batch must parse, be non-empty, start at
 //!    the previous batch's next offset (the first at the base offset), lie within the file
 //!    and the u32 limits of a segment, and have a valid CRC-32C. The file is cut (and
 //!    fsynced) at the first batch that fails, so a torn or corrupt tail is never served, and
 //!    its index is rebuilt from the scan whenever the file differs.
+//!
+//! The [`RecoveryReport`] says what was done, including which offsets were removed
+//! ([`RecoveryReport::removed_offsets`]): the caller logs it and decides whether records it
+//! had acknowledged are gone.
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use fluvio_wire::record::{BATCH_CRC_START, BATCH_FILE_HEADER_LEN};
+use fluvio_wire::record::{BATCH_CRC_START, BATCH_FILE_HEADER_LEN, BatchHeader};
 
-use crate::batch::{ChunkReader, READ_CHUNK, check_header};
+use crate::batch::{ChunkReader, READ_CHUNK, check_header, checked_next_offset};
 use crate::config::LogConfig;
 use crate::error::{BatchDefect, LogError};
 use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
@@ -81,6 +87,43 @@ impl RecoveryReport {
     pub fn dropped_bytes(&self) -> u64 {
         self.dropped_segments.iter().map(|d| d.bytes).sum()
     }
+
+    /// The records recovery removed, as offsets: `None` when it removed none (a completed
+    /// reset and leftover files do not count: they hold no record of the log).
+    pub fn removed_offsets(&self) -> Option<RemovedOffsets> {
+        let starts =
+            self.truncations.iter().map(|t| t.offset).chain(self.dropped_segments.iter().map(|d| match d.reason {
+                DropReason::OffsetGap { expected, .. } => expected,
+                DropReason::AfterTruncatedSegment { .. } => d.base_offset,
+            }));
+        let from = starts.min()?;
+        let ends = self
+            .truncations
+            .iter()
+            .filter_map(|t| t.end_offset)
+            .chain(self.dropped_segments.iter().map(|d| d.next_offset.unwrap_or(d.base_offset)));
+        let to = ends.max().filter(|to| *to > from);
+        Some(RemovedOffsets { from, to })
+    }
+}
+
+/// Offsets whose records recovery removed (see [`RecoveryReport::removed_offsets`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemovedOffsets {
+    /// The first offset removed: the log now ends here (or, after a gap, the records from
+    /// here were already missing).
+    pub from: i64,
+    /// The offset after the last record known to have been removed, when the damaged bytes
+    /// let it be read: the removed records are at least `from..to`. `None` when not even one
+    /// removed batch header could be read.
+    pub to: Option<i64>,
+}
+
+impl RemovedOffsets {
+    /// The number of records removed, at least (`None` when unknown).
+    pub fn records(&self) -> Option<i64> {
+        self.to.map(|to| to - self.from)
+    }
 }
 
 /// A segment file cut at its first bad batch.
@@ -90,6 +133,11 @@ pub struct Truncation {
     pub segment_base_offset: i64,
     /// Position of the cut: the file now has this many bytes.
     pub position: u64,
+    /// The offset of the first record cut (the segment now ends there).
+    pub offset: i64,
+    /// The offset after the last record cut, as far as the headers of the cut batches could
+    /// still be read (`None` if not even the first one could).
+    pub end_offset: Option<i64>,
     /// Bytes removed.
     pub bytes_removed: u64,
     /// What was wrong with the batch at `position`.
@@ -104,6 +152,9 @@ pub struct Truncation {
 pub struct DroppedSegment {
     /// Base offset of the segment.
     pub base_offset: i64,
+    /// The offset after its last record, as far as its batch headers could be read (`None`
+    /// if not even the first one could).
+    pub next_offset: Option<i64>,
     /// Size of its log file.
     pub bytes: u64,
     /// Why it went.
@@ -181,6 +232,38 @@ pub(crate) fn scan(
         next_offset = header.next_offset;
     };
     Ok(Scan { valid_len: position, next_offset, index, defect })
+}
+
+/// How far the batch chain starting at `position` (whose first batch should start at offset
+/// `expected`) can still be followed, CRCs ignored: the offset after the last batch whose
+/// header reads, or `None` if the first does not. A batch cut short counts with the offsets
+/// its header claims. For reports on what recovery removed, never to decide anything.
+fn chain_end(
+    file: &File,
+    path: &Path,
+    len: u64,
+    mut position: u64,
+    mut expected: i64,
+) -> Result<Option<i64>, LogError> {
+    let mut reader = ChunkReader::new(file, len, READ_CHUNK);
+    let mut end = None;
+    while position < len {
+        let bytes = reader.get(position, BATCH_FILE_HEADER_LEN).map_err(LogError::io("read", path))?;
+        match check_header(bytes, len - position, Some(expected)) {
+            Ok(header) => {
+                end = Some(header.next_offset);
+                position += header.total_len;
+                expected = header.next_offset;
+            }
+            Err(BatchDefect::TornBatch { .. }) => {
+                let torn =
+                    BatchHeader::parse(bytes).ok().and_then(|h| checked_next_offset(expected, h.last_offset_delta));
+                return Ok(torn.or(end));
+            }
+            Err(_) => break,
+        }
+    }
+    Ok(end)
 }
 
 /// The cheap structural check of a sealed segment with a well-formed index (rule 3).
@@ -292,12 +375,15 @@ fn recover_active(
     let index_path = dir.join(index_file_name(base_offset));
     let scan = scan(&file, &log_path, len, base_offset, true, config.index_interval_bytes)?;
     if let Some(defect) = scan.defect {
+        let end_offset = chain_end(&file, &log_path, len, scan.valid_len, scan.next_offset)?;
         file.set_len(scan.valid_len).map_err(LogError::io("truncate", &log_path))?;
         // Durable before anything new is written after the cut.
         file.sync_all().map_err(LogError::io("fsync", &log_path))?;
         report.truncations.push(Truncation {
             segment_base_offset: base_offset,
             position: scan.valid_len,
+            offset: scan.next_offset,
+            end_offset,
             bytes_removed: len - scan.valid_len,
             defect,
             sealed,
@@ -390,10 +476,18 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<(Vec<Segment>, R
         // Newest first, so that a crash half-way leaves a log that is still contiguous.
         for &base in bases[from..].iter().rev() {
             let log_path = dir.join(log_file_name(base));
-            let bytes = fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+            let (bytes, next_offset) = match Segment::open_log(dir, base) {
+                Ok((file, len)) => (len, chain_end(&file, &log_path, len, 0, base)?),
+                Err(_) => (0, None),
+            };
             remove_file_if_exists(&log_path)?;
             remove_file_if_exists(&dir.join(index_file_name(base)))?;
-            report.dropped_segments.push(DroppedSegment { base_offset: base, bytes, reason: reason.clone() });
+            report.dropped_segments.push(DroppedSegment {
+                base_offset: base,
+                next_offset,
+                bytes,
+                reason: reason.clone(),
+            });
         }
         report.dropped_segments.reverse();
         // A sealed segment that became the last one must pass the active segment's checks.

@@ -14,9 +14,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use fluvio_wire::record::BATCH_FILE_HEADER_LEN;
+use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, BatchHeader};
 
-use crate::batch::{CheckedHeader, ChunkReader, check_header};
+use crate::batch::{CheckedHeader, ChunkReader, check_crc, check_crc_of_stored, check_header};
 use crate::error::{BatchDefect, LogError};
 use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
 
@@ -24,6 +24,10 @@ use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
 pub(crate) const MAX_SEGMENT_BYTES: u64 = u32::MAX as u64;
 /// Largest offset of a batch relative to its segment's base (stored as u32 in the index).
 pub(crate) const MAX_RELATIVE_OFFSET: i64 = u32::MAX as i64;
+
+/// Read-ahead used to walk batch headers without their records: small, so that walking large
+/// batches does not read their records, yet several small batches come in one read.
+const HEADER_WALK_CHUNK: usize = 4 * 1024;
 
 /// Read-ahead used to walk from an index entry to the batch holding an offset: about one
 /// default index interval plus a header, so a lookup usually costs one syscall.
@@ -303,8 +307,8 @@ impl Segment {
         Ok(header)
     }
 
-    fn corrupt(&self, position: u64) -> impl FnOnce(BatchDefect) -> LogError + '_ {
-        move |defect| LogError::Corrupt { path: self.log_path.clone(), position, defect }
+    fn corrupt(&self, position: u64, offset: i64) -> impl FnOnce(BatchDefect) -> LogError + '_ {
+        move |defect| LogError::Corrupt { path: self.log_path.clone(), position, offset, defect }
     }
 
     /// Position and header of the batch that contains `offset`
@@ -331,7 +335,7 @@ impl Segment {
         loop {
             let bytes = reader.get(position, BATCH_FILE_HEADER_LEN).map_err(LogError::io("read", &self.log_path))?;
             // Past the end `available` is 0 and the check fails, so this loop always ends.
-            let header = self.check_stored(bytes, position, expected).map_err(self.corrupt(position))?;
+            let header = self.check_stored(bytes, position, expected).map_err(self.corrupt(position, expected))?;
             if header.next_offset > offset {
                 return Ok((position, header));
             }
@@ -340,12 +344,32 @@ impl Segment {
         }
     }
 
+    /// Calls `visit` with the header of every batch from the batch boundary at or before byte
+    /// `from` (found through the index; the start of the segment without an entry) to the end
+    /// of the segment, in order. Only headers are read, not records, and CRCs are not checked.
+    pub(crate) fn walk_headers_from(&self, from: u64, visit: &mut dyn FnMut(&BatchHeader)) -> Result<(), LogError> {
+        let (mut position, mut expected) = match self.index.last_at_or_before_position(from) {
+            Some(entry) => (u64::from(entry.position), self.base_offset + i64::from(entry.relative_offset)),
+            None => (0, self.base_offset),
+        };
+        let mut reader = ChunkReader::new(&self.log, self.size, HEADER_WALK_CHUNK);
+        while position < self.size {
+            let bytes = reader.get(position, BATCH_FILE_HEADER_LEN).map_err(LogError::io("read", &self.log_path))?;
+            let header = self.check_stored(bytes, position, expected).map_err(self.corrupt(position, expected))?;
+            visit(&header.header);
+            position += header.total_len;
+            expected = header.next_offset;
+        }
+        Ok(())
+    }
+
     /// Appends to `out` the batches starting with the one containing `offset`, stopping
     /// before a batch that ends after `end_offset` and at `budget` bytes in total: before
     /// the batch that would exceed it with [`Fill::WholeBatches`] (with `at_least_one`, the
     /// first batch is taken whatever its size), in the middle of it with [`Fill::Bytes`].
-    /// The headers of the batches taken whole are checked; the read stops before a damaged
-    /// one (an error if it is the first).
+    /// Every batch taken, whole or cut, is checked, header and CRC-32C (the tail of a cut
+    /// one is read to check it, not appended); the read stops before a damaged one (an error
+    /// if it is the first).
     pub(crate) fn read_into(
         &self,
         offset: i64,
@@ -369,12 +393,6 @@ impl Segment {
         if want < smallest {
             return nothing(ReadStop::Budget);
         }
-        // A read that ends inside a batch takes the rest of the budget, up to there.
-        let cut_here = |taken: &mut u64| {
-            if fill == Fill::Bytes {
-                *taken = want;
-            }
-        };
         // One read for everything the budget allows, then cut at the last whole batch that
         // qualifies: cheaper than one read per header. The over-read is bounded by `budget`.
         let out_start = out.len();
@@ -414,14 +432,44 @@ impl Segment {
                 Err(_) if taken > 0 => break ReadStop::Damaged,
                 Err(defect) => {
                     out.truncate(out_start);
-                    return Err(self.corrupt(position)(defect));
+                    return Err(self.corrupt(position, expected)(defect));
                 }
             };
             if header.next_offset > end_offset {
                 break ReadStop::EndOffset;
             }
-            if taken + header.total_len > want {
-                cut_here(&mut taken);
+            // Every batch served is checked against its CRC-32C: damage that happened on disk
+            // after the batch was written (sealed segments are not scanned at open) is never
+            // passed on to a consumer or a follower. A batch the budget cuts is checked too,
+            // its tail read from the file without being kept: the official consumer takes the
+            // records of a cut batch that arrived whole, so its start is served data as well.
+            let at = out_start + taken as usize;
+            let cut = taken + header.total_len > want;
+            let checked = if cut {
+                if fill != Fill::Bytes {
+                    break ReadStop::Budget;
+                }
+                let prefix = &out[at..out_start + want as usize];
+                match check_crc_of_stored(&self.log, position, prefix, &header) {
+                    Ok(checked) => checked,
+                    Err(source) => {
+                        out.truncate(out_start);
+                        return Err(LogError::Io { op: "read", path: self.log_path.clone(), source });
+                    }
+                }
+            } else {
+                check_crc(&out[at..at + header.total_len as usize], &header.header)
+            };
+            if let Err(defect) = checked {
+                if taken > 0 {
+                    break ReadStop::Damaged;
+                }
+                out.truncate(out_start);
+                return Err(self.corrupt(position, expected)(defect));
+            }
+            if cut {
+                // The read ends inside this batch: it takes the rest of the budget.
+                taken = want;
                 break ReadStop::Budget;
             }
             taken += header.total_len;

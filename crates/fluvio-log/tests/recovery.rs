@@ -4,7 +4,7 @@ mod common;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use fluvio_log::{BatchDefect, DropReason, LogError, PartitionLog};
@@ -24,6 +24,25 @@ fn setup(dir: &Path) -> (Vec<(i64, String)>, i64) {
     assert_eq!(*log.segment_base_offsets().last().unwrap(), active);
     assert!(log.segment_base_offsets().len() >= 4);
     (expected, active)
+}
+
+/// [`setup`], plus the segments' base offsets.
+fn setup_with_bases(dir: &Path) -> (Vec<(i64, String)>, Vec<i64>) {
+    let (expected, _) = setup(dir);
+    (expected, PartitionLog::open(dir, config(SEGMENT)).unwrap().segment_base_offsets())
+}
+
+/// Changes the byte at `position` of the log file of the sealed segment `base`, then reopens
+/// the log: its recovery repairs nothing (sealed segments are only checked structurally).
+/// Returns the file and the log.
+fn damage_sealed(dir: &Path, base: i64, position: usize, change: impl FnOnce(&mut u8)) -> (PathBuf, PartitionLog) {
+    let path = log_path(dir, base);
+    let mut bytes = fs::read(&path).unwrap();
+    change(&mut bytes[position]);
+    fs::write(&path, bytes).unwrap();
+    let log = PartitionLog::open(dir, config(SEGMENT)).unwrap();
+    assert!(log.recovery_report().is_clean(), "{:?}", log.recovery_report());
+    (path, log)
 }
 
 fn append_raw(path: &Path, bytes: &[u8]) {
@@ -140,6 +159,11 @@ fn corruption_in_the_middle_of_the_active_segment_cuts_from_there() {
     let report = reopen_and_check(dir.path(), &kept);
     assert_eq!(report.truncations[0].position, batch_len as u64);
     assert!(matches!(report.truncations[0].defect, BatchDefect::CrcMismatch { .. }));
+    // The report says which records went: the two of the damaged batch and the two after it.
+    let t = &report.truncations[0];
+    assert_eq!((t.offset, t.end_offset), (active + 2, Some(active + 6)));
+    let removed = report.removed_offsets().unwrap();
+    assert_eq!((removed.from, removed.to, removed.records()), (active + 2, Some(active + 6), Some(4)));
 }
 
 #[test]
@@ -298,6 +322,16 @@ fn damaged_sealed_segment_is_cut_and_later_segments_dropped() {
     assert!(matches!(t.defect, BatchDefect::TornBatch { .. }));
     let dropped: Vec<i64> = report.dropped_segments.iter().map(|d| d.base_offset).collect();
     assert_eq!(dropped, bases[2..].to_vec());
+    // Every record from the cut to the old log end is accounted for, by offset.
+    let old_end = expected.last().unwrap().0 + 1;
+    assert_eq!(t.offset, cut_at);
+    let ends: Vec<Option<i64>> = report.dropped_segments.iter().map(|d| d.next_offset).collect();
+    let mut next_bases: Vec<Option<i64>> = bases[3..].iter().map(|b| Some(*b)).collect();
+    next_bases.push(Some(old_end));
+    assert_eq!(ends, next_bases);
+    let removed = report.removed_offsets().unwrap();
+    assert_eq!((removed.from, removed.to), (cut_at, Some(old_end)));
+    assert_eq!(removed.records(), Some(old_end - cut_at));
     assert!(
         report
             .dropped_segments
@@ -316,20 +350,15 @@ fn corruption_inside_a_sealed_segment_is_reported_by_reads() {
     // Sealed segments are trusted at open (only their index ends and last batches are
     // checked), so damage in the middle of one surfaces as a typed error when read.
     let dir = tempfile::tempdir().unwrap();
-    let (expected, _) = setup(dir.path());
-    let bases = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap().segment_base_offsets();
-    let path = log_path(dir.path(), bases[0]);
-    let mut bytes = fs::read(&path).unwrap();
+    let (expected, bases) = setup_with_bases(dir.path());
     let batch_len = batch("s0", 3, 30).len();
-    bytes[2 * batch_len + 16] = 7; // magic of the third batch
-    fs::write(&path, bytes).unwrap();
-    let log = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap();
-    assert!(log.recovery_report().is_clean());
+    // The magic byte of the third batch.
+    let (path, log) = damage_sealed(dir.path(), bases[0], 2 * batch_len + 16, |byte| *byte = 7);
     let leo = log.log_end_offset();
     for offset in 6..9 {
         match log.read(offset, 10_000, leo) {
-            Err(LogError::Corrupt { path: p, position, defect: BatchDefect::InvalidHeader(_) }) => {
-                assert_eq!((p, position), (path.clone(), 2 * batch_len as u64));
+            Err(LogError::Corrupt { path: p, position, offset, defect: BatchDefect::InvalidHeader(_) }) => {
+                assert_eq!((p, position, offset), (path.clone(), 2 * batch_len as u64, 6));
             }
             other => panic!("offset {offset}: {other:?}"),
         }
@@ -357,4 +386,118 @@ fn missing_middle_segment_drops_what_follows() {
     assert_eq!(report.dropped_segments.len(), bases.len() - 2);
     // Segment 0 became the active segment again, so it was fully scanned (clean here).
     assert!(report.truncations.is_empty());
+}
+
+#[test]
+fn a_clean_log_removes_no_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let log = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap();
+    assert_eq!(log.recovery_report().removed_offsets(), None);
+}
+
+#[test]
+fn a_flipped_record_byte_in_a_sealed_segment_is_never_served() {
+    // Recovery trusts sealed segments (their CRCs are not checked at open); reads check the
+    // CRC of every batch they return.
+    let dir = tempfile::tempdir().unwrap();
+    let (expected, bases) = setup_with_bases(dir.path());
+    let batch_len = batch("s0", 3, 30).len();
+    // Inside the records of the segment's second batch.
+    let (path, log) = damage_sealed(dir.path(), bases[1], batch_len + 70, |byte| *byte ^= 0x20);
+    let leo = log.log_end_offset();
+    let damaged = bases[1] + 3;
+    for offset in damaged..damaged + 3 {
+        match log.read(offset, usize::MAX, leo) {
+            Err(LogError::Corrupt { path: p, position, offset: at, defect: BatchDefect::CrcMismatch { .. } }) => {
+                assert_eq!((p, position, at), (path.clone(), batch_len as u64, damaged));
+            }
+            other => panic!("offset {offset}: {other:?}"),
+        }
+    }
+    // Reads that reach the damaged batch stop before it; the rest of the log is served.
+    let slice = log.read(bases[1], usize::MAX, leo).unwrap();
+    assert_eq!(
+        records(&slice),
+        expected.iter().filter(|r| r.0 >= bases[1] && r.0 < damaged).cloned().collect::<Vec<_>>()
+    );
+    let slice = log.read(0, usize::MAX, leo).unwrap();
+    assert_eq!(slice.next_offset, damaged);
+    let slice = log.read(damaged + 3, usize::MAX, leo).unwrap();
+    assert_eq!(records(&slice), expected.iter().filter(|r| r.0 >= damaged + 3).cloned().collect::<Vec<_>>());
+}
+
+/// `read_range` (the cut pushes of a stream) checks the CRC of every batch it returns, the one
+/// it cuts included: the official consumer takes the records of a cut batch that arrived.
+#[test]
+fn a_flipped_record_byte_is_never_served_by_a_cut_range_either() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bases) = setup_with_bases(dir.path());
+    let batch_len = batch("s0", 3, 30).len();
+    // The last byte of the segment's second batch: any cut of it leaves the damage out.
+    let (path, log) = damage_sealed(dir.path(), bases[1], 2 * batch_len - 1, |byte| *byte ^= 0x01);
+    let leo = log.log_end_offset();
+    let damaged = bases[1] + 3;
+    let is_damage = |result: Result<fluvio_log::ReadSlice, LogError>| match result {
+        Err(LogError::Corrupt { path: p, position, offset, defect: BatchDefect::CrcMismatch { .. } }) => {
+            (p, position, offset) == (path.clone(), batch_len as u64, damaged)
+        }
+        _ => false,
+    };
+    for max_bytes in [1, 12, 58, batch_len - 1, batch_len, 2 * batch_len] {
+        // Starting at the damaged batch: refused, whole or cut.
+        assert!(is_damage(log.read_range(damaged, max_bytes, leo)), "max_bytes {max_bytes}");
+    }
+    // Starting before it: the whole batch before is served, the damaged one not even in part.
+    for max_bytes in [batch_len + 1, batch_len + 58, 2 * batch_len - 1, 2 * batch_len, 10 * batch_len] {
+        let range = log.read_range(bases[1], max_bytes, leo).unwrap();
+        assert_eq!(range.bytes.len(), batch_len, "max_bytes {max_bytes}");
+        assert_eq!(range.next_offset, damaged);
+    }
+    // A cut of the batch before the damage is served as usual.
+    assert_eq!(log.read_range(bases[1], batch_len - 1, leo).unwrap().bytes.len(), batch_len - 1);
+}
+
+#[test]
+fn tail_headers_are_visited_without_reading_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let (expected, _) = setup(dir.path());
+    let log = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap();
+    let leo = log.log_end_offset();
+    let visit = |bytes: u64| {
+        let mut seen = Vec::new();
+        log.visit_tail_headers(bytes, |h| seen.push((h.base_offset, h.next_offset()))).unwrap();
+        seen
+    };
+    // Everything: every batch once, in order, ending at the log end.
+    let all = visit(u64::MAX);
+    assert_eq!(all.first().unwrap().0, 0);
+    assert_eq!(all.last().unwrap().1, leo);
+    assert!(all.windows(2).all(|w| w[0].1 == w[1].0), "contiguous: {all:?}");
+    assert_eq!(all.iter().map(|(b, n)| n - b).sum::<i64>() as usize, expected.len());
+    // A tail: a suffix of that, covering at least the bytes asked for.
+    let tail = visit(2 * SEGMENT);
+    assert!(tail.len() < all.len() && tail.len() > 2);
+    assert_eq!(tail[..], all[all.len() - tail.len()..]);
+    let last = visit(1);
+    assert_eq!(last.last().unwrap().1, leo);
+}
+
+#[test]
+fn a_damaged_batch_and_what_follows_can_be_cut_at_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let (expected, bases) = setup_with_bases(dir.path());
+    let batch_len = batch("s0", 3, 30).len();
+    // The magic byte of the segment's third batch.
+    let (_, mut log) = damage_sealed(dir.path(), bases[1], 2 * batch_len + 16, |byte| *byte = 9);
+    let damaged = bases[1] + 6;
+    assert!(matches!(log.read(damaged, 1, log.log_end_offset()), Err(LogError::Corrupt { .. })));
+    assert!(matches!(log.truncate_to(damaged + 1), Err(LogError::Corrupt { .. })), "inside the damage");
+    log.truncate_to(damaged).unwrap();
+    assert_eq!(log.log_end_offset(), damaged);
+    assert_eq!(read_all(&log), expected.iter().filter(|r| r.0 < damaged).cloned().collect::<Vec<_>>());
+    append_batches(&mut log, "again", 1, 3, 0);
+    drop(log);
+    let log = PartitionLog::open(dir.path(), config(SEGMENT)).unwrap();
+    assert!(log.recovery_report().is_clean(), "{:?}", log.recovery_report());
 }

@@ -53,6 +53,9 @@ wire_unit_enum! {
         /// empty there (it cannot have anything the leader still holds, and the leader can
         /// never send what it lacks).
         OffsetEvicted = 7,
+        /// The leader's stored batch at the fetch offset is damaged (its CRC-32C or header
+        /// does not check out): it is not sent.
+        CorruptData = 8,
     }
 }
 
@@ -227,7 +230,7 @@ mod tests {
     fn unknown_error_tags_are_refused() {
         let bytes = Bytes::from_static(&[42]);
         assert!(ReplicationError::decode_exact(bytes, 0).is_err());
-        assert!(ReplicationError::decode_exact(Bytes::from_static(&[8]), 0).is_err(), "the first unused tag");
+        assert!(ReplicationError::decode_exact(Bytes::from_static(&[9]), 0).is_err(), "the first unused tag");
     }
 
     #[test]
@@ -242,6 +245,7 @@ mod tests {
             (ReplicationError::OffsetOutOfRange, 5),
             (ReplicationError::StorageError, 6),
             (ReplicationError::OffsetEvicted, 7),
+            (ReplicationError::CorruptData, 8),
         ];
         for (error, tag) in tags {
             assert_eq!(error.tag(), tag);

@@ -37,9 +37,6 @@ pub(crate) struct Limits {
 /// A batch ready to send.
 pub(crate) struct SealedBatch {
     pub seq: u64,
-    /// The idempotence sequence number of the batch's first record in its partition, fixed
-    /// when the batch is sealed so that every attempt to deliver it carries the same one.
-    pub first_sequence: i32,
     /// `u32 count ++ records`, uncompressed.
     pub area: Bytes,
     pub count: u32,
@@ -66,12 +63,11 @@ struct OpenBatch {
 }
 
 impl OpenBatch {
-    fn seal(mut self, first_sequence: i32) -> SealedBatch {
+    fn seal(mut self) -> SealedBatch {
         // The count was reserved as the first 4 bytes of the area.
         self.area[..4].copy_from_slice(&self.count.to_be_bytes());
         SealedBatch {
             seq: self.seq,
-            first_sequence,
             area: self.area.freeze(),
             count: self.count,
             first_timestamp: self.first_timestamp,
@@ -89,8 +85,6 @@ struct State {
     open: Option<OpenBatch>,
     sealed: VecDeque<SealedBatch>,
     next_seq: u64,
-    /// The idempotence sequence number the next sealed batch starts at.
-    next_sequence: i32,
     /// Batches with a lower sequence number are sent without waiting for their linger.
     flush_before: u64,
     closed: bool,
@@ -99,21 +93,19 @@ struct State {
 }
 
 impl State {
-    /// Seals the open batch (there must be one) and queues it. Batches are sealed in the order
-    /// they are sent, so sequence numbers follow the partition's record order.
+    /// Seals the open batch (there must be one) and queues it, in the order records were sent.
     fn seal_open(&mut self) {
         let open = self.open.take().expect("an open batch");
-        let first_sequence = self.next_sequence;
-        self.next_sequence = next_sequence(first_sequence, open.count);
-        self.sealed.push_back(open.seal(first_sequence));
+        self.sealed.push_back(open.seal());
     }
 }
 
-/// The sequence number after a batch of `count` records starting at `first`: sequences count
-/// records and wrap from `i32::MAX` back to 0 (as Kafka's do).
-pub(crate) fn next_sequence(first: i32, count: u32) -> i32 {
-    ((i64::from(first) + i64::from(count)) % (i64::from(i32::MAX) + 1)) as i32
-}
+/// Most batches one request takes, hence most batches of a partition that are ever
+/// unacknowledged at once (one request per partition is in flight): a leader that
+/// deduplicates recognizes a retry of any of them with its original offsets (it remembers the
+/// last [`DEDUP_WINDOW`](fluvio_wire::record::DEDUP_WINDOW) batches of each producer in each
+/// partition).
+pub(crate) const MAX_BATCHES_PER_REQUEST: usize = fluvio_wire::record::DEDUP_WINDOW;
 
 /// What the sender should do next.
 pub(crate) enum Take {
@@ -149,7 +141,6 @@ impl PartitionQueue {
                 open: None,
                 sealed: VecDeque::new(),
                 next_seq: 0,
-                next_sequence: 0,
                 flush_before: 0,
                 closed: false,
                 unreported_failure: None,
@@ -231,7 +222,8 @@ impl PartitionQueue {
         Ok(Some(output))
     }
 
-    /// Takes what is due: sealed batches first (up to the request size, at least one), else
+    /// Takes what is due: sealed batches first (up to the request size and
+    /// [`MAX_BATCHES_PER_REQUEST`], at least one), else
     /// the open batch once its linger expired, a flush asked for it, or the queue is closing.
     pub(crate) fn take(&self, linger: Duration, now: Instant) -> Take {
         let mut state = self.state.lock();
@@ -256,7 +248,8 @@ impl PartitionQueue {
         let mut batches = Vec::new();
         let mut size = 0;
         while let Some(next) = state.sealed.front() {
-            if !batches.is_empty() && size + next.size() > self.limits.max_request_size {
+            let full = batches.len() == MAX_BATCHES_PER_REQUEST || size + next.size() > self.limits.max_request_size;
+            if !batches.is_empty() && full {
                 break;
             }
             size += next.size();
@@ -437,38 +430,18 @@ mod tests {
     }
 
     #[test]
-    fn sequences_count_records_in_sealing_order_and_wrap() {
-        let q = queue(1000, 10);
-        let mut firsts = Vec::new();
-        for records in [3usize, 1, 5] {
-            for _ in 0..records {
-                q.push(None, b"x", 0, false).unwrap().unwrap();
-            }
-            q.request_flush();
-            firsts.extend(ready(q.take(Duration::from_secs(60), Instant::now())).iter().map(|b| b.first_sequence));
+    fn a_request_takes_at_most_max_batches_per_request() {
+        let q = PartitionQueue::new(0, Limits { batch_size: 1, max_request_size: 1 << 20, batch_queue_size: 1000 });
+        for _ in 0..MAX_BATCHES_PER_REQUEST + 10 {
+            q.push(None, b"x", 0, false).unwrap().unwrap();
         }
-        assert_eq!(firsts, [0, 3, 4]);
-        // A batch sealed because the next record did not fit gets its number then.
-        let small = queue(BATCH_OVERHEAD + 2 * RecordRef::new(None, b"x", 1, 0).encoded_len(), 10);
-        small.state.lock().next_sequence = i32::MAX - 1;
-        for _ in 0..5 {
-            small.push(None, b"x", 0, false).unwrap().unwrap();
+        q.request_flush();
+        assert_eq!(ready(q.take(Duration::ZERO, Instant::now())).len(), MAX_BATCHES_PER_REQUEST);
+        let mut rest = 0;
+        while let Take::Ready(batches) = q.take(Duration::ZERO, Instant::now()) {
+            rest += batches.len();
         }
-        small.request_flush();
-        let mut batches = ready(small.take(Duration::from_secs(60), Instant::now()));
-        // The open batch goes once the sealed ones are gone; it is numbered then.
-        batches.extend(ready(small.take(Duration::from_secs(60), Instant::now())));
-        let numbered: Vec<(u32, i32)> = batches.iter().map(|b| (b.count, b.first_sequence)).collect();
-        assert_eq!(numbered, [(2, i32::MAX - 1), (2, 0), (1, 2)]);
-    }
-
-    #[test]
-    fn next_sequence_wraps_to_zero_after_i32_max() {
-        assert_eq!(next_sequence(0, 5), 5);
-        assert_eq!(next_sequence(i32::MAX - 5, 5), i32::MAX);
-        assert_eq!(next_sequence(i32::MAX, 1), 0);
-        assert_eq!(next_sequence(i32::MAX - 1, 3), 1);
-        assert_eq!(next_sequence(i32::MAX, u32::MAX), next_sequence(0, u32::MAX) - 1);
+        assert_eq!(rest, 10);
     }
 
     #[tokio::test]

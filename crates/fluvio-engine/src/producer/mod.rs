@@ -10,26 +10,35 @@
 //!
 //! Unless configured otherwise, every [`TopicProducer`] draws a random producer id, and each
 //! of its partitions numbers records from 0 (Kafka-style sequences in the batch header's
-//! `producer_id`, `producer_epoch` 0 and `first_sequence`). A batch is numbered when it is
-//! sealed and encoded once, so a retry carries the very bytes of the first attempt and a
-//! deduplicating leader answers it with the offset it stored the batch at the first time.
+//! `producer_id`, `producer_epoch` and `first_sequence`). A batch is numbered and encoded
+//! once, the first time its partition's sender sends it, so a retry carries the very bytes of
+//! the first attempt and a deduplicating leader answers it with the offset it stored the batch
+//! at the first time. A leader that deduplicates (`fluvio-local`) applies Kafka's sequence
+//! rules: a batch at or below the producer's last stored sequence is never stored again, and
+//! one that does not follow it (a gap: an earlier batch was refused for good, or lost with a
+//! leader that acknowledged it alone) is refused as out of order
+//! ([`ErrorCode::is_out_of_order_sequence`](fluvio_wire::ErrorCode::is_out_of_order_sequence))
+//! with nothing stored. The sender then starts a new producer epoch for the partition,
+//! numbers the refused batch and the ones after it from 0 again, and sends them at once.
 //!
 //! Ordering follows from the sender: a partition has a single sender task, which sends one
 //! request and resolves it (success, final failure, or retries of the same batches) before
 //! taking the next batches, so two requests of one producer for one partition are never in
 //! flight at the same time, and a retried batch cannot be overtaken by a batch sealed after
-//! it. The one exception is a request abandoned on a client-side timeout, which the server
-//! may still be processing when the retry is sent: on the same connection the retry queues
-//! behind it (SPUs handle one connection's requests in order) and is recognized as a
-//! duplicate; sent to a new leader, it is recognized there if the abandoned copy was appended
-//! and replicated, and stored otherwise (the old leader, no longer leading, cannot commit
-//! its copy).
+//! it. A request holds at most 64 batches (`MAX_BATCHES_PER_REQUEST`): no more batches of a
+//! partition are ever unacknowledged than the leader remembers with their offsets. The one
+//! exception is a request abandoned on a client-side timeout, which the server may still be
+//! processing when the retry is sent: the retry carries the same batches, and whichever copy
+//! comes second is recognized as a duplicate (or, if the leader changed in between and the
+//! first copy never reached the new leader, the retry is the one stored; the old leader, no
+//! longer leading, cannot commit its copy).
 //!
 //! Each batch travels in a partition entry of its own, as the official producer sends them,
 //! so each gets its own answer (and, from a deduplicating leader, its own original offset): a
 //! retry resends only the batches whose entries failed, in their order. Within one request,
 //! the retriable refusals (not the leader, a commit timeout) either hit every later entry too
-//! or leave the refused batch appended, so a retried batch does not land after a later one.
+//! or leave the refused batch appended, so a retried batch does not land after a later one;
+//! an out-of-order refusal hits every later entry too (none of them follows either).
 
 mod accumulator;
 mod config;
@@ -60,8 +69,8 @@ pub use partitioner::{Partitioner, PartitionerConfig, SiphashRoundRobinPartition
 
 use accumulator::{Limits, PartitionQueue, SealedBatch, Take};
 
-use crate::client::ClientInner;
 use crate::error::{Error, ErrorKind, Result};
+use crate::router::ClientInner;
 use crate::socket::SPU_VERSION;
 
 /// How long a flush running when the client closes waits for the sender to resolve its
@@ -114,8 +123,47 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The epoch idempotent batches carry: ids are never reused, so epochs never need bumping.
-const PRODUCER_EPOCH: i16 = 0;
+/// How many times one delivery may start a new producer epoch after out-of-order refusals
+/// before it gives up (a leader that refuses a fresh epoch's first batch is not following the
+/// sequence rules).
+const MAX_NEW_EPOCHS_PER_DELIVERY: u32 = 3;
+
+/// The idempotence numbering of one partition's batches, owned by its sender: the producer
+/// id, the current epoch (0 until a leader refuses a batch as out of order) and the sequence
+/// number of the next record.
+struct Sequencer {
+    producer_id: i64,
+    epoch: i16,
+    next: i32,
+}
+
+impl Sequencer {
+    fn new(producer_id: i64) -> Self {
+        Self { producer_id, epoch: 0, next: 0 }
+    }
+
+    /// The (epoch, first sequence) of the next batch, of `count` records.
+    fn number(&mut self, count: u32) -> (i16, i32) {
+        let first = self.next;
+        self.next = next_sequence(first, count);
+        (self.epoch, first)
+    }
+
+    /// Starts a new epoch, numbered from 0 again.
+    fn new_epoch(&mut self) -> Result<()> {
+        self.epoch = self.epoch.checked_add(1).ok_or_else(|| {
+            Error::new(ErrorKind::Server, "the partition refused batches out of order more than 32767 times")
+        })?;
+        self.next = 0;
+        Ok(())
+    }
+}
+
+/// The sequence number after a batch of `count` records starting at `first`: sequences count
+/// records and wrap from `i32::MAX` back to 0 (as Kafka's do).
+fn next_sequence(first: i32, count: u32) -> i32 {
+    ((i64::from(first) + i64::from(count)) % (i64::from(i32::MAX) + 1)) as i32
+}
 
 /// A random positive producer id. The standard library's `RandomState` keys SipHash with
 /// randomness from the operating system; hashing the time, the process id and a process-wide
@@ -421,6 +469,7 @@ impl Shared {
 
 /// Delivers one partition's batches until the queue is closed and drained.
 async fn run_sender(shared: Arc<Shared>, queue: Arc<PartitionQueue>) {
+    let mut sequencer = shared.producer_id.map(Sequencer::new);
     loop {
         let notified = queue.wake.notified();
         let batches = match queue.take(shared.config.linger, Instant::now()) {
@@ -449,40 +498,67 @@ async fn run_sender(shared: Arc<Shared>, queue: Arc<PartitionQueue>) {
             Take::Finished => return,
         };
         let last_seq = batches.last().map_or(0, |b| b.seq);
-        let failure = deliver(&shared, queue.partition, batches).await;
+        let failure = deliver(&shared, queue.partition, batches, sequencer.as_mut()).await;
         queue.mark_completed(last_seq, failure);
     }
 }
 
 /// Sends `batches` to the partition leader, retrying per the delivery semantic, and resolves
-/// every batch. Returns the first failure, if any.
-async fn deliver(shared: &Shared, partition: u32, batches: Vec<SealedBatch>) -> Option<Error> {
+/// every batch. Returns the first failure, if any. `sequencer` numbers the batches of an
+/// idempotent producer.
+async fn deliver(
+    shared: &Shared,
+    partition: u32,
+    batches: Vec<SealedBatch>,
+    mut sequencer: Option<&mut Sequencer>,
+) -> Option<Error> {
     // Encoded once: every attempt sends these very bytes (same sequence, same CRC), which is
-    // what lets a deduplicating leader recognize a batch it already appended.
-    let encoded = match encode_batches(shared, &batches) {
-        Ok(encoded) => encoded,
-        Err(err) => {
-            output::fail_all(batches.iter().map(|b| &b.outcome), &err);
-            return Some(err);
-        }
+    // what lets a deduplicating leader recognize a batch it already appended. Only a batch
+    // refused as out of order is numbered and encoded anew.
+    let budget = shared.limits().max_request_size;
+    let numbered = |batch: &SealedBatch, sequencer: &mut Option<&mut Sequencer>| {
+        let identity = sequencer.as_deref_mut().map(|s| (s.producer_id, s.number(batch.count)));
+        encode_batch(shared, batch, identity, budget)
     };
+    let first_sequence = sequencer.as_deref().map(|s| s.next);
+    let mut encoded = Vec::with_capacity(batches.len());
+    for batch in &batches {
+        match numbered(batch, &mut sequencer) {
+            Ok(bytes) => encoded.push(bytes),
+            Err(err) => {
+                // Nothing was sent: the numbers taken go back, so that the next batch follows
+                // the last one the leader stored (no gap, hence no out-of-order refusal).
+                if let (Some(sequencer), Some(next)) = (sequencer.as_deref_mut(), first_sequence) {
+                    sequencer.next = next;
+                }
+                output::fail_all(batches.iter().map(|b| &b.outcome), &err);
+                return Some(err);
+            }
+        }
+    }
     // Indexes of the batches still to deliver, in order.
     let mut pending: Vec<usize> = (0..batches.len()).collect();
     let mut first_failure: Option<Error> = None;
     let started = Instant::now();
     let mut attempt = 0u32;
+    let mut new_epochs = 0u32;
     loop {
         let request = produce_request(shared, partition, pending.iter().map(|&i| encoded[i].clone()));
         let err = match send_once(shared, partition, &request, pending.len()).await {
             Ok(results) => {
                 let mut retry = Vec::new();
                 let mut retry_reason = None;
+                let mut out_of_order = None;
                 let mut delivered = false;
                 for (&index, result) in pending.iter().zip(results) {
                     match result {
                         Ok(base_offset) => {
                             batches[index].outcome.complete(Ok(base_offset));
                             delivered = true;
+                        }
+                        Err(err) if is_out_of_order(&err) && sequencer.is_some() => {
+                            out_of_order.get_or_insert((retry.len(), err));
+                            retry.push(index);
                         }
                         Err(err) if err.is_retriable() => {
                             retry.push(index);
@@ -498,12 +574,37 @@ async fn deliver(shared: &Shared, partition: u32, batches: Vec<SealedBatch>) -> 
                 if delivered {
                     shared.produced_batches.fetch_add(1, Ordering::Relaxed);
                 }
-                match retry_reason {
-                    None => return first_failure,
-                    Some(reason) => {
-                        pending = retry;
-                        reason
+                pending = retry;
+                match (out_of_order, retry_reason) {
+                    (None, None) => return first_failure,
+                    (Some((from, reason)), _) => {
+                        // Nothing of the refused batch, nor of any batch after it, was stored:
+                        // number them anew in a new epoch and send them at once.
+                        let renumbered = match sequencer.as_deref_mut() {
+                            Some(sequencer) if new_epochs < MAX_NEW_EPOCHS_PER_DELIVERY => {
+                                sequencer.new_epoch().and_then(|()| {
+                                    pending[from..].iter().try_for_each(|&index| {
+                                        encoded[index] = numbered(&batches[index], &mut Some(&mut *sequencer))?;
+                                        Ok(())
+                                    })
+                                })
+                            }
+                            _ => Err(reason),
+                        };
+                        match renumbered {
+                            Ok(()) => {
+                                new_epochs += 1;
+                                debug!(topic = %shared.topic, partition, "refused out of order: sending again in a new epoch");
+                                continue;
+                            }
+                            Err(err) => {
+                                warn!(topic = %shared.topic, partition, %err, "delivery failed");
+                                output::fail_all(pending.iter().map(|&i| &batches[i].outcome), &err);
+                                return Some(first_failure.unwrap_or(err));
+                            }
+                        }
                     }
+                    (None, Some(reason)) => reason,
                 }
             }
             Err(err) => err,
@@ -560,41 +661,47 @@ fn request_envelope_len(topic: &str, client_id: &str) -> usize {
     }
 }
 
-/// Each batch encoded on its own, with this producer's id and the batch's sequence number
-/// when the producer is idempotent (-1s otherwise, as the official client writes). A batch
-/// that compression made too large for a request on its own is refused here, before it is
-/// sent: the server would close the connection on it.
-fn encode_batches(shared: &Shared, batches: &[SealedBatch]) -> Result<Vec<RecordSet>> {
-    let budget = shared.limits().max_request_size;
-    batches
-        .iter()
-        .map(|b| {
-            let mut raw = RawBatch::from_records_area(
-                b.area.clone(),
-                b.count as usize,
-                b.last_timestamp_delta,
-                shared.compression,
-                b.first_timestamp,
-            )?;
-            if let Some(producer_id) = shared.producer_id {
-                raw.header.producer_id = producer_id;
-                raw.header.producer_epoch = PRODUCER_EPOCH;
-                raw.header.first_sequence = b.first_sequence;
-            }
-            let records = RecordSet::from_batches([&raw])?;
-            if accumulator::ENTRY_OVERHEAD + records.len() > budget {
-                return Err(Error::new(
-                    ErrorKind::RecordTooLarge,
-                    format!(
-                        "a compressed batch of {} bytes does not fit the maximum request size of {} bytes",
-                        records.len(),
-                        shared.config.max_request_size
-                    ),
-                ));
-            }
-            Ok(records)
-        })
-        .collect()
+/// Whether the leader refused a batch because it does not follow the producer's last stored
+/// batch (nothing of it was stored).
+fn is_out_of_order(err: &Error) -> bool {
+    err.server_code().is_some_and(fluvio_wire::ErrorCode::is_out_of_order_sequence)
+}
+
+/// One batch, encoded with `identity` (producer id, and the epoch and first sequence number
+/// the batch gets) when the producer is idempotent, -1s otherwise (as the official client
+/// writes). A batch that compression made too large for a request on its own is refused
+/// here, before it is sent: the server would close the connection on it.
+/// `budget` is what the partition entries of one request may take.
+fn encode_batch(
+    shared: &Shared,
+    batch: &SealedBatch,
+    identity: Option<(i64, (i16, i32))>,
+    budget: usize,
+) -> Result<RecordSet> {
+    let mut raw = RawBatch::from_records_area(
+        batch.area.clone(),
+        batch.count as usize,
+        batch.last_timestamp_delta,
+        shared.compression,
+        batch.first_timestamp,
+    )?;
+    if let Some((producer_id, (epoch, first_sequence))) = identity {
+        raw.header.producer_id = producer_id;
+        raw.header.producer_epoch = epoch;
+        raw.header.first_sequence = first_sequence;
+    }
+    let records = RecordSet::from_batches([&raw])?;
+    if accumulator::ENTRY_OVERHEAD + records.len() > budget {
+        return Err(Error::new(
+            ErrorKind::RecordTooLarge,
+            format!(
+                "a compressed batch of {} bytes does not fit the maximum request size of {} bytes",
+                records.len(),
+                shared.config.max_request_size
+            ),
+        ));
+    }
+    Ok(records)
 }
 
 /// One request with a partition entry per batch, so that the leader answers (and
@@ -648,6 +755,30 @@ async fn send_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_sequence_wraps_to_zero_after_i32_max() {
+        assert_eq!(next_sequence(0, 5), 5);
+        assert_eq!(next_sequence(i32::MAX - 5, 5), i32::MAX);
+        assert_eq!(next_sequence(i32::MAX, 1), 0);
+        assert_eq!(next_sequence(i32::MAX - 1, 3), 1);
+        assert_eq!(next_sequence(i32::MAX, u32::MAX), next_sequence(0, u32::MAX) - 1);
+    }
+
+    #[test]
+    fn a_sequencer_numbers_records_and_restarts_at_zero_in_a_new_epoch() {
+        let mut sequencer = Sequencer::new(9);
+        assert_eq!(sequencer.number(3), (0, 0));
+        assert_eq!(sequencer.number(2), (0, 3));
+        sequencer.new_epoch().unwrap();
+        assert_eq!(sequencer.number(4), (1, 0));
+        assert_eq!(sequencer.number(1), (1, 4));
+        sequencer.next = i32::MAX;
+        assert_eq!(sequencer.number(2), (1, i32::MAX));
+        assert_eq!(sequencer.number(1), (1, 1));
+        sequencer.epoch = i16::MAX;
+        assert_eq!(sequencer.new_epoch().unwrap_err().kind(), ErrorKind::Server);
+    }
 
     #[test]
     fn compression_follows_the_topic() {

@@ -51,6 +51,19 @@ impl Setup {
 /// a small machine, in debug builds).
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
+/// Polls `ready` until it holds; panics after [`PATIENCE`], naming `what` it waited for.
+pub async fn wait_until<F, Fut>(what: &str, mut ready: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !ready().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// The next record of a partition stream; panics on an error, the end of the stream, or
 /// nothing within [`PATIENCE`].
 pub async fn next_record(stream: &mut fluvio_engine::PartitionStream) -> fluvio_engine::ConsumerRecord {

@@ -30,6 +30,7 @@ pub(crate) use store::{MetadataStore, PartitionReplication, StoreError};
 use validate::Refusal;
 
 use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::names::spu_name;
 use crate::net;
 use crate::tasks::TaskGroup;
 
@@ -55,7 +56,10 @@ pub(crate) struct ScSettings {
 
 /// The SC's state, shared by its connections and tasks.
 pub(crate) struct Sc {
+    /// Itself, for work that runs later (a pending election).
+    me: std::sync::Weak<Sc>,
     store: MetadataStore,
+    elections: election::Elections,
     settings: ScSettings,
     links: Mutex<HashMap<i32, SpuLinkState>>,
     tasks: TaskGroup,
@@ -89,11 +93,6 @@ struct Unavailable {
 /// How often the SC retries electing a leader for partitions unavailable for lack of space.
 const UNAVAILABLE_RETRY: Duration = Duration::from_secs(2);
 
-/// The name of SPU `id`'s object.
-pub(crate) fn spu_name(id: i32) -> String {
-    format!("custom-spu-{id}")
-}
-
 impl Sc {
     /// Opens the SC's store under `dir` and resets every status: nothing is online until SPUs
     /// register and report.
@@ -103,8 +102,10 @@ impl Sc {
         lock: Arc<crate::lock::DirectoryLock>,
     ) -> Result<Arc<Self>, StoreError> {
         let store = MetadataStore::open(dir)?;
-        let sc = Arc::new(Self {
+        let sc = Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             store,
+            elections: election::Elections::default(),
             settings,
             links: Mutex::new(HashMap::new()),
             tasks: TaskGroup::new(),
@@ -213,11 +214,16 @@ impl Sc {
         self.store.read(|objects| {
             objects.topics.values().all(|topic| {
                 let expected = topic.spec.replicas.partition_count();
-                (0..expected).all(|index| {
+                let mut some_unavailable = false;
+                let partitions_settled = (0..expected).all(|index| {
                     let name = partition_name(&topic.name, index);
+                    some_unavailable |= unavailable.contains_key(&name);
                     unavailable.contains_key(&name)
                         || objects.partitions.get(&name).is_some_and(|p| is_serving(p.status.resolution))
-                })
+                });
+                // The topic's own status follows its partitions' in a later store update: a
+                // caller told "settled" must also see the topic Provisioned.
+                partitions_settled && (some_unavailable || topic.status.resolution == TopicResolution::Provisioned)
             })
         })
     }
@@ -321,6 +327,7 @@ impl Sc {
             links.remove(&id);
         }
         info!(spu = id, "SPU offline");
+        self.elections.forget_spu(id);
         self.store.update_status::<SpuSpec>(&spu_name(id), |s| s.resolution = SpuStatusResolution::Offline);
         for partition in self.store.all::<PartitionSpec>() {
             if partition.spec.leader == id {
@@ -355,10 +362,12 @@ impl Sc {
         let (topic, index) = split_partition_name(&partition.name)?;
         let topic_spec = self.store.get::<TopicSpec>(topic)?.spec;
         let replication = self.store.replication(&partition.name).unwrap_or_default();
-        let leader_private = self.links.lock().get(&partition.spec.leader).map(|l| l.private_addr);
+        let leader =
+            if self.elections.is_waiting(&partition.name) { election::NO_LEADER } else { partition.spec.leader };
+        let leader_private = self.links.lock().get(&leader).map(|l| l.private_addr);
         Some(ReplicaAssignment {
             key: ReplicaKey::new(topic, index),
-            leader: partition.spec.leader,
+            leader,
             replicas: partition.spec.replicas.clone(),
             config: replica_config(&topic_spec),
             epoch: replication.epoch,
@@ -379,6 +388,7 @@ impl Sc {
         match message {
             SpuToSc::Heartbeat => {}
             SpuToSc::ReplicaOnline(key, report) => {
+                self.replica_reported(spu, &key, &report);
                 let name = key.to_string();
                 let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
                 let replication = self.store.replication(&name).unwrap_or_default();
@@ -389,7 +399,8 @@ impl Sc {
                 self.store.update_status::<PartitionSpec>(&name, |status| apply_leader_report(status, &report));
                 if self.unavailable.lock().remove(&name).is_some() {
                     info!(partition = %name, spu, "partition available again");
-                    self.store.update_status::<TopicSpec>(&key.topic, |s| s.reason.clear());
+                    let reason = self.topic_reason(&key.topic);
+                    self.store.update_status::<TopicSpec>(&key.topic, |s| s.reason = reason);
                 }
                 self.refresh_topic_resolution(&key.topic);
             }
@@ -400,28 +411,35 @@ impl Sc {
         }
     }
 
-    /// SPU `spu` cannot open its replica of `key`. The failure stays with that partition: if
-    /// the SPU led it, another in-sync replica is elected when one is online; otherwise the
-    /// partition is unavailable (its status `LeaderOffline`, its topic's status naming the
-    /// cause) and its leader answers clients with the storage error, while every other
-    /// partition and SPU keeps serving.
+    /// SPU `spu` cannot open its replica of `key`. The failure stays with that partition: the
+    /// replica leaves the in-sync replicas unless it is the last one, and elections neither
+    /// choose it nor wait for its report (see [`Sc::replica_unopenable`]). If the SPU led the
+    /// partition, another in-sync replica is elected when one can be; while one may still
+    /// report, the partition waits for it; when none is left, the partition is unavailable
+    /// (its status `LeaderOffline`, its topic's status naming the cause) and the SPU answers
+    /// its clients with the storage error, while every other partition and SPU keeps serving.
     fn replica_failed(&self, spu: i32, key: &ReplicaKey, failure: ReplicaFailure) {
         let name = key.to_string();
         let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
         warn!(spu, partition = %name, message = %failure.message, "replica unavailable");
+        self.replica_unopenable(&partition, spu, &failure.message);
+        // As it is now: leaving the in-sync replicas may have elected another leader.
+        let Some(partition) = self.store.get::<PartitionSpec>(&name) else { return };
         if partition.spec.leader != spu {
-            return; // a follower: its leader drops it from the in-sync replicas
+            return; // a follower, or another replica leads now
         }
-        self.leader_lost(&partition, spu);
-        let elected = self.store.get::<PartitionSpec>(&name).is_some_and(|p| p.spec.leader != spu);
-        if elected {
-            return;
+        let isr = self.store.replication(&name).unwrap_or_default().isr;
+        let others_may_lead = self.elections.may_lead_besides(&name, &isr, spu);
+        if !self.elections.is_waiting(&name) || !others_may_lead {
+            self.leader_lost(&partition, spu);
+            if !self.elections.is_waiting(&name) {
+                return; // elected
+            }
         }
         let message = format!("SPU {spu}: {}", failure.message);
-        let isr = self.store.replication(&name).unwrap_or_default().isr;
-        if isr.iter().any(|id| *id != spu) {
-            // Another in-sync replica is offline: the partition waits for it, as for any
-            // leader loss, and it is elected when it returns.
+        if others_may_lead {
+            // Another in-sync replica has yet to report (it is offline, or opening its log):
+            // the partition waits for it, as for any leader loss, and elects it when it does.
             self.store.update_status::<TopicSpec>(&key.topic, |s| {
                 s.reason = format!("partition {name} waits for an in-sync replica: {message}")
             });
@@ -441,10 +459,28 @@ impl Sc {
     /// [`UNAVAILABLE_RETRY`], so that it comes back by itself once disk space is.
     pub(super) fn partition_unavailable(&self, partition: &str, code: ErrorCode, message: String, retry: bool) {
         let reason = format!("partition {partition} is unavailable: {message}");
-        self.unavailable.lock().insert(partition.to_string(), Unavailable { code, reason: reason.clone(), retry });
+        self.unavailable.lock().insert(partition.to_string(), Unavailable { code, reason, retry });
         if let Some((topic, _)) = split_partition_name(partition) {
+            let reason = self.topic_reason(topic);
             self.store.update_status::<TopicSpec>(topic, |s| s.reason = reason);
         }
+    }
+
+    /// What the status of `topic` says: why partitions of it are unavailable, then the records
+    /// its replicas lost (see [`election::Elections::loss_report`]); empty when all is well.
+    pub(super) fn topic_reason(&self, topic: &str) -> String {
+        let mut reasons: Vec<String> = self
+            .unavailable
+            .lock()
+            .iter()
+            .filter(|(partition, _)| split_partition_name(partition).is_some_and(|(t, _)| t == topic))
+            .map(|(_, unavailable)| unavailable.reason.clone())
+            .collect();
+        let losses = self.elections.loss_report(topic);
+        if !losses.is_empty() {
+            reasons.push(losses);
+        }
+        reasons.join("; ")
     }
 
     /// Partitions that cannot be served, with the error clients get and why.
@@ -460,9 +496,7 @@ impl Sc {
             if let Some(partition) = self.store.get::<PartitionSpec>(&name)
                 && !is_serving(partition.status.resolution)
             {
-                // No replica is excluded: the one that could not store its election (or
-                // create its files) may well lead now.
-                self.leader_lost(&partition, -1);
+                self.retry_election(&partition);
             }
         }
     }
@@ -473,9 +507,10 @@ impl Sc {
         let expected = topic_object.spec.replicas.partition_count() as usize;
         let online = partitions.iter().filter(|p| is_serving(p.status.resolution)).count();
         if partitions.len() == expected && online == expected {
+            let reason = self.topic_reason(topic);
             self.store.update_status::<TopicSpec>(topic, |s| {
                 s.resolution = TopicResolution::Provisioned;
-                s.reason.clear();
+                s.reason = reason;
             });
         }
     }
@@ -690,7 +725,7 @@ impl Sc {
         let result = self
             .store
             .transaction()
-            .delete::<PartitionSpec>(names)
+            .delete::<PartitionSpec>(names.clone())
             .delete::<TopicSpec>(vec![name.to_string()])
             .commit();
         if let Err(err) = result {
@@ -703,6 +738,9 @@ impl Sc {
                     self.send_to_spu(*spu, ScToSpu::Remove(ReplicaKey::new(topic, index)));
                 }
             }
+        }
+        for name in &names {
+            self.elections.forget_partition(name);
         }
         info!(topic = name, "topic deleted");
         Status::ok(name)

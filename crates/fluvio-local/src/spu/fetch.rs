@@ -132,6 +132,18 @@ impl StreamSession {
                     self.push_error(ErrorCode::OffsetEvicted { offset: next, next_available }).await;
                     return;
                 }
+                Err(LogError::Corrupt { path, position, offset, defect }) => {
+                    warn!(
+                        replica = %self.replica.key(),
+                        file = %path.display(),
+                        position,
+                        offset,
+                        %defect,
+                        "a damaged stored batch was not served to a consumer"
+                    );
+                    self.push_error(ErrorCode::corrupt_batch(self.replica.key(), offset, defect)).await;
+                    return;
+                }
                 Err(err) => {
                     warn!(replica = %self.replica.key(), %err, "stream read failed");
                     self.push_error(ErrorCode::StorageError).await;

@@ -14,7 +14,7 @@ use fluvio_wire::{Decoder, FrameDecoder, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use super::replica::{FollowerAppendError, FollowerJob, Replica};
 
@@ -57,6 +57,15 @@ pub(crate) async fn run(replica: Arc<Replica>, spu: i32, job: FollowerJob, mut p
         match outcome {
             Ok(()) => return,
             Err(SessionError::Append(FollowerAppendError::TermEnded)) => return,
+            Err(SessionError::Refused(ReplicationError::CorruptData)) => {
+                warn!(
+                    replica = %replica.key(),
+                    leader = job.leader,
+                    epoch = job.epoch,
+                    leo = replica.offsets().leo,
+                    "the leader's copy of the next batch is damaged; this replica cannot copy past it"
+                );
+            }
             Err(err) => {
                 debug!(replica = %replica.key(), leader = job.leader, epoch = job.epoch, %err, "replication session ended");
             }
@@ -88,6 +97,13 @@ async fn session(
     // else until it is done.
     if let Some(offset) = replica.interrupted_reset() {
         replica.reset_as_follower(job.epoch, offset).map_err(SessionError::Append)?;
+    }
+
+    // A damaged batch found by a read while this replica led: drop it and what follows, and
+    // copy them again from the leader.
+    if let Some(offset) = replica.damaged_at() {
+        warn!(replica = %key, leader = job.leader, offset, "dropping the damaged batch and what follows to copy them again");
+        replica.truncate_as_follower(job.epoch, offset).map_err(SessionError::Append)?;
     }
 
     // Cut what diverged: ask where our latest epoch ends on the leader.

@@ -2,6 +2,7 @@
 //! leads, replicates the partitions it follows from their leaders over the SPUs' private
 //! endpoints, and stores each replica's log under its data directory.
 
+mod damage;
 mod fetch;
 mod follower;
 mod private;
@@ -30,7 +31,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::control::{ReplicaAssignment, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::control::{NO_LEADER, ReplicaAssignment, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
 use crate::lock::DirectoryLock;
 use crate::net::{self, CloseReason, FrameSink, RequestHandler};
 use crate::storage;
@@ -97,6 +98,9 @@ pub(crate) struct SpuState {
     /// To the control loop, which forwards to the SC. Deliberately not the SC link itself:
     /// only the control loop may keep the link (and so the SPU) alive in the SC's eyes.
     isr_proposals: mpsc::UnboundedSender<IsrProposal>,
+    /// Set when a graceful stop begins: from then on the leaders here propose no change to
+    /// their in-sync replicas (their followers' connections close because of the stop).
+    stopping: AtomicBool,
     tasks: TaskGroup,
     /// Test hook: stop heartbeats, as a hung SPU would.
     heartbeats_silenced: AtomicBool,
@@ -108,6 +112,10 @@ pub(crate) struct SpuState {
     /// recovery), in milliseconds.
     #[cfg(test)]
     pub(crate) slow_replica_open_ms: std::sync::atomic::AtomicU64,
+    /// Test hook: a pause between the steps of a graceful stop, in milliseconds, as a thread
+    /// preempted in the middle of it would take.
+    #[cfg(test)]
+    pub(crate) stop_pause_ms: std::sync::atomic::AtomicU64,
 }
 
 impl SpuState {
@@ -161,15 +169,22 @@ impl SpuState {
 
     /// Lets `replica` (a leader) bring its in-sync replica set up to date with the SC, in the
     /// background.
-    pub(crate) fn reconsider_isr(&self, replica: &Arc<Replica>) {
+    pub(crate) fn reconsider_isr(self: &Arc<Self>, replica: &Arc<Replica>) {
+        if self.stopping.load(Ordering::Relaxed) {
+            return;
+        }
         let replica = replica.clone();
-        let proposals = self.isr_proposals.clone();
+        let state = self.clone();
         self.tasks.spawn(async move {
             let key = replica.key().clone();
             replica
                 .update_isr(|epoch, isr| async move {
+                    // Checked again at the last moment: the stop may have begun meanwhile.
+                    if state.stopping.load(Ordering::Relaxed) {
+                        return false;
+                    }
                     let (reply, answer) = oneshot::channel();
-                    if proposals.send(IsrProposal { key, epoch, isr, reply }).is_err() {
+                    if state.isr_proposals.send(IsrProposal { key, epoch, isr, reply }).is_err() {
                         return false;
                     }
                     answer.await.unwrap_or(false)
@@ -230,12 +245,15 @@ impl SpuServer {
             failed: RwLock::new(HashMap::new()),
             out_of_storage: parking_lot::Mutex::new(HashSet::new()),
             isr_proposals,
+            stopping: AtomicBool::new(false),
             tasks: tasks.clone(),
             heartbeats_silenced: AtomicBool::new(false),
             replication_paused: tokio::sync::watch::Sender::new(false),
             _lock: lock,
             #[cfg(test)]
             slow_replica_open_ms: std::sync::atomic::AtomicU64::new(0),
+            #[cfg(test)]
+            stop_pause_ms: std::sync::atomic::AtomicU64::new(0),
         });
         {
             let state = state.clone();
@@ -287,25 +305,37 @@ impl SpuServer {
     }
 
     /// Stops the heartbeats (everything else keeps running), as a hung SPU would.
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn silence_heartbeats(&self) {
         self.state.heartbeats_silenced.store(true, Ordering::Relaxed);
     }
 
     /// Pauses or resumes the fetching of every replica this SPU follows.
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn pause_replication(&self, paused: bool) {
         self.state.replication_paused.send_replace(paused);
     }
 
-    /// Stops accepting, closes every connection and drops the control link, waits for the
-    /// tasks to end (aborting what is still running after [`STOP_GRACE`]), then flushes every
-    /// log to disk.
+    /// Ends every term, then stops accepting, closes every connection and drops the control
+    /// link, waits for the tasks to end (aborting what is still running after
+    /// [`STOP_GRACE`]), then flushes every log to disk.
     pub(crate) async fn stop(self) {
-        self.shutdown.cancel();
-        // Ends follower loops, stream sessions (told NotLeaderForPartition, so clients look for
-        // the new leader) and produce answers waiting for commitment.
+        // The terms end first, and no ISR change is proposed from here on: closing the
+        // connections closes the followers' fetch connections too, and a leader still in
+        // office would take them out of its in-sync replicas, leaving the SC no in-sync
+        // replica to elect once this SPU is gone. Ending the terms also ends follower loops,
+        // stream sessions (told NotLeaderForPartition, so clients look for the new leader) and
+        // produce answers waiting for commitment.
+        self.state.stopping.store(true, Ordering::Relaxed);
         for replica in self.state.replicas.read().values() {
             replica.end_terms();
         }
+        #[cfg(test)]
+        {
+            let pause = self.state.stop_pause_ms.load(Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+        }
+        self.shutdown.cancel();
         if !self.tasks.wait_or_abort(STOP_GRACE).await {
             warn!(spu = self.id, grace = ?STOP_GRACE, "in-flight work did not end in time; aborted it");
         }
@@ -507,7 +537,9 @@ async fn open_replica(
                     // This partition only: the SPU serves its other replicas, and clients of
                     // this one get the storage error.
                     warn!(spu = state.id, replica = %key, %message, "could not open the replica; it is unavailable");
-                    let failure = ReplicaFailure { code, message, leader: assignment.leader == state.id };
+                    let leader = assignment.leader == state.id
+                        || (assignment.leader == NO_LEADER && assignment.isr == [state.id]);
+                    let failure = ReplicaFailure { code, message, leader };
                     state.failed.write().insert(key.clone(), failure.clone());
                     let _ = to_sc.send(SpuToSc::ReplicaFailed(key, failure));
                     return;

@@ -105,6 +105,18 @@ impl PrivateConnection {
                         ..Default::default()
                     };
                 }
+                Err(LogError::Corrupt { path, position, offset, defect }) => {
+                    warn!(
+                        replica = %replica.key(),
+                        follower = request.follower,
+                        file = %path.display(),
+                        position,
+                        offset,
+                        %defect,
+                        "a damaged stored batch was not sent to a follower"
+                    );
+                    return refuse(ReplicationError::CorruptData);
+                }
                 Err(err) => {
                     warn!(replica = %replica.key(), follower = request.follower, %err, "replication read failed");
                     return refuse(ReplicationError::StorageError);

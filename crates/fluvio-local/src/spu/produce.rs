@@ -128,9 +128,7 @@ fn append_entry(
             Ok(Some((replica, appended)))
         }
         Err(AppendError::NotLeader) => Err(ErrorCode::NotLeaderForPartition),
-        Err(AppendError::PartialDuplicate) => Err(ErrorCode::Other(
-            "this request repeats some batches of an earlier one but not all: resend them one request per batch".into(),
-        )),
+        Err(AppendError::OutOfOrderSequence(reason)) => Err(ErrorCode::out_of_order_sequence(reason)),
         Err(AppendError::InvalidBatch(message)) => Err(ErrorCode::Other(format!("invalid record batch: {message}"))),
         Err(AppendError::Log(err)) if storage::log_is_full(&err) => {
             // Nothing was stored (the log cuts what a failed write left). Not a generic storage

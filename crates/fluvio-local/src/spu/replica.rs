@@ -31,11 +31,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::producers::{BatchIdentity, ProducerState};
-use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaReport};
+use super::damage;
+use super::producers::{BatchIdentity, ProducerState, Verdict};
+use crate::control::{RecoveryLoss, ReplicaAssignment, ReplicaConfig, ReplicaReport};
 
-/// Offsets below the log end scanned on open to rebuild the producers' deduplication state.
-const PRODUCER_SCAN_OFFSETS: i64 = 65_536;
+/// Bytes at the end of the log whose batch headers rebuild the idempotent producers' state
+/// when a replica is opened: retries come within seconds of the first attempt, so the batches
+/// they repeat lie in the tail.
+const PRODUCER_SCAN_BYTES: u64 = 64 << 20;
 /// Name of the high-watermark checkpoint file in a replica directory.
 const HW_FILE_NAME: &str = "high-watermark";
 
@@ -130,7 +133,8 @@ pub(crate) struct FollowerJob {
 
 /// The result of a leader append.
 pub(crate) struct Appended {
-    /// Base offset of the first batch (of its earlier copy when it was a retried duplicate).
+    /// Base offset of the first batch (of its earlier copy when it was a retried duplicate;
+    /// -1 when that copy's offset is no longer known).
     pub base_offset: i64,
     /// The offset the records are committed at once the high watermark reaches it.
     pub commit_offset: i64,
@@ -144,10 +148,10 @@ pub(crate) enum AppendError {
     /// This replica does not lead the partition.
     #[error("not the leader")]
     NotLeader,
-    /// Some batches of the entry were appended before and others not: only whole retried
-    /// requests are recognized.
-    #[error("a request mixing retried and new batches of one producer")]
-    PartialDuplicate,
+    /// A batch of an idempotent producer does not follow the last one stored for it
+    /// (why, in words): nothing of the entry was stored.
+    #[error("out of order: {0}")]
+    OutOfOrderSequence(String),
     /// A batch header could not be read.
     #[error("invalid record batch: {0}")]
     InvalidBatch(String),
@@ -197,6 +201,11 @@ pub(crate) struct Replica {
     removed: CancellationToken,
     role: Mutex<Role>,
     checkpointed_hw: Mutex<i64>,
+    /// What the recovery of the log removed when it was opened.
+    recovery_loss: Option<RecoveryLoss>,
+    /// The offset of the lowest damaged batch a read found in this log: it is never served,
+    /// and the replica drops it (and what follows) as soon as it follows another replica.
+    damaged_at: Mutex<Option<i64>>,
 }
 
 impl Replica {
@@ -208,21 +217,16 @@ impl Replica {
         settings: ReplicationSettings,
     ) -> Result<Arc<Self>, LogError> {
         let dir = replica_dir(spu_dir, &key);
+        let checkpointed_hw = read_hw_checkpoint(&dir);
         let log = PartitionLog::open(&dir, log_config(&config))?;
+        let recovery_loss = damage::log_recovery(&key, &dir, log.recovery_report(), checkpointed_hw);
         let leo = log.log_end_offset();
         let log_start = log.log_start_offset();
         let epochs = EpochHistory::open(&dir, leo)?;
-        let hw = read_hw_checkpoint(&dir).unwrap_or(log_start).clamp(log_start, leo);
+        let hw = checkpointed_hw.unwrap_or(log_start).clamp(log_start, leo);
         let mut producers = ProducerState::default();
-        let scan_from = leo.saturating_sub(PRODUCER_SCAN_OFFSETS).max(log_start);
-        let mut at = scan_from;
-        while at < leo {
-            let Ok(slice) = log.read(at, 1 << 20, leo) else { break };
-            if slice.bytes.is_empty() {
-                break;
-            }
-            producers.record_all(&slice.bytes);
-            at = slice.next_offset;
+        if let Err(err) = log.visit_tail_headers(PRODUCER_SCAN_BYTES, |header| producers.record_header(header)) {
+            warn!(replica = %key, %err, "could not read the log tail: idempotent producers known only up to the damage");
         }
         Ok(Arc::new(Self {
             key,
@@ -235,7 +239,10 @@ impl Replica {
             offsets: watch::Sender::new(Offsets { log_start, hw, leo }),
             removed: CancellationToken::new(),
             role: Mutex::new(Role::Unassigned),
-            checkpointed_hw: Mutex::new(hw),
+            // What the file holds, so that a high watermark clamped by a cut is saved anew.
+            checkpointed_hw: Mutex::new(checkpointed_hw.unwrap_or(-1)),
+            recovery_loss,
+            damaged_at: Mutex::new(None),
         }))
     }
 
@@ -362,8 +369,10 @@ impl Replica {
     // -----------------------------------------------------------------------------------
     // Leader
 
-    /// Appends the batches of one produce entry as leader, skipping a whole entry that was
-    /// already appended (a retry of a request whose answer was lost).
+    /// Appends the batches of one produce entry as leader, under the idempotent producers'
+    /// rules (see `producers.rs`): a batch stored before is skipped and answered with its
+    /// original offsets; an entry holding a batch out of its producer's order is refused
+    /// whole, with nothing stored.
     pub(crate) fn append_as_leader(&self, mut batches: Vec<BytesMut>) -> Result<Appended, AppendError> {
         let role = self.role.lock();
         let Role::Leader(term) = &*role else { return Err(AppendError::NotLeader) };
@@ -373,34 +382,37 @@ impl Replica {
             identities.push(BatchIdentity::of(&header));
         }
         let mut producers = self.producers.lock();
-        let earlier: Vec<Option<i64>> =
-            identities.iter().map(|id| id.as_ref().and_then(|id| producers.find(id))).collect();
-        if earlier.iter().all(Option::is_some) && !earlier.is_empty() {
-            let base_offset = earlier[0].unwrap_or_default();
-            let last = batches.len() - 1;
-            let commit_offset =
-                earlier[last].unwrap_or_default() + identities[last].map_or(0, |identity| identity.record_count);
-            return Ok(Appended { base_offset, commit_offset, term: term.token.clone() });
-        }
-        if earlier.iter().any(Option::is_some) {
-            return Err(AppendError::PartialDuplicate);
-        }
+        let verdicts = producers
+            .check_entry(&identities)
+            .map_err(|reason| AppendError::OutOfOrderSequence(format!("{reason} in partition {}", self.key)))?;
         let mut log = self.log.write();
-        let mut first_base = None;
+        let mut base_offset = None;
+        let mut commit_offset = 0;
         let mut result = Ok(());
-        for (batch, identity) in batches.iter_mut().zip(&identities) {
-            // Not covered by the CRC, like the base offset: followers learn the epochs from it.
-            batch[12..16].copy_from_slice(&term.epoch.to_be_bytes());
-            match log.append(batch) {
-                Ok(info) => {
-                    first_base.get_or_insert(info.base_offset);
-                    if let Some(identity) = identity {
-                        producers.record(*identity, info.base_offset);
-                    }
+        for ((batch, identity), verdict) in batches.iter_mut().zip(&identities).zip(verdicts) {
+            match verdict {
+                Verdict::Duplicate { base_offset: original, commit_offset: committed_at } => {
+                    // -1 tells the producer that the batch is stored but its offset unknown.
+                    base_offset.get_or_insert(original.unwrap_or(-1));
+                    commit_offset = commit_offset.max(committed_at);
                 }
-                Err(err) => {
-                    result = Err(err);
-                    break;
+                Verdict::Append => {
+                    // Not covered by the CRC, like the base offset: followers learn the epochs
+                    // from it.
+                    batch[12..16].copy_from_slice(&term.epoch.to_be_bytes());
+                    match log.append(batch) {
+                        Ok(info) => {
+                            base_offset.get_or_insert(info.base_offset);
+                            commit_offset = commit_offset.max(info.next_offset);
+                            if let Some(identity) = identity {
+                                producers.record(*identity, info.base_offset);
+                            }
+                        }
+                        Err(err) => {
+                            result = Err(err);
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -415,7 +427,7 @@ impl Replica {
         });
         self.recompute_hw(&role);
         result?;
-        Ok(Appended { base_offset: first_base.unwrap_or(leo), commit_offset: leo, term: term.token.clone() })
+        Ok(Appended { base_offset: base_offset.unwrap_or(leo), commit_offset, term: term.token.clone() })
     }
 
     /// Waits until the high watermark reaches `offset`, `timeout` passes, or `term` ends.
@@ -631,6 +643,12 @@ impl Replica {
         drop(log);
         self.epochs.lock().truncate_to(leo)?;
         self.producers.lock().truncate_to(target);
+        {
+            let mut damaged_at = self.damaged_at.lock();
+            if damaged_at.is_some_and(|at| at >= target) {
+                *damaged_at = None;
+            }
+        }
         warn!(replica = %self.key, epoch, offset = target, "truncated a divergent tail");
         self.offsets.send_modify(|o| {
             o.leo = leo;
@@ -759,14 +777,16 @@ impl Replica {
 
     /// Whole batches from the one containing `offset`, within `max_bytes` (at least one batch),
     /// up to the end `isolation` allows.
+    /// A batch found damaged is remembered ([`Self::damaged_at`]) and reported to the SC.
     pub(crate) fn read(&self, offset: i64, max_bytes: usize, isolation: Isolation) -> Result<ReadSlice, LogError> {
         let end = self.offsets().visible_end(isolation);
-        self.log.read().read(offset, max_bytes, end)
+        self.noting_damage(self.log.read().read(offset, max_bytes, end))
     }
 
     /// What a consumer's fetch gets: the stored bytes from the batch containing `offset`, cut
     /// at `max_bytes` (possibly inside a batch), within that batch's segment and up to the
-    /// end `isolation` allows (see [`fluvio_log::PartitionLog::read_range`]).
+    /// end `isolation` allows (see [`fluvio_log::PartitionLog::read_range`]). A batch found
+    /// damaged is remembered and reported, as by [`Self::read`].
     pub(crate) fn read_range(
         &self,
         offset: i64,
@@ -774,7 +794,23 @@ impl Replica {
         isolation: Isolation,
     ) -> Result<ReadSlice, LogError> {
         let end = self.offsets().visible_end(isolation);
-        self.log.read().read_range(offset, max_bytes, end)
+        self.noting_damage(self.log.read().read_range(offset, max_bytes, end))
+    }
+
+    /// Remembers the damaged batch a read found ([`Self::damaged_at`] keeps the lowest).
+    fn noting_damage(&self, read: Result<ReadSlice, LogError>) -> Result<ReadSlice, LogError> {
+        if let Err(LogError::Corrupt { offset, .. }) = &read {
+            let mut damaged_at = self.damaged_at.lock();
+            if damaged_at.is_none_or(|known| *offset < known) {
+                *damaged_at = Some(*offset);
+            }
+        }
+        read
+    }
+
+    /// The offset of the lowest damaged batch reads found in this log, if any.
+    pub(crate) fn damaged_at(&self) -> Option<i64> {
+        *self.damaged_at.lock()
     }
 
     /// Deletes segments past retention, only below the high watermark (an in-sync follower may
@@ -827,6 +863,9 @@ impl Replica {
             size,
             followers,
             isr,
+            last_epoch: self.latest_epoch().unwrap_or(-1),
+            recovery_loss: self.recovery_loss.clone(),
+            damaged_at: self.damaged_at(),
             out_of_storage: false,
         }
     }

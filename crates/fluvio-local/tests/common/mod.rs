@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod replicated;
+
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -14,8 +16,9 @@ use fluvio_wire::sc::{
     PartitionSpec, Status, TopicSpec,
 };
 use fluvio_wire::spu::{
-    Isolation, PartitionProduceData, PartitionProduceResponse, ProduceAcks, ProduceRequest, ProduceResponse,
-    StreamFetchRequest, StreamFetchResponse, TopicProduceData,
+    FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest, Isolation, PartitionProduceData,
+    PartitionProduceResponse, ProduceAcks, ProduceRequest, ProduceResponse, StreamFetchRequest, StreamFetchResponse,
+    TopicProduceData,
 };
 use fluvio_wire::{Compression, Decoder, FrameDecoder, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -183,6 +186,33 @@ pub fn only_result(response: &ProduceResponse) -> &fluvio_wire::spu::PartitionPr
 /// The SPU address of the leader (single-SPU clusters).
 pub fn first_spu(cluster: &LocalCluster) -> std::net::SocketAddr {
     cluster.spu_addrs()[0].1
+}
+
+/// `(log start, high watermark)` the SPU answers to FetchOffsets for `topic`-0.
+pub async fn offsets(spu: &mut RawClient, topic: &str) -> (i64, i64) {
+    let response = spu
+        .call(&FetchOffsetsRequest {
+            topics: vec![FetchOffsetTopic {
+                name: topic.into(),
+                partitions: vec![FetchOffsetPartition { partition_index: 0 }],
+            }],
+            consumer_id: None,
+        })
+        .await;
+    let partition = &response.topics[0].partitions[0];
+    assert!(partition.error_code.is_ok(), "{:?}", partition.error_code);
+    (partition.start_offset, partition.last_stable_offset)
+}
+
+/// The segment log files of a partition directory, oldest first.
+pub fn segment_files(partition_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut logs: Vec<std::path::PathBuf> = std::fs::read_dir(partition_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "log"))
+        .collect();
+    logs.sort();
+    logs
 }
 
 /// Every partition, as the SC lists them.

@@ -69,6 +69,11 @@ public class FluvioException extends RuntimeException {
         /** The topic was deleted while in use. */
         TOPIC_DELETED,
         /**
+         * The server found a stored record batch damaged (it does not match its checksum) and
+         * refused to serve it; the message names the partition and offset. Not retriable.
+         */
+        CORRUPT_DATA,
+        /**
          * The partition's storage on the server is full (its disk or quota): nothing was
          * stored. Not retried by producers; the partition's status is {@code OUT_OF_STORAGE}
          * until space is freed on the server, after which sending again succeeds.

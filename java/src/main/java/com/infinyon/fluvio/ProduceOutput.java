@@ -92,7 +92,10 @@ public final class ProduceOutput {
     }
 
     private RecordMetadata metadata(long baseOffset) {
-        return new RecordMetadata(batch.partition(), baseOffset + index);
+        // A negative base offset: the leader stored the batch earlier, at an offset it no
+        // longer knows.
+        return new RecordMetadata(batch.partition(),
+                baseOffset < 0 ? RecordMetadata.UNKNOWN_OFFSET : baseOffset + index);
     }
 
     private static RuntimeException unwrap(ExecutionException e) {
