@@ -259,19 +259,19 @@ fn unexpected_kind() -> Error {
     Error::new(ErrorKind::Protocol, "the SC answered a list with objects of another kind")
 }
 
-/// Renders any admin object (or list of objects) as pretty JSON.
+/// Renders any admin object (or list of objects) as pretty JSON, as the official CLI prints it
+/// with `-O json` (the same field names, value spellings and field order).
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render JSON", e))
 }
 
-/// Renders any admin object (or list of objects) as YAML, with the same structure as
-/// [`to_json`]. The value goes through JSON's data model first: serde_yaml would otherwise
-/// write enum variants as YAML tags (`!computed`), which most YAML readers and tools such as
-/// `yq` do not map back to the object the JSON shows.
+/// Renders any admin object (or list of objects) as YAML, as the official CLI prints it with
+/// `-O yaml` (serde_yaml 0.9): enum variants that carry a value are YAML tags, e.g.
+/// `replicas: !computed` followed by the partition count and replication factor, and
+/// `cleanupPolicy: !segment`. Standard YAML readers keep the tag's value; `yq` and similar
+/// tools print the tags back.
 pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    let value =
-        serde_json::to_value(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))?;
-    serde_yaml::to_string(&value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
+    serde_yaml::to_string(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
 }
 
 #[cfg(test)]
@@ -300,9 +300,12 @@ mod tests {
         assert_eq!(value["name"], "t");
         assert_eq!(value["spec"]["replicas"]["computed"]["partitions"], 2);
         let yaml = to_yaml(&vec![&topic]).unwrap();
-        assert!(yaml.contains("name: t"), "{yaml}");
-        assert!(!yaml.contains('!'), "no YAML tags, enums are maps as in JSON: {yaml}");
-        let from_yaml: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
-        assert_eq!(from_yaml, serde_json::Value::Array(vec![value]), "YAML and JSON carry the same structure");
+        assert!(yaml.contains("- name: t"), "{yaml}");
+        assert!(
+            yaml.contains("replicas: !computed"),
+            "enum variants are YAML tags, as the official CLI prints them: {yaml}"
+        );
+        let from_yaml: Vec<TopicMetadata> = serde_yaml::from_str(&yaml).unwrap();
+        assert_eq!(from_yaml, vec![topic], "the YAML reads back");
     }
 }

@@ -304,8 +304,10 @@ async fn partitions_can_be_added() {
     s.shutdown().await;
 }
 
+/// Live objects of the embedded cluster print as the official CLI prints them (field names,
+/// value spellings, `null`s, field order: the fixtures in `official_output.rs` pin the shapes).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn objects_render_as_json_and_yaml() {
+async fn objects_render_as_the_official_cli_prints_them() {
     let s = setup(2).await;
     let admin = s.fluvio.admin();
     let mut config = TopicConfig::new(2, 1);
@@ -315,60 +317,100 @@ async fn objects_render_as_json_and_yaml() {
     topic(&s.fluvio, "second", 1).await;
 
     let topics = admin.list_topics().await.unwrap();
-    let json: serde_json::Value = serde_json::from_str(&to_json(&topics).unwrap()).unwrap();
-    let array = json.as_array().unwrap();
-    assert_eq!(array.len(), 2);
-    let rendered = &array[0];
-    assert_eq!(rendered["name"], "rendered");
-    assert_eq!(rendered["spec"]["replicas"]["computed"]["partitions"], 2);
-    assert_eq!(rendered["spec"]["replicas"]["computed"]["replicationFactor"], 1);
-    assert_eq!(rendered["spec"]["cleanupPolicy"]["segment"]["timeInSeconds"], 7200);
-    assert_eq!(rendered["spec"]["compressionType"], "gzip");
-    assert_eq!(rendered["status"]["resolution"], "Provisioned");
-    assert_eq!(array[1]["name"], "second");
-
-    // One object renders on its own too.
-    let single: serde_json::Value =
-        serde_json::from_str(&to_json(&admin.topic("second").await.unwrap()).unwrap()).unwrap();
-    assert_eq!(single["name"], "second");
+    let rendered = &topics[0];
+    let (first, second) = (rendered.status.replica_map[&0][0], rendered.status.replica_map[&1][0]);
+    let expected = format!(
+        r#"{{
+  "name": "rendered",
+  "spec": {{
+    "replicas": {{
+      "computed": {{
+        "partitions": 2,
+        "replicationFactor": 1,
+        "ignoreRackAssignment": false
+      }}
+    }},
+    "cleanupPolicy": {{
+      "segment": {{
+        "timeInSeconds": 7200
+      }}
+    }},
+    "compressionType": "Gzip",
+    "system": false
+  }},
+  "status": {{
+    "resolution": "Provisioned",
+    "replicaMap": {{
+      "0": [
+        {first}
+      ],
+      "1": [
+        {second}
+      ]
+    }},
+    "mirrorMap": {{}},
+    "reason": ""
+  }}
+}}"#
+    );
+    assert_eq!(to_json(rendered).unwrap(), expected);
+    let yaml = to_yaml(rendered).unwrap();
+    assert!(yaml.contains("  replicas: !computed\n    partitions: 2\n"), "{yaml}");
+    assert!(yaml.contains("  cleanupPolicy: !segment\n    timeInSeconds: 7200\n"), "{yaml}");
+    let list: serde_json::Value = serde_json::from_str(&to_json(&topics).unwrap()).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "a list renders as an array");
+    assert_eq!(list[1]["spec"]["compressionType"], "Any");
 
     let partitions = admin.list_partitions(None).await.unwrap();
     let json: serde_json::Value = serde_json::from_str(&to_json(&partitions).unwrap()).unwrap();
     let names: Vec<&str> = json.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["rendered-0", "rendered-1", "second-0"]);
     for (rendered, partition) in json.as_array().unwrap().iter().zip(&partitions) {
+        let spec = rendered["spec"].as_object().unwrap();
+        let keys: Vec<&str> = spec.keys().map(String::as_str).collect();
+        let mut want =
+            ["leader", "replicas", "cleanupPolicy", "storage", "compressionType", "deduplication", "system", "mirror"];
+        want.sort_unstable();
+        assert_eq!(keys, want, "every field, null when unset");
         assert_eq!(rendered["spec"]["leader"], partition.spec.leader);
+        assert!(rendered["spec"]["mirror"].is_null() && rendered["spec"]["deduplication"].is_null());
         assert_eq!(rendered["status"]["resolution"], "Online");
-        assert!(rendered["status"]["leader"]["hw"].is_i64());
+        assert_eq!(rendered["status"]["lsr"], 0, "replication 1: no follower in sync");
+        assert!(rendered["status"]["isBeingDeleted"].is_boolean() && rendered["status"]["baseOffset"].is_i64());
     }
 
     let spus = admin.list_spus().await.unwrap();
-    let json: serde_json::Value = serde_json::from_str(&to_json(&spus).unwrap()).unwrap();
-    for (rendered, (id, addr)) in json.as_array().unwrap().iter().zip(s.cluster.spu_addrs()) {
-        assert_eq!(rendered["spec"]["id"], id);
-        assert_eq!(rendered["spec"]["publicEndpoint"]["port"], addr.port());
-        assert_eq!(rendered["status"]["resolution"], "Online");
-    }
-
-    let yaml = to_yaml(&topics).unwrap();
-    assert!(yaml.contains("name: rendered") && yaml.contains("name: second"), "{yaml}");
-    let yaml = to_yaml(&partitions).unwrap();
-    assert!(yaml.contains("name: rendered-1") && yaml.contains("name: second-0"), "{yaml}");
-    let yaml = to_yaml(&spus).unwrap();
-    for spu in &spus {
-        assert!(yaml.contains(&format!("name: {}", spu.name)), "{yaml}");
-    }
-    // YAML has the structure of JSON (enums as maps, no tags that generic YAML readers such
-    // as SnakeYAML refuse): every object parses back to the same value as its JSON.
-    for (yaml, json) in [
-        (to_yaml(&topics).unwrap(), to_json(&topics).unwrap()),
-        (to_yaml(&partitions).unwrap(), to_json(&partitions).unwrap()),
-        (to_yaml(&spus).unwrap(), to_json(&spus).unwrap()),
-    ] {
-        assert!(!yaml.contains('!'), "no YAML tags: {yaml}");
-        let from_yaml: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
-        let from_json: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(from_yaml, from_json);
+    for (spu, (id, addr)) in spus.iter().zip(s.cluster.spu_addrs()) {
+        let expected = format!(
+            r#"{{
+  "name": "custom-spu-{id}",
+  "spec": {{
+    "spuId": {id},
+    "spuType": "Custom",
+    "publicEndpoint": {{
+      "port": {port},
+      "ingress": [
+        {{
+          "hostname": "127.0.0.1",
+          "ip": null
+        }}
+      ],
+      "encryption": "PLAINTEXT"
+    }},
+    "privateEndpoint": {{
+      "port": {private},
+      "host": "127.0.0.1",
+      "encryption": "PLAINTEXT"
+    }}
+  }},
+  "status": {{
+    "resolution": "Online"
+  }}
+}}"#,
+            port = addr.port(),
+            private = spu.spec.private_endpoint.port,
+        );
+        assert_eq!(to_json(spu).unwrap(), expected);
     }
     s.shutdown().await;
 }

@@ -202,17 +202,21 @@ class AdminTest extends ClusterTestBase {
         assertTrue(metadata.toJson().contains("\"name\": \"" + topic + "\""), metadata.toJson());
         assertTrue(metadata.toJson().trim().startsWith("{"), metadata.toJson());
         assertTrue(metadata.toYaml().contains("name: " + topic), metadata.toYaml());
-        // Enums are maps, as in the JSON, not YAML tags (which SnakeYAML and others refuse).
-        assertTrue(metadata.toYaml().contains("computed:"), metadata.toYaml());
-        assertFalse(metadata.toYaml().contains("!"), metadata.toYaml());
+        // As the official CLI prints them: `spuId`, enum variants spelled as Fluvio's, YAML tags.
+        assertTrue(metadata.toJson().contains("\"compressionType\": \"Any\""), metadata.toJson());
+        assertTrue(metadata.toJson().contains("\"mirrorMap\": {}"), metadata.toJson());
+        assertTrue(metadata.toYaml().contains("replicas: !computed"), metadata.toYaml());
 
         PartitionMetadata partition = admin.listPartitions(topic).get(0);
         assertTrue(partition.toJson().contains("\"name\": \"" + topic + "-0\""), partition.toJson());
         assertTrue(partition.toYaml().contains(topic + "-0"), partition.toYaml());
+        assertTrue(partition.toJson().contains("\"mirror\": null"), partition.toJson());
 
         SpuMetadata spu = admin.listSpus().get(0);
         assertTrue(spu.toJson().contains("\"name\": \"" + spu.name() + "\""), spu.toJson());
         assertTrue(spu.toYaml().contains(spu.name()), spu.toYaml());
+        assertTrue(spu.toJson().contains("\"spuId\": " + spu.spec().id()), spu.toJson());
+        assertTrue(spu.toJson().contains("\"ip\": null"), spu.toJson());
     }
 
     @Test
