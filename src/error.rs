@@ -122,6 +122,7 @@ pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
         ErrorKind::TopicAlreadyExists => "TOPIC_ALREADY_EXISTS",
         ErrorKind::InvalidTopicName => "INVALID_TOPIC_NAME",
         ErrorKind::InvalidTopicConfig => "INVALID_TOPIC_CONFIG",
+        ErrorKind::TopicNotProvisioned => "TOPIC_NOT_PROVISIONED",
         ErrorKind::PartitionNotFound => "PARTITION_NOT_FOUND",
         ErrorKind::NotLeader => "NOT_LEADER",
         ErrorKind::RecordTooLarge => "RECORD_TOO_LARGE",

@@ -120,6 +120,11 @@ impl TopicConfig {
     }
 }
 
+/// How often a create waiting for its answer checks whether its topic waits for SPUs (the
+/// first check comes this long after the request, so that an immediate answer, such as
+/// `TopicAlreadyExists` for a topic that exists and waits for SPUs itself, comes first).
+const UNPLACED_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
 /// Administrative operations. Cheap to clone.
 ///
 /// Thread-safe.
@@ -134,26 +139,57 @@ impl FluvioAdmin {
     }
 
     /// Creates a topic; returns once every partition is online.
+    ///
+    /// A topic whose replication factor exceeds the SPUs online is created all the same, as a
+    /// Fluvio SC creates it, with the status `InsufficientResources`: this call then fails at
+    /// once with [`ErrorKind::TopicNotProvisioned`] (the SC itself answers only after its
+    /// provisioning wait, 90 s on a real cluster). The topic stays, and is placed once enough
+    /// SPUs are online; delete it if it is not wanted.
     pub async fn create_topic(&self, name: &str, config: &TopicConfig) -> Result<()> {
         self.create_topic_spec(name, config.to_spec()?, false).await
     }
 
-    /// Creates a topic from a full spec (`dry_run` only validates).
+    /// Creates a topic from a full spec (`dry_run` only validates). See
+    /// [`FluvioAdmin::create_topic`].
     pub async fn create_topic_spec(&self, name: &str, spec: TopicSpec, dry_run: bool) -> Result<()> {
         let request = CreateRequest {
             common: CommonCreateRequest { name: name.to_string(), dry_run, timeout: None },
             object: CreateObject::Topic(spec),
         };
-        let sc = self.client.sc().await?;
-        // Creation waits for provisioning on the server, which may take longer than a request.
-        let status = sc
-            .request_with_timeout(
-                &request,
-                SC_VERSION,
-                self.client.config.request_timeout().max(Duration::from_secs(60)),
-            )
-            .await?;
-        check(status, name)
+        // The SC answers once the topic is provisioned, which may take longer than a request,
+        // and holds up the requests behind it on the same connection meanwhile: the create
+        // gets a connection of its own (closed when this returns), while the shared one checks
+        // whether the topic waits for SPUs.
+        let exclusive = self.client.exclusive_sc().await?;
+        let timeout = self.client.config.request_timeout().max(Duration::from_secs(60));
+        let answer = exclusive.request_with_timeout(&request, SC_VERSION, timeout);
+        tokio::pin!(answer);
+        let mut check_at = tokio::time::Instant::now() + UNPLACED_CHECK_INTERVAL;
+        loop {
+            tokio::select! {
+                status = &mut answer => return check(status?, name),
+                _ = tokio::time::sleep_until(check_at), if !dry_run => {
+                    check_at += UNPLACED_CHECK_INTERVAL;
+                    if self.waits_for_spus(name).await {
+                        return Err(Error::new(
+                            ErrorKind::TopicNotProvisioned,
+                            format!(
+                                "topic '{name}' cannot be placed: its replication factor exceeds the SPUs online. \
+                                 The cluster keeps it with the status InsufficientResources and places it once \
+                                 enough SPUs are online; delete it if it is not wanted"
+                            ),
+                        ));
+                    }
+                }
+                _ = self.client.shutdown.cancelled() => return Err(Error::closed("the client")),
+            }
+        }
+    }
+
+    /// Whether topic `name` exists and waits for enough SPUs to be placed. A failed lookup
+    /// says no: the create's own answer decides then.
+    async fn waits_for_spus(&self, name: &str) -> bool {
+        self.topic(name).await.is_ok_and(|topic| topic.status.resolution == TopicResolution::InsufficientResources)
     }
 
     /// Deletes a topic.

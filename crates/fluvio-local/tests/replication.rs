@@ -357,7 +357,7 @@ async fn stream_error_at(spu: SocketAddr, topic: &str, from: i64) -> ErrorCode {
 }
 
 /// The log start of partition `name` once retention is done with it: at least `at_least`, and
-/// unchanged in the SC's status for over a second (the leader reports every 500 ms and enforces
+/// unchanged in the SC's status for over a second (the leader reports every 400 ms and enforces
 /// retention every 100 ms in these tests).
 async fn settled_log_start(sc: &mut RawClient, name: &str, at_least: i64) -> i64 {
     let mut log_start = -1;
