@@ -17,7 +17,9 @@ pub enum ReplicationPolicy {
     /// * the high watermark is the smallest log end offset of **every** replica: while a
     ///   replica is down, or has not fetched since its leader took office, nothing new is
     ///   committed (`READ_COMMITTED` readers see nothing new, `READ_COMMITTED` produces time
-    ///   out); followers never leave the in-sync set for lagging;
+    ///   out); followers never leave the in-sync set for lagging or being down (only a replica
+    ///   whose copy is damaged or cannot be opened is left out, until it has copied the records
+    ///   again: this cluster's own damage handling, which real Fluvio does not have);
     /// * when a leader's SPU goes offline, the SC elects only a follower whose log end, as the
     ///   leader last reported it (every 400 ms), is less than [`FLUVIO_MAX_LAG`] records behind
     ///   the leader's, the closest first; otherwise the partition is `LeaderOffline` until the

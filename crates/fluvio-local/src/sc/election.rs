@@ -13,8 +13,8 @@
 //! and recovered) before it may lead. Which replica may lead, and which one is chosen among
 //! those, is decided in one place: [`choose_leader`].
 //!
-//! Under [`ReplicationPolicy::Fluvio`] the ISR never shrinks for lagging (every replica holds
-//! every committed record: the high watermark waits for all of them), and a leader whose SPU
+//! Under [`ReplicationPolicy::Fluvio`] the ISR never shrinks for lagging or being down (every
+//! replica holds every committed record: the high watermark waits for all of them), and a leader whose SPU
 //! goes offline may be replaced only by a follower whose log end, in the leader's last report,
 //! was less than [`FLUVIO_MAX_LAG`] records behind the leader's ([`LastReport`]), as the
 //! official SC's election policy decides; the old leader itself always qualifies when it
@@ -534,12 +534,16 @@ impl Sc {
         }
     }
 
-    /// Makes `leader` the leader of `partition` under a new epoch, drops `dead` from the ISR,
-    /// publishes the change (spec and status, through Watch) and tells the replicas.
+    /// Makes `leader` the leader of `partition` under a new epoch, drops `dead` from the ISR
+    /// (under `InSync`), publishes the change (spec and status, through Watch) and tells the
+    /// replicas.
     fn elect(&self, partition: &Metadata<PartitionSpec>, leader: i32, dead: Option<i32>) {
+        let policy = self.settings.policy;
         let updated = self.store.update_replication(&partition.name, |replication| {
             replication.epoch += 1;
-            if let Some(dead) = dead {
+            // Under `Fluvio` a replica that is down stays in the ISR: the high watermark waits
+            // for it, and it may lead again by the lag rule.
+            if let Some(dead) = dead.filter(|_| policy == ReplicationPolicy::InSync) {
                 replication.isr.retain(|id| *id != dead);
             }
             if !replication.isr.contains(&leader) {

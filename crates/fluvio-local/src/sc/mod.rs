@@ -232,11 +232,15 @@ impl Sc {
                 .filter(|topic| topic.status.resolution != TopicResolution::InsufficientResources)
                 .all(|topic| {
                     let expected = topic.spec.replicas.partition_count();
-                    (0..expected).all(|index| {
+                    let mut any_unavailable = false;
+                    let all_settled = (0..expected).all(|index| {
                         let name = partition_name(&topic.name, index);
+                        any_unavailable |= unavailable.contains_key(&name);
                         unavailable.contains_key(&name)
                             || objects.partitions.get(&name).is_some_and(|p| is_serving(p.status.resolution))
-                    })
+                    });
+                    // With every partition serving, its status says so too (set just after).
+                    all_settled && (any_unavailable || topic.status.resolution == TopicResolution::Provisioned)
                 })
         })
     }

@@ -4,9 +4,10 @@
 //! As **leader** it appends produced batches (stamping its epoch into each batch header), tracks
 //! how far each follower got (a follower's fetch offset is its log end offset, hence an
 //! acknowledgement of everything below), keeps the in-sync replica set (ISR) with the SC, and
-//! advances the high watermark by the [`ReplicationPolicy`]: under `Fluvio`, to the smallest log
-//! end offset of every replica (followers never leave the ISR for lagging); under `InSync`, to
-//! the smallest log end offset of the ISR, but only while the ISR has at least
+//! advances the high watermark to the smallest log end offset of the ISR. Under
+//! [`ReplicationPolicy::Fluvio`] the ISR is every replica whose copy is intact (followers never
+//! leave it for lagging or being down), so the high watermark waits for all of them; under
+//! `InSync` followers leave it when they lag, and it advances only while the ISR has at least
 //! `min_live_replicas` members. As **follower** it appends the leader's batches
 //! verbatim (see `follower.rs`), after truncating any tail that diverged from the leader, and
 //! restarts its log empty at the leader's log start when its log ends below it.
@@ -593,25 +594,20 @@ impl Replica {
         self.recompute_hw(&role);
     }
 
-    /// Advances the high watermark to the smallest log end offset of the replicas the policy
-    /// counts: every replica under `Fluvio` (a follower that has not fetched in this term holds
-    /// it back), the ISR under `InSync` (while it has at least `min_live_replicas` members).
-    /// Never moves it backwards.
+    /// Advances the high watermark to the smallest log end offset of the ISR: under `Fluvio`
+    /// the ISR is every replica (followers never leave it for lagging or being down, only when
+    /// the SC finds their copy damaged or unopenable), and a member that has not fetched in
+    /// this term holds it back; under `InSync` it moves only while the ISR has at least
+    /// `min_live_replicas` members. Never moves it backwards.
     fn recompute_hw(&self, role: &Role) {
         let Role::Leader(term) = role else { return };
-        let counted: Vec<i32> = match self.settings.policy {
-            ReplicationPolicy::Fluvio => term.replicas.clone(),
-            ReplicationPolicy::InSync => {
-                if term.isr.len() < self.settings.min_live_replicas {
-                    return;
-                }
-                term.isr.iter().copied().collect()
-            }
-        };
+        if self.settings.policy == ReplicationPolicy::InSync && term.isr.len() < self.settings.min_live_replicas {
+            return;
+        }
         let offsets = self.offsets();
         let mut candidate = offsets.leo;
-        for member in counted.into_iter().filter(|id| *id != self.settings.spu) {
-            match term.followers.get(&member).and_then(|p| p.leo) {
+        for member in term.isr.iter().filter(|id| **id != self.settings.spu) {
+            match term.followers.get(member).and_then(|p| p.leo) {
                 Some(leo) => candidate = candidate.min(leo),
                 None => return,
             }
