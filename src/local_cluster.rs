@@ -6,13 +6,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fluvio_local::{ClusterConfig, LocalCluster};
+use fluvio_local::{ClusterConfig, LocalCluster, ReplicationPolicy};
 use jni::JNIEnv;
 use jni::objects::{JClass, JObjectArray, JString};
 use jni::sys::{jboolean, jint, jintArray, jlong, jstring};
 use parking_lot::RwLock;
 
-use crate::convert::optional_string;
+use crate::convert::{optional_string, string};
 use crate::error::{JniError, Result, run};
 use crate::handle::{borrow, dispose, into_handle};
 use crate::runtime::block_on;
@@ -77,8 +77,21 @@ fn cluster_config(dir: PathBuf, settings: &Settings) -> Result<ClusterConfig> {
         .max_buffered_bytes(max_buffered_bytes))
 }
 
-fn start(env: &mut JNIEnv, base_dir: &JString, settings: &Settings, tls: &JObjectArray) -> Result<jlong> {
+/// `ReplicationPolicy.nativeName()`: `fluvio` or `in-sync`.
+fn replication_policy(env: &mut JNIEnv, policy: &JString) -> Result<ReplicationPolicy> {
+    let name = string(env, policy, "replicationPolicy")?;
+    name.parse().map_err(|err: fluvio_local::UnknownPolicy| JniError::IllegalArgument(err.to_string()))
+}
+
+fn start(
+    env: &mut JNIEnv,
+    base_dir: &JString,
+    settings: &Settings,
+    policy: &JString,
+    tls: &JObjectArray,
+) -> Result<jlong> {
     // Settings first: a refused one leaves no temporary directory behind.
+    let policy = replication_policy(env, policy)?;
     let tls = crate::tls::server_tls(env, tls)?;
     let (dir, temporary) = match optional_string(env, base_dir)? {
         Some(dir) => (PathBuf::from(dir), None),
@@ -90,7 +103,7 @@ fn start(env: &mut JNIEnv, base_dir: &JString, settings: &Settings, tls: &JObjec
             (temporary.path().to_path_buf(), Some(temporary))
         }
     };
-    let mut config = cluster_config(dir, settings)?;
+    let mut config = cluster_config(dir, settings)?.replication_policy(policy);
     if let Some(tls) = tls {
         config = config.tls(tls);
     }
@@ -183,7 +196,8 @@ fn shutdown(handle: jlong) -> Result<()> {
 
 /// `long nativeStart(String baseDir, int spus, int minLiveReplicas, long spuTimeoutMs,
 /// long replicaLagTimeMs, long idleTimeoutMs, long readTimeoutMs, long maxBufferedBytes,
-/// String[] tls)` (baseDir null: a temporary directory; tls: `LocalClusterTls.toNative()`, null
+/// String replicationPolicy, String[] tls)` (baseDir null: a temporary directory;
+/// replicationPolicy: `ReplicationPolicy.nativeName()`; tls: `LocalClusterTls.toNative()`, null
 /// for plain TCP; a timeout of 0 is off)
 #[unsafe(no_mangle)]
 #[allow(clippy::too_many_arguments)]
@@ -198,11 +212,12 @@ pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStart<'local>
     idle_timeout_ms: jlong,
     read_timeout_ms: jlong,
     max_buffered_bytes: jlong,
+    replication_policy: JString<'local>,
     tls: JObjectArray<'local>,
 ) -> jlong {
     let settings =
         Settings { spus, min_live, spu_timeout_ms, lag_ms, idle_timeout_ms, read_timeout_ms, max_buffered_bytes };
-    run(&mut env, 0, |env| start(env, &base_dir, &settings, &tls))
+    run(&mut env, 0, |env| start(env, &base_dir, &settings, &replication_policy, &tls))
 }
 
 /// `String nativeEndpoint(long handle)`

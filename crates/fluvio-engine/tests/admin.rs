@@ -133,10 +133,16 @@ async fn create_errors_have_their_kinds() {
         assert!(!err.is_retriable(), "{config:?}");
     }
 
-    // More replicas than the cluster can hold: refused by the server, and retrying cannot help.
-    let err = assert_kind(admin.create_topic("replicated", &TopicConfig::new(1, 2)).await, ErrorKind::Server);
+    // More replicas than SPUs online: created all the same, as a Fluvio SC does, waiting for
+    // SPUs; the call says so at once (the SC holds its own answer for 90 s), and retrying
+    // cannot help.
+    let err =
+        assert_kind(admin.create_topic("replicated", &TopicConfig::new(1, 2)).await, ErrorKind::TopicNotProvisioned);
     assert!(!err.is_retriable());
-    assert!(err.server_code().is_some());
+    assert_eq!(admin.topic("replicated").await.unwrap().status.resolution, TopicResolution::InsufficientResources);
+    assert!(admin.list_partitions(Some("replicated")).await.unwrap().is_empty());
+    assert_kind(admin.create_topic("replicated", &TopicConfig::new(1, 2)).await, ErrorKind::TopicAlreadyExists);
+    admin.delete_topic("replicated").await.unwrap();
 
     // Refused by the client before any request.
     assert!(!assert_kind(admin.create_topic("zero", &TopicConfig::new(0, 1)).await, ErrorKind::Config).is_retriable());
@@ -301,6 +307,28 @@ async fn partitions_can_be_added() {
     assert!(!err.is_retriable());
     assert_kind(admin.add_partitions("growing", 0).await, ErrorKind::Config);
     assert_kind(admin.add_partitions("growing", u32::MAX).await, ErrorKind::InvalidTopicConfig);
+    s.shutdown().await;
+}
+
+/// A topic created while too few SPUs are online waits for them, and is placed and usable once
+/// they are back; meanwhile the client's shared SC connection keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_waiting_for_spus_is_placed_when_they_return() {
+    let s = setup(2).await;
+    let admin = s.fluvio.admin();
+    s.cluster.stop_spu(5002).await.unwrap();
+    let err = assert_kind(admin.create_topic("waiting", &TopicConfig::new(2, 2)).await, ErrorKind::TopicNotProvisioned);
+    assert!(!err.is_retriable());
+    assert_eq!(admin.list_topics().await.unwrap().len(), 1, "the shared connection serves on");
+    s.cluster.start_spu(5002).await.unwrap();
+    wait_until("the topic is placed", || async {
+        admin.topic("waiting").await.unwrap().status.resolution == TopicResolution::Provisioned
+    })
+    .await;
+    let producer = s.fluvio.topic_producer("waiting").await.unwrap();
+    let output = producer.send(None, b"placed").await.unwrap();
+    producer.flush().await.unwrap();
+    assert_eq!(output.wait().await.unwrap().offset, 0);
     s.shutdown().await;
 }
 

@@ -163,7 +163,9 @@ wire_struct! {
         pub resolution: PartitionResolution,
         /// The leader's offsets.
         pub leader: ReplicaStatus,
-        /// Number of live (in-sync) replicas ("lsr" upstream).
+        /// Followers in sync with the leader ("lsr" upstream; the leader is not counted): the
+        /// official SC counts the followers whose log end equals the leader's in its last
+        /// report, so a healthy partition of replication factor 3 shows 2, one of 1 shows 0.
         pub lsr: u32,
         /// The followers' offsets.
         pub replicas: Vec<ReplicaStatus>,

@@ -80,7 +80,11 @@ public final class PartitionMetadata {
             this.followers = Collections.unmodifiableList(followers);
         }
 
-        /** The SPU that reported as leader (-1 while no leader serves the partition). */
+        /**
+         * The SPU that last reported as the partition's leader (-1 before any report). While
+         * the partition is {@code LEADER_OFFLINE} it still names the lost leader, with its last
+         * offsets, as a real cluster shows it: {@link #resolution()} says whether it serves.
+         */
         public int leader() {
             return leader;
         }
@@ -110,7 +114,16 @@ public final class PartitionMetadata {
             return size;
         }
 
-        /** Number of replicas in sync with the leader (the leader included). */
+        /**
+         * Number of followers in sync with the leader ({@code lsr} in the official CLI's
+         * output): the leader is not counted, as on a real Fluvio cluster, so a healthy
+         * partition with replication factor 3 shows 2, and one with replication factor 1 shows
+         * 0. A real cluster (and {@link LocalCluster} under
+         * {@link ReplicationPolicy#FLUVIO}) counts the followers whose log end equals the
+         * leader's in its last report, so under load it may show fewer for a moment;
+         * {@link LocalCluster} under {@link ReplicationPolicy#IN_SYNC} counts the followers of
+         * its in-sync replica set.
+         */
         public int inSyncReplicas() {
             return inSyncReplicas;
         }
