@@ -39,12 +39,16 @@
 //! again on the same base directory brings back every topic and record.
 //!
 //! Partitions are replicated across SPUs (replication factor up to the number of SPUs): the
-//! leader appends, followers pull from it over the SPUs' private endpoints, and records are
-//! committed once every in-sync replica holds them (with at least
-//! [`ClusterConfig::min_live_replicas`] in sync). When an SPU stops, crashes or stops sending
-//! heartbeats, the SC elects a new leader among the in-sync replicas under a new leader
-//! epoch; a returning SPU cuts any uncommitted tail that diverged and catches up (restarting
-//! its log at the leader's log start when the leader's retention deleted what it lacks).
+//! leader appends and followers pull from it over the SPUs' private endpoints. When records
+//! are committed and whom the SC elects when an SPU stops, crashes or stops sending heartbeats
+//! follow the [`ReplicationPolicy`]: by default real Fluvio's rules (committed once every
+//! replica holds them; a follower elected only if it is less than [`FLUVIO_MAX_LAG`] records
+//! behind, otherwise the partition waits for its leader), or an in-sync replica set
+//! ([`ReplicationPolicy::InSync`]). Every election is under a new leader epoch; a returning
+//! SPU cuts any uncommitted tail that diverged and catches up (restarting its log at the
+//! leader's log start when the leader's retention deleted what it lacks). A topic whose
+//! replication factor exceeds the SPUs online is created waiting for them
+//! (`InsufficientResources`), as on a real cluster.
 //!
 //! Single SPUs can be stopped ([`LocalCluster::stop_spu`]), crashed ([`LocalCluster::kill_spu`])
 //! and started again ([`LocalCluster::start_spu`]) while the rest of the cluster keeps running,
@@ -285,11 +289,6 @@ impl ClusterConfig {
     /// The data directory.
     pub fn base_dir(&self) -> &std::path::Path {
         &self.base_dir
-    }
-
-    /// The replication policy ([`ClusterConfig::replication_policy`]).
-    pub fn policy(&self) -> ReplicationPolicy {
-        self.replication_policy
     }
 
     /// Refuses settings the cluster cannot run with.
@@ -667,6 +666,12 @@ impl LocalCluster {
     /// The data directory.
     pub fn base_dir(&self) -> &std::path::Path {
         &self.inner.config.base_dir
+    }
+
+    /// When this cluster commits records and whom it elects
+    /// ([`ClusterConfig::replication_policy`]).
+    pub fn replication_policy(&self) -> ReplicationPolicy {
+        self.inner.config.replication_policy
     }
 
     /// Stops every running server, closes every connection and flushes every log, then

@@ -14,11 +14,11 @@
 //! those, is decided in one place: [`choose_leader`].
 //!
 //! Under [`ReplicationPolicy::Fluvio`] the ISR never shrinks for lagging or being down (every
-//! replica holds every committed record: the high watermark waits for all of them), and a leader whose SPU
-//! goes offline may be replaced only by a follower whose log end, in the leader's last report,
-//! was less than [`FLUVIO_MAX_LAG`] records behind the leader's ([`LastReport`]), as the
-//! official SC's election policy decides; the old leader itself always qualifies when it
-//! returns.
+//! replica holds every committed record: the high watermark waits for all of them), and a
+//! leader whose SPU goes offline may be replaced only by a follower whose log end, in the
+//! leader's last report, was less than [`FLUVIO_MAX_LAG`] records behind the leader's
+//! ([`LastReport`]), as the official SC's election policy decides; the old leader itself always
+//! qualifies when it returns.
 //!
 //! When no eligible replica is online the partition waits (`LeaderOffline`) until one reports:
 //! no "unclean" election of a replica that may lack committed records. When an SPU that led a

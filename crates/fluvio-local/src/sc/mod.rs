@@ -815,6 +815,16 @@ impl Sc {
         if let Err((code, message)) = validate::check_partition_count(param.partitions.saturating_add(count)) {
             return Status::error(name, code, message);
         }
+        if topic.status.resolution == TopicResolution::InsufficientResources {
+            // Not placed yet: all its partitions are created together once it can be.
+            param.partitions += count;
+            let mut grown = topic.clone();
+            grown.spec.replicas = ReplicaSpec::Computed(param);
+            if let Err(err) = self.store.upsert(vec![grown]) {
+                return storage_failure(name, &err);
+            }
+            return Status::ok(name);
+        }
         let online = self.online_spus();
         if online.len() < param.replication_factor as usize {
             return Status::error(name, ErrorCode::TopicNotProvisioned, "not enough online SPUs");
