@@ -281,6 +281,13 @@ async fn a_topic_that_cannot_be_placed_is_created_and_waits_for_spus() {
         create_topic(&mut sc, "wide", TopicSpec::computed(2, 3)).await.error_code,
         ErrorCode::TopicNotProvisioned
     );
+    let grow = sc
+        .call(&fluvio_wire::sc::UpdateRequest::Topic {
+            name: "wide".into(),
+            action: fluvio_wire::sc::topic::UpdateTopicAction::AddPartition { count: 1 },
+        })
+        .await;
+    assert!(grow.error_code.is_ok(), "{grow:?}");
     assert!(create_topic(&mut sc, "narrow", TopicSpec::computed(1, 2)).await.error_code.is_ok());
     drop((sc, other));
     cluster.shutdown().await;
