@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use fluvio_engine::admin::{
-    PartitionResolution, ReplicaSpec, SpuStatusResolution, TopicCompression, TopicResolution, to_json, to_yaml,
+    PartitionMetadata, PartitionResolution, ReplicaSpec, SpuMetadata, SpuStatusResolution, TopicCompression,
+    TopicMetadata, TopicResolution, to_json, to_yaml,
 };
 use fluvio_engine::{ErrorKind, Offset, TopicConfig};
 use fluvio_wire::sc::topic::CompressionAlgorithm;
@@ -440,6 +441,19 @@ async fn objects_render_as_the_official_cli_prints_them() {
         );
         assert_eq!(to_json(spu).unwrap(), expected);
     }
+
+    let yaml = to_yaml(&topics).unwrap();
+    assert!(yaml.contains("name: rendered") && yaml.contains("name: second"), "{yaml}");
+    let yaml = to_yaml(&partitions).unwrap();
+    assert!(yaml.contains("name: rendered-1") && yaml.contains("name: second-0"), "{yaml}");
+    let yaml = to_yaml(&spus).unwrap();
+    for spu in &spus {
+        assert!(yaml.contains(&format!("name: {}", spu.name)), "{yaml}");
+    }
+    // The YAML (with the official CLI's tags) reads back to the same objects.
+    assert_eq!(serde_norway::from_str::<Vec<TopicMetadata>>(&to_yaml(&topics).unwrap()).unwrap(), topics);
+    assert_eq!(serde_norway::from_str::<Vec<PartitionMetadata>>(&to_yaml(&partitions).unwrap()).unwrap(), partitions);
+    assert_eq!(serde_norway::from_str::<Vec<SpuMetadata>>(&to_yaml(&spus).unwrap()).unwrap(), spus);
     s.shutdown().await;
 }
 

@@ -20,7 +20,7 @@ where
     let object: Metadata<S> = serde_json::from_str(&json).expect("read the official JSON");
     assert_eq!(to_json(&object).unwrap(), json.trim_end(), "{name}: JSON");
     assert_eq!(to_yaml(&object).unwrap(), fixture(&format!("{name}.yaml")), "{name}: YAML");
-    let from_yaml: Metadata<S> = serde_yaml::from_str(&fixture(&format!("{name}.yaml"))).expect("read the YAML");
+    let from_yaml: Metadata<S> = serde_norway::from_str(&fixture(&format!("{name}.yaml"))).expect("read the YAML");
     assert_eq!(from_yaml, object, "{name}: YAML reads back");
 }
 

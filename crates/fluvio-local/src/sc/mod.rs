@@ -30,6 +30,7 @@ pub(crate) use store::{MetadataStore, PartitionReplication, StoreError};
 use validate::Refusal;
 
 use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::names::spu_name;
 use crate::net;
 use crate::policy::ReplicationPolicy;
 use crate::tasks::TaskGroup;
@@ -94,11 +95,6 @@ struct Unavailable {
 
 /// How often the SC retries electing a leader for partitions unavailable for lack of space.
 const UNAVAILABLE_RETRY: Duration = Duration::from_secs(2);
-
-/// The name of SPU `id`'s object.
-pub(crate) fn spu_name(id: i32) -> String {
-    format!("custom-spu-{id}")
-}
 
 impl Sc {
     /// Opens the SC's store under `dir` and resets every status: nothing is online until SPUs
@@ -232,15 +228,16 @@ impl Sc {
                 .filter(|topic| topic.status.resolution != TopicResolution::InsufficientResources)
                 .all(|topic| {
                     let expected = topic.spec.replicas.partition_count();
-                    let mut any_unavailable = false;
-                    let all_settled = (0..expected).all(|index| {
+                    let mut some_unavailable = false;
+                    let partitions_settled = (0..expected).all(|index| {
                         let name = partition_name(&topic.name, index);
-                        any_unavailable |= unavailable.contains_key(&name);
+                        some_unavailable |= unavailable.contains_key(&name);
                         unavailable.contains_key(&name)
                             || objects.partitions.get(&name).is_some_and(|p| is_serving(p.status.resolution))
                     });
-                    // With every partition serving, its status says so too (set just after).
-                    all_settled && (any_unavailable || topic.status.resolution == TopicResolution::Provisioned)
+                    // The topic's own status follows its partitions' in a later store update: a
+                    // caller told "settled" must also see the topic Provisioned.
+                    partitions_settled && (some_unavailable || topic.status.resolution == TopicResolution::Provisioned)
                 })
         })
     }

@@ -31,7 +31,7 @@ public enum ReplicationPolicy {
      * A record acknowledged by the leader alone may be lost when a follower up to 3 records
      * behind is elected; a committed record never is.
      */
-    FLUVIO("fluvio"),
+    FLUVIO,
     /**
      * Stronger guarantees than a real cluster gives: the leader keeps an in-sync replica set
      * (a follower leaves it when it has not caught up for
@@ -43,16 +43,5 @@ public enum ReplicationPolicy {
      * duplicated; a partition keeps serving while one in-sync replica is online.
      * {@link PartitionMetadata.Status#inSyncReplicas()} counts the in-sync followers.
      */
-    IN_SYNC("in-sync");
-
-    private final String nativeName;
-
-    ReplicationPolicy(String nativeName) {
-        this.nativeName = nativeName;
-    }
-
-    /** The name the native side (and {@code fluvio-local --replication-policy}) takes. */
-    String nativeName() {
-        return nativeName;
-    }
+    IN_SYNC
 }
