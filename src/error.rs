@@ -302,6 +302,7 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), ErrorKind::ALL.len(), "codes are distinct");
+        assert_eq!(code_name(ErrorKind::TopicNotProvisioned), "TOPIC_NOT_PROVISIONED");
         assert!(!all_code_names().is_empty());
     }
 

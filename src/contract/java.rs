@@ -369,3 +369,23 @@ java_enums! {
         PROFILE => PackedLayout::Profile,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::JavaEnum;
+
+    #[test]
+    fn every_enum_constant_maps_to_a_rust_value_of_its_own() {
+        assert_eq!(enum_round_trips(), Vec::<String>::new());
+    }
+
+    /// `LocalCluster.Definition.replicationPolicy()` crosses by name; the defaults agree
+    /// (`LocalClusterTest` checks Java's).
+    #[test]
+    fn replication_policies_cross_by_name() {
+        assert_eq!(ReplicationPolicy::NAMES, ["FLUVIO", "IN_SYNC"]);
+        assert_eq!(ReplicationPolicy::to_rust("IN_SYNC"), Some(fluvio_local::ReplicationPolicy::InSync));
+        assert_eq!(ReplicationPolicy::name(fluvio_local::ReplicationPolicy::default()), "FLUVIO");
+    }
+}
