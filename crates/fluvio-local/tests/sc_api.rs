@@ -260,6 +260,7 @@ async fn a_topic_that_cannot_be_placed_is_created_and_waits_for_spus() {
         assert!(started.elapsed() < WAIT, "the topic was not created at once");
     };
     assert_eq!(wide.status.resolution, TopicResolution::InsufficientResources);
+    assert_eq!(wide.status.reason, "", "no reason, as the official SC leaves it");
     assert!(wide.status.replica_map.is_empty());
     let ListResponse::Partition(partitions) = list(&mut other, "Partition").await else { panic!() };
     assert!(partitions.is_empty(), "no partition before it is placed");

@@ -886,13 +886,10 @@ pub(super) fn in_sync_followers(isr: &[i32], leader: i32) -> u32 {
     isr.iter().filter(|id| **id != leader).count() as u32
 }
 
-/// The status of a topic waiting for enough SPUs to be placed.
+/// The status of a topic waiting for enough SPUs to be placed: no reason, as the official SC
+/// leaves it (the Create's answer says why).
 fn unplaced_status() -> TopicStatus {
-    TopicStatus {
-        resolution: TopicResolution::InsufficientResources,
-        reason: "not enough SPUs online for its replication factor; placed once there are".into(),
-        ..Default::default()
-    }
+    TopicStatus { resolution: TopicResolution::InsufficientResources, ..Default::default() }
 }
 
 /// The replica settings a topic implies.
