@@ -177,6 +177,9 @@ impl TopicConfig {
 /// `TopicAlreadyExists` for a topic that exists and waits for SPUs itself, comes first).
 const UNPLACED_CHECK_INTERVAL: Duration = Duration::from_millis(200);
 
+/// How often `add_partitions` checks whether the partitions it added are online.
+const PARTITIONS_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
 /// Administrative operations. Cheap to clone.
 ///
 /// Thread-safe.
@@ -213,8 +216,7 @@ impl FluvioAdmin {
         // gets a connection of its own (closed when this returns), while the shared one checks
         // whether the topic waits for SPUs.
         let exclusive = self.client.exclusive_sc().await?;
-        let timeout = self.client.config.request_timeout().max(Duration::from_secs(60));
-        let answer = exclusive.request_with_timeout(&request, SC_VERSION, timeout);
+        let answer = exclusive.request_with_timeout(&request, SC_VERSION, self.provisioning_wait());
         tokio::pin!(answer);
         let mut check_at = tokio::time::Instant::now() + UNPLACED_CHECK_INTERVAL;
         loop {
@@ -251,7 +253,12 @@ impl FluvioAdmin {
         check(status, name)
     }
 
-    /// Adds `count` partitions to a topic.
+    /// Adds `count` partitions to a topic; returns once every partition of the topic is online.
+    ///
+    /// A Fluvio SC answers as soon as it stored the new partition count, before the partitions
+    /// exist: this call then waits for them (as long as a create may take); if they are not
+    /// online by then, it fails with a retriable [`ErrorKind::Timeout`] (the partitions are
+    /// added all the same).
     pub async fn add_partitions(&self, name: &str, count: u32) -> Result<()> {
         if count == 0 {
             return Err(Error::new(ErrorKind::Config, "the number of partitions to add must be at least 1"));
@@ -260,7 +267,41 @@ impl FluvioAdmin {
         let request =
             UpdateRequest::Topic { name: name.to_string(), action: UpdateTopicAction::AddPartition { count } };
         let status = sc.request(&request, SC_VERSION).await?;
-        check(status, name)
+        check(status, name)?;
+        self.await_partitions_online(name).await
+    }
+
+    /// Waits until as many partitions of topic `name` as its spec names are online, for at most
+    /// [`FluvioAdmin::provisioning_wait`].
+    async fn await_partitions_online(&self, name: &str) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.provisioning_wait();
+        loop {
+            let expected = self.topic(name).await?.spec.replicas.partition_count() as usize;
+            let partitions = self.list_partitions(Some(name)).await?;
+            let online = partitions.iter().filter(|p| p.status.resolution == PartitionResolution::Online).count();
+            if online >= expected {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "topic '{name}' has {online} of its {expected} partitions online after {:?}",
+                        self.provisioning_wait()
+                    ),
+                ));
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(PARTITIONS_CHECK_INTERVAL) => {}
+                _ = self.client.shutdown.cancelled() => return Err(Error::closed("the client")),
+            }
+        }
+    }
+
+    /// How long a create or an added partition may take to come online: the request timeout,
+    /// and at least a minute (a cluster places partitions after it answered).
+    fn provisioning_wait(&self) -> Duration {
+        self.client.config.request_timeout().max(Duration::from_secs(60))
     }
 
     /// Every (non-system) topic, sorted by name.

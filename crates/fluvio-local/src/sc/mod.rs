@@ -842,7 +842,9 @@ impl Sc {
         if let Err(err) = self.provision(name, spec, all_replicas, first) {
             return storage_failure(name, &err);
         }
-        self.await_provisioned(name).await
+        // Answered at once, as the official SC answers an Update once the spec is stored: the
+        // new partitions come online afterwards (clients that need them wait for them).
+        Status::ok(name)
     }
 }
 

@@ -89,8 +89,9 @@ public final class FluvioAdmin {
      * @param name topic name
      * @param count how many partitions to add, at least 1
      * @throws IllegalArgumentException if {@code count} is less than 1
-     * @throws FluvioException {@code TOPIC_NOT_FOUND}, or {@code INVALID_TOPIC_CONFIG} if the
-     *     cluster refuses the new total
+     * @throws FluvioException {@code TOPIC_NOT_FOUND}, {@code INVALID_TOPIC_CONFIG} if the
+     *     cluster refuses the new total, or {@code TIMEOUT} (retriable) if the partitions, added
+     *     all the same, are not online within the request timeout (at least a minute)
      */
     public void addPartitions(String name, int count) {
         Objects.requireNonNull(name, "name");
