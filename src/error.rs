@@ -116,6 +116,7 @@ pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
         ErrorKind::TopicAlreadyExists => "TOPIC_ALREADY_EXISTS",
         ErrorKind::InvalidTopicName => "INVALID_TOPIC_NAME",
         ErrorKind::InvalidTopicConfig => "INVALID_TOPIC_CONFIG",
+        ErrorKind::TopicNotProvisioned => "TOPIC_NOT_PROVISIONED",
         ErrorKind::PartitionNotFound => "PARTITION_NOT_FOUND",
         ErrorKind::NotLeader => "NOT_LEADER",
         ErrorKind::RecordTooLarge => "RECORD_TOO_LARGE",
@@ -301,6 +302,7 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), ErrorKind::ALL.len(), "codes are distinct");
+        assert_eq!(code_name(ErrorKind::TopicNotProvisioned), "TOPIC_NOT_PROVISIONED");
         assert!(!all_code_names().is_empty());
     }
 

@@ -181,6 +181,7 @@ java! {
         fn spus = spus() -> jint;
         fn base_dir = baseDir() -> Obj<'local, Path>;
         fn min_live_replicas = minLiveReplicas() -> jint;
+        fn replication_policy = replicationPolicy() -> Obj<'local, ReplicationPolicy>;
         fn spu_timeout = spuTimeout() -> Obj<'local, Duration>;
         fn replica_lag_time = replicaLagTime() -> Obj<'local, Duration>;
         fn idle_timeout = idleTimeout() -> Obj<'local, Duration>;
@@ -299,6 +300,12 @@ java_enums! {
         FROM_END => OffsetFrom::FromEnd,
     }
 
+    /// `com.infinyon.fluvio.ReplicationPolicy`: the rules of an embedded cluster.
+    enum ReplicationPolicy = "com/infinyon/fluvio/ReplicationPolicy" for fluvio_local::ReplicationPolicy {
+        FLUVIO => fluvio_local::ReplicationPolicy::Fluvio,
+        IN_SYNC => fluvio_local::ReplicationPolicy::InSync,
+    }
+
     /// `com.infinyon.fluvio.TopicMetadata.Resolution`.
     enum TopicResolutionNames = "com/infinyon/fluvio/TopicMetadata$Resolution" for TopicResolution {
         INIT => TopicResolution::Init,
@@ -360,5 +367,25 @@ java_enums! {
         PARTITIONS => PackedLayout::Partitions,
         SPUS => PackedLayout::Spus,
         PROFILE => PackedLayout::Profile,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::JavaEnum;
+
+    #[test]
+    fn every_enum_constant_maps_to_a_rust_value_of_its_own() {
+        assert_eq!(enum_round_trips(), Vec::<String>::new());
+    }
+
+    /// `LocalCluster.Definition.replicationPolicy()` crosses by name; the defaults agree
+    /// (`LocalClusterTest` checks Java's).
+    #[test]
+    fn replication_policies_cross_by_name() {
+        assert_eq!(ReplicationPolicy::NAMES, ["FLUVIO", "IN_SYNC"]);
+        assert_eq!(ReplicationPolicy::to_rust("IN_SYNC"), Some(fluvio_local::ReplicationPolicy::InSync));
+        assert_eq!(ReplicationPolicy::name(fluvio_local::ReplicationPolicy::default()), "FLUVIO");
     }
 }

@@ -172,6 +172,14 @@ impl TopicConfig {
     }
 }
 
+/// How often a create waiting for its answer checks whether its topic waits for SPUs (the
+/// first check comes this long after the request, so that an immediate answer, such as
+/// `TopicAlreadyExists` for a topic that exists and waits for SPUs itself, comes first).
+const UNPLACED_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How often `add_partitions` checks whether the partitions it added are online.
+const PARTITIONS_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
 /// Administrative operations. Cheap to clone.
 ///
 /// Thread-safe.
@@ -186,26 +194,56 @@ impl FluvioAdmin {
     }
 
     /// Creates a topic; returns once every partition is online.
+    ///
+    /// A topic whose replication factor exceeds the SPUs online is created all the same, as a
+    /// Fluvio SC creates it, with the status `InsufficientResources`: this call then fails at
+    /// once with [`ErrorKind::TopicNotProvisioned`] (the SC itself answers only after its
+    /// provisioning wait, 90 s on a real cluster). The topic stays, and is placed once enough
+    /// SPUs are online; delete it if it is not wanted.
     pub async fn create_topic(&self, name: &str, config: &TopicConfig) -> Result<()> {
         self.create_topic_spec(name, config.to_spec()?, false).await
     }
 
-    /// Creates a topic from a full spec (`dry_run` only validates).
+    /// Creates a topic from a full spec (`dry_run` only validates). See
+    /// [`FluvioAdmin::create_topic`].
     pub async fn create_topic_spec(&self, name: &str, spec: TopicSpec, dry_run: bool) -> Result<()> {
         let request = CreateRequest {
             common: CommonCreateRequest { name: name.to_string(), dry_run, timeout: None },
             object: CreateObject::Topic(spec),
         };
-        let sc = self.client.sc().await?;
-        // Creation waits for provisioning on the server, which may take longer than a request.
-        let status = sc
-            .request_with_timeout(
-                &request,
-                SC_VERSION,
-                self.client.config.request_timeout().max(Duration::from_secs(60)),
-            )
-            .await?;
-        check(status, name)
+        // The SC answers once the topic is provisioned, which may take longer than a request,
+        // and holds up the requests behind it on the same connection meanwhile: the create
+        // gets a connection of its own (closed when this returns), while the shared one checks
+        // whether the topic waits for SPUs.
+        let exclusive = self.client.exclusive_sc().await?;
+        let answer = exclusive.request_with_timeout(&request, SC_VERSION, self.provisioning_wait());
+        tokio::pin!(answer);
+        let mut check_at = tokio::time::Instant::now() + UNPLACED_CHECK_INTERVAL;
+        loop {
+            tokio::select! {
+                status = &mut answer => return check(status?, name),
+                _ = tokio::time::sleep_until(check_at), if !dry_run => {
+                    check_at += UNPLACED_CHECK_INTERVAL;
+                    if self.waits_for_spus(name).await {
+                        return Err(Error::new(
+                            ErrorKind::TopicNotProvisioned,
+                            format!(
+                                "topic '{name}' cannot be placed: its replication factor exceeds the SPUs online. \
+                                 The cluster keeps it with the status InsufficientResources and places it once \
+                                 enough SPUs are online; delete it if it is not wanted"
+                            ),
+                        ));
+                    }
+                }
+                _ = self.client.shutdown.cancelled() => return Err(Error::closed("the client")),
+            }
+        }
+    }
+
+    /// Whether topic `name` exists and waits for enough SPUs to be placed. A failed lookup
+    /// says no: the create's own answer decides then.
+    async fn waits_for_spus(&self, name: &str) -> bool {
+        self.topic(name).await.is_ok_and(|topic| topic.status.resolution == TopicResolution::InsufficientResources)
     }
 
     /// Deletes a topic.
@@ -215,7 +253,12 @@ impl FluvioAdmin {
         check(status, name)
     }
 
-    /// Adds `count` partitions to a topic.
+    /// Adds `count` partitions to a topic; returns once every partition of the topic is online.
+    ///
+    /// A Fluvio SC answers as soon as it stored the new partition count, before the partitions
+    /// exist: this call then waits for them (as long as a create may take); if they are not
+    /// online by then, it fails with a retriable [`ErrorKind::Timeout`] (the partitions are
+    /// added all the same).
     pub async fn add_partitions(&self, name: &str, count: u32) -> Result<()> {
         if count == 0 {
             return Err(Error::new(ErrorKind::Config, "the number of partitions to add must be at least 1"));
@@ -224,7 +267,41 @@ impl FluvioAdmin {
         let request =
             UpdateRequest::Topic { name: name.to_string(), action: UpdateTopicAction::AddPartition { count } };
         let status = sc.request(&request, SC_VERSION).await?;
-        check(status, name)
+        check(status, name)?;
+        self.await_partitions_online(name).await
+    }
+
+    /// Waits until as many partitions of topic `name` as its spec names are online, for at most
+    /// [`FluvioAdmin::provisioning_wait`].
+    async fn await_partitions_online(&self, name: &str) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.provisioning_wait();
+        loop {
+            let expected = self.topic(name).await?.spec.replicas.partition_count() as usize;
+            let partitions = self.list_partitions(Some(name)).await?;
+            let online = partitions.iter().filter(|p| p.status.resolution == PartitionResolution::Online).count();
+            if online >= expected {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "topic '{name}' has {online} of its {expected} partitions online after {:?}",
+                        self.provisioning_wait()
+                    ),
+                ));
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(PARTITIONS_CHECK_INTERVAL) => {}
+                _ = self.client.shutdown.cancelled() => return Err(Error::closed("the client")),
+            }
+        }
+    }
+
+    /// How long a create or an added partition may take to come online: the request timeout,
+    /// and at least a minute (a cluster places partitions after it answered).
+    fn provisioning_wait(&self) -> Duration {
+        self.client.config.request_timeout().max(Duration::from_secs(60))
     }
 
     /// Every (non-system) topic, sorted by name.
@@ -311,19 +388,19 @@ fn unexpected_kind() -> Error {
     Error::new(ErrorKind::Protocol, "the SC answered a list with objects of another kind")
 }
 
-/// Renders any admin object (or list of objects) as pretty JSON.
+/// Renders any admin object (or list of objects) as pretty JSON, as the official CLI prints it
+/// with `-O json` (the same field names, value spellings and field order).
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render JSON", e))
 }
 
-/// Renders any admin object (or list of objects) as YAML, with the same structure as
-/// [`to_json`]. The value goes through JSON's data model first: a YAML serializer would otherwise
-/// write enum variants as YAML tags (`!computed`), which most YAML readers and tools such as
-/// `yq` do not map back to the object the JSON shows.
+/// Renders any admin object (or list of objects) as YAML, as the official CLI prints it with
+/// `-O yaml` (serde_yaml 0.9; written here with serde_norway, its maintained fork, same output): enum variants that carry a value are YAML tags, e.g.
+/// `replicas: !computed` followed by the partition count and replication factor, and
+/// `cleanupPolicy: !segment`. Standard YAML readers keep the tag's value; `yq` and similar
+/// tools print the tags back.
 pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    let value =
-        serde_json::to_value(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))?;
-    serde_norway::to_string(&value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
+    serde_norway::to_string(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
 }
 
 #[cfg(test)]
@@ -352,9 +429,12 @@ mod tests {
         assert_eq!(value["name"], "t");
         assert_eq!(value["spec"]["replicas"]["computed"]["partitions"], 2);
         let yaml = to_yaml(&vec![&topic]).unwrap();
-        assert!(yaml.contains("name: t"), "{yaml}");
-        assert!(!yaml.contains('!'), "no YAML tags, enums are maps as in JSON: {yaml}");
-        let from_yaml: serde_json::Value = serde_norway::from_str(&yaml).unwrap();
-        assert_eq!(from_yaml, serde_json::Value::Array(vec![value]), "YAML and JSON carry the same structure");
+        assert!(yaml.contains("- name: t"), "{yaml}");
+        assert!(
+            yaml.contains("replicas: !computed"),
+            "enum variants are YAML tags, as the official CLI prints them: {yaml}"
+        );
+        let from_yaml: Vec<TopicMetadata> = serde_norway::from_str(&yaml).unwrap();
+        assert_eq!(from_yaml, vec![topic], "the YAML reads back");
     }
 }

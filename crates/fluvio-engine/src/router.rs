@@ -169,6 +169,15 @@ impl ClientInner {
         Ok(connection)
     }
 
+    /// A new SC connection for one caller (closed when dropped), for a request the SC may hold
+    /// for long: an SC answers each connection's requests in turn, so a Create waiting for
+    /// provisioning would hold up every request behind it on the shared connection.
+    pub(crate) async fn exclusive_sc(&self) -> Result<Arc<Connection>> {
+        self.ensure_open()?;
+        let addr = self.config.endpoint();
+        Connection::connect(addr, &self.config, &self.tls, Role::Sc, &self.tls.sc_server_name(addr)).await
+    }
+
     /// The connection to SPU `id`, opened or replaced as needed (also when the SPU's
     /// endpoint changed).
     pub(crate) async fn spu(&self, id: i32) -> Result<Arc<Connection>> {

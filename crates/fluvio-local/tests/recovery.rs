@@ -235,7 +235,12 @@ fn command_rejects_bad_arguments() {
     let output = Command::new(env!("CARGO_BIN_EXE_fluvio-local")).args(["start"]).output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--base-dir"));
-    for (flag, value) in [("--min-live-replicas", "0"), ("--spu-timeout-ms", "10"), ("--replica-lag-time-ms", "0")] {
+    for (flag, value) in [
+        ("--min-live-replicas", "0"),
+        ("--spu-timeout-ms", "10"),
+        ("--replica-lag-time-ms", "0"),
+        ("--replication-policy", "kafka"),
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_fluvio-local"))
             .args(["start", "--base-dir", "/tmp/x", flag, value])
             .output()
@@ -249,7 +254,18 @@ fn command_rejects_bad_arguments() {
 async fn command_takes_the_replication_settings() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.toml");
-    let args = ["--spus", "3", "--min-live-replicas", "2", "--spu-timeout-ms", "500", "--replica-lag-time-ms", "2000"];
+    let args = [
+        "--spus",
+        "3",
+        "--replication-policy",
+        "in-sync",
+        "--min-live-replicas",
+        "2",
+        "--spu-timeout-ms",
+        "500",
+        "--replica-lag-time-ms",
+        "2000",
+    ];
     let running = start_command(&dir.path().join("data"), &args, &profile);
     let mut sc = RawClient::connect(running.sc.as_str()).await;
     // min-live-replicas 2 refuses what could never commit and accepts replicated topics.

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod cli_output;
 mod errors;
 mod frames;
 mod props;

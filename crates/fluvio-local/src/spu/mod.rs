@@ -41,8 +41,9 @@ use replica::Replica;
 pub(crate) use replica::ReplicationSettings;
 
 /// How often replica offsets are reported to the SC (when they changed) and the in-sync
-/// replica sets are checked.
-const REPORT_INTERVAL: Duration = Duration::from_millis(500);
+/// replica sets are checked: as often as the official SPU sends its replica status (its
+/// leader's offsets and its followers', which the official SC's election compares).
+const REPORT_INTERVAL: Duration = Duration::from_millis(400);
 /// Free space (bytes) that ends a partition's `OutOfStorage` state without waiting for a
 /// successful append: room for a few full batches.
 const FREE_SPACE_TO_RESUME: u64 = 8 * 1024 * 1024;

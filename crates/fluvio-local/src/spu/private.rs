@@ -76,10 +76,14 @@ impl PrivateConnection {
             self.spu.reconsider_isr(&replica);
         }
 
-        // Nothing new: hold the request until something changes (records or the high
-        // watermark), the term ends, or the wait is over.
+        // Nothing new (no record, and the follower knows the high watermark, which this very
+        // fetch may have moved): hold the request until something changes (records or the high
+        // watermark), the term ends, or the wait is over. A follower learns a new high
+        // watermark at once, as a Fluvio leader pushes it to its followers: elected, it serves
+        // committed records as committed.
         let mut changes = replica.subscribe();
-        if request.fetch_offset >= changes.borrow_and_update().leo {
+        let now = *changes.borrow_and_update();
+        if request.fetch_offset >= now.leo && request.follower_hw >= now.hw {
             let wait = Duration::from_millis(u64::from(request.max_wait_ms)).min(MAX_FETCH_WAIT);
             tokio::select! {
                 _ = changes.changed() => {}

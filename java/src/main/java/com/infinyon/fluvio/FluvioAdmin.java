@@ -32,7 +32,9 @@ public final class FluvioAdmin {
      * @param name topic name: lowercase letters, digits and '-', at most 63 characters
      * @param partitions at least 1
      * @param replicationFactor at least 1
-     * @throws FluvioException e.g. {@code TOPIC_ALREADY_EXISTS}, {@code INVALID_TOPIC_NAME}
+     * @throws FluvioException e.g. {@code TOPIC_ALREADY_EXISTS}, {@code INVALID_TOPIC_NAME}, or
+     *     {@code TOPIC_NOT_PROVISIONED} when the replication factor exceeds the SPUs online
+     *     (see {@link #createTopic(String, TopicConfig)})
      */
     public void createTopic(String name, int partitions, int replicationFactor) {
         createTopic(name, TopicConfig.builder().partitions(partitions).replicationFactor(replicationFactor).build());
@@ -41,8 +43,17 @@ public final class FluvioAdmin {
     /**
      * Creates a topic; returns once every partition is online.
      *
+     * <p>A topic whose replication factor exceeds the SPUs online is created all the same, as a
+     * Fluvio cluster creates it, with the status
+     * {@link TopicMetadata.Resolution#INSUFFICIENT_RESOURCES}: this call then fails at once
+     * with {@code TOPIC_NOT_PROVISIONED} (not retriable; the cluster itself answers only after
+     * its provisioning wait). The topic stays and is placed once enough SPUs are online; delete
+     * it if it is not wanted.
+     *
      * @param name topic name
      * @param config partitions, replication, retention, segment size, compression
+     * @throws FluvioException e.g. {@code TOPIC_ALREADY_EXISTS}, {@code INVALID_TOPIC_NAME},
+     *     {@code INVALID_TOPIC_CONFIG}, {@code TOPIC_NOT_PROVISIONED}
      */
     public void createTopic(String name, TopicConfig config) {
         Objects.requireNonNull(name, "name");
@@ -78,8 +89,9 @@ public final class FluvioAdmin {
      * @param name topic name
      * @param count how many partitions to add, at least 1
      * @throws IllegalArgumentException if {@code count} is less than 1
-     * @throws FluvioException {@code TOPIC_NOT_FOUND}, or {@code INVALID_TOPIC_CONFIG} if the
-     *     cluster refuses the new total
+     * @throws FluvioException {@code TOPIC_NOT_FOUND}, {@code INVALID_TOPIC_CONFIG} if the
+     *     cluster refuses the new total, or {@code TIMEOUT} (retriable) if the partitions, added
+     *     all the same, are not online within the request timeout (at least a minute)
      */
     public void addPartitions(String name, int count) {
         Objects.requireNonNull(name, "name");

@@ -54,6 +54,12 @@ public class FluvioException extends RuntimeException {
         INVALID_TOPIC_NAME,
         /** The topic configuration is not valid. */
         INVALID_TOPIC_CONFIG,
+        /**
+         * The topic was created but cannot be placed: its replication factor exceeds the SPUs
+         * online. The cluster keeps it with the status {@code INSUFFICIENT_RESOURCES} and places
+         * it once enough SPUs are online (delete it if it is not wanted). Not retriable.
+         */
+        TOPIC_NOT_PROVISIONED,
         /** The partition does not exist. */
         PARTITION_NOT_FOUND,
         /** The SPU addressed is not the partition's leader. */
