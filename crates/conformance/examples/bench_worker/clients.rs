@@ -129,7 +129,7 @@ impl Stream for PartitionStream {
     }
 
     async fn next_batch(&mut self, mut f: impl FnMut(i64, &[u8])) -> Result<usize> {
-        match PartitionStream::next_batch(self, usize::MAX).await {
+        match fluvio_engine::RecordStream::next_batch(self, usize::MAX).await {
             Some(Ok(records)) => {
                 for record in &records {
                     f(record.offset, &record.value);
