@@ -6,6 +6,7 @@
 
 mod common;
 
+mod consumer_offsets;
 mod errors;
 mod frames;
 mod props;
