@@ -18,10 +18,10 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::official_offsets::*;
+use fluvio::Offset;
 use fluvio::consumer::{ConsumerOffset, ConsumerStream, OffsetManagementStrategy};
 use fluvio::metadata::topic::TopicSpec;
-use fluvio::Offset;
-use fluvio_local::{ClusterConfig, LocalCluster};
+use fluvio_local::LocalCluster;
 use fluvio_protocol::link::ErrorCode;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -94,11 +94,7 @@ async fn finish(cluster: LocalCluster) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_capture_sees_what_the_official_client_logs_without_the_system_topic() {
     let _turn = begin().await;
-    let dir = tempfile::tempdir().unwrap();
-    let cluster = LocalCluster::start(ClusterConfig::new(dir.path())).await.unwrap();
-    let fluvio = connect(&cluster).await;
-    create_topic(&fluvio, "t", 1, 1).await;
-    produce(&fluvio, "t", 0, 0..3).await;
+    let Setup { cluster, fluvio, dir: _dir } = setup(1, "t", 1, 1, 3).await;
     // The SC checks for its system topic 1 s after it starts, then 16 s later: remove it in
     // between, as if the cluster had none (what users saw before it existed).
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -129,11 +125,7 @@ async fn the_capture_sees_what_the_official_client_logs_without_the_system_topic
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_commits_are_stored_and_resumed_from_with_every_start_offset() {
     let _turn = begin().await;
-    let dir = tempfile::tempdir().unwrap();
-    let cluster = LocalCluster::start(ClusterConfig::new(dir.path())).await.unwrap();
-    let fluvio = connect(&cluster).await;
-    create_topic(&fluvio, "manual", 1, 1).await;
-    produce(&fluvio, "manual", 0, 0..20).await;
+    let Setup { cluster, fluvio, dir: _dir } = setup(1, "manual", 1, 1, 20).await;
 
     let mut stream = manual(&fluvio, "manual", Offset::beginning(), "reader").await;
     assert_eq!(offsets(&take(&mut stream, 5).await), [0, 1, 2, 3, 4]);
@@ -166,20 +158,14 @@ async fn manual_commits_are_stored_and_resumed_from_with_every_start_offset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_none_strategy_resumes_but_cannot_commit() {
     let _turn = begin().await;
-    let dir = tempfile::tempdir().unwrap();
-    let cluster = LocalCluster::start(ClusterConfig::new(dir.path())).await.unwrap();
-    let fluvio = connect(&cluster).await;
-    create_topic(&fluvio, "none", 1, 1).await;
-    produce(&fluvio, "none", 0, 0..10).await;
+    let Setup { cluster, fluvio, dir: _dir } = setup(1, "none", 1, 1, 10).await;
     let mut stream = manual(&fluvio, "none", Offset::beginning(), "named").await;
     take(&mut stream, 3).await;
     stream.offset_commit().await.unwrap();
     stream.offset_flush().await.unwrap();
     drop(stream);
 
-    let mut stream =
-        consumer(&fluvio, "none", &[0], Offset::beginning(), Some("named"), OffsetManagementStrategy::None, Duration::ZERO)
-            .await;
+    let mut stream = named(&fluvio, "none", &[0], "named", OffsetManagementStrategy::None, Duration::ZERO).await;
     assert_eq!(offsets(&take(&mut stream, 2).await), [3, 4]);
     assert_eq!(stream.offset_commit().await, Err(ErrorCode::OffsetManagementDisabled));
     assert_eq!(stream.offset_flush().await, Err(ErrorCode::OffsetManagementDisabled));
@@ -192,16 +178,10 @@ async fn the_none_strategy_resumes_but_cannot_commit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_auto_strategy_flushes_periodically_and_on_drop_as_the_cli_consumes() {
     let _turn = begin().await;
-    let dir = tempfile::tempdir().unwrap();
-    let cluster = LocalCluster::start(ClusterConfig::new(dir.path())).await.unwrap();
-    let fluvio = connect(&cluster).await;
-    create_topic(&fluvio, "auto", 1, 1).await;
-    produce(&fluvio, "auto", 0, 0..30).await;
+    let Setup { cluster, fluvio, dir: _dir } = setup(1, "auto", 1, 1, 30).await;
 
     // `fluvio consume auto --consumer cli -B`: Auto, flushed every 2 s.
-    let mut stream =
-        consumer(&fluvio, "auto", &[0], Offset::beginning(), Some("cli"), OffsetManagementStrategy::Auto, Duration::from_secs(2))
-            .await;
+    let mut stream = named(&fluvio, "auto", &[0], "cli", OffsetManagementStrategy::Auto, Duration::from_secs(2)).await;
     take(&mut stream, 10).await;
     await_stored(&fluvio, "cli", &[("auto", 0, 9)]).await;
     take(&mut stream, 5).await;
@@ -213,8 +193,7 @@ async fn the_auto_strategy_flushes_periodically_and_on_drop_as_the_cli_consumes(
 
     // With a period too long to pass, what was read is flushed when the stream is dropped.
     let mut stream =
-        consumer(&fluvio, "auto", &[0], Offset::beginning(), Some("cli"), OffsetManagementStrategy::Auto, Duration::from_secs(3600))
-            .await;
+        named(&fluvio, "auto", &[0], "cli", OffsetManagementStrategy::Auto, Duration::from_secs(3600)).await;
     assert_eq!(offsets(&take(&mut stream, 3).await), [15, 16, 17]);
     drop(stream);
     await_stored(&fluvio, "cli", &[("auto", 0, 17)]).await;
@@ -227,16 +206,8 @@ async fn the_auto_strategy_flushes_periodically_and_on_drop_as_the_cli_consumes(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_multi_partition_consumer_commits_each_partition() {
     let _turn = begin().await;
-    let dir = tempfile::tempdir().unwrap();
-    let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(2)).await.unwrap();
-    let fluvio = connect(&cluster).await;
-    create_topic(&fluvio, "multi", 3, 1).await;
-    for partition in 0..3 {
-        produce(&fluvio, "multi", partition, 0..10).await;
-    }
-    let mut stream =
-        consumer(&fluvio, "multi", &[], Offset::beginning(), Some("group"), OffsetManagementStrategy::Manual, Duration::ZERO)
-            .await;
+    let Setup { cluster, fluvio, dir: _dir } = setup(2, "multi", 3, 1, 10).await;
+    let mut stream = named(&fluvio, "multi", &[], "group", OffsetManagementStrategy::Manual, Duration::ZERO).await;
     let read = take(&mut stream, 12).await;
     stream.offset_commit().await.unwrap();
     stream.offset_flush().await.unwrap();
@@ -249,9 +220,7 @@ async fn a_multi_partition_consumer_commits_each_partition() {
     assert_eq!(stored(&fluvio, "group").await, expected);
 
     // Resumed: each partition from after its own offset, to the end, nothing twice.
-    let mut stream =
-        consumer(&fluvio, "multi", &[], Offset::beginning(), Some("group"), OffsetManagementStrategy::Manual, Duration::ZERO)
-            .await;
+    let mut stream = named(&fluvio, "multi", &[], "group", OffsetManagementStrategy::Manual, Duration::ZERO).await;
     let rest = take(&mut stream, 30 - read.len()).await;
     for partition in 0..3u32 {
         let resumed: Vec<i64> = rest.iter().filter(|(p, _)| *p == partition).map(|(_, o)| *o).collect();
@@ -265,17 +234,10 @@ async fn a_multi_partition_consumer_commits_each_partition() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumers_are_listed_and_deleted_as_the_cli_does() {
     let _turn = begin().await;
-    let dir = tempfile::tempdir().unwrap();
-    let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(3)).await.unwrap();
-    let fluvio = connect(&cluster).await;
-    create_topic(&fluvio, "listed", 2, 2).await;
-    for partition in 0..2 {
-        produce(&fluvio, "listed", partition, 0..4).await;
-    }
+    let Setup { cluster, fluvio, dir: _dir } = setup(3, "listed", 2, 2, 4).await;
     for (id, partition, count) in [("a", 0, 2), ("a", 1, 3), ("b", 1, 4)] {
         let mut stream =
-            consumer(&fluvio, "listed", &[partition], Offset::beginning(), Some(id), OffsetManagementStrategy::Manual, Duration::ZERO)
-                .await;
+            named(&fluvio, "listed", &[partition], id, OffsetManagementStrategy::Manual, Duration::ZERO).await;
         take(&mut stream, count).await;
         stream.offset_commit().await.unwrap();
         stream.offset_flush().await.unwrap();
@@ -302,9 +264,7 @@ async fn consumers_are_listed_and_deleted_as_the_cli_does() {
     assert!(fluvio.consumer_offsets().await.unwrap().is_empty());
 
     // Deleting the topic deletes its consumers: `consumer list` says "No consumers found".
-    let mut stream =
-        consumer(&fluvio, "listed", &[0], Offset::beginning(), Some("c"), OffsetManagementStrategy::Manual, Duration::ZERO)
-            .await;
+    let mut stream = named(&fluvio, "listed", &[0], "c", OffsetManagementStrategy::Manual, Duration::ZERO).await;
     take(&mut stream, 1).await;
     stream.offset_commit().await.unwrap();
     stream.offset_flush().await.unwrap();
@@ -318,4 +278,3 @@ async fn consumers_are_listed_and_deleted_as_the_cli_does() {
     drop(fluvio);
     finish(cluster).await;
 }
-

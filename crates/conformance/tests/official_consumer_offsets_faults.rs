@@ -12,11 +12,7 @@ use fluvio_local::{ClusterConfig, LocalCluster};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_resumes_after_losing_the_leaders_of_its_partition_and_of_consumer_offset() {
-    let dir = tempfile::tempdir().unwrap();
-    let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(3)).await.unwrap();
-    let fluvio = connect(&cluster).await;
-    create_topic(&fluvio, "failover", 1, 3).await;
-    produce(&fluvio, "failover", 0, 0..30).await;
+    let Setup { cluster, fluvio, dir: _dir } = setup(3, "failover", 1, 3, 30).await;
     assert_eq!(read_and_commit(&fluvio, "failover", "service", 10).await, (0..10).collect::<Vec<_>>());
 
     // The data partition's leader dies: the next run resumes on the new leader.
@@ -35,12 +31,8 @@ async fn a_consumer_resumes_after_losing_the_leaders_of_its_partition_and_of_con
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_resumes_after_the_whole_cluster_crashed() {
-    let dir = tempfile::tempdir().unwrap();
+    let Setup { cluster, fluvio, dir } = setup(3, "crash", 1, 3, 20).await;
     let config = ClusterConfig::new(dir.path()).spus(3);
-    let cluster = LocalCluster::start(config.clone()).await.unwrap();
-    let fluvio = connect(&cluster).await;
-    create_topic(&fluvio, "crash", 1, 3).await;
-    produce(&fluvio, "crash", 0, 0..20).await;
     assert_eq!(read_and_commit(&fluvio, "crash", "service", 7).await, (0..7).collect::<Vec<_>>());
     drop(fluvio);
     drop(cluster); // as a crash: nothing is flushed or closed cleanly

@@ -7,7 +7,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::replicated::{SPU_1, SPU_2, SPU_3, addr, setup};
+use common::replicated::{SPU_1, SPU_2, SPU_3, addr, read_batches, setup};
 use common::*;
 use fluvio_local::{ClusterConfig, LocalCluster};
 use fluvio_wire::consumer_offset::{
@@ -62,6 +62,17 @@ async fn offsets_partition_when(
         assert!(Instant::now() < deadline, "consumer-offset-0 is not {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Creates topic `name` (one partition on the 3 SPUs) led by an SPU that does not lead
+/// `consumer-offset`, so that commits to it are forwarded. Returns (its leader, the leader of
+/// `consumer-offset`).
+async fn topic_led_elsewhere(sc: &mut RawClient, name: &str) -> (i32, i32) {
+    let offsets_leader = offsets_partition(sc).await.spec.leader;
+    let data_leader = [SPU_1, SPU_2, SPU_3].into_iter().find(|id| *id != offsets_leader).unwrap();
+    let followers: Vec<i32> = [SPU_1, SPU_2, SPU_3].into_iter().filter(|id| *id != data_leader).collect();
+    assigned_topic(sc, name, &[data_leader, followers[0], followers[1]]).await;
+    (data_leader, offsets_leader)
 }
 
 /// A connection to a partition's leader with a stream opened for a named consumer: what a
@@ -296,10 +307,7 @@ async fn commits_are_forwarded_to_the_leader_of_consumer_offset() {
 #[tokio::test]
 async fn fetch_offsets_v23_with_a_consumer_id_starts_after_its_offset() {
     let mut setup = setup(|config| config).await;
-    let offsets_leader = offsets_partition(&mut setup.sc).await.spec.leader;
-    let data_leader = [SPU_1, SPU_2, SPU_3].into_iter().find(|id| *id != offsets_leader).unwrap();
-    let others: Vec<i32> = [SPU_1, SPU_2, SPU_3].into_iter().filter(|id| *id != data_leader).collect();
-    assigned_topic(&mut setup.sc, "t", &[data_leader, others[0], others[1]]).await;
+    let (data_leader, _) = topic_led_elsewhere(&mut setup.sc, "t").await;
     let spu = addr(&setup.cluster, data_leader);
     assert!(produce_values(spu, "t", 0, &[b"1", b"2", b"3", b"4"]).await.error_code.is_ok());
     assert!(Consumer::open(spu, "t", Some("old-client")).await.commit(1).await.error_code.is_ok());
@@ -377,36 +385,13 @@ async fn a_topic_deleted_and_created_again_in_one_go_loses_its_offsets() {
 /// Decodes every entry of `consumer-offset-0` on its leader `spu`.
 async fn entries(spu: SocketAddr) -> Vec<OffsetEntry> {
     let (_, end) = offsets(&mut RawClient::connect(spu).await, CONSUMER_OFFSET_TOPIC).await;
-    let mut client = RawClient::connect(spu).await;
-    let id = client
-        .send(&StreamFetchRequest {
-            topic: CONSUMER_OFFSET_TOPIC.into(),
-            max_bytes: 1 << 20,
-            isolation: Isolation::ReadCommitted,
-            ..Default::default()
-        })
-        .await;
     let mut entries = Vec::new();
-    let mut next = 0;
-    while next < end {
-        let (got, body) = client.read_frame().await.expect("push");
-        if got != id {
-            continue;
+    for batch in read_batches(spu, CONSUMER_OFFSET_TOPIC, Isolation::ReadCommitted, 0, end).await {
+        assert_eq!(batch.header.first_timestamp, -1, "no timestamps, as Fluvio writes them");
+        for record in batch.records(1 << 24).unwrap() {
+            assert!(record.key.is_none());
+            entries.push(OffsetEntry::decode_exact(record.value, OFFSET_ENTRY_VERSION).unwrap());
         }
-        let push = fluvio_wire::spu::StreamFetchResponse::decode_exact(body, 25).unwrap();
-        for batch in push.partition.records.parse().batches {
-            assert_eq!(batch.header.first_timestamp, -1, "no timestamps, as Fluvio writes them");
-            for record in batch.records(1 << 24).unwrap() {
-                assert!(record.key.is_none());
-                entries.push(OffsetEntry::decode_exact(record.value, OFFSET_ENTRY_VERSION).unwrap());
-            }
-            next = batch.header.next_offset();
-        }
-        client
-            .send(&fluvio_wire::spu::UpdateOffsetsRequest {
-                offsets: vec![fluvio_wire::spu::OffsetUpdate { offset: next, session_id: push.stream_id }],
-            })
-            .await;
     }
     entries
 }
@@ -453,12 +438,9 @@ async fn offsets_are_records_of_the_system_topic_with_snapshots_and_survive_rest
 async fn offsets_survive_the_loss_of_the_leader_of_consumer_offset() {
     let mut setup = setup(|config| config).await;
     let before = offsets_partition(&mut setup.sc).await;
-    let offsets_leader = before.spec.leader;
     assert_eq!(before.spec.replicas.len(), 3);
     // The data partition is led elsewhere, so commits are forwarded and keep working.
-    let data_leader = [SPU_1, SPU_2, SPU_3].into_iter().find(|id| *id != offsets_leader).unwrap();
-    let others: Vec<i32> = [SPU_1, SPU_2, SPU_3].into_iter().filter(|id| *id != data_leader).collect();
-    assigned_topic(&mut setup.sc, "t", &[data_leader, others[0], others[1]]).await;
+    let (data_leader, offsets_leader) = topic_led_elsewhere(&mut setup.sc, "t").await;
     let spu = addr(&setup.cluster, data_leader);
     assert!(produce_values(spu, "t", 0, &[b"1", b"2", b"3", b"4", b"5"]).await.error_code.is_ok());
     let mut consumer = Consumer::open(spu, "t", Some("survivor")).await;
@@ -520,10 +502,7 @@ async fn offsets_survive_kill_9_of_the_cluster_process() {
     let running = common::command::start_command(&data, &["--spus", "3"], &profile);
     let mut sc = RawClient::connect(running.sc.as_str()).await;
     let spus = spu_addresses(&mut sc).await;
-    let offsets_leader = offsets_partition(&mut sc).await.spec.leader;
-    let data_leader = [SPU_1, SPU_2, SPU_3].into_iter().find(|id| *id != offsets_leader).unwrap();
-    let others: Vec<i32> = [SPU_1, SPU_2, SPU_3].into_iter().filter(|id| *id != data_leader).collect();
-    assigned_topic(&mut sc, "t", &[data_leader, others[0], others[1]]).await;
+    let (data_leader, _) = topic_led_elsewhere(&mut sc, "t").await;
     assert!(produce_values(spus[&data_leader], "t", 0, &[b"1", b"2", b"3"]).await.error_code.is_ok());
     assert!(Consumer::open(spus[&data_leader], "t", Some("crash")).await.commit(1).await.error_code.is_ok());
     common::command::kill_9(running);

@@ -6,10 +6,30 @@ use fluvio::consumer::{ConsumerConfigExtBuilder, ConsumerStream, OffsetManagemen
 use fluvio::metadata::partition::PartitionSpec;
 use fluvio::metadata::topic::TopicSpec;
 use fluvio::{Fluvio, FluvioClusterConfig, Offset, RecordKey};
-use fluvio_local::LocalCluster;
+use fluvio_local::{ClusterConfig, LocalCluster};
 use fluvio_protocol::link::ErrorCode;
 use fluvio_sc_schema::objects::{ListFilter, ListRequest};
 use futures_util::StreamExt;
+
+/// A cluster of `spus` SPUs in a fresh directory, the official client connected to it, and
+/// topic `topic` with `partitions` partitions of `replication` replicas holding `records`
+/// records each.
+pub struct Setup {
+    pub cluster: LocalCluster,
+    pub fluvio: Fluvio,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn setup(spus: u16, topic: &str, partitions: u32, replication: u32, records: usize) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(spus)).await.expect("cluster starts");
+    let fluvio = connect(&cluster).await;
+    create_topic(&fluvio, topic, partitions, replication).await;
+    for partition in 0..partitions {
+        produce(&fluvio, topic, partition, 0..records).await;
+    }
+    Setup { cluster, fluvio, dir }
+}
 
 pub async fn connect(cluster: &LocalCluster) -> Fluvio {
     Fluvio::connect_with_config(&FluvioClusterConfig::new(cluster.sc_endpoint()))
@@ -40,40 +60,52 @@ pub async fn produce(fluvio: &Fluvio, topic: &str, partition: u32, values: std::
     producer.flush().await.expect("flush");
 }
 
-/// A consumer of `topic` (every partition when `partitions` is empty).
-pub async fn consumer(
+/// A consumer of `topic` (every partition when `partitions` is empty) starting at `start`.
+async fn consumer(
     fluvio: &Fluvio,
     topic: &str,
     partitions: &[u32],
     start: Offset,
-    consumer_id: Option<&str>,
+    consumer_id: &str,
     strategy: OffsetManagementStrategy,
     flush: Duration,
 ) -> impl ConsumerStream<Item = Result<Record, ErrorCode>> + use<> {
     let mut builder = ConsumerConfigExtBuilder::default();
-    builder.topic(topic).offset_start(start).offset_strategy(strategy).offset_flush(flush);
+    builder.topic(topic).offset_start(start).offset_consumer(consumer_id).offset_strategy(strategy).offset_flush(flush);
     for partition in partitions {
         builder.partition(*partition);
-    }
-    if let Some(id) = consumer_id {
-        builder.offset_consumer(id);
     }
     fluvio.consumer_with_config(builder.build().expect("consumer config")).await.expect("consumer")
 }
 
-/// A manual-commit consumer of partition 0.
+/// A consumer named `consumer_id` of `topic` (every partition when `partitions` is empty),
+/// starting at the beginning (after its stored offsets, when it has some).
+pub async fn named(
+    fluvio: &Fluvio,
+    topic: &str,
+    partitions: &[u32],
+    consumer_id: &str,
+    strategy: OffsetManagementStrategy,
+    flush: Duration,
+) -> impl ConsumerStream<Item = Result<Record, ErrorCode>> + use<> {
+    consumer(fluvio, topic, partitions, Offset::beginning(), consumer_id, strategy, flush).await
+}
+
+/// A manual-commit consumer of partition 0, starting at `start`.
 pub async fn manual(
     fluvio: &Fluvio,
     topic: &str,
     start: Offset,
     consumer_id: &str,
 ) -> impl ConsumerStream<Item = Result<Record, ErrorCode>> + use<> {
-    consumer(fluvio, topic, &[0], start, Some(consumer_id), OffsetManagementStrategy::Manual, Duration::from_secs(10))
-        .await
+    consumer(fluvio, topic, &[0], start, consumer_id, OffsetManagementStrategy::Manual, Duration::from_secs(10)).await
 }
 
 /// The next `count` records as (partition, offset), each checked to be the one produced there.
-pub async fn take<S: ConsumerStream<Item = Result<Record, ErrorCode>>>(stream: &mut S, count: usize) -> Vec<(u32, i64)> {
+pub async fn take<S: ConsumerStream<Item = Result<Record, ErrorCode>>>(
+    stream: &mut S,
+    count: usize,
+) -> Vec<(u32, i64)> {
     let mut records = Vec::with_capacity(count);
     while records.len() < count {
         let record = tokio::time::timeout(Duration::from_secs(30), stream.next())
