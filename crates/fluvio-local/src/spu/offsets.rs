@@ -297,21 +297,22 @@ impl Loaded {
             })
             .cloned()
             .collect();
+        if !gone.is_empty() {
+            let entries: Vec<OffsetEntry> = gone
+                .iter()
+                .map(OffsetEntry::deleted)
+                .collect::<Result<_, _>>()
+                .map_err(|e| ErrorCode::Other(e.to_string()))?;
+            // On failure the incarnations stay as they were, so the next attempt finds the
+            // same offsets to delete.
+            self.append(spu, &entries)?;
+            for key in &gone {
+                info!(consumer = %key.consumer_id, replica = %key.replica_id, "consumer offset of a deleted partition deleted");
+                self.offsets.remove(key);
+            }
+            self.changed(spu);
+        }
         self.incarnations = view.partitions.iter().map(|(key, place)| (key.clone(), place.incarnation)).collect();
-        if gone.is_empty() {
-            return Ok(());
-        }
-        let entries: Vec<OffsetEntry> = gone
-            .iter()
-            .map(OffsetEntry::deleted)
-            .collect::<Result<_, _>>()
-            .map_err(|e| ErrorCode::Other(e.to_string()))?;
-        self.append(spu, &entries)?;
-        for key in &gone {
-            info!(consumer = %key.consumer_id, replica = %key.replica_id, "consumer offset of a deleted partition deleted");
-            self.offsets.remove(key);
-        }
-        self.changed(spu);
         Ok(())
     }
 }
