@@ -226,11 +226,16 @@ impl Sc {
         self.store.read(|objects| {
             objects.topics.values().all(|topic| {
                 let expected = topic.spec.replicas.partition_count();
-                (0..expected).all(|index| {
+                let mut some_unavailable = false;
+                let partitions_settled = (0..expected).all(|index| {
                     let name = partition_name(&topic.name, index);
+                    some_unavailable |= unavailable.contains_key(&name);
                     unavailable.contains_key(&name)
                         || objects.partitions.get(&name).is_some_and(|p| is_serving(p.status.resolution))
-                })
+                });
+                // The topic's own status follows its partitions' in a later store update: a
+                // caller told "settled" must also see the topic Provisioned.
+                partitions_settled && (some_unavailable || topic.status.resolution == TopicResolution::Provisioned)
             })
         })
     }
