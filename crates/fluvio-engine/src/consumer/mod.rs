@@ -17,6 +17,7 @@
 //! every metadata change and asks the SC itself at growing intervals, within
 //! [`ConsumerConfig::resume_timeout`].
 
+mod commit;
 mod config;
 mod offset;
 mod push;
@@ -29,16 +30,21 @@ use std::time::Duration;
 
 use fluvio_wire::spu::{FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest};
 
-pub use config::{ConsumerConfig, DEFAULT_MAX_BYTES, DEFAULT_RESUME_TIMEOUT};
+pub use config::{
+    ConsumerConfig, DEFAULT_AUTO_COMMIT_INTERVAL, DEFAULT_MAX_BYTES, DEFAULT_RESUME_TIMEOUT, MAX_CONSUMER_ID_BYTES,
+    OffsetStrategy,
+};
 pub use fluvio_wire::spu::Isolation;
 pub use offset::Offset;
 pub use push::MAX_FETCH_BYTES;
 pub use record::ConsumerRecord;
-pub use stream::{NextBatch, PartitionStream, RecordStream, TopicStream};
+pub use stream::{Flush, NextBatch, PartitionStream, RecordStream, StreamOffsets, TopicStream};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
+use crate::stored_offsets;
+use commit::{Committer, PartitionOffsets};
 use push::{decode_push, fetch_cut_batch, stream_request};
 use resume::StreamTask;
 
@@ -72,10 +78,21 @@ impl PartitionConsumer {
         self.stream_with_config(offset, ConsumerConfig::default()).await
     }
 
-    /// A continuous stream from `offset`.
+    /// A continuous stream from `offset`; for a named consumer
+    /// ([`ConsumerConfig::consumer_id`]) with an offset stored in this partition, from there
+    /// as [`Offset::resolve_after_stored`] says.
     pub async fn stream_with_config(&self, offset: Offset, config: ConsumerConfig) -> Result<PartitionStream> {
         config.validate()?;
-        let start = self.locate(offset).await?;
+        let stored = match &config.consumer_id {
+            Some(consumer_id) => stored_offsets::stored(&self.client, consumer_id, &self.topic, self.partition).await?,
+            None => None,
+        };
+        let start = self.locate(offset, stored).await?;
+        let offsets = config.consumer_id.as_deref().map(|consumer_id| {
+            let committer = Committer::new(self.client.clone(), &self.topic, self.partition, consumer_id);
+            Arc::new(PartitionOffsets::new(config.offset_strategy, committer))
+        });
+        let auto_commit_interval = config.auto_commit_interval;
         // Each session gets a connection of its own: the protocol cannot cancel a stream, and
         // closing its connection is what ends it on the server, on any server.
         let leader = self.client.partition_leader(&self.topic, self.partition).await?;
@@ -83,7 +100,7 @@ impl PartitionConsumer {
         let connection = self.client.dedicated_spu_connection(leader).await?;
         let task = StreamTask::new(self.client.clone(), &self.topic, self.partition, config, start, leader, chosen);
         let (records, handle) = task.spawn(connection);
-        Ok(PartitionStream::new(records, handle))
+        Ok(PartitionStream::new(records, handle, offsets, auto_commit_interval))
     }
 
     /// The records available from `offset`: those of the whole batches the server sends
@@ -150,16 +167,19 @@ impl PartitionConsumer {
         Ok(whole.records)
     }
 
-    /// The resolved start offset, retrying retriable failures (e.g. a leader change) within
-    /// the request timeout.
-    async fn locate(&self, offset: Offset) -> Result<i64> {
+    /// The resolved start offset (after `stored`, a named consumer's stored offset, if any),
+    /// retrying retriable failures (e.g. a leader change) within the request timeout.
+    async fn locate(&self, offset: Offset, stored: Option<i64>) -> Result<i64> {
         let deadline = tokio::time::Instant::now() + self.client.config.request_timeout();
         let mut delay = Duration::from_millis(20);
         loop {
             let attempt = async {
                 let connection = self.client.leader_connection(&self.topic, self.partition).await?;
                 let (start, end) = fetch_offsets(&connection, &self.topic, self.partition).await?;
-                Ok::<_, Error>(offset.resolve(start, end))
+                Ok::<_, Error>(match stored {
+                    Some(stored) => offset.resolve_after_stored(start, end, stored.saturating_add(1)),
+                    None => offset.resolve(start, end),
+                })
             };
             match attempt.await {
                 Ok(found) => return Ok(found),
@@ -227,14 +247,16 @@ impl TopicConsumer {
         self.stream_with_config(offset, ConsumerConfig::default()).await
     }
 
-    /// One stream over every partition, each starting at `offset`.
+    /// One stream over every partition, each starting at `offset` (or, for a named consumer,
+    /// after its offset stored in that partition, as for a partition's stream); a named
+    /// consumer's offsets are committed and stored per partition.
     pub async fn stream_with_config(&self, offset: Offset, config: ConsumerConfig) -> Result<TopicStream> {
         let topic = self.client.topic(&self.topic).await?;
         let count = topic.spec.replicas.partition_count();
         let mut streams = Vec::with_capacity(count as usize);
         for partition in 0..count {
             let consumer = PartitionConsumer::new(self.client.clone(), &self.topic, partition);
-            streams.push(consumer.stream_with_config(offset, config).await?);
+            streams.push(consumer.stream_with_config(offset, config.clone()).await?);
         }
         Ok(TopicStream::new(streams))
     }
