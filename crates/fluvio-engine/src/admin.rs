@@ -364,14 +364,28 @@ impl FluvioAdmin {
         Ok(matching)
     }
 
+    /// The partitions of the system topics (`consumer-offset`), as the official CLI's
+    /// `fluvio partition list --system`, sorted by name.
+    pub async fn list_system_partitions(&self) -> Result<Vec<PartitionMetadata>> {
+        let ListResponse::Partition(mut partitions) = self.list_with(labels::PARTITION, Vec::new(), true).await? else {
+            return Err(unexpected_kind());
+        };
+        partitions.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(partitions)
+    }
+
     async fn list(&self, label: &str, names: Vec<String>) -> Result<ListResponse> {
+        self.list_with(label, names, false).await
+    }
+
+    async fn list_with(&self, label: &str, names: Vec<String>, system: bool) -> Result<ListResponse> {
         let sc = self.client.sc().await?;
         let request = ListRequest {
             label: label.to_string(),
             filters: ListFilters {
                 name_filters: names.into_iter().map(|name| ListFilter { name }).collect(),
                 summary: false,
-                system: false,
+                system,
             },
         };
         sc.request(&request, SC_VERSION).await

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fluvio_wire::spu::{FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest};
+use tracing::debug;
 
 pub use config::{
     ConsumerConfig, DEFAULT_AUTO_COMMIT_INTERVAL, DEFAULT_MAX_BYTES, DEFAULT_RESUME_TIMEOUT, MAX_CONSUMER_ID_BYTES,
@@ -169,29 +170,41 @@ impl PartitionConsumer {
 
     /// The resolved start offset (after `stored`, a named consumer's stored offset, if any),
     /// retrying retriable failures (e.g. a leader change) within the request timeout.
+    ///
+    /// A stored offset at or beyond the high watermark is waited for, within the request
+    /// timeout, before it is clamped to it: right after a leader change or a restart the high
+    /// watermark can lag behind records already consumed (and committed), and starting at it
+    /// would hand them out again. Only a partition that still holds fewer records after that
+    /// (they were lost) makes the stream start at its end.
     async fn locate(&self, offset: Offset, stored: Option<i64>) -> Result<i64> {
         let deadline = tokio::time::Instant::now() + self.client.config.request_timeout();
         let mut delay = Duration::from_millis(20);
+        // An absolute offset is taken as is: nothing to wait for.
+        let next = stored.filter(|_| !matches!(offset, Offset::Absolute(_))).map(|stored| stored.saturating_add(1));
         loop {
             let attempt = async {
                 let connection = self.client.leader_connection(&self.topic, self.partition).await?;
-                let (start, end) = fetch_offsets(&connection, &self.topic, self.partition).await?;
-                Ok::<_, Error>(match stored {
-                    Some(stored) => offset.resolve_after_stored(start, end, stored.saturating_add(1)),
-                    None => offset.resolve(start, end),
-                })
+                fetch_offsets(&connection, &self.topic, self.partition).await
             };
-            match attempt.await {
-                Ok(found) => return Ok(found),
-                Err(err) if err.is_retriable() && tokio::time::Instant::now() + delay < deadline => {
-                    if err.kind() == ErrorKind::NotLeader {
-                        self.client.refresh_partitions(&self.topic).await;
+            let retry = match attempt.await {
+                Ok((start, end)) => match next {
+                    None => return Ok(offset.resolve(start, end)),
+                    Some(next) if next <= end || tokio::time::Instant::now() + delay >= deadline => {
+                        return Ok(offset.resolve_after_stored(start, end, next));
                     }
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_millis(500));
-                }
+                    Some(next) => {
+                        debug!(topic = %self.topic, partition = self.partition, next, end, "the high watermark is behind the stored offset; waiting");
+                        None
+                    }
+                },
+                Err(err) if err.is_retriable() && tokio::time::Instant::now() + delay < deadline => Some(err),
                 Err(err) => return Err(err),
+            };
+            if retry.is_some_and(|err| err.kind() == ErrorKind::NotLeader) {
+                self.client.refresh_partitions(&self.topic).await;
             }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(500));
         }
     }
 
