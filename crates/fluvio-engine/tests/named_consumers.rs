@@ -90,6 +90,9 @@ async fn manual_commits_are_stored_by_flush_and_streams_resume_after_them() {
     assert_eq!(first_of(&s.fluvio, "manual", "svc", Offset::from_beginning(3)).await, 9);
     assert_eq!(first_of(&s.fluvio, "manual", "svc", Offset::from_end(2)).await, 4);
     assert_eq!(first_of(&s.fluvio, "manual", "svc", Offset::absolute(1).unwrap()).await, 1);
+    // A named fetch starts there too.
+    let fetched = consumer.fetch(Offset::beginning(), named("svc", OffsetStrategy::None)).await.unwrap();
+    assert_eq!(fetched.first().map(|r| r.offset), Some(6));
     // Another name has nothing stored: the configured offset applies.
     assert_eq!(first_of(&s.fluvio, "manual", "other", Offset::beginning()).await, 0);
     assert_eq!(first_of(&s.fluvio, "manual", "other", Offset::from_end(2)).await, 18);

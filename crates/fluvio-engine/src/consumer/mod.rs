@@ -112,13 +112,20 @@ impl PartitionConsumer {
     /// a stream from it does (and as a Fluvio SPU answers); one below the log start with
     /// [`ErrorKind::OffsetEvicted`]. At the end, or between the high watermark and the log
     /// end under `ReadCommitted`, there is nothing yet: an empty list.
+    ///
+    /// A named consumer's fetch starts after its stored offset as its streams do; a fetch
+    /// stores nothing.
     pub async fn fetch(&self, offset: Offset, config: ConsumerConfig) -> Result<Vec<ConsumerRecord>> {
         config.validate()?;
+        let stored = match &config.consumer_id {
+            Some(consumer_id) => stored_offsets::stored(&self.client, consumer_id, &self.topic, self.partition).await?,
+            None => None,
+        };
         let leader = self.client.partition_leader(&self.topic, self.partition).await?;
         // A dedicated connection: a stream session has no cancel message, and closing the
         // connection is how it ends on any server.
         let connection = self.client.dedicated_spu_connection(leader).await?;
-        let result = self.fetch_on(&connection, offset, config).await;
+        let result = self.fetch_on(&connection, offset, stored, config).await;
         connection.close();
         result
     }
@@ -127,10 +134,14 @@ impl PartitionConsumer {
         &self,
         connection: &Connection,
         offset: Offset,
+        stored: Option<i64>,
         config: ConsumerConfig,
     ) -> Result<Vec<ConsumerRecord>> {
         let (start, end) = fetch_offsets(connection, &self.topic, self.partition).await?;
-        let from = offset.resolve(start, end);
+        let from = match stored {
+            Some(stored) => offset.resolve_after_stored(start, end, stored.saturating_add(1)),
+            None => offset.resolve(start, end),
+        };
         // At the high watermark nothing is committed yet. Past it only the SPU knows whether
         // the offset exists (below its log end: nothing yet) or not (an error, as a stream
         // from there gets): ask it.
