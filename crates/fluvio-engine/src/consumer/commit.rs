@@ -13,7 +13,7 @@
 //! only with data), so storing works whenever the partition has a leader.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use fluvio_wire::consumer_offset::UpdateConsumerOffsetRequest;
@@ -39,6 +39,9 @@ pub(crate) struct PartitionOffsets {
     committer: Committer,
     /// The offset of the last record the stream returned.
     returned: AtomicI64,
+    /// Set when a binding says itself what was returned ([`PartitionOffsets::returned_explicitly`]):
+    /// it buffers the records the stream hands it, and returns them later.
+    explicit: AtomicBool,
     /// The offset of the last record committed.
     committed: AtomicI64,
     /// The offset last stored; the lock serializes stores, so they never go backwards.
@@ -51,6 +54,7 @@ impl PartitionOffsets {
             strategy,
             committer,
             returned: AtomicI64::new(NONE),
+            explicit: AtomicBool::new(false),
             committed: AtomicI64::new(NONE),
             stored: tokio::sync::Mutex::new(NONE),
         }
@@ -61,8 +65,30 @@ impl PartitionOffsets {
         self.strategy
     }
 
-    /// The stream returned the record at `offset` (Auto commits it).
-    pub(super) fn returned(&self, offset: i64) {
+    /// The partition.
+    pub(crate) fn partition(&self) -> u32 {
+        self.committer.partition
+    }
+
+    /// The stream handed out the record at `offset`: returned, unless a binding says itself.
+    pub(super) fn handed_out(&self, offset: i64) {
+        if !self.explicit.load(Ordering::Relaxed) {
+            self.mark_returned(offset);
+        }
+    }
+
+    /// From now on, only [`PartitionOffsets::returned_explicitly`] says what was returned.
+    pub(crate) fn count_returns_explicitly(&self) {
+        self.explicit.store(true, Ordering::Relaxed);
+    }
+
+    /// The application got every record up to `offset` (a binding's own count).
+    pub(crate) fn returned_explicitly(&self, offset: i64) {
+        self.mark_returned(offset);
+    }
+
+    /// The record at `offset` was returned (Auto commits it).
+    fn mark_returned(&self, offset: i64) {
         self.returned.fetch_max(offset, Ordering::Relaxed);
         if self.strategy == OffsetStrategy::Auto {
             self.committed.fetch_max(offset, Ordering::Relaxed);

@@ -100,6 +100,20 @@ impl StreamOffsets {
         self.strategy
     }
 
+    /// For bindings that buffer the records a stream hands them and return them later: from
+    /// now on a record counts as returned (and, with `Auto`, committed) only once
+    /// [`StreamOffsets::returned`] says so.
+    pub fn count_returns_explicitly(&self) {
+        self.partitions.iter().for_each(|p| p.count_returns_explicitly());
+    }
+
+    /// The application got every record of `partition` up to `offset` (see
+    /// [`StreamOffsets::count_returns_explicitly`]); a partition the stream does not read is
+    /// ignored.
+    pub fn returned(&self, partition: u32, offset: i64) {
+        self.partitions.iter().filter(|p| p.partition() == partition).for_each(|p| p.returned_explicitly(offset));
+    }
+
     /// Marks every record the stream returned so far as committed, in each partition.
     pub fn commit(&self) -> Result<()> {
         self.partitions.iter().try_for_each(|p| p.commit())
@@ -217,7 +231,7 @@ impl PartitionStream {
     fn take_current(&mut self) -> Option<ConsumerRecord> {
         let record = self.current.next()?;
         if let Some(offsets) = &self.offsets {
-            offsets.returned(record.offset);
+            offsets.handed_out(record.offset);
         }
         Some(record)
     }
