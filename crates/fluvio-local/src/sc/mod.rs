@@ -621,10 +621,11 @@ impl Sc {
     }
 
     /// Leaders go to the SPUs leading the fewest partitions (lowest id on ties); followers
-    /// follow in id order after the leader.
+    /// follow in id order after the leader. System partitions (`consumer-offset`) do not
+    /// count: users' topics are placed as if they were alone.
     fn compute_assignment(&self, online: &[i32], partitions: u32, replication: u32, first: u32) -> Vec<Vec<i32>> {
         let mut leader_load: BTreeMap<i32, usize> = online.iter().map(|id| (*id, 0)).collect();
-        for partition in self.store.all::<PartitionSpec>() {
+        for partition in self.store.all::<PartitionSpec>().into_iter().filter(|p| !p.spec.system) {
             if let Some(load) = leader_load.get_mut(&partition.spec.leader) {
                 *load += 1;
             }
