@@ -3,10 +3,10 @@
 //! YAML renderings, each layout pinned by a sample (`sample_*`).
 
 use fluvio_engine::admin::{
-    CleanupPolicy, CompressionAlgorithm, ConsumerOffsetMetadata, IngressAddr, Metadata, PartitionMetadata, PartitionResolution, PartitionSpec,
-    PartitionStatus, ReplicaSpec, ReplicaStatus, SegmentBasedPolicy, SpuMetadata, SpuSpec, SpuStatus,
-    SpuStatusResolution, TopicCompression, TopicMetadata, TopicResolution, TopicSpec, TopicStatus, TopicStorageConfig,
-    to_json, to_yaml,
+    CleanupPolicy, CompressionAlgorithm, ConsumerOffsetMetadata, IngressAddr, Metadata, PartitionMetadata,
+    PartitionResolution, PartitionSpec, PartitionStatus, ReplicaSpec, ReplicaStatus, SegmentBasedPolicy, SpuMetadata,
+    SpuSpec, SpuStatus, SpuStatusResolution, TopicCompression, TopicMetadata, TopicResolution, TopicSpec, TopicStatus,
+    TopicStorageConfig, to_json, to_yaml,
 };
 use fluvio_engine::{Compression, TopicConfig};
 use jni::JNIEnv;

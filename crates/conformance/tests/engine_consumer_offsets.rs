@@ -72,8 +72,10 @@ async fn our_streams_resume_where_the_official_client_committed() {
         assert_eq!(engine_take(&mut resumed, 1).await, [(0, 8)], "{start:?}");
     }
     // And commits there for the official client to resume from.
-    let mut resumed =
-        consumer.stream_with_config(fluvio_engine::Offset::beginning(), ours_named("svc", OffsetStrategy::Manual)).await.unwrap();
+    let mut resumed = consumer
+        .stream_with_config(fluvio_engine::Offset::beginning(), ours_named("svc", OffsetStrategy::Manual))
+        .await
+        .unwrap();
     assert_eq!(engine_take(&mut resumed, 4).await, [(0, 8), (0, 9), (0, 10), (0, 11)]);
     resumed.commit().unwrap();
     resumed.flush().await.unwrap();
@@ -91,8 +93,10 @@ async fn the_official_client_resumes_each_partition_where_our_topic_stream_commi
     let Setup { cluster, fluvio: official, dir: _dir } = setup(1, "fanout", 3, 1, 10).await;
     let ours = engine(&cluster).await;
     // Our Auto stream over the whole topic: stored on close, per partition.
-    let config = ConsumerConfig { auto_commit_interval: Duration::from_secs(3600), ..ours_named("fan", OffsetStrategy::Auto) };
-    let mut stream = ours.consumer("fanout").stream_with_config(fluvio_engine::Offset::beginning(), config).await.unwrap();
+    let config =
+        ConsumerConfig { auto_commit_interval: Duration::from_secs(3600), ..ours_named("fan", OffsetStrategy::Auto) };
+    let mut stream =
+        ours.consumer("fanout").stream_with_config(fluvio_engine::Offset::beginning(), config).await.unwrap();
     let read = engine_take(&mut stream, 15).await;
     stream.close();
     let mut last = [-1i64; 3];
@@ -105,11 +109,16 @@ async fn the_official_client_resumes_each_partition_where_our_topic_stream_commi
     await_stored(&official, "fan", &expected_ref).await;
 
     // The official multi-partition consumer of the same name reads exactly the rest.
-    let mut resumed = named(&official, "fanout", &[], "fan", OffsetManagementStrategy::None, Duration::from_secs(10)).await;
+    let mut resumed =
+        named(&official, "fanout", &[], "fan", OffsetManagementStrategy::None, Duration::from_secs(10)).await;
     let rest = take(&mut resumed, 30 - read.len()).await;
     let mut all: Vec<(u32, i64)> = read.into_iter().chain(rest).collect();
     all.sort();
-    assert_eq!(all, (0..3u32).flat_map(|p| (0..10).map(move |o| (p, o))).collect::<Vec<_>>(), "nothing twice, nothing skipped");
+    assert_eq!(
+        all,
+        (0..3u32).flat_map(|p| (0..10).map(move |o| (p, o))).collect::<Vec<_>>(),
+        "nothing twice, nothing skipped"
+    );
     let nothing_more = tokio::time::timeout(Duration::from_millis(300), resumed.next()).await;
     assert!(nothing_more.is_err(), "nothing more after the 30 records");
     drop(resumed);

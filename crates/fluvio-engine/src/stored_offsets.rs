@@ -36,7 +36,12 @@ pub(crate) async fn list(client: &ClientInner, filter: Option<ConsumerOffsetFilt
 }
 
 /// The offset stored for `consumer_id` in `topic`-`partition`, if any.
-pub(crate) async fn stored(client: &ClientInner, consumer_id: &str, topic: &str, partition: u32) -> Result<Option<i64>> {
+pub(crate) async fn stored(
+    client: &ClientInner,
+    consumer_id: &str,
+    topic: &str,
+    partition: u32,
+) -> Result<Option<i64>> {
     let replica_id = ReplicaKey::new(topic, partition);
     let filter = ConsumerOffsetFilter { replica_id: Some(replica_id.clone()), consumer_id: Some(consumer_id.into()) };
     let found = list(client, Some(filter)).await?;

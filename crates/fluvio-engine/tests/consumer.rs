@@ -138,7 +138,10 @@ async fn fetch_returns_whole_batches_up_to_max_bytes() {
         offsets(&consumer.fetch(Offset::absolute(15).unwrap(), default.clone()).await.unwrap()),
         (15..30).collect::<Vec<_>>()
     );
-    assert_eq!(offsets(&consumer.fetch(Offset::from_end(5), default.clone()).await.unwrap()), (25..30).collect::<Vec<_>>());
+    assert_eq!(
+        offsets(&consumer.fetch(Offset::from_end(5), default.clone()).await.unwrap()),
+        (25..30).collect::<Vec<_>>()
+    );
     assert_eq!(
         offsets(&consumer.fetch(Offset::from_beginning(22), one_batch).await.unwrap()),
         (22..30).collect::<Vec<_>>()
@@ -179,7 +182,10 @@ async fn fetch_returns_whole_batches_up_to_max_bytes() {
         );
     }
     let missing = s.fluvio.partition_consumer("fetch", 4);
-    assert_eq!(missing.fetch(Offset::beginning(), default.clone()).await.unwrap_err().kind(), ErrorKind::PartitionNotFound);
+    assert_eq!(
+        missing.fetch(Offset::beginning(), default.clone()).await.unwrap_err().kind(),
+        ErrorKind::PartitionNotFound
+    );
     let missing = s.fluvio.partition_consumer("no-such-topic", 0);
     assert_eq!(missing.fetch(Offset::beginning(), default).await.unwrap_err().kind(), ErrorKind::TopicNotFound);
     s.shutdown().await;

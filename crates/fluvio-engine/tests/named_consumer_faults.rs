@@ -9,7 +9,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use fluvio_engine::{ConsumerConfig, Fluvio, Isolation, Offset, OffsetStrategy, PartitionStream, RecordStream, TopicConfig};
+use fluvio_engine::{
+    ConsumerConfig, Fluvio, Isolation, Offset, OffsetStrategy, PartitionStream, RecordStream, TopicConfig,
+};
 use fluvio_local::{ClusterConfig, LocalCluster};
 
 /// A service's stream: its consumer id, manual commits, committed reads only (a failover takes

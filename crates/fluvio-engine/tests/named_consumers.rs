@@ -31,8 +31,10 @@ async fn stored(fluvio: &Fluvio, consumer_id: &str) -> Vec<(String, u32, i64)> {
 
 async fn await_stored(fluvio: &Fluvio, consumer_id: &str, expected: &[(&str, u32, i64)]) {
     let expected: Vec<(String, u32, i64)> = expected.iter().map(|(t, p, o)| (t.to_string(), *p, *o)).collect();
-    wait_until(&format!("{consumer_id} stored {expected:?}"), || async { stored(fluvio, consumer_id).await == expected })
-        .await;
+    wait_until(&format!("{consumer_id} stored {expected:?}"), || async {
+        stored(fluvio, consumer_id).await == expected
+    })
+    .await;
 }
 
 /// The first record of a stream of `consumer_id` opened at `offset`.
@@ -134,7 +136,8 @@ async fn the_auto_strategy_stores_every_interval_and_when_the_stream_closes() {
     produce(&s.fluvio, "auto", 0, 20).await;
     let consumer = s.fluvio.partition_consumer("auto", 0);
 
-    let config = ConsumerConfig { auto_commit_interval: Duration::from_millis(100), ..named("a", OffsetStrategy::Auto) };
+    let config =
+        ConsumerConfig { auto_commit_interval: Duration::from_millis(100), ..named("a", OffsetStrategy::Auto) };
     let mut stream = consumer.stream_with_config(Offset::beginning(), config).await.unwrap();
     next_records(&mut stream, 10).await;
     // Stored by the interval, without a call.
@@ -252,7 +255,10 @@ async fn consumers_are_listed_and_deleted() {
     let deleted = admin.delete_consumer("two", Some("alpha"), None).await.unwrap();
     assert_eq!(deleted.len(), 2);
     let deleted: Vec<ConsumerOffsetMetadata> = admin.delete_consumer("one", None, None).await.unwrap();
-    assert_eq!(deleted.iter().map(|c| (c.topic.as_str(), c.partition)).collect::<Vec<_>>(), [("alpha", 0), ("beta", 0)]);
+    assert_eq!(
+        deleted.iter().map(|c| (c.topic.as_str(), c.partition)).collect::<Vec<_>>(),
+        [("alpha", 0), ("beta", 0)]
+    );
     let left = admin.list_consumers().await.unwrap();
     assert_eq!(left.iter().map(|c| (c.consumer_id.as_str(), c.topic.as_str())).collect::<Vec<_>>(), [("two", "beta")]);
 

@@ -132,10 +132,9 @@ impl ConsumerConfig {
             None
         };
         match problem {
-            Some(problem) => Err(Error::new(
-                ErrorKind::InvalidConsumerName,
-                format!("the consumer name {consumer_id:?} {problem}"),
-            )),
+            Some(problem) => {
+                Err(Error::new(ErrorKind::InvalidConsumerName, format!("the consumer name {consumer_id:?} {problem}")))
+            }
             None => Ok(()),
         }
     }
