@@ -20,7 +20,7 @@ use fluvio_wire::consumer_offset::UpdateConsumerOffsetRequest;
 use fluvio_wire::spu::Isolation;
 
 use super::config::OffsetStrategy;
-use super::push::stream_request;
+use super::push::{next_push, stream_request};
 use crate::error::{Error, ErrorKind, Result};
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
@@ -207,16 +207,9 @@ impl Committer {
         let mut session = CommitSession { connection, stream_id: 0 };
         let mut pushes = session.connection.open_stream(&request, SPU_VERSION)?;
         let wait = self.client.config.request_timeout();
-        let push = match tokio::time::timeout(wait, pushes.next()).await {
-            Err(_) => {
-                return Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!("no answer from the leader of {}-{} within {wait:?}", self.topic, self.partition),
-                ));
-            }
-            Ok(None) => return Err(Error::new(ErrorKind::ConnectionClosed, "the SPU closed the connection")),
-            Ok(Some(push)) => push?,
-        };
+        let push =
+            next_push(&mut pushes, wait, || format!("no answer from the leader of {}-{}", self.topic, self.partition))
+                .await?;
         // A refusal (not the leader) comes with no session; any other answer names one, even
         // an error about the data (the session still stores offsets).
         if push.stream_id == 0 {
