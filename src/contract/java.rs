@@ -131,7 +131,12 @@ java! {
         fn isolation = isolation() -> Obj<'local, Isolation>;
         fn max_bytes = maxBytes() -> jint;
         fn resume_timeout = resumeTimeout() -> Obj<'local, Duration>;
+        fn consumer_id = consumerId() -> JString<'local>;
+        fn offset_strategy = offsetStrategy() -> Obj<'local, OffsetStrategy>;
+        fn auto_commit_interval = autoCommitInterval() -> Obj<'local, Duration>;
         const DEFAULT_MAX_BYTES = int(fluvio_engine::consumer::DEFAULT_MAX_BYTES);
+        const DEFAULT_AUTO_COMMIT_INTERVAL = duration(fluvio_engine::consumer::DEFAULT_AUTO_COMMIT_INTERVAL);
+        const MAX_CONSUMER_ID_BYTES = int(fluvio_engine::consumer::MAX_CONSUMER_ID_BYTES as i32);
         const MAX_FETCH_BYTES = int(fluvio_engine::consumer::MAX_FETCH_BYTES);
         const DEFAULT_RESUME_TIMEOUT = duration(fluvio_engine::consumer::DEFAULT_RESUME_TIMEOUT);
     }
@@ -244,6 +249,8 @@ pub(crate) enum SettingName {
     RetryTimeout,
     MaxBytes,
     ResumeTimeout,
+    ConsumerId,
+    AutoCommitInterval,
     Partitions,
     ReplicationFactor,
     Retention,
@@ -266,6 +273,7 @@ pub(crate) enum PackedLayout {
     Partitions,
     Spus,
     Profile,
+    Consumers,
 }
 
 java_enums! {
@@ -304,6 +312,13 @@ java_enums! {
     enum ReplicationPolicy = "com/infinyon/fluvio/ReplicationPolicy" for fluvio_local::ReplicationPolicy {
         FLUVIO => fluvio_local::ReplicationPolicy::Fluvio,
         IN_SYNC => fluvio_local::ReplicationPolicy::InSync,
+    }
+
+    /// `com.infinyon.fluvio.OffsetStrategy`.
+    enum OffsetStrategy = "com/infinyon/fluvio/OffsetStrategy" for fluvio_engine::OffsetStrategy {
+        NONE => fluvio_engine::OffsetStrategy::None,
+        MANUAL => fluvio_engine::OffsetStrategy::Manual,
+        AUTO => fluvio_engine::OffsetStrategy::Auto,
     }
 
     /// `com.infinyon.fluvio.TopicMetadata.Resolution`.
@@ -346,6 +361,8 @@ java_enums! {
         RETRY_TIMEOUT => SettingName::RetryTimeout,
         MAX_BYTES => SettingName::MaxBytes,
         RESUME_TIMEOUT => SettingName::ResumeTimeout,
+        CONSUMER_ID => SettingName::ConsumerId,
+        AUTO_COMMIT_INTERVAL => SettingName::AutoCommitInterval,
         PARTITIONS => SettingName::Partitions,
         REPLICATION_FACTOR => SettingName::ReplicationFactor,
         RETENTION => SettingName::Retention,
@@ -367,6 +384,7 @@ java_enums! {
         PARTITIONS => PackedLayout::Partitions,
         SPUS => PackedLayout::Spus,
         PROFILE => PackedLayout::Profile,
+        CONSUMERS => PackedLayout::Consumers,
     }
 }
 

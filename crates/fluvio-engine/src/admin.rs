@@ -1,5 +1,5 @@
 //! Topics, partitions and SPUs: create, delete, list, get. Every object has a name, a spec and
-//! a status, and renders as JSON or YAML.
+//! a status, and renders as JSON or YAML. Named consumers' stored offsets: list, delete.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,9 +21,11 @@ pub use fluvio_wire::sc::topic::{
     TopicStorageConfig,
 };
 
+use crate::consumer::ConsumerConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::router::ClientInner;
 use crate::socket::SC_VERSION;
+use crate::stored_offsets;
 
 /// A topic: name, spec, status.
 pub type TopicMetadata = Metadata<TopicSpec>;
@@ -32,6 +34,34 @@ pub type TopicMetadata = Metadata<TopicSpec>;
 pub type PartitionMetadata = Metadata<PartitionSpec>;
 /// An SPU: id and endpoints in the spec, Online/Offline in the status.
 pub type SpuMetadata = Metadata<SpuSpec>;
+
+/// The offset a named consumer has stored in one partition, as the official CLI's
+/// `fluvio consumer list` shows it (and renders it with `-O json`: these field names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ConsumerOffsetMetadata {
+    /// The consumer name.
+    pub consumer_id: String,
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: u32,
+    /// The offset of the last record the consumer consumed (it resumes at the next one).
+    pub offset: i64,
+    /// When it was last stored, in seconds since the Unix epoch.
+    pub modified_time: u64,
+}
+
+impl From<fluvio_wire::consumer_offset::ConsumerOffset> for ConsumerOffsetMetadata {
+    fn from(stored: fluvio_wire::consumer_offset::ConsumerOffset) -> Self {
+        Self {
+            consumer_id: stored.consumer_id,
+            topic: stored.replica_id.topic,
+            partition: stored.replica_id.partition,
+            offset: stored.offset,
+            modified_time: stored.modified_time,
+        }
+    }
+}
 
 /// The codec a topic requires of its batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -360,14 +390,79 @@ impl FluvioAdmin {
         Ok(spus)
     }
 
+    /// Every named consumer's stored offsets, sorted by consumer, topic and partition.
+    pub async fn list_consumers(&self) -> Result<Vec<ConsumerOffsetMetadata>> {
+        let mut consumers: Vec<ConsumerOffsetMetadata> =
+            stored_offsets::list(&self.client, None).await?.into_iter().map(Into::into).collect();
+        consumers.sort();
+        Ok(consumers)
+    }
+
+    /// Deletes the offsets consumer `consumer_id` stored: in every partition, in every
+    /// partition of `topic`, or in one `partition` of it (a partition needs a topic). Returns
+    /// what was deleted. [`ErrorKind::ConsumerNotFound`] when the consumer has no offset
+    /// stored there (the official CLI prints "no consumers found");
+    /// [`ErrorKind::InvalidConsumerName`] for a name no consumer can have.
+    pub async fn delete_consumer(
+        &self,
+        consumer_id: &str,
+        topic: Option<&str>,
+        partition: Option<u32>,
+    ) -> Result<Vec<ConsumerOffsetMetadata>> {
+        ConsumerConfig::check_consumer_id(consumer_id)?;
+        if partition.is_some() && topic.is_none() {
+            return Err(Error::config("deleting a consumer's offset in a partition needs its topic"));
+        }
+        let matching: Vec<ConsumerOffsetMetadata> = self
+            .list_consumers()
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.consumer_id == consumer_id
+                    && topic.is_none_or(|t| c.topic == t)
+                    && partition.is_none_or(|p| c.partition == p)
+            })
+            .collect();
+        if matching.is_empty() {
+            let place = match (topic, partition) {
+                (Some(topic), Some(partition)) => format!(" in {topic}-{partition}"),
+                (Some(topic), None) => format!(" in topic '{topic}'"),
+                _ => String::new(),
+            };
+            return Err(Error::new(
+                ErrorKind::ConsumerNotFound,
+                format!("consumer {consumer_id:?} has no offset stored{place}"),
+            ));
+        }
+        for consumer in &matching {
+            let replica = fluvio_wire::error_code::ReplicaKey::new(consumer.topic.clone(), consumer.partition);
+            stored_offsets::delete(&self.client, consumer_id, &replica).await?;
+        }
+        Ok(matching)
+    }
+
+    /// The partitions of the system topics (`consumer-offset`), as the official CLI's
+    /// `fluvio partition list --system`, sorted by name.
+    pub async fn list_system_partitions(&self) -> Result<Vec<PartitionMetadata>> {
+        let ListResponse::Partition(mut partitions) = self.list_with(labels::PARTITION, Vec::new(), true).await? else {
+            return Err(unexpected_kind());
+        };
+        partitions.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(partitions)
+    }
+
     async fn list(&self, label: &str, names: Vec<String>) -> Result<ListResponse> {
+        self.list_with(label, names, false).await
+    }
+
+    async fn list_with(&self, label: &str, names: Vec<String>, system: bool) -> Result<ListResponse> {
         let sc = self.client.sc().await?;
         let request = ListRequest {
             label: label.to_string(),
             filters: ListFilters {
                 name_filters: names.into_iter().map(|name| ListFilter { name }).collect(),
                 summary: false,
-                system: false,
+                system,
             },
         };
         sc.request(&request, SC_VERSION).await

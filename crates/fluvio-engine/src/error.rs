@@ -72,6 +72,15 @@ pub enum ErrorKind {
     /// error, or the cluster's metadata could not be written. Not retriable: it needs the
     /// server's operator.
     Storage,
+    /// A named consumer has no offset stored (for what was asked: any partition, a topic or
+    /// one partition).
+    ConsumerNotFound,
+    /// A consumer name that cannot be used (see
+    /// [`ConsumerConfig::check_consumer_id`](crate::ConsumerConfig::check_consumer_id)).
+    InvalidConsumerName,
+    /// `commit` or `flush` on a stream that stores no offsets: it has no consumer name, or its
+    /// offset strategy is `None` (the official client's `OffsetManagementDisabled`).
+    OffsetManagementDisabled,
     /// The client, producer or stream was closed.
     Closed,
     /// Any other error reported by the server.
@@ -82,7 +91,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind (for exhaustive mapping tests in bindings).
-    pub const ALL: [ErrorKind; 27] = [
+    pub const ALL: [ErrorKind; 30] = [
         ErrorKind::Config,
         ErrorKind::Profile,
         ErrorKind::Connect,
@@ -107,6 +116,9 @@ impl ErrorKind {
         ErrorKind::CorruptData,
         ErrorKind::StorageFull,
         ErrorKind::Storage,
+        ErrorKind::ConsumerNotFound,
+        ErrorKind::InvalidConsumerName,
+        ErrorKind::OffsetManagementDisabled,
         ErrorKind::Closed,
         ErrorKind::Server,
         ErrorKind::Internal,
@@ -332,6 +344,7 @@ pub(crate) fn kind_of_code(code: &ErrorCode) -> ErrorKind {
         ErrorCode::PartitionFull { .. } => ErrorKind::StorageFull,
         ErrorCode::StorageError => ErrorKind::Storage,
         ErrorCode::RequestTimedOut { .. } => ErrorKind::Timeout,
+        ErrorCode::OffsetManagementDisabled => ErrorKind::OffsetManagementDisabled,
         ErrorCode::Other(message) if message.contains("greater than leo") => ErrorKind::OffsetOutOfRange,
         code if code.is_corrupt_batch() => ErrorKind::CorruptData,
         _ => ErrorKind::Server,

@@ -322,7 +322,10 @@ impl ClientInner {
         let Ok(sc) = self.sc().await else { return };
         let of_topic = |name: &str| split_partition_name(name).is_some_and(|(t, _)| t == topic);
         let before = self.metadata.partitions.snapshot(|p| of_topic(&p.name));
-        let request = ListRequest { label: labels::PARTITION.into(), filters: ListFilters::default() };
+        // The system topic's partitions are listed only when asked for.
+        let system = topic == fluvio_wire::consumer_offset::CONSUMER_OFFSET_TOPIC;
+        let request =
+            ListRequest { label: labels::PARTITION.into(), filters: ListFilters { system, ..ListFilters::default() } };
         if let Ok(ListResponse::Partition(partitions)) = sc.request(&request, SC_VERSION).await {
             let mine: Vec<_> = partitions.into_iter().filter(|p| of_topic(&p.name)).collect();
             self.metadata.partitions.insert_unless_changed(mine, &before);

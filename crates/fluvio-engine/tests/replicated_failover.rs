@@ -180,7 +180,7 @@ async fn in_sync_a_read_uncommitted_reader_can_see_records_a_failover_discards()
     let mut reader = s
         .fluvio
         .partition_consumer("uncommitted", 0)
-        .stream_with_config(Offset::beginning(), uncommitted)
+        .stream_with_config(Offset::beginning(), uncommitted.clone())
         .await
         .unwrap();
     let seen = next_records(&mut reader, 15).await;

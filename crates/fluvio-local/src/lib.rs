@@ -66,6 +66,7 @@ mod spu;
 mod storage;
 mod tasks;
 mod tls;
+mod view;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -117,6 +118,8 @@ pub const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 pub const MIN_MAX_FRAME_SIZE: usize = net::UNBUDGETED_BYTES;
 /// Default of [`ClusterConfig::max_frame_size`] (64 MiB).
 pub const DEFAULT_MAX_FRAME_SIZE: usize = fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE;
+/// Default replication factor of the system topic `consumer-offset` (with enough SPUs).
+pub const DEFAULT_CONSUMER_OFFSET_REPLICATION: u16 = 3;
 /// How long a fenced SPU waits before it rejoins.
 const REJOIN_DELAY: Duration = Duration::from_millis(500);
 /// How long dropping a cluster outside any async context waits for its threads to end.
@@ -143,6 +146,7 @@ pub struct ClusterConfig {
     read_timeout: Duration,
     max_buffered_bytes: usize,
     tls: Option<ServerTls>,
+    consumer_offset_replication: Option<u16>,
 }
 
 impl ClusterConfig {
@@ -167,7 +171,26 @@ impl ClusterConfig {
             read_timeout: DEFAULT_READ_TIMEOUT,
             max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
             tls: None,
+            consumer_offset_replication: None,
         }
+    }
+
+    /// Replicas of the system topic `consumer-offset`, where named consumers' offsets are kept
+    /// (default: 3, or the number of SPUs if fewer, and at least
+    /// [`ClusterConfig::min_live_replicas`]). Fluvio's SC creates it with 1 replica, so that
+    /// the loss of the SPU holding it loses every consumer's offset until it returns; replicated,
+    /// offsets survive the loss of any SPU as committed records do. Set 1 to have exactly what
+    /// a Fluvio cluster has. Applies when the topic is created, i.e. on the first start on a
+    /// data directory.
+    pub fn consumer_offset_replication(mut self, replicas: u16) -> Self {
+        self.consumer_offset_replication = Some(replicas);
+        self
+    }
+
+    /// The replication factor `consumer-offset` is created with.
+    fn consumer_offset_replicas(&self) -> u32 {
+        let replicas = self.consumer_offset_replication.unwrap_or(self.spus.min(DEFAULT_CONSUMER_OFFSET_REPLICATION));
+        u32::from(replicas.max(self.min_live_replicas))
     }
 
     /// Serves TLS on the public listeners of the SC and of every SPU (SPU-to-SPU traffic stays
@@ -311,6 +334,9 @@ impl ClusterConfig {
         Self::check_connection_timeout("the idle timeout", self.idle_timeout)?;
         Self::check_connection_timeout("the read timeout", self.read_timeout)?;
         let invalid = |message: &str| Err(ClusterError::InvalidConfig(message.into()));
+        if self.consumer_offset_replication == Some(0) {
+            return invalid("consumer-offset needs at least one replica");
+        }
         if self.retention_interval.is_zero() {
             return invalid("the retention interval must be positive");
         }
@@ -803,6 +829,13 @@ impl ClusterInner {
                 return Err(err);
             }
         }
+        // As Fluvio's SC: the system topic exists from the start, and comes back if it goes.
+        let replicas = cluster.config.consumer_offset_replicas();
+        let status = cluster.sc.ensure_consumer_offset_topic(replicas).await;
+        if !status.error_code.is_ok() {
+            warn!(message = ?status.error_message, "could not create the system topic consumer-offset; retrying later");
+        }
+        cluster.sc.keep_consumer_offset_topic(replicas, cluster.shutdown.child_token());
         if !cluster.wait_ready(cluster.config.ready_timeout).await {
             cluster.stop_all().await;
             return Err(ClusterError::NotReady(cluster.config.ready_timeout));
@@ -1186,7 +1219,7 @@ mod tests {
         let status = sc.create_topic(&common, TopicSpec::computed(2, 1)).await;
         assert_eq!(status.error_code, fluvio_wire::ErrorCode::StorageError);
         assert!(sc.store().get::<TopicSpec>("t").is_none(), "no phantom topic");
-        assert!(sc.store().all::<PartitionSpec>().is_empty());
+        assert!(sc.store().all::<PartitionSpec>().iter().all(|p| p.spec.system), "only the system topic's");
         assert!(events.try_recv().is_err(), "watchers heard of nothing");
         assert_eq!(std::fs::read(&file).unwrap(), saved, "the file is unchanged");
         assert!(!dir.path().join("sc").join("metadata.json.tmp").exists());
@@ -1202,7 +1235,7 @@ mod tests {
         cluster.shutdown().await;
         let cluster = LocalCluster::start(ClusterConfig::new(dir.path())).await.expect("restarts");
         let partitions = cluster.inner.sc.store().all::<PartitionSpec>();
-        assert_eq!(partitions.len(), 3);
+        assert_eq!(partitions.iter().filter(|p| !p.spec.system).count(), 3);
         assert!(partitions.iter().all(|p| p.status.resolution == PartitionResolution::Online));
         cluster.shutdown().await;
     }

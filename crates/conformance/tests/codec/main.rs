@@ -7,6 +7,7 @@
 mod common;
 
 mod cli_output;
+mod consumer_offsets;
 mod errors;
 mod frames;
 mod props;

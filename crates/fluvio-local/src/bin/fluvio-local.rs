@@ -139,10 +139,19 @@ struct ReplicationArgs {
     #[arg(long, value_name = "MS", default_value_t = fluvio_local::DEFAULT_REPLICA_LAG_TIME.as_millis() as u64,
           value_parser = millis_rule(ClusterConfig::check_replica_lag_time))]
     replica_lag_time_ms: u64,
+    /// Replicas of the system topic consumer-offset, where named consumers' offsets are kept
+    /// (default: 3, or the number of SPUs if fewer; Fluvio's own SC uses 1). Applies when the
+    /// topic is created, on the first start on a data directory.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    consumer_offset_replication: Option<u16>,
 }
 
 impl ReplicationArgs {
     fn apply(&self, config: ClusterConfig) -> ClusterConfig {
+        let config = match self.consumer_offset_replication {
+            Some(replicas) => config.consumer_offset_replication(replicas),
+            None => config,
+        };
         config
             .replication_policy(self.replication_policy)
             .min_live_replicas(self.min_live_replicas)

@@ -4,6 +4,7 @@
 mod admin;
 mod election;
 mod store;
+mod system;
 mod validate;
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,7 +27,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-pub(crate) use store::{MetadataStore, PartitionReplication, StoreError};
+pub(crate) use store::{MetadataStore, PartitionReplication, StoreError, StoreEvent};
 use validate::Refusal;
 
 use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
@@ -69,6 +70,8 @@ pub(crate) struct Sc {
     /// Partitions that cannot be served (see [`Sc::partition_unavailable`]). Cleared when the
     /// partition comes online.
     unavailable: Mutex<BTreeMap<String, Unavailable>>,
+    /// What the SPUs know of the cluster (see [`crate::view`]), kept current from the store.
+    view: tokio::sync::watch::Sender<Arc<crate::view::ClusterView>>,
     /// Keeps the data directory locked while the SC may still write its metadata.
     _lock: Arc<crate::lock::DirectoryLock>,
 }
@@ -105,6 +108,7 @@ impl Sc {
         lock: Arc<crate::lock::DirectoryLock>,
     ) -> Result<Arc<Self>, StoreError> {
         let store = MetadataStore::open(dir)?;
+        let view = crate::view::channel(&store);
         let sc = Arc::new_cyclic(|me| Self {
             me: me.clone(),
             store,
@@ -113,6 +117,7 @@ impl Sc {
             links: Mutex::new(HashMap::new()),
             tasks: TaskGroup::new(),
             unavailable: Mutex::new(BTreeMap::new()),
+            view,
             _lock: lock,
         });
         if sc.store.loaded_version() < 2 {
@@ -178,6 +183,9 @@ impl Sc {
 
     /// Starts serving clients on `listener`.
     pub(crate) fn serve(self: &Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
+        let sc = self.clone();
+        let stop = shutdown.clone();
+        self.tasks.spawn(async move { crate::view::publish(sc.store(), &sc.view, stop).await });
         let sc = Arc::downgrade(self);
         let stop = shutdown.clone();
         self.tasks.spawn(async move {
@@ -330,7 +338,7 @@ impl Sc {
             sc.spu_gone(id, generation);
             gone.cancel();
         });
-        Ok((SpuLink { from_sc, to_sc }, unregistered))
+        Ok((SpuLink { from_sc, to_sc, view: self.view.subscribe() }, unregistered))
     }
 
     fn spu_gone(&self, id: i32, generation: u64) {
@@ -654,10 +662,11 @@ impl Sc {
     }
 
     /// Leaders go to the SPUs leading the fewest partitions (lowest id on ties); followers
-    /// follow in id order after the leader.
+    /// follow in id order after the leader. System partitions (`consumer-offset`) do not
+    /// count: users' topics are placed as if they were alone.
     fn compute_assignment(&self, online: &[i32], partitions: u32, replication: u32, first: u32) -> Vec<Vec<i32>> {
         let mut leader_load: BTreeMap<i32, usize> = online.iter().map(|id| (*id, 0)).collect();
-        for partition in self.store.all::<PartitionSpec>() {
+        for partition in self.store.all::<PartitionSpec>().into_iter().filter(|p| !p.spec.system) {
             if let Some(load) = leader_load.get_mut(&partition.spec.leader) {
                 *load += 1;
             }

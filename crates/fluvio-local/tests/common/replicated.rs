@@ -127,9 +127,31 @@ pub async fn read_from(
     from: i64,
     end: i64,
 ) -> Vec<(i64, String, i32)> {
+    let mut records = Vec::new();
+    for batch in read_batches(spu, topic, isolation, from, end).await {
+        for record in batch.records(1 << 24).unwrap() {
+            let offset = batch.header.base_offset + record.offset_delta;
+            records.push((
+                offset,
+                String::from_utf8(record.value.to_vec()).unwrap(),
+                batch.header.partition_leader_epoch,
+            ));
+        }
+    }
+    records
+}
+
+/// The whole batches a stream of `topic`-0 from `from` pushes until `end`.
+pub async fn read_batches(
+    spu: SocketAddr,
+    topic: &str,
+    isolation: Isolation,
+    from: i64,
+    end: i64,
+) -> Vec<fluvio_wire::record::RawBatch> {
     let mut client = RawClient::connect(spu).await;
     let id = client.send(&stream_request(topic, from, isolation)).await;
-    let mut records = Vec::new();
+    let mut batches = Vec::new();
     let mut next = from;
     while next < end {
         let (got, body) = tokio::time::timeout(WAIT, client.read_frame()).await.expect("a push in time").expect("push");
@@ -139,15 +161,8 @@ pub async fn read_from(
         let push = StreamFetchResponse::decode_exact(body, StreamFetchRequest::DEFAULT_VERSION).unwrap();
         assert!(push.partition.error_code.is_ok(), "{:?}", push.partition.error_code);
         for batch in push.partition.records.parse().batches {
-            for record in batch.records(1 << 24).unwrap() {
-                let offset = batch.header.base_offset + record.offset_delta;
-                records.push((
-                    offset,
-                    String::from_utf8(record.value.to_vec()).unwrap(),
-                    batch.header.partition_leader_epoch,
-                ));
-            }
             next = batch.header.next_offset();
+            batches.push(batch);
         }
         client
             .send(&fluvio_wire::spu::UpdateOffsetsRequest {
@@ -155,7 +170,7 @@ pub async fn read_from(
             })
             .await;
     }
-    records
+    batches
 }
 
 pub fn values(records: &[(i64, String, i32)]) -> Vec<String> {

@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Topics, partitions and SPUs of the cluster a {@link Fluvio} client is connected to.
+ * Topics, partitions, SPUs and named consumers' stored offsets of the cluster a {@link Fluvio}
+ * client is connected to.
  * Holds no resources of its own: it works while its client is open.
  *
  * <pre>{@code
@@ -162,6 +164,76 @@ public final class FluvioAdmin {
         return unpackSpus(call(h -> nativeListSpus(h)));
     }
 
+    /**
+     * Every offset named consumers stored, by consumer id, topic and partition (what the
+     * official CLI's {@code fluvio consumer list} shows).
+     *
+     * @return one entry per consumer id and partition
+     */
+    public List<ConsumerMetadata> listConsumers() {
+        return unpackConsumers(call(h -> nativeListConsumers(h)));
+    }
+
+    /**
+     * Deletes every offset a consumer stored (as {@code fluvio consumer delete NAME}): its next
+     * stream starts at the offset it is given.
+     *
+     * @param consumerId the consumer id
+     * @return what was deleted
+     * @throws FluvioException {@code CONSUMER_NOT_FOUND} when it stored none,
+     *     {@code INVALID_CONSUMER_NAME} for an id no consumer can have
+     */
+    public List<ConsumerMetadata> deleteConsumer(String consumerId) {
+        return deleteOffsets(consumerId, null, -1);
+    }
+
+    /**
+     * Deletes the offsets a consumer stored in the partitions of {@code topic}.
+     *
+     * @param consumerId the consumer id
+     * @param topic the topic
+     * @return what was deleted
+     * @throws FluvioException {@code CONSUMER_NOT_FOUND} when it stored none there,
+     *     {@code INVALID_CONSUMER_NAME} for an id no consumer can have
+     */
+    public List<ConsumerMetadata> deleteConsumer(String consumerId, String topic) {
+        return deleteOffsets(consumerId, Objects.requireNonNull(topic, "topic"), -1);
+    }
+
+    /**
+     * Deletes the offset a consumer stored in one partition.
+     *
+     * @param consumerId the consumer id
+     * @param topic the topic
+     * @param partition the partition, not negative
+     * @return what was deleted
+     * @throws FluvioException {@code CONSUMER_NOT_FOUND} when it stored none there,
+     *     {@code INVALID_CONSUMER_NAME} for an id no consumer can have
+     */
+    public List<ConsumerMetadata> deleteConsumer(String consumerId, String topic, int partition) {
+        Objects.requireNonNull(topic, "topic");
+        if (partition < 0) {
+            throw new IllegalArgumentException("partition must not be negative, got " + partition);
+        }
+        return deleteOffsets(consumerId, topic, partition);
+    }
+
+    private List<ConsumerMetadata> deleteOffsets(String consumerId, @Nullable String topic, int partition) {
+        Objects.requireNonNull(consumerId, "consumerId");
+        return unpackConsumers(call(h -> nativeDeleteConsumer(h, consumerId, topic, partition)));
+    }
+
+    /** Consumers packed by native code (layout {@code CONSUMERS}). */
+    static List<ConsumerMetadata> unpackConsumers(byte[] packed) {
+        Unpacker in = new Unpacker(packed);
+        int count = in.i32();
+        List<ConsumerMetadata> consumers = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            consumers.add(ConsumerMetadata.unpack(in));
+        }
+        return Collections.unmodifiableList(consumers);
+    }
+
     /** Topics packed by native code (layout {@code TOPICS}). */
     static List<TopicMetadata> unpackTopics(byte[] packed) {
         Unpacker in = new Unpacker(packed);
@@ -219,4 +291,9 @@ public final class FluvioAdmin {
     private static native byte[] nativeListPartitions(long fluvio, String topic);
 
     private static native byte[] nativeListSpus(long fluvio);
+
+    private static native byte[] nativeListConsumers(long fluvio);
+
+    private static native byte[] nativeDeleteConsumer(
+            long fluvio, String consumerId, @Nullable String topic, int partition);
 }

@@ -91,6 +91,22 @@ public class FluvioException extends RuntimeException {
          * topic, which is then not created). Not retriable: it needs the server's operator.
          */
         STORAGE,
+        /**
+         * A named consumer has no offset stored where asked ({@link
+         * FluvioAdmin#deleteConsumer(String)}).
+         */
+        CONSUMER_NOT_FOUND,
+        /**
+         * A consumer id that cannot be used: empty, longer than {@link
+         * ConsumerConfig#MAX_CONSUMER_ID_BYTES} bytes of UTF-8, with a control character, or with
+         * white space at either end.
+         */
+        INVALID_CONSUMER_NAME,
+        /**
+         * {@link ConsumerStream#commit()} or {@link ConsumerStream#flush()} on a stream that stores
+         * no offsets: it has no consumer id, or the {@link OffsetStrategy#NONE} strategy.
+         */
+        OFFSET_MANAGEMENT_DISABLED,
         /** The client, producer or stream was closed. */
         CLOSED,
         /** Any other error reported by the server. */
