@@ -4,13 +4,19 @@
 //! reused from call to call: no array is allocated and zeroed per call, and the records are
 //! copied once, from the fetched buffer they are slices of), waiting only when none is. A
 //! `close()` from another thread cancels the stream's token, which wakes a waiting
-//! `nativeFill` at once.
+//! `nativeFill` at once. A named consumer's offsets are committed and stored through the
+//! stream's offsets handle, which needs no lock on the stream (so a `flush` does not wait for
+//! a blocked `nativeFill`); closing a stream with the `Auto` strategy stores its last offsets
+//! before it returns. Java hands the records of a fill out later (one by one with `next()`, or
+//! as a batch), so Java says what it returned (the last offset per partition, a `long[]`
+//! indexed by partition, -1 for none) with each `nativeFill`, `nativeCommit` and
+//! `nativeReturned`; records handed over but not yet returned are never committed.
 
 use std::time::Duration;
 
-use fluvio_engine::{BufferedBytes, ConsumerRecord, RecordStream};
+use fluvio_engine::{BufferedBytes, ConsumerRecord, OffsetStrategy, RecordStream, StreamOffsets};
 use jni::JNIEnv;
-use jni::objects::{JByteArray, ReleaseMode};
+use jni::objects::{JByteArray, JLongArray, ReleaseMode};
 use jni::sys::{jint, jlong};
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +38,8 @@ pub(crate) struct StreamHandle {
     closed: CancellationToken,
     /// What the stream holds, readable while another thread reads.
     buffered: Vec<BufferedBytes>,
+    /// A named consumer's offsets.
+    offsets: Option<StreamOffsets>,
 }
 
 /// The stream, and the item taken from it that did not fit into Java's buffer (handed over
@@ -43,11 +51,76 @@ struct Reader {
 
 impl StreamHandle {
     pub(crate) fn new(stream: impl RecordStream + 'static) -> Self {
+        let offsets = stream.offsets();
+        if let Some(offsets) = &offsets {
+            offsets.count_returns_explicitly();
+        }
         Self {
             buffered: stream.buffered_bytes_gauges(),
             reader: tokio::sync::Mutex::new(Reader { stream: Box::new(stream), next: None }),
             closed: CancellationToken::new(),
+            offsets,
         }
+    }
+
+    fn offsets(&self) -> Result<&StreamOffsets> {
+        self.offsets.as_ref().ok_or_else(|| {
+            JniError::Engine(fluvio_engine::Error::new(
+                fluvio_engine::ErrorKind::OffsetManagementDisabled,
+                "the stream has no consumer id: it stores no offsets",
+            ))
+        })
+    }
+}
+
+/// Notes what Java returned: `returned[partition]` is the offset of the last record of that
+/// partition Java returned, or -1 (null: nothing).
+fn note_returned(env: &mut JNIEnv, handle: &StreamHandle, returned: &JLongArray) -> Result<()> {
+    let Some(offsets) = handle.offsets.as_ref() else { return Ok(()) };
+    if returned.is_null() {
+        return Ok(());
+    }
+    let length = env.get_array_length(returned)?;
+    let mut values = vec![0i64; length as usize];
+    env.get_long_array_region(returned, 0, &mut values)?;
+    for (partition, offset) in values.into_iter().enumerate() {
+        if offset >= 0 {
+            offsets.returned(partition as u32, offset);
+        }
+    }
+    Ok(())
+}
+
+fn note_returned_by_handle(env: &mut JNIEnv, handle: jlong, returned: &JLongArray) -> Result<()> {
+    // SAFETY: Java keeps the handle alive for the call.
+    let handle = unsafe { borrow::<StreamHandle>(handle)? };
+    note_returned(env, handle, returned)
+}
+
+fn commit(env: &mut JNIEnv, handle: jlong, returned: &JLongArray) -> Result<()> {
+    // SAFETY: Java keeps the handle alive for the call.
+    let handle = unsafe { borrow::<StreamHandle>(handle)? };
+    let offsets = handle.offsets()?;
+    note_returned(env, handle, returned)?;
+    offsets.commit()?;
+    Ok(())
+}
+
+fn flush(handle: jlong) -> Result<()> {
+    // SAFETY: Java keeps the handle alive for the call.
+    let handle = unsafe { borrow::<StreamHandle>(handle)? };
+    let offsets = handle.offsets()?.clone();
+    block_on(offsets.flush())??;
+    Ok(())
+}
+
+/// With the `Auto` strategy, stores what the stream returned before it ends (waiting, unless
+/// called on a runtime thread: then the stream stores it in the background as it ends).
+fn store_before_close(handle: &StreamHandle) {
+    if let Some(offsets) = handle.offsets.as_ref().filter(|o| o.strategy() == OffsetStrategy::Auto)
+        && let Ok(Err(err)) = block_on(offsets.flush())
+    {
+        tracing::warn!(%err, "storing the consumer offsets of a closing stream failed");
     }
 }
 
@@ -65,12 +138,20 @@ fn closed_error() -> JniError {
 /// (negative: for ever) for the first one. Returns the bytes written (a count of 0 once the
 /// stream ended), [`TIMED_OUT`], or minus the size an array needs to hold the next record when
 /// it is larger than `buffer` (the record waits for the next call).
-fn fill(env: &mut JNIEnv, handle: jlong, buffer: &JByteArray, timeout_nanos: jlong) -> Result<jint> {
+/// `returned`: what Java returned so far (see [`note_returned`]).
+fn fill(
+    env: &mut JNIEnv,
+    handle: jlong,
+    buffer: &JByteArray,
+    timeout_nanos: jlong,
+    returned: &JLongArray,
+) -> Result<jint> {
     // SAFETY: Java keeps the handle alive for the call.
     let handle = unsafe { borrow::<StreamHandle>(handle)? };
     if handle.closed.is_cancelled() {
         return Err(closed_error());
     }
+    note_returned(env, handle, returned)?;
     if buffer.is_null() {
         return Err(JniError::IllegalArgument("buffer is null".into()));
     }
@@ -170,9 +251,14 @@ natives! {
 
     /// Records written into the array: their size, 0 on timeout (a negative timeout waits
     /// forever), a count of 0 once the stream ended, minus the size needed when the next
-    /// record does not fit.
-    fn nativeFill(env, handle: jlong, buffer: JByteArray<'local>, timeout_nanos: jlong) -> jint {
-        fill(env, handle, &buffer, timeout_nanos)
+    /// record does not fit. `returned`: what Java returned so far (null for an unnamed stream).
+    fn nativeFill(env, handle: jlong, buffer: JByteArray<'local>, timeout_nanos: jlong, returned: JLongArray<'local>) -> jint {
+        fill(env, handle, &buffer, timeout_nanos, &returned)
+    }
+
+    /// Notes what Java returned so far (before closing, and every 100 ms with `Auto`).
+    fn nativeReturned(env, handle: jlong, returned: JLongArray<'local>) {
+        note_returned_by_handle(env, handle, &returned)
     }
 
     /// Bytes the stream holds in native memory for its reader.
@@ -180,16 +266,30 @@ natives! {
         buffered_bytes(handle)
     }
 
-    /// Wakes a waiting `nativeNext`; the stream stays unusable afterwards.
+    /// Wakes a waiting `nativeFill`; the stream stays unusable afterwards.
     fn nativeInterrupt(_, handle: jlong) {
         // SAFETY: Java keeps the handle alive for the call.
         unsafe { borrow::<StreamHandle>(handle)? }.closed.cancel();
         Ok(())
     }
 
+    /// Marks what the stream returned so far as committed.
+    fn nativeCommit(env, handle: jlong, returned: JLongArray<'local>) {
+        commit(env, handle, &returned)
+    }
+
+    /// Stores the last commit and waits for the cluster.
+    fn nativeFlush(_, handle: jlong) {
+        flush(handle)
+    }
+
     /// Ends the stream's background task.
     fn nativeDispose(_, handle: jlong) {
         // SAFETY: Java calls this once, after every other call on the handle returned.
+        if let Ok(stream) = unsafe { borrow::<StreamHandle>(handle) } {
+            store_before_close(stream);
+        }
+        // SAFETY: as above; the borrow ended.
         unsafe { dispose::<StreamHandle>(handle) };
         Ok(())
     }

@@ -137,6 +137,7 @@ impl StreamTask {
         leader: i32,
         chosen: Option<Leadership>,
     ) -> Self {
+        let budget = Budget::new(config.max_buffered_bytes);
         Self {
             client,
             topic: topic.to_string(),
@@ -147,7 +148,7 @@ impl StreamTask {
             chosen,
             refused: None,
             outage: None,
-            budget: Budget::new(config.max_buffered_bytes),
+            budget,
             list_ratio: 1.0,
         }
     }

@@ -88,6 +88,12 @@ stored!(TopicSpec, topics, Topic);
 stored!(PartitionSpec, partitions, Partition);
 stored!(SpuSpec, spus, Spu);
 
+/// The version of the metadata file this code writes. Version 2 files are written only by
+/// atomic changes, so a topic stored without partitions is one waiting for enough SPUs to be
+/// placed (`InsufficientResources`); in older files it may be a creation a failed write cut
+/// short ([`MetadataStore::loaded_version`]).
+const FORMAT_VERSION: u32 = 2;
+
 /// What is kept on disk: specs only. Statuses describe the running cluster and are rebuilt.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct PersistedState {
@@ -113,6 +119,8 @@ pub(crate) struct MetadataStore {
     inner: Mutex<Inner>,
     events: broadcast::Sender<EpochEvent>,
     path: PathBuf,
+    /// The version of the file as it was loaded (0: no file).
+    loaded_version: u32,
     /// Test hook: every write of the file fails with "no space left on device".
     #[cfg(test)]
     pub(crate) fail_writes: std::sync::atomic::AtomicBool,
@@ -231,6 +239,7 @@ impl MetadataStore {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => PersistedState::default(),
             Err(source) => return Err(StoreError::Io { path, source }),
         };
+        let loaded_version = persisted.version;
         let mut objects = Objects::default();
         for (name, spec) in persisted.topics {
             objects.topics.insert(name.clone(), Metadata { name, spec, status: Default::default() });
@@ -257,9 +266,16 @@ impl MetadataStore {
             inner: Mutex::new(Inner { epoch: 1, objects }),
             events,
             path,
+            loaded_version,
             #[cfg(test)]
             fail_writes: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The version of the metadata file when it was loaded (0: there was none). Files older
+    /// than version 2 may hold topics a failed write left without partitions.
+    pub(crate) fn loaded_version(&self) -> u32 {
+        self.loaded_version
     }
 
     /// A set of changes to apply together ([`Transaction::commit`]).
@@ -352,7 +368,7 @@ impl MetadataStore {
     /// directory fsynced. On error the file is unchanged and the temporary file removed.
     fn persist(&self, objects: &Objects) -> Result<(), StoreError> {
         let state = PersistedState {
-            version: 1,
+            version: FORMAT_VERSION,
             topics: objects.topics.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
             partitions: objects.partitions.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
             spus: objects.spus.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
@@ -388,4 +404,39 @@ impl MetadataStore {
 /// Where the file is written before it is renamed into place.
 fn temporary_path(path: &Path) -> PathBuf {
     path.with_extension("json.tmp")
+}
+
+#[cfg(test)]
+mod tests {
+    use fluvio_wire::sc::topic::CompressionAlgorithm;
+
+    use super::*;
+
+    /// A metadata file written before the objects took the official CLI's JSON spellings (SPU
+    /// `id`, lower-case compression) reads as before.
+    #[test]
+    fn a_version_1_file_reads_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let v1 = r#"{
+          "version": 1,
+          "topics": {"t": {"replicas": {"computed": {"partitions": 1, "replicationFactor": 1}}, "compressionType": "gzip"}},
+          "partitions": {"t-0": {"leader": 5001, "replicas": [5001], "compressionType": "gzip"}},
+          "spus": {"custom-spu-5001": {"id": 5001, "spuType": "Custom",
+            "publicEndpoint": {"port": 1, "ingress": [{"hostname": "127.0.0.1"}], "encryption": "PLAINTEXT"},
+            "privateEndpoint": {"port": 2, "host": "127.0.0.1", "encryption": "PLAINTEXT"}}}
+        }"#;
+        std::fs::write(dir.path().join("metadata.json"), v1).unwrap();
+        let store = MetadataStore::open(dir.path()).unwrap();
+        assert_eq!(store.loaded_version(), 1);
+        assert_eq!(store.get::<TopicSpec>("t").unwrap().spec.compression_type, CompressionAlgorithm::Gzip);
+        assert_eq!(store.get::<PartitionSpec>("t-0").unwrap().spec.compression_type, CompressionAlgorithm::Gzip);
+        assert_eq!(store.get::<SpuSpec>("custom-spu-5001").unwrap().spec.id, 5001);
+
+        // The next change writes the current version, with the current spellings.
+        let topic = store.get::<TopicSpec>("t").unwrap();
+        store.upsert(vec![Metadata { spec: TopicSpec { system: true, ..topic.spec }, ..topic }]).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("metadata.json")).unwrap();
+        assert!(text.contains("\"spuId\": 5001") && text.contains("\"Gzip\""), "{text}");
+        assert_eq!(MetadataStore::open(dir.path()).unwrap().loaded_version(), FORMAT_VERSION);
+    }
 }

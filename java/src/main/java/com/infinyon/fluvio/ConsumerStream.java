@@ -47,7 +47,15 @@ import org.jspecify.annotations.Nullable;
  * repeated). A terminal failure (e.g. the topic was deleted) is thrown by {@code next} once;
  * the stream then ends: {@code hasNext()} is false.
  *
- * <p>Thread-safety: {@link #close()} is thread-safe; everything else must be called by one
+ * <p>A stream of a named consumer ({@link ConsumerConfig.Builder#consumerId(String)}) stores
+ * its offsets in the cluster as its {@link OffsetStrategy} says: {@link #commit()} marks every
+ * record returned so far (in each partition), {@link #flush()} stores that and waits; with
+ * {@link OffsetStrategy#AUTO} both happen by themselves, and {@link #close()} stores the last
+ * record returned before it returns. A record counts as returned once {@code next} returned
+ * it or a {@link RecordBatch} holding it was returned ({@code nextBatch}, {@code poll}).
+ *
+ * <p>Thread-safety: {@link #close()}, {@link #commit()} and {@link #flush()} are thread-safe
+ * (a flush does not wait for a blocked {@code next}); everything else must be called by one
  * thread at a time.
  */
 public class ConsumerStream extends NativeHandle implements Iterator<Record> {
@@ -55,6 +63,8 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
     private static final int INITIAL_BUFFER = 256 * 1024;
     /** What {@code nativeFill} returns when nothing arrived in time. */
     private static final int TIMED_OUT = 0;
+    /** How often an {@link OffsetStrategy#AUTO} stream tells native code what it returned. */
+    private static final long REPORT_INTERVAL_NANOS = 100_000_000L;
 
     /** Where native code writes the records of each fill (layout RECORDS), reused. */
     private byte[] buffer;
@@ -74,9 +84,20 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
     /** Counts reads: a batch is valid until the next read. */
     private long generation;
     private boolean ended;
+    /**
+     * A named consumer's stream: the offset of the last record returned, by partition (-1:
+     * none), which native code is told (records received but not returned are not committed);
+     * null for other streams.
+     */
+    private long @Nullable [] returned;
+    /** {@link OffsetStrategy#AUTO}: native code is told what was returned at least this often. */
+    private final boolean auto;
+    private long lastReport = System.nanoTime();
 
-    ConsumerStream(long handle) {
+    ConsumerStream(long handle, ConsumerConfig config) {
         super(handle);
+        this.returned = config.consumerId() != null ? new long[0] : null;
+        this.auto = returned != null && config.offsetStrategy() == OffsetStrategy.AUTO;
     }
 
     /**
@@ -157,6 +178,43 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         return position < count;
     }
 
+    /**
+     * Marks every record this stream returned so far as consumed, in each partition: the next
+     * {@link #flush()} (or, with {@link OffsetStrategy#AUTO}, the next automatic store) stores
+     * it. Records received but not yet returned (by {@code next}, or in a batch returned by
+     * {@code nextBatch} or {@code poll}) are not included.
+     *
+     * @throws FluvioException {@code OFFSET_MANAGEMENT_DISABLED} without a consumer id or with
+     *     {@link OffsetStrategy#NONE}
+     * @throws IllegalStateException when called after {@link #close()}
+     */
+    public void commit() {
+        long handle = acquire();
+        try {
+            nativeCommit(handle, returned);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Stores the last {@link #commit()} of each partition in the cluster and returns once the
+     * cluster stored it (retrying within the client's request timeout while a leader moves).
+     * Nothing to store returns at once.
+     *
+     * @throws FluvioException {@code OFFSET_MANAGEMENT_DISABLED} as {@link #commit()}; a
+     *     retriable failure when the cluster could not store it in time
+     * @throws IllegalStateException when called after {@link #close()}
+     */
+    public void flush() {
+        long handle = acquire();
+        try {
+            nativeFlush(handle);
+        } finally {
+            release();
+        }
+    }
+
     /** Whether the stream ended (after a terminal failure). */
     public boolean isEnded() {
         return ended && position >= count;
@@ -196,6 +254,10 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
             return null;
         }
         int i = position++;
+        if (returned != null) {
+            noteReturned(partitions[i], offsets[i]);
+            reportReturnedIfDue();
+        }
         return Record.copyOf(buffer, partitions[i], offsets[i], timestamps[i], keyPositions[i], keyLengths[i],
                 valuePositions[i], valueLengths[i]);
     }
@@ -205,8 +267,48 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
             return new RecordBatch(this, generation, position, 0);
         }
         RecordBatch batch = new RecordBatch(this, generation, position, count - position);
+        if (returned != null) {
+            for (int i = position; i < count; i++) {
+                noteReturned(partitions[i], offsets[i]);
+            }
+            reportReturnedIfDue();
+        }
         position = count;
         return batch;
+    }
+
+    /** Notes a record as returned (a named consumer's stream). */
+    private void noteReturned(int partition, long offset) {
+        long[] last = returned;
+        if (partition >= last.length) {
+            int length = last.length;
+            last = Arrays.copyOf(last, partition + 1);
+            Arrays.fill(last, length, last.length, -1L);
+            returned = last;
+        }
+        last[partition] = offset;
+    }
+
+    /**
+     * Records of a fill are returned later, maybe slowly: the AUTO strategy's periodic store
+     * must see them before the next fill (told at most every 100 ms, as the official client's
+     * flusher checks).
+     */
+    private void reportReturnedIfDue() {
+        long[] last = returned;
+        if (!auto || last == null) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - lastReport >= REPORT_INTERVAL_NANOS) {
+            lastReport = now;
+            long handle = acquire();
+            try {
+                nativeReturned(handle, last);
+            } finally {
+                release();
+            }
+        }
     }
 
     /** Whether a record is ready to hand out, fetching when none is. Every read ends the last batch's validity. */
@@ -239,7 +341,7 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         while (true) {
             long handle = acquire();
             try {
-                written = nativeFill(handle, buffer, timeoutNanos);
+                written = nativeFill(handle, buffer, timeoutNanos, returned);
             } finally {
                 release();
             }
@@ -346,6 +448,10 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
 
     @Override
     void onClose(long handle) {
+        if (returned != null) {
+            // What was returned, for the AUTO strategy's store as the stream closes.
+            nativeReturned(handle, returned);
+        }
         nativeInterrupt(handle);
     }
 
@@ -354,11 +460,17 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         nativeDispose(handle);
     }
 
-    private static native int nativeFill(long handle, byte[] buffer, long timeoutNanos);
+    private static native int nativeFill(long handle, byte[] buffer, long timeoutNanos, long @Nullable [] returned);
+
+    private static native void nativeReturned(long handle, long[] returned);
 
     private static native long nativeBufferedBytes(long handle);
 
     private static native void nativeInterrupt(long handle);
+
+    private static native void nativeCommit(long handle, long @Nullable [] returned);
+
+    private static native void nativeFlush(long handle);
 
     private static native void nativeDispose(long handle);
 }
