@@ -1,13 +1,15 @@
 //! The memory a stream holds for its reader, as the engine accounts for it: capped by
 //! `ConsumerConfig::max_buffered_bytes` while the reader falls behind, and given back when the
-//! stream closes.
+//! stream closes; a named consumer's stream committing what it returned within its cap.
 
 mod common;
 
 use std::time::Duration;
 
 use common::*;
-use fluvio_engine::{ConsumerConfig, ErrorKind, Fluvio, Offset, PartitionStream, ProducerConfig};
+use fluvio_engine::{
+    ConsumerConfig, ErrorKind, Fluvio, Offset, OffsetStrategy, PartitionStream, ProducerConfig, RecordStream,
+};
 
 /// Produces `count` records of `size` bytes (record `n` starts with `n` and a space), in
 /// batches of up to `batch_size` bytes.
@@ -98,6 +100,49 @@ async fn a_closed_stream_gives_back_what_it_held() {
         })
         .await;
     }
+    s.shutdown().await;
+}
+
+/// A named consumer's stream holds its cap and commits what it returned, by `next` and by
+/// `next_batch`, on the same stream: the records in its budget are not committed until returned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_streams_commits_and_its_cap_work_together() {
+    let s = setup(1).await;
+    topic(&s.fluvio, "named-capped", 1).await;
+    produce(&s.fluvio, "named-capped", 3000, 1000, 20_000).await;
+    let cap = 100_000;
+    let config = ConsumerConfig {
+        max_buffered_bytes: cap,
+        consumer_id: Some("capped".into()),
+        offset_strategy: OffsetStrategy::Manual,
+        ..ConsumerConfig::default()
+    };
+    let stored = || async {
+        let consumers = s.fluvio.admin().list_consumers().await.unwrap();
+        consumers.into_iter().map(|c| (c.consumer_id, c.partition, c.offset)).collect::<Vec<_>>()
+    };
+    let consumer = s.fluvio.partition_consumer("named-capped", 0);
+    let mut stream = consumer.stream_with_config(Offset::beginning(), config.clone()).await.unwrap();
+    let peak = read_slowly(&mut stream, 1500, 100).await;
+    assert!(peak <= cap, "held {peak} bytes with a cap of {cap}");
+    assert!(stream.buffered_bytes() > 0, "records received ahead of the reader");
+    stream.commit().unwrap();
+    stream.flush().await.unwrap();
+    assert_eq!(stored().await, [("capped".to_string(), 0, 1499)], "what was returned, not what was buffered");
+
+    let batch = stream.next_batch(10_000).await.unwrap().unwrap();
+    assert_eq!(batch[0].offset, 1500);
+    let last = batch.last().unwrap().offset;
+    assert!(stream.buffered_bytes() <= cap);
+    stream.commit().unwrap();
+    stream.flush().await.unwrap();
+    assert_eq!(stored().await, [("capped".to_string(), 0, last)], "every record of the batch returned");
+    drop(stream);
+
+    let again = ConsumerConfig { offset_strategy: OffsetStrategy::None, ..config };
+    let mut stream = consumer.stream_with_config(Offset::beginning(), again).await.unwrap();
+    assert_eq!(next_record(&mut stream).await.offset, last + 1, "resumes after the stored offset");
+    drop(stream);
     s.shutdown().await;
 }
 
