@@ -205,7 +205,7 @@ public final class ConsumerConfig {
          * yet handed to Java, and room for the fetch asked for. A stream asks the server for
          * more only when a whole fetch fits under the cap, so a reader that falls behind slows
          * its stream down instead of piling data up in memory; each fetch asks for at most
-         * this much ({@code maxBytes} is lowered to it). A single batch larger than the cap is
+         * a quarter of it ({@code maxBytes} is lowered to that). A single batch larger than the cap is
          * still delivered, held alone. Compressed records count at their decompressed size, so
          * one fetch of compressed data may take a stream past the cap by its compression ratio
          * (it then waits until the reader took it). A topic stream has one cap per partition.
