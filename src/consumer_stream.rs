@@ -16,7 +16,7 @@ use crate::contract::{java, natives};
 use crate::convert::pack_records;
 use crate::error::{JniError, Result};
 use crate::handle::{borrow, dispose};
-use crate::runtime::block_on;
+use crate::runtime::block_on_interruptible;
 
 /// Most records handed over per call.
 const MAX_RECORDS_PER_CALL: usize = 4096;
@@ -56,7 +56,7 @@ fn next<'local>(env: &mut JNIEnv<'local>, handle: jlong, timeout_nanos: jlong) -
     };
     let wait = match buffered {
         Some(item) => Wait::Records(Some(item)),
-        None => block_on(async {
+        None => block_on_interruptible(env, "records", async {
             let timeout = u64::try_from(timeout_nanos).ok().map(Duration::from_nanos);
             let mut stream = tokio::select! {
                 stream = handle.stream.lock() => stream,

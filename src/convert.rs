@@ -200,7 +200,7 @@ pub(crate) fn with_key_value<R>(
     env: &mut JNIEnv,
     key: &JByteArray,
     value: &JByteArray,
-    f: impl FnOnce(Option<&[u8]>, &[u8]) -> Result<R>,
+    f: impl FnOnce(&mut JNIEnv, Option<&[u8]>, &[u8]) -> Result<R>,
 ) -> Result<R> {
     if value.is_null() {
         return Err(JniError::IllegalArgument("value must not be null".into()));
@@ -221,7 +221,7 @@ pub(crate) fn with_key_value<R>(
             read_into(env, key, key_buf)?;
         }
         read_into(env, value, value_buf)?;
-        f(has_key.then_some(key_buf.as_slice()), value_buf.as_slice())
+        f(env, has_key.then_some(key_buf.as_slice()), value_buf.as_slice())
     })
 }
 

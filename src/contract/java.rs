@@ -26,6 +26,12 @@ java! {
         fn to_string = toString() -> JString<'local>;
     }
 
+    /// `java.lang.Thread`: a blocked call reads its caller's interrupt flag.
+    class Thread = "java/lang/Thread" {
+        static fn current_thread = currentThread() -> Obj<'local, Thread>;
+        fn is_interrupted = isInterrupted() -> jboolean;
+    }
+
     /// `java.nio.file.Path`.
     class Path = "java/nio/file/Path" {}
 

@@ -114,6 +114,8 @@ struct Shared {
     queues: RwLock<Vec<Arc<PartitionQueue>>>,
     senders_started: Mutex<Vec<bool>>,
     shutdown: CancellationToken,
+    /// Cancelled when a bounded close ran out of time: requests in flight are abandoned too.
+    abort: CancellationToken,
     produced_batches: AtomicU64,
     /// The id written in every batch when the producer is idempotent.
     producer_id: Option<i64>,
@@ -200,6 +202,7 @@ impl TopicProducer {
         let partitioner = config.partitioner.clone().unwrap_or_else(|| Arc::new(SiphashRoundRobinPartitioner::new()));
         let shared = Arc::new(Shared {
             shutdown: client.shutdown.child_token(),
+            abort: CancellationToken::new(),
             client,
             topic: topic.to_string(),
             compression,
@@ -323,6 +326,27 @@ impl TopicProducer {
         let result = self.flush().await;
         self.handle.shared.close_queues();
         result
+    }
+
+    /// Like [`TopicProducer::close`], waiting at most `timeout` (for a cluster that is gone,
+    /// say): then every record not yet acknowledged fails with [`ErrorKind::Closed`] at once,
+    /// retries stop and the producer's requests in flight are abandoned (a leader may still
+    /// have stored such a batch: its outcome is unknown), and this returns that error.
+    pub async fn close_within(&self, timeout: std::time::Duration) -> Result<()> {
+        let shared = &self.handle.shared;
+        match tokio::time::timeout(timeout, self.flush()).await {
+            Ok(result) => {
+                shared.close_queues();
+                result
+            }
+            Err(_) => {
+                warn!(topic = %shared.topic, ?timeout, "closing the producer timed out: records not yet acknowledged fail as closed");
+                shared.abort.cancel();
+                shared.shutdown.cancel();
+                shared.close_queues();
+                Err(Error::closed("the producer"))
+            }
+        }
     }
 
     /// Number of produce requests delivered so far (diagnostics).
@@ -544,7 +568,12 @@ async fn deliver(
     let mut new_epochs = 0u32;
     loop {
         let request = produce_request(shared, partition, pending.iter().map(|&i| encoded[i].clone()));
-        let err = match send_once(shared, partition, &request, pending.len()).await {
+        let sent = tokio::select! {
+            biased;
+            _ = shared.abort.cancelled() => Err(Error::closed("the producer")),
+            sent = send_once(shared, partition, &request, pending.len()) => sent,
+        };
+        let err = match sent {
             Ok(results) => {
                 let mut retry = Vec::new();
                 let mut retry_reason = None;

@@ -87,6 +87,14 @@ public class FluvioException extends RuntimeException {
         STORAGE,
         /** The client, producer or stream was closed. */
         CLOSED,
+        /**
+         * The calling thread was interrupted ({@link Thread#interrupt()}) while it waited: in a
+         * stream's {@code next}, {@link ProduceOutput#get()}, a {@code send} waiting for queue
+         * space, or {@code flush}. The thread's interrupt flag is still set. What was waited
+         * for did not happen (a record waiting for queue space was not sent), or goes on in
+         * the background (a flush, a record's delivery); the stream stays usable.
+         */
+        INTERRUPTED,
         /** Any other error reported by the server. */
         SERVER,
         /** The embedded cluster ({@link LocalCluster}) failed. */
