@@ -18,6 +18,7 @@ pub(crate) const NATIVE_CLASSES: &[fn() -> NativeClass] = &[
     crate::fluvio::natives,
     crate::fluvio_admin::natives,
     crate::fluvio_exception::natives,
+    crate::fluvio_logging::natives,
     crate::fluvio_profiles::natives,
     crate::local_cluster::natives,
     natives,

@@ -10,7 +10,7 @@ use fluvio_wire::sc::PartitionSpec;
 use fluvio_wire::sc::partition::{PartitionResolution, partition_name};
 use fluvio_wire::spu::{OffsetUpdate, UpdateOffsetsRequest};
 use tokio::sync::mpsc;
-use tracing::debug;
+use tracing::info;
 
 use super::config::ConsumerConfig;
 use super::push::{Decoded, decode_push, fetch_cut_batch, stream_request};
@@ -166,7 +166,7 @@ impl StreamTask {
                     reason
                 }
             };
-            debug!(topic = %self.topic, partition = self.partition, spu = self.leader, %reason, offset = self.next_offset, "resuming stream");
+            info!(topic = %self.topic, partition = self.partition, spu = self.leader, %reason, offset = self.next_offset, "resuming stream");
             if self.outage.is_none() || opened.elapsed() >= SESSION_SETTLED {
                 self.outage = Some(Outage::starting_now(self.config.resume_timeout));
             }

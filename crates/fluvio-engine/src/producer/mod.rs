@@ -655,7 +655,7 @@ async fn deliver(
         }
         attempt += 1;
         let DeliverySemantic::AtLeastOnce(policy) = shared.config.delivery else { unreachable!() };
-        debug!(topic = %shared.topic, partition, attempt, %err, "retrying delivery");
+        warn!(topic = %shared.topic, partition, attempt, %err, "retrying delivery");
         // Whatever went wrong (a refusal, a lost connection, an offline leader), the leader
         // may have moved and the watch may not tell yet: ask the SC before the next attempt.
         shared.client.refresh_partitions(&shared.topic).await;

@@ -60,6 +60,7 @@ final class NativeLibrary {
                         + mismatches);
             }
             loaded = true;
+            FluvioLogging.apply();
         }
     }
 
