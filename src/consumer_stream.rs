@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use fluvio_engine::{ConsumerRecord, RecordStream};
+use std::sync::Arc;
+
+use fluvio_engine::{ConsumerRecord, Metrics, RecordStream};
 use jni::JNIEnv;
 use jni::objects::JByteArray;
 use jni::sys::jlong;
@@ -25,11 +27,14 @@ const MAX_RECORDS_PER_CALL: usize = 4096;
 pub(crate) struct StreamHandle {
     stream: tokio::sync::Mutex<Box<dyn RecordStream>>,
     closed: CancellationToken,
+    /// Read without the stream's lock, which a waiting `nativeNext` holds.
+    metrics: Arc<Metrics>,
 }
 
 impl StreamHandle {
     pub(crate) fn new(stream: impl RecordStream + 'static) -> Self {
-        Self { stream: tokio::sync::Mutex::new(Box::new(stream)), closed: CancellationToken::new() }
+        let metrics = stream.metrics();
+        Self { stream: tokio::sync::Mutex::new(Box::new(stream)), closed: CancellationToken::new(), metrics }
     }
 }
 
@@ -93,6 +98,13 @@ natives! {
     /// the stream ended.
     fn nativeNext(env, handle: jlong, timeout_nanos: jlong) -> JByteArray<'local> {
         next(env, handle, timeout_nanos)
+    }
+
+    /// The stream's metrics, packed (layout `METRICS`); callable while `nativeNext` waits.
+    fn nativeMetrics(env, handle: jlong) -> JByteArray<'local> {
+        // SAFETY: Java keeps the handle alive for the call.
+        let handle = unsafe { borrow::<StreamHandle>(handle)? };
+        crate::convert::pack_metrics(&handle.metrics.snapshot()).into_java(env)
     }
 
     /// Wakes a waiting `nativeNext`; the stream stays unusable afterwards.

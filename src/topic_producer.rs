@@ -190,6 +190,11 @@ natives! {
         send(env, handle, partition, &key, &value, &out)
     }
 
+    /// The producer's metrics, packed (layout `METRICS`).
+    fn nativeMetrics(env, handle: jlong) -> JByteArray<'local> {
+        crate::convert::pack_metrics(&producer(handle)?.producer.metrics()).into_java(env)
+    }
+
     fn nativePartitionCount(_, handle: jlong) -> jint {
         Ok(producer(handle)?.producer.partition_count() as jint)
     }

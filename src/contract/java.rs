@@ -282,6 +282,7 @@ pub(crate) enum PackedLayout {
     Partitions,
     Spus,
     Profile,
+    Metrics,
 }
 
 java_enums! {
@@ -377,5 +378,6 @@ java_enums! {
         PARTITIONS => PackedLayout::Partitions,
         SPUS => PackedLayout::Spus,
         PROFILE => PackedLayout::Profile,
+        METRICS => PackedLayout::Metrics,
     }
 }

@@ -37,6 +37,7 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 mod metadata;
+pub mod metrics;
 pub mod producer;
 mod router;
 mod socket;
@@ -50,6 +51,7 @@ pub use consumer::{
     TopicStream,
 };
 pub use error::{Error, ErrorKind, Result, TlsFailure};
+pub use metrics::{LatencySnapshot, Metrics, MetricsSnapshot};
 pub use producer::{ProduceOutput, ProducerConfig, RecordMetadata, TopicProducer};
 
 pub use fluvio_wire::Compression;

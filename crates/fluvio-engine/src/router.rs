@@ -71,6 +71,8 @@ pub(crate) struct ClientInner {
     spus: parking_lot::Mutex<HashMap<i32, Arc<SpuEntry>>>,
     pub(crate) metadata: MetadataCache,
     pub(crate) shutdown: CancellationToken,
+    /// The totals of every producer and stream of this client.
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Drop for ClientInner {
@@ -96,6 +98,7 @@ impl ClientInner {
             spus: parking_lot::Mutex::new(HashMap::new()),
             metadata: MetadataCache::new(),
             shutdown: CancellationToken::new(),
+            metrics: Arc::default(),
         });
         let weak = Arc::downgrade(&inner);
         tokio::spawn(watch_loop(

@@ -188,7 +188,11 @@ impl Connection {
             connection.close();
             return Err(err);
         }
-        info!(%addr, ?role, platform = %connection.versions.platform_version, "connected");
+        // Streams and fetches open SPU connections of their own: only the SC's is news.
+        match role {
+            Role::Sc => info!(%addr, ?role, platform = %connection.versions.platform_version, "connected"),
+            Role::Spu => debug!(%addr, ?role, platform = %connection.versions.platform_version, "connected"),
+        }
         Ok(connection)
     }
 

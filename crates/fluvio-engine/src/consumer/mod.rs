@@ -37,6 +37,7 @@ pub use record::ConsumerRecord;
 pub use stream::{NextBatch, PartitionStream, RecordStream, TopicStream};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::Metrics;
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
 use push::{decode_push, fetch_cut_batch, stream_request};
@@ -74,6 +75,16 @@ impl PartitionConsumer {
 
     /// A continuous stream from `offset`.
     pub async fn stream_with_config(&self, offset: Offset, config: ConsumerConfig) -> Result<PartitionStream> {
+        self.stream_counting(offset, config, Arc::default()).await
+    }
+
+    /// A continuous stream from `offset`, counting into `metrics` (and the client's).
+    async fn stream_counting(
+        &self,
+        offset: Offset,
+        config: ConsumerConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<PartitionStream> {
         config.validate()?;
         let start = self.locate(offset).await?;
         // Each session gets a connection of its own: the protocol cannot cancel a stream, and
@@ -81,9 +92,10 @@ impl PartitionConsumer {
         let leader = self.client.partition_leader(&self.topic, self.partition).await?;
         let chosen = resume::leadership(&self.client, &self.topic, self.partition);
         let connection = self.client.dedicated_spu_connection(leader).await?;
-        let task = StreamTask::new(self.client.clone(), &self.topic, self.partition, config, start, leader, chosen);
+        let task = StreamTask::new(self.client.clone(), &self.topic, self.partition, config, start, leader, chosen)
+            .counting_into(metrics.clone());
         let (records, handle) = task.spawn(connection);
-        Ok(PartitionStream::new(records, handle))
+        Ok(PartitionStream::new(records, handle, metrics))
     }
 
     /// The records available from `offset`: those of the whole batches the server sends
@@ -232,10 +244,11 @@ impl TopicConsumer {
         let topic = self.client.topic(&self.topic).await?;
         let count = topic.spec.replicas.partition_count();
         let mut streams = Vec::with_capacity(count as usize);
+        let metrics = Arc::new(Metrics::default());
         for partition in 0..count {
             let consumer = PartitionConsumer::new(self.client.clone(), &self.topic, partition);
-            streams.push(consumer.stream_with_config(offset, config).await?);
+            streams.push(consumer.stream_counting(offset, config, metrics.clone()).await?);
         }
-        Ok(TopicStream::new(streams))
+        Ok(TopicStream::new(streams, metrics))
     }
 }

@@ -16,6 +16,7 @@ use super::config::ConsumerConfig;
 use super::push::{Decoded, decode_push, fetch_cut_batch, stream_request};
 use super::record::ConsumerRecord;
 use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::Recorder;
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
 
@@ -38,6 +39,8 @@ const REFUSED_RETRY_MAX: Duration = Duration::from_secs(5);
 
 pub(super) struct StreamTask {
     client: Arc<ClientInner>,
+    /// The stream's metrics, and the client's.
+    metrics: Recorder,
     topic: String,
     partition: u32,
     config: ConsumerConfig,
@@ -128,6 +131,7 @@ impl StreamTask {
         chosen: Option<Leadership>,
     ) -> Self {
         Self {
+            metrics: Recorder::new(Arc::default(), client.metrics.clone()),
             client,
             topic: topic.to_string(),
             partition,
@@ -138,6 +142,12 @@ impl StreamTask {
             refused: None,
             outage: None,
         }
+    }
+
+    /// Counts into `metrics` (and the client's).
+    pub(super) fn counting_into(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = Recorder::new(metrics, self.client.metrics.clone());
+        self
     }
 
     /// Runs the task on `connection` (to the leader): the records arrive on the receiver.
@@ -172,7 +182,10 @@ impl StreamTask {
             }
             drop(connection);
             match self.reconnect(&tx, reason).await {
-                Some(new_connection) => connection = new_connection,
+                Some(new_connection) => {
+                    self.metrics.reconnect();
+                    connection = new_connection;
+                }
                 None => return,
             }
         }
@@ -190,7 +203,7 @@ impl StreamTask {
                 push = pushes.next() => push,
                 _ = tx.closed() => return SessionEnd::Stop,
                 _ = self.client.shutdown.cancelled() => {
-                    let _ = tx.send(Err(Error::closed("the client"))).await;
+                    self.fail(tx, Error::closed("the client")).await;
                     return SessionEnd::Stop;
                 }
             };
@@ -212,7 +225,7 @@ impl StreamTask {
                 if err.is_retriable() {
                     return SessionEnd::Resume(err);
                 }
-                let _ = tx.send(Err(err)).await;
+                self.fail(tx, err).await;
                 return SessionEnd::Failed;
             }
             // The leader serves this stream: whatever failed before is over.
@@ -227,7 +240,7 @@ impl StreamTask {
             let decoded = match decoded {
                 Ok(decoded) => decoded,
                 Err(err) => {
-                    let _ = tx.send(Err(err)).await;
+                    self.fail(tx, err).await;
                     return SessionEnd::Failed;
                 }
             };
@@ -241,7 +254,7 @@ impl StreamTask {
                     Ok(whole) => whole,
                     Err(err) if err.is_retriable() => return SessionEnd::Resume(err),
                     Err(err) => {
-                        let _ = tx.send(Err(err)).await;
+                        self.fail(tx, err).await;
                         return SessionEnd::Failed;
                     }
                 };
@@ -269,10 +282,30 @@ impl StreamTask {
         if let Some(next) = decoded.next_offset {
             self.next_offset = self.next_offset.max(next);
         }
+        if !decoded.records.is_empty() {
+            self.count_received(&decoded.records);
+        }
         if !decoded.records.is_empty() && tx.send(Ok(decoded.records)).await.is_err() {
             return Some(SessionEnd::Stop);
         }
         None
+    }
+
+    /// Counts a chunk of records received, with the latency since the newest was sent.
+    fn count_received(&self, records: &[ConsumerRecord]) {
+        let bytes: usize = records.iter().map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum();
+        let newest = records.iter().map(|r| r.timestamp).max().filter(|t| *t >= 0);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok();
+        let latency = newest.zip(now).map(|(sent, now)| {
+            Duration::from_millis(u64::try_from(now.as_millis() as i64 - sent).unwrap_or(0))
+        });
+        self.metrics.batch_received(records.len() as u64, bytes as u64, latency);
+    }
+
+    /// Reports a terminal error to the application.
+    async fn fail(&self, tx: &mpsc::Sender<Result<Vec<ConsumerRecord>>>, err: Error) {
+        self.metrics.error(err.kind());
+        let _ = tx.send(Err(err)).await;
     }
 
     /// Fetches whole the batch holding the next offset, which a push cut short, on a
@@ -335,7 +368,7 @@ impl StreamTask {
             if self.client.shutdown.is_cancelled() {
                 // The connection may have closed before the session saw the shutdown: the
                 // stream still ends with an error, never silently.
-                let _ = tx.send(Err(Error::closed("the client"))).await;
+                self.fail(tx, Error::closed("the client")).await;
                 return None;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -346,7 +379,7 @@ impl StreamTask {
                         self.topic, self.partition, self.next_offset, self.config.resume_timeout
                     ),
                 );
-                let _ = tx.send(Err(err)).await;
+                self.fail(tx, err).await;
                 return None;
             }
             if timed {
@@ -414,6 +447,6 @@ impl StreamTask {
         } else {
             err
         };
-        let _ = tx.send(Err(err)).await;
+        self.fail(tx, err).await;
     }
 }

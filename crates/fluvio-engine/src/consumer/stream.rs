@@ -9,8 +9,11 @@ use std::task::{Context, Poll};
 use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
+use std::sync::Arc;
+
 use super::record::ConsumerRecord;
 use crate::error::{Error, Result};
+use crate::metrics::Metrics;
 
 /// What every stream of records offers ([`PartitionStream`], [`TopicStream`]): records in order
 /// within each partition, a terminal error returned once before the stream ends, and batches
@@ -31,6 +34,9 @@ pub trait RecordStream: Stream<Item = Result<ConsumerRecord>> + Send + Unpin {
 
     /// Ends the stream; its background work stops.
     fn close(&mut self);
+
+    /// The stream's metrics: readable while another thread waits for records.
+    fn metrics(&self) -> Arc<Metrics>;
 
     /// Every record already received (at most `max`, at least one), waiting for one when none
     /// is; `None` once the stream ended.
@@ -79,12 +85,30 @@ pub struct PartitionStream {
     pending_error: Option<Error>,
     finished: bool,
     task: AbortOnDrop,
+    metrics: Arc<Metrics>,
 }
 
 impl PartitionStream {
-    /// A stream of the records `rx` receives from the background task `task`.
-    pub(super) fn new(rx: mpsc::Receiver<Result<Vec<ConsumerRecord>>>, task: tokio::task::JoinHandle<()>) -> Self {
-        Self { rx, current: Vec::new().into_iter(), pending_error: None, finished: false, task: AbortOnDrop(task) }
+    /// A stream of the records `rx` receives from the background task `task`, which counts
+    /// into `metrics`.
+    pub(super) fn new(
+        rx: mpsc::Receiver<Result<Vec<ConsumerRecord>>>,
+        task: tokio::task::JoinHandle<()>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            rx,
+            current: Vec::new().into_iter(),
+            pending_error: None,
+            finished: false,
+            task: AbortOnDrop(task),
+            metrics,
+        }
+    }
+
+    /// What the stream received so far.
+    pub fn metrics(&self) -> crate::MetricsSnapshot {
+        self.metrics.snapshot()
     }
 
     /// The next record; `None` only after a terminal error was returned.
@@ -197,12 +221,18 @@ impl Stream for PartitionStream {
 pub struct TopicStream {
     streams: Vec<PartitionStream>,
     next: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl TopicStream {
-    /// The streams of every partition, read in turn.
-    pub(super) fn new(streams: Vec<PartitionStream>) -> Self {
-        Self { streams, next: 0 }
+    /// The streams of every partition, read in turn, all counting into `metrics`.
+    pub(super) fn new(streams: Vec<PartitionStream>, metrics: Arc<Metrics>) -> Self {
+        Self { streams, next: 0, metrics }
+    }
+
+    /// What the stream received so far, from every partition.
+    pub fn metrics(&self) -> crate::MetricsSnapshot {
+        self.metrics.snapshot()
     }
 
     /// The next record from any partition.
@@ -300,6 +330,10 @@ impl RecordStream for PartitionStream {
     fn close(&mut self) {
         PartitionStream::close(self);
     }
+
+    fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
 }
 
 impl RecordStream for TopicStream {
@@ -317,5 +351,9 @@ impl RecordStream for TopicStream {
 
     fn close(&mut self) {
         TopicStream::close(self);
+    }
+
+    fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 }

@@ -70,6 +70,7 @@ pub use partitioner::{Partitioner, PartitionerConfig, SiphashRoundRobinPartition
 use accumulator::{Limits, PartitionQueue, SealedBatch, Take};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::Recorder;
 use crate::router::ClientInner;
 use crate::socket::SPU_VERSION;
 
@@ -116,6 +117,8 @@ struct Shared {
     shutdown: CancellationToken,
     /// Cancelled when a bounded close ran out of time: requests in flight are abandoned too.
     abort: CancellationToken,
+    /// This producer's metrics, and its client's.
+    metrics: Recorder,
     produced_batches: AtomicU64,
     /// The id written in every batch when the producer is idempotent.
     producer_id: Option<i64>,
@@ -203,6 +206,7 @@ impl TopicProducer {
         let shared = Arc::new(Shared {
             shutdown: client.shutdown.child_token(),
             abort: CancellationToken::new(),
+            metrics: Recorder::new(Arc::default(), client.metrics.clone()),
             client,
             topic: topic.to_string(),
             compression,
@@ -347,6 +351,11 @@ impl TopicProducer {
                 Err(Error::closed("the producer"))
             }
         }
+    }
+
+    /// What this producer did so far (every clone shares them).
+    pub fn metrics(&self) -> crate::MetricsSnapshot {
+        self.handle.shared.metrics.own().snapshot()
     }
 
     /// Number of produce requests delivered so far (diagnostics).
@@ -555,6 +564,7 @@ async fn deliver(
                 if let (Some(sequencer), Some(next)) = (sequencer.as_deref_mut(), first_sequence) {
                     sequencer.next = next;
                 }
+                batches.iter().for_each(|_| shared.metrics.error(err.kind()));
                 output::fail_all(batches.iter().map(|b| &b.outcome), &err);
                 return Some(err);
             }
@@ -582,6 +592,7 @@ async fn deliver(
                 for (&index, result) in pending.iter().zip(results) {
                     match result {
                         Ok(base_offset) => {
+                            shared.metrics.batch_sent(u64::from(batches[index].count), encoded[index].len() as u64);
                             batches[index].outcome.complete(Ok(base_offset));
                             delivered = true;
                         }
@@ -595,6 +606,7 @@ async fn deliver(
                         }
                         Err(err) => {
                             warn!(topic = %shared.topic, partition, %err, "batch refused");
+                            shared.metrics.error(err.kind());
                             batches[index].outcome.complete(Err(err.clone()));
                             first_failure.get_or_insert(err);
                         }
@@ -628,6 +640,7 @@ async fn deliver(
                             }
                             Err(err) => {
                                 warn!(topic = %shared.topic, partition, %err, "delivery failed");
+                                pending.iter().for_each(|_| shared.metrics.error(err.kind()));
                                 output::fail_all(pending.iter().map(|&i| &batches[i].outcome), &err);
                                 return Some(first_failure.unwrap_or(err));
                             }
@@ -650,12 +663,17 @@ async fn deliver(
         };
         if !retry {
             warn!(topic = %shared.topic, partition, %err, "delivery failed");
+            pending.iter().for_each(|_| shared.metrics.error(err.kind()));
             output::fail_all(pending.iter().map(|&i| &batches[i].outcome), &err);
             return Some(first_failure.unwrap_or(err));
         }
         attempt += 1;
         let DeliverySemantic::AtLeastOnce(policy) = shared.config.delivery else { unreachable!() };
         warn!(topic = %shared.topic, partition, attempt, %err, "retrying delivery");
+        shared.metrics.retry();
+        if matches!(err.kind(), ErrorKind::Connect | ErrorKind::ConnectTimeout | ErrorKind::ConnectionClosed) {
+            shared.metrics.reconnect();
+        }
         // Whatever went wrong (a refusal, a lost connection, an offline leader), the leader
         // may have moved and the watch may not tell yet: ask the SC before the next attempt.
         shared.client.refresh_partitions(&shared.topic).await;
@@ -760,7 +778,10 @@ async fn send_once(
     let connection = shared.client.leader_connection(&shared.topic, partition).await?;
     // The server may hold a ReadCommitted request for up to the producer timeout.
     let wait = shared.client.config.request_timeout() + shared.config.timeout;
-    let response = connection.request_with_timeout(request, SPU_VERSION, wait).await?;
+    let in_flight = shared.metrics.request();
+    let response = connection.request_with_timeout(request, SPU_VERSION, wait).await;
+    drop(in_flight);
+    let response = response?;
     // The server answers entries by position, in request order.
     let answers = response.responses.into_iter().next().map(|topic| topic.partitions).unwrap_or_default();
     if answers.len() != entries {

@@ -24,7 +24,7 @@ use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 pub(crate) use store::{MetadataStore, PartitionReplication, StoreError};
 use validate::Refusal;
@@ -291,7 +291,7 @@ impl Sc {
         };
         self.spu_arrived(id);
         let _ = to_spu.send(ScToSpu::Sync(self.assignments_for(id)));
-        info!(spu = id, %public_addr, %private_addr, "SPU registered");
+        debug!(spu = id, %public_addr, %private_addr, "SPU registered");
 
         let sc = self.clone();
         let unregistered = CancellationToken::new();
@@ -665,7 +665,7 @@ impl Sc {
         for partition in &partitions {
             self.notify_replicas(partition, None);
         }
-        info!(topic = name, partitions = partitions.len(), "partitions created");
+        debug!(topic = name, partitions = partitions.len(), "partitions created");
         Ok(())
     }
 
@@ -742,7 +742,7 @@ impl Sc {
         for name in &names {
             self.elections.forget_partition(name);
         }
-        info!(topic = name, "topic deleted");
+        debug!(topic = name, "topic deleted");
         Status::ok(name)
     }
 

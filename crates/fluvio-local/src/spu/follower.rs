@@ -14,7 +14,7 @@ use fluvio_wire::{Decoder, FrameDecoder, Request};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::replica::{FollowerAppendError, FollowerJob, Replica};
 
@@ -137,7 +137,7 @@ async fn session(
         }
         break;
     }
-    info!(replica = %key, leader = job.leader, epoch = job.epoch, leo = replica.offsets().leo, "replicating");
+    debug!(replica = %key, leader = job.leader, epoch = job.epoch, leo = replica.offsets().leo, "replicating");
 
     loop {
         if paused.wait_for(|paused| !paused).await.is_err() {

@@ -141,6 +141,24 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
     }
 
     /**
+     * What this stream received so far: records, bytes and chunks, reconnects (resumptions
+     * on a partition's new leader), its terminal failure if any, and the latency from each
+     * record's timestamp to its arrival. May be called from any thread, also while another
+     * waits in {@code next}.
+     *
+     * @return a snapshot
+     * @throws IllegalStateException when called after {@link #close()}
+     */
+    public FluvioMetrics metrics() {
+        long handle = acquire();
+        try {
+            return FluvioMetrics.unpack(nativeMetrics(handle));
+        } finally {
+            release();
+        }
+    }
+
+    /**
      * Closes like {@link #close()}, waiting at most {@code timeout}. Closing a stream never
      * waits for the cluster (it stops receiving and frees the stream at once, whether or not
      * the cluster is reachable), so this returns at once too; it lets code that closes
@@ -166,6 +184,8 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
     private static native byte[] nativeNext(long handle, long timeoutNanos);
 
     private static native void nativeInterrupt(long handle);
+
+    private static native byte[] nativeMetrics(long handle);
 
     private static native void nativeDispose(long handle);
 }

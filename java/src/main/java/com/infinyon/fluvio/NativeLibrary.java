@@ -167,7 +167,9 @@ final class NativeLibrary {
         /** SPUs ({@link SpuMetadata}). */
         SPUS,
         /** Profiles ({@link FluvioProfiles#profile(String)}). */
-        PROFILE
+        PROFILE,
+        /** Metrics ({@link FluvioMetrics}). */
+        METRICS
     }
 
     /** Every native method the library registered, as {@code class.name descriptor}. */

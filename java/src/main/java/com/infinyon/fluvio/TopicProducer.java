@@ -134,6 +134,21 @@ public final class TopicProducer extends NativeHandle {
     }
 
     /**
+     * What this producer did so far: records, bytes and batches acknowledged, retries,
+     * reconnects, failures by code, requests in flight, request latencies.
+     *
+     * @return a snapshot
+     */
+    public FluvioMetrics metrics() {
+        long handle = acquire();
+        try {
+            return FluvioMetrics.unpack(nativeMetrics(handle));
+        } finally {
+            release();
+        }
+    }
+
+    /**
      * Sends what is queued, waits until it is acknowledged or failed, then frees the producer.
      * Calling it again does nothing. A record that could not be delivered is reported by its
      * {@link ProduceOutput}, not by {@code close()} (call {@link #flush()} first to get the
@@ -174,6 +189,8 @@ public final class TopicProducer extends NativeHandle {
     private static native long nativeSend(long handle, int partition, byte[] key, byte[] value, ProduceOutput out);
 
     private static native int nativePartitionCount(long handle);
+
+    private static native byte[] nativeMetrics(long handle);
 
     private static native void nativeFlush(long handle);
 
