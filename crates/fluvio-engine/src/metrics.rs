@@ -31,11 +31,7 @@ pub struct Histogram {
 
 impl Default for Histogram {
     fn default() -> Self {
-        Self {
-            buckets: OnceLock::new(),
-            sum: AtomicU64::new(0),
-            max: AtomicU64::new(0),
-        }
+        Self { buckets: OnceLock::new(), sum: AtomicU64::new(0), max: AtomicU64::new(0) }
     }
 }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use fluvio_wire::sc::partition::{partition_name, split_partition_name};
 use fluvio_wire::sc::spu::SpuSpec;
 use fluvio_wire::sc::{
-    ListFilter, ListFilters, ListRequest, ListResponse, Metadata, MetadataUpdate, TopicSpec, WatchParams,
-    WatchRequest, WatchResponse, labels,
+    ListFilter, ListFilters, ListRequest, ListResponse, Metadata, MetadataUpdate, TopicSpec, WatchParams, WatchRequest,
+    WatchResponse, labels,
 };
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};

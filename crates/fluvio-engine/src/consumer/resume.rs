@@ -296,9 +296,9 @@ impl StreamTask {
         let bytes: usize = records.iter().map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum();
         let newest = records.iter().map(|r| r.timestamp).max().filter(|t| *t >= 0);
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok();
-        let latency = newest.zip(now).map(|(sent, now)| {
-            Duration::from_millis(u64::try_from(now.as_millis() as i64 - sent).unwrap_or(0))
-        });
+        let latency = newest
+            .zip(now)
+            .map(|(sent, now)| Duration::from_millis(u64::try_from(now.as_millis() as i64 - sent).unwrap_or(0)));
         self.metrics.batch_received(records.len() as u64, bytes as u64, latency);
     }
 
