@@ -18,31 +18,15 @@ import org.slf4j.spi.SLF4JServiceProvider;
  * An SLF4J 2 provider for the tests (registered in tests/junit-resources): each logger's level
  * is set by the test ({@link #setLevel}; a logger without one inherits its parent's, the root's
  * is WARN), and every event logged under {@code com.infinyon.fluvio} is kept
- * ({@link #events()}).
+ * ({@link #events()}, the last 10,000 at most), with its level as a {@code FluvioLogging.LEVEL_*}.
  */
 public final class CapturingSlf4jProvider implements SLF4JServiceProvider {
-    /** One logged event. */
-    static final class Event {
-        final String logger;
-        final Level level;
-        final String message;
-
-        Event(String logger, Level level, String message) {
-            this.logger = logger;
-            this.level = level;
-            this.message = message;
-        }
-
-        @Override
-        public String toString() {
-            return level + " " + logger + ": " + message;
-        }
-    }
-
+    /** Events kept at most: the oldest go first (every test of the JVM logs here). */
+    private static final int KEPT = 10_000;
     private static final Map<String, Level> LEVELS = new ConcurrentHashMap<>();
-    private static final List<Event> EVENTS = new ArrayList<>();
+    private static final List<LogEvent> EVENTS = new ArrayList<>();
 
-    /** Sets the level of {@code logger} (null: off). */
+    /** Sets the level of {@code logger} and of the loggers below it without one. */
     static void setLevel(String logger, Level level) {
         LEVELS.put(logger, level);
     }
@@ -53,7 +37,7 @@ public final class CapturingSlf4jProvider implements SLF4JServiceProvider {
     }
 
     /** The events kept so far. */
-    static List<Event> events() {
+    static List<LogEvent> events() {
         synchronized (EVENTS) {
             return new ArrayList<>(EVENTS);
         }
@@ -62,6 +46,22 @@ public final class CapturingSlf4jProvider implements SLF4JServiceProvider {
     static void clear() {
         synchronized (EVENTS) {
             EVENTS.clear();
+        }
+    }
+
+    /** {@code level} as a {@code FluvioLogging.LEVEL_*}. */
+    private static int fluvioLevel(Level level) {
+        switch (level) {
+            case ERROR:
+                return FluvioLogging.LEVEL_ERROR;
+            case WARN:
+                return FluvioLogging.LEVEL_WARN;
+            case INFO:
+                return FluvioLogging.LEVEL_INFO;
+            case DEBUG:
+                return FluvioLogging.LEVEL_DEBUG;
+            default:
+                return FluvioLogging.LEVEL_TRACE;
         }
     }
 
@@ -176,7 +176,10 @@ public final class CapturingSlf4jProvider implements SLF4JServiceProvider {
                 Throwable throwable) {
             if (name.startsWith("com.infinyon.fluvio")) {
                 synchronized (EVENTS) {
-                    EVENTS.add(new Event(name, level, message));
+                    if (EVENTS.size() >= KEPT) {
+                        EVENTS.subList(0, KEPT / 2).clear();
+                    }
+                    EVENTS.add(new LogEvent(name, fluvioLevel(level), message));
                 }
             }
         }

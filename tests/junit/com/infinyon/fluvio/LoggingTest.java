@@ -38,31 +38,25 @@ class LoggingTest extends ClusterTestBase {
         return 2;
     }
 
-    /** One event as it crossed from native code. */
-    static final class Crossing {
-        final String logger;
-        final int level;
-        final String message;
-
-        Crossing(String logger, int level, String message) {
-            this.logger = logger;
-            this.level = level;
-            this.message = message;
-        }
-
-        @Override
-        public String toString() {
-            return level + " " + logger + ": " + message;
-        }
-    }
-
     /** Records every event native code hands over, then passes it on. */
     static final class Recording implements FluvioLogging.Backend {
         final FluvioLogging.Backend next;
-        final List<Crossing> crossings = new ArrayList<>();
+        final List<LogEvent> crossings = new ArrayList<>();
 
         Recording(FluvioLogging.Backend next) {
             this.next = next;
+        }
+
+        /** Records what goes to {@code next}, from now on. */
+        static Recording of(FluvioLogging.Backend next) {
+            Recording recording = new Recording(next);
+            FluvioLogging.use(recording);
+            return recording;
+        }
+
+        /** Records what goes to SLF4J (the capturing provider), from now on. */
+        static Recording slf4j() {
+            return of(FluvioLogging.detect());
         }
 
         @Override
@@ -78,12 +72,12 @@ class LoggingTest extends ClusterTestBase {
         @Override
         public void log(String logger, int level, String message) {
             synchronized (crossings) {
-                crossings.add(new Crossing(logger, level, message));
+                crossings.add(new LogEvent(logger, level, message));
             }
             next.log(logger, level, message);
         }
 
-        List<Crossing> with(String text) {
+        List<LogEvent> with(String text) {
             synchronized (crossings) {
                 return crossings.stream().filter(c -> c.message.contains(text)).collect(Collectors.toList());
             }
@@ -150,7 +144,7 @@ class LoggingTest extends ClusterTestBase {
         return "m-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
-    private static List<org.slf4j.event.Level> slf4jLevels(String logger, String text) {
+    private static List<Integer> slf4jLevels(String logger, String text) {
         return CapturingSlf4jProvider.events().stream()
                 .filter(e -> e.logger.equals(logger) && e.message.contains(text))
                 .map(e -> e.level)
@@ -183,25 +177,23 @@ class LoggingTest extends ClusterTestBase {
     void slf4jEventsArriveAtTheirLevelsAndDisabledOnesNeverCross() throws Exception {
         CapturingSlf4jProvider.setLevel(ENGINE, org.slf4j.event.Level.INFO);
         CapturingSlf4jProvider.setLevel(JNI, org.slf4j.event.Level.ERROR);
-        Recording recording = new Recording(FluvioLogging.detect());
-        FluvioLogging.use(recording);
+        Recording recording = Recording.slf4j();
         String marker = marker();
         emitAndWait(recording, marker);
 
         assertEquals(List.of(FluvioLogging.LEVEL_INFO, FluvioLogging.LEVEL_WARN, FluvioLogging.LEVEL_ERROR),
                 crossedLevels(recording, ENGINE, marker), "DEBUG and TRACE never crossed");
         assertEquals(List.of(FluvioLogging.LEVEL_ERROR), crossedLevels(recording, JNI, marker));
-        assertEquals(List.of(org.slf4j.event.Level.INFO, org.slf4j.event.Level.WARN, org.slf4j.event.Level.ERROR),
-                slf4jLevels(ENGINE, marker));
-        assertEquals(List.of(org.slf4j.event.Level.ERROR), slf4jLevels(JNI, marker));
+        assertEquals(List.of(FluvioLogging.LEVEL_INFO, FluvioLogging.LEVEL_WARN, FluvioLogging.LEVEL_ERROR),
+                slf4jLevels(ENGINE, marker), "SLF4J got them at their levels");
+        assertEquals(List.of(FluvioLogging.LEVEL_ERROR), slf4jLevels(JNI, marker));
         assertTrue(recording.with(marker).get(0).message.startsWith("test event marker=" + marker));
     }
 
     @Test
     void refreshReadsTheLevelsAgain() throws Exception {
         CapturingSlf4jProvider.setLevel("com.infinyon.fluvio", org.slf4j.event.Level.ERROR);
-        Recording recording = new Recording(FluvioLogging.detect());
-        FluvioLogging.use(recording);
+        Recording recording = Recording.slf4j();
         String before = marker();
         emitAndWait(recording, before);
         assertEquals(List.of(FluvioLogging.LEVEL_ERROR), crossedLevels(recording, ENGINE, before));
@@ -224,8 +216,7 @@ class LoggingTest extends ClusterTestBase {
     void systemLoggerEventsArriveAtTheirLevelsAndDisabledOnesNeverCross() throws Exception {
         CapturingSystemLogger.LEVELS.put(ENGINE, Level.WARNING);
         CapturingSystemLogger.LEVELS.put(JNI, Level.ERROR);
-        Recording recording = new Recording(new SystemLoggerBackend(CapturingSystemLogger::new));
-        FluvioLogging.use(recording);
+        Recording recording = Recording.of(new SystemLoggerBackend(CapturingSystemLogger::new));
         assertEquals("system", FluvioLogging.backend());
         String marker = marker();
         emitAndWait(recording, marker);
@@ -242,8 +233,7 @@ class LoggingTest extends ClusterTestBase {
     @Test
     void everythingOffSendsNothing() throws Exception {
         CapturingSystemLogger.LEVELS.put(JNI, Level.ERROR);
-        Recording recording = new Recording(new SystemLoggerBackend(CapturingSystemLogger::new));
-        FluvioLogging.use(recording);
+        Recording recording = Recording.of(new SystemLoggerBackend(CapturingSystemLogger::new));
         String marker = marker();
         emitAndWait(recording, marker);
         assertEquals(List.of(), crossedLevels(recording, ENGINE, marker));
@@ -261,8 +251,7 @@ class LoggingTest extends ClusterTestBase {
     void connectionsRetriesLostConnectionsLeaderChangesAndFailoverAreLogged() throws Exception {
         CapturingSlf4jProvider.setLevel(ENGINE, org.slf4j.event.Level.INFO);
         CapturingSlf4jProvider.setLevel(LOCAL, org.slf4j.event.Level.INFO);
-        Recording recording = new Recording(FluvioLogging.detect());
-        FluvioLogging.use(recording);
+        Recording recording = Recording.slf4j();
 
         try (Fluvio client = cluster.connect()) {
             eventually("a connection event", () -> !recording.with("connected addr=" + cluster.endpoint()).isEmpty());
@@ -292,8 +281,7 @@ class LoggingTest extends ClusterTestBase {
     @Test
     void retriesAreLoggedAsWarnings() throws Exception {
         CapturingSlf4jProvider.setLevel(ENGINE, org.slf4j.event.Level.WARN);
-        Recording recording = new Recording(FluvioLogging.detect());
-        FluvioLogging.use(recording);
+        Recording recording = Recording.slf4j();
         String topic = newTopic(1);
         int spu = fluvio.admin().listPartitions(topic).get(0).spec().leader();
         try (TopicProducer producer = fluvio.topicProducer(topic)) {
@@ -311,8 +299,7 @@ class LoggingTest extends ClusterTestBase {
     @Test
     void tlsRefusalsAreLoggedAsErrors() throws Exception {
         CapturingSlf4jProvider.setLevel(ENGINE, org.slf4j.event.Level.ERROR);
-        Recording recording = new Recording(FluvioLogging.detect());
-        FluvioLogging.use(recording);
+        Recording recording = Recording.slf4j();
         FluvioConfig config = FluvioConfig.builder().endpoint(cluster.endpoint())
                 .tls(TlsConfig.anonymousInsecure()).build();
         FluvioException e = org.junit.jupiter.api.Assertions.assertThrows(FluvioException.class,
