@@ -26,7 +26,7 @@ use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, error, info, trace, warn};
+use tracing::{debug, error, trace, warn};
 
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result, TlsFailure};
@@ -188,11 +188,8 @@ impl Connection {
             connection.close();
             return Err(err);
         }
-        // Streams and fetches open SPU connections of their own: only the SC's is news.
-        match role {
-            Role::Sc => info!(%addr, ?role, platform = %connection.versions.platform_version, "connected"),
-            Role::Spu => debug!(%addr, ?role, platform = %connection.versions.platform_version, "connected"),
-        }
+        // Routine (streams open SPU connections of their own): losing one is the news.
+        debug!(%addr, ?role, platform = %connection.versions.platform_version, "connected");
         Ok(connection)
     }
 

@@ -74,7 +74,7 @@ use fluvio_wire::sc::PartitionSpec;
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use lock::DirectoryLock;
 use sc::{Sc, ScSettings};
@@ -716,7 +716,7 @@ impl LocalCluster {
         if let Err(err) = on_runtime(self.runtime.handle(), async move { inner.stop_all().await }).await {
             warn!(%err, "the cluster did not stop cleanly");
         }
-        info!("cluster stopped");
+        debug!("cluster stopped");
     }
 }
 
@@ -774,7 +774,7 @@ impl ClusterInner {
             cluster.stop_all().await;
             return Err(ClusterError::NotReady(cluster.config.ready_timeout));
         }
-        info!(sc = %sc_addr, spus = cluster.config.spus, "cluster started");
+        debug!(sc = %sc_addr, spus = cluster.config.spus, "cluster started");
         Ok(cluster)
     }
 

@@ -31,7 +31,7 @@ use fluvio_wire::sc::partition::{PartitionResolution, PartitionSpec, ReplicaStat
 use fluvio_wire::sc::topic::TopicSpec;
 use parking_lot::Mutex;
 use tokio::time::{Duration, Instant};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::Sc;
 use crate::control::{RecoveryLoss, ReplicaReport};
@@ -225,7 +225,11 @@ impl Sc {
         self.elections.inner.lock().waiting.insert(partition.name.clone(), Waiting::after_failure());
         if !self.try_elect(partition, Some(dead)) {
             let isr = self.store.replication(&partition.name).unwrap_or_default().isr;
-            warn!(partition = %partition.name, dead, ?isr, "no in-sync replica online: leader offline");
+            if self.is_stopping() {
+                debug!(partition = %partition.name, dead, "leader offline (the cluster is stopping)");
+            } else {
+                warn!(partition = %partition.name, dead, ?isr, "no in-sync replica online: leader offline");
+            }
             self.store.update_status::<PartitionSpec>(&partition.name, |status| {
                 status.resolution = PartitionResolution::LeaderOffline;
                 status.leader = ReplicaStatus { spu: -1, ..status.leader };

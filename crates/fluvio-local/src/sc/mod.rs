@@ -68,6 +68,8 @@ pub(crate) struct Sc {
     unavailable: Mutex<BTreeMap<String, Unavailable>>,
     /// Keeps the data directory locked while the SC may still write its metadata.
     _lock: Arc<crate::lock::DirectoryLock>,
+    /// The cluster's shutdown, once serving: SPUs leaving then are no news.
+    stopping: std::sync::OnceLock<CancellationToken>,
 }
 
 struct SpuLinkState {
@@ -111,6 +113,7 @@ impl Sc {
             tasks: TaskGroup::new(),
             unavailable: Mutex::new(BTreeMap::new()),
             _lock: lock,
+            stopping: std::sync::OnceLock::new(),
         });
         sc.repair_half_made_topics();
         let topics = sc.store.all::<TopicSpec>();
@@ -169,6 +172,7 @@ impl Sc {
 
     /// Starts serving clients on `listener`.
     pub(crate) fn serve(self: &Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
+        let _ = self.stopping.set(shutdown.clone());
         let sc = Arc::downgrade(self);
         let stop = shutdown.clone();
         self.tasks.spawn(async move {
@@ -191,6 +195,11 @@ impl Sc {
             self.settings.connections.clone(),
             move |_peer| admin::ScConnection::new(sc.clone()),
         ));
+    }
+
+    /// Whether the whole cluster is stopping.
+    pub(super) fn is_stopping(&self) -> bool {
+        self.stopping.get().is_some_and(CancellationToken::is_cancelled)
     }
 
     /// Waits for the SC's tasks to end (after its shutdown token fired).
@@ -326,7 +335,11 @@ impl Sc {
             }
             links.remove(&id);
         }
-        info!(spu = id, "SPU offline");
+        if self.is_stopping() {
+            debug!(spu = id, "SPU offline (the cluster is stopping)");
+        } else {
+            info!(spu = id, "SPU offline");
+        }
         self.elections.forget_spu(id);
         self.store.update_status::<SpuSpec>(&spu_name(id), |s| s.resolution = SpuStatusResolution::Offline);
         for partition in self.store.all::<PartitionSpec>() {

@@ -249,13 +249,13 @@ class LoggingTest extends ClusterTestBase {
 
     @Test
     void connectionsRetriesLostConnectionsLeaderChangesAndFailoverAreLogged() throws Exception {
-        CapturingSlf4jProvider.setLevel(ENGINE, org.slf4j.event.Level.INFO);
+        CapturingSlf4jProvider.setLevel(ENGINE, org.slf4j.event.Level.DEBUG);
         CapturingSlf4jProvider.setLevel(LOCAL, org.slf4j.event.Level.INFO);
         Recording recording = Recording.slf4j();
 
         try (Fluvio client = cluster.connect()) {
             eventually("a connection event", () -> !recording.with("connected addr=" + cluster.endpoint()).isEmpty());
-            assertEquals(FluvioLogging.LEVEL_INFO, recording.with("connected addr=" + cluster.endpoint()).get(0).level);
+            assertEquals(FluvioLogging.LEVEL_DEBUG, recording.with("connected addr=" + cluster.endpoint()).get(0).level);
 
             String topic = "logged-" + UUID.randomUUID().toString().substring(0, 8);
             client.admin().createTopic(topic, 1, 2);
