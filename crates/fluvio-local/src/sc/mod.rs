@@ -3,6 +3,7 @@
 
 mod admin;
 mod election;
+mod journal;
 mod store;
 mod validate;
 
@@ -197,13 +198,16 @@ impl Sc {
         ));
     }
 
-    /// Waits for the SC's tasks to end (after its shutdown token fired).
     /// Waits for the SC's tasks to end after its shutdown token fired, aborting whatever is
     /// still running after a grace period (a client that stopped reading must not hang a
-    /// shutdown).
+    /// shutdown), then folds the metadata journal into its snapshot.
     pub(crate) async fn wait_stopped(&self) {
         if !self.tasks.wait_or_abort(SHUTDOWN_GRACE).await {
             warn!("SC tasks did not stop within {SHUTDOWN_GRACE:?}; aborted");
+        }
+        // The metadata journal is folded into the snapshot, so the next start replays nothing.
+        if let Err(err) = self.store.checkpoint() {
+            warn!(%err, "could not compact the metadata journal at stop");
         }
     }
 
@@ -233,12 +237,16 @@ impl Sc {
     }
 
     fn partitions_of(&self, topic: &str) -> Vec<Metadata<PartitionSpec>> {
+        // Partition names are `<topic>-<index>`: only the names with that prefix are looked at,
+        // not every partition of the cluster.
+        let prefix = format!("{topic}-");
         self.store.read(|objects| {
             objects
                 .partitions
-                .values()
-                .filter(|p| split_partition_name(&p.name).is_some_and(|(t, _)| t == topic))
-                .cloned()
+                .range(prefix.clone()..)
+                .take_while(|(name, _)| name.starts_with(&prefix))
+                .filter(|(name, _)| split_partition_name(name).is_some_and(|(t, _)| t == topic))
+                .map(|(_, partition)| partition.clone())
                 .collect()
         })
     }
@@ -620,11 +628,13 @@ impl Sc {
     /// follow in id order after the leader.
     fn compute_assignment(&self, online: &[i32], partitions: u32, replication: u32, first: u32) -> Vec<Vec<i32>> {
         let mut leader_load: BTreeMap<i32, usize> = online.iter().map(|id| (*id, 0)).collect();
-        for partition in self.store.all::<PartitionSpec>() {
-            if let Some(load) = leader_load.get_mut(&partition.spec.leader) {
-                *load += 1;
+        self.store.read(|objects| {
+            for partition in objects.partitions.values() {
+                if let Some(load) = leader_load.get_mut(&partition.spec.leader) {
+                    *load += 1;
+                }
             }
-        }
+        });
         (first..first + partitions)
             .map(|_| {
                 let (&leader, _) = leader_load.iter().min_by_key(|(id, load)| (**load, **id)).expect("online SPUs");
