@@ -467,6 +467,7 @@ impl LocalCluster {
     /// [`ClusterError::DirectoryInUse`] when another cluster runs on the data directory.
     pub async fn start(config: ClusterConfig) -> Result<Self, ClusterError> {
         config.validate()?;
+        storage::prepare_open_files();
         std::fs::create_dir_all(&config.base_dir)
             .map_err(|e| ClusterError::Storage(format!("cannot create {}: {e}", config.base_dir.display())))?;
         let lock = Arc::new(DirectoryLock::acquire(&config.base_dir)?);

@@ -326,7 +326,12 @@ async fn deleting_a_topic_ends_its_streams() {
     assert!(delete_topic(&mut sc, "gone").await.error_code.is_ok());
     let push = next_push(&mut spu, id).await;
     assert_eq!(push.partition.error_code, ErrorCode::TopicDeleted);
-    // The data directory of the replica is gone.
-    assert!(!cluster.base_dir().join("spu-5001").join("gone-0").exists());
+    // The data directory of the replica is gone (deleted right after its streams were told).
+    let replica_dir = cluster.base_dir().join("spu-5001").join("gone-0");
+    let deadline = std::time::Instant::now() + WAIT;
+    while replica_dir.exists() {
+        assert!(std::time::Instant::now() < deadline, "the replica's data was not deleted");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     cluster.shutdown().await;
 }
