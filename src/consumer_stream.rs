@@ -6,51 +6,30 @@
 
 use std::time::Duration;
 
-use fluvio_engine::{ConsumerRecord, PartitionStream, TopicStream};
+use fluvio_engine::{ConsumerRecord, RecordStream};
 use jni::JNIEnv;
-use jni::objects::JClass;
-use jni::sys::{jbyteArray, jlong};
+use jni::objects::JByteArray;
+use jni::sys::jlong;
 use tokio_util::sync::CancellationToken;
 
+use crate::contract::{java, natives};
 use crate::convert::pack_records;
-use crate::error::{JniError, Result, run};
+use crate::error::{JniError, Result};
 use crate::handle::{borrow, dispose};
 use crate::runtime::block_on;
 
 /// Most records handed over per call.
 const MAX_RECORDS_PER_CALL: usize = 4096;
 
-/// A partition or topic stream.
-pub(crate) enum Stream {
-    Partition(PartitionStream),
-    Topic(TopicStream),
-}
-
-impl Stream {
-    fn try_next_batch(&mut self) -> Option<fluvio_engine::Result<Vec<ConsumerRecord>>> {
-        match self {
-            Stream::Partition(stream) => stream.try_next_batch(MAX_RECORDS_PER_CALL),
-            Stream::Topic(stream) => stream.try_next_batch(MAX_RECORDS_PER_CALL),
-        }
-    }
-
-    async fn next_batch(&mut self) -> Option<fluvio_engine::Result<Vec<ConsumerRecord>>> {
-        match self {
-            Stream::Partition(stream) => stream.next_batch(MAX_RECORDS_PER_CALL).await,
-            Stream::Topic(stream) => stream.next_batch(MAX_RECORDS_PER_CALL).await,
-        }
-    }
-}
-
 /// The native side of a `ConsumerStream`.
 pub(crate) struct StreamHandle {
-    stream: tokio::sync::Mutex<Stream>,
+    stream: tokio::sync::Mutex<Box<dyn RecordStream>>,
     closed: CancellationToken,
 }
 
 impl StreamHandle {
-    pub(crate) fn new(stream: Stream) -> Self {
-        Self { stream: tokio::sync::Mutex::new(stream), closed: CancellationToken::new() }
+    pub(crate) fn new(stream: impl RecordStream + 'static) -> Self {
+        Self { stream: tokio::sync::Mutex::new(Box::new(stream)), closed: CancellationToken::new() }
     }
 }
 
@@ -64,7 +43,7 @@ fn closed_error() -> JniError {
     JniError::Engine(fluvio_engine::Error::new(fluvio_engine::ErrorKind::Closed, "the stream was closed"))
 }
 
-fn next(env: &mut JNIEnv, handle: jlong, timeout_nanos: jlong) -> Result<jbyteArray> {
+fn next<'local>(env: &mut JNIEnv<'local>, handle: jlong, timeout_nanos: jlong) -> Result<JByteArray<'local>> {
     // SAFETY: Java keeps the handle alive for the call.
     let handle = unsafe { borrow::<StreamHandle>(handle)? };
     if handle.closed.is_cancelled() {
@@ -72,7 +51,7 @@ fn next(env: &mut JNIEnv, handle: jlong, timeout_nanos: jlong) -> Result<jbyteAr
     }
     // Records already received are handed over without touching the runtime.
     let buffered = match handle.stream.try_lock() {
-        Ok(mut stream) => stream.try_next_batch(),
+        Ok(mut stream) => stream.try_next_batch(MAX_RECORDS_PER_CALL),
         Err(_) => None,
     };
     let wait = match buffered {
@@ -91,7 +70,7 @@ fn next(env: &mut JNIEnv, handle: jlong, timeout_nanos: jlong) -> Result<jbyteAr
             };
             // Receiving is cancel-safe: a timeout or close loses no record.
             tokio::select! {
-                item = stream.next_batch() => Wait::Records(item),
+                item = stream.next_batch(MAX_RECORDS_PER_CALL) => Wait::Records(item),
                 _ = sleep => Wait::TimedOut,
                 _ = handle.closed.cancelled() => Wait::Closed,
             }
@@ -102,48 +81,31 @@ fn next(env: &mut JNIEnv, handle: jlong, timeout_nanos: jlong) -> Result<jbyteAr
         Wait::Records(Some(Err(err))) => Err(JniError::Engine(err)),
         // The stream ended (after a terminal error was reported): an empty chunk.
         Wait::Records(None) => pack_records(&[]).into_java(env),
-        Wait::TimedOut => Ok(std::ptr::null_mut()),
+        Wait::TimedOut => Ok(JByteArray::default()),
         Wait::Closed => Err(closed_error()),
     }
 }
 
-/// `byte[] nativeNext(long handle, long timeoutNanos)`: packed records; null on timeout
-/// (a negative timeout waits forever); an empty chunk once the stream ended.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_ConsumerStream_nativeNext<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    timeout_nanos: jlong,
-) -> jbyteArray {
-    run(&mut env, std::ptr::null_mut(), |env| next(env, handle, timeout_nanos))
-}
+natives! {
+    class = java::ConsumerStream;
 
-/// `void nativeInterrupt(long handle)`: wakes a waiting `nativeNext`; the stream stays
-/// unusable afterwards.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_ConsumerStream_nativeInterrupt<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| {
+    /// Packed records; null on timeout (a negative timeout waits forever); an empty chunk once
+    /// the stream ended.
+    fn nativeNext(env, handle: jlong, timeout_nanos: jlong) -> JByteArray<'local> {
+        next(env, handle, timeout_nanos)
+    }
+
+    /// Wakes a waiting `nativeNext`; the stream stays unusable afterwards.
+    fn nativeInterrupt(_, handle: jlong) {
         // SAFETY: Java keeps the handle alive for the call.
         unsafe { borrow::<StreamHandle>(handle)? }.closed.cancel();
         Ok(())
-    })
-}
+    }
 
-/// `void nativeDispose(long handle)`: ends the stream's background task.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_ConsumerStream_nativeDispose<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| {
+    /// Ends the stream's background task.
+    fn nativeDispose(_, handle: jlong) {
         // SAFETY: Java calls this once, after every other call on the handle returned.
         unsafe { dispose::<StreamHandle>(handle) };
         Ok(())
-    })
+    }
 }

@@ -1,15 +1,29 @@
-//! Java values to Rust values, and Rust values to the compact byte form Java decodes
-//! (`com.infinyon.fluvio.Unpacker`): big-endian integers, strings as an i32 byte length
-//! (-1 for null) followed by UTF-8, byte strings the same way.
+//! Values across the boundary: Java arguments read into Rust values (strings, durations, enums
+//! by name, and the Java objects that carry settings, read through the accessors the contract
+//! declares), and Rust results written in the compact form Java decodes
+//! (`com.infinyon.fluvio.Unpacker`): big-endian integers, strings as an i32 byte length (-1 for
+//! null) followed by UTF-8, byte strings the same way. Each packed layout is pinned by a sample
+//! (`NativeLibrary.Layout`) that `ContractTest` decodes.
 
 use std::cell::RefCell;
+use std::time::Duration;
 
-use fluvio_engine::ConsumerRecord;
+use fluvio_engine::config::{ClientTls, Pem, VerifiedTls};
+use fluvio_engine::{ConsumerRecord, Offset};
+use fluvio_local::ServerTls;
 use jni::JNIEnv;
-use jni::objects::{JByteArray, JString};
-use jni::sys::jbyteArray;
+use jni::objects::{JByteArray, JObject, JString};
 
+use crate::contract::java::{self, OffsetFrom, PolicyKind};
+use crate::contract::types::JavaClass;
+use crate::contract::{JavaEnum, JavaString, Obj, ObjArray};
 use crate::error::{JniError, Result};
+
+/// Runs `read` in a local frame of its own: reading a Java object through its accessors makes a
+/// local reference per call, all freed when the frame ends (only Rust values come out).
+pub(crate) fn in_frame<T>(env: &mut JNIEnv, read: impl FnOnce(&mut JNIEnv) -> Result<T>) -> Result<T> {
+    env.with_local_frame(64, read)
+}
 
 /// A Java string argument that must not be null.
 pub(crate) fn string(env: &mut JNIEnv, value: &JString, what: &str) -> Result<String> {
@@ -22,6 +36,148 @@ pub(crate) fn string(env: &mut JNIEnv, value: &JString, what: &str) -> Result<St
 /// A Java string argument that may be null.
 pub(crate) fn optional_string(env: &mut JNIEnv, value: &JString) -> Result<Option<String>> {
     if value.is_null() { Ok(None) } else { Ok(Some(env.get_string(value)?.into())) }
+}
+
+/// A new Java `String[]` of `values`.
+pub(crate) fn string_array<'local>(
+    env: &mut JNIEnv<'local>,
+    values: &[impl AsRef<str>],
+) -> Result<ObjArray<'local, JavaString>> {
+    let array = env.new_object_array(values.len() as i32, JavaString::NAME, JObject::null())?;
+    for (index, value) in values.iter().enumerate() {
+        let value = env.new_string(value.as_ref())?;
+        env.set_object_array_element(&array, index as i32, &value)?;
+        env.delete_local_ref(value)?;
+    }
+    Ok(ObjArray::from_array(array))
+}
+
+/// An argument that must not be null.
+pub(crate) fn required<'a, 'local, C>(value: &'a Obj<'local, C>, what: &str) -> Result<&'a Obj<'local, C>> {
+    if value.is_null() {
+        return Err(JniError::IllegalArgument(format!("{what} must not be null")));
+    }
+    Ok(value)
+}
+
+/// The longest duration that crosses: `Long.MAX_VALUE` milliseconds (some 292 million years,
+/// "forever" to every setting). Longer Java durations are taken as this long, so that no
+/// deadline computed from one overflows.
+const LONGEST: Duration = Duration::from_millis(i64::MAX as u64);
+
+/// A `java.time.Duration` (at most [`LONGEST`]); a negative one is refused.
+pub(crate) fn duration(env: &mut JNIEnv, value: &Obj<java::Duration>, what: &str) -> Result<Duration> {
+    required(value, what)?;
+    let seconds = java::Duration::get_seconds(env, value)?;
+    let nanos = java::Duration::get_nano(env, value)?;
+    let seconds =
+        u64::try_from(seconds).map_err(|_| JniError::IllegalArgument(format!("{what} must not be negative")))?;
+    Ok(Duration::new(seconds.min(LONGEST.as_secs()), nanos.clamp(0, 999_999_999) as u32).min(LONGEST))
+}
+
+/// The Rust value of a Java enum constant (`None` for null).
+pub(crate) fn enum_value<E: JavaEnum>(env: &mut JNIEnv, object: &JObject) -> Result<Option<E::Rust>> {
+    use crate::contract::enums::{EnumError, from_java};
+    from_java::<E>(env, object).map_err(|err| match err {
+        EnumError::Jni(err) => err.into(),
+        EnumError::Unknown { class, name } => {
+            JniError::IllegalArgument(format!("{class} has no constant {name} the native library knows"))
+        }
+    })
+}
+
+/// The Rust value of a Java enum constant that must not be null.
+pub(crate) fn required_enum<E: JavaEnum>(env: &mut JNIEnv, object: &JObject, what: &str) -> Result<E::Rust> {
+    enum_value::<E>(env, object)?.ok_or_else(|| JniError::IllegalArgument(format!("{what} must not be null")))
+}
+
+/// A non-negative Java count as a `usize`.
+pub(crate) fn count(value: i64, what: &str) -> Result<usize> {
+    usize::try_from(value).map_err(|_| JniError::IllegalArgument(format!("{what} must not be negative, not {value}")))
+}
+
+/// An `Offset`: where a consumer starts.
+pub(crate) fn offset(env: &mut JNIEnv, value: &Obj<java::Offset>) -> Result<Offset> {
+    in_frame(env, |env| read_offset(env, value))
+}
+
+fn read_offset(env: &mut JNIEnv, value: &Obj<java::Offset>) -> Result<Offset> {
+    required(value, "offset")?;
+    let kind = java::Offset::kind(env, value)?;
+    let kind = required_enum::<java::OffsetKind>(env, &kind, "offset kind")?;
+    let value = java::Offset::value(env, value)?;
+    let count = || u64::try_from(value).map_err(|_| JniError::IllegalArgument(format!("offset {value} is negative")));
+    Ok(match kind {
+        OffsetFrom::Beginning => Offset::beginning(),
+        OffsetFrom::End => Offset::end(),
+        OffsetFrom::Absolute => {
+            Offset::absolute(value).map_err(|_| JniError::IllegalArgument(format!("offset {value} is negative")))?
+        }
+        OffsetFrom::FromBeginning => Offset::from_beginning(count()?),
+        OffsetFrom::FromEnd => Offset::from_end(count()?),
+    })
+}
+
+/// A `Pem` (null: none).
+fn pem(env: &mut JNIEnv, value: Obj<java::Pem>) -> Result<Option<Pem>> {
+    let Some(value) = value.non_null() else { return Ok(None) };
+    let is_file = java::Pem::is_file(env, &value)? != 0;
+    let text = java::Pem::value(env, &value)?;
+    let text = string(env, &text, "a certificate or key")?;
+    Ok(Some(if is_file { Pem::File(text.into()) } else { Pem::Inline(text) }))
+}
+
+/// A client's `TlsConfig` (null: disabled). Certificates from files and PEM text may be mixed:
+/// the engine reads the files when connecting.
+pub(crate) fn client_tls(env: &mut JNIEnv, value: &Obj<java::TlsConfig>) -> Result<ClientTls> {
+    in_frame(env, |env| read_client_tls(env, value))
+}
+
+fn read_client_tls(env: &mut JNIEnv, value: &Obj<java::TlsConfig>) -> Result<ClientTls> {
+    if value.is_null() {
+        return Ok(ClientTls::Disabled);
+    }
+    let policy = java::TlsConfig::policy(env, value)?;
+    Ok(match required_enum::<java::TlsPolicy>(env, &policy, "policy")? {
+        PolicyKind::Disabled => ClientTls::Disabled,
+        PolicyKind::AnonymousInsecure => ClientTls::AnonymousInsecure,
+        PolicyKind::Verified => {
+            let domain = java::TlsConfig::domain(env, value)?;
+            let domain = string(env, &domain, "domain")?;
+            let ca_cert = java::TlsConfig::ca_cert(env, value)?;
+            let cert = java::TlsConfig::client_cert(env, value)?;
+            let key = java::TlsConfig::client_key(env, value)?;
+            ClientTls::Verified(VerifiedTls {
+                domain,
+                ca_cert: pem(env, ca_cert)?,
+                cert: pem(env, cert)?,
+                key: pem(env, key)?,
+            })
+        }
+    })
+}
+
+/// The embedded cluster's `LocalClusterTls`. Files are read when the cluster starts.
+pub(crate) fn server_tls(env: &mut JNIEnv, value: &Obj<java::LocalClusterTls>) -> Result<ServerTls> {
+    in_frame(env, |env| read_server_tls(env, value))
+}
+
+fn read_server_tls(env: &mut JNIEnv, value: &Obj<java::LocalClusterTls>) -> Result<ServerTls> {
+    let missing = |what: &str| JniError::IllegalArgument(format!("a server {what} is required"));
+    let cert = java::LocalClusterTls::server_cert(env, value)?;
+    let cert = pem(env, cert)?.ok_or_else(|| missing("certificate"))?;
+    let key = java::LocalClusterTls::server_key(env, value)?;
+    let key = pem(env, key)?.ok_or_else(|| missing("key"))?;
+    let mut tls = ServerTls::new(cert, key);
+    let ca = java::LocalClusterTls::client_ca(env, value)?;
+    if let Some(ca) = pem(env, ca)? {
+        tls = tls.client_ca(ca);
+    }
+    let domain = java::LocalClusterTls::domain(env, value)?;
+    if let Some(domain) = optional_string(env, &domain)? {
+        tls = tls.domain(domain);
+    }
+    Ok(tls.require_client_cert(java::LocalClusterTls::require_client_cert(env, value)? != 0))
 }
 
 thread_local! {
@@ -114,13 +270,34 @@ impl Packer {
         self.bytes(value.map(str::as_bytes))
     }
 
+    /// A Java enum constant, by name.
+    pub(crate) fn constant<E: JavaEnum>(&mut self, value: E::Rust) -> &mut Self {
+        self.str(E::name(value))
+    }
+
+    /// A `Pem` as `Pem.unpack` reads it: the path or text (null: none), then whether it is a file.
+    pub(crate) fn pem(&mut self, value: Option<&Pem>) -> &mut Self {
+        match value {
+            None => self.opt_str(None).bool(false),
+            Some(Pem::File(path)) => self.str(&path.display().to_string()).bool(true),
+            Some(Pem::Inline(text)) => self.str(text).bool(false),
+        }
+    }
+
+    /// Appends what `other` wrote.
+    pub(crate) fn append(&mut self, other: Packer) -> &mut Self {
+        self.buf.extend_from_slice(&other.buf);
+        self
+    }
+
     /// A new Java `byte[]` holding what was written.
-    pub(crate) fn into_java(self, env: &mut JNIEnv) -> Result<jbyteArray> {
-        Ok(env.byte_array_from_slice(&self.buf)?.into_raw())
+    pub(crate) fn into_java<'local>(self, env: &mut JNIEnv<'local>) -> Result<JByteArray<'local>> {
+        Ok(env.byte_array_from_slice(&self.buf)?)
     }
 }
 
-/// Packs records: count, then per record partition, offset, timestamp, key, value.
+/// Packs records (layout `RECORDS`): count, then per record partition, offset, timestamp, key,
+/// value.
 pub(crate) fn pack_records(records: &[ConsumerRecord]) -> Packer {
     let size: usize = records.iter().map(|r| 32 + r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum();
     let mut packer = Packer::with_capacity(4 + size);
@@ -134,4 +311,16 @@ pub(crate) fn pack_records(records: &[ConsumerRecord]) -> Packer {
             .bytes(Some(&record.value));
     }
     packer
+}
+
+/// The sample of layout `RECORDS` that `ContractTest` decodes.
+pub(crate) fn sample_records() -> Packer {
+    let record = |partition, offset, timestamp, key: Option<&'static [u8]>, value: &'static [u8]| ConsumerRecord {
+        partition,
+        offset,
+        timestamp,
+        key: key.map(bytes::Bytes::from_static),
+        value: bytes::Bytes::from_static(value),
+    };
+    pack_records(&[record(7, 42, 1_700_000_000_123, Some(b"key"), b"value"), record(3, 43, -1, None, b"")])
 }

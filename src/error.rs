@@ -8,9 +8,9 @@ use std::panic::AssertUnwindSafe;
 use fluvio_engine::{ErrorKind, TlsFailure};
 use fluvio_local::ClusterError;
 use jni::JNIEnv;
-use jni::objects::{JObject, JValue};
+use jni::objects::{JObject, JString};
 
-use crate::java;
+use crate::contract::java;
 
 /// A failure of a native method.
 #[derive(Debug)]
@@ -60,12 +60,6 @@ impl JniError {
     /// A `LOCAL_CLUSTER` failure of the data directory.
     pub(crate) fn cluster_storage(message: impl Into<String>) -> Self {
         JniError::Cluster { failure: CLUSTER_STORAGE, message: message.into() }
-    }
-
-    /// A `LOCAL_CLUSTER` failure of a setting the cluster cannot use (e.g. an unreadable
-    /// certificate file).
-    pub(crate) fn cluster_config(message: impl Into<String>) -> Self {
-        JniError::Cluster { failure: CLUSTER_INVALID_CONFIG, message: message.into() }
     }
 }
 
@@ -261,28 +255,39 @@ pub(crate) fn new_fluvio_exception<'local>(
     tls: Option<&str>,
     cluster: Option<&str>,
 ) -> jni::errors::Result<JObject<'local>> {
-    let cache = java::cache()?;
     let code = env.new_string(code)?;
     let message = env.new_string(message)?;
-    let detail = |name: Option<&str>| -> jni::errors::Result<JObject<'local>> {
-        Ok(match name {
-            Some(name) => env.new_string(name)?.into(),
-            None => JObject::null(),
-        })
-    };
-    let tls = detail(tls)?;
-    let cluster = detail(cluster)?;
-    env.new_object(
-        &cache.fluvio_exception_class,
-        "(Ljava/lang/String;Ljava/lang/String;ZLjava/lang/String;Ljava/lang/String;)V",
-        &[
-            JValue::Object(&code),
-            JValue::Object(&message),
-            JValue::Bool(u8::from(retriable)),
-            JValue::Object(&tls),
-            JValue::Object(&cluster),
-        ],
-    )
+    let tls = optional_string(env, tls)?;
+    let cluster = optional_string(env, cluster)?;
+    let exception = java::FluvioException::new(env, &code, &message, u8::from(retriable), &tls, &cluster)?;
+    Ok(exception.into_object())
+}
+
+/// A Java string, or null.
+fn optional_string<'local>(env: &mut JNIEnv<'local>, value: Option<&str>) -> jni::errors::Result<JString<'local>> {
+    Ok(match value {
+        Some(value) => env.new_string(value)?,
+        None => JString::default(),
+    })
+}
+
+/// Compares the names of the three tables with the Java enums `FluvioException.Code`,
+/// `TlsFailure` and `ClusterFailure` (part of the contract checked when the library
+/// initializes; `ErrorCodesTest` checks the same from Java).
+pub(crate) fn verify_names(env: &mut JNIEnv) -> Vec<String> {
+    let mut problems =
+        crate::contract::verify_names(env, "com/infinyon/fluvio/FluvioException$Code", &all_code_names());
+    problems.extend(crate::contract::verify_names(
+        env,
+        "com/infinyon/fluvio/FluvioException$TlsFailure",
+        &all_tls_failure_names(),
+    ));
+    problems.extend(crate::contract::verify_names(
+        env,
+        "com/infinyon/fluvio/FluvioException$ClusterFailure",
+        &all_cluster_failure_names(),
+    ));
+    problems
 }
 
 #[cfg(test)]

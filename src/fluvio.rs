@@ -1,15 +1,15 @@
 //! Natives of `com.infinyon.fluvio.Fluvio`: connecting and closing a client.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use fluvio_engine::{ClientConfig, Fluvio};
 use jni::JNIEnv;
-use jni::objects::{JClass, JObjectArray, JString};
-use jni::sys::{jboolean, jlong, jstring};
+use jni::objects::JString;
+use jni::sys::jlong;
 
-use crate::convert::{optional_string, string};
-use crate::error::{JniError, Result, run};
+use crate::contract::{Obj, java, natives};
+use crate::convert::{client_tls, duration, optional_string, required, string};
+use crate::error::Result;
 use crate::handle::{borrow, dispose, into_handle};
 use crate::runtime::block_on;
 
@@ -18,38 +18,33 @@ pub(crate) struct FluvioHandle {
     pub(crate) client: Fluvio,
 }
 
-fn millis(value: jlong, what: &str) -> Result<Duration> {
-    if value <= 0 {
-        return Err(JniError::IllegalArgument(format!("{what} must be positive")));
-    }
-    Ok(Duration::from_millis(value as u64))
+/// The client settings a `FluvioConfig` describes (the engine checks them when connecting).
+fn client_config(env: &mut JNIEnv, config: &Obj<java::FluvioConfig>) -> Result<ClientConfig> {
+    crate::convert::in_frame(env, |env| read_client_config(env, config))
 }
 
-/// Timeouts from Java, in milliseconds.
-struct Timeouts {
-    connect_ms: jlong,
-    request_ms: jlong,
-    tls_handshake_ms: jlong,
+fn read_client_config(env: &mut JNIEnv, config: &Obj<java::FluvioConfig>) -> Result<ClientConfig> {
+    required(config, "config")?;
+    let endpoint = java::FluvioConfig::endpoint(env, config)?;
+    let tls = java::FluvioConfig::tls(env, config)?;
+    let client_id = java::FluvioConfig::client_id(env, config)?;
+    let connect_timeout = java::FluvioConfig::connect_timeout(env, config)?;
+    let request_timeout = java::FluvioConfig::request_timeout(env, config)?;
+    let handshake_timeout = java::FluvioConfig::tls_handshake_timeout(env, config)?;
+    let mut client = ClientConfig::new(string(env, &endpoint, "endpoint")?)
+        .with_connect_timeout(duration(env, &connect_timeout, "connectTimeout")?)
+        .with_request_timeout(duration(env, &request_timeout, "requestTimeout")?)
+        .with_tls_handshake_timeout(duration(env, &handshake_timeout, "tlsHandshakeTimeout")?)
+        .with_spu_local_address(java::FluvioConfig::use_spu_local_address(env, config)? != 0)
+        .with_tls(client_tls(env, &tls)?);
+    if let Some(client_id) = optional_string(env, &client_id)? {
+        client = client.with_client_id(client_id);
+    }
+    Ok(client)
 }
 
-fn connect(
-    env: &mut JNIEnv,
-    endpoint: &JString,
-    client_id: &JString,
-    timeouts: Timeouts,
-    use_spu_local_address: jboolean,
-    tls: &JObjectArray,
-) -> Result<jlong> {
-    let endpoint = string(env, endpoint, "endpoint")?;
-    let mut config = ClientConfig::new(endpoint)
-        .with_connect_timeout(millis(timeouts.connect_ms, "connect timeout")?)
-        .with_request_timeout(millis(timeouts.request_ms, "request timeout")?)
-        .with_tls_handshake_timeout(millis(timeouts.tls_handshake_ms, "TLS handshake timeout")?)
-        .with_spu_local_address(use_spu_local_address != 0)
-        .with_tls(crate::tls::client_policy(env, tls)?);
-    if let Some(client_id) = optional_string(env, client_id)? {
-        config = config.with_client_id(client_id);
-    }
+fn connect(env: &mut JNIEnv, config: &Obj<java::FluvioConfig>) -> Result<jlong> {
+    let config = client_config(env, config)?;
     let client = block_on(Fluvio::connect_with_config(config))??;
     Ok(into_handle(FluvioHandle { client }))
 }
@@ -69,83 +64,34 @@ fn connect_profile(env: &mut JNIEnv, path: &JString, profile: &JString) -> Resul
     Ok(into_handle(FluvioHandle { client }))
 }
 
-fn close(handle: jlong) -> Result<()> {
+fn fluvio(handle: jlong) -> Result<&'static FluvioHandle> {
     // SAFETY: Java keeps the handle alive for the call.
-    let fluvio = unsafe { borrow::<FluvioHandle>(handle)? };
-    block_on(fluvio.client.close())
+    unsafe { borrow::<FluvioHandle>(handle) }
 }
 
-fn platform_version(env: &mut JNIEnv, handle: jlong) -> Result<jstring> {
-    // SAFETY: Java keeps the handle alive for the call.
-    let fluvio = unsafe { borrow::<FluvioHandle>(handle)? };
-    Ok(env.new_string(fluvio.client.platform_version())?.into_raw())
-}
+natives! {
+    class = java::Fluvio;
 
-/// `long nativeConnect(String endpoint, String clientId, long connectTimeoutMs, long requestTimeoutMs,
-/// long tlsHandshakeTimeoutMs, boolean useSpuLocalAddress, String[] tls)` (tls: `TlsConfig.toNative()`,
-/// null for plain TCP)
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_com_infinyon_fluvio_Fluvio_nativeConnect<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    endpoint: JString<'local>,
-    client_id: JString<'local>,
-    connect_timeout_ms: jlong,
-    request_timeout_ms: jlong,
-    tls_handshake_timeout_ms: jlong,
-    use_spu_local_address: jboolean,
-    tls: JObjectArray<'local>,
-) -> jlong {
-    let timeouts = Timeouts {
-        connect_ms: connect_timeout_ms,
-        request_ms: request_timeout_ms,
-        tls_handshake_ms: tls_handshake_timeout_ms,
-    };
-    run(&mut env, 0, |env| connect(env, &endpoint, &client_id, timeouts, use_spu_local_address, &tls))
-}
+    fn nativeConnect(env, config: Obj<'local, java::FluvioConfig>) -> jlong {
+        connect(env, &config)
+    }
 
-/// `long nativeConnectProfile(String profileFile, String profileName)` (either may be null)
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_Fluvio_nativeConnectProfile<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    path: JString<'local>,
-    profile: JString<'local>,
-) -> jlong {
-    run(&mut env, 0, |env| connect_profile(env, &path, &profile))
-}
+    /// Either may be null: the default profile file, its current profile.
+    fn nativeConnectProfile(env, path: JString<'local>, profile: JString<'local>) -> jlong {
+        connect_profile(env, &path, &profile)
+    }
 
-/// `void nativeClose(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_Fluvio_nativeClose<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| close(handle))
-}
+    fn nativeClose(_, handle: jlong) {
+        block_on(fluvio(handle)?.client.close())
+    }
 
-/// `String nativePlatformVersion(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_Fluvio_nativePlatformVersion<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| platform_version(env, handle))
-}
+    fn nativePlatformVersion(env, handle: jlong) -> JString<'local> {
+        Ok(env.new_string(fluvio(handle)?.client.platform_version())?)
+    }
 
-/// `void nativeDispose(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_Fluvio_nativeDispose<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    // SAFETY: Java calls this once, after every other call on the handle returned.
-    run(&mut env, (), |_| {
+    fn nativeDispose(_, handle: jlong) {
+        // SAFETY: Java calls this once, after every other call on the handle returned.
         unsafe { dispose::<FluvioHandle>(handle) };
         Ok(())
-    })
+    }
 }

@@ -1,19 +1,21 @@
 //! Natives of `com.infinyon.fluvio.FluvioAdmin`. They take the handle of the `Fluvio` the
 //! admin belongs to; admin objects are returned packed (see `convert.rs`) with their JSON and
-//! YAML renderings.
+//! YAML renderings, each layout pinned by a sample (`sample_*`).
 
-use std::time::Duration;
-
-use fluvio_engine::TopicConfig;
 use fluvio_engine::admin::{
-    PartitionMetadata, ReplicaSpec, SpuMetadata, TopicCompression, TopicMetadata, to_json, to_yaml,
+    CleanupPolicy, CompressionAlgorithm, IngressAddr, Metadata, PartitionMetadata, PartitionResolution, PartitionSpec,
+    PartitionStatus, ReplicaSpec, ReplicaStatus, SegmentBasedPolicy, SpuMetadata, SpuSpec, SpuStatus,
+    SpuStatusResolution, TopicCompression, TopicMetadata, TopicResolution, TopicSpec, TopicStatus, TopicStorageConfig,
+    to_json, to_yaml,
 };
+use fluvio_engine::{Compression, TopicConfig};
 use jni::JNIEnv;
-use jni::objects::{JClass, JString};
-use jni::sys::{jbyteArray, jint, jlong};
+use jni::objects::{JByteArray, JString};
+use jni::sys::{jint, jlong};
 
-use crate::convert::{Packer, optional_string, string};
-use crate::error::{JniError, Result, run};
+use crate::contract::{JavaEnum, Obj, java, natives};
+use crate::convert::{Packer, duration, enum_value, optional_string, required, string};
+use crate::error::{JniError, Result};
 use crate::fluvio::FluvioHandle;
 use crate::handle::borrow;
 use crate::runtime::block_on;
@@ -23,44 +25,51 @@ fn client(handle: jlong) -> Result<&'static FluvioHandle> {
     unsafe { borrow::<FluvioHandle>(handle) }
 }
 
-fn topic_compression(name: Option<String>) -> Result<Option<TopicCompression>> {
-    Ok(match name.as_deref() {
-        None | Some("ANY") => None,
-        Some("NONE") => Some(TopicCompression::None),
-        Some("GZIP") => Some(TopicCompression::Gzip),
-        Some("SNAPPY") => Some(TopicCompression::Snappy),
-        Some("LZ4") => Some(TopicCompression::Lz4),
-        Some("ZSTD") => Some(TopicCompression::Zstd),
-        Some(other) => return Err(JniError::IllegalArgument(format!("unknown compression {other}"))),
-    })
+/// The topic a `TopicConfig` describes (the engine checks it).
+fn topic_config(env: &mut JNIEnv, config: &Obj<java::TopicConfig>) -> Result<TopicConfig> {
+    crate::convert::in_frame(env, |env| read_topic_config(env, config))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn create_topic(
-    env: &mut JNIEnv,
-    handle: jlong,
-    name: &JString,
-    partitions: jint,
-    replication: jint,
-    retention_ms: jlong,
-    segment_size: jlong,
-    max_partition_size: jlong,
-    compression: &JString,
-) -> Result<()> {
+fn read_topic_config(env: &mut JNIEnv, config: &Obj<java::TopicConfig>) -> Result<TopicConfig> {
+    required(config, "config")?;
+    let unsigned = |value: jint, what: &str| {
+        u32::try_from(value).map_err(|_| JniError::IllegalArgument(format!("{what} must not be negative")))
+    };
+    let mut topic = TopicConfig::new(
+        unsigned(java::TopicConfig::partitions(env, config)?, "partitions")?,
+        unsigned(java::TopicConfig::replication_factor(env, config)?, "replicationFactor")?,
+    );
+    let retention = java::TopicConfig::retention(env, config)?;
+    if let Some(retention) = retention.non_null() {
+        topic.retention = Some(duration(env, &retention, "retention")?);
+    }
+    // -1: the cluster's default.
+    let segment_size = java::TopicConfig::segment_size(env, config)?;
+    if segment_size >= 0 {
+        topic.segment_size =
+            Some(u32::try_from(segment_size).map_err(|_| JniError::IllegalArgument("segment size too large".into()))?);
+    }
+    let max_partition_size = java::TopicConfig::max_partition_size(env, config)?;
+    topic.max_partition_size = u64::try_from(max_partition_size).ok();
+    let compression = java::TopicConfig::compression(env, config)?;
+    topic.compression = enum_value::<java::Compression>(env, &compression)?.map(topic_compression);
+    Ok(topic)
+}
+
+fn topic_compression(codec: Compression) -> TopicCompression {
+    match codec {
+        Compression::None => TopicCompression::None,
+        Compression::Gzip => TopicCompression::Gzip,
+        Compression::Snappy => TopicCompression::Snappy,
+        Compression::Lz4 => TopicCompression::Lz4,
+        Compression::Zstd => TopicCompression::Zstd,
+    }
+}
+
+fn create_topic(env: &mut JNIEnv, handle: jlong, name: &JString, config: &Obj<java::TopicConfig>) -> Result<()> {
     let fluvio = client(handle)?;
     let name = string(env, name, "topic name")?;
-    if partitions <= 0 || replication <= 0 {
-        return Err(JniError::IllegalArgument("partitions and replication factor must be positive".into()));
-    }
-    let mut config = TopicConfig::new(partitions as u32, replication as u32);
-    config.retention = (retention_ms >= 0).then(|| Duration::from_millis(retention_ms as u64));
-    config.segment_size = if segment_size >= 0 {
-        Some(u32::try_from(segment_size).map_err(|_| JniError::IllegalArgument("segment size too large".into()))?)
-    } else {
-        None
-    };
-    config.max_partition_size = (max_partition_size >= 0).then_some(max_partition_size as u64);
-    config.compression = topic_compression(optional_string(env, compression)?)?;
+    let config = topic_config(env, config)?;
     block_on(fluvio.client.admin().create_topic(&name, &config))??;
     Ok(())
 }
@@ -75,10 +84,9 @@ fn delete_topic(env: &mut JNIEnv, handle: jlong, name: &JString) -> Result<()> {
 fn add_partitions(env: &mut JNIEnv, handle: jlong, name: &JString, count: jint) -> Result<()> {
     let fluvio = client(handle)?;
     let name = string(env, name, "topic name")?;
+    // The engine refuses zero; Java refuses anything under one first.
     let count = u32::try_from(count)
-        .ok()
-        .filter(|count| *count > 0)
-        .ok_or_else(|| JniError::IllegalArgument(format!("partitions to add must be positive, got {count}")))?;
+        .map_err(|_| JniError::IllegalArgument(format!("partitions to add must not be negative, got {count}")))?;
     block_on(fluvio.client.admin().add_partitions(&name, count))??;
     Ok(())
 }
@@ -88,13 +96,26 @@ fn renderings(packer: &mut Packer, value: &impl serde::Serialize) -> Result<()> 
     Ok(())
 }
 
+/// The codec a topic requires, as a `Compression` name; none when producers choose.
+fn required_codec(spec: &TopicSpec) -> Option<&'static str> {
+    let codec = match spec.compression_type {
+        CompressionAlgorithm::Any => return None,
+        CompressionAlgorithm::None => Compression::None,
+        CompressionAlgorithm::Gzip => Compression::Gzip,
+        CompressionAlgorithm::Snappy => Compression::Snappy,
+        CompressionAlgorithm::Lz4 => Compression::Lz4,
+        CompressionAlgorithm::Zstd => Compression::Zstd,
+    };
+    Some(java::Compression::name(codec))
+}
+
+/// Packs topics (layout `TOPICS`).
 fn pack_topics(topics: &[TopicMetadata]) -> Result<Packer> {
     let mut packer = Packer::default();
     packer.i32(topics.len() as i32);
     for topic in topics {
         let spec = &topic.spec;
         let storage = spec.storage.unwrap_or_default();
-        let compression = format!("{:?}", spec.compression_type).to_uppercase();
         packer
             .str(&topic.name)
             .i32(spec.replicas.partition_count() as i32)
@@ -102,16 +123,17 @@ fn pack_topics(topics: &[TopicMetadata]) -> Result<Packer> {
             .i64(spec.cleanup_policy.map_or(-1, |p| i64::from(p.retention_secs())))
             .i64(storage.segment_size.map_or(-1, i64::from))
             .i64(storage.max_partition_size.map_or(-1, |m| m as i64))
-            .str(&compression)
+            .opt_str(required_codec(spec))
             .bool(spec.system)
             .bool(matches!(spec.replicas, ReplicaSpec::Computed(_)))
-            .str(&format!("{:?}", topic.status.resolution))
+            .constant::<java::TopicResolutionNames>(topic.status.resolution)
             .str(&topic.status.reason);
         renderings(&mut packer, topic)?;
     }
     Ok(packer)
 }
 
+/// Packs partitions (layout `PARTITIONS`).
 fn pack_partitions(partitions: &[PartitionMetadata]) -> Result<Packer> {
     let mut packer = Packer::default();
     packer.i32(partitions.len() as i32);
@@ -125,7 +147,7 @@ fn pack_partitions(partitions: &[PartitionMetadata]) -> Result<Packer> {
         }
         let status = &partition.status;
         packer
-            .str(&format!("{:?}", status.resolution))
+            .constant::<java::PartitionResolutionNames>(status.resolution)
             .i64(status.leader.hw)
             .i64(status.leader.leo)
             .i64(status.size)
@@ -141,6 +163,7 @@ fn pack_partitions(partitions: &[PartitionMetadata]) -> Result<Packer> {
     Ok(packer)
 }
 
+/// Packs SPUs (layout `SPUS`).
 fn pack_spus(spus: &[SpuMetadata]) -> Result<Packer> {
     let mut packer = Packer::default();
     packer.i32(spus.len() as i32);
@@ -153,108 +176,89 @@ fn pack_spus(spus: &[SpuMetadata]) -> Result<Packer> {
             .opt_str(host.as_deref())
             .i32(i32::from(endpoint.port))
             .opt_str(spu.spec.rack.as_deref())
-            .str(&format!("{:?}", spu.status.resolution));
+            .constant::<java::SpuResolutionNames>(spu.status.resolution);
         renderings(&mut packer, spu)?;
     }
     Ok(packer)
 }
 
-fn list_topics(env: &mut JNIEnv, handle: jlong) -> Result<jbyteArray> {
+/// The sample of layout `TOPICS` that `ContractTest` decodes: every field a distinct value.
+pub(crate) fn sample_topics() -> Result<Packer> {
+    let mut spec = TopicSpec::computed(2, 3);
+    spec.cleanup_policy = Some(CleanupPolicy::Segment(SegmentBasedPolicy { time_in_seconds: 4 }));
+    spec.storage = Some(TopicStorageConfig { segment_size: Some(5), max_partition_size: Some(6) });
+    spec.compression_type = TopicCompression::Gzip.into();
+    spec.system = true;
+    let status =
+        TopicStatus { resolution: TopicResolution::InsufficientResources, reason: "why".into(), ..Default::default() };
+    pack_topics(&[Metadata { name: "sample".into(), spec, status }])
+}
+
+/// The sample of layout `PARTITIONS` that `ContractTest` decodes.
+pub(crate) fn sample_partitions() -> Result<Packer> {
+    let spec = PartitionSpec { leader: 5001, replicas: vec![5001, 5002], ..Default::default() };
+    let mut status = PartitionStatus {
+        resolution: PartitionResolution::ElectionLeaderFound,
+        size: 7,
+        lsr: 2,
+        base_offset: 3,
+        ..Default::default()
+    };
+    status.leader = ReplicaStatus { spu: 5001, hw: 10, leo: 11 };
+    status.replicas = vec![ReplicaStatus { spu: 5002, hw: 8, leo: 9 }];
+    pack_partitions(&[Metadata { name: "sample-1".into(), spec, status }])
+}
+
+/// The sample of layout `SPUS` that `ContractTest` decodes.
+pub(crate) fn sample_spus() -> Result<Packer> {
+    let mut spec = SpuSpec { id: 5003, rack: Some("rack-a".into()), ..Default::default() };
+    spec.public_endpoint.port = 9010;
+    spec.public_endpoint.ingress = vec![IngressAddr { hostname: Some("spu.test".into()), ip: None }];
+    let status = SpuStatus { resolution: SpuStatusResolution::Offline };
+    pack_spus(&[Metadata { name: "custom-spu-5003".into(), spec, status }])
+}
+
+fn list_topics<'local>(env: &mut JNIEnv<'local>, handle: jlong) -> Result<JByteArray<'local>> {
     let topics = block_on(client(handle)?.client.admin().list_topics())??;
     pack_topics(&topics)?.into_java(env)
 }
 
-fn list_partitions(env: &mut JNIEnv, handle: jlong, topic: &JString) -> Result<jbyteArray> {
+fn list_partitions<'local>(env: &mut JNIEnv<'local>, handle: jlong, topic: &JString) -> Result<JByteArray<'local>> {
     let topic = optional_string(env, topic)?;
     let partitions = block_on(client(handle)?.client.admin().list_partitions(topic.as_deref()))??;
     pack_partitions(&partitions)?.into_java(env)
 }
 
-fn list_spus(env: &mut JNIEnv, handle: jlong) -> Result<jbyteArray> {
+fn list_spus<'local>(env: &mut JNIEnv<'local>, handle: jlong) -> Result<JByteArray<'local>> {
     let spus = block_on(client(handle)?.client.admin().list_spus())??;
     pack_spus(&spus)?.into_java(env)
 }
 
-/// `void nativeCreateTopic(long fluvio, String name, int partitions, int replication, long retentionMs, long segmentSize, long maxPartitionSize, String compression)`
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioAdmin_nativeCreateTopic<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    name: JString<'local>,
-    partitions: jint,
-    replication: jint,
-    retention_ms: jlong,
-    segment_size: jlong,
-    max_partition_size: jlong,
-    compression: JString<'local>,
-) {
-    run(&mut env, (), |env| {
-        create_topic(
-            env,
-            handle,
-            &name,
-            partitions,
-            replication,
-            retention_ms,
-            segment_size,
-            max_partition_size,
-            &compression,
-        )
-    })
-}
+natives! {
+    class = java::FluvioAdmin;
 
-/// `void nativeDeleteTopic(long fluvio, String name)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioAdmin_nativeDeleteTopic<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    name: JString<'local>,
-) {
-    run(&mut env, (), |env| delete_topic(env, handle, &name))
-}
+    fn nativeCreateTopic(env, fluvio: jlong, name: JString<'local>, config: Obj<'local, java::TopicConfig>) {
+        create_topic(env, fluvio, &name, &config)
+    }
 
-/// `void nativeAddPartitions(long fluvio, String name, int count)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioAdmin_nativeAddPartitions<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    name: JString<'local>,
-    count: jint,
-) {
-    run(&mut env, (), |env| add_partitions(env, handle, &name, count))
-}
+    fn nativeDeleteTopic(env, fluvio: jlong, name: JString<'local>) {
+        delete_topic(env, fluvio, &name)
+    }
 
-/// `byte[] nativeListTopics(long fluvio)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioAdmin_nativeListTopics<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jbyteArray {
-    run(&mut env, std::ptr::null_mut(), |env| list_topics(env, handle))
-}
+    fn nativeAddPartitions(env, fluvio: jlong, name: JString<'local>, count: jint) {
+        add_partitions(env, fluvio, &name, count)
+    }
 
-/// `byte[] nativeListPartitions(long fluvio, String topic)` (topic null: every topic)
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioAdmin_nativeListPartitions<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    topic: JString<'local>,
-) -> jbyteArray {
-    run(&mut env, std::ptr::null_mut(), |env| list_partitions(env, handle, &topic))
-}
+    fn nativeListTopics(env, fluvio: jlong) -> JByteArray<'local> {
+        list_topics(env, fluvio)
+    }
 
-/// `byte[] nativeListSpus(long fluvio)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioAdmin_nativeListSpus<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jbyteArray {
-    run(&mut env, std::ptr::null_mut(), |env| list_spus(env, handle))
+    /// Topic null: every topic.
+    fn nativeListPartitions(env, fluvio: jlong, topic: JString<'local>) -> JByteArray<'local> {
+        list_partitions(env, fluvio, &topic)
+    }
+
+    fn nativeListSpus(env, fluvio: jlong) -> JByteArray<'local> {
+        list_spus(env, fluvio)
+    }
 }

@@ -1,47 +1,34 @@
 //! Natives of `com.infinyon.fluvio.FluvioException`: the error codes, TLS failures and cluster
 //! failures native code can report, so a test can check that Java's `Code`, `TlsFailure` and
-//! `ClusterFailure` enums know every one of them.
+//! `ClusterFailure` enums know every one of them (the library checks the same when it
+//! initializes).
 
-use jni::JNIEnv;
-use jni::objects::JClass;
-use jni::sys::jstring;
+use jni::objects::JString;
 
-use crate::error::{all_cluster_failure_names, all_code_names, all_tls_failure_names, run};
+use crate::contract::{java, natives};
+use crate::error::{all_cluster_failure_names, all_code_names, all_tls_failure_names};
 
-/// `String nativeCodeNames()`: every code, one per line.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioException_nativeCodeNames<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| Ok(env.new_string(all_code_names().join("\n"))?.into_raw()))
-}
+natives! {
+    class = java::FluvioException;
 
-/// `String nativeTlsFailureNames()`: every TLS failure, one per line.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioException_nativeTlsFailureNames<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| Ok(env.new_string(all_tls_failure_names().join("\n"))?.into_raw()))
-}
+    /// Every code, one per line.
+    fn nativeCodeNames(env) -> JString<'local> {
+        Ok(env.new_string(all_code_names().join("\n"))?)
+    }
 
-/// `String nativeClusterFailureNames()`: every failure of the embedded cluster, one per line.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioException_nativeClusterFailureNames<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| Ok(env.new_string(all_cluster_failure_names().join("\n"))?.into_raw()))
-}
+    /// Every TLS failure, one per line.
+    fn nativeTlsFailureNames(env) -> JString<'local> {
+        Ok(env.new_string(all_tls_failure_names().join("\n"))?)
+    }
 
-/// `void nativeTestPanic()`: panics inside native code, for the test that proves a panic
-/// reaches Java as `FluvioException(INTERNAL)` and leaves the library usable. Package-private
-/// on the Java side.
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioException_nativeTestPanic<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-) {
-    run(&mut env, (), |_| -> crate::error::Result<()> { panic!("deliberate panic (test hook)") })
+    /// Every failure of the embedded cluster, one per line.
+    fn nativeClusterFailureNames(env) -> JString<'local> {
+        Ok(env.new_string(all_cluster_failure_names().join("\n"))?)
+    }
+
+    /// Panics inside native code, for the test that proves a panic reaches Java as
+    /// `FluvioException(INTERNAL)` and leaves the library usable. Package-private in Java.
+    fn nativeTestPanic(_) {
+        panic!("deliberate panic (test hook)")
+    }
 }

@@ -4,14 +4,16 @@
 //! immutable value); each native parses that text, reads or makes one edit, and returns the
 //! result. No native object outlives a call.
 
-use fluvio_engine::config::{TlsPolicy, TlsSource};
-use fluvio_profile::{ProfileError, ProfileFile};
+use fluvio_engine::config::{ClientTls, VerifiedTls};
+use fluvio_profile::{ClusterProfile, ProfileError, ProfileFile};
 use jni::JNIEnv;
-use jni::objects::{JClass, JObject, JObjectArray, JString};
-use jni::sys::{jboolean, jbyteArray, jobjectArray, jstring};
+use jni::objects::{JByteArray, JString};
+use jni::sys::jboolean;
 
-use crate::convert::{Packer, string};
-use crate::error::{JniError, Result, run};
+use crate::contract::java::{self, PolicyKind};
+use crate::contract::{JavaString, Obj, ObjArray, natives};
+use crate::convert::{Packer, client_tls, required, string, string_array};
+use crate::error::{JniError, Result};
 
 impl From<ProfileError> for JniError {
     fn from(err: ProfileError) -> Self {
@@ -35,11 +37,11 @@ fn known(file: &ProfileFile, name: &str) -> Result<()> {
     }
 }
 
-fn new_string(env: &mut JNIEnv, value: &str) -> Result<jstring> {
-    Ok(env.new_string(value)?.into_raw())
+fn new_string<'local>(env: &mut JNIEnv<'local>, value: &str) -> Result<JString<'local>> {
+    Ok(env.new_string(value)?)
 }
 
-fn default_path(env: &mut JNIEnv) -> Result<jstring> {
+fn default_path<'local>(env: &mut JNIEnv<'local>) -> Result<JString<'local>> {
     let path = fluvio_profile::default_profile_path()?;
     let path = path.to_str().ok_or_else(|| {
         JniError::from(ProfileError::Invalid { path: path.clone(), message: "the path is not valid UTF-8".into() })
@@ -47,81 +49,122 @@ fn default_path(env: &mut JNIEnv) -> Result<jstring> {
     new_string(env, path)
 }
 
-fn load(env: &mut JNIEnv, path: &JString, create: jboolean) -> Result<jstring> {
+fn load<'local>(env: &mut JNIEnv<'local>, path: &JString, create: jboolean) -> Result<JString<'local>> {
     let path = string(env, path, "path")?;
     let file = if create != 0 { ProfileFile::load_or_new(path)? } else { ProfileFile::load(path)? };
     new_string(env, &file.to_toml())
 }
 
-fn names(env: &mut JNIEnv, path: &JString, text: &JString) -> Result<jobjectArray> {
+fn names<'local>(env: &mut JNIEnv<'local>, path: &JString, text: &JString) -> Result<ObjArray<'local, JavaString>> {
     let names = parse(env, path, text)?.profile_names()?;
-    let array = env.new_object_array(names.len() as i32, "java/lang/String", JObject::null())?;
-    for (index, name) in names.iter().enumerate() {
-        let name = env.new_string(name)?;
-        env.set_object_array_element(&array, index as i32, &name)?;
-        env.delete_local_ref(name)?;
-    }
-    Ok(array.into_raw())
+    string_array(env, &names)
 }
 
-fn current(env: &mut JNIEnv, path: &JString, text: &JString) -> Result<jstring> {
+fn current<'local>(env: &mut JNIEnv<'local>, path: &JString, text: &JString) -> Result<JString<'local>> {
     match parse(env, path, text)?.current_profile_name() {
         Some(name) => new_string(env, &name),
-        None => Ok(std::ptr::null_mut()),
+        None => Ok(JString::default()),
     }
 }
 
-/// Profile `name` packed for `FluvioProfiles.unpackProfile`: cluster, endpoint, then the TLS
-/// policy (`disabled`, `anonymous`, `verified`), the certificates' source (`file`, `pem` or
-/// null), domain, CA certificate, client certificate and client key (each null when absent).
-fn profile(env: &mut JNIEnv, path: &JString, text: &JString, name: &JString) -> Result<jbyteArray> {
-    let file = parse(env, path, text)?;
-    let name = string(env, name, "name")?;
-    let profile = file.profile(&name)?;
+/// Packs a profile (layout `PROFILE`) for `FluvioProfiles.profile`: cluster, endpoint, then
+/// the TLS settings as `TlsConfig.unpack` reads them: the policy's name, the domain (or null),
+/// and the CA certificate, client certificate and client key, each a `Pem` (null when absent).
+fn pack_profile(profile: &ClusterProfile) -> Packer {
     let mut packer = Packer::default();
     packer.str(&profile.cluster).str(&profile.endpoint);
-    match &profile.tls {
-        TlsPolicy::Disabled => {
-            packer.str("disabled").opt_str(None);
+    match ClientTls::from(profile.tls.clone()) {
+        ClientTls::Disabled => {
+            packer.constant::<java::TlsPolicy>(PolicyKind::Disabled).opt_str(None).pem(None).pem(None).pem(None);
         }
-        TlsPolicy::AnonymousInsecure => {
-            packer.str("anonymous").opt_str(None);
+        ClientTls::AnonymousInsecure => {
+            packer
+                .constant::<java::TlsPolicy>(PolicyKind::AnonymousInsecure)
+                .opt_str(None)
+                .pem(None)
+                .pem(None)
+                .pem(None);
         }
-        TlsPolicy::Verified(source) => {
-            packer.str("verified").str(if matches!(source, TlsSource::Files(_)) { "file" } else { "pem" });
+        ClientTls::Verified(VerifiedTls { domain, ca_cert, cert, key }) => {
+            packer
+                .constant::<java::TlsPolicy>(PolicyKind::Verified)
+                .str(&domain)
+                .pem(ca_cert.as_ref())
+                .pem(cert.as_ref())
+                .pem(key.as_ref());
         }
     }
-    let certs = match &profile.tls {
-        TlsPolicy::Verified(source) => Some(source.certs()),
-        _ => None,
-    };
     packer
-        .opt_str(certs.map(|c| c.domain.as_str()))
-        .opt_str(certs.and_then(|c| c.ca_cert.as_deref()))
-        .opt_str(certs.and_then(|c| c.cert.as_deref()))
-        .opt_str(certs.and_then(|c| c.key.as_deref()));
-    packer.into_java(env)
 }
 
-fn upsert(
-    env: &mut JNIEnv,
+/// The sample of layout `PROFILE` that `ContractTest` decodes: a CA file, an inline client
+/// certificate, no key.
+pub(crate) fn sample_profile() -> Packer {
+    use fluvio_engine::config::{TlsCerts, TlsPolicy, TlsSource};
+    let certs = TlsCerts { domain: "sample.test".into(), key: None, cert: None, ca_cert: Some("/ca.pem".into()) };
+    let mut profile = ClusterProfile {
+        profile: "sample".into(),
+        cluster: "cluster".into(),
+        endpoint: "sample.test:9003".into(),
+        tls: TlsPolicy::Verified(TlsSource::Files(certs)),
+        use_spu_local_address: false,
+    };
+    let mut packer = pack_profile(&profile);
+    profile.tls = TlsPolicy::AnonymousInsecure;
+    let anonymous = pack_profile(&profile);
+    packer.append(anonymous);
+    packer
+}
+
+fn profile<'local>(
+    env: &mut JNIEnv<'local>,
     path: &JString,
     text: &JString,
     name: &JString,
-    cluster: &JString,
-    endpoint: &JString,
-    tls: &JObjectArray,
-) -> Result<jstring> {
-    let mut file = parse(env, path, text)?;
+) -> Result<JByteArray<'local>> {
+    let file = parse(env, path, text)?;
     let name = string(env, name, "name")?;
-    let cluster = string(env, cluster, "cluster")?;
-    let endpoint = string(env, endpoint, "endpoint")?;
-    let tls = crate::tls::profile_policy(env, tls)?;
+    pack_profile(&file.profile(&name)?).into_java(env)
+}
+
+/// A `FluvioProfile`: name, cluster, endpoint and TLS settings as a profile keeps them.
+fn read_profile(
+    env: &mut JNIEnv,
+    profile: &Obj<java::FluvioProfile>,
+) -> Result<(String, String, String, fluvio_engine::config::TlsPolicy)> {
+    required(profile, "profile")?;
+    let name = java::FluvioProfile::name(env, profile)?;
+    let cluster = java::FluvioProfile::cluster(env, profile)?;
+    let endpoint = java::FluvioProfile::endpoint(env, profile)?;
+    let tls = java::FluvioProfile::tls(env, profile)?;
+    let (name, cluster) = (string(env, &name, "name")?, string(env, &cluster, "cluster")?);
+    let endpoint = string(env, &endpoint, "endpoint")?;
+    let tls = client_tls(env, &tls)?.to_profile().ok_or_else(|| {
+        JniError::IllegalArgument(
+            "a profile keeps its certificates either all as files or all as PEM text, not mixed".into(),
+        )
+    })?;
+    Ok((name, cluster, endpoint, tls))
+}
+
+fn upsert<'local>(
+    env: &mut JNIEnv<'local>,
+    path: &JString,
+    text: &JString,
+    profile: &Obj<java::FluvioProfile>,
+) -> Result<JString<'local>> {
+    let mut file = parse(env, path, text)?;
+    let (name, cluster, endpoint, tls) = crate::convert::in_frame(env, |env| read_profile(env, profile))?;
     file.upsert(&name, &cluster, &endpoint, &tls);
     new_string(env, &file.to_toml())
 }
 
-fn set_current(env: &mut JNIEnv, path: &JString, text: &JString, name: &JString) -> Result<jstring> {
+fn set_current<'local>(
+    env: &mut JNIEnv<'local>,
+    path: &JString,
+    text: &JString,
+    name: &JString,
+) -> Result<JString<'local>> {
     let mut file = parse(env, path, text)?;
     let name = string(env, name, "name")?;
     known(&file, &name)?;
@@ -129,7 +172,7 @@ fn set_current(env: &mut JNIEnv, path: &JString, text: &JString, name: &JString)
     new_string(env, &file.to_toml())
 }
 
-fn remove(env: &mut JNIEnv, path: &JString, text: &JString, name: &JString) -> Result<jstring> {
+fn remove<'local>(env: &mut JNIEnv<'local>, path: &JString, text: &JString, name: &JString) -> Result<JString<'local>> {
     let mut file = parse(env, path, text)?;
     let name = string(env, name, "name")?;
     known(&file, &name)?;
@@ -141,108 +184,51 @@ fn save(env: &mut JNIEnv, path: &JString, text: &JString) -> Result<()> {
     Ok(parse(env, path, text)?.save()?)
 }
 
-/// `String nativeDefaultPath()`: `$FLV_PROFILE_PATH`, else `~/.fluvio/config`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioProfiles_nativeDefaultPath<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), default_path)
-}
+natives! {
+    class = java::FluvioProfiles;
 
-/// `String nativeLoad(String path, boolean createIfMissing)`: the file's text, checked
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioProfiles_nativeLoad<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    path: JString<'local>,
-    create: jboolean,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| load(env, &path, create))
-}
+    /// `$FLV_PROFILE_PATH`, else `~/.fluvio/config`.
+    fn nativeDefaultPath(env) -> JString<'local> {
+        default_path(env)
+    }
 
-/// `String[] nativeNames(String path, String text)`: profile names, sorted
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioProfiles_nativeNames<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    path: JString<'local>,
-    text: JString<'local>,
-) -> jobjectArray {
-    run(&mut env, std::ptr::null_mut(), |env| names(env, &path, &text))
-}
+    /// The file's text, checked.
+    fn nativeLoad(env, path: JString<'local>, create_if_missing: jboolean) -> JString<'local> {
+        load(env, &path, create_if_missing)
+    }
 
-/// `String nativeCurrent(String path, String text)`: the current profile's name, or null
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioProfiles_nativeCurrent<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    path: JString<'local>,
-    text: JString<'local>,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| current(env, &path, &text))
-}
+    /// Profile names, sorted.
+    fn nativeNames(env, path: JString<'local>, text: JString<'local>) -> ObjArray<'local, JavaString> {
+        names(env, &path, &text)
+    }
 
-/// `byte[] nativeProfile(String path, String text, String name)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioProfiles_nativeProfile<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    path: JString<'local>,
-    text: JString<'local>,
-    name: JString<'local>,
-) -> jbyteArray {
-    run(&mut env, std::ptr::null_mut(), |env| profile(env, &path, &text, &name))
-}
+    /// The current profile's name, or null.
+    fn nativeCurrent(env, path: JString<'local>, text: JString<'local>) -> JString<'local> {
+        current(env, &path, &text)
+    }
 
-/// `String nativeUpsert(String path, String text, String name, String cluster, String endpoint,
-/// String[] tls)`: the new text
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioProfiles_nativeUpsert<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    path: JString<'local>,
-    text: JString<'local>,
-    name: JString<'local>,
-    cluster: JString<'local>,
-    endpoint: JString<'local>,
-    tls: JObjectArray<'local>,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| upsert(env, &path, &text, &name, &cluster, &endpoint, &tls))
-}
+    /// Profile `name`, packed (layout `PROFILE`).
+    fn nativeProfile(env, path: JString<'local>, text: JString<'local>, name: JString<'local>) -> JByteArray<'local> {
+        profile(env, &path, &text, &name)
+    }
 
-/// `String nativeSetCurrent(String path, String text, String name)`: the new text
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioProfiles_nativeSetCurrent<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    path: JString<'local>,
-    text: JString<'local>,
-    name: JString<'local>,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| set_current(env, &path, &text, &name))
-}
+    /// The new text.
+    fn nativeUpsert(env, path: JString<'local>, text: JString<'local>, profile: Obj<'local, java::FluvioProfile>) -> JString<'local> {
+        upsert(env, &path, &text, &profile)
+    }
 
-/// `String nativeRemove(String path, String text, String name)`: the new text
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioProfiles_nativeRemove<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    path: JString<'local>,
-    text: JString<'local>,
-    name: JString<'local>,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| remove(env, &path, &text, &name))
-}
+    /// The new text.
+    fn nativeSetCurrent(env, path: JString<'local>, text: JString<'local>, name: JString<'local>) -> JString<'local> {
+        set_current(env, &path, &text, &name)
+    }
 
-/// `void nativeSave(String path, String text)`: writes the file atomically
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_FluvioProfiles_nativeSave<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    path: JString<'local>,
-    text: JString<'local>,
-) {
-    run(&mut env, (), |env| save(env, &path, &text))
+    /// The new text.
+    fn nativeRemove(env, path: JString<'local>, text: JString<'local>, name: JString<'local>) -> JString<'local> {
+        remove(env, &path, &text, &name)
+    }
+
+    /// Writes the file atomically.
+    fn nativeSave(env, path: JString<'local>, text: JString<'local>) {
+        save(env, &path, &text)
+    }
 }

@@ -4,16 +4,16 @@
 //! library's runtime.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use fluvio_local::{ClusterConfig, LocalCluster};
 use jni::JNIEnv;
-use jni::objects::{JClass, JObjectArray, JString};
-use jni::sys::{jboolean, jint, jintArray, jlong, jstring};
+use jni::objects::{JIntArray, JString};
+use jni::sys::{jboolean, jint, jlong};
 use parking_lot::RwLock;
 
-use crate::convert::optional_string;
-use crate::error::{JniError, Result, run};
+use crate::contract::{Obj, java, natives};
+use crate::convert::{duration, required, server_tls, string};
+use crate::error::{JniError, Result};
 use crate::handle::{borrow, dispose, into_handle};
 use crate::runtime::block_on;
 
@@ -28,59 +28,51 @@ pub(crate) struct ClusterHandle {
     _temporary: Option<tempfile::TempDir>,
 }
 
-/// Settings of `LocalCluster.Builder`, as passed to `nativeStart`.
-#[derive(Clone, Copy)]
-struct Settings {
-    spus: jint,
-    min_live: jint,
-    spu_timeout_ms: jlong,
-    lag_ms: jlong,
-    idle_timeout_ms: jlong,
-    read_timeout_ms: jlong,
-    max_buffered_bytes: jlong,
-}
-
-/// Cluster settings from Java, checked (the builder checks them too).
-fn cluster_config(dir: PathBuf, settings: &Settings) -> Result<ClusterConfig> {
-    let Settings { spus, min_live, spu_timeout_ms, lag_ms, idle_timeout_ms, read_timeout_ms, max_buffered_bytes } =
-        *settings;
-    let spus = u16::try_from(spus)
-        .ok()
-        .filter(|s| (1..=64).contains(s))
-        .ok_or_else(|| JniError::IllegalArgument(format!("spus must be between 1 and 64, not {spus}")))?;
-    let min_live = u16::try_from(min_live).ok().filter(|m| (1..=64).contains(m)).ok_or_else(|| {
-        JniError::IllegalArgument(format!("minLiveReplicas must be between 1 and 64, not {min_live}"))
-    })?;
-    let millis = |value: jlong, name: &str| {
-        u64::try_from(value)
-            .ok()
-            .filter(|ms| *ms >= 1)
-            .map(Duration::from_millis)
-            .ok_or_else(|| JniError::IllegalArgument(format!("{name} must be positive, not {value} ms")))
+/// The cluster a `LocalCluster.Definition` describes (the cluster checks it when it starts).
+fn cluster_config(
+    env: &mut JNIEnv,
+    dir: PathBuf,
+    definition: &Obj<java::LocalClusterDefinition>,
+) -> Result<ClusterConfig> {
+    let small = |value: jint, what: &str| {
+        u16::try_from(value).map_err(|_| JniError::IllegalArgument(format!("{what} is out of range: {value}")))
     };
-    // Zero switches a connection timeout off.
-    let off_or_millis = |value: jlong, name: &str| {
-        u64::try_from(value)
-            .map(Duration::from_millis)
-            .map_err(|_| JniError::IllegalArgument(format!("{name} must not be negative, not {value} ms")))
-    };
-    let max_buffered_bytes = usize::try_from(max_buffered_bytes).map_err(|_| {
-        JniError::IllegalArgument(format!("maxBufferedBytes must be positive, not {max_buffered_bytes}"))
-    })?;
+    let spu_timeout = java::LocalClusterDefinition::spu_timeout(env, definition)?;
+    let lag = java::LocalClusterDefinition::replica_lag_time(env, definition)?;
+    let idle = java::LocalClusterDefinition::idle_timeout(env, definition)?;
+    let read = java::LocalClusterDefinition::read_timeout(env, definition)?;
+    let buffered = java::LocalClusterDefinition::max_buffered_bytes(env, definition)?;
     Ok(ClusterConfig::new(dir)
-        .spus(spus)
-        .min_live_replicas(min_live)
-        .spu_timeout(millis(spu_timeout_ms, "spuTimeout")?)
-        .replica_lag_time(millis(lag_ms, "replicaLagTime")?)
-        .idle_timeout(off_or_millis(idle_timeout_ms, "idleTimeout")?)
-        .read_timeout(off_or_millis(read_timeout_ms, "readTimeout")?)
-        .max_buffered_bytes(max_buffered_bytes))
+        .spus(small(java::LocalClusterDefinition::spus(env, definition)?, "spus")?)
+        .min_live_replicas(small(java::LocalClusterDefinition::min_live_replicas(env, definition)?, "minLiveReplicas")?)
+        .spu_timeout(duration(env, &spu_timeout, "spuTimeout")?)
+        .replica_lag_time(duration(env, &lag, "replicaLagTime")?)
+        .idle_timeout(duration(env, &idle, "idleTimeout")?)
+        .read_timeout(duration(env, &read, "readTimeout")?)
+        .max_buffered_bytes(crate::convert::count(buffered, "maxBufferedBytes")?))
 }
 
-fn start(env: &mut JNIEnv, base_dir: &JString, settings: &Settings, tls: &JObjectArray) -> Result<jlong> {
+fn start(env: &mut JNIEnv, definition: &Obj<java::LocalClusterDefinition>) -> Result<jlong> {
+    crate::convert::in_frame(env, |env| start_in_frame(env, definition))
+}
+
+fn start_in_frame(env: &mut JNIEnv, definition: &Obj<java::LocalClusterDefinition>) -> Result<jlong> {
+    required(definition, "definition")?;
     // Settings first: a refused one leaves no temporary directory behind.
-    let tls = crate::tls::server_tls(env, tls)?;
-    let (dir, temporary) = match optional_string(env, base_dir)? {
+    let tls = java::LocalClusterDefinition::tls(env, definition)?;
+    let tls = match tls.non_null() {
+        Some(tls) => Some(server_tls(env, &tls)?),
+        None => None,
+    };
+    let base_dir = java::LocalClusterDefinition::base_dir(env, definition)?;
+    let base_dir = match base_dir.non_null() {
+        Some(path) => {
+            let path = java::Object::to_string(env, &path)?;
+            Some(string(env, &path, "baseDir")?)
+        }
+        None => None,
+    };
+    let (dir, temporary) = match base_dir {
         Some(dir) => (PathBuf::from(dir), None),
         None => {
             let temporary = tempfile::Builder::new()
@@ -90,7 +82,7 @@ fn start(env: &mut JNIEnv, base_dir: &JString, settings: &Settings, tls: &JObjec
             (temporary.path().to_path_buf(), Some(temporary))
         }
     };
-    let mut config = cluster_config(dir, settings)?;
+    let mut config = cluster_config(env, dir, definition)?;
     if let Some(tls) = tls {
         config = config.tls(tls);
     }
@@ -104,8 +96,8 @@ fn cluster(handle: jlong) -> Result<&'static ClusterHandle> {
     unsafe { borrow::<ClusterHandle>(handle) }
 }
 
-fn endpoint(env: &mut JNIEnv, handle: jlong) -> Result<jstring> {
-    Ok(env.new_string(&cluster(handle)?.endpoint)?.into_raw())
+fn endpoint<'local>(env: &mut JNIEnv<'local>, handle: jlong) -> Result<JString<'local>> {
+    Ok(env.new_string(&cluster(handle)?.endpoint)?)
 }
 
 /// Runs `f` on the running cluster. A recursive read lock: a waiting shutdown does not block
@@ -150,26 +142,26 @@ fn start_spu(handle: jlong, id: jint) -> Result<()> {
     })
 }
 
-fn spu_ids(env: &mut JNIEnv, handle: jlong) -> Result<jintArray> {
+fn spu_ids<'local>(env: &mut JNIEnv<'local>, handle: jlong) -> Result<JIntArray<'local>> {
     let ids = with_cluster(handle, |cluster| Ok(cluster.spu_ids()))?;
     let length = i32::try_from(ids.len()).map_err(|_| JniError::IllegalState("too many SPUs".into()))?;
     let array = env.new_int_array(length)?;
     env.set_int_array_region(&array, 0, &ids)?;
-    Ok(array.into_raw())
+    Ok(array)
 }
 
 fn is_spu_running(handle: jlong, id: jint) -> Result<jboolean> {
     with_cluster(handle, |cluster| Ok(u8::from(cluster.is_spu_running(known_spu(cluster, id)?))))
 }
 
-fn spu_endpoint(env: &mut JNIEnv, handle: jlong, id: jint) -> Result<jstring> {
+fn spu_endpoint<'local>(env: &mut JNIEnv<'local>, handle: jlong, id: jint) -> Result<JString<'local>> {
     let addr = with_cluster(handle, |cluster| {
         let id = known_spu(cluster, id)?;
         Ok(cluster.spu_addrs().into_iter().find(|(spu, _)| *spu == id).map(|(_, addr)| addr))
     })?;
     match addr {
-        Some(addr) => Ok(env.new_string(addr.to_string())?.into_raw()),
-        None => Ok(std::ptr::null_mut()),
+        Some(addr) => Ok(env.new_string(addr.to_string())?),
+        None => Ok(JString::default()),
     }
 }
 
@@ -181,117 +173,48 @@ fn shutdown(handle: jlong) -> Result<()> {
     Ok(())
 }
 
-/// `long nativeStart(String baseDir, int spus, int minLiveReplicas, long spuTimeoutMs,
-/// long replicaLagTimeMs, long idleTimeoutMs, long readTimeoutMs, long maxBufferedBytes,
-/// String[] tls)` (baseDir null: a temporary directory; tls: `LocalClusterTls.toNative()`, null
-/// for plain TCP; a timeout of 0 is off)
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStart<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    base_dir: JString<'local>,
-    spus: jint,
-    min_live: jint,
-    spu_timeout_ms: jlong,
-    lag_ms: jlong,
-    idle_timeout_ms: jlong,
-    read_timeout_ms: jlong,
-    max_buffered_bytes: jlong,
-    tls: JObjectArray<'local>,
-) -> jlong {
-    let settings =
-        Settings { spus, min_live, spu_timeout_ms, lag_ms, idle_timeout_ms, read_timeout_ms, max_buffered_bytes };
-    run(&mut env, 0, |env| start(env, &base_dir, &settings, &tls))
-}
+natives! {
+    class = java::LocalCluster;
 
-/// `String nativeEndpoint(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeEndpoint<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| endpoint(env, handle))
-}
+    /// A `Definition` without base directory runs in a temporary one, deleted on dispose.
+    fn nativeStart(env, definition: Obj<'local, java::LocalClusterDefinition>) -> jlong {
+        start(env, &definition)
+    }
 
-/// `void nativeStopSpu(long handle, int id, boolean kill)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStopSpu<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    id: jint,
-    kill: jboolean,
-) {
-    run(&mut env, (), |_| stop_spu(handle, id, kill != 0))
-}
+    fn nativeEndpoint(env, handle: jlong) -> JString<'local> {
+        endpoint(env, handle)
+    }
 
-/// `void nativeStartSpu(long handle, int id)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeStartSpu<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    id: jint,
-) {
-    run(&mut env, (), |_| start_spu(handle, id))
-}
+    fn nativeStopSpu(_, handle: jlong, id: jint, kill: jboolean) {
+        stop_spu(handle, id, kill != 0)
+    }
 
-/// `int[] nativeSpuIds(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeSpuIds<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jintArray {
-    run(&mut env, std::ptr::null_mut(), |env| spu_ids(env, handle))
-}
+    fn nativeStartSpu(_, handle: jlong, id: jint) {
+        start_spu(handle, id)
+    }
 
-/// `boolean nativeIsSpuRunning(long handle, int id)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeIsSpuRunning<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    id: jint,
-) -> jboolean {
-    run(&mut env, 0, |_| is_spu_running(handle, id))
-}
+    fn nativeSpuIds(env, handle: jlong) -> JIntArray<'local> {
+        spu_ids(env, handle)
+    }
 
-/// `String nativeSpuEndpoint(long handle, int id)` (null while the SPU is not running)
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeSpuEndpoint<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    id: jint,
-) -> jstring {
-    run(&mut env, std::ptr::null_mut(), |env| spu_endpoint(env, handle, id))
-}
+    fn nativeIsSpuRunning(_, handle: jlong, id: jint) -> jboolean {
+        is_spu_running(handle, id)
+    }
 
-/// `void nativeShutdown(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeShutdown<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| shutdown(handle))
-}
+    /// Null while the SPU is not running.
+    fn nativeSpuEndpoint(env, handle: jlong, id: jint) -> JString<'local> {
+        spu_endpoint(env, handle, id)
+    }
 
-/// `void nativeDispose(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_LocalCluster_nativeDispose<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| {
+    fn nativeShutdown(_, handle: jlong) {
+        shutdown(handle)
+    }
+
+    fn nativeDispose(_, handle: jlong) {
         // A cluster still running is stopped before its directory may be deleted.
         shutdown(handle)?;
         // SAFETY: Java calls this once, after every other call on the handle returned.
         unsafe { dispose::<ClusterHandle>(handle) };
         Ok(())
-    })
+    }
 }

@@ -4,20 +4,17 @@
 //! pointed at the batch's `BatchFuture`, created once per batch. When the batch is resolved,
 //! one upcall completes that future, for every record of the batch at once.
 
-use std::time::Duration;
-
 use fluvio_engine::producer::{DeliverySemantic, RetryPolicy, TrySend};
-use fluvio_engine::{Compression, Isolation, ProduceOutput, ProducerConfig, TopicProducer};
+use fluvio_engine::{ProduceOutput, ProducerConfig, TopicProducer};
 use jni::JNIEnv;
-use jni::objects::{GlobalRef, JByteArray, JClass, JObject, JString, JValue};
-use jni::signature::{Primitive, ReturnType};
-use jni::sys::{jboolean, jint, jlong, jvalue};
+use jni::objects::{GlobalRef, JByteArray, JObject, JString};
+use jni::sys::{jint, jlong};
 
-use crate::convert::{string, with_key_value};
-use crate::error::{JniError, Result, code_name, run, tls_failure_name};
+use crate::contract::{Obj, java, natives};
+use crate::convert::{count, duration, enum_value, required, required_enum, string, with_key_value};
+use crate::error::{JniError, Result, code_name, tls_failure_name};
 use crate::fluvio::FluvioHandle;
 use crate::handle::{borrow, dispose, into_handle};
-use crate::java;
 use crate::runtime::{self, block_on};
 
 /// The native side of a `TopicProducer`.
@@ -25,73 +22,56 @@ pub(crate) struct ProducerHandle {
     producer: TopicProducer,
 }
 
-fn compression(code: jint) -> Result<Option<Compression>> {
-    Ok(match code {
-        -1 => None,
-        0 => Some(Compression::None),
-        1 => Some(Compression::Gzip),
-        2 => Some(Compression::Snappy),
-        3 => Some(Compression::Lz4),
-        4 => Some(Compression::Zstd),
-        other => return Err(JniError::IllegalArgument(format!("unknown compression code {other}"))),
-    })
+/// The producer settings a `TopicProducerConfig` describes (the engine checks them).
+fn producer_config(env: &mut JNIEnv, config: &Obj<java::TopicProducerConfig>) -> Result<ProducerConfig> {
+    crate::convert::in_frame(env, |env| read_producer_config(env, config))
 }
 
-fn non_negative(value: jlong, what: &str) -> Result<u64> {
-    u64::try_from(value).map_err(|_| JniError::IllegalArgument(format!("{what} must not be negative")))
+fn read_producer_config(env: &mut JNIEnv, config: &Obj<java::TopicProducerConfig>) -> Result<ProducerConfig> {
+    required(config, "config")?;
+    let linger = java::TopicProducerConfig::linger(env, config)?;
+    let compression = java::TopicProducerConfig::compression(env, config)?;
+    let max_block = java::TopicProducerConfig::max_block(env, config)?;
+    let timeout = java::TopicProducerConfig::timeout(env, config)?;
+    let delivery = java::TopicProducerConfig::delivery_semantic(env, config)?;
+    let isolation = java::TopicProducerConfig::isolation(env, config)?;
+    let mut builder = ProducerConfig::builder()
+        .batch_size(count(java::TopicProducerConfig::batch_size(env, config)?.into(), "batchSize")?)
+        .linger(duration(env, &linger, "linger")?)
+        .max_request_size(count(java::TopicProducerConfig::max_request_size(env, config)?.into(), "maxRequestSize")?)
+        .batch_queue_size(count(java::TopicProducerConfig::batch_queue_size(env, config)?.into(), "batchQueueSize")?)
+        .max_block(duration(env, &max_block, "maxBlock")?)
+        .timeout(duration(env, &timeout, "timeout")?)
+        .delivery(delivery_semantic(env, &delivery)?)
+        .isolation(required_enum::<java::Isolation>(env, &isolation, "isolation")?)
+        .idempotent(java::TopicProducerConfig::idempotent(env, config)? != 0);
+    if let Some(codec) = enum_value::<java::Compression>(env, &compression)? {
+        builder = builder.compression(codec);
+    }
+    Ok(builder.build()?)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn create(
-    env: &mut JNIEnv,
-    fluvio: jlong,
-    topic: &JString,
-    batch_size: jint,
-    linger_ms: jlong,
-    compression_code: jint,
-    max_request_size: jint,
-    batch_queue_size: jint,
-    max_block_ms: jlong,
-    timeout_ms: jlong,
-    at_least_once: jboolean,
-    max_retries: jint,
-    retry_timeout_ms: jlong,
-    read_committed: jboolean,
-    idempotent: jboolean,
-) -> Result<jlong> {
+/// A `DeliverySemantic`.
+fn delivery_semantic(env: &mut JNIEnv, delivery: &Obj<java::DeliverySemantic>) -> Result<DeliverySemantic> {
+    required(delivery, "deliverySemantic")?;
+    if java::DeliverySemantic::is_at_least_once(env, delivery)? == 0 {
+        return Ok(DeliverySemantic::AtMostOnce);
+    }
+    let max_retries = java::DeliverySemantic::max_retries(env, delivery)?;
+    let timeout = java::DeliverySemantic::retry_timeout(env, delivery)?;
+    Ok(DeliverySemantic::AtLeastOnce(RetryPolicy {
+        max_retries: u32::try_from(max_retries)
+            .map_err(|_| JniError::IllegalArgument("maxRetries must not be negative".into()))?,
+        timeout: duration(env, &timeout, "retryTimeout")?,
+        ..RetryPolicy::default()
+    }))
+}
+
+fn create(env: &mut JNIEnv, fluvio: jlong, topic: &JString, config: &Obj<java::TopicProducerConfig>) -> Result<jlong> {
     // SAFETY: Java keeps the owning Fluvio open for the call.
     let fluvio = unsafe { borrow::<FluvioHandle>(fluvio)? };
     let topic = string(env, topic, "topic")?;
-    let positive = |value: jint, what: &str| {
-        usize::try_from(value)
-            .ok()
-            .filter(|v| *v > 0)
-            .ok_or_else(|| JniError::IllegalArgument(format!("{what} must be positive")))
-    };
-    let delivery = if at_least_once != 0 {
-        DeliverySemantic::AtLeastOnce(RetryPolicy {
-            max_retries: u32::try_from(max_retries)
-                .map_err(|_| JniError::IllegalArgument("maxRetries must not be negative".into()))?,
-            timeout: Duration::from_millis(non_negative(retry_timeout_ms, "retry timeout")?),
-            ..RetryPolicy::default()
-        })
-    } else {
-        DeliverySemantic::AtMostOnce
-    };
-    let mut builder = ProducerConfig::builder()
-        .batch_size(positive(batch_size, "batchSize")?)
-        .linger(Duration::from_millis(non_negative(linger_ms, "linger")?))
-        .max_request_size(positive(max_request_size, "maxRequestSize")?)
-        .batch_queue_size(positive(batch_queue_size, "batchQueueSize")?)
-        .max_block(Duration::from_millis(non_negative(max_block_ms, "maxBlock")?))
-        .timeout(Duration::from_millis(non_negative(timeout_ms, "timeout")?))
-        .delivery(delivery)
-        .isolation(if read_committed != 0 { Isolation::ReadCommitted } else { Isolation::ReadUncommitted })
-        .idempotent(idempotent != 0);
-    if let Some(codec) = compression(compression_code)? {
-        builder = builder.compression(codec);
-    }
-    let config = builder.build()?;
+    let config = producer_config(env, config)?;
     let producer = block_on(fluvio.client.topic_producer_with_config(&topic, config))??;
     Ok(into_handle(ProducerHandle { producer }))
 }
@@ -104,8 +84,7 @@ fn send(
     value: &JByteArray,
     out: &JObject,
 ) -> Result<jlong> {
-    // SAFETY: Java keeps the handle alive for the call.
-    let producer = unsafe { borrow::<ProducerHandle>(handle)? };
+    let producer = producer(handle)?;
     let partition = u32::try_from(partition).ok();
     // Queueing may start a partition's sender task.
     let _runtime = runtime::enter()?;
@@ -116,20 +95,16 @@ fn send(
             TrySend::QueueFull(partition) => block_on(producer.producer.send_to(Some(partition), key, value))??,
         })
     })?;
-    let cache = java::cache()?;
     let future = output.batch_attachment(|| new_batch_future(env, &output))?;
-    env.set_field_unchecked(out, cache.produce_output_batch, JValue::Object(future.as_obj()))?;
+    java::ProduceOutput::batch(env, out, future.as_obj())?;
     Ok(jlong::from(output.index()))
 }
 
 /// Creates the batch's `BatchFuture` and arranges for it to be completed with the batch.
 fn new_batch_future(env: &mut JNIEnv, output: &ProduceOutput) -> Result<GlobalRef> {
-    let cache = java::cache()?;
-    // SAFETY: the constructor id was looked up on this class with signature ()V.
-    let local =
-        unsafe { env.new_object_unchecked(java::class(&cache.batch_future_class), cache.batch_future_ctor, &[]) }?;
-    let future = env.new_global_ref(&local)?;
-    env.delete_local_ref(local)?;
+    let local = java::BatchFuture::new(env)?;
+    let future = env.new_global_ref(&*local)?;
+    env.delete_local_ref(local.into_object())?;
     let target = future.clone();
     let partition = output.partition();
     output.on_batch_complete(move |result| complete_batch_future(&target, partition, result));
@@ -148,32 +123,18 @@ fn complete_batch_future(future: &GlobalRef, partition: u32, result: &fluvio_eng
         },
     };
     let outcome = env.with_local_frame(8, |env| -> jni::errors::Result<()> {
-        let cache = java::cache()?;
-        let void = ReturnType::Primitive(Primitive::Void);
         match result {
-            Ok(base_offset) => {
-                let args = [jvalue { i: partition as i32 }, jvalue { j: *base_offset }];
-                // SAFETY: id and argument types match `complete(int, long)`.
-                unsafe { env.call_method_unchecked(future.as_obj(), cache.batch_future_complete, void, &args) }?;
-            }
+            Ok(base_offset) => java::BatchFuture::complete(env, future.as_obj(), partition as i32, *base_offset),
             Err(err) => {
                 let code = env.new_string(code_name(err.kind()))?;
                 let message = env.new_string(err.to_string())?;
                 let tls = match err.tls_failure() {
                     Some(failure) => env.new_string(tls_failure_name(failure))?,
-                    None => JObject::null().into(),
+                    None => JString::default(),
                 };
-                let args = [
-                    jvalue { l: code.as_raw() },
-                    jvalue { l: message.as_raw() },
-                    jvalue { z: u8::from(err.is_retriable()) },
-                    jvalue { l: tls.as_raw() },
-                ];
-                // SAFETY: id and argument types match `fail(String, String, boolean, String)`.
-                unsafe { env.call_method_unchecked(future.as_obj(), cache.batch_future_fail, void, &args) }?;
+                java::BatchFuture::fail(env, future.as_obj(), &code, &message, u8::from(err.is_retriable()), &tls)
             }
         }
-        Ok(())
     });
     // Nothing may stay pending on a thread that is not returning to Java.
     if outcome.is_err() || env.exception_check().unwrap_or(false) {
@@ -187,85 +148,6 @@ fn producer(handle: jlong) -> Result<&'static ProducerHandle> {
     unsafe { borrow::<ProducerHandle>(handle) }
 }
 
-/// `long nativeCreate(long fluvio, String topic, int batchSize, long lingerMs, int compression, int maxRequestSize,
-/// int batchQueueSize, long maxBlockMs, long timeoutMs, boolean atLeastOnce, int maxRetries, long retryTimeoutMs,
-/// boolean readCommitted, boolean idempotent)`
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeCreate<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    fluvio: jlong,
-    topic: JString<'local>,
-    batch_size: jint,
-    linger_ms: jlong,
-    compression: jint,
-    max_request_size: jint,
-    batch_queue_size: jint,
-    max_block_ms: jlong,
-    timeout_ms: jlong,
-    at_least_once: jboolean,
-    max_retries: jint,
-    retry_timeout_ms: jlong,
-    read_committed: jboolean,
-    idempotent: jboolean,
-) -> jlong {
-    run(&mut env, 0, |env| {
-        create(
-            env,
-            fluvio,
-            &topic,
-            batch_size,
-            linger_ms,
-            compression,
-            max_request_size,
-            batch_queue_size,
-            max_block_ms,
-            timeout_ms,
-            at_least_once,
-            max_retries,
-            retry_timeout_ms,
-            read_committed,
-            idempotent,
-        )
-    })
-}
-
-/// `long nativeSend(long handle, int partition, byte[] key, byte[] value, ProduceOutput out)`:
-/// the record's index in its batch (partition < 0: the partitioner chooses).
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeSend<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-    partition: jint,
-    key: JByteArray<'local>,
-    value: JByteArray<'local>,
-    out: JObject<'local>,
-) -> jlong {
-    run(&mut env, -1, |env| send(env, handle, partition, &key, &value, &out))
-}
-
-/// `int nativePartitionCount(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativePartitionCount<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) -> jint {
-    run(&mut env, 0, |_| Ok(producer(handle)?.producer.partition_count() as jint))
-}
-
-/// `void nativeFlush(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeFlush<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| Ok(block_on(producer(handle)?.producer.flush())??))
-}
-
 /// Flushes, then refuses further records. A delivery failure of the final flush is not an
 /// error of `close`: every record's `ProduceOutput` already carries its own outcome, and a
 /// `close()` that throws in a try-with-resources would hide the body's result.
@@ -277,26 +159,40 @@ fn close(handle: jlong) -> Result<()> {
     Ok(())
 }
 
-/// `void nativeClose(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeClose<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| close(handle))
-}
+natives! {
+    class = java::TopicProducer;
 
-/// `void nativeDispose(long handle)`
-#[unsafe(no_mangle)]
-pub extern "system" fn Java_com_infinyon_fluvio_TopicProducer_nativeDispose<'local>(
-    mut env: JNIEnv<'local>,
-    _class: JClass<'local>,
-    handle: jlong,
-) {
-    run(&mut env, (), |_| {
+    fn nativeCreate(env, fluvio: jlong, topic: JString<'local>, config: Obj<'local, java::TopicProducerConfig>) -> jlong {
+        create(env, fluvio, &topic, &config)
+    }
+
+    /// The record's index in its batch (partition < 0: the partitioner chooses).
+    fn nativeSend(
+        env,
+        handle: jlong,
+        partition: jint,
+        key: JByteArray<'local>,
+        value: JByteArray<'local>,
+        out: Obj<'local, java::ProduceOutput>,
+    ) -> jlong {
+        send(env, handle, partition, &key, &value, &out)
+    }
+
+    fn nativePartitionCount(_, handle: jlong) -> jint {
+        Ok(producer(handle)?.producer.partition_count() as jint)
+    }
+
+    fn nativeFlush(_, handle: jlong) {
+        Ok(block_on(producer(handle)?.producer.flush())??)
+    }
+
+    fn nativeClose(_, handle: jlong) {
+        close(handle)
+    }
+
+    fn nativeDispose(_, handle: jlong) {
         // SAFETY: Java calls this once, after every other call on the handle returned.
         unsafe { dispose::<ProducerHandle>(handle) };
         Ok(())
-    })
+    }
 }

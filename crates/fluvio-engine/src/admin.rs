@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fluvio_wire::sc::topic::{
-    CleanupPolicy, CompressionAlgorithm, SegmentBasedPolicy, TopicStorageConfig, UpdateTopicAction,
-};
+use fluvio_wire::sc::topic::UpdateTopicAction;
 use fluvio_wire::sc::{
     CommonCreateRequest, CreateObject, CreateRequest, DeleteRequest, ListFilter, ListFilters, ListRequest,
     ListResponse, Status, UpdateRequest, labels,
@@ -17,11 +15,14 @@ pub use fluvio_wire::sc::Metadata;
 pub use fluvio_wire::sc::partition::{
     PartitionResolution, PartitionSpec, PartitionStatus, ReplicaStatus, split_partition_name,
 };
-pub use fluvio_wire::sc::spu::{SpuSpec, SpuStatus, SpuStatusResolution};
-pub use fluvio_wire::sc::topic::{ReplicaSpec, TopicResolution, TopicSpec, TopicStatus};
+pub use fluvio_wire::sc::spu::{IngressAddr, IngressPort, SpuSpec, SpuStatus, SpuStatusResolution};
+pub use fluvio_wire::sc::topic::{
+    CleanupPolicy, CompressionAlgorithm, ReplicaSpec, SegmentBasedPolicy, TopicResolution, TopicSpec, TopicStatus,
+    TopicStorageConfig,
+};
 
-use crate::client::ClientInner;
 use crate::error::{Error, ErrorKind, Result};
+use crate::router::ClientInner;
 use crate::socket::SC_VERSION;
 
 /// A topic: name, spec, status.
@@ -95,16 +96,20 @@ impl TopicConfig {
 
     /// The topic spec these settings describe.
     pub fn to_spec(&self) -> Result<TopicSpec> {
-        if self.partitions == 0 {
-            return Err(Error::config("a topic needs at least one partition"));
+        Self::check_partitions(self.partitions)?;
+        Self::check_replication_factor(self.replication_factor)?;
+        if let Some(retention) = self.retention {
+            Self::check_retention(retention)?;
         }
-        if self.replication_factor == 0 {
-            return Err(Error::config("the replication factor must be at least 1"));
+        if let Some(bytes) = self.segment_size {
+            Self::check_segment_size(u64::from(bytes))?;
+        }
+        if let Some(bytes) = self.max_partition_size {
+            Self::check_max_partition_size(bytes)?;
         }
         let mut spec = TopicSpec::computed(self.partitions, self.replication_factor);
         if let Some(retention) = self.retention {
-            let secs = u32::try_from(retention.as_secs())
-                .map_err(|_| Error::config("retention longer than u32::MAX seconds"))?;
+            let secs = u32::try_from(retention.as_secs()).unwrap_or(u32::MAX);
             spec.cleanup_policy = Some(CleanupPolicy::Segment(SegmentBasedPolicy { time_in_seconds: secs }));
         }
         if self.segment_size.is_some() || self.max_partition_size.is_some() {
@@ -117,6 +122,53 @@ impl TopicConfig {
             spec.compression_type = compression.into();
         }
         Ok(spec)
+    }
+}
+
+// The rules of the settings, each in one place: `to_spec` applies them, front ends (the Java
+// builder) as values are set. The cluster may refuse more (say a retention under 10 s).
+impl TopicConfig {
+    /// [`TopicConfig::partitions`]: at least one.
+    pub fn check_partitions(partitions: u32) -> Result<()> {
+        if partitions == 0 {
+            return Err(Error::config("a topic needs at least one partition"));
+        }
+        Ok(())
+    }
+
+    /// [`TopicConfig::replication_factor`]: at least one.
+    pub fn check_replication_factor(replicas: u32) -> Result<()> {
+        if replicas == 0 {
+            return Err(Error::config("the replication factor must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// [`TopicConfig::retention`]: more than zero, at most `u32::MAX` seconds.
+    pub fn check_retention(retention: Duration) -> Result<()> {
+        if retention.is_zero() {
+            return Err(Error::config("the retention must be positive"));
+        }
+        if retention.as_secs() > u64::from(u32::MAX) {
+            return Err(Error::config("retention longer than u32::MAX seconds"));
+        }
+        Ok(())
+    }
+
+    /// [`TopicConfig::segment_size`]: 1 to `u32::MAX` bytes.
+    pub fn check_segment_size(bytes: u64) -> Result<()> {
+        if bytes == 0 || bytes > u64::from(u32::MAX) {
+            return Err(Error::config(format!("the segment size must be 1 to {} bytes, not {bytes}", u32::MAX)));
+        }
+        Ok(())
+    }
+
+    /// [`TopicConfig::max_partition_size`]: at least one byte.
+    pub fn check_max_partition_size(bytes: u64) -> Result<()> {
+        if bytes == 0 {
+            return Err(Error::config("the maximum partition size must be positive"));
+        }
+        Ok(())
     }
 }
 
@@ -265,13 +317,13 @@ pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
 }
 
 /// Renders any admin object (or list of objects) as YAML, with the same structure as
-/// [`to_json`]. The value goes through JSON's data model first: serde_yaml would otherwise
+/// [`to_json`]. The value goes through JSON's data model first: a YAML serializer would otherwise
 /// write enum variants as YAML tags (`!computed`), which most YAML readers and tools such as
 /// `yq` do not map back to the object the JSON shows.
 pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     let value =
         serde_json::to_value(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))?;
-    serde_yaml::to_string(&value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
+    serde_norway::to_string(&value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
 }
 
 #[cfg(test)]
@@ -302,7 +354,7 @@ mod tests {
         let yaml = to_yaml(&vec![&topic]).unwrap();
         assert!(yaml.contains("name: t"), "{yaml}");
         assert!(!yaml.contains('!'), "no YAML tags, enums are maps as in JSON: {yaml}");
-        let from_yaml: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+        let from_yaml: serde_json::Value = serde_norway::from_str(&yaml).unwrap();
         assert_eq!(from_yaml, serde_json::Value::Array(vec![value]), "YAML and JSON carry the same structure");
     }
 }

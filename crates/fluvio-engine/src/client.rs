@@ -1,27 +1,15 @@
-//! The client: one connection to the SC, one per SPU, and the metadata caches.
+//! The public face of a client: [`Fluvio`] connects, and hands out the admin API, producers and
+//! consumers. The connections and metadata they share live in the router (`router.rs`).
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Weak};
-use std::time::Duration;
-
-use fluvio_wire::sc::partition::{partition_name, split_partition_name};
-use fluvio_wire::sc::spu::SpuSpec;
-use fluvio_wire::sc::{
-    ListFilter, ListFilters, ListRequest, ListResponse, Metadata, MetadataUpdate, Spec, TopicSpec, WatchParams,
-    WatchRequest, WatchResponse, labels,
-};
-use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use std::sync::Arc;
 
 use crate::admin::FluvioAdmin;
 use crate::config::ClientConfig;
 use crate::consumer::{PartitionConsumer, TopicConsumer};
-use crate::error::{Error, ErrorKind, Result};
-use crate::metadata::{MetadataCache, Store};
+use crate::error::Result;
 use crate::producer::{ProducerConfig, TopicProducer};
-use crate::socket::{Connection, Role, SC_VERSION};
-use crate::tls::TlsConnector;
+use crate::router::ClientInner;
 
 /// A connection to one Fluvio cluster. Cheap to clone; every clone is the same client.
 /// Several clients (to the same or different clusters) can live in one process.
@@ -63,56 +51,12 @@ impl Fluvio {
     }
 
     /// Connects with explicit settings. Fails within the connect timeout when the SC cannot be
-    /// reached, refuses the TLS handshake (an [`ErrorKind::Tls`] error whose
-    /// [`Error::tls_failure`] says why) or speaks incompatible versions. Certificates and keys
-    /// are read here, once: unreadable or invalid ones are [`ErrorKind::Config`].
+    /// reached, refuses the TLS handshake (an [`ErrorKind::Tls`](crate::ErrorKind::Tls) error
+    /// whose [`Error::tls_failure`](crate::Error::tls_failure) says why) or speaks incompatible versions. Certificates and keys
+    /// are read here, once: unreadable or invalid ones are
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config).
     pub async fn connect_with_config(config: ClientConfig) -> Result<Self> {
-        config.validate()?;
-        let tls = TlsConnector::new(config.tls())?;
-        let sc_name = tls.sc_server_name(config.endpoint());
-        let sc = Connection::connect(config.endpoint(), &config, &tls, Role::Sc, &sc_name).await?;
-        let inner = Arc::new(ClientInner {
-            platform_version: sc.platform_version().to_string(),
-            config,
-            tls,
-            sc: tokio::sync::Mutex::new(Some(sc)),
-            sc_attempts: Attempts::default(),
-            spus: parking_lot::Mutex::new(HashMap::new()),
-            metadata: MetadataCache::new(),
-            shutdown: CancellationToken::new(),
-        });
-        let weak = Arc::downgrade(&inner);
-        tokio::spawn(watch_loop(
-            weak.clone(),
-            inner.shutdown.clone(),
-            labels::SPU,
-            |c| &c.spus,
-            |r| match r {
-                WatchResponse::Spu(update) => Some(update),
-                _ => None,
-            },
-        ));
-        tokio::spawn(watch_loop(
-            weak.clone(),
-            inner.shutdown.clone(),
-            labels::PARTITION,
-            |c| &c.partitions,
-            |r| match r {
-                WatchResponse::Partition(update) => Some(update),
-                _ => None,
-            },
-        ));
-        tokio::spawn(watch_loop(
-            weak,
-            inner.shutdown.clone(),
-            labels::TOPIC,
-            |c| &c.topics,
-            |r| match r {
-                WatchResponse::Topic(update) => Some(update),
-                _ => None,
-            },
-        ));
-        Ok(Self { inner })
+        Ok(Self { inner: ClientInner::connect(config).await? })
     }
 
     /// The admin API.
@@ -151,7 +95,7 @@ impl Fluvio {
     }
 
     /// Closes every connection and stops every background task. Producers and consumers made
-    /// from this client fail with [`ErrorKind::Closed`] afterwards. Idempotent.
+    /// from this client fail with [`ErrorKind::Closed`](crate::ErrorKind::Closed) afterwards. Idempotent.
     pub async fn close(&self) {
         self.inner.close().await;
     }
@@ -159,320 +103,5 @@ impl Fluvio {
     /// True once [`Fluvio::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.inner.shutdown.is_cancelled()
-    }
-}
-
-struct SpuSlot {
-    addr: String,
-    connection: Arc<Connection>,
-}
-
-/// The connection to one SPU, and the attempts to open it.
-#[derive(Default)]
-struct SpuEntry {
-    slot: tokio::sync::Mutex<Option<SpuSlot>>,
-    attempts: Attempts,
-}
-
-/// Failed attempts to connect to one server. Connecting is serialized per server, so callers
-/// queued behind an attempt that fails take its failure as theirs instead of each waiting one
-/// more connect timeout: no call waits much longer than the configured connect timeout.
-#[derive(Default)]
-struct Attempts(parking_lot::Mutex<(u64, Option<(String, Error)>)>);
-
-impl Attempts {
-    /// Number of failed attempts so far.
-    fn failures(&self) -> u64 {
-        self.0.lock().0
-    }
-
-    /// The latest failure to reach `addr`, if it happened after `failures` were counted.
-    fn failed_since(&self, failures: u64, addr: &str) -> Option<Error> {
-        match &*self.0.lock() {
-            (count, Some((failed, error))) if *count != failures && failed == addr => Some(error.clone()),
-            _ => None,
-        }
-    }
-
-    fn record(&self, addr: &str, failure: &Error) {
-        let mut state = self.0.lock();
-        *state = (state.0 + 1, Some((addr.to_string(), failure.clone())));
-    }
-}
-
-/// State shared by a client and everything made from it.
-pub(crate) struct ClientInner {
-    pub(crate) config: ClientConfig,
-    /// Plain or TLS, with the certificates read once at connect.
-    tls: TlsConnector,
-    platform_version: String,
-    sc: tokio::sync::Mutex<Option<Arc<Connection>>>,
-    sc_attempts: Attempts,
-    spus: parking_lot::Mutex<HashMap<i32, Arc<SpuEntry>>>,
-    pub(crate) metadata: MetadataCache,
-    pub(crate) shutdown: CancellationToken,
-}
-
-impl Drop for ClientInner {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-impl ClientInner {
-    pub(crate) fn ensure_open(&self) -> Result<()> {
-        if self.shutdown.is_cancelled() { Err(Error::closed("the client")) } else { Ok(()) }
-    }
-
-    async fn close(&self) {
-        self.shutdown.cancel();
-        if let Some(sc) = self.sc.lock().await.take() {
-            sc.close();
-        }
-        let entries: Vec<_> = self.spus.lock().drain().map(|(_, entry)| entry).collect();
-        for entry in entries {
-            if let Some(slot) = entry.slot.lock().await.take() {
-                slot.connection.close();
-            }
-        }
-    }
-
-    /// The SC connection, replaced if it broke.
-    pub(crate) async fn sc(&self) -> Result<Arc<Connection>> {
-        self.ensure_open()?;
-        let failures_before = self.sc_attempts.failures();
-        let mut guard = self.sc.lock().await;
-        if let Some(connection) = guard.as_ref().filter(|c| !c.is_closed()) {
-            return Ok(connection.clone());
-        }
-        let addr = self.config.endpoint();
-        if let Some(failure) = self.sc_attempts.failed_since(failures_before, addr) {
-            return Err(failure);
-        }
-        let connection = Connection::connect(addr, &self.config, &self.tls, Role::Sc, &self.tls.sc_server_name(addr))
-            .await
-            .inspect_err(|err| self.sc_attempts.record(addr, err))?;
-        self.ensure_open()?;
-        *guard = Some(connection.clone());
-        Ok(connection)
-    }
-
-    /// The connection to SPU `id`, opened or replaced as needed (also when the SPU's
-    /// endpoint changed).
-    pub(crate) async fn spu(&self, id: i32) -> Result<Arc<Connection>> {
-        self.ensure_open()?;
-        let spu = self.spu_metadata(id).await?;
-        let addr = self.spu_address(&spu)?;
-        let entry = self.spus.lock().entry(id).or_default().clone();
-        let failures_before = entry.attempts.failures();
-        let mut guard = entry.slot.lock().await;
-        if let Some(existing) = guard.as_ref() {
-            if existing.addr == addr && !existing.connection.is_closed() {
-                return Ok(existing.connection.clone());
-            }
-            existing.connection.close();
-        }
-        if let Some(failure) = entry.attempts.failed_since(failures_before, &addr) {
-            return Err(failure);
-        }
-        let server_name = self.tls.spu_server_name(&spu.name, &addr);
-        let connection = Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name)
-            .await
-            .inspect_err(|err| entry.attempts.record(&addr, err))?;
-        self.ensure_open()?;
-        *guard = Some(SpuSlot { addr, connection: connection.clone() });
-        Ok(connection)
-    }
-
-    /// A fresh SPU connection not shared with anything else (closed when dropped).
-    pub(crate) async fn dedicated_spu_connection(&self, id: i32) -> Result<Arc<Connection>> {
-        self.ensure_open()?;
-        let spu = self.spu_metadata(id).await?;
-        let addr = self.spu_address(&spu)?;
-        let server_name = self.tls.spu_server_name(&spu.name, &addr);
-        Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name).await
-    }
-
-    fn spu_address(&self, spu: &Metadata<SpuSpec>) -> Result<String> {
-        if self.config.use_spu_local_address()
-            && let Some(local) = &spu.spec.public_endpoint_local
-        {
-            return Ok(format!("{}:{}", local.host, local.port));
-        }
-        spu.spec
-            .public_endpoint
-            .address()
-            .ok_or_else(|| Error::new(ErrorKind::Protocol, format!("SPU {} advertises no public address", spu.spec.id)))
-    }
-
-    async fn spu_metadata(&self, id: i32) -> Result<Metadata<SpuSpec>> {
-        self.wait_synced(&self.metadata.spus, "SPU").await?;
-        if let Some(spu) = self.metadata.spus.find(|s| s.spec.id == id) {
-            return Ok(spu);
-        }
-        // Just registered SPUs may not have reached the watch yet.
-        self.wait_for(&self.metadata.spus, |store| store.find(|s| s.spec.id == id))
-            .await
-            .ok_or_else(|| Error::new(ErrorKind::Server, format!("SPU {id} is not known to the SC")))
-    }
-
-    async fn wait_synced<S: Spec>(&self, store: &Store<S>, what: &str) -> Result<()> {
-        if store.wait_synced(self.config.request_timeout()).await {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorKind::Timeout,
-                format!("no {what} metadata from the SC within {:?}", self.config.request_timeout()),
-            ))
-        }
-    }
-
-    /// Waits (up to the request timeout) until `probe` finds something in `store`.
-    async fn wait_for<S: Spec, T>(&self, store: &Store<S>, probe: impl Fn(&Store<S>) -> Option<T>) -> Option<T> {
-        let mut changes = store.subscribe();
-        let deadline = tokio::time::Instant::now() + self.config.request_timeout();
-        loop {
-            if let Some(found) = probe(store) {
-                return Some(found);
-            }
-            match tokio::time::timeout_at(deadline, changes.changed()).await {
-                Ok(Ok(())) => continue,
-                _ => return probe(store),
-            }
-        }
-    }
-
-    /// A topic's metadata. A topic missing from the cache is looked up directly on the SC
-    /// before being reported missing, so a watch that lags behind a just-created topic cannot
-    /// cause a false "not found".
-    pub(crate) async fn topic(&self, name: &str) -> Result<Metadata<TopicSpec>> {
-        self.ensure_open()?;
-        self.wait_synced(&self.metadata.topics, "topic").await?;
-        if let Some(topic) = self.metadata.topics.get(name) {
-            return Ok(topic);
-        }
-        let sc = self.sc().await?;
-        let request = ListRequest {
-            label: labels::TOPIC.into(),
-            filters: ListFilters {
-                name_filters: vec![ListFilter { name: name.into() }],
-                summary: false,
-                system: false,
-            },
-        };
-        let ListResponse::Topic(topics) = sc.request(&request, SC_VERSION).await? else {
-            return Err(Error::new(ErrorKind::Protocol, "the SC answered a topic list with another kind"));
-        };
-        match topics.into_iter().find(|t| t.name == name) {
-            Some(topic) => {
-                self.metadata.topics.insert(vec![topic.clone()]);
-                Ok(topic)
-            }
-            None => Err(Error::new(ErrorKind::TopicNotFound, format!("topic '{name}' not found"))),
-        }
-    }
-
-    /// The leader SPU id of a partition. A partition without a leader (during an election)
-    /// is a retriable [`ErrorKind::NotLeader`], not a wait for an SPU that does not exist.
-    pub(crate) async fn partition_leader(&self, topic: &str, partition: u32) -> Result<i32> {
-        self.wait_synced(&self.metadata.partitions, "partition").await?;
-        let name = partition_name(topic, partition);
-        if let Some(found) = self.metadata.partitions.get(&name) {
-            return leader_of(&name, found.spec.leader);
-        }
-        let topic_metadata = self.topic(topic).await?;
-        let count = topic_metadata.spec.replicas.partition_count();
-        if partition >= count {
-            return Err(Error::new(
-                ErrorKind::PartitionNotFound,
-                format!("topic '{topic}' has {count} partitions; partition {partition} does not exist"),
-            ));
-        }
-        let found = self.wait_for(&self.metadata.partitions, |store| store.get(&name)).await.ok_or_else(|| {
-            Error::new(ErrorKind::Timeout, format!("partition {name} did not appear within the request timeout"))
-        })?;
-        leader_of(&name, found.spec.leader)
-    }
-
-    /// Asks the SC for the current partitions of `topic` and updates the cache, for when a
-    /// leader just changed and the watch has not caught up. Failures are ignored: the watch
-    /// remains the source of truth.
-    pub(crate) async fn refresh_partitions(&self, topic: &str) {
-        let Ok(sc) = self.sc().await else { return };
-        let of_topic = |name: &str| split_partition_name(name).is_some_and(|(t, _)| t == topic);
-        let before = self.metadata.partitions.snapshot(|p| of_topic(&p.name));
-        let request = ListRequest { label: labels::PARTITION.into(), filters: ListFilters::default() };
-        if let Ok(ListResponse::Partition(partitions)) = sc.request(&request, SC_VERSION).await {
-            let mine: Vec<_> = partitions.into_iter().filter(|p| of_topic(&p.name)).collect();
-            self.metadata.partitions.insert_unless_changed(mine, &before);
-        }
-    }
-
-    /// The connection to a partition's current leader.
-    pub(crate) async fn leader_connection(&self, topic: &str, partition: u32) -> Result<Arc<Connection>> {
-        let leader = self.partition_leader(topic, partition).await?;
-        self.spu(leader).await
-    }
-}
-
-/// A partition's leader as its spec names it: SPU ids are never negative, so a negative one
-/// means that no leader is assigned.
-fn leader_of(name: &str, leader: i32) -> Result<i32> {
-    if leader < 0 {
-        return Err(Error::new(ErrorKind::NotLeader, format!("partition {name} has no leader")));
-    }
-    Ok(leader)
-}
-
-/// Keeps one store in sync with the SC, re-watching whenever the stream ends.
-async fn watch_loop<S: Spec>(
-    client: Weak<ClientInner>,
-    shutdown: CancellationToken,
-    label: &'static str,
-    store: fn(&MetadataCache) -> &Store<S>,
-    extract: fn(WatchResponse) -> Option<MetadataUpdate<S>>,
-) {
-    let mut delay = Duration::from_millis(50);
-    loop {
-        let Some(inner) = client.upgrade() else { return };
-        let connection = tokio::select! {
-            connection = inner.sc() => connection,
-            _ = shutdown.cancelled() => return,
-        };
-        drop(inner);
-        let request = WatchRequest { label: label.into(), params: WatchParams { epoch: 0, summary: false } };
-        let stream = connection.and_then(|c| c.open_stream(&request, SC_VERSION));
-        match stream {
-            Ok(mut stream) => {
-                let mut first = true;
-                loop {
-                    let message = tokio::select! {
-                        message = stream.next() => message,
-                        _ = shutdown.cancelled() => return,
-                    };
-                    match message {
-                        None => break,
-                        Some(Err(err)) => {
-                            warn!(label, %err, "bad watch message; watching again");
-                            break;
-                        }
-                        Some(Ok(response)) => {
-                            let Some(update) = extract(response) else { continue };
-                            let Some(inner) = client.upgrade() else { return };
-                            store(&inner.metadata).apply(update, first);
-                            first = false;
-                            delay = Duration::from_millis(50);
-                        }
-                    }
-                }
-                debug!(label, "watch stream ended; watching again");
-            }
-            Err(err) => debug!(label, %err, "cannot watch; retrying"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = shutdown.cancelled() => return,
-        }
-        delay = (delay * 2).min(Duration::from_secs(2));
     }
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 pub use fluvio_profile::{TlsCerts, TlsPolicy, TlsSource};
+pub use fluvio_transport::Pem;
 
 use crate::error::{Error, Result};
 
@@ -15,12 +16,92 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Default client id sent in every request header.
 pub const DEFAULT_CLIENT_ID: &str = "fluvio";
+/// Shortest timeout any setting of the engine takes.
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+
+/// Transport security of a client: the policies of Fluvio's profiles ([`TlsPolicy`]), with
+/// each certificate and key taken from a PEM file or from PEM text, as each is given (a
+/// profile keeps all of a cluster's one way or the other; here they may be mixed). Files are
+/// read when the client connects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ClientTls {
+    /// Plain TCP.
+    #[default]
+    Disabled,
+    /// **Insecure.** TLS that does *not* verify the server: see [`TlsPolicy::AnonymousInsecure`].
+    AnonymousInsecure,
+    /// TLS verified against a CA, optionally with a client certificate (mutual TLS).
+    Verified(VerifiedTls),
+}
+
+/// The settings of verified TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedTls {
+    /// The name the SC's certificate must carry (and SPU `n`'s as `<spu-name>.<domain>`).
+    pub domain: String,
+    /// The CA certificate(s) that sign the servers' certificates (required to connect).
+    pub ca_cert: Option<Pem>,
+    /// The client certificate chain, leaf first (mutual TLS; needs `key`).
+    pub cert: Option<Pem>,
+    /// The client certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<Pem>,
+}
+
+impl From<TlsPolicy> for ClientTls {
+    /// A profile's settings: every item a file or every item inline, as its `tls_source` says.
+    fn from(policy: TlsPolicy) -> Self {
+        match policy {
+            TlsPolicy::Disabled => ClientTls::Disabled,
+            TlsPolicy::AnonymousInsecure => ClientTls::AnonymousInsecure,
+            TlsPolicy::Verified(source) => {
+                let files = matches!(source, TlsSource::Files(_));
+                let TlsCerts { domain, key, cert, ca_cert } = source.certs().clone();
+                let pem = |item: Option<String>| {
+                    item.map(|value| if files { Pem::File(value.into()) } else { Pem::Inline(value) })
+                };
+                ClientTls::Verified(VerifiedTls { domain, ca_cert: pem(ca_cert), cert: pem(cert), key: pem(key) })
+            }
+        }
+    }
+}
+
+impl ClientTls {
+    /// These settings as a profile keeps them; `None` when verified TLS mixes files and PEM
+    /// text, which a profile cannot store.
+    pub fn to_profile(&self) -> Option<TlsPolicy> {
+        Some(match self {
+            ClientTls::Disabled => TlsPolicy::Disabled,
+            ClientTls::AnonymousInsecure => TlsPolicy::AnonymousInsecure,
+            ClientTls::Verified(verified) => {
+                let items = [&verified.ca_cert, &verified.cert, &verified.key];
+                let mut kinds = items.iter().copied().flatten().map(|pem| matches!(pem, Pem::File(_)));
+                let files = kinds.next().unwrap_or(false);
+                if kinds.any(|file| file != files) {
+                    return None;
+                }
+                let value = |item: &Option<Pem>| {
+                    item.as_ref().map(|pem| match pem {
+                        Pem::File(path) => path.display().to_string(),
+                        Pem::Inline(text) => text.clone(),
+                    })
+                };
+                let certs = TlsCerts {
+                    domain: verified.domain.clone(),
+                    key: value(&verified.key),
+                    cert: value(&verified.cert),
+                    ca_cert: value(&verified.ca_cert),
+                };
+                TlsPolicy::Verified(if files { TlsSource::Files(certs) } else { TlsSource::Inline(certs) })
+            }
+        })
+    }
+}
 
 /// Connection settings for one cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
     endpoint: String,
-    tls: TlsPolicy,
+    tls: ClientTls,
     client_id: String,
     connect_timeout: Duration,
     request_timeout: Duration,
@@ -33,7 +114,7 @@ impl ClientConfig {
     pub fn new(endpoint: impl Into<String>) -> Self {
         Self {
             endpoint: endpoint.into(),
-            tls: TlsPolicy::Disabled,
+            tls: ClientTls::Disabled,
             client_id: DEFAULT_CLIENT_ID.to_string(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
@@ -49,14 +130,15 @@ impl ClientConfig {
             .with_spu_local_address(profile.use_spu_local_address)
     }
 
-    /// Transport security, as a profile's `[cluster.X.tls]` table describes it:
-    /// [`TlsPolicy::Disabled`] (the default), [`TlsPolicy::Verified`] (the server must present
-    /// a certificate from the configured CA, valid for `domain` on the SC and for
-    /// `<spu-name>.<domain>` on SPUs; a client certificate and key add mutual TLS), or
-    /// [`TlsPolicy::AnonymousInsecure`], which encrypts but verifies nobody and so protects
-    /// against nothing but passive eavesdropping. Certificates are read when connecting.
-    pub fn with_tls(mut self, tls: TlsPolicy) -> Self {
-        self.tls = tls;
+    /// Transport security, as a profile's `[cluster.X.tls]` table describes it
+    /// ([`TlsPolicy`]) or with certificates from files and PEM text mixed ([`ClientTls`]):
+    /// disabled (the default), verified (the server must present a certificate from the
+    /// configured CA, valid for `domain` on the SC and for `<spu-name>.<domain>` on SPUs; a
+    /// client certificate and key add mutual TLS), or anonymous, which encrypts but verifies
+    /// nobody and so protects against nothing but passive eavesdropping. Certificates are read
+    /// when connecting.
+    pub fn with_tls(mut self, tls: impl Into<ClientTls>) -> Self {
+        self.tls = tls.into();
         self
     }
 
@@ -102,7 +184,7 @@ impl ClientConfig {
     }
 
     /// Transport security.
-    pub fn tls(&self) -> &TlsPolicy {
+    pub fn tls(&self) -> &ClientTls {
         &self.tls
     }
 
@@ -139,19 +221,56 @@ impl ClientConfig {
 
     /// Checks the settings before any connection is attempted.
     pub fn validate(&self) -> Result<()> {
-        let (host, port) = self
-            .endpoint
+        Self::check_endpoint(&self.endpoint)?;
+        Self::check_timeout("the connect timeout", self.connect_timeout)?;
+        Self::check_timeout("the request timeout", self.request_timeout)?;
+        Self::check_timeout("the TLS handshake timeout", self.tls_handshake_timeout)?;
+        Self::check_client_id(&self.client_id)
+    }
+
+    // The rules of the settings, each in one place: `validate` applies them when connecting,
+    // front ends (the Java builder) as values are set.
+
+    /// The SC endpoint: `host:port`, a port from 1 to 65535.
+    pub fn check_endpoint(endpoint: &str) -> Result<()> {
+        let valid = endpoint
             .rsplit_once(':')
-            .ok_or_else(|| Error::config(format!("endpoint '{}' is not host:port", self.endpoint)))?;
-        if host.is_empty() || port.parse::<u16>().is_err() {
-            return Err(Error::config(format!("endpoint '{}' is not host:port", self.endpoint)));
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|port| port != 0));
+        if valid { Ok(()) } else { Err(Error::config(format!("endpoint '{endpoint}' is not host:port"))) }
+    }
+
+    /// A connect, request or TLS handshake timeout (`what`): at least [`MIN_TIMEOUT`].
+    pub fn check_timeout(what: &str, timeout: Duration) -> Result<()> {
+        if timeout < MIN_TIMEOUT {
+            return Err(Error::config(format!("{what} must be at least {MIN_TIMEOUT:?}, not {timeout:?}")));
         }
-        if self.connect_timeout.is_zero() || self.request_timeout.is_zero() || self.tls_handshake_timeout.is_zero() {
-            return Err(Error::config("timeouts must be greater than zero"));
-        }
-        if self.client_id.len() > fluvio_wire::codec::MAX_STRING_LEN {
+        Ok(())
+    }
+
+    /// The client id: at most [`MAX_STRING_LEN`](fluvio_wire::codec::MAX_STRING_LEN) bytes.
+    pub fn check_client_id(client_id: &str) -> Result<()> {
+        if client_id.len() > fluvio_wire::codec::MAX_STRING_LEN {
             return Err(Error::config("client id is too long"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_setting_has_one_rule_that_validate_applies() {
+        for endpoint in ["nohost", "host:99999", "host:0", "host:-1", "host:", ":9003", "host:abc", "", "127.0.0.1"] {
+            assert!(ClientConfig::check_endpoint(endpoint).is_err(), "{endpoint}");
+            assert!(ClientConfig::new(endpoint).validate().is_err(), "{endpoint}");
+        }
+        assert!(ClientConfig::check_endpoint("[::1]:9003").is_ok());
+        assert!(ClientConfig::check_timeout("t", MIN_TIMEOUT).is_ok());
+        assert!(ClientConfig::check_timeout("t", Duration::from_micros(999)).is_err());
+        let short = ClientConfig::new("h:1").with_request_timeout(Duration::from_nanos(1));
+        assert_eq!(short.validate().unwrap_err().kind(), crate::ErrorKind::Config);
+        assert!(ClientConfig::check_client_id(&"x".repeat(fluvio_wire::codec::MAX_STRING_LEN + 1)).is_err());
     }
 }

@@ -38,6 +38,7 @@ pub mod consumer;
 pub mod error;
 mod metadata;
 pub mod producer;
+mod router;
 mod socket;
 mod tls;
 
@@ -45,7 +46,8 @@ pub use admin::{FluvioAdmin, TopicConfig};
 pub use client::Fluvio;
 pub use config::ClientConfig;
 pub use consumer::{
-    ConsumerConfig, ConsumerRecord, Offset, PartitionConsumer, PartitionStream, TopicConsumer, TopicStream,
+    ConsumerConfig, ConsumerRecord, Offset, PartitionConsumer, PartitionStream, RecordStream, TopicConsumer,
+    TopicStream,
 };
 pub use error::{Error, ErrorKind, Result, TlsFailure};
 pub use producer::{ProduceOutput, ProducerConfig, RecordMetadata, TopicProducer};

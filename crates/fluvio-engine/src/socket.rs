@@ -4,7 +4,8 @@
 //! request, or to the receiver of a stream (watch, stream fetch), where many frames share one
 //! id. A writer task writes every outgoing frame whole. Stream deliveries never block the
 //! reader: the servers flow-control streams (StreamFetch waits for UpdateOffsets; watches are
-//! small), so a slow consumer cannot stall other requests on the same socket.
+//! small), so a slow consumer cannot stall other requests on the same socket. The writer is the
+//! one `fluvio-local` runs too ([`framed::write_frames`]); the reader is this client's own.
 //!
 //! When the socket breaks, every pending request fails with a retriable
 //! [`ErrorKind::ConnectionClosed`] and every stream ends; the owner of the connection replaces
@@ -16,12 +17,13 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use fluvio_transport::framed;
 use fluvio_wire::api::{
     ApiVersionsRequest, ApiVersionsResponse, RequestHeader, encode_request_frame, peek_correlation_id,
 };
 use fluvio_wire::{Decoder, FrameDecoder, Request, Version};
 use parking_lot::Mutex;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, trace};
@@ -362,7 +364,7 @@ where
         close_cause: Mutex::new(None),
         plain,
     });
-    tokio::spawn(write_loop(writer, rx, shared.closed.clone()));
+    tokio::spawn(framed::write_frames(writer, rx, shared.closed.clone()));
     tokio::spawn(read_loop(reader, shared.clone()));
     shared
 }
@@ -375,7 +377,7 @@ async fn read_loop<R: AsyncRead>(reader: R, shared: Arc<Shared>) {
     'read: loop {
         if !first_bytes_checked && buf.len() >= 3 {
             first_bytes_checked = true;
-            if tls::looks_like_tls_record(&buf) {
+            if framed::is_tls_record_start(&buf) {
                 let failure = TlsFailure::ServerRequiresTls;
                 *shared.close_cause.lock() = Some(Error::tls(
                     failure,
@@ -439,29 +441,4 @@ fn dispatch(shared: &Shared, mut frame: Bytes) {
         }
         None => trace!(correlation_id, "response for an unknown correlation id dropped"),
     }
-}
-
-async fn write_loop<W: AsyncWrite>(writer: W, mut rx: mpsc::UnboundedReceiver<Bytes>, closed: CancellationToken) {
-    let mut writer = std::pin::pin!(BufWriter::with_capacity(64 * 1024, writer));
-    loop {
-        let frame = tokio::select! {
-            frame = rx.recv() => frame,
-            _ = closed.cancelled() => None,
-        };
-        let Some(frame) = frame else { break };
-        if writer.write_all(&frame).await.is_err() {
-            break;
-        }
-        while let Ok(frame) = rx.try_recv() {
-            if writer.write_all(&frame).await.is_err() {
-                closed.cancel();
-                return;
-            }
-        }
-        if writer.flush().await.is_err() {
-            break;
-        }
-    }
-    closed.cancel();
-    let _ = writer.shutdown().await;
 }

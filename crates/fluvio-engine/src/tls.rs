@@ -11,8 +11,8 @@
 //!   server name: `domain` for the SC, `<spu-name>.<domain>` for an SPU (exactly what the
 //!   official client checks). An optional client certificate and key give mutual TLS.
 //!
-//! Certificates and keys come from files or from PEM text in the profile; they are read once,
-//! when the client is created, so a bad path or PEM fails `connect` with
+//! Certificates and keys come from PEM files or PEM text, each as given ([`Pem`]); they are
+//! read once, when the client is created, so a bad path or PEM fails `connect` with
 //! [`ErrorKind::Config`] instead of every later reconnection.
 //!
 //! Handshake failures are [`ErrorKind::Tls`] errors carrying a [`TlsFailure`]; the handshake
@@ -26,13 +26,16 @@ use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{AlertDescription, CertificateError, DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use crate::config::{TlsPolicy, TlsSource};
+#[cfg(doc)]
+use fluvio_transport::Pem;
+use fluvio_transport::PemError;
+
+use crate::config::ClientTls;
 use crate::error::{Error, ErrorKind, Result, TlsFailure};
 
 /// A connected byte stream.
@@ -47,7 +50,7 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// How one client opens its connections: built once from the client's [`TlsPolicy`].
+/// How one client opens its connections: built once from the client's [`ClientTls`].
 #[derive(Clone)]
 pub(crate) struct TlsConnector {
     mode: Mode,
@@ -73,10 +76,10 @@ impl TlsConnector {
     /// Reads the certificates `policy` names and builds the TLS client configuration.
     /// Unreadable files, bad PEM, a key without a certificate (or the reverse) and an
     /// invalid domain are [`ErrorKind::Config`].
-    pub(crate) fn new(policy: &TlsPolicy) -> Result<Self> {
+    pub(crate) fn new(policy: &ClientTls) -> Result<Self> {
         let mode = match policy {
-            TlsPolicy::Disabled => Mode::Plain,
-            TlsPolicy::AnonymousInsecure => {
+            ClientTls::Disabled => Mode::Plain,
+            ClientTls::AnonymousInsecure => {
                 let provider = provider();
                 let config = rustls::ClientConfig::builder_with_provider(provider.clone())
                     .with_safe_default_protocol_versions()
@@ -86,8 +89,7 @@ impl TlsConnector {
                     .with_no_client_auth();
                 Mode::Tls { connector: tokio_rustls::TlsConnector::from(Arc::new(config)), domain: None }
             }
-            TlsPolicy::Verified(source) => {
-                let certs = source.certs();
+            ClientTls::Verified(certs) => {
                 ServerName::try_from(certs.domain.as_str()).map_err(|e| {
                     Error::with_source(
                         ErrorKind::Config,
@@ -97,21 +99,21 @@ impl TlsConnector {
                 })?;
                 let ca = certs
                     .ca_cert
-                    .as_deref()
+                    .as_ref()
                     .ok_or_else(|| Error::config("verified TLS needs a CA certificate (`ca_cert`)"))?;
                 let mut roots = rustls::RootCertStore::empty();
-                for ca in load_certs(source, ca, "CA certificate")? {
+                for ca in ca.certificates("CA certificate").map_err(config_error)? {
                     roots.add(ca).map_err(|e| Error::with_source(ErrorKind::Config, "unusable CA certificate", e))?;
                 }
                 let builder = rustls::ClientConfig::builder_with_provider(provider())
                     .with_safe_default_protocol_versions()
                     .map_err(|e| Error::with_source(ErrorKind::Config, "cannot configure TLS", e))?
                     .with_root_certificates(roots);
-                let config = match (certs.cert.as_deref(), certs.key.as_deref()) {
+                let config = match (&certs.cert, &certs.key) {
                     (None, None) => builder.with_no_client_auth(),
                     (Some(cert), Some(key)) => {
-                        let chain = load_certs(source, cert, "client certificate")?;
-                        let key = load_key(source, key)?;
+                        let chain = cert.certificates("client certificate").map_err(config_error)?;
+                        let key = key.private_key("client key").map_err(config_error)?;
                         builder.with_client_auth_cert(chain, key).map_err(|e| {
                             Error::with_source(ErrorKind::Config, "the client certificate and key do not match", e)
                         })?
@@ -231,55 +233,18 @@ pub(crate) fn classify(err: &io::Error) -> Option<TlsFailure> {
     None
 }
 
-/// Whether `bytes` (the first a server sent on a plain connection) begin a TLS record: content
-/// type alert (21) or handshake (22), then major version 3. A Fluvio frame cannot start so:
-/// its length would exceed 350 MB.
-pub(crate) fn looks_like_tls_record(bytes: &[u8]) -> bool {
-    matches!(bytes, [21 | 22, 3, minor, ..] if *minor <= 4)
-}
-
 /// The host part of `host:port` (brackets of an IPv6 literal removed).
 fn host_of(addr: &str) -> &str {
     let host = addr.rsplit_once(':').map_or(addr, |(host, _)| host);
     host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host)
 }
 
-/// The certificates in `value`: PEM text, or the path of a PEM file, as `source` says.
-fn load_certs(source: &TlsSource, value: &str, what: &str) -> Result<Vec<CertificateDer<'static>>> {
-    let certs: std::result::Result<Vec<_>, _> = match source {
-        TlsSource::Inline(_) => CertificateDer::pem_slice_iter(value.as_bytes()).collect(),
-        TlsSource::Files(_) => {
-            CertificateDer::pem_file_iter(value).map_err(|e| pem_error(source, value, what, e))?.collect()
-        }
-    };
-    let certs = certs.map_err(|e| pem_error(source, value, what, e))?;
-    if certs.is_empty() {
-        return Err(Error::config(format!("{} holds no PEM certificate", describe(source, value, what))));
-    }
-    Ok(certs)
+/// An unusable certificate or key: a configuration error.
+fn config_error(err: PemError) -> Error {
+    Error::with_source(ErrorKind::Config, err.to_string(), err)
 }
 
-/// The private key in `value` (PKCS#8, PKCS#1 or SEC1 PEM), text or path.
-fn load_key(source: &TlsSource, value: &str) -> Result<PrivateKeyDer<'static>> {
-    match source {
-        TlsSource::Inline(_) => PrivateKeyDer::from_pem_slice(value.as_bytes()),
-        TlsSource::Files(_) => PrivateKeyDer::from_pem_file(value),
-    }
-    .map_err(|e| pem_error(source, value, "client key", e))
-}
-
-fn describe(source: &TlsSource, value: &str, what: &str) -> String {
-    match source {
-        TlsSource::Inline(_) => format!("the inline {what}"),
-        TlsSource::Files(_) => format!("the {what} file {value}"),
-    }
-}
-
-fn pem_error(source: &TlsSource, value: &str, what: &str, err: rustls::pki_types::pem::Error) -> Error {
-    Error::with_source(ErrorKind::Config, format!("cannot read {}", describe(source, value, what)), err)
-}
-
-/// The verifier of [`TlsPolicy::AnonymousInsecure`]: every certificate is accepted, whoever
+/// The verifier of [`ClientTls::AnonymousInsecure`]: every certificate is accepted, whoever
 /// presents it. Handshake signatures are still verified with the provider's algorithms.
 #[derive(Debug)]
 struct AcceptAnyServerCertificate(Arc<CryptoProvider>);
@@ -322,6 +287,7 @@ impl ServerCertVerifier for AcceptAnyServerCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Pem, VerifiedTls};
 
     /// A self-signed CA certificate, PEM.
     fn ca_pem() -> String {
@@ -333,56 +299,43 @@ mod tests {
 
     #[test]
     fn server_names_follow_the_official_client() {
-        let verified = TlsConnector::new(&TlsPolicy::Verified(TlsSource::Inline(crate::config::TlsCerts {
+        let verified = TlsConnector::new(&ClientTls::Verified(VerifiedTls {
             domain: "fluvio.test".into(),
             key: None,
             cert: None,
-            ca_cert: Some(ca_pem()),
-        })))
+            ca_cert: Some(Pem::Inline(ca_pem())),
+        }))
         .unwrap();
         assert_eq!(verified.sc_server_name("127.0.0.1:9003"), "fluvio.test");
         assert_eq!(verified.spu_server_name("custom-spu-5001", "127.0.0.1:9010"), "custom-spu-5001.fluvio.test");
-        let anonymous = TlsConnector::new(&TlsPolicy::AnonymousInsecure).unwrap();
+        let anonymous = TlsConnector::new(&ClientTls::AnonymousInsecure).unwrap();
         assert_eq!(anonymous.sc_server_name("localhost:9003"), "localhost");
         assert_eq!(anonymous.spu_server_name("s", "[::1]:9010"), "::1");
-        assert!(TlsConnector::new(&TlsPolicy::Disabled).unwrap().is_plain());
-    }
-
-    #[test]
-    fn tls_records_are_recognised() {
-        assert!(looks_like_tls_record(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]));
-        assert!(looks_like_tls_record(&[0x16, 0x03, 0x01]));
-        assert!(!looks_like_tls_record(&[0x00, 0x00, 0x00, 0x18]));
-        assert!(!looks_like_tls_record(&[0x15, 0x03]));
+        assert!(TlsConnector::new(&ClientTls::Disabled).unwrap().is_plain());
     }
 
     #[test]
     fn bad_settings_are_config_errors() {
-        use crate::config::TlsCerts;
-        let verified = |certs: TlsCerts| TlsConnector::new(&TlsPolicy::Verified(TlsSource::Inline(certs))).unwrap_err();
-        let ca = &ca_pem();
-        let no_ca = verified(TlsCerts { domain: "d.test".into(), ..Default::default() });
-        assert_eq!(no_ca.kind(), ErrorKind::Config);
-        let bad_pem =
-            verified(TlsCerts { domain: "d.test".into(), ca_cert: Some("not pem".into()), ..Default::default() });
-        assert_eq!(bad_pem.kind(), ErrorKind::Config);
-        let half = verified(TlsCerts {
-            domain: "d.test".into(),
-            ca_cert: Some(ca.clone()),
-            cert: Some(ca.clone()),
-            key: None,
-        });
-        assert_eq!(half.kind(), ErrorKind::Config);
-        let bad_domain =
-            verified(TlsCerts { domain: "not a name".into(), ca_cert: Some(ca.clone()), ..Default::default() });
-        assert_eq!(bad_domain.kind(), ErrorKind::Config);
-        let missing = TlsConnector::new(&TlsPolicy::Verified(TlsSource::Files(TlsCerts {
-            domain: "d.test".into(),
-            ca_cert: Some("/nonexistent/ca.pem".into()),
-            ..Default::default()
-        })))
-        .unwrap_err();
+        let verified = |certs: VerifiedTls| TlsConnector::new(&ClientTls::Verified(certs)).unwrap_err();
+        let settings = |ca_cert: Option<Pem>| VerifiedTls { domain: "d.test".into(), ca_cert, cert: None, key: None };
+        let ca = Pem::Inline(ca_pem());
+        assert_eq!(verified(settings(None)).kind(), ErrorKind::Config);
+        assert_eq!(verified(settings(Some(Pem::from("not pem")))).kind(), ErrorKind::Config);
+        let half = VerifiedTls { cert: Some(ca.clone()), ..settings(Some(ca.clone())) };
+        assert_eq!(verified(half).kind(), ErrorKind::Config);
+        let bad_domain = VerifiedTls { domain: "not a name".into(), ..settings(Some(ca.clone())) };
+        assert_eq!(verified(bad_domain).kind(), ErrorKind::Config);
+        let missing = verified(settings(Some(Pem::File("/nonexistent/ca.pem".into()))));
         assert_eq!(missing.kind(), ErrorKind::Config);
         assert!(missing.to_string().contains("/nonexistent/ca.pem"), "{missing}");
+        // Mixed sources: a readable inline CA with a client certificate file that is missing.
+        let mixed = VerifiedTls {
+            cert: Some(Pem::File("/nonexistent/client.pem".into())),
+            key: Some(Pem::Inline(ca_pem())),
+            ..settings(Some(ca))
+        };
+        let missing_cert = verified(mixed);
+        assert_eq!(missing_cert.kind(), ErrorKind::Config);
+        assert!(missing_cert.to_string().contains("/nonexistent/client.pem"), "{missing_cert}");
     }
 }

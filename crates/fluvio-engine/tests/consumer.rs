@@ -440,3 +440,41 @@ async fn dropping_a_stream_stops_its_task() {
     fluvio.close().await;
     server.shutdown().await;
 }
+
+/// Every kind of stream behind one `RecordStream`: batches of what arrived, in partition order,
+/// and the end once closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partition_and_topic_streams_are_read_through_one_record_stream_trait() {
+    use fluvio_engine::RecordStream;
+
+    let s = setup(1).await;
+    topic(&s.fluvio, "one-trait", 2).await;
+    produce_batches(&s.fluvio, "one-trait", 0, 0, 2, 5).await;
+    produce_batches(&s.fluvio, "one-trait", 1, 100, 1, 5).await;
+    let partition = s.fluvio.partition_consumer("one-trait", 0).stream(Offset::beginning()).await.unwrap();
+    let topic_stream = s.fluvio.consumer("one-trait").stream(Offset::beginning()).await.unwrap();
+    let mut streams: Vec<(Box<dyn RecordStream>, usize)> =
+        vec![(Box::new(partition), 10), (Box::new(topic_stream), 15)];
+    for (stream, expected) in &mut streams {
+        let mut records = Vec::new();
+        while records.len() < *expected {
+            let batch = tokio::time::timeout(Duration::from_secs(10), stream.next_batch(4)).await.unwrap();
+            let batch = batch.expect("the stream goes on").expect("records");
+            assert!(!batch.is_empty() && batch.len() <= 4, "a batch holds 1 to max records: {}", batch.len());
+            records.extend(batch);
+        }
+        assert_eq!(records.len(), *expected);
+        let mut by_partition: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
+        for record in &records {
+            by_partition.entry(record.partition).or_default().push(record.offset);
+        }
+        for offsets in by_partition.values() {
+            assert!(offsets.windows(2).all(|w| w[1] == w[0] + 1), "in order within a partition: {offsets:?}");
+        }
+        assert!(stream.try_next_batch(4).is_none(), "nothing more arrived");
+        assert!(!stream.is_finished());
+        stream.close();
+        assert!(stream.try_next_batch(4).is_none());
+    }
+    s.shutdown().await;
+}

@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use common::*;
 use fluvio_engine::admin::PartitionResolution;
-use fluvio_engine::{ConsumerConfig, Fluvio, Isolation, Offset, ProduceOutput, ProducerConfig, TopicConfig};
+use fluvio_engine::{
+    ConsumerConfig, Fluvio, Isolation, Offset, ProduceOutput, ProducerConfig, RecordStream, TopicConfig,
+};
 use fluvio_local::{ClusterConfig, LocalCluster};
 use parking_lot::Mutex;
 

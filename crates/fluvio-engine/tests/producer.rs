@@ -471,7 +471,7 @@ async fn max_request_size_is_bounded_by_the_servers_frame_limit() {
     assert_eq!(refused.kind(), ErrorKind::RecordTooLarge, "{refused:?}");
     assert!(!refused.is_retriable());
     // What fits the frame reaches the server, which refuses batches over its own 32 MiB limit
-    // (a Fluvio SPU's) with the same kind.
+    // (an SPU's max_request_size) with the same kind.
     let over_batch_limit = producer.send(None, &vec![b'g'; 33 * 1024 * 1024]).await.unwrap().wait().await;
     assert_eq!(over_batch_limit.unwrap_err().kind(), ErrorKind::RecordTooLarge);
     s.shutdown().await;

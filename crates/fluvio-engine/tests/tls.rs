@@ -10,6 +10,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use common::{next_records, values};
+use fluvio_engine::config::{ClientTls, Pem, VerifiedTls};
 use fluvio_engine::{ClientConfig, ErrorKind, Fluvio, Offset, ProducerConfig, TlsFailure, TopicConfig};
 use fluvio_local::{ClusterConfig, LocalCluster, ServerTls};
 use fluvio_profile::{ProfileFile, TlsPolicy};
@@ -33,7 +34,7 @@ async fn cluster(spus: u16, tls: Option<ServerTls>) -> TlsCluster {
     TlsCluster { cluster: LocalCluster::start(config).await.expect("cluster starts"), _dir: dir }
 }
 
-fn config(cluster: &LocalCluster, tls: TlsPolicy) -> ClientConfig {
+fn config(cluster: &LocalCluster, tls: impl Into<ClientTls>) -> ClientConfig {
     ClientConfig::new(cluster.sc_endpoint())
         .with_tls(tls)
         .with_connect_timeout(CONNECT_TIMEOUT)
@@ -105,6 +106,35 @@ async fn mutual_tls_round_trip_with_files() {
         .expect("connects");
     round_trip(&fluvio, "mutual", 2, 50).await;
     fluvio.close().await;
+    tls.cluster.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_from_files_and_text_can_be_mixed() {
+    let pki = Pki::new("test CA");
+    let server = pki.server();
+    let client = pki.client();
+    // The cluster's certificate from a file, its key and client CA as text.
+    let server_tls = ServerTls::new(Pem::File(pki.write("server.pem", &server.cert)), &server.key)
+        .client_ca(&pki.ca_pem)
+        .require_client_cert(true);
+    let tls = cluster(1, Some(server_tls)).await;
+    // The client's CA and key from files, its certificate as text.
+    let mixed = VerifiedTls {
+        domain: DOMAIN.into(),
+        ca_cert: Some(Pem::File(pki.write("ca.pem", &pki.ca_pem))),
+        cert: Some(Pem::Inline(client.cert.clone())),
+        key: Some(Pem::File(pki.write("client.key", &client.key))),
+    };
+    assert_eq!(ClientTls::Verified(mixed.clone()).to_profile(), None, "a profile cannot keep mixed sources");
+    let fluvio =
+        Fluvio::connect_with_config(config(&tls.cluster, ClientTls::Verified(mixed.clone()))).await.expect("connects");
+    round_trip(&fluvio, "mixed", 1, 10).await;
+    fluvio.close().await;
+    // A file that cannot be read is a configuration error when connecting.
+    let unreadable = VerifiedTls { key: Some(Pem::File(pki.dir.path().join("no-such.key"))), ..mixed };
+    let err = Fluvio::connect_with_config(config(&tls.cluster, ClientTls::Verified(unreadable))).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err:?}");
     tls.cluster.shutdown().await;
 }
 

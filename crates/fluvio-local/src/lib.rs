@@ -54,6 +54,7 @@
 
 mod control;
 mod lock;
+mod names;
 mod net;
 mod sc;
 mod spu;
@@ -78,7 +79,7 @@ use tracing::{info, warn};
 use lock::DirectoryLock;
 use sc::{Sc, ScSettings};
 use spu::{ReplicationSettings, SpuEndpoints, SpuLimits, SpuServer};
-pub use tls::{DEFAULT_HANDSHAKE_TIMEOUT, ServerTls};
+pub use tls::{DEFAULT_HANDSHAKE_TIMEOUT, Pem, ServerTls};
 
 /// Id of the first SPU (as in the official local cluster).
 pub const FIRST_SPU_ID: i32 = 5001;
@@ -96,6 +97,16 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default of [`ClusterConfig::max_buffered_bytes`]: four requests of the largest size.
 pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
+/// Most SPUs a cluster may have ([`ClusterConfig::spus`]), and so most in-sync replicas it
+/// may require ([`ClusterConfig::min_live_replicas`]).
+pub const MAX_SPUS: u16 = 64;
+/// Shortest [`ClusterConfig::spu_timeout`]: heartbeats go out several times per timeout.
+pub const MIN_SPU_TIMEOUT: Duration = Duration::from_millis(100);
+/// Shortest timeout of any other kind that the cluster takes (replica lag, connection
+/// timeouts when not off).
+pub const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+/// Smallest [`ClusterConfig::max_frame_size`].
+pub const MIN_MAX_FRAME_SIZE: usize = net::UNBUDGETED_BYTES;
 /// Default of [`ClusterConfig::max_frame_size`] (64 MiB).
 pub const DEFAULT_MAX_FRAME_SIZE: usize = fluvio_wire::frame::DEFAULT_MAX_FRAME_SIZE;
 /// How long a fenced SPU waits before it rejoins.
@@ -157,7 +168,7 @@ impl ClusterConfig {
         self
     }
 
-    /// Number of SPUs (at least 1).
+    /// Number of SPUs (1 to [`MAX_SPUS`]).
     pub fn spus(mut self, spus: u16) -> Self {
         self.spus = spus;
         self
@@ -265,32 +276,85 @@ impl ClusterConfig {
         &self.base_dir
     }
 
-    /// Refuses settings the cluster cannot run with.
+    /// Refuses settings the cluster cannot run with: each setting by its rule below.
     fn validate(&self) -> Result<(), ClusterError> {
+        Self::check_spus(self.spus)?;
+        Self::check_min_live_replicas(self.min_live_replicas)?;
+        Self::check_spu_timeout(self.spu_timeout)?;
+        Self::check_replica_lag_time(self.replica_lag_time)?;
+        Self::check_connection_timeout("the idle timeout", self.idle_timeout)?;
+        Self::check_connection_timeout("the read timeout", self.read_timeout)?;
         let invalid = |message: &str| Err(ClusterError::InvalidConfig(message.into()));
-        if self.spus == 0 {
-            return invalid("a cluster needs at least one SPU");
-        }
-        if self.min_live_replicas == 0 {
-            return invalid("min-live-replicas must be at least 1");
-        }
-        if self.spu_timeout < Duration::from_millis(100) {
-            return invalid("the SPU timeout must be at least 100 ms");
-        }
-        if self.replica_lag_time.is_zero() {
-            return invalid("the replica lag time must be positive");
-        }
         if self.retention_interval.is_zero() {
             return invalid("the retention interval must be positive");
         }
         if self.worker_threads == 0 {
             return invalid("the cluster needs at least one worker thread");
         }
-        if self.max_frame_size < net::UNBUDGETED_BYTES {
+        if self.max_frame_size < MIN_MAX_FRAME_SIZE {
             return invalid("the maximum frame size must be at least 64 KiB");
         }
-        if self.max_buffered_bytes < self.max_frame_size {
-            return invalid("the buffer budget must hold at least one frame of the maximum size");
+        Self::check_max_buffered_bytes(self.max_buffered_bytes, self.max_frame_size)
+    }
+
+    // The rules of the settings, each in one place: `validate` applies them when the cluster
+    // starts, and front ends (the `fluvio-local` command, the Java builder) as values are set.
+
+    /// [`ClusterConfig::spus`]: 1 to [`MAX_SPUS`].
+    pub fn check_spus(spus: u16) -> Result<(), ClusterError> {
+        if !(1..=MAX_SPUS).contains(&spus) {
+            return Err(ClusterError::InvalidConfig(format!("a cluster has 1 to {MAX_SPUS} SPUs, not {spus}")));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::min_live_replicas`]: 1 to [`MAX_SPUS`].
+    pub fn check_min_live_replicas(replicas: u16) -> Result<(), ClusterError> {
+        if !(1..=MAX_SPUS).contains(&replicas) {
+            return Err(ClusterError::InvalidConfig(format!(
+                "min-live-replicas must be 1 to {MAX_SPUS}, not {replicas}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::spu_timeout`]: at least [`MIN_SPU_TIMEOUT`].
+    pub fn check_spu_timeout(timeout: Duration) -> Result<(), ClusterError> {
+        if timeout < MIN_SPU_TIMEOUT {
+            return Err(ClusterError::InvalidConfig(format!(
+                "the SPU timeout must be at least {MIN_SPU_TIMEOUT:?}, not {timeout:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::replica_lag_time`]: at least [`MIN_TIMEOUT`].
+    pub fn check_replica_lag_time(lag: Duration) -> Result<(), ClusterError> {
+        if lag < MIN_TIMEOUT {
+            return Err(ClusterError::InvalidConfig(format!(
+                "the replica lag time must be at least {MIN_TIMEOUT:?}, not {lag:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::idle_timeout`] and [`ClusterConfig::read_timeout`] (`what`): zero
+    /// (off), or at least [`MIN_TIMEOUT`].
+    pub fn check_connection_timeout(what: &str, timeout: Duration) -> Result<(), ClusterError> {
+        if !timeout.is_zero() && timeout < MIN_TIMEOUT {
+            return Err(ClusterError::InvalidConfig(format!(
+                "{what} must be zero (off) or at least {MIN_TIMEOUT:?}, not {timeout:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`ClusterConfig::max_buffered_bytes`]: at least one request of `max_frame_size`.
+    pub fn check_max_buffered_bytes(bytes: usize, max_frame_size: usize) -> Result<(), ClusterError> {
+        if bytes < max_frame_size {
+            return Err(ClusterError::InvalidConfig(format!(
+                "the buffer budget must hold at least one frame of the maximum size ({max_frame_size} bytes), not {bytes}"
+            )));
         }
         Ok(())
     }
@@ -534,10 +598,11 @@ impl LocalCluster {
             .is_some_and(|slot| slot.running.as_ref().is_some_and(|r| !r.server.has_stopped()))
     }
 
-    /// Test support: pauses (or resumes) replication on SPU `id`: the replicas it follows send
-    /// no fetch to their leaders, as a slow follower would. The leaders keep those followers in
-    /// sync for [`ClusterConfig::replica_lag_time`], so records appended meanwhile stay
-    /// uncommitted; useful to create an uncommitted tail before a leader fails.
+    /// Test support (feature `test-hooks`): pauses (or resumes) replication on SPU `id`: the
+    /// replicas it follows send no fetch to their leaders, as a slow follower would. The leaders
+    /// keep those followers in sync for [`ClusterConfig::replica_lag_time`], so records appended
+    /// meanwhile stay uncommitted; useful to create an uncommitted tail before a leader fails.
+    #[cfg(feature = "test-hooks")]
     pub fn pause_spu_replication(&self, id: i32, paused: bool) -> Result<(), ClusterError> {
         let spus = self.inner.spus.lock();
         let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
@@ -547,11 +612,13 @@ impl LocalCluster {
         Ok(())
     }
 
-    /// Test support: SPU `id` keeps serving but stops sending heartbeats to the SC, as a hung
-    /// SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it dead, elects new
-    /// leaders for its partitions and drops its control link, which fences the SPU: it stops
-    /// acknowledging anything and shuts down. Like any fenced SPU, it then rejoins by itself
-    /// shortly after, as a healthy SPU that sends heartbeats again, and follows the new leaders.
+    /// Test support (feature `test-hooks`): SPU `id` keeps serving but stops sending heartbeats
+    /// to the SC, as a hung SPU would. After [`ClusterConfig::spu_timeout`] the SC declares it
+    /// dead, elects new leaders for its partitions and drops its control link, which fences the
+    /// SPU: it stops acknowledging anything and shuts down. Like any fenced SPU, it then rejoins
+    /// by itself shortly after, as a healthy SPU that sends heartbeats again, and follows the new
+    /// leaders.
+    #[cfg(feature = "test-hooks")]
     pub fn silence_spu_heartbeats(&self, id: i32) -> Result<(), ClusterError> {
         let spus = self.inner.spus.lock();
         let slot = spus.get(&id).ok_or(ClusterError::UnknownSpu(id))?;
@@ -1141,5 +1208,25 @@ mod tests {
         cluster.stop_spu(FIRST_SPU_ID).await.unwrap();
         assert_eq!(probe(), 0, "nothing of the stopped SPU holds its state or its log");
         cluster.shutdown().await;
+    }
+
+    #[test]
+    fn each_setting_has_one_rule_that_validate_applies() {
+        let ms = Duration::from_millis;
+        assert!(ClusterConfig::check_spu_timeout(MIN_SPU_TIMEOUT).is_ok());
+        assert!(ClusterConfig::check_spu_timeout(ms(99)).is_err());
+        assert!(ClusterConfig::check_spus(MAX_SPUS).is_ok());
+        assert!(ClusterConfig::check_spus(MAX_SPUS + 1).is_err());
+        assert!(ClusterConfig::check_spus(0).is_err());
+        assert!(ClusterConfig::check_min_live_replicas(0).is_err());
+        assert!(ClusterConfig::check_replica_lag_time(Duration::from_micros(999)).is_err());
+        assert!(ClusterConfig::check_connection_timeout("t", Duration::ZERO).is_ok(), "zero is off");
+        assert!(ClusterConfig::check_connection_timeout("t", Duration::from_nanos(1)).is_err());
+        assert!(ClusterConfig::check_max_buffered_bytes(1 << 20, 1 << 21).is_err());
+        let dir = std::path::PathBuf::from("/unused");
+        let refused = ClusterConfig::new(&dir).spu_timeout(ms(50)).validate().unwrap_err();
+        assert!(matches!(refused, ClusterError::InvalidConfig(_)), "{refused:?}");
+        assert!(ClusterConfig::new(&dir).spus(MAX_SPUS + 1).validate().is_err());
+        assert!(ClusterConfig::new(&dir).validate().is_ok());
     }
 }

@@ -1,8 +1,10 @@
 //! Connection plumbing shared by the SC and SPU servers: an accept loop (plain, or TLS for
 //! the public listeners), a frame reader and one writer task per connection.
 //!
-//! Every outgoing frame goes through the connection's [`FrameSink`] to a single writer task,
-//! so frames from concurrent streams (watch, stream fetch) are never interleaved. A request
+//! Every outgoing frame goes through the connection's [`FrameSink`] to a single writer task
+//! (the one the client engine runs too, [`framed::write_frames`]), so frames from concurrent
+//! streams (watch, stream fetch) are never interleaved. The reader is the server's own: see
+//! [`framed`] for why. A request
 //! that cannot be understood (undecodable header, unknown API key or version, oversized or
 //! malformed frame) closes that connection only; other connections are unaffected.
 //!
@@ -25,9 +27,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
+use fluvio_transport::framed;
 use fluvio_wire::api::{RequestHeader, encode_response_frame};
 use fluvio_wire::{Encoder, FrameDecoder, FrameError, Version};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
@@ -272,7 +275,7 @@ pub(crate) async fn serve_connection<S, H>(
     let spawned = tasks.spawn({
         let closed = closed.clone();
         async move {
-            write_loop(writer, rx, closed).await;
+            framed::write_frames(writer, rx, closed).await;
             let _ = writer_done_tx.send(());
         }
     });
@@ -298,7 +301,7 @@ pub(crate) async fn serve_connection<S, H>(
             let frame = match decoder.decode(&mut buf) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => break,
-                Err(FrameError::TooLarge { len, .. }) if is_tls_handshake(&buf) => {
+                Err(FrameError::TooLarge { len, .. }) if framed::is_tls_handshake_start(&buf) => {
                     debug!(%peer, "TLS handshake on a plain listener: waiting for the rest of that frame");
                     discarding = len + fluvio_wire::frame::FRAME_PREFIX_LEN;
                     continue 'connection;
@@ -373,12 +376,6 @@ pub(crate) async fn serve_connection<S, H>(
     drop(sink);
     // Resolves when the writer is done, or is dropped (its group was aborted).
     let _ = writer_done.await;
-}
-
-/// Whether `buf` starts with a TLS handshake record (a ClientHello): content type 22, then
-/// major version 3.
-fn is_tls_handshake(buf: &[u8]) -> bool {
-    matches!(buf, [22, 3, minor, ..] if *minor <= 4)
 }
 
 /// Why a connection was closed for breaking a limit.
@@ -520,30 +517,4 @@ impl ReadState {
             tokio::time::sleep_until(deadline.min(now + check)).await;
         }
     }
-}
-
-async fn write_loop<W: AsyncWrite>(writer: W, mut rx: mpsc::Receiver<Bytes>, closed: CancellationToken) {
-    let mut writer = std::pin::pin!(BufWriter::with_capacity(64 * 1024, writer));
-    loop {
-        let frame = tokio::select! {
-            frame = rx.recv() => frame,
-            _ = closed.cancelled() => None,
-        };
-        let Some(frame) = frame else { break };
-        if writer.write_all(&frame).await.is_err() {
-            break;
-        }
-        // Coalesce whatever else is already queued into the same flush.
-        while let Ok(frame) = rx.try_recv() {
-            if writer.write_all(&frame).await.is_err() {
-                closed.cancel();
-                return;
-            }
-        }
-        if writer.flush().await.is_err() {
-            break;
-        }
-    }
-    closed.cancel();
-    let _ = writer.shutdown().await;
 }

@@ -13,8 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+pub use fluvio_transport::Pem;
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::server::{ParsedCertificate, WebPkiClientVerifier};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -32,7 +32,8 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const FAILED_HANDSHAKE_LINGER: Duration = Duration::from_secs(1);
 
 /// TLS settings of a cluster's public listeners: the server certificate chain and key, and
-/// optionally a CA whose client certificates are accepted (mutual TLS).
+/// optionally a CA whose client certificates are accepted (mutual TLS). Each is a [`Pem`]: PEM
+/// text (a `String` or `&str` converts to one) or a PEM file, read when the cluster starts.
 ///
 /// ```no_run
 /// # fn demo() -> Result<(), fluvio_local::ClusterError> {
@@ -46,16 +47,16 @@ const FAILED_HANDSHAKE_LINGER: Duration = Duration::from_secs(1);
 /// # Ok(()) }
 /// ```
 ///
-/// Everything is checked when the cluster starts: unreadable PEM, a key that does not match
+/// Everything is checked when the cluster starts: unreadable files or PEM, a key that does not match
 /// the certificate, `require_client_cert` without a client CA, and (when a domain is set) a
 /// certificate that clients would refuse are [`ClusterError::InvalidConfig`].
 ///
 /// `Debug` does not print the key.
 #[derive(Clone)]
 pub struct ServerTls {
-    cert_chain: String,
-    key: String,
-    client_ca: Option<String>,
+    cert_chain: Pem,
+    key: Pem,
+    client_ca: Option<Pem>,
     require_client_cert: bool,
     domain: Option<String>,
     handshake_timeout: Duration,
@@ -74,8 +75,9 @@ impl std::fmt::Debug for ServerTls {
 
 impl ServerTls {
     /// Serves `cert_chain` (PEM, leaf first, then any intermediates) with its private key `key`
-    /// (PEM: PKCS#8, PKCS#1 or SEC1). No client certificates are asked for.
-    pub fn new(cert_chain: impl Into<String>, key: impl Into<String>) -> Self {
+    /// (PEM: PKCS#8, PKCS#1 or SEC1), each PEM text or a PEM file. No client certificates are
+    /// asked for.
+    pub fn new(cert_chain: impl Into<Pem>, key: impl Into<Pem>) -> Self {
         Self {
             cert_chain: cert_chain.into(),
             key: key.into(),
@@ -91,9 +93,10 @@ impl ServerTls {
         Ok(Self::new(read(cert_chain.as_ref(), "server certificate")?, read(key.as_ref(), "server key")?))
     }
 
-    /// Asks clients for a certificate signed by `ca` (PEM) and verifies the ones they send.
-    /// Clients without one are still served unless [`ServerTls::require_client_cert`].
-    pub fn client_ca(mut self, ca: impl Into<String>) -> Self {
+    /// Asks clients for a certificate signed by `ca` (PEM text or a PEM file) and verifies the
+    /// ones they send. Clients without one are still served unless
+    /// [`ServerTls::require_client_cert`].
+    pub fn client_ca(mut self, ca: impl Into<Pem>) -> Self {
         self.client_ca = Some(ca.into());
         self
     }
@@ -130,12 +133,11 @@ impl ServerTls {
     pub(crate) fn acceptor(&self, spu_ids: impl IntoIterator<Item = i32>) -> Result<TlsAcceptor, ClusterError> {
         let invalid = |message: String| ClusterError::InvalidConfig(message);
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let chain = certs(&self.cert_chain, "server certificate")?;
-        let key = PrivateKeyDer::from_pem_slice(self.key.as_bytes())
-            .map_err(|e| invalid(format!("cannot read the server key: {e}")))?;
+        let chain = self.cert_chain.certificates("server certificate").map_err(unusable)?;
+        let key = self.key.private_key("server key").map_err(unusable)?;
         if let Some(domain) = &self.domain {
             let names = std::iter::once(domain.clone())
-                .chain(spu_ids.into_iter().map(|id| format!("{}.{domain}", crate::sc::spu_name(id))));
+                .chain(spu_ids.into_iter().map(|id| format!("{}.{domain}", crate::names::spu_name(id))));
             check_names(&chain[0], names)?;
         }
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
@@ -148,7 +150,7 @@ impl ServerTls {
             (None, false) => builder.with_no_client_auth(),
             (Some(ca), required) => {
                 let mut roots = rustls::RootCertStore::empty();
-                for ca in certs(ca, "client CA certificate")? {
+                for ca in ca.certificates("client CA certificate").map_err(unusable)? {
                     roots.add(ca).map_err(|e| invalid(format!("unusable client CA certificate: {e}")))?;
                 }
                 let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
@@ -185,14 +187,9 @@ fn check_names(leaf: &CertificateDer<'_>, names: impl Iterator<Item = String>) -
     Ok(())
 }
 
-fn certs(pem: &str, what: &str) -> Result<Vec<CertificateDer<'static>>, ClusterError> {
-    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ClusterError::InvalidConfig(format!("cannot read the {what}: {e}")))?;
-    if certs.is_empty() {
-        return Err(ClusterError::InvalidConfig(format!("the {what} holds no PEM certificate")));
-    }
-    Ok(certs)
+/// A certificate or key the cluster cannot use.
+fn unusable(err: fluvio_transport::PemError) -> ClusterError {
+    ClusterError::InvalidConfig(err.to_string())
 }
 
 fn read(path: &Path, what: &str) -> Result<String, ClusterError> {

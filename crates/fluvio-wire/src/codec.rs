@@ -510,6 +510,97 @@ macro_rules! wire_unit_enum {
     };
 }
 
+/// Implements [`Encoder`] and [`Decoder`] for an enum whose variants carry data: on the wire, a
+/// tag of type `$repr`, then the variant's fields in declaration order. Each line maps a tag to
+/// a variant, naming its fields as its declaration does (`(a, b)` for a tuple variant,
+/// `{ a, b }` for a struct variant, nothing for a unit variant); the `match` on `self` is
+/// exhaustive, so a variant without a tag does not compile. The enum itself, with its
+/// attributes (serde's included), stays as declared.
+///
+/// ```
+/// #[derive(Debug, PartialEq)]
+/// pub enum Shape {
+///     Point,
+///     Circle(u32),
+///     Rect { w: u16, h: u16 },
+/// }
+/// fluvio_wire::wire_enum_codec! {
+///     Shape: u8 {
+///         0 => Point,
+///         1 => Circle(radius),
+///         2 => Rect { w, h },
+///     }
+/// }
+/// # use fluvio_wire::{Decoder, Encoder};
+/// let bytes = Shape::Rect { w: 1, h: 2 }.to_bytes(0).unwrap();
+/// assert_eq!(bytes.as_ref(), &[2, 0, 1, 0, 2]);
+/// assert_eq!(Shape::decode_exact(bytes, 0).unwrap(), Shape::Rect { w: 1, h: 2 });
+/// ```
+#[macro_export]
+macro_rules! wire_enum_codec {
+    (
+        $name:ident : $repr:ty {
+            $( $tag:literal => $variant:ident $( ( $($tuple:ident),* $(,)? ) )? $( { $($field:ident),* $(,)? } )? ),*
+            $(,)?
+        }
+    ) => {
+        impl $name {
+            /// The wire tag of this value's variant.
+            #[allow(unused_variables)]
+            pub fn wire_tag(&self) -> $repr {
+                match self {
+                    $( Self::$variant $( ( $($tuple),* ) )? $( { $($field),* } )? => $tag, )*
+                }
+            }
+        }
+
+        impl $crate::Encoder for $name {
+            fn encode(
+                &self,
+                dst: &mut $crate::bytes::BytesMut,
+                version: $crate::Version,
+            ) -> ::std::result::Result<(), $crate::EncodeError> {
+                match self {
+                    $(
+                        Self::$variant $( ( $($tuple),* ) )? $( { $($field),* } )? => {
+                            $crate::Encoder::encode(&($tag as $repr), dst, version)?;
+                            $($( $crate::Encoder::encode($tuple, dst, version)?; )*)?
+                            $($( $crate::Encoder::encode($field, dst, version)?; )*)?
+                            Ok(())
+                        }
+                    )*
+                }
+            }
+        }
+
+        impl $crate::Decoder for $name {
+            fn decode(
+                src: &mut $crate::bytes::Bytes,
+                version: $crate::Version,
+            ) -> ::std::result::Result<Self, $crate::DecodeError> {
+                match <$repr as $crate::Decoder>::decode(src, version)? {
+                    $(
+                        $tag => Ok(Self::$variant
+                            $( ( $( $crate::__wire_field!(src, version, $tuple) ),* ) )?
+                            $( { $( $field: $crate::Decoder::decode(src, version)? ),* } )?
+                        ),
+                    )*
+                    tag => Err($crate::DecodeError::unknown_tag(stringify!($name), tag)),
+                }
+            }
+        }
+    };
+}
+
+/// One decoded field of a tuple variant (`$_name` only drives the repetition).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __wire_field {
+    ($src:ident, $version:ident, $_name:ident) => {
+        $crate::Decoder::decode($src, $version)?
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

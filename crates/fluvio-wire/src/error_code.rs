@@ -2,10 +2,6 @@
 //! Every tag the official 0.50 servers can send is known here, so no official response is
 //! undecodable because of its error code.
 
-use bytes::{Bytes, BytesMut};
-
-use crate::codec::{Decoder, Encoder, Version};
-use crate::error::{DecodeError, EncodeError};
 use crate::record::VarBytes;
 use crate::wire_struct;
 use crate::wire_unit_enum;
@@ -193,73 +189,7 @@ impl ErrorCode {
 
     /// The wire tag of this code.
     pub fn tag(&self) -> i16 {
-        use ErrorCode::*;
-        match self {
-            UnknownServerError => -1,
-            None => 0,
-            OffsetOutOfRange => 1,
-            Other(_) => 2,
-            NotLeaderForPartition => 6,
-            RequestTimedOut { .. } => 7,
-            MessageTooLarge => 10,
-            PermissionDenied => 13,
-            StorageError => 56,
-            InvalidCreateRequest => 60,
-            InvalidDeleteRequest => 61,
-            OffsetEvicted { .. } => 71,
-            PartitionFull { .. } => 72,
-            PartitionShortCircuited => 73,
-            SpuError => 1000,
-            SpuRegistrationFailed => 1001,
-            SpuOffline => 1002,
-            SpuNotFound => 1003,
-            SpuAlreadyExists => 1004,
-            TopicError => 2000,
-            TopicNotFound => 2001,
-            TopicAlreadyExists => 2002,
-            TopicPendingInitialization => 2003,
-            TopicInvalidConfiguration => 2004,
-            TopicNotProvisioned => 2005,
-            TopicInvalidName => 2006,
-            TopicDeleted => 2007,
-            TopicInvalidReplicaType => 2008,
-            PartitionPendingInitialization => 3000,
-            PartitionNotLeader => 3001,
-            FetchSessionNotFound => 3002,
-            OffsetFlushRequestError(_) => 3003,
-            OffsetManagementDisabled => 3004,
-            MaxRetryReached => 3005,
-            ManagedConnectorError => 5000,
-            ManagedConnectorNotFound => 5001,
-            ManagedConnectorAlreadyExists => 5002,
-            SmartModuleError => 6000,
-            SmartModuleNotFound { .. } => 6001,
-            SmartModuleInvalid { .. } => 6002,
-            SmartModuleInvalidExports { .. } => 6003,
-            SmartModuleRuntimeError(_) => 6004,
-            SmartModuleChainInitError(_) => 6005,
-            SmartModuleInitError { .. } => 6006,
-            SmartModuleLookBackError(_) => 6007,
-            SmartModuleMemoryLimitExceeded { .. } => 6008,
-            TableFormatError => 7000,
-            TableFormatNotFound => 7001,
-            TableFormatAlreadyExists => 7002,
-            DerivedStreamObjectError => 8000,
-            DerivedStreamNotFound(_) => 8001,
-            DerivedStreamJoinFetchError => 8002,
-            DerivedStreamInvalid(_) => 8003,
-            CompressionError => 9000,
-            DeduplicationSmartModuleNotLoaded => 10000,
-            DeduplicationSmartModuleNameInvalid(_) => 10001,
-            MirrorNotFound => 11001,
-            MirrorAlreadyExists => 11002,
-            MirrorProduceFromHome => 11003,
-            MirrorDeleteFromRemote => 11004,
-            MirrorInvalidType => 11005,
-            MirrorProduceFromRemoteNotAllowed => 11006,
-            SystemSpecDeletionAttempt { .. } => 12001,
-            SystemSpecUpdatingAttempt { .. } => 12002,
-        }
+        self.wire_tag()
     }
 
     /// A short human description (the official client's wording where it has one).
@@ -346,134 +276,80 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-impl Encoder for ErrorCode {
-    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
-        use ErrorCode::*;
-        self.tag().encode(dst, version)?;
-        match self {
-            Other(s)
-            | OffsetFlushRequestError(s)
-            | SmartModuleChainInitError(s)
-            | SmartModuleLookBackError(s)
-            | DerivedStreamNotFound(s)
-            | DerivedStreamInvalid(s)
-            | DeduplicationSmartModuleNameInvalid(s) => s.encode(dst, version),
-            RequestTimedOut { timeout_ms, kind } => {
-                timeout_ms.encode(dst, version)?;
-                kind.encode(dst, version)
-            }
-            OffsetEvicted { offset, next_available } => {
-                offset.encode(dst, version)?;
-                next_available.encode(dst, version)
-            }
-            PartitionFull { replica_key } => replica_key.encode(dst, version),
-            SmartModuleNotFound { name } => name.encode(dst, version),
-            SmartModuleInvalid { error, name } => {
-                error.encode(dst, version)?;
-                name.encode(dst, version)
-            }
-            SmartModuleInvalidExports { error, kind } => {
-                error.encode(dst, version)?;
-                kind.encode(dst, version)
-            }
-            SmartModuleRuntimeError(details) => details.encode(dst, version),
-            SmartModuleInitError { hint } => hint.encode(dst, version),
-            SmartModuleMemoryLimitExceeded { requested, max } => {
-                requested.encode(dst, version)?;
-                max.encode(dst, version)
-            }
-            SystemSpecDeletionAttempt { kind, name } | SystemSpecUpdatingAttempt { kind, name } => {
-                kind.encode(dst, version)?;
-                name.encode(dst, version)
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-impl Decoder for ErrorCode {
-    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        use ErrorCode::*;
-        let tag = i16::decode(src, version)?;
-        let string = |src: &mut Bytes| String::decode(src, version);
-        Ok(match tag {
-            -1 => UnknownServerError,
-            0 => None,
-            1 => OffsetOutOfRange,
-            2 => Other(string(src)?),
-            6 => NotLeaderForPartition,
-            7 => RequestTimedOut { timeout_ms: u64::decode(src, version)?, kind: RequestKind::decode(src, version)? },
-            10 => MessageTooLarge,
-            13 => PermissionDenied,
-            56 => StorageError,
-            60 => InvalidCreateRequest,
-            61 => InvalidDeleteRequest,
-            71 => OffsetEvicted { offset: i64::decode(src, version)?, next_available: i64::decode(src, version)? },
-            72 => PartitionFull { replica_key: ReplicaKey::decode(src, version)? },
-            73 => PartitionShortCircuited,
-            1000 => SpuError,
-            1001 => SpuRegistrationFailed,
-            1002 => SpuOffline,
-            1003 => SpuNotFound,
-            1004 => SpuAlreadyExists,
-            2000 => TopicError,
-            2001 => TopicNotFound,
-            2002 => TopicAlreadyExists,
-            2003 => TopicPendingInitialization,
-            2004 => TopicInvalidConfiguration,
-            2005 => TopicNotProvisioned,
-            2006 => TopicInvalidName,
-            2007 => TopicDeleted,
-            2008 => TopicInvalidReplicaType,
-            3000 => PartitionPendingInitialization,
-            3001 => PartitionNotLeader,
-            3002 => FetchSessionNotFound,
-            3003 => OffsetFlushRequestError(string(src)?),
-            3004 => OffsetManagementDisabled,
-            3005 => MaxRetryReached,
-            5000 => ManagedConnectorError,
-            5001 => ManagedConnectorNotFound,
-            5002 => ManagedConnectorAlreadyExists,
-            6000 => SmartModuleError,
-            6001 => SmartModuleNotFound { name: string(src)? },
-            6002 => SmartModuleInvalid { error: string(src)?, name: Option::<String>::decode(src, version)? },
-            6003 => SmartModuleInvalidExports { error: string(src)?, kind: string(src)? },
-            6004 => {
-                SmartModuleRuntimeError(Box::new(crate::error_code::SmartModuleRuntimeError::decode(src, version)?))
-            }
-            6005 => SmartModuleChainInitError(string(src)?),
-            6006 => SmartModuleInitError { hint: string(src)? },
-            6007 => SmartModuleLookBackError(string(src)?),
-            6008 => SmartModuleMemoryLimitExceeded {
-                requested: u64::decode(src, version)?,
-                max: u64::decode(src, version)?,
-            },
-            7000 => TableFormatError,
-            7001 => TableFormatNotFound,
-            7002 => TableFormatAlreadyExists,
-            8000 => DerivedStreamObjectError,
-            8001 => DerivedStreamNotFound(string(src)?),
-            8002 => DerivedStreamJoinFetchError,
-            8003 => DerivedStreamInvalid(string(src)?),
-            9000 => CompressionError,
-            10000 => DeduplicationSmartModuleNotLoaded,
-            10001 => DeduplicationSmartModuleNameInvalid(string(src)?),
-            11001 => MirrorNotFound,
-            11002 => MirrorAlreadyExists,
-            11003 => MirrorProduceFromHome,
-            11004 => MirrorDeleteFromRemote,
-            11005 => MirrorInvalidType,
-            11006 => MirrorProduceFromRemoteNotAllowed,
-            12001 => SystemSpecDeletionAttempt { kind: string(src)?, name: string(src)? },
-            12002 => SystemSpecUpdatingAttempt { kind: string(src)?, name: string(src)? },
-            other => return Err(DecodeError::unknown_tag("ErrorCode", other)),
-        })
+crate::wire_enum_codec! {
+    ErrorCode: i16 {
+        -1 => UnknownServerError,
+        0 => None,
+        1 => OffsetOutOfRange,
+        2 => Other(value),
+        6 => NotLeaderForPartition,
+        7 => RequestTimedOut { timeout_ms, kind },
+        10 => MessageTooLarge,
+        13 => PermissionDenied,
+        56 => StorageError,
+        60 => InvalidCreateRequest,
+        61 => InvalidDeleteRequest,
+        71 => OffsetEvicted { offset, next_available },
+        72 => PartitionFull { replica_key },
+        73 => PartitionShortCircuited,
+        1000 => SpuError,
+        1001 => SpuRegistrationFailed,
+        1002 => SpuOffline,
+        1003 => SpuNotFound,
+        1004 => SpuAlreadyExists,
+        2000 => TopicError,
+        2001 => TopicNotFound,
+        2002 => TopicAlreadyExists,
+        2003 => TopicPendingInitialization,
+        2004 => TopicInvalidConfiguration,
+        2005 => TopicNotProvisioned,
+        2006 => TopicInvalidName,
+        2007 => TopicDeleted,
+        2008 => TopicInvalidReplicaType,
+        3000 => PartitionPendingInitialization,
+        3001 => PartitionNotLeader,
+        3002 => FetchSessionNotFound,
+        3003 => OffsetFlushRequestError(value),
+        3004 => OffsetManagementDisabled,
+        3005 => MaxRetryReached,
+        5000 => ManagedConnectorError,
+        5001 => ManagedConnectorNotFound,
+        5002 => ManagedConnectorAlreadyExists,
+        6000 => SmartModuleError,
+        6001 => SmartModuleNotFound { name },
+        6002 => SmartModuleInvalid { error, name },
+        6003 => SmartModuleInvalidExports { error, kind },
+        6004 => SmartModuleRuntimeError(value),
+        6005 => SmartModuleChainInitError(value),
+        6006 => SmartModuleInitError { hint },
+        6007 => SmartModuleLookBackError(value),
+        6008 => SmartModuleMemoryLimitExceeded { requested, max },
+        7000 => TableFormatError,
+        7001 => TableFormatNotFound,
+        7002 => TableFormatAlreadyExists,
+        8000 => DerivedStreamObjectError,
+        8001 => DerivedStreamNotFound(value),
+        8002 => DerivedStreamJoinFetchError,
+        8003 => DerivedStreamInvalid(value),
+        9000 => CompressionError,
+        10000 => DeduplicationSmartModuleNotLoaded,
+        10001 => DeduplicationSmartModuleNameInvalid(value),
+        11001 => MirrorNotFound,
+        11002 => MirrorAlreadyExists,
+        11003 => MirrorProduceFromHome,
+        11004 => MirrorDeleteFromRemote,
+        11005 => MirrorInvalidType,
+        11006 => MirrorProduceFromRemoteNotAllowed,
+        12001 => SystemSpecDeletionAttempt { kind, name },
+        12002 => SystemSpecUpdatingAttempt { kind, name },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Decoder, Encoder};
+    use bytes::Bytes;
 
     #[test]
     fn vectors_from_the_protocol_notes() {

@@ -34,6 +34,12 @@ pub const BATCH_MAGIC: i8 = 2;
 pub const NO_TIMESTAMP: i64 = -1;
 /// Smallest possible encoded record (every field one byte).
 pub const MIN_RECORD_LEN: usize = 7;
+/// Batches of one idempotent producer in one partition that a deduplicating leader
+/// (`fluvio-local`) remembers with their offsets, and so the most such a producer
+/// (`fluvio-engine`) keeps unacknowledged: a retry of any of them is answered with its original
+/// offsets. Kafka's rules with a window of its own size; not part of Fluvio's protocol (a
+/// Fluvio SPU does not deduplicate).
+pub const DEDUP_WINDOW: usize = 64;
 
 /// Bytes with a varint length prefix (a record key or value on the wire).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]

@@ -5,10 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-
-use crate::codec::{ByteVec, Decoder, Encoder, Version};
-use crate::error::{DecodeError, EncodeError};
+use crate::codec::ByteVec;
 use crate::wire_struct;
 
 /// Where the WASM comes from.
@@ -26,28 +23,10 @@ impl Default for SmartModuleWasm {
     }
 }
 
-impl Encoder for SmartModuleWasm {
-    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
-        match self {
-            SmartModuleWasm::Predefined(name) => {
-                0u8.encode(dst, version)?;
-                name.encode(dst, version)
-            }
-            SmartModuleWasm::AdHoc(wasm) => {
-                1u8.encode(dst, version)?;
-                wasm.encode(dst, version)
-            }
-        }
-    }
-}
-
-impl Decoder for SmartModuleWasm {
-    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        match u8::decode(src, version)? {
-            0 => Ok(SmartModuleWasm::Predefined(String::decode(src, version)?)),
-            1 => Ok(SmartModuleWasm::AdHoc(ByteVec::decode(src, version)?)),
-            tag => Err(DecodeError::unknown_tag("SmartModuleWasm", tag)),
-        }
+crate::wire_enum_codec! {
+    SmartModuleWasm: u8 {
+        0 => Predefined(name),
+        1 => AdHoc(wasm),
     }
 }
 
@@ -73,39 +52,12 @@ pub enum SmartModuleContext {
     },
 }
 
-impl Encoder for SmartModuleContext {
-    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
-        match self {
-            SmartModuleContext::None => 0u8.encode(dst, version),
-            SmartModuleContext::Aggregate { accumulator } => {
-                1u8.encode(dst, version)?;
-                accumulator.encode(dst, version)
-            }
-            SmartModuleContext::Join(topic) => {
-                2u8.encode(dst, version)?;
-                topic.encode(dst, version)
-            }
-            SmartModuleContext::JoinStream { topic, derivedstream } => {
-                3u8.encode(dst, version)?;
-                topic.encode(dst, version)?;
-                derivedstream.encode(dst, version)
-            }
-        }
-    }
-}
-
-impl Decoder for SmartModuleContext {
-    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        Ok(match u8::decode(src, version)? {
-            0 => SmartModuleContext::None,
-            1 => SmartModuleContext::Aggregate { accumulator: ByteVec::decode(src, version)? },
-            2 => SmartModuleContext::Join(String::decode(src, version)?),
-            3 => SmartModuleContext::JoinStream {
-                topic: String::decode(src, version)?,
-                derivedstream: String::decode(src, version)?,
-            },
-            tag => return Err(DecodeError::unknown_tag("SmartModuleContext", tag)),
-        })
+crate::wire_enum_codec! {
+    SmartModuleContext: u8 {
+        0 => None,
+        1 => Aggregate { accumulator },
+        2 => Join(topic),
+        3 => JoinStream { topic, derivedstream },
     }
 }
 
@@ -129,50 +81,16 @@ pub enum SmartModuleKind {
     Generic(SmartModuleContext),
 }
 
-impl Encoder for SmartModuleKind {
-    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
-        match self {
-            SmartModuleKind::Filter => 0u8.encode(dst, version),
-            SmartModuleKind::Map => 1u8.encode(dst, version),
-            SmartModuleKind::ArrayMap => 2u8.encode(dst, version),
-            SmartModuleKind::Aggregate { accumulator } => {
-                3u8.encode(dst, version)?;
-                accumulator.encode(dst, version)
-            }
-            SmartModuleKind::FilterMap => 4u8.encode(dst, version),
-            SmartModuleKind::Join(topic) => {
-                5u8.encode(dst, version)?;
-                topic.encode(dst, version)
-            }
-            SmartModuleKind::JoinStream { topic, derivedstream } => {
-                6u8.encode(dst, version)?;
-                topic.encode(dst, version)?;
-                derivedstream.encode(dst, version)
-            }
-            SmartModuleKind::Generic(context) => {
-                7u8.encode(dst, version)?;
-                context.encode(dst, version)
-            }
-        }
-    }
-}
-
-impl Decoder for SmartModuleKind {
-    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        Ok(match u8::decode(src, version)? {
-            0 => SmartModuleKind::Filter,
-            1 => SmartModuleKind::Map,
-            2 => SmartModuleKind::ArrayMap,
-            3 => SmartModuleKind::Aggregate { accumulator: ByteVec::decode(src, version)? },
-            4 => SmartModuleKind::FilterMap,
-            5 => SmartModuleKind::Join(String::decode(src, version)?),
-            6 => SmartModuleKind::JoinStream {
-                topic: String::decode(src, version)?,
-                derivedstream: String::decode(src, version)?,
-            },
-            7 => SmartModuleKind::Generic(SmartModuleContext::decode(src, version)?),
-            tag => return Err(DecodeError::unknown_tag("SmartModuleKind", tag)),
-        })
+crate::wire_enum_codec! {
+    SmartModuleKind: u8 {
+        0 => Filter,
+        1 => Map,
+        2 => ArrayMap,
+        3 => Aggregate { accumulator },
+        4 => FilterMap,
+        5 => Join(topic),
+        6 => JoinStream { topic, derivedstream },
+        7 => Generic(context),
     }
 }
 

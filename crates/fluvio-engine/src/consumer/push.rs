@@ -17,7 +17,7 @@ use fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED;
 use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, CutBatch};
 use fluvio_wire::spu::{Isolation, StreamFetchRequest, StreamFetchResponse};
 
-use super::ConsumerRecord;
+use super::record::ConsumerRecord;
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::{Connection, SPU_VERSION};
 

@@ -102,9 +102,10 @@ impl State {
 
 /// Most batches one request takes, hence most batches of a partition that are ever
 /// unacknowledged at once (one request per partition is in flight): a leader that
-/// deduplicates recognizes a retry of any of them with its original offsets (`fluvio-local`
-/// remembers the last 64 batches of each producer in each partition).
-pub(crate) const MAX_BATCHES_PER_REQUEST: usize = 64;
+/// deduplicates recognizes a retry of any of them with its original offsets (it remembers the
+/// last [`DEDUP_WINDOW`](fluvio_wire::record::DEDUP_WINDOW) batches of each producer in each
+/// partition).
+pub(crate) const MAX_BATCHES_PER_REQUEST: usize = fluvio_wire::record::DEDUP_WINDOW;
 
 /// What the sender should do next.
 pub(crate) enum Take {

@@ -7,6 +7,7 @@ pub use fluvio_wire::Compression;
 pub use fluvio_wire::spu::Isolation;
 
 use super::partitioner::Partitioner;
+use crate::config::MIN_TIMEOUT;
 use crate::error::{Error, Result};
 
 /// Default batch size in bytes.
@@ -51,6 +52,14 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// [`RetryPolicy::timeout`]: at least [`MIN_TIMEOUT`].
+    pub fn check_timeout(timeout: Duration) -> Result<()> {
+        if timeout < MIN_TIMEOUT {
+            return Err(Error::config(format!("the retry timeout must be at least {MIN_TIMEOUT:?}, not {timeout:?}")));
+        }
+        Ok(())
+    }
+
     /// The wait before retry number `attempt` (1-based).
     pub fn delay(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
@@ -247,29 +256,54 @@ impl ProducerConfigBuilder {
     /// Validates and returns the settings.
     pub fn build(self) -> Result<ProducerConfig> {
         let c = &self.config;
-        if c.batch_size == 0 {
-            return Err(Error::config("batch_size must be greater than 0"));
-        }
-        if c.max_request_size < 64 {
-            return Err(Error::config("max_request_size must be at least 64 bytes"));
-        }
-        if c.max_request_size > MAX_REQUEST_SIZE_LIMIT {
-            return Err(Error::config(format!(
-                "max_request_size {} is above {MAX_REQUEST_SIZE_LIMIT} bytes, the largest request a server accepts",
-                c.max_request_size
-            )));
-        }
-        if c.batch_queue_size == 0 {
-            return Err(Error::config("batch_queue_size must be greater than 0"));
-        }
-        if c.timeout.is_zero() || c.timeout.as_millis() > i32::MAX as u128 {
-            return Err(Error::config("timeout must be between 1 ms and 2^31-1 ms"));
-        }
-        if let DeliverySemantic::AtLeastOnce(policy) = c.delivery
-            && policy.timeout.is_zero()
-        {
-            return Err(Error::config("the retry timeout must be greater than 0"));
+        ProducerConfig::check_batch_size(c.batch_size)?;
+        ProducerConfig::check_max_request_size(c.max_request_size)?;
+        ProducerConfig::check_batch_queue_size(c.batch_queue_size)?;
+        ProducerConfig::check_timeout(c.timeout)?;
+        if let DeliverySemantic::AtLeastOnce(policy) = c.delivery {
+            RetryPolicy::check_timeout(policy.timeout)?;
         }
         Ok(self.config)
+    }
+}
+
+// The rules of the settings, each in one place: `ProducerConfigBuilder::build` applies them,
+// front ends (the Java builder) as values are set.
+impl ProducerConfig {
+    /// [`ProducerConfigBuilder::batch_size`]: at least one byte.
+    pub fn check_batch_size(bytes: usize) -> Result<()> {
+        if bytes == 0 {
+            return Err(Error::config("batch_size must be greater than 0"));
+        }
+        Ok(())
+    }
+
+    /// [`ProducerConfigBuilder::max_request_size`]: 64 bytes to [`MAX_REQUEST_SIZE_LIMIT`].
+    pub fn check_max_request_size(bytes: usize) -> Result<()> {
+        if bytes < 64 {
+            return Err(Error::config("max_request_size must be at least 64 bytes"));
+        }
+        if bytes > MAX_REQUEST_SIZE_LIMIT {
+            return Err(Error::config(format!(
+                "max_request_size {bytes} is above {MAX_REQUEST_SIZE_LIMIT} bytes, the largest request a server accepts"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`ProducerConfigBuilder::batch_queue_size`]: at least one batch.
+    pub fn check_batch_queue_size(batches: usize) -> Result<()> {
+        if batches == 0 {
+            return Err(Error::config("batch_queue_size must be greater than 0"));
+        }
+        Ok(())
+    }
+
+    /// [`ProducerConfigBuilder::timeout`]: 1 ms to 2^31-1 ms (the wire carries it as an i32).
+    pub fn check_timeout(timeout: Duration) -> Result<()> {
+        if timeout < MIN_TIMEOUT || timeout.as_millis() > i32::MAX as u128 {
+            return Err(Error::config("timeout must be between 1 ms and 2^31-1 ms"));
+        }
+        Ok(())
     }
 }

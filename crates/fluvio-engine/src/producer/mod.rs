@@ -69,8 +69,8 @@ pub use partitioner::{Partitioner, PartitionerConfig, SiphashRoundRobinPartition
 
 use accumulator::{Limits, PartitionQueue, SealedBatch, Take};
 
-use crate::client::ClientInner;
 use crate::error::{Error, ErrorKind, Result};
+use crate::router::ClientInner;
 use crate::socket::SPU_VERSION;
 
 /// How long a flush running when the client closes waits for the sender to resolve its

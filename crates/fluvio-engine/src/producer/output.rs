@@ -14,13 +14,20 @@ use crate::error::{Error, Result};
 pub struct RecordMetadata {
     /// Partition.
     pub partition: u32,
-    /// Offset within the partition; -1 when the leader recognized a retry of a batch it had
-    /// stored before but no longer knew at which offset (as Kafka answers such a duplicate):
-    /// the record is stored once, at an unknown offset. This producer never has more
-    /// unacknowledged batches per partition than `fluvio-local` remembers, so it happens only
-    /// after the leader forgot the producer (thousands of other producers since, or a restart
-    /// that found the batch beyond the log tail it rereads).
+    /// Offset within the partition; [`RecordMetadata::UNKNOWN_OFFSET`] (-1) when the leader
+    /// recognized a retry of a batch it had stored before but no longer knew at which offset
+    /// (as Kafka answers such a duplicate): the record is stored once, at an unknown offset.
+    /// This producer never has more unacknowledged batches per partition than `fluvio-local`
+    /// remembers, so it happens only after the leader forgot the producer (thousands of other
+    /// producers since, or a restart that found the batch beyond the log tail it rereads).
     pub offset: i64,
+}
+
+impl RecordMetadata {
+    /// The offset of a record stored at an offset the leader no longer knows (a duplicate it
+    /// recognized but could not place): the base offset a leader answers then, and the offset
+    /// of every record of such a batch.
+    pub const UNKNOWN_OFFSET: i64 = -1;
 }
 
 type Callback = Box<dyn FnOnce(&Result<i64>) + Send>;
@@ -61,7 +68,9 @@ impl BatchOutcome {
 
     fn metadata(&self, index: u32) -> Option<Result<RecordMetadata>> {
         self.result.get().map(|r| match r {
-            Ok(base) if *base < 0 => Ok(RecordMetadata { partition: self.partition, offset: -1 }),
+            Ok(base) if *base < 0 => {
+                Ok(RecordMetadata { partition: self.partition, offset: RecordMetadata::UNKNOWN_OFFSET })
+            }
             Ok(base) => Ok(RecordMetadata { partition: self.partition, offset: base + i64::from(index) }),
             Err(err) => Err(err.clone()),
         })

@@ -44,7 +44,7 @@ enum Command {
         #[arg(long)]
         base_dir: PathBuf,
         /// Number of SPUs.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        #[arg(long, default_value_t = 1, value_parser = rule(ClusterConfig::check_spus))]
         spus: u16,
         /// SC public port (0 lets the OS choose).
         #[arg(long, default_value_t = 0)]
@@ -92,19 +92,45 @@ impl ConnectionArgs {
     }
 }
 
+/// A parser of a number that `check` (the setting's rule in [`ClusterConfig`]) accepts.
+fn rule<T>(
+    check: fn(T) -> Result<(), fluvio_local::ClusterError>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: std::str::FromStr + Copy + Send + Sync + 'static,
+    T::Err: std::fmt::Display,
+{
+    move |text: &str| {
+        let value = text.parse::<T>().map_err(|e| e.to_string())?;
+        check(value).map_err(|e| e.to_string())?;
+        Ok(value)
+    }
+}
+
+/// A parser of milliseconds that `check` (the setting's rule in [`ClusterConfig`]) accepts.
+fn millis_rule(
+    check: fn(std::time::Duration) -> Result<(), fluvio_local::ClusterError>,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let millis = text.parse::<u64>().map_err(|e| e.to_string())?;
+        check(std::time::Duration::from_millis(millis)).map_err(|e| e.to_string())?;
+        Ok(millis)
+    }
+}
+
 /// Replication settings of the cluster.
 #[derive(Args, Debug)]
 struct ReplicationArgs {
     /// In-sync replicas a partition needs to commit records.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = 1, value_parser = rule(ClusterConfig::check_min_live_replicas))]
     min_live_replicas: u16,
     /// How long the SC waits for a silent SPU's heartbeat before declaring it dead.
     #[arg(long, value_name = "MS", default_value_t = fluvio_local::DEFAULT_SPU_TIMEOUT.as_millis() as u64,
-          value_parser = clap::value_parser!(u64).range(100..))]
+          value_parser = millis_rule(ClusterConfig::check_spu_timeout))]
     spu_timeout_ms: u64,
     /// How long a follower may lag before it leaves the in-sync replicas.
     #[arg(long, value_name = "MS", default_value_t = fluvio_local::DEFAULT_REPLICA_LAG_TIME.as_millis() as u64,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = millis_rule(ClusterConfig::check_replica_lag_time))]
     replica_lag_time_ms: u64,
 }
 

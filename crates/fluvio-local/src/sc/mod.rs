@@ -31,6 +31,7 @@ pub(crate) use store::{MetadataStore, PartitionReplication, StoreError};
 use validate::Refusal;
 
 use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
+use crate::names::spu_name;
 use crate::net;
 use crate::tasks::TaskGroup;
 
@@ -92,11 +93,6 @@ struct Unavailable {
 
 /// How often the SC retries electing a leader for partitions unavailable for lack of space.
 const UNAVAILABLE_RETRY: Duration = Duration::from_secs(2);
-
-/// The name of SPU `id`'s object.
-pub(crate) fn spu_name(id: i32) -> String {
-    format!("custom-spu-{id}")
-}
 
 impl Sc {
     /// Opens the SC's store under `dir` and resets every status: nothing is online until SPUs

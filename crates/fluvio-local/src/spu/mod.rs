@@ -305,11 +305,13 @@ impl SpuServer {
     }
 
     /// Stops the heartbeats (everything else keeps running), as a hung SPU would.
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn silence_heartbeats(&self) {
         self.state.heartbeats_silenced.store(true, Ordering::Relaxed);
     }
 
     /// Pauses or resumes the fetching of every replica this SPU follows.
+    #[cfg(feature = "test-hooks")]
     pub(crate) fn pause_replication(&self, paused: bool) {
         self.state.replication_paused.send_replace(paused);
     }

@@ -28,8 +28,8 @@ use fluvio_wire::record::BatchHeader;
 
 /// Batches remembered per producer, with their offsets: a retry of one of them is answered
 /// with its original offsets. The engine (`fluvio-engine`) never has more unacknowledged
-/// batches of one partition than this.
-pub(crate) const DEDUP_WINDOW: usize = 64;
+/// batches of one partition than this (both take it from the codec).
+pub(crate) const DEDUP_WINDOW: usize = fluvio_wire::record::DEDUP_WINDOW;
 /// Producers remembered per replica; the least recently active is forgotten first.
 pub(crate) const MAX_PRODUCERS: usize = 4096;
 

@@ -1,11 +1,7 @@
 //! Partition objects (§6.2). A partition is named `"<topic>-<index>"`.
 
-use bytes::{Bytes, BytesMut};
-
 use super::Spec;
 use super::topic::{CleanupPolicy, CompressionAlgorithm, Deduplication, TopicStorageConfig};
-use crate::codec::{Decoder, Encoder, Version};
-use crate::error::{DecodeError, EncodeError};
 use crate::{wire_struct, wire_unit_enum};
 
 wire_struct! {
@@ -58,28 +54,10 @@ impl Default for PartitionMirrorConfig {
     }
 }
 
-impl Encoder for PartitionMirrorConfig {
-    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
-        match self {
-            PartitionMirrorConfig::Remote(config) => {
-                0u8.encode(dst, version)?;
-                config.encode(dst, version)
-            }
-            PartitionMirrorConfig::Home(config) => {
-                1u8.encode(dst, version)?;
-                config.encode(dst, version)
-            }
-        }
-    }
-}
-
-impl Decoder for PartitionMirrorConfig {
-    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        match u8::decode(src, version)? {
-            0 => Ok(PartitionMirrorConfig::Remote(RemotePartitionConfig::decode(src, version)?)),
-            1 => Ok(PartitionMirrorConfig::Home(HomePartitionConfig::decode(src, version)?)),
-            tag => Err(DecodeError::unknown_tag("PartitionMirrorConfig", tag)),
-        }
+crate::wire_enum_codec! {
+    PartitionMirrorConfig: u8 {
+        0 => Remote(config),
+        1 => Home(config),
     }
 }
 

@@ -3,12 +3,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-
 use super::Spec;
 use super::partition::{HomePartitionConfig, PartitionMirrorConfig};
-use crate::codec::{Decoder, Encoder, Version};
-use crate::error::{DecodeError, EncodeError};
 use crate::{wire_struct, wire_unit_enum};
 
 wire_struct! {
@@ -99,28 +95,10 @@ impl Default for MirrorConfig {
     }
 }
 
-impl Encoder for MirrorConfig {
-    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
-        match self {
-            MirrorConfig::Remote(config) => {
-                0u8.encode(dst, version)?;
-                config.encode(dst, version)
-            }
-            MirrorConfig::Home(config) => {
-                1u8.encode(dst, version)?;
-                config.encode(dst, version)
-            }
-        }
-    }
-}
-
-impl Decoder for MirrorConfig {
-    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        match u8::decode(src, version)? {
-            0 => Ok(MirrorConfig::Remote(RemoteMirrorConfig::decode(src, version)?)),
-            1 => Ok(MirrorConfig::Home(HomeMirrorConfig::decode(src, version)?)),
-            tag => Err(DecodeError::unknown_tag("MirrorConfig", tag)),
-        }
+crate::wire_enum_codec! {
+    MirrorConfig: u8 {
+        0 => Remote(config),
+        1 => Home(config),
     }
 }
 
@@ -163,33 +141,11 @@ impl ReplicaSpec {
     }
 }
 
-impl Encoder for ReplicaSpec {
-    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
-        match self {
-            ReplicaSpec::Assigned(maps) => {
-                0u8.encode(dst, version)?;
-                maps.encode(dst, version)
-            }
-            ReplicaSpec::Computed(param) => {
-                1u8.encode(dst, version)?;
-                param.encode(dst, version)
-            }
-            ReplicaSpec::Mirror(config) => {
-                2u8.encode(dst, version)?;
-                config.encode(dst, version)
-            }
-        }
-    }
-}
-
-impl Decoder for ReplicaSpec {
-    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        match u8::decode(src, version)? {
-            0 => Ok(ReplicaSpec::Assigned(Vec::decode(src, version)?)),
-            1 => Ok(ReplicaSpec::Computed(TopicReplicaParam::decode(src, version)?)),
-            2 => Ok(ReplicaSpec::Mirror(MirrorConfig::decode(src, version)?)),
-            tag => Err(DecodeError::unknown_tag("ReplicaSpec", tag)),
-        }
+crate::wire_enum_codec! {
+    ReplicaSpec: u8 {
+        0 => Assigned(maps),
+        1 => Computed(param),
+        2 => Mirror(config),
     }
 }
 
@@ -226,23 +182,9 @@ impl CleanupPolicy {
     }
 }
 
-impl Encoder for CleanupPolicy {
-    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
-        match self {
-            CleanupPolicy::Segment(policy) => {
-                0u8.encode(dst, version)?;
-                policy.encode(dst, version)
-            }
-        }
-    }
-}
-
-impl Decoder for CleanupPolicy {
-    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        match u8::decode(src, version)? {
-            0 => Ok(CleanupPolicy::Segment(SegmentBasedPolicy::decode(src, version)?)),
-            tag => Err(DecodeError::unknown_tag("CleanupPolicy", tag)),
-        }
+crate::wire_enum_codec! {
+    CleanupPolicy: u8 {
+        0 => Segment(policy),
     }
 }
 
@@ -428,31 +370,9 @@ impl Default for UpdateTopicAction {
     }
 }
 
-impl Encoder for UpdateTopicAction {
-    fn encode(&self, dst: &mut BytesMut, version: Version) -> Result<(), EncodeError> {
-        match self {
-            UpdateTopicAction::AddPartition { count } => {
-                0u8.encode(dst, version)?;
-                count.encode(dst, version)
-            }
-            UpdateTopicAction::AddMirror { remote_cluster, home_to_mirror } => {
-                1u8.encode(dst, version)?;
-                remote_cluster.encode(dst, version)?;
-                home_to_mirror.encode(dst, version)
-            }
-        }
-    }
-}
-
-impl Decoder for UpdateTopicAction {
-    fn decode(src: &mut Bytes, version: Version) -> Result<Self, DecodeError> {
-        match u8::decode(src, version)? {
-            0 => Ok(UpdateTopicAction::AddPartition { count: u32::decode(src, version)? }),
-            1 => Ok(UpdateTopicAction::AddMirror {
-                remote_cluster: String::decode(src, version)?,
-                home_to_mirror: bool::decode(src, version)?,
-            }),
-            tag => Err(DecodeError::unknown_tag("UpdateTopicAction", tag)),
-        }
+crate::wire_enum_codec! {
+    UpdateTopicAction: u8 {
+        0 => AddPartition { count },
+        1 => AddMirror { remote_cluster, home_to_mirror },
     }
 }

@@ -69,11 +69,6 @@ public final class ConsumerConfig {
         return resumeTimeout;
     }
 
-    /** The resume timeout in whole milliseconds (at least 1), as native code takes it. */
-    long resumeTimeoutMillis() {
-        return Checks.millis(resumeTimeout);
-    }
-
     /**
      * Builds a {@link ConsumerConfig}.
      *
@@ -111,7 +106,7 @@ public final class ConsumerConfig {
          * @return this builder
          */
         public Builder maxBytes(int maxBytes) {
-            this.maxBytes = Checks.positive(maxBytes, "maxBytes");
+            this.maxBytes = Settings.check(Settings.Setting.MAX_BYTES, maxBytes);
             return this;
         }
 
@@ -121,7 +116,7 @@ public final class ConsumerConfig {
          * (default {@link #DEFAULT_RESUME_TIMEOUT}, 60 s). While it tries, {@code next}
          * simply sees no record; once the leader serves again the stream resumes from the
          * record after the last one it delivered, with no gap and no duplicate. Counted anew
-         * at each loss; whole milliseconds. Streams only: a one-shot {@code fetch} does not
+         * at each loss. Streams only: a one-shot {@code fetch} does not
          * resume, and opening a stream on a partition whose leader is down waits up to the
          * client's {@linkplain FluvioConfig#requestTimeout() request timeout}, then fails with a
          * retriable error.
@@ -130,7 +125,7 @@ public final class ConsumerConfig {
          * @return this builder
          */
         public Builder resumeTimeout(Duration resumeTimeout) {
-            this.resumeTimeout = Checks.atLeastOneMilli(resumeTimeout, "resumeTimeout");
+            this.resumeTimeout = Settings.check(Settings.Setting.RESUME_TIMEOUT, resumeTimeout);
             return this;
         }
 

@@ -48,7 +48,7 @@ public final class DeliverySemantic {
         if (maxRetries < 0) {
             throw new IllegalArgumentException("maxRetries must not be negative, not " + maxRetries);
         }
-        return new DeliverySemantic(true, maxRetries, Checks.atLeastOneMilli(retryTimeout, "retryTimeout"));
+        return new DeliverySemantic(true, maxRetries, Settings.check(Settings.Setting.RETRY_TIMEOUT, retryTimeout));
     }
 
     /** At-most-once: no retry. */

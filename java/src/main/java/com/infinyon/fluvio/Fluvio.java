@@ -63,15 +63,7 @@ public final class Fluvio extends NativeHandle {
     public static Fluvio connect(FluvioConfig config) {
         Objects.requireNonNull(config, "config");
         NativeLibrary.load();
-        TlsConfig tls = config.tls();
-        return new Fluvio(nativeConnect(
-                config.endpoint(),
-                config.clientId(),
-                Checks.millis(config.connectTimeout()),
-                Checks.millis(config.requestTimeout()),
-                Checks.millis(config.tlsHandshakeTimeout()),
-                config.useSpuLocalAddress(),
-                tls.policy() == TlsConfig.Policy.DISABLED ? null : tls.toNative()));
+        return new Fluvio(nativeConnect(config));
     }
 
     /**
@@ -217,8 +209,7 @@ public final class Fluvio extends NativeHandle {
         nativeDispose(handle);
     }
 
-    private static native long nativeConnect(String endpoint, String clientId, long connectTimeoutMs,
-            long requestTimeoutMs, long tlsHandshakeTimeoutMs, boolean useSpuLocalAddress, String[] tls);
+    private static native long nativeConnect(FluvioConfig config);
 
     private static native long nativeConnectProfile(String profileFile, String profile);
 

@@ -20,10 +20,6 @@ import java.util.Objects;
  * <p>Thread-safety: thread-safe.
  */
 public final class FluvioAdmin {
-    static {
-        NativeLibrary.load();
-    }
-
     private final Fluvio fluvio;
 
     FluvioAdmin(Fluvio fluvio) {
@@ -51,12 +47,9 @@ public final class FluvioAdmin {
     public void createTopic(String name, TopicConfig config) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(config, "config");
-        long retentionMs = config.retention() == null ? -1 : Checks.millis(config.retention());
-        String compression = config.compression() == null ? null : config.compression().name();
         long handle = fluvio.acquire();
         try {
-            nativeCreateTopic(handle, name, config.partitions(), config.replicationFactor(), retentionMs,
-                    config.segmentSize(), config.maxPartitionSize(), compression);
+            nativeCreateTopic(handle, name, config);
         } finally {
             fluvio.release();
         }
@@ -107,13 +100,7 @@ public final class FluvioAdmin {
      * @return the topics
      */
     public List<TopicMetadata> listTopics() {
-        Unpacker in = new Unpacker(call(h -> nativeListTopics(h)));
-        int count = in.i32();
-        List<TopicMetadata> topics = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            topics.add(TopicMetadata.unpack(in));
-        }
-        return Collections.unmodifiableList(topics);
+        return unpackTopics(call(h -> nativeListTopics(h)));
     }
 
     /**
@@ -160,7 +147,23 @@ public final class FluvioAdmin {
      * @return the SPUs
      */
     public List<SpuMetadata> listSpus() {
-        Unpacker in = new Unpacker(call(h -> nativeListSpus(h)));
+        return unpackSpus(call(h -> nativeListSpus(h)));
+    }
+
+    /** Topics packed by native code (layout {@code TOPICS}). */
+    static List<TopicMetadata> unpackTopics(byte[] packed) {
+        Unpacker in = new Unpacker(packed);
+        int count = in.i32();
+        List<TopicMetadata> topics = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            topics.add(TopicMetadata.unpack(in));
+        }
+        return Collections.unmodifiableList(topics);
+    }
+
+    /** SPUs packed by native code (layout {@code SPUS}). */
+    static List<SpuMetadata> unpackSpus(byte[] packed) {
+        Unpacker in = new Unpacker(packed);
         int count = in.i32();
         List<SpuMetadata> spus = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -169,7 +172,8 @@ public final class FluvioAdmin {
         return Collections.unmodifiableList(spus);
     }
 
-    private static List<PartitionMetadata> unpackPartitions(byte[] packed) {
+    /** Partitions packed by native code (layout {@code PARTITIONS}). */
+    static List<PartitionMetadata> unpackPartitions(byte[] packed) {
         Unpacker in = new Unpacker(packed);
         int count = in.i32();
         List<PartitionMetadata> partitions = new ArrayList<>(count);
@@ -192,8 +196,7 @@ public final class FluvioAdmin {
         }
     }
 
-    private static native void nativeCreateTopic(long fluvio, String name, int partitions, int replicationFactor,
-            long retentionMs, long segmentSize, long maxPartitionSize, String compression);
+    private static native void nativeCreateTopic(long fluvio, String name, TopicConfig config);
 
     private static native void nativeDeleteTopic(long fluvio, String name);
 

@@ -134,7 +134,7 @@ public final class FluvioConfig {
          * @return this builder
          */
         public Builder clientId(String clientId) {
-            this.clientId = Objects.requireNonNull(clientId, "clientId");
+            this.clientId = Settings.check(Settings.Setting.CLIENT_ID, clientId);
             return this;
         }
 
@@ -145,7 +145,7 @@ public final class FluvioConfig {
          * @return this builder
          */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = Checks.atLeastOneMilli(timeout, "connectTimeout");
+            this.connectTimeout = Settings.check(Settings.Setting.CONNECT_TIMEOUT, timeout);
             return this;
         }
 
@@ -156,7 +156,7 @@ public final class FluvioConfig {
          * @return this builder
          */
         public Builder requestTimeout(Duration timeout) {
-            this.requestTimeout = Checks.atLeastOneMilli(timeout, "requestTimeout");
+            this.requestTimeout = Settings.check(Settings.Setting.REQUEST_TIMEOUT, timeout);
             return this;
         }
 
@@ -172,7 +172,7 @@ public final class FluvioConfig {
          * @return this builder
          */
         public Builder tlsHandshakeTimeout(Duration timeout) {
-            this.tlsHandshakeTimeout = Checks.atLeastOneMilli(timeout, "tlsHandshakeTimeout");
+            this.tlsHandshakeTimeout = Settings.check(Settings.Setting.TLS_HANDSHAKE_TIMEOUT, timeout);
             return this;
         }
 
@@ -202,19 +202,6 @@ public final class FluvioConfig {
     }
 
     static String checkEndpoint(String endpoint) {
-        Objects.requireNonNull(endpoint, "endpoint");
-        int colon = endpoint.lastIndexOf(':');
-        if (colon <= 0 || colon == endpoint.length() - 1) {
-            throw new IllegalArgumentException("endpoint must be host:port, not '" + endpoint + "'");
-        }
-        try {
-            int port = Integer.parseInt(endpoint.substring(colon + 1));
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("endpoint port out of range: '" + endpoint + "'");
-            }
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("endpoint must be host:port, not '" + endpoint + "'");
-        }
-        return endpoint;
+        return Settings.check(Settings.Setting.ENDPOINT, endpoint);
     }
 }

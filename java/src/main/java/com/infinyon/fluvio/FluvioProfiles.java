@@ -142,16 +142,7 @@ public final class FluvioProfiles {
      */
     public FluvioProfile profile(String name) {
         FluvioProfile.checkName(name, "name");
-        Unpacker in = new Unpacker(nativeProfile(path.toString(), text, name));
-        String cluster = in.str();
-        String endpoint = in.str();
-        String policy = in.str();
-        String source = in.str();
-        String domain = in.str();
-        String ca = in.str();
-        String cert = in.str();
-        String key = in.str();
-        return FluvioProfile.read(name, cluster, endpoint, TlsConfig.fromProfile(policy, source, domain, ca, cert, key));
+        return unpackProfile(name, new Unpacker(nativeProfile(path.toString(), text, name)));
     }
 
     /**
@@ -167,13 +158,14 @@ public final class FluvioProfiles {
      */
     public FluvioProfiles withProfile(FluvioProfile profile) {
         Objects.requireNonNull(profile, "profile");
-        TlsConfig tls = profile.tls();
-        if (tls.mixesSources()) {
-            throw new IllegalArgumentException(
-                    "a profile keeps its certificates either all as files or all as PEM text, not mixed");
-        }
-        return edited(nativeUpsert(path.toString(), text, profile.name(), profile.cluster(), profile.endpoint(),
-                tls.toNative()));
+        return edited(nativeUpsert(path.toString(), text, profile));
+    }
+
+    /** Profile {@code name} packed by native code (layout {@code PROFILE}). */
+    static FluvioProfile unpackProfile(String name, Unpacker in) {
+        String cluster = in.str();
+        String endpoint = in.str();
+        return FluvioProfile.read(name, cluster, endpoint, TlsConfig.unpack(in));
     }
 
     /**
@@ -237,8 +229,7 @@ public final class FluvioProfiles {
 
     private static native byte[] nativeProfile(String path, String text, String name);
 
-    private static native String nativeUpsert(String path, String text, String name, String cluster, String endpoint,
-            String[] tls);
+    private static native String nativeUpsert(String path, String text, FluvioProfile profile);
 
     private static native String nativeSetCurrent(String path, String text, String name);
 

@@ -340,10 +340,7 @@ public final class LocalCluster extends NativeHandle {
          * @return this builder
          */
         public Builder spus(int spus) {
-            if (spus < 1 || spus > 64) {
-                throw new IllegalArgumentException("spus must be between 1 and 64, not " + spus);
-            }
-            this.spus = spus;
+            this.spus = Settings.check(Settings.Setting.SPUS, spus);
             return this;
         }
 
@@ -365,14 +362,11 @@ public final class LocalCluster extends NativeHandle {
          * {@code INVALID_TOPIC_CONFIG}. With 2 and replication factor 3, a committed record
          * survives the loss of any SPU even while another one is down.
          *
-         * @param minLiveReplicas at least 1
+         * @param minLiveReplicas between 1 and 64
          * @return this builder
          */
         public Builder minLiveReplicas(int minLiveReplicas) {
-            if (minLiveReplicas < 1 || minLiveReplicas > 64) {
-                throw new IllegalArgumentException("minLiveReplicas must be between 1 and 64, not " + minLiveReplicas);
-            }
-            this.minLiveReplicas = minLiveReplicas;
+            this.minLiveReplicas = Settings.check(Settings.Setting.MIN_LIVE_REPLICAS, minLiveReplicas);
             return this;
         }
 
@@ -385,11 +379,7 @@ public final class LocalCluster extends NativeHandle {
          * @return this builder
          */
         public Builder spuTimeout(Duration spuTimeout) {
-            Objects.requireNonNull(spuTimeout, "spuTimeout");
-            if (spuTimeout.compareTo(Duration.ofMillis(100)) < 0) {
-                throw new IllegalArgumentException("spuTimeout must be at least 100 ms, not " + spuTimeout);
-            }
-            this.spuTimeout = spuTimeout;
+            this.spuTimeout = Settings.check(Settings.Setting.SPU_TIMEOUT, spuTimeout);
             return this;
         }
 
@@ -401,8 +391,7 @@ public final class LocalCluster extends NativeHandle {
          * @return this builder
          */
         public Builder replicaLagTime(Duration replicaLagTime) {
-            Checks.atLeastOneMilli(replicaLagTime, "replicaLagTime");
-            this.replicaLagTime = replicaLagTime;
+            this.replicaLagTime = Settings.check(Settings.Setting.REPLICA_LAG_TIME, replicaLagTime);
             return this;
         }
 
@@ -418,7 +407,7 @@ public final class LocalCluster extends NativeHandle {
          * @return this builder
          */
         public Builder idleTimeout(Duration idleTimeout) {
-            this.idleTimeout = offOrAtLeastOneMilli(idleTimeout, "idleTimeout");
+            this.idleTimeout = Settings.check(Settings.Setting.IDLE_TIMEOUT, idleTimeout);
             return this;
         }
 
@@ -430,7 +419,7 @@ public final class LocalCluster extends NativeHandle {
          * @return this builder
          */
         public Builder readTimeout(Duration readTimeout) {
-            this.readTimeout = offOrAtLeastOneMilli(readTimeout, "readTimeout");
+            this.readTimeout = Settings.check(Settings.Setting.READ_TIMEOUT, readTimeout);
             return this;
         }
 
@@ -443,17 +432,8 @@ public final class LocalCluster extends NativeHandle {
          * @return this builder
          */
         public Builder maxBufferedBytes(long maxBufferedBytes) {
-            if (maxBufferedBytes < MAX_REQUEST_BYTES) {
-                throw new IllegalArgumentException("maxBufferedBytes must be at least " + MAX_REQUEST_BYTES
-                        + " (one request of the largest size), not " + maxBufferedBytes);
-            }
-            this.maxBufferedBytes = maxBufferedBytes;
+            this.maxBufferedBytes = Settings.check(Settings.Setting.MAX_BUFFERED_BYTES, maxBufferedBytes);
             return this;
-        }
-
-        private static Duration offOrAtLeastOneMilli(Duration value, String name) {
-            Checks.notNegative(value, name);
-            return value.isZero() ? value : Checks.atLeastOneMilli(value, name);
         }
 
         /**
@@ -533,9 +513,7 @@ public final class LocalCluster extends NativeHandle {
          */
         public LocalCluster start() {
             NativeLibrary.load();
-            return new LocalCluster(nativeStart(baseDir == null ? null : baseDir.toString(), spus, minLiveReplicas,
-                    Checks.millis(spuTimeout), Checks.millis(replicaLagTime), Checks.millis(idleTimeout),
-                    Checks.millis(readTimeout), maxBufferedBytes, tls == null ? null : tls.toNative()));
+            return new LocalCluster(nativeStart(this));
         }
 
         /** The TLS settings, or null for plain TCP. */
@@ -584,8 +562,7 @@ public final class LocalCluster extends NativeHandle {
         }
     }
 
-    private static native long nativeStart(String baseDir, int spus, int minLiveReplicas, long spuTimeoutMs,
-            long replicaLagTimeMs, long idleTimeoutMs, long readTimeoutMs, long maxBufferedBytes, String[] tls);
+    private static native long nativeStart(Definition definition);
 
     private static native String nativeEndpoint(long handle);
 

@@ -87,15 +87,19 @@ public final class LocalClusterTls {
         return requireClientCert;
     }
 
-    /**
-     * The layout native code reads (src/tls.rs): value and source ({@code file} or {@code pem})
-     * of the server certificate, the server key and the client CA (nulls when absent), then the
-     * domain (or null) and {@code "true"} or {@code "false"} for requireClientCert.
-     */
-    String[] toNative() {
-        return new String[] {Pem.value(serverCert), Pem.source(serverCert), Pem.value(serverKey),
-            Pem.source(serverKey), Pem.value(clientCa), Pem.source(clientCa), domain,
-            Boolean.toString(requireClientCert)};
+    /** The server certificate chain (read by native code). */
+    Pem serverCert() {
+        return serverCert;
+    }
+
+    /** The server key (read by native code). */
+    Pem serverKey() {
+        return serverKey;
+    }
+
+    /** The client CA, or null (read by native code). */
+    @Nullable Pem clientCa() {
+        return clientCa;
     }
 
     @Override

@@ -21,10 +21,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Thread-safety: thread-safe.
  */
 abstract class NativeHandle implements Closeable {
-    static {
-        NativeLibrary.load();
-    }
-
     /** Set in {@link #state} once closed; the low bits count calls in progress. */
     private static final long CLOSED = 1L << 62;
 

@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -16,6 +18,18 @@ import java.util.Locale;
  * there, and removed at once (at JVM exit where the platform keeps a loaded library's file):
  * no {@code fluvio-jni-*} directory is left behind. An unsupported platform fails with a
  * message naming {@code os.name} and {@code os.arch}.
+ *
+ * <p>Once loaded, the library checks that it was built for these classes: every native method,
+ * every member it calls, every enum constant and every constant it shares with Java must match
+ * (the contract, declared once in the library's {@code src/contract/java.rs}). A library that
+ * does not match is refused with an {@link UnsatisfiedLinkError} naming each difference, rather
+ * than failing later on a call.
+ *
+ * <p>Every entry point loads the library before its first native call ({@link Fluvio#connect},
+ * {@link LocalCluster.Definition#start()}, {@link FluvioProfiles}, {@link Settings}); objects made
+ * from those need not. No static initializer may call {@link #load()}: initializing the library
+ * initializes the classes it checks, while holding this class's lock, and a class whose static
+ * initializer waited for that lock on another thread would deadlock with it.
  *
  * <p>Thread-safety: safe to call from any thread; loading happens once.
  */
@@ -39,6 +53,11 @@ final class NativeLibrary {
                 System.loadLibrary(NAME);
             } catch (UnsatisfiedLinkError notOnLibraryPath) {
                 loadFromJar(notOnLibraryPath);
+            }
+            String mismatches = nativeInit();
+            if (mismatches != null) {
+                throw new UnsatisfiedLinkError("the Fluvio native library does not match its Java classes:\n"
+                        + mismatches);
             }
             loaded = true;
         }
@@ -132,4 +151,44 @@ final class NativeLibrary {
             throw error;
         }
     }
+
+    /**
+     * Results the library packs into one {@code byte[]} (see {@link Unpacker}), whose layouts
+     * {@link #sample(Layout)} pins.
+     */
+    enum Layout {
+        /** Records of a fetch or stream ({@link Record#unpack(byte[])}). */
+        RECORDS,
+        /** Topics ({@link TopicMetadata}). */
+        TOPICS,
+        /** Partitions ({@link PartitionMetadata}). */
+        PARTITIONS,
+        /** SPUs ({@link SpuMetadata}). */
+        SPUS,
+        /** Profiles ({@link FluvioProfiles#profile(String)}). */
+        PROFILE
+    }
+
+    /** Every native method the library registered, as {@code class.name descriptor}. */
+    static List<String> registeredNatives() {
+        load();
+        return Arrays.asList(nativeRegistered());
+    }
+
+    /** A sample of {@code layout}, packed by the code that packs real results. */
+    static byte[] sample(Layout layout) {
+        load();
+        return nativeSample(layout);
+    }
+
+    /**
+     * Checks the contract and registers every other native method (found by its exported name).
+     *
+     * @return null when the library matches these classes, else every difference, one per line
+     */
+    private static native String nativeInit();
+
+    private static native String[] nativeRegistered();
+
+    private static native byte[] nativeSample(Layout layout);
 }

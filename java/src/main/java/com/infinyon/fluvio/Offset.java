@@ -8,19 +8,22 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safety: immutable.
  */
 public final class Offset {
-    static final int BEGINNING = 0;
-    static final int END = 1;
-    static final int ABSOLUTE = 2;
-    static final int FROM_BEGINNING = 3;
-    static final int FROM_END = 4;
+    /** Where an offset counts from; crosses to native code by name. */
+    enum Kind {
+        BEGINNING,
+        END,
+        ABSOLUTE,
+        FROM_BEGINNING,
+        FROM_END
+    }
 
-    private static final Offset BEGINNING_OFFSET = new Offset(BEGINNING, 0);
-    private static final Offset END_OFFSET = new Offset(END, 0);
+    private static final Offset BEGINNING_OFFSET = new Offset(Kind.BEGINNING, 0);
+    private static final Offset END_OFFSET = new Offset(Kind.END, 0);
 
-    private final int kind;
+    private final Kind kind;
     private final long value;
 
-    private Offset(int kind, long value) {
+    private Offset(Kind kind, long value) {
         this.kind = kind;
         this.value = value;
     }
@@ -42,7 +45,7 @@ public final class Offset {
      * @return the position
      */
     public static Offset absolute(long offset) {
-        return new Offset(ABSOLUTE, Checks.notNegative(offset, "offset"));
+        return new Offset(Kind.ABSOLUTE, Checks.notNegative(offset, "offset"));
     }
 
     /**
@@ -52,7 +55,7 @@ public final class Offset {
      * @return the position
      */
     public static Offset fromBeginning(long count) {
-        return new Offset(FROM_BEGINNING, Checks.notNegative(count, "count"));
+        return new Offset(Kind.FROM_BEGINNING, Checks.notNegative(count, "count"));
     }
 
     /**
@@ -62,7 +65,7 @@ public final class Offset {
      * @return the position
      */
     public static Offset fromEnd(long count) {
-        return new Offset(FROM_END, Checks.notNegative(count, "count"));
+        return new Offset(Kind.FROM_END, Checks.notNegative(count, "count"));
     }
 
     /**
@@ -89,7 +92,7 @@ public final class Offset {
         return fromEnd(count);
     }
 
-    int kind() {
+    Kind kind() {
         return kind;
     }
 
@@ -104,7 +107,7 @@ public final class Offset {
 
     @Override
     public int hashCode() {
-        return 31 * kind + Long.hashCode(value);
+        return 31 * kind.ordinal() + Long.hashCode(value);
     }
 
     @Override

@@ -23,10 +23,6 @@ import java.util.concurrent.Flow;
  * <p>Thread-safety: thread-safe.
  */
 public final class PartitionConsumer {
-    static {
-        NativeLibrary.load();
-    }
-
     private final Fluvio fluvio;
     private final String topic;
     private final int partition;
@@ -69,8 +65,7 @@ public final class PartitionConsumer {
         Objects.requireNonNull(config, "config");
         long handle = fluvio.acquire();
         try {
-            long stream = nativeStream(handle, topic, partition, offset.kind(), offset.value(),
-                    config.isolation().ordinal(), config.maxBytes(), config.resumeTimeoutMillis());
+            long stream = nativeStream(handle, topic, partition, offset, config);
             return new PartitionConsumerStream(stream, topic, partition);
         } finally {
             fluvio.release();
@@ -165,17 +160,16 @@ public final class PartitionConsumer {
         long handle = fluvio.acquire();
         byte[] chunk;
         try {
-            chunk = nativeFetch(handle, topic, partition, offset.kind(), offset.value(), config.isolation().ordinal(),
-                    config.maxBytes(), config.resumeTimeoutMillis());
+            chunk = nativeFetch(handle, topic, partition, offset, config);
         } finally {
             fluvio.release();
         }
         return Collections.unmodifiableList(Arrays.asList(Record.unpack(chunk)));
     }
 
-    private static native long nativeStream(long fluvio, String topic, int partition, int offsetKind, long offsetValue,
-            int isolation, int maxBytes, long resumeTimeoutMs);
+    private static native long nativeStream(long fluvio, String topic, int partition, Offset offset,
+            ConsumerConfig config);
 
-    private static native byte[] nativeFetch(long fluvio, String topic, int partition, int offsetKind, long offsetValue,
-            int isolation, int maxBytes, long resumeTimeoutMs);
+    private static native byte[] nativeFetch(long fluvio, String topic, int partition, Offset offset,
+            ConsumerConfig config);
 }

@@ -186,7 +186,7 @@ public final class PartitionMetadata {
         for (int i = 0; i < count; i++) {
             replicas.add(in.i32());
         }
-        Resolution resolution = Enums.constant(Resolution.class, in.str());
+        Resolution resolution = Resolution.valueOf(in.str());
         long highWatermark = in.i64();
         long logEndOffset = in.i64();
         long size = in.i64();

@@ -7,8 +7,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A certificate or key as {@link TlsConfig} and {@link LocalClusterTls} take it: the path of a
- * PEM file (made absolute) or PEM text. Native code gets the value and its source
- * ({@code file} or {@code pem}); the static helpers accept null for an absent item.
+ * PEM file (made absolute) or PEM text. Native code reads {@link #value()} and
+ * {@link #isFile()}; the engine or the embedded cluster reads the file when it connects or
+ * starts. The static helpers accept null for an absent item.
  *
  * <p>Thread-safety: immutable.
  */
@@ -21,8 +22,10 @@ final class Pem {
         this.file = file;
     }
 
-    /** An item read back from a profile, or null when {@code value} is. */
-    static Pem of(String value, boolean file) {
+    /** An item packed by native code: the path or text (null: none), then whether it is a file. */
+    static @Nullable Pem unpack(Unpacker in) {
+        String value = in.str();
+        boolean file = in.bool();
         return value == null ? null : new Pem(value, file);
     }
 
@@ -41,8 +44,14 @@ final class Pem {
         return new Pem(pem, false);
     }
 
+    /** Whether {@link #value()} is the path of a PEM file (else PEM text). */
     boolean isFile() {
         return file;
+    }
+
+    /** The path or the PEM text. */
+    String value() {
+        return value;
     }
 
     static Path file(Pem pem) {
@@ -51,16 +60,6 @@ final class Pem {
 
     static String text(Pem pem) {
         return pem != null && !pem.file ? pem.value : null;
-    }
-
-    /** The path or text native code reads, or null. */
-    static String value(Pem pem) {
-        return pem == null ? null : pem.value;
-    }
-
-    /** {@code file}, {@code pem}, or null: the source native code reads. */
-    static String source(Pem pem) {
-        return pem == null ? null : pem.file ? "file" : "pem";
     }
 
     /** For {@code toString()}: the path, {@code hidden} for text (never a key), or none. */

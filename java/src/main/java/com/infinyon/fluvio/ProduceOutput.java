@@ -94,7 +94,8 @@ public final class ProduceOutput {
     private RecordMetadata metadata(long baseOffset) {
         // A negative base offset: the leader stored the batch earlier, at an offset it no
         // longer knows.
-        return new RecordMetadata(batch.partition(), baseOffset < 0 ? -1 : baseOffset + index);
+        return new RecordMetadata(batch.partition(),
+                baseOffset < 0 ? RecordMetadata.UNKNOWN_OFFSET : baseOffset + index);
     }
 
     private static RuntimeException unwrap(ExecutionException e) {

@@ -8,6 +8,13 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safety: immutable.
  */
 public final class RecordMetadata {
+    /**
+     * The {@link #offset()} of a record the leader stored at an offset it no longer knows: it
+     * recognized a retry of a batch it had stored before, but not where (the record is stored
+     * once). The same value as the Rust engine's {@code RecordMetadata::UNKNOWN_OFFSET}.
+     */
+    public static final long UNKNOWN_OFFSET = -1;
+
     private final int partition;
     private final long offset;
 
@@ -22,8 +29,9 @@ public final class RecordMetadata {
     }
 
     /**
-     * The offset within the partition; -1 when the leader recognized a retry of a batch it had
-     * stored before but no longer knew where (the record is stored once, at an unknown offset).
+     * The offset within the partition; {@link #UNKNOWN_OFFSET} (-1) when the leader recognized a
+     * retry of a batch it had stored before but no longer knew where (the record is stored
+     * once, at an unknown offset).
      */
     public long offset() {
         return offset;

@@ -107,7 +107,7 @@ public final class SpuMetadata {
     static SpuMetadata unpack(Unpacker in) {
         String name = in.str();
         Spec spec = new Spec(in.i32(), in.str(), in.i32(), in.str());
-        Status status = new Status(Enums.constant(Resolution.class, in.str()));
+        Status status = new Status(Resolution.valueOf(in.str()));
         return new SpuMetadata(name, spec, status, in.str(), in.str());
     }
 

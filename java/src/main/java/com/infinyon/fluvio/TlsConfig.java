@@ -147,43 +147,40 @@ public final class TlsConfig {
         return clientCert != null;
     }
 
-    /** Whether certificates come from both files and PEM text (a profile cannot store that). */
-    boolean mixesSources() {
-        Boolean file = null;
-        for (Pem pem : new Pem[] {caCert, clientCert, clientKey}) {
-            if (pem != null) {
-                if (file != null && file != pem.isFile()) {
-                    return true;
-                }
-                file = pem.isFile();
-            }
-        }
-        return false;
+    /** The CA certificate, or null (read by native code). */
+    @Nullable Pem caCert() {
+        return caCert;
+    }
+
+    /** The client certificate, or null (read by native code). */
+    @Nullable Pem clientCert() {
+        return clientCert;
+    }
+
+    /** The client key, or null (read by native code). */
+    @Nullable Pem clientKey() {
+        return clientKey;
     }
 
     /**
-     * The layout native code reads (src/tls.rs): policy ({@code disabled}, {@code anonymous},
-     * {@code verified}), domain, then value and source ({@code file} or {@code pem}) of the CA
-     * certificate, the client certificate and the client key; nulls where absent.
+     * Settings packed by native code (layout {@code PROFILE}): the policy's name, the domain (or
+     * null), then the CA certificate, client certificate and client key ({@link Pem#unpack}). A
+     * verified config read from a profile is taken as the file has it (no CA, or no key,
+     * allowed).
      */
-    String[] toNative() {
-        String name = policy == Policy.DISABLED ? "disabled" : policy == Policy.ANONYMOUS_INSECURE ? "anonymous"
-                : "verified";
-        return new String[] {name, domain, Pem.value(caCert), Pem.source(caCert), Pem.value(clientCert),
-            Pem.source(clientCert), Pem.value(clientKey), Pem.source(clientKey)};
-    }
-
-    /** A verified config read from a profile, as the file has it (no CA, or no key, allowed). */
-    static TlsConfig fromProfile(String policy, String source, String domain, String ca, String cert, String key) {
+    static TlsConfig unpack(Unpacker in) {
+        Policy policy = Policy.valueOf(in.str());
+        String domain = in.str();
+        Pem ca = Pem.unpack(in);
+        Pem cert = Pem.unpack(in);
+        Pem key = Pem.unpack(in);
         switch (policy) {
-            case "disabled":
+            case DISABLED:
                 return DISABLED;
-            case "anonymous":
+            case ANONYMOUS_INSECURE:
                 return ANONYMOUS;
             default:
-                boolean files = "file".equals(source);
-                return new TlsConfig(Policy.VERIFIED, domain, Pem.of(ca, files), Pem.of(cert, files),
-                        Pem.of(key, files));
+                return new TlsConfig(Policy.VERIFIED, domain, ca, cert, key);
         }
     }
 

@@ -88,7 +88,7 @@ public final class TopicConfig {
          * @return this builder
          */
         public Builder partitions(int partitions) {
-            this.partitions = Checks.positive(partitions, "partitions");
+            this.partitions = Settings.check(Settings.Setting.PARTITIONS, partitions);
             return this;
         }
 
@@ -99,7 +99,7 @@ public final class TopicConfig {
          * @return this builder
          */
         public Builder replicationFactor(int replicationFactor) {
-            this.replicationFactor = Checks.positive(replicationFactor, "replicationFactor");
+            this.replicationFactor = Settings.check(Settings.Setting.REPLICATION_FACTOR, replicationFactor);
             return this;
         }
 
@@ -110,21 +110,18 @@ public final class TopicConfig {
          * @return this builder
          */
         public Builder retention(Duration retention) {
-            this.retention = Checks.positive(retention, "retention");
+            this.retention = Settings.check(Settings.Setting.RETENTION, retention);
             return this;
         }
 
         /**
          * Segment size in bytes (the cluster refuses less than 1024).
          *
-         * @param bytes a positive size
+         * @param bytes 1 to 2^32-1
          * @return this builder
          */
         public Builder segmentSize(long bytes) {
-            if (bytes <= 0 || bytes > 0xFFFF_FFFFL) {
-                throw new IllegalArgumentException("segmentSize must be between 1 and 2^32-1, not " + bytes);
-            }
-            this.segmentSize = bytes;
+            this.segmentSize = Settings.check(Settings.Setting.SEGMENT_SIZE, bytes);
             return this;
         }
 
@@ -135,10 +132,7 @@ public final class TopicConfig {
          * @return this builder
          */
         public Builder maxPartitionSize(long bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException("maxPartitionSize must be positive, not " + bytes);
-            }
-            this.maxPartitionSize = bytes;
+            this.maxPartitionSize = Settings.check(Settings.Setting.MAX_PARTITION_SIZE, bytes);
             return this;
         }
 

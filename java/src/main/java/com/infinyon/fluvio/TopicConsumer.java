@@ -11,10 +11,6 @@ import java.util.concurrent.Flow;
  * <p>Thread-safety: thread-safe.
  */
 public final class TopicConsumer {
-    static {
-        NativeLibrary.load();
-    }
-
     private final Fluvio fluvio;
     private final String topic;
 
@@ -50,8 +46,7 @@ public final class TopicConsumer {
         Objects.requireNonNull(config, "config");
         long handle = fluvio.acquire();
         try {
-            return new ConsumerStream(nativeStream(handle, topic, offset.kind(), offset.value(),
-                    config.isolation().ordinal(), config.maxBytes(), config.resumeTimeoutMillis()));
+            return new ConsumerStream(nativeStream(handle, topic, offset, config));
         } finally {
             fluvio.release();
         }
@@ -95,6 +90,5 @@ public final class TopicConsumer {
         return ConsumerPublisher.of(offset, config, executor, this::stream);
     }
 
-    private static native long nativeStream(long fluvio, String topic, int offsetKind, long offsetValue, int isolation,
-            int maxBytes, long resumeTimeoutMs);
+    private static native long nativeStream(long fluvio, String topic, Offset offset, ConsumerConfig config);
 }

@@ -84,7 +84,7 @@ public final class TopicMetadata {
 
         /** The required codec, or null when producers choose. */
         public @Nullable Compression compression() {
-            return "ANY".equals(compression) ? null : Compression.valueOf(compression);
+            return compression == null ? null : Compression.valueOf(compression);
         }
 
         /** Whether this is a system topic. */
@@ -140,7 +140,7 @@ public final class TopicMetadata {
     static TopicMetadata unpack(Unpacker in) {
         String name = in.str();
         Spec spec = new Spec(in.i32(), in.i32(), in.i64(), in.i64(), in.i64(), in.str(), in.bool(), in.bool());
-        Status status = new Status(Enums.constant(Resolution.class, in.str()), in.str());
+        Status status = new Status(Resolution.valueOf(in.str()), in.str());
         return new TopicMetadata(name, spec, status, in.str(), in.str());
     }
 

@@ -37,14 +37,9 @@ public final class TopicProducer extends NativeHandle {
     }
 
     private static long create(Fluvio fluvio, String topic, TopicProducerConfig config) {
-        DeliverySemantic delivery = config.deliverySemantic();
         long handle = fluvio.acquire();
         try {
-            return nativeCreate(handle, topic, config.batchSize(), Checks.millis(config.linger()),
-                    config.compression() == null ? -1 : config.compression().ordinal(), config.maxRequestSize(),
-                    config.batchQueueSize(), Checks.millis(config.maxBlock()), Checks.millis(config.timeout()),
-                    delivery.isAtLeastOnce(), delivery.maxRetries(), Checks.millis(delivery.retryTimeout()),
-                    config.isolation() == Isolation.READ_COMMITTED, config.idempotent());
+            return nativeCreate(handle, topic, config);
         } finally {
             fluvio.release();
         }
@@ -149,9 +144,7 @@ public final class TopicProducer extends NativeHandle {
         nativeDispose(handle);
     }
 
-    private static native long nativeCreate(long fluvio, String topic, int batchSize, long lingerMs, int compression,
-            int maxRequestSize, int batchQueueSize, long maxBlockMs, long timeoutMs, boolean atLeastOnce, int maxRetries,
-            long retryTimeoutMs, boolean readCommitted, boolean idempotent);
+    private static native long nativeCreate(long fluvio, String topic, TopicProducerConfig config);
 
     private static native long nativeSend(long handle, int partition, byte[] key, byte[] value, ProduceOutput out);
 

@@ -160,7 +160,7 @@ public final class TopicProducerConfig {
          * @return this builder
          */
         public Builder batchSize(int bytes) {
-            this.batchSize = Checks.positive(bytes, "batchSize");
+            this.batchSize = Settings.check(Settings.Setting.BATCH_SIZE, bytes);
             return this;
         }
 
@@ -205,14 +205,12 @@ public final class TopicProducerConfig {
          * Largest produce request in bytes (default 1 MiB); a larger single record fails with
          * {@code RECORD_TOO_LARGE}.
          *
-         * @param bytes at least 64
+         * @param bytes at least 64, at most {@link LocalCluster#MAX_REQUEST_BYTES} (64 MiB, the
+         *     largest request a server accepts)
          * @return this builder
          */
         public Builder maxRequestSize(int bytes) {
-            if (bytes < 64) {
-                throw new IllegalArgumentException("maxRequestSize must be at least 64, not " + bytes);
-            }
-            this.maxRequestSize = bytes;
+            this.maxRequestSize = Settings.check(Settings.Setting.MAX_REQUEST_SIZE, bytes);
             return this;
         }
 
@@ -223,7 +221,7 @@ public final class TopicProducerConfig {
          * @return this builder
          */
         public Builder batchQueueSize(int batches) {
-            this.batchQueueSize = Checks.positive(batches, "batchQueueSize");
+            this.batchQueueSize = Settings.check(Settings.Setting.BATCH_QUEUE_SIZE, batches);
             return this;
         }
 
@@ -247,11 +245,7 @@ public final class TopicProducerConfig {
          * @return this builder
          */
         public Builder timeout(Duration timeout) {
-            Checks.atLeastOneMilli(timeout, "timeout");
-            if (Checks.millis(timeout) > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("timeout must be at most 2^31-1 ms, not " + timeout);
-            }
-            this.timeout = timeout;
+            this.timeout = Settings.check(Settings.Setting.PRODUCER_TIMEOUT, timeout);
             return this;
         }
 

@@ -1,0 +1,321 @@
+//! The streams an application reads: [`PartitionStream`], fed by its background task through a
+//! small bounded channel, and [`TopicStream`], which interleaves the partition streams of a
+//! topic. Both are [`RecordStream`]s.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::{Stream, StreamExt};
+use tokio::sync::mpsc;
+
+use super::record::ConsumerRecord;
+use crate::error::{Error, Result};
+
+/// What every stream of records offers ([`PartitionStream`], [`TopicStream`]): records in order
+/// within each partition, a terminal error returned once before the stream ends, and batches
+/// of what already arrived, so that code reading records (a language binding, say) needs one
+/// wrapper for every kind of stream. Each stream is also a [`Stream`] of records.
+///
+/// Not thread-safe: one reader at a time (`&mut self`).
+pub trait RecordStream: Stream<Item = Result<ConsumerRecord>> + Send + Unpin {
+    /// The next record if one was already received, without waiting.
+    fn try_next(&mut self) -> Option<Result<ConsumerRecord>>;
+
+    /// Moves records already received into `batch` until it holds `max`, without waiting and
+    /// without going past a terminal error (the next call returns it).
+    fn take_received(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize);
+
+    /// True once the stream ended (after a terminal error).
+    fn is_finished(&self) -> bool;
+
+    /// Ends the stream; its background work stops.
+    fn close(&mut self);
+
+    /// Every record already received (at most `max`, at least one), waiting for one when none
+    /// is; `None` once the stream ended.
+    fn next_batch(&mut self, max: usize) -> NextBatch<'_> {
+        Box::pin(async move {
+            let first = self.next().await?;
+            Some(first.map(|first| batch_from(self, first, max)))
+        })
+    }
+
+    /// Every record already received (at most `max`), without waiting: `None` when nothing
+    /// is.
+    fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
+        let first = self.try_next()?;
+        Some(first.map(|first| batch_from(self, first, max)))
+    }
+}
+
+/// `first`, then what else `stream` received, up to `max` records.
+fn batch_from<S: RecordStream + ?Sized>(stream: &mut S, first: ConsumerRecord, max: usize) -> Vec<ConsumerRecord> {
+    let mut batch = Vec::with_capacity(max.clamp(1, 1024));
+    batch.push(first);
+    stream.take_received(&mut batch, max);
+    batch
+}
+
+/// What [`RecordStream::next_batch`] returns: a future of the next batch.
+pub type NextBatch<'a> = Pin<Box<dyn Future<Output = Option<Result<Vec<ConsumerRecord>>>> + Send + 'a>>;
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A continuous stream of one partition's records. Dropping it ends the stream.
+///
+/// Not thread-safe: one reader at a time (`&mut self`).
+pub struct PartitionStream {
+    rx: mpsc::Receiver<Result<Vec<ConsumerRecord>>>,
+    current: std::vec::IntoIter<ConsumerRecord>,
+    /// A terminal error met while draining a batch, returned by the next call.
+    pending_error: Option<Error>,
+    finished: bool,
+    task: AbortOnDrop,
+}
+
+impl PartitionStream {
+    /// A stream of the records `rx` receives from the background task `task`.
+    pub(super) fn new(rx: mpsc::Receiver<Result<Vec<ConsumerRecord>>>, task: tokio::task::JoinHandle<()>) -> Self {
+        Self { rx, current: Vec::new().into_iter(), pending_error: None, finished: false, task: AbortOnDrop(task) }
+    }
+
+    /// The next record; `None` only after a terminal error was returned.
+    pub async fn next(&mut self) -> Option<Result<ConsumerRecord>> {
+        StreamExt::next(self).await
+    }
+
+    /// The next record if one is already buffered, without waiting.
+    pub fn try_next(&mut self) -> Option<Result<ConsumerRecord>> {
+        loop {
+            if let Some(record) = self.current.next() {
+                return Some(Ok(record));
+            }
+            if let Some(err) = self.pending_error.take() {
+                self.finished = true;
+                return Some(Err(err));
+            }
+            if self.finished {
+                return None;
+            }
+            match self.rx.try_recv() {
+                Ok(chunk) => {
+                    if let Some(terminal) = self.take_chunk(chunk) {
+                        return Some(Err(terminal));
+                    }
+                }
+                Err(mpsc::error::TryRecvError::Empty) => return None,
+                Err(mpsc::error::TryRecvError::Disconnected) => self.finished = true,
+            }
+        }
+    }
+
+    fn take_chunk(&mut self, chunk: Result<Vec<ConsumerRecord>>) -> Option<Error> {
+        match chunk {
+            Ok(records) => {
+                self.current = records.into_iter();
+                None
+            }
+            Err(err) => {
+                self.finished = true;
+                Some(err)
+            }
+        }
+    }
+
+    /// Moves buffered records (not waiting, not crossing into a terminal error) into `batch`.
+    fn drain_buffered(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
+        while batch.len() < max {
+            if let Some(record) = self.current.next() {
+                batch.push(record);
+                continue;
+            }
+            match self.rx.try_recv() {
+                Ok(Ok(records)) => self.current = records.into_iter(),
+                Ok(Err(err)) => {
+                    // Keep the error for the next call; records already taken go out first.
+                    self.pending_error = Some(err);
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// True once the stream ended (after a terminal error).
+    pub fn is_finished(&self) -> bool {
+        self.finished && self.current.len() == 0
+    }
+
+    /// Ends the stream; the background task stops.
+    pub fn close(&mut self) {
+        self.finished = true;
+        self.current = Vec::new().into_iter();
+        self.task.0.abort();
+        self.rx.close();
+    }
+}
+
+impl Stream for PartitionStream {
+    type Item = Result<ConsumerRecord>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if let Some(record) = self.current.next() {
+                return Poll::Ready(Some(Ok(record)));
+            }
+            if let Some(err) = self.pending_error.take() {
+                self.finished = true;
+                return Poll::Ready(Some(Err(err)));
+            }
+            if self.finished {
+                return Poll::Ready(None);
+            }
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(chunk)) => {
+                    if let Some(terminal) = self.take_chunk(chunk) {
+                        return Poll::Ready(Some(Err(terminal)));
+                    }
+                }
+                Poll::Ready(None) => self.finished = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// Records of every partition of a topic, interleaved; each partition stays in order.
+///
+/// Not thread-safe: one reader at a time (`&mut self`).
+pub struct TopicStream {
+    streams: Vec<PartitionStream>,
+    next: usize,
+}
+
+impl TopicStream {
+    /// The streams of every partition, read in turn.
+    pub(super) fn new(streams: Vec<PartitionStream>) -> Self {
+        Self { streams, next: 0 }
+    }
+
+    /// The next record from any partition.
+    pub async fn next(&mut self) -> Option<Result<ConsumerRecord>> {
+        futures_util::StreamExt::next(self).await
+    }
+
+    /// A record already buffered from any partition, without waiting.
+    pub fn try_next(&mut self) -> Option<Result<ConsumerRecord>> {
+        let count = self.streams.len();
+        for step in 0..count {
+            let index = (self.next + step) % count;
+            if let Some(item) = self.streams[index].try_next() {
+                self.next = (index + 1) % count;
+                return Some(item);
+            }
+        }
+        None
+    }
+
+    fn drain_buffered(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
+        let count = self.streams.len();
+        let mut idle = 0;
+        // Take from the partitions in turn, so none is starved, until all are drained.
+        while batch.len() < max && idle < count {
+            let index = self.next;
+            self.next = (self.next + 1) % count;
+            let stream = &mut self.streams[index];
+            match stream.current.next() {
+                Some(record) => {
+                    batch.push(record);
+                    idle = 0;
+                }
+                None => {
+                    let before = batch.len();
+                    stream.drain_buffered(batch, (before + 1).min(max));
+                    if batch.len() == before {
+                        idle += 1;
+                    } else {
+                        idle = 0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// True once every partition stream ended.
+    pub fn is_finished(&self) -> bool {
+        self.streams.iter().all(PartitionStream::is_finished)
+    }
+
+    /// Ends every partition stream.
+    pub fn close(&mut self) {
+        for stream in &mut self.streams {
+            stream.close();
+        }
+    }
+}
+
+impl Stream for TopicStream {
+    type Item = Result<ConsumerRecord>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let count = self.streams.len();
+        let mut finished = 0;
+        for step in 0..count {
+            let index = (self.next + step) % count;
+            match Pin::new(&mut self.streams[index]).poll_next(cx) {
+                Poll::Ready(Some(item)) => {
+                    // Start with the next partition next time, so none is starved.
+                    self.next = (index + 1) % count;
+                    return Poll::Ready(Some(item));
+                }
+                Poll::Ready(None) => finished += 1,
+                Poll::Pending => {}
+            }
+        }
+        if finished == count { Poll::Ready(None) } else { Poll::Pending }
+    }
+}
+
+impl RecordStream for PartitionStream {
+    fn try_next(&mut self) -> Option<Result<ConsumerRecord>> {
+        PartitionStream::try_next(self)
+    }
+
+    fn take_received(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
+        self.drain_buffered(batch, max);
+    }
+
+    fn is_finished(&self) -> bool {
+        PartitionStream::is_finished(self)
+    }
+
+    fn close(&mut self) {
+        PartitionStream::close(self);
+    }
+}
+
+impl RecordStream for TopicStream {
+    fn try_next(&mut self) -> Option<Result<ConsumerRecord>> {
+        TopicStream::try_next(self)
+    }
+
+    fn take_received(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
+        self.drain_buffered(batch, max);
+    }
+
+    fn is_finished(&self) -> bool {
+        TopicStream::is_finished(self)
+    }
+
+    fn close(&mut self) {
+        TopicStream::close(self);
+    }
+}

@@ -1,0 +1,15 @@
+//! What the Fluvio client engine (`fluvio-engine`) and the embedded cluster (`fluvio-local`)
+//! share below the protocol, so that neither imports the other:
+//!
+//! * [`framed`]: the task that writes a connection's frames, and the test for a TLS record
+//!   where a Fluvio frame was expected;
+//! * [`Pem`]: a certificate or key given as a PEM file or as PEM text, read into rustls's types.
+//!
+//! The codec itself (frames, headers, messages) is `fluvio-wire`, which does no I/O.
+
+#![warn(missing_docs)]
+
+pub mod framed;
+mod pem;
+
+pub use pem::{Pem, PemError};
