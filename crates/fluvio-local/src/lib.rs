@@ -401,8 +401,8 @@ pub enum ClusterError {
     /// The data directory or metadata could not be used.
     #[error("cannot use the data directory: {0}")]
     Storage(String),
-    /// Restored partitions did not come online in time.
-    #[error("restored topics did not come online within {0:?}")]
+    /// Restored partitions did not come online: nothing changed for this long.
+    #[error("restored topics did not come online (no progress for {0:?})")]
     NotReady(Duration),
     /// No SPU of the cluster has this id.
     #[error("no SPU with id {0} in this cluster")]
@@ -887,15 +887,24 @@ impl ClusterInner {
     }
 
     /// Waits until every topic is provisioned, or every partition that is not online is known
-    /// to be unavailable. Returns false on timeout.
+    /// to be unavailable. Returns false once nothing changed for `timeout`: how long a start
+    /// takes grows with the number of partitions (each new leader epoch is fsynced), so only
+    /// a start that stopped making progress is given up on.
     async fn wait_ready(&self, timeout: Duration) -> bool {
         let mut events = self.sc.store().subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
+        // Topics before `from` were settled when last looked at: each change resumes there.
+        let mut from = String::new();
         loop {
-            if self.sc.is_settled() {
-                return true;
+            match self.sc.first_unsettled(&from) {
+                None if from.is_empty() => return true,
+                // Settled from `from` on: one more look at the whole, the earlier topics included.
+                None => {
+                    from.clear();
+                    continue;
+                }
+                Some(topic) => from = topic,
             }
-            if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
+            if tokio::time::timeout(timeout, events.recv()).await.is_err() {
                 return false;
             }
         }
