@@ -75,17 +75,17 @@ fn raise_open_file_limit() -> io::Result<u64> {
             .unwrap_or(1 << 20);
     }
     if soft == libc::RLIM_INFINITY || soft >= target {
-        return Ok(soft as u64);
+        return Ok(soft);
     }
     let raised = libc::rlimit { rlim_cur: target, rlim_max: limits.rlim_max };
     // SAFETY: `raised` is a valid rlimit; raising the soft limit up to the hard one is allowed.
     if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
         let err = io::Error::last_os_error();
         warn!(soft, hard = limits.rlim_max, %err, "could not raise the open-file limit");
-        return Ok(soft as u64);
+        return Ok(soft);
     }
     info!(from = soft, to = target, "raised the soft open-file limit to the hard limit");
-    Ok(target as u64)
+    Ok(target)
 }
 
 #[cfg(test)]

@@ -146,7 +146,7 @@ public class FluvioException extends RuntimeException {
         DIRECTORY_IN_USE,
         /** The base directory or the cluster's metadata cannot be used. */
         STORAGE,
-        /** Restored partitions did not come online in time. */
+        /** Restored partitions did not come online: nothing changed for 30 seconds. */
         NOT_READY,
         /** The cluster has no SPU with the id given. */
         UNKNOWN_SPU,
