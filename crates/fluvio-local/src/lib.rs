@@ -70,7 +70,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fluvio_wire::sc::PartitionSpec;
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -410,13 +409,13 @@ pub enum ClusterError {
     /// The SPU is already running.
     #[error("SPU {0} is already running")]
     SpuRunning(i32),
-    /// A restarted SPU is running, but not every partition it leads came back online in time
-    /// (for example a log that could not be opened).
-    #[error("SPU {id} is running but the partitions it leads did not come online within {timeout:?}")]
+    /// A restarted SPU is running, but not every partition it leads came back online: nothing
+    /// changed for `timeout`.
+    #[error("SPU {id} is running but the partitions it leads did not come online (no progress for {timeout:?})")]
     SpuNotReady {
         /// The SPU.
         id: i32,
-        /// How long it was given.
+        /// How long nothing changed.
         timeout: Duration,
     },
     /// The cluster's runtime could not be started, or one of its tasks failed (a bug).
@@ -697,7 +696,7 @@ impl LocalCluster {
     /// Returns the SPU's public address once it serves again and every partition it leads is
     /// `Online`. Errors: [`ClusterError::UnknownSpu`], [`ClusterError::SpuRunning`],
     /// [`ClusterError::Bind`] (no port at all), and [`ClusterError::SpuNotReady`] when its
-    /// partitions do not come online in time; the SPU is then left running, serving the
+    /// partitions stop coming online (nothing changed for 30 s); the SPU is then left running, serving the
     /// partitions it could open.
     pub async fn start_spu(&self, id: i32) -> Result<SocketAddr, ClusterError> {
         let guard = self.inner.lifecycle.clone().lock_owned().await;
@@ -891,38 +890,33 @@ impl ClusterInner {
     /// takes grows with the number of partitions (each new leader epoch is fsynced), so only
     /// a start that stopped making progress is given up on.
     async fn wait_ready(&self, timeout: Duration) -> bool {
+        self.wait_for_all(timeout, |from| self.sc.first_unsettled(from)).await
+    }
+
+    /// Waits until every partition led by SPU `id` is Online (or known to be unavailable).
+    /// Returns false once nothing changed for `timeout`, as [`Self::wait_ready`].
+    async fn wait_leader_online(&self, id: i32, timeout: Duration) -> bool {
+        self.wait_for_all(timeout, |from| self.sc.first_led_not_serving(id, from)).await
+    }
+
+    /// Waits until `first_pending("")` finds nothing pending, asking again after each change of
+    /// the metadata from the first name still pending at the last look (the names before it
+    /// were done then), so that waiting for N objects costs O(N) rather than a scan of all of
+    /// them per change. Returns false once nothing changed for `timeout`.
+    async fn wait_for_all(&self, timeout: Duration, first_pending: impl Fn(&str) -> Option<String>) -> bool {
         let mut events = self.sc.store().subscribe();
-        // Topics before `from` were settled when last looked at: each change resumes there.
         let mut from = String::new();
         loop {
-            match self.sc.first_unsettled(&from) {
+            match first_pending(&from) {
                 None if from.is_empty() => return true,
-                // Settled from `from` on: one more look at the whole, the earlier topics included.
+                // Done from `from` on: one more look at the whole, the earlier names included.
                 None => {
                     from.clear();
                     continue;
                 }
-                Some(topic) => from = topic,
+                Some(name) => from = name,
             }
             if tokio::time::timeout(timeout, events.recv()).await.is_err() {
-                return false;
-            }
-        }
-    }
-
-    /// Waits until every partition led by SPU `id` is Online (or known to be unavailable).
-    /// Returns false on timeout.
-    async fn wait_leader_online(&self, id: i32, timeout: Duration) -> bool {
-        let mut events = self.sc.store().subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let online = self.sc.store().all::<PartitionSpec>().iter().filter(|p| p.spec.leader == id).all(|p| {
-                (sc::is_serving(p.status.resolution) && p.status.leader.spu == id) || self.sc.is_unavailable(&p.name)
-            });
-            if online {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
                 return false;
             }
         }
@@ -993,6 +987,7 @@ mod tests {
     use tokio::net::TcpStream;
 
     use super::*;
+    use fluvio_wire::sc::PartitionSpec;
 
     async fn send<R: Request>(stream: &mut TcpStream, request: &R) {
         let header = RequestHeader {

@@ -237,6 +237,24 @@ impl Sc {
         })
     }
 
+    /// The first partition, in name order from `from` on, that SPU `id` leads and that is
+    /// neither serving under it nor known to be unavailable; `None` once there is none from
+    /// `from` on. What a restarted SPU waits for, resumed like [`Self::first_unsettled`].
+    pub(crate) fn first_led_not_serving(&self, id: i32, from: &str) -> Option<String> {
+        let unavailable = self.unavailable.lock();
+        self.store.read(|objects| {
+            objects
+                .partitions
+                .range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded))
+                .map(|(_, partition)| partition)
+                .find(|p| {
+                    let serving = is_serving(p.status.resolution) && p.status.leader.spu == id;
+                    p.spec.leader == id && !serving && !unavailable.contains_key(&p.name)
+                })
+                .map(|partition| partition.name.clone())
+        })
+    }
+
     fn partitions_of(&self, topic: &str) -> Vec<Metadata<PartitionSpec>> {
         // Partition names are `<topic>-<index>`: only the names with that prefix are looked at,
         // not every partition of the cluster.
@@ -460,11 +478,6 @@ impl Sc {
             let retry = matches!(failure.code, ErrorCode::PartitionFull { .. });
             self.partition_unavailable(&name, failure.code, message, retry);
         }
-    }
-
-    /// Whether `partition` is known to be unavailable.
-    pub(crate) fn is_unavailable(&self, partition: &str) -> bool {
-        self.unavailable.lock().contains_key(partition)
     }
 
     /// Records that `partition` cannot be served: its topic's status tells why, and a starting
