@@ -152,7 +152,7 @@ public class FluvioException extends RuntimeException {
         UNKNOWN_SPU,
         /** The SPU is already running. */
         SPU_RUNNING,
-        /** A restarted SPU runs, but the partitions it leads did not come online in time. */
+        /** A restarted SPU runs, but the partitions it leads did not come online: nothing changed for 30 seconds. */
         SPU_NOT_READY,
         /** A bug in the embedded cluster. */
         INTERNAL
