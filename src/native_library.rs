@@ -55,6 +55,7 @@ fn sample<'local>(env: &mut JNIEnv<'local>, layout: &Obj<java::Layout>) -> Resul
         PackedLayout::Partitions => crate::fluvio_admin::sample_partitions()?,
         PackedLayout::Spus => crate::fluvio_admin::sample_spus()?,
         PackedLayout::Profile => crate::fluvio_profiles::sample_profile(),
+        PackedLayout::Consumers => crate::fluvio_admin::sample_consumers()?,
     };
     packer.into_java(env)
 }

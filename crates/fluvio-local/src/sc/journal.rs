@@ -9,9 +9,12 @@
 //! end of the file and fdatasynced before the change is visible; a write that fails is cut off
 //! again, so a failed change leaves nothing behind.
 //!
-//! **Snapshot.** `metadata.json` holds every spec and the generation of the journal that
-//! continues it (`journal`; 0 in files written before the journal existed, which are read as
-//! they are). Once the journal outgrows the snapshot (and [`COMPACT_MIN_BYTES`]), the whole
+//! **Snapshot.** `metadata.json` holds every spec, the format `version` of the metadata
+//! ([`FORMAT_VERSION`]) and the generation of the journal that continues it (`journal`; 0 in
+//! files written before the journal existed, which are read as they are). A journal holds
+//! changes of the current version only: a snapshot of an older version (1, written before
+//! metadata changes were atomic) is read as it is, and its first change writes the whole state
+//! as a snapshot of the current version, which the journal then continues. Once the journal outgrows the snapshot (and [`COMPACT_MIN_BYTES`]), the whole
 //! state is written as a new snapshot of the next generation (a temporary file, fsynced,
 //! renamed over the old one, the directory fsynced), then an empty journal of that generation
 //! replaces the old journal the same way. Compaction is thus amortized: creating N topics
@@ -53,8 +56,13 @@ const MAX_ENTRY_LEN: usize = 1 << 30;
 /// The journal is compacted into a new snapshot once it is larger than the snapshot and than
 /// this: small clusters replay at most this much at start.
 pub(crate) const COMPACT_MIN_BYTES: u64 = 1 << 20;
-/// The snapshot format version written.
-const SNAPSHOT_VERSION: u32 = 1;
+/// The format version of the metadata this code writes. Version 2 metadata is written only
+/// by atomic changes, so a topic stored without partitions is one waiting for enough SPUs to
+/// be placed (`InsufficientResources`); in older metadata it may be a creation a failed write
+/// cut short ([`MetadataFiles::loaded_version`]). The snapshot records it; a journal holds only
+/// changes of this version (it continues a snapshot of this version, or an empty state), so a
+/// snapshot of an older version is replaced by one of this version at its first change.
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// Every spec, as the snapshot holds them. Statuses describe the running cluster and are
 /// rebuilt at start.
@@ -136,6 +144,11 @@ pub(crate) struct MetadataFiles {
     /// A change was made visible although it could not be stored (see
     /// `Transaction::commit_unsaved_ok`): the next write stores the whole state.
     unsaved: bool,
+    /// The format version of the metadata as it was opened (0: there was none).
+    loaded_version: u32,
+    /// The snapshot is of an older format version: the next write replaces it by a snapshot of
+    /// [`FORMAT_VERSION`] rather than append changes of this version to it.
+    upgrade: bool,
     /// Test hooks: injected failures and crashes.
     #[cfg(test)]
     pub(crate) faults: Faults,
@@ -179,13 +192,14 @@ impl MetadataFiles {
         for path in [&snapshot_path, &journal_path] {
             let _ = fs::remove_file(temporary_path(path));
         }
-        let (mut state, snapshot_len) = match fs::read(&snapshot_path) {
+        let (mut state, snapshot_len, snapshot_version) = match fs::read(&snapshot_path) {
             Ok(bytes) => {
-                let state = serde_json::from_slice(&bytes)
+                let state: PersistedState = serde_json::from_slice(&bytes)
                     .map_err(|source| StoreError::Corrupt { path: snapshot_path.clone(), source })?;
-                (state, bytes.len() as u64)
+                let version = state.version;
+                (state, bytes.len() as u64, Some(version))
             }
-            Err(err) if err.kind() == io::ErrorKind::NotFound => (PersistedState::default(), 0),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => (PersistedState::default(), 0, None),
             Err(source) => return Err(StoreError::Io { path: snapshot_path, source }),
         };
         let generation = state.journal;
@@ -196,10 +210,20 @@ impl MetadataFiles {
             snapshot_len,
             compact_min: COMPACT_MIN_BYTES,
             unsaved: false,
+            loaded_version: 0,
+            upgrade: snapshot_version.is_some_and(|version| version < FORMAT_VERSION),
             #[cfg(test)]
             faults: Faults::default(),
         };
-        files.journal = match files.replay(&mut state)? {
+        let replayed = files.replay(&mut state)?;
+        files.loaded_version = match (snapshot_version, &replayed) {
+            (Some(version), _) => version,
+            // A journal without a snapshot continues the empty state: its changes are all of
+            // this version.
+            (None, Replayed::Ready(_) | Replayed::Unusable) => FORMAT_VERSION,
+            (None, Replayed::Absent) => 0,
+        };
+        files.journal = match replayed {
             Replayed::Ready(journal) => Some(journal),
             // Best effort: without a journal the next write compacts, which creates one.
             Replayed::Absent => files.create_journal().ok(),
@@ -207,6 +231,12 @@ impl MetadataFiles {
             Replayed::Unusable => None,
         };
         Ok((files, state))
+    }
+
+    /// The format version of the metadata as it was opened: the snapshot's, else
+    /// [`FORMAT_VERSION`] for a journal alone, else 0 (there was none).
+    pub(crate) fn loaded_version(&self) -> u32 {
+        self.loaded_version
     }
 
     /// Applies the journal to `state`.
@@ -266,15 +296,15 @@ impl MetadataFiles {
     }
 
     /// Stores a committed change: appended to the journal (compacting it when it outgrew the
-    /// snapshot), or, when the journal is unusable or an earlier change was left unsaved, as a
-    /// new snapshot of `state()`, the whole state after the change. On error nothing of the
-    /// change is on disk.
+    /// snapshot), or, when the journal is unusable, an earlier change was left unsaved or the
+    /// snapshot is of an older format version, as a new snapshot of `state()`, the whole state
+    /// after the change. On error nothing of the change is on disk.
     pub(crate) fn write(
         &mut self,
         entry: &JournalEntry,
         state: impl FnOnce() -> PersistedState,
     ) -> Result<(), StoreError> {
-        if self.unsaved || self.journal.is_none() {
+        if self.unsaved || self.upgrade || self.journal.is_none() {
             self.compact(state())?;
             self.unsaved = false;
             return Ok(());
@@ -298,6 +328,7 @@ impl MetadataFiles {
 
     /// Writes `state` as a new snapshot and starts an empty journal, when the journal holds
     /// anything (or something is unsaved). Best effort at a clean stop: restarts replay less.
+    /// A snapshot of an older format version that nothing changed stays as it is.
     pub(crate) fn checkpoint(&mut self, state: impl FnOnce() -> PersistedState) -> Result<(), StoreError> {
         let empty = self.journal.as_ref().is_some_and(|j| j.len == JOURNAL_HEADER_LEN as u64);
         if empty && !self.unsaved {
@@ -364,7 +395,7 @@ impl MetadataFiles {
     /// the new journal only leaves the next write to compact again.
     fn compact(&mut self, mut state: PersistedState) -> Result<(), StoreError> {
         let next = self.generation + 1;
-        state.version = SNAPSHOT_VERSION;
+        state.version = FORMAT_VERSION;
         state.journal = next;
         let path = self.dir.join(SNAPSHOT_FILE);
         let json =
@@ -383,6 +414,7 @@ impl MetadataFiles {
         }
         // The snapshot holds everything: the old journal is stale from here on.
         self.generation = next;
+        self.upgrade = false;
         self.snapshot_len = json.len() as u64;
         self.journal = None;
         #[cfg(test)]
@@ -712,26 +744,80 @@ mod tests {
     #[test]
     fn a_snapshot_from_before_the_journal_is_read_and_continued() {
         let dir = tempfile::tempdir().unwrap();
-        // What versions without a journal wrote: version 1, no `journal` field.
+        // What versions without a journal wrote at format version 2: no `journal` field.
         let old = r#"{
-          "version": 1,
+          "version": 2,
           "topics": {"old": {"replicas": {"computed": {"partitions": 1, "replicationFactor": 1}}}},
           "partitions": {},
           "spus": {}
         }"#;
         fs::write(dir.path().join(SNAPSHOT_FILE), old).unwrap();
         let (mut files, mut state) = MetadataFiles::open(dir.path()).unwrap();
-        assert_eq!(state.journal, 0);
+        assert_eq!((state.journal, files.loaded_version()), (0, FORMAT_VERSION));
         assert!(state.topics.contains_key("old"));
         change(&mut files, &mut state, topic_change("new", Some(1))).unwrap();
         assert_eq!(fs::read_to_string(dir.path().join(SNAPSHOT_FILE)).unwrap(), old, "the old file is kept as is");
         drop(files);
         assert_eq!(reopen(dir.path()).topics.keys().collect::<Vec<_>>(), ["new", "old"]);
         let (mut files, state) = MetadataFiles::open(dir.path()).unwrap();
+        assert_eq!(files.loaded_version(), FORMAT_VERSION);
         files.checkpoint(|| state.clone()).unwrap();
         let snapshot: PersistedState =
             serde_json::from_slice(&fs::read(dir.path().join(SNAPSHOT_FILE)).unwrap()).unwrap();
-        assert_eq!(snapshot.journal, 1);
+        assert_eq!((snapshot.version, snapshot.journal), (FORMAT_VERSION, 1));
         assert_eq!(snapshot.topics.keys().collect::<Vec<_>>(), ["new", "old"]);
+    }
+
+    /// A version 1 snapshot (a topic in it may lack partitions because a write failed) is never
+    /// continued by changes of the current version: its first change writes the whole state as a
+    /// snapshot of the current version. Until then it stays as it is, a clean stop included.
+    #[test]
+    fn a_version_1_snapshot_is_replaced_at_its_first_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = r#"{
+          "version": 1,
+          "topics": {"half-made": {"replicas": {"computed": {"partitions": 1, "replicationFactor": 1}}}},
+          "partitions": {},
+          "spus": {}
+        }"#;
+        fs::write(dir.path().join(SNAPSHOT_FILE), old).unwrap();
+        let (mut files, mut state) = MetadataFiles::open(dir.path()).unwrap();
+        assert_eq!(files.loaded_version(), 1);
+        files.checkpoint(|| state.clone()).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join(SNAPSHOT_FILE)).unwrap(),
+            old,
+            "nothing changed, nothing written"
+        );
+        drop(files);
+
+        let (mut files, _) = MetadataFiles::open(dir.path()).unwrap();
+        assert_eq!(files.loaded_version(), 1);
+        change(&mut files, &mut state, topic_change("half-made", None)).unwrap();
+        let snapshot: PersistedState =
+            serde_json::from_slice(&fs::read(dir.path().join(SNAPSHOT_FILE)).unwrap()).unwrap();
+        assert_eq!(snapshot.version, FORMAT_VERSION);
+        assert!(snapshot.topics.is_empty());
+        // Later changes go to the journal that continues the new snapshot.
+        change(&mut files, &mut state, topic_change("waiting", Some(1))).unwrap();
+        assert!(journal_len(dir.path()) > JOURNAL_HEADER_LEN as u64);
+        drop(files);
+        let (files, reopened) = MetadataFiles::open(dir.path()).unwrap();
+        assert_eq!(files.loaded_version(), FORMAT_VERSION);
+        assert_eq!(reopened.topics.keys().collect::<Vec<_>>(), ["waiting"]);
+    }
+
+    /// Changes in a journal with no snapshot (a new directory, stopped before any compaction)
+    /// are all of the current version; an empty directory has none.
+    #[test]
+    fn a_journal_alone_is_of_the_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut files, mut state) = MetadataFiles::open(dir.path()).unwrap();
+        assert_eq!(files.loaded_version(), 0);
+        change(&mut files, &mut state, topic_change("t", Some(1))).unwrap();
+        drop(files);
+        assert!(!dir.path().join(SNAPSHOT_FILE).exists());
+        let (files, _) = MetadataFiles::open(dir.path()).unwrap();
+        assert_eq!(files.loaded_version(), FORMAT_VERSION);
     }
 }

@@ -110,6 +110,8 @@ pub(crate) enum StoreError {
 pub(crate) struct MetadataStore {
     inner: Mutex<Inner>,
     events: broadcast::Sender<EpochEvent>,
+    /// The format version of the metadata as it was loaded (0: there was none).
+    loaded_version: u32,
     /// Test hook: every write to disk fails with "no space left on device".
     #[cfg(test)]
     pub(crate) fail_writes: Arc<std::sync::atomic::AtomicBool>,
@@ -319,6 +321,7 @@ impl MetadataStore {
     /// Loads the store from the snapshot and journal in `dir` (or starts empty).
     pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
         let (files, persisted) = MetadataFiles::open(dir)?;
+        let loaded_version = files.loaded_version();
         #[cfg(test)]
         let fail_writes = files.faults.fail_writes.clone();
         let mut objects = Objects::default();
@@ -344,6 +347,7 @@ impl MetadataStore {
         Ok(Self {
             inner: Mutex::new(Inner { epoch: 1, objects, files }),
             events,
+            loaded_version,
             #[cfg(test)]
             fail_writes,
         })
@@ -355,6 +359,12 @@ impl MetadataStore {
         let mut inner = self.inner.lock();
         let Inner { objects, files, .. } = &mut *inner;
         files.checkpoint(|| persisted(objects))
+    }
+
+    /// The format version of the metadata as it was loaded (0: there was none). Metadata older
+    /// than version 2 may hold topics a failed write left without partitions.
+    pub(crate) fn loaded_version(&self) -> u32 {
+        self.loaded_version
     }
 
     /// A set of changes to apply together ([`Transaction::commit`]).
@@ -444,9 +454,10 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use fluvio_wire::sc::partition::PartitionStatus;
-    use fluvio_wire::sc::topic::TopicStatus;
+    use fluvio_wire::sc::topic::{CompressionAlgorithm, TopicStatus};
 
     use super::*;
+    use crate::sc::journal::{FORMAT_VERSION, SNAPSHOT_FILE};
 
     fn topic(name: &str) -> Metadata<TopicSpec> {
         Metadata { name: name.into(), spec: TopicSpec::computed(1, 1), status: TopicStatus::default() }
@@ -520,10 +531,55 @@ mod tests {
         store.transaction().upsert(vec![topic("t")]).upsert(vec![partition("t-0")]).commit().unwrap();
         store.checkpoint().unwrap();
         drop(store);
-        let snapshot = std::fs::read_to_string(dir.path().join(crate::sc::journal::SNAPSHOT_FILE)).unwrap();
+        let snapshot = std::fs::read_to_string(dir.path().join(SNAPSHOT_FILE)).unwrap();
         assert!(snapshot.contains("\"t-0\""), "{snapshot}");
         let journal = std::fs::metadata(dir.path().join(crate::sc::journal::JOURNAL_FILE)).unwrap();
         assert_eq!(journal.len(), 16, "an empty journal");
         assert!(MetadataStore::open(dir.path()).unwrap().get::<PartitionSpec>("t-0").is_some());
+    }
+
+    /// A metadata file written before the objects took the official CLI's JSON spellings (SPU
+    /// `id`, lower-case compression) reads as before.
+    #[test]
+    fn a_version_1_file_reads_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let v1 = r#"{
+          "version": 1,
+          "topics": {"t": {"replicas": {"computed": {"partitions": 1, "replicationFactor": 1}}, "compressionType": "gzip"}},
+          "partitions": {"t-0": {"leader": 5001, "replicas": [5001], "compressionType": "gzip"}},
+          "spus": {"custom-spu-5001": {"id": 5001, "spuType": "Custom",
+            "publicEndpoint": {"port": 1, "ingress": [{"hostname": "127.0.0.1"}], "encryption": "PLAINTEXT"},
+            "privateEndpoint": {"port": 2, "host": "127.0.0.1", "encryption": "PLAINTEXT"}}}
+        }"#;
+        std::fs::write(dir.path().join(SNAPSHOT_FILE), v1).unwrap();
+        let store = MetadataStore::open(dir.path()).unwrap();
+        assert_eq!(store.loaded_version(), 1);
+        assert_eq!(store.get::<TopicSpec>("t").unwrap().spec.compression_type, CompressionAlgorithm::Gzip);
+        assert_eq!(store.get::<PartitionSpec>("t-0").unwrap().spec.compression_type, CompressionAlgorithm::Gzip);
+        assert_eq!(store.get::<SpuSpec>("custom-spu-5001").unwrap().spec.id, 5001);
+
+        // The next change writes the current version, with the current spellings.
+        let topic = store.get::<TopicSpec>("t").unwrap();
+        store.upsert(vec![Metadata { spec: TopicSpec { system: true, ..topic.spec }, ..topic }]).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(SNAPSHOT_FILE)).unwrap();
+        assert!(text.contains("\"spuId\": 5001") && text.contains("\"Gzip\""), "{text}");
+        drop(store);
+        assert_eq!(MetadataStore::open(dir.path()).unwrap().loaded_version(), FORMAT_VERSION);
+    }
+
+    /// A topic stored without partitions (one waiting for SPUs) in the journal alone, as a crash
+    /// before any compaction leaves it, is of the current version: not taken for a creation a
+    /// failed write cut short (which the SC would remove).
+    #[test]
+    fn a_waiting_topic_in_the_journal_reads_as_the_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetadataStore::open(dir.path()).unwrap();
+        assert_eq!(store.loaded_version(), 0);
+        store.upsert(vec![topic("waiting")]).unwrap();
+        drop(store);
+        assert!(!dir.path().join(SNAPSHOT_FILE).exists(), "no compaction happened");
+        let reopened = MetadataStore::open(dir.path()).unwrap();
+        assert_eq!(reopened.loaded_version(), FORMAT_VERSION);
+        assert!(reopened.get::<TopicSpec>("waiting").is_some());
     }
 }

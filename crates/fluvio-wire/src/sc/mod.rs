@@ -66,6 +66,25 @@ pub mod labels {
     pub const MIRROR: &str = "Mirror";
 }
 
+/// `skip_serializing_if` helper: the official serde attributes leave such flags out when false.
+#[cfg(feature = "serde")]
+pub(crate) fn is_false(flag: &bool) -> bool {
+    !flag
+}
+
+/// `skip_serializing_if` helper: the official serde attributes leave `ignoreRackAssignment`
+/// out when it is true.
+#[cfg(feature = "serde")]
+pub(crate) fn is_true(flag: &bool) -> bool {
+    *flag
+}
+
+/// `serde(default)` of the partition count and replication factor, as the official types.
+#[cfg(feature = "serde")]
+pub(crate) fn one() -> u32 {
+    1
+}
+
 /// An SC object kind: a spec with a status and a type label.
 pub trait Spec: Encoder + Decoder + Clone + Debug + Default + PartialEq {
     /// Type label on the wire.

@@ -14,11 +14,12 @@ wire_struct! {
         /// Home SPU key.
         pub home_spu_key: String,
         /// Home SPU id.
+        #[cfg_attr(feature = "serde", serde(default))]
         pub home_spu_id: i32,
         /// Home SPU endpoint.
         pub home_spu_endpoint: String,
-        /// Target flag.
-        #[cfg_attr(feature = "serde", serde(default))]
+        /// Target flag (left out of JSON when false).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::sc::is_false"))]
         @[since 18] pub target: bool,
     }
 }
@@ -32,8 +33,8 @@ wire_struct! {
         pub remote_cluster: String,
         /// Remote replica.
         pub remote_replica: String,
-        /// Source flag.
-        #[cfg_attr(feature = "serde", serde(default))]
+        /// Source flag (left out of JSON when false).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::sc::is_false"))]
         @[since 18] pub source: bool,
     }
 }
@@ -63,30 +64,32 @@ crate::wire_enum_codec! {
 
 wire_struct! {
     /// Specification of a partition (the fields after `replicas` are copied from the topic).
+    /// In JSON every field is present, `null` when unset, as the official CLI prints it.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
     pub struct PartitionSpec {
         /// Leader SPU id (what clients route to).
         pub leader: i32,
         /// Replica SPU ids, leader first.
+        #[cfg_attr(feature = "serde", serde(default))]
         pub replicas: Vec<i32>,
         /// Retention.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(feature = "serde", serde(default))]
         @[since 4] pub cleanup_policy: Option<CleanupPolicy>,
         /// Storage limits.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(feature = "serde", serde(default))]
         @[since 4] pub storage: Option<TopicStorageConfig>,
         /// Compression type.
         #[cfg_attr(feature = "serde", serde(default))]
         @[since 6] pub compression_type: CompressionAlgorithm,
         /// Deduplication.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(feature = "serde", serde(default))]
         @[since 12] pub deduplication: Option<Deduplication>,
         /// System partition flag.
         #[cfg_attr(feature = "serde", serde(default))]
         @[since 13] pub system: bool,
         /// Mirroring.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(feature = "serde", serde(default))]
         @[since 14] pub mirror: Option<PartitionMirrorConfig>,
     }
 }
@@ -138,7 +141,9 @@ wire_struct! {
         pub resolution: PartitionResolution,
         /// The leader's offsets.
         pub leader: ReplicaStatus,
-        /// Number of live (in-sync) replicas ("lsr" upstream).
+        /// Followers in sync with the leader ("lsr" upstream; the leader is not counted): the
+        /// official SC counts the followers whose log end equals the leader's in its last
+        /// report, so a healthy partition of replication factor 3 shows 2, one of 1 shows 0.
         pub lsr: u32,
         /// The followers' offsets.
         pub replicas: Vec<ReplicaStatus>,

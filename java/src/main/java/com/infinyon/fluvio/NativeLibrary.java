@@ -166,7 +166,9 @@ final class NativeLibrary {
         /** SPUs ({@link SpuMetadata}). */
         SPUS,
         /** Profiles ({@link FluvioProfiles#profile(String)}). */
-        PROFILE
+        PROFILE,
+        /** Named consumers' stored offsets ({@link ConsumerMetadata}). */
+        CONSUMERS
     }
 
     /** Every native method the library registered, as {@code class.name descriptor}. */
