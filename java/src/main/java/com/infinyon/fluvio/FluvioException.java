@@ -168,13 +168,13 @@ public class FluvioException extends RuntimeException {
         DIRECTORY_IN_USE,
         /** The base directory or the cluster's metadata cannot be used. */
         STORAGE,
-        /** Restored partitions did not come online in time. */
+        /** Restored partitions did not come online: nothing changed for 30 seconds. */
         NOT_READY,
         /** The cluster has no SPU with the id given. */
         UNKNOWN_SPU,
         /** The SPU is already running. */
         SPU_RUNNING,
-        /** A restarted SPU runs, but the partitions it leads did not come online in time. */
+        /** A restarted SPU runs, but the partitions it leads did not come online: nothing changed for 30 seconds. */
         SPU_NOT_READY,
         /** A bug in the embedded cluster. */
         INTERNAL
