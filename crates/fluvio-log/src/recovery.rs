@@ -45,8 +45,8 @@ use crate::files::FilePool;
 use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
 use crate::reset;
 use crate::segment::{
-    MAX_RELATIVE_OFFSET, MAX_SEGMENT_BYTES, Segment, index_file_name, log_file_name, remove_file_if_exists, sync_dir,
-    write_index_file,
+    MAX_RELATIVE_OFFSET, MAX_SEGMENT_BYTES, Segment, index_file_name, log_file_name, parse_file_name,
+    remove_file_if_exists, sync_dir, write_index_file,
 };
 
 /// What [`PartitionLog::open`](crate::PartitionLog::open) found and repaired.
@@ -402,15 +402,6 @@ fn recover_active(
     // Rewrites the index file from the scan in every case.
     segment.make_active()?;
     Ok(segment)
-}
-
-/// `{20 digits}{suffix}` → the base offset.
-pub(crate) fn parse_file_name(name: &str, suffix: &str) -> Option<i64> {
-    let stem = name.strip_suffix(suffix)?;
-    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    stem.parse().ok()
 }
 
 /// Loads (and repairs) the segments of the partition directory `dir`, which must exist.

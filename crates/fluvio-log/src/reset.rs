@@ -34,8 +34,7 @@ use std::sync::Arc;
 
 use crate::error::LogError;
 use crate::files::FilePool;
-use crate::recovery::parse_file_name;
-use crate::segment::{Segment, remove_file_if_exists, sync_dir};
+use crate::segment::{Segment, parse_file_name, remove_file_if_exists, sync_dir};
 
 /// Name of the marker of a reset in progress inside a partition directory.
 pub const RESET_FILE_NAME: &str = "log-reset";

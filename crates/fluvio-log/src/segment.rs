@@ -49,6 +49,16 @@ pub(crate) fn index_file_name(base_offset: i64) -> String {
     format!("{base_offset:020}.index")
 }
 
+/// `{20 digits}{suffix}` → the base offset: the inverse of [`log_file_name`] and
+/// [`index_file_name`] (recovery and reset recognise segment files by it).
+pub(crate) fn parse_file_name(name: &str, suffix: &str) -> Option<i64> {
+    let stem = name.strip_suffix(suffix)?;
+    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    stem.parse().ok()
+}
+
 /// Why a segment read stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReadStop {
