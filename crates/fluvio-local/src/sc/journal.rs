@@ -42,7 +42,27 @@ use fluvio_wire::sc::{PartitionSpec, SpuSpec, TopicSpec};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
-use super::store::{PartitionReplication, StoreError};
+/// What the SC must remember about a partition's replication across restarts: the current
+/// leader epoch and the in-sync replicas, from which a new leader may be elected without
+/// losing a committed record.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PartitionReplication {
+    /// Leader epoch; bumped by every election.
+    pub epoch: i32,
+    /// In-sync replicas, leader included.
+    pub isr: Vec<i32>,
+}
+
+/// Why the store could not be loaded or saved.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    #[error("cannot access metadata file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("metadata file {path} is corrupt: {source}")]
+    Corrupt { path: PathBuf, source: serde_json::Error },
+    #[error("metadata file {path} is damaged at byte {position}: {reason}")]
+    Damaged { path: PathBuf, position: usize, reason: String },
+}
 
 /// The snapshot's file name.
 pub(crate) const SNAPSHOT_FILE: &str = "metadata.json";

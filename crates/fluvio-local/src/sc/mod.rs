@@ -4,7 +4,7 @@
 mod admin;
 mod election;
 mod journal;
-mod store;
+pub(crate) mod store;
 mod system;
 mod validate;
 
@@ -28,7 +28,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-pub(crate) use store::{MetadataStore, PartitionReplication, StoreError, StoreEvent};
+pub(crate) use journal::{PartitionReplication, StoreError};
+pub(crate) use store::MetadataStore;
 use validate::Refusal;
 
 use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};

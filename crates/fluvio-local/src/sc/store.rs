@@ -9,15 +9,14 @@
 //! compacted into a snapshot now and then (see [`journal`](super::journal) for the files and
 //! what survives which crash).
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use fluvio_wire::sc::{ChangeKind, Metadata, PartitionSpec, Spec, SpuSpec, TopicSpec};
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use super::journal::{JournalEntry, MetadataFiles, PersistedState};
+use super::journal::{JournalEntry, MetadataFiles, PartitionReplication, PersistedState, StoreError};
 
 /// Changes buffered per watcher before it must resynchronize from a snapshot.
 const EVENT_BUFFER: usize = 4096;
@@ -44,17 +43,6 @@ pub(crate) struct Objects {
     pub spus: BTreeMap<String, Metadata<SpuSpec>>,
     /// Per partition: the SC's replication bookkeeping (not part of any public object).
     pub replication: BTreeMap<String, PartitionReplication>,
-}
-
-/// What the SC must remember about a partition's replication across restarts: the current
-/// leader epoch and the in-sync replicas, from which a new leader may be elected without
-/// losing a committed record.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct PartitionReplication {
-    /// Leader epoch; bumped by every election.
-    pub epoch: i32,
-    /// In-sync replicas, leader included.
-    pub isr: Vec<i32>,
 }
 
 /// A kind of object the store keeps.
@@ -94,17 +82,6 @@ macro_rules! stored {
 stored!(TopicSpec, topics, Topic);
 stored!(PartitionSpec, partitions, Partition);
 stored!(SpuSpec, spus, Spu);
-
-/// Why the store could not be loaded or saved.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum StoreError {
-    #[error("cannot access metadata file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("metadata file {path} is corrupt: {source}")]
-    Corrupt { path: PathBuf, source: serde_json::Error },
-    #[error("metadata file {path} is damaged at byte {position}: {reason}")]
-    Damaged { path: PathBuf, position: usize, reason: String },
-}
 
 /// The store. All mutations go through it so watchers see every change exactly once.
 pub(crate) struct MetadataStore {
