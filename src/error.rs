@@ -118,6 +118,7 @@ pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
         ErrorKind::TopicAlreadyExists => "TOPIC_ALREADY_EXISTS",
         ErrorKind::InvalidTopicName => "INVALID_TOPIC_NAME",
         ErrorKind::InvalidTopicConfig => "INVALID_TOPIC_CONFIG",
+        ErrorKind::TopicNotProvisioned => "TOPIC_NOT_PROVISIONED",
         ErrorKind::PartitionNotFound => "PARTITION_NOT_FOUND",
         ErrorKind::NotLeader => "NOT_LEADER",
         ErrorKind::RecordTooLarge => "RECORD_TOO_LARGE",
@@ -128,6 +129,9 @@ pub(crate) fn code_name(kind: ErrorKind) -> &'static str {
         ErrorKind::CorruptData => "CORRUPT_DATA",
         ErrorKind::StorageFull => "STORAGE_FULL",
         ErrorKind::Storage => "STORAGE",
+        ErrorKind::ConsumerNotFound => "CONSUMER_NOT_FOUND",
+        ErrorKind::InvalidConsumerName => "INVALID_CONSUMER_NAME",
+        ErrorKind::OffsetManagementDisabled => "OFFSET_MANAGEMENT_DISABLED",
         ErrorKind::Closed => "CLOSED",
         ErrorKind::Server => "SERVER",
         ErrorKind::Internal => "INTERNAL",
@@ -306,6 +310,7 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), ErrorKind::ALL.len(), "codes are distinct");
+        assert_eq!(code_name(ErrorKind::TopicNotProvisioned), "TOPIC_NOT_PROVISIONED");
         assert!(!all_code_names().is_empty());
     }
 

@@ -3,10 +3,10 @@
 //! YAML renderings, each layout pinned by a sample (`sample_*`).
 
 use fluvio_engine::admin::{
-    CleanupPolicy, CompressionAlgorithm, IngressAddr, Metadata, PartitionMetadata, PartitionResolution, PartitionSpec,
-    PartitionStatus, ReplicaSpec, ReplicaStatus, SegmentBasedPolicy, SpuMetadata, SpuSpec, SpuStatus,
-    SpuStatusResolution, TopicCompression, TopicMetadata, TopicResolution, TopicSpec, TopicStatus, TopicStorageConfig,
-    to_json, to_yaml,
+    CleanupPolicy, CompressionAlgorithm, ConsumerOffsetMetadata, IngressAddr, Metadata, PartitionMetadata,
+    PartitionResolution, PartitionSpec, PartitionStatus, ReplicaSpec, ReplicaStatus, SegmentBasedPolicy, SpuMetadata,
+    SpuSpec, SpuStatus, SpuStatusResolution, TopicCompression, TopicMetadata, TopicResolution, TopicSpec, TopicStatus,
+    TopicStorageConfig, to_json, to_yaml,
 };
 use fluvio_engine::{Compression, TopicConfig};
 use jni::JNIEnv;
@@ -218,6 +218,54 @@ pub(crate) fn sample_spus() -> Result<Packer> {
     pack_spus(&[Metadata { name: "custom-spu-5003".into(), spec, status }])
 }
 
+/// Packs named consumers' stored offsets (layout `CONSUMERS`).
+fn pack_consumers(consumers: &[ConsumerOffsetMetadata]) -> Result<Packer> {
+    let mut packer = Packer::default();
+    packer.i32(consumers.len() as i32);
+    for consumer in consumers {
+        packer
+            .str(&consumer.consumer_id)
+            .str(&consumer.topic)
+            .i32(consumer.partition as i32)
+            .i64(consumer.offset)
+            .i64(i64::try_from(consumer.modified_time).unwrap_or(i64::MAX));
+        renderings(&mut packer, consumer)?;
+    }
+    Ok(packer)
+}
+
+/// The sample of layout `CONSUMERS` that `ContractTest` decodes.
+pub(crate) fn sample_consumers() -> Result<Packer> {
+    pack_consumers(&[ConsumerOffsetMetadata {
+        consumer_id: "sample-consumer".into(),
+        topic: "sample".into(),
+        partition: 3,
+        offset: 41,
+        modified_time: 1_700_000_005,
+    }])
+}
+
+fn list_consumers<'local>(env: &mut JNIEnv<'local>, handle: jlong) -> Result<JByteArray<'local>> {
+    let consumers = block_on(client(handle)?.client.admin().list_consumers())??;
+    pack_consumers(&consumers)?.into_java(env)
+}
+
+fn delete_consumer<'local>(
+    env: &mut JNIEnv<'local>,
+    handle: jlong,
+    consumer_id: &JString,
+    topic: &JString,
+    partition: jint,
+) -> Result<JByteArray<'local>> {
+    let consumer_id = string(env, consumer_id, "consumerId")?;
+    let topic = optional_string(env, topic)?;
+    // -1: every partition.
+    let partition = u32::try_from(partition).ok();
+    let admin = client(handle)?.client.admin();
+    let deleted = block_on(admin.delete_consumer(&consumer_id, topic.as_deref(), partition))??;
+    pack_consumers(&deleted)?.into_java(env)
+}
+
 fn list_topics<'local>(env: &mut JNIEnv<'local>, handle: jlong) -> Result<JByteArray<'local>> {
     let topics = block_on(client(handle)?.client.admin().list_topics())??;
     pack_topics(&topics)?.into_java(env)
@@ -260,5 +308,20 @@ natives! {
 
     fn nativeListSpus(env, fluvio: jlong) -> JByteArray<'local> {
         list_spus(env, fluvio)
+    }
+
+    fn nativeListConsumers(env, fluvio: jlong) -> JByteArray<'local> {
+        list_consumers(env, fluvio)
+    }
+
+    /// Topic null: every topic; partition -1: every partition.
+    fn nativeDeleteConsumer(
+        env,
+        fluvio: jlong,
+        consumer_id: JString<'local>,
+        topic: JString<'local>,
+        partition: jint,
+    ) -> JByteArray<'local> {
+        delete_consumer(env, fluvio, &consumer_id, &topic, partition)
     }
 }

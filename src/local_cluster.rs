@@ -12,7 +12,7 @@ use jni::sys::{jboolean, jint, jlong};
 use parking_lot::RwLock;
 
 use crate::contract::{Obj, java, natives};
-use crate::convert::{duration, required, server_tls, string};
+use crate::convert::{duration, required, required_enum, server_tls, string};
 use crate::error::{JniError, Result};
 use crate::handle::{borrow, dispose, into_handle};
 use crate::runtime::block_on;
@@ -42,7 +42,10 @@ fn cluster_config(
     let idle = java::LocalClusterDefinition::idle_timeout(env, definition)?;
     let read = java::LocalClusterDefinition::read_timeout(env, definition)?;
     let buffered = java::LocalClusterDefinition::max_buffered_bytes(env, definition)?;
+    let policy = java::LocalClusterDefinition::replication_policy(env, definition)?;
+    let policy = required_enum::<java::ReplicationPolicy>(env, &policy, "replicationPolicy")?;
     Ok(ClusterConfig::new(dir)
+        .replication_policy(policy)
         .spus(small(java::LocalClusterDefinition::spus(env, definition)?, "spus")?)
         .min_live_replicas(small(java::LocalClusterDefinition::min_live_replicas(env, definition)?, "minLiveReplicas")?)
         .spu_timeout(duration(env, &spu_timeout, "spuTimeout")?)

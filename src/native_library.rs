@@ -57,6 +57,7 @@ fn sample<'local>(env: &mut JNIEnv<'local>, layout: &Obj<java::Layout>) -> Resul
         PackedLayout::Spus => crate::fluvio_admin::sample_spus()?,
         PackedLayout::Profile => crate::fluvio_profiles::sample_profile(),
         PackedLayout::Metrics => crate::convert::sample_metrics(),
+        PackedLayout::Consumers => crate::fluvio_admin::sample_consumers()?,
     };
     packer.into_java(env)
 }

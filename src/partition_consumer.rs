@@ -9,7 +9,7 @@ use jni::sys::{jint, jlong};
 
 use crate::consumer_stream::StreamHandle;
 use crate::contract::{Obj, java, natives};
-use crate::convert::{duration, offset as read_offset, pack_records, required, required_enum, string};
+use crate::convert::{duration, offset as read_offset, optional_string, pack_records, required, required_enum, string};
 use crate::error::{JniError, Result};
 use crate::fluvio::FluvioHandle;
 use crate::handle::{borrow, into_handle};
@@ -24,10 +24,16 @@ fn read_consumer_config(env: &mut JNIEnv, config: &Obj<java::ConsumerConfig>) ->
     required(config, "config")?;
     let isolation = java::ConsumerConfig::isolation(env, config)?;
     let resume_timeout = java::ConsumerConfig::resume_timeout(env, config)?;
+    let consumer_id = java::ConsumerConfig::consumer_id(env, config)?;
+    let offset_strategy = java::ConsumerConfig::offset_strategy(env, config)?;
+    let auto_commit_interval = java::ConsumerConfig::auto_commit_interval(env, config)?;
     Ok(ConsumerConfig {
         isolation: required_enum::<java::Isolation>(env, &isolation, "isolation")?,
         max_bytes: java::ConsumerConfig::max_bytes(env, config)?,
         resume_timeout: duration(env, &resume_timeout, "resumeTimeout")?,
+        consumer_id: optional_string(env, &consumer_id)?,
+        offset_strategy: required_enum::<java::OffsetStrategy>(env, &offset_strategy, "offsetStrategy")?,
+        auto_commit_interval: duration(env, &auto_commit_interval, "autoCommitInterval")?,
     })
 }
 

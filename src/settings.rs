@@ -31,6 +31,8 @@ fn check_text(setting: SettingName, value: &str) -> Result<()> {
     match setting {
         SettingName::Endpoint => ClientConfig::check_endpoint(value).map_err(refused),
         SettingName::ClientId => ClientConfig::check_client_id(value).map_err(refused),
+        // A typed failure (`FluvioException` with `INVALID_CONSUMER_NAME`), as the engine's.
+        SettingName::ConsumerId => ConsumerConfig::check_consumer_id(value).map_err(JniError::Engine),
         other => Err(JniError::IllegalArgument(format!("{other:?} is not a text setting"))),
     }
 }
@@ -70,6 +72,7 @@ fn check_duration(setting: SettingName, value: Duration) -> Result<()> {
         SettingName::ProducerTimeout => ProducerConfig::check_timeout(value).map_err(refused),
         SettingName::RetryTimeout => RetryPolicy::check_timeout(value).map_err(refused),
         SettingName::ResumeTimeout => ConsumerConfig::check_resume_timeout(value).map_err(refused),
+        SettingName::AutoCommitInterval => ConsumerConfig::check_auto_commit_interval(value).map_err(refused),
         SettingName::Retention => TopicConfig::check_retention(value).map_err(refused),
         SettingName::SpuTimeout => ClusterConfig::check_spu_timeout(value).map_err(refused),
         SettingName::ReplicaLagTime => ClusterConfig::check_replica_lag_time(value).map_err(refused),

@@ -95,6 +95,17 @@ fn java_names(env: &mut JNIEnv, class: &str) -> jni::errors::Result<Vec<String>>
     Ok(names)
 }
 
+/// The constants of `E` that do not map to a Rust value and back to themselves (two names
+/// sharing one value, say).
+#[cfg(test)]
+pub(crate) fn round_trip<E: JavaEnum>() -> Vec<String> {
+    E::NAMES
+        .iter()
+        .filter(|name| E::to_rust(name).map(E::name) != Some(**name))
+        .map(|name| format!("enum {}: {name} does not map to a value of its own", E::NAME))
+        .collect()
+}
+
 /// Declares Java enums and the Rust value of each constant:
 ///
 /// ```ignore
@@ -145,6 +156,14 @@ macro_rules! java_enums {
         pub(crate) fn verify_enums(env: &mut ::jni::JNIEnv) -> Vec<String> {
             let mut problems = Vec::new();
             $(problems.extend($crate::contract::enums::verify::<$class>(env));)*
+            problems
+        }
+
+        /// Every declared constant that does not map to a Rust value of its own and back.
+        #[cfg(test)]
+        pub(crate) fn enum_round_trips() -> Vec<String> {
+            let mut problems = Vec::new();
+            $(problems.extend($crate::contract::enums::round_trip::<$class>());)*
             problems
         }
     };

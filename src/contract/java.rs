@@ -148,7 +148,12 @@ java! {
         fn isolation = isolation() -> Obj<'local, Isolation>;
         fn max_bytes = maxBytes() -> jint;
         fn resume_timeout = resumeTimeout() -> Obj<'local, Duration>;
+        fn consumer_id = consumerId() -> JString<'local>;
+        fn offset_strategy = offsetStrategy() -> Obj<'local, OffsetStrategy>;
+        fn auto_commit_interval = autoCommitInterval() -> Obj<'local, Duration>;
         const DEFAULT_MAX_BYTES = int(fluvio_engine::consumer::DEFAULT_MAX_BYTES);
+        const DEFAULT_AUTO_COMMIT_INTERVAL = duration(fluvio_engine::consumer::DEFAULT_AUTO_COMMIT_INTERVAL);
+        const MAX_CONSUMER_ID_BYTES = int(fluvio_engine::consumer::MAX_CONSUMER_ID_BYTES as i32);
         const MAX_FETCH_BYTES = int(fluvio_engine::consumer::MAX_FETCH_BYTES);
         const DEFAULT_RESUME_TIMEOUT = duration(fluvio_engine::consumer::DEFAULT_RESUME_TIMEOUT);
     }
@@ -198,6 +203,7 @@ java! {
         fn spus = spus() -> jint;
         fn base_dir = baseDir() -> Obj<'local, Path>;
         fn min_live_replicas = minLiveReplicas() -> jint;
+        fn replication_policy = replicationPolicy() -> Obj<'local, ReplicationPolicy>;
         fn spu_timeout = spuTimeout() -> Obj<'local, Duration>;
         fn replica_lag_time = replicaLagTime() -> Obj<'local, Duration>;
         fn idle_timeout = idleTimeout() -> Obj<'local, Duration>;
@@ -260,6 +266,8 @@ pub(crate) enum SettingName {
     RetryTimeout,
     MaxBytes,
     ResumeTimeout,
+    ConsumerId,
+    AutoCommitInterval,
     Partitions,
     ReplicationFactor,
     Retention,
@@ -283,6 +291,7 @@ pub(crate) enum PackedLayout {
     Spus,
     Profile,
     Metrics,
+    Consumers,
 }
 
 java_enums! {
@@ -315,6 +324,19 @@ java_enums! {
         ABSOLUTE => OffsetFrom::Absolute,
         FROM_BEGINNING => OffsetFrom::FromBeginning,
         FROM_END => OffsetFrom::FromEnd,
+    }
+
+    /// `com.infinyon.fluvio.ReplicationPolicy`: the rules of an embedded cluster.
+    enum ReplicationPolicy = "com/infinyon/fluvio/ReplicationPolicy" for fluvio_local::ReplicationPolicy {
+        FLUVIO => fluvio_local::ReplicationPolicy::Fluvio,
+        IN_SYNC => fluvio_local::ReplicationPolicy::InSync,
+    }
+
+    /// `com.infinyon.fluvio.OffsetStrategy`.
+    enum OffsetStrategy = "com/infinyon/fluvio/OffsetStrategy" for fluvio_engine::OffsetStrategy {
+        NONE => fluvio_engine::OffsetStrategy::None,
+        MANUAL => fluvio_engine::OffsetStrategy::Manual,
+        AUTO => fluvio_engine::OffsetStrategy::Auto,
     }
 
     /// `com.infinyon.fluvio.TopicMetadata.Resolution`.
@@ -357,6 +379,8 @@ java_enums! {
         RETRY_TIMEOUT => SettingName::RetryTimeout,
         MAX_BYTES => SettingName::MaxBytes,
         RESUME_TIMEOUT => SettingName::ResumeTimeout,
+        CONSUMER_ID => SettingName::ConsumerId,
+        AUTO_COMMIT_INTERVAL => SettingName::AutoCommitInterval,
         PARTITIONS => SettingName::Partitions,
         REPLICATION_FACTOR => SettingName::ReplicationFactor,
         RETENTION => SettingName::Retention,
@@ -379,5 +403,26 @@ java_enums! {
         SPUS => PackedLayout::Spus,
         PROFILE => PackedLayout::Profile,
         METRICS => PackedLayout::Metrics,
+        CONSUMERS => PackedLayout::Consumers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::JavaEnum;
+
+    #[test]
+    fn every_enum_constant_maps_to_a_rust_value_of_its_own() {
+        assert_eq!(enum_round_trips(), Vec::<String>::new());
+    }
+
+    /// `LocalCluster.Definition.replicationPolicy()` crosses by name; the defaults agree
+    /// (`LocalClusterTest` checks Java's).
+    #[test]
+    fn replication_policies_cross_by_name() {
+        assert_eq!(ReplicationPolicy::NAMES, ["FLUVIO", "IN_SYNC"]);
+        assert_eq!(ReplicationPolicy::to_rust("IN_SYNC"), Some(fluvio_local::ReplicationPolicy::InSync));
+        assert_eq!(ReplicationPolicy::name(fluvio_local::ReplicationPolicy::default()), "FLUVIO");
     }
 }

@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use jni::objects::{JByteArray, JIntArray, JObject, JObjectArray, JString, JValueOwned};
+use jni::objects::{JByteArray, JIntArray, JLongArray, JObject, JObjectArray, JString, JValueOwned};
 use jni::signature::{Primitive, ReturnType};
 use jni::sys::{jboolean, jint, jlong, jvalue};
 
@@ -209,6 +209,15 @@ impl<'local> FromObject<'local> for JIntArray<'local> {
     }
 }
 
+impl<'local> FromObject<'local> for JLongArray<'local> {
+    fn from_returned(object: JObject<'local>) -> Self {
+        JLongArray::from(object)
+    }
+    fn from_null() -> Self {
+        JLongArray::default()
+    }
+}
+
 impl<'local, C> FromObject<'local> for Obj<'local, C> {
     fn from_returned(object: JObject<'local>) -> Self {
         Obj::from_object(object)
@@ -231,6 +240,7 @@ object! {
     JString => "Ljava/lang/String;".to_string();
     JByteArray => "[B".to_string();
     JIntArray => "[I".to_string();
+    JLongArray => "[J".to_string();
     Obj<C> => format!("L{};", C::NAME);
     ObjArray<C> => format!("[L{};", C::NAME);
 }

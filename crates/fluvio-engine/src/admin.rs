@@ -1,5 +1,5 @@
 //! Topics, partitions and SPUs: create, delete, list, get. Every object has a name, a spec and
-//! a status, and renders as JSON or YAML.
+//! a status, and renders as JSON or YAML. Named consumers' stored offsets: list, delete.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,9 +21,11 @@ pub use fluvio_wire::sc::topic::{
     TopicStorageConfig,
 };
 
+use crate::consumer::ConsumerConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::router::ClientInner;
 use crate::socket::SC_VERSION;
+use crate::stored_offsets;
 
 /// A topic: name, spec, status.
 pub type TopicMetadata = Metadata<TopicSpec>;
@@ -32,6 +34,34 @@ pub type TopicMetadata = Metadata<TopicSpec>;
 pub type PartitionMetadata = Metadata<PartitionSpec>;
 /// An SPU: id and endpoints in the spec, Online/Offline in the status.
 pub type SpuMetadata = Metadata<SpuSpec>;
+
+/// The offset a named consumer has stored in one partition, as the official CLI's
+/// `fluvio consumer list` shows it (and renders it with `-O json`: these field names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ConsumerOffsetMetadata {
+    /// The consumer name.
+    pub consumer_id: String,
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: u32,
+    /// The offset of the last record the consumer consumed (it resumes at the next one).
+    pub offset: i64,
+    /// When it was last stored, in seconds since the Unix epoch.
+    pub modified_time: u64,
+}
+
+impl From<fluvio_wire::consumer_offset::ConsumerOffset> for ConsumerOffsetMetadata {
+    fn from(stored: fluvio_wire::consumer_offset::ConsumerOffset) -> Self {
+        Self {
+            consumer_id: stored.consumer_id,
+            topic: stored.replica_id.topic,
+            partition: stored.replica_id.partition,
+            offset: stored.offset,
+            modified_time: stored.modified_time,
+        }
+    }
+}
 
 /// The codec a topic requires of its batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +202,14 @@ impl TopicConfig {
     }
 }
 
+/// How often a create waiting for its answer checks whether its topic waits for SPUs (the
+/// first check comes this long after the request, so that an immediate answer, such as
+/// `TopicAlreadyExists` for a topic that exists and waits for SPUs itself, comes first).
+const UNPLACED_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How often `add_partitions` checks whether the partitions it added are online.
+const PARTITIONS_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
 /// Administrative operations. Cheap to clone.
 ///
 /// Thread-safe.
@@ -186,26 +224,56 @@ impl FluvioAdmin {
     }
 
     /// Creates a topic; returns once every partition is online.
+    ///
+    /// A topic whose replication factor exceeds the SPUs online is created all the same, as a
+    /// Fluvio SC creates it, with the status `InsufficientResources`: this call then fails at
+    /// once with [`ErrorKind::TopicNotProvisioned`] (the SC itself answers only after its
+    /// provisioning wait, 90 s on a real cluster). The topic stays, and is placed once enough
+    /// SPUs are online; delete it if it is not wanted.
     pub async fn create_topic(&self, name: &str, config: &TopicConfig) -> Result<()> {
         self.create_topic_spec(name, config.to_spec()?, false).await
     }
 
-    /// Creates a topic from a full spec (`dry_run` only validates).
+    /// Creates a topic from a full spec (`dry_run` only validates). See
+    /// [`FluvioAdmin::create_topic`].
     pub async fn create_topic_spec(&self, name: &str, spec: TopicSpec, dry_run: bool) -> Result<()> {
         let request = CreateRequest {
             common: CommonCreateRequest { name: name.to_string(), dry_run, timeout: None },
             object: CreateObject::Topic(spec),
         };
-        let sc = self.client.sc().await?;
-        // Creation waits for provisioning on the server, which may take longer than a request.
-        let status = sc
-            .request_with_timeout(
-                &request,
-                SC_VERSION,
-                self.client.config.request_timeout().max(Duration::from_secs(60)),
-            )
-            .await?;
-        check(status, name)
+        // The SC answers once the topic is provisioned, which may take longer than a request,
+        // and holds up the requests behind it on the same connection meanwhile: the create
+        // gets a connection of its own (closed when this returns), while the shared one checks
+        // whether the topic waits for SPUs.
+        let exclusive = self.client.exclusive_sc().await?;
+        let answer = exclusive.request_with_timeout(&request, SC_VERSION, self.provisioning_wait());
+        tokio::pin!(answer);
+        let mut check_at = tokio::time::Instant::now() + UNPLACED_CHECK_INTERVAL;
+        loop {
+            tokio::select! {
+                status = &mut answer => return check(status?, name),
+                _ = tokio::time::sleep_until(check_at), if !dry_run => {
+                    check_at += UNPLACED_CHECK_INTERVAL;
+                    if self.waits_for_spus(name).await {
+                        return Err(Error::new(
+                            ErrorKind::TopicNotProvisioned,
+                            format!(
+                                "topic '{name}' cannot be placed: its replication factor exceeds the SPUs online. \
+                                 The cluster keeps it with the status InsufficientResources and places it once \
+                                 enough SPUs are online; delete it if it is not wanted"
+                            ),
+                        ));
+                    }
+                }
+                _ = self.client.shutdown.cancelled() => return Err(Error::closed("the client")),
+            }
+        }
+    }
+
+    /// Whether topic `name` exists and waits for enough SPUs to be placed. A failed lookup
+    /// says no: the create's own answer decides then.
+    async fn waits_for_spus(&self, name: &str) -> bool {
+        self.topic(name).await.is_ok_and(|topic| topic.status.resolution == TopicResolution::InsufficientResources)
     }
 
     /// Deletes a topic.
@@ -215,7 +283,12 @@ impl FluvioAdmin {
         check(status, name)
     }
 
-    /// Adds `count` partitions to a topic.
+    /// Adds `count` partitions to a topic; returns once every partition of the topic is online.
+    ///
+    /// A Fluvio SC answers as soon as it stored the new partition count, before the partitions
+    /// exist: this call then waits for them (as long as a create may take); if they are not
+    /// online by then, it fails with a retriable [`ErrorKind::Timeout`] (the partitions are
+    /// added all the same).
     pub async fn add_partitions(&self, name: &str, count: u32) -> Result<()> {
         if count == 0 {
             return Err(Error::new(ErrorKind::Config, "the number of partitions to add must be at least 1"));
@@ -224,7 +297,41 @@ impl FluvioAdmin {
         let request =
             UpdateRequest::Topic { name: name.to_string(), action: UpdateTopicAction::AddPartition { count } };
         let status = sc.request(&request, SC_VERSION).await?;
-        check(status, name)
+        check(status, name)?;
+        self.await_partitions_online(name).await
+    }
+
+    /// Waits until as many partitions of topic `name` as its spec names are online, for at most
+    /// [`FluvioAdmin::provisioning_wait`].
+    async fn await_partitions_online(&self, name: &str) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.provisioning_wait();
+        loop {
+            let expected = self.topic(name).await?.spec.replicas.partition_count() as usize;
+            let partitions = self.list_partitions(Some(name)).await?;
+            let online = partitions.iter().filter(|p| p.status.resolution == PartitionResolution::Online).count();
+            if online >= expected {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "topic '{name}' has {online} of its {expected} partitions online after {:?}",
+                        self.provisioning_wait()
+                    ),
+                ));
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(PARTITIONS_CHECK_INTERVAL) => {}
+                _ = self.client.shutdown.cancelled() => return Err(Error::closed("the client")),
+            }
+        }
+    }
+
+    /// How long a create or an added partition may take to come online: the request timeout,
+    /// and at least a minute (a cluster places partitions after it answered).
+    fn provisioning_wait(&self) -> Duration {
+        self.client.config.request_timeout().max(Duration::from_secs(60))
     }
 
     /// Every (non-system) topic, sorted by name.
@@ -283,14 +390,79 @@ impl FluvioAdmin {
         Ok(spus)
     }
 
+    /// Every named consumer's stored offsets, sorted by consumer, topic and partition.
+    pub async fn list_consumers(&self) -> Result<Vec<ConsumerOffsetMetadata>> {
+        let mut consumers: Vec<ConsumerOffsetMetadata> =
+            stored_offsets::list(&self.client, None).await?.into_iter().map(Into::into).collect();
+        consumers.sort();
+        Ok(consumers)
+    }
+
+    /// Deletes the offsets consumer `consumer_id` stored: in every partition, in every
+    /// partition of `topic`, or in one `partition` of it (a partition needs a topic). Returns
+    /// what was deleted. [`ErrorKind::ConsumerNotFound`] when the consumer has no offset
+    /// stored there (the official CLI prints "no consumers found");
+    /// [`ErrorKind::InvalidConsumerName`] for a name no consumer can have.
+    pub async fn delete_consumer(
+        &self,
+        consumer_id: &str,
+        topic: Option<&str>,
+        partition: Option<u32>,
+    ) -> Result<Vec<ConsumerOffsetMetadata>> {
+        ConsumerConfig::check_consumer_id(consumer_id)?;
+        if partition.is_some() && topic.is_none() {
+            return Err(Error::config("deleting a consumer's offset in a partition needs its topic"));
+        }
+        let matching: Vec<ConsumerOffsetMetadata> = self
+            .list_consumers()
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.consumer_id == consumer_id
+                    && topic.is_none_or(|t| c.topic == t)
+                    && partition.is_none_or(|p| c.partition == p)
+            })
+            .collect();
+        if matching.is_empty() {
+            let place = match (topic, partition) {
+                (Some(topic), Some(partition)) => format!(" in {topic}-{partition}"),
+                (Some(topic), None) => format!(" in topic '{topic}'"),
+                _ => String::new(),
+            };
+            return Err(Error::new(
+                ErrorKind::ConsumerNotFound,
+                format!("consumer {consumer_id:?} has no offset stored{place}"),
+            ));
+        }
+        for consumer in &matching {
+            let replica = fluvio_wire::error_code::ReplicaKey::new(consumer.topic.clone(), consumer.partition);
+            stored_offsets::delete(&self.client, consumer_id, &replica).await?;
+        }
+        Ok(matching)
+    }
+
+    /// The partitions of the system topics (`consumer-offset`), as the official CLI's
+    /// `fluvio partition list --system`, sorted by name.
+    pub async fn list_system_partitions(&self) -> Result<Vec<PartitionMetadata>> {
+        let ListResponse::Partition(mut partitions) = self.list_with(labels::PARTITION, Vec::new(), true).await? else {
+            return Err(unexpected_kind());
+        };
+        partitions.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(partitions)
+    }
+
     async fn list(&self, label: &str, names: Vec<String>) -> Result<ListResponse> {
+        self.list_with(label, names, false).await
+    }
+
+    async fn list_with(&self, label: &str, names: Vec<String>, system: bool) -> Result<ListResponse> {
         let sc = self.client.sc().await?;
         let request = ListRequest {
             label: label.to_string(),
             filters: ListFilters {
                 name_filters: names.into_iter().map(|name| ListFilter { name }).collect(),
                 summary: false,
-                system: false,
+                system,
             },
         };
         sc.request(&request, SC_VERSION).await
@@ -311,19 +483,19 @@ fn unexpected_kind() -> Error {
     Error::new(ErrorKind::Protocol, "the SC answered a list with objects of another kind")
 }
 
-/// Renders any admin object (or list of objects) as pretty JSON.
+/// Renders any admin object (or list of objects) as pretty JSON, as the official CLI prints it
+/// with `-O json` (the same field names, value spellings and field order).
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render JSON", e))
 }
 
-/// Renders any admin object (or list of objects) as YAML, with the same structure as
-/// [`to_json`]. The value goes through JSON's data model first: a YAML serializer would otherwise
-/// write enum variants as YAML tags (`!computed`), which most YAML readers and tools such as
-/// `yq` do not map back to the object the JSON shows.
+/// Renders any admin object (or list of objects) as YAML, as the official CLI prints it with
+/// `-O yaml` (serde_yaml 0.9; written here with serde_norway, its maintained fork, same output): enum variants that carry a value are YAML tags, e.g.
+/// `replicas: !computed` followed by the partition count and replication factor, and
+/// `cleanupPolicy: !segment`. Standard YAML readers keep the tag's value; `yq` and similar
+/// tools print the tags back.
 pub fn to_yaml<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    let value =
-        serde_json::to_value(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))?;
-    serde_norway::to_string(&value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
+    serde_norway::to_string(value).map_err(|e| Error::with_source(ErrorKind::Internal, "cannot render YAML", e))
 }
 
 #[cfg(test)]
@@ -352,9 +524,12 @@ mod tests {
         assert_eq!(value["name"], "t");
         assert_eq!(value["spec"]["replicas"]["computed"]["partitions"], 2);
         let yaml = to_yaml(&vec![&topic]).unwrap();
-        assert!(yaml.contains("name: t"), "{yaml}");
-        assert!(!yaml.contains('!'), "no YAML tags, enums are maps as in JSON: {yaml}");
-        let from_yaml: serde_json::Value = serde_norway::from_str(&yaml).unwrap();
-        assert_eq!(from_yaml, serde_json::Value::Array(vec![value]), "YAML and JSON carry the same structure");
+        assert!(yaml.contains("- name: t"), "{yaml}");
+        assert!(
+            yaml.contains("replicas: !computed"),
+            "enum variants are YAML tags, as the official CLI prints them: {yaml}"
+        );
+        let from_yaml: Vec<TopicMetadata> = serde_norway::from_str(&yaml).unwrap();
+        assert_eq!(from_yaml, vec![topic], "the YAML reads back");
     }
 }

@@ -40,6 +40,11 @@ pub enum ErrorKind {
     InvalidTopicName,
     /// The topic configuration is not valid.
     InvalidTopicConfig,
+    /// The topic was created but cannot be placed: its replication factor exceeds the SPUs
+    /// online. The cluster keeps it with the status `InsufficientResources` and places it once
+    /// enough SPUs are online (delete it if it is not wanted). Also what an SC answers when a
+    /// new topic's partitions did not come online within its provisioning wait.
+    TopicNotProvisioned,
     /// The partition does not exist.
     PartitionNotFound,
     /// The SPU addressed is not (or no longer) the partition's leader.
@@ -67,6 +72,15 @@ pub enum ErrorKind {
     /// error, or the cluster's metadata could not be written. Not retriable: it needs the
     /// server's operator.
     Storage,
+    /// A named consumer has no offset stored (for what was asked: any partition, a topic or
+    /// one partition).
+    ConsumerNotFound,
+    /// A consumer name that cannot be used (see
+    /// [`ConsumerConfig::check_consumer_id`](crate::ConsumerConfig::check_consumer_id)).
+    InvalidConsumerName,
+    /// `commit` or `flush` on a stream that stores no offsets: it has no consumer name, or its
+    /// offset strategy is `None` (the official client's `OffsetManagementDisabled`).
+    OffsetManagementDisabled,
     /// The client, producer or stream was closed.
     Closed,
     /// Any other error reported by the server.
@@ -77,7 +91,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind (for exhaustive mapping tests in bindings).
-    pub const ALL: [ErrorKind; 26] = [
+    pub const ALL: [ErrorKind; 30] = [
         ErrorKind::Config,
         ErrorKind::Profile,
         ErrorKind::Connect,
@@ -91,6 +105,7 @@ impl ErrorKind {
         ErrorKind::TopicAlreadyExists,
         ErrorKind::InvalidTopicName,
         ErrorKind::InvalidTopicConfig,
+        ErrorKind::TopicNotProvisioned,
         ErrorKind::PartitionNotFound,
         ErrorKind::NotLeader,
         ErrorKind::RecordTooLarge,
@@ -101,6 +116,9 @@ impl ErrorKind {
         ErrorKind::CorruptData,
         ErrorKind::StorageFull,
         ErrorKind::Storage,
+        ErrorKind::ConsumerNotFound,
+        ErrorKind::InvalidConsumerName,
+        ErrorKind::OffsetManagementDisabled,
         ErrorKind::Closed,
         ErrorKind::Server,
         ErrorKind::Internal,
@@ -316,6 +334,7 @@ pub(crate) fn kind_of_code(code: &ErrorCode) -> ErrorKind {
         ErrorCode::TopicAlreadyExists => ErrorKind::TopicAlreadyExists,
         ErrorCode::TopicInvalidName => ErrorKind::InvalidTopicName,
         ErrorCode::TopicInvalidConfiguration | ErrorCode::TopicInvalidReplicaType => ErrorKind::InvalidTopicConfig,
+        ErrorCode::TopicNotProvisioned => ErrorKind::TopicNotProvisioned,
         ErrorCode::NotLeaderForPartition | ErrorCode::PartitionNotLeader => ErrorKind::NotLeader,
         ErrorCode::MessageTooLarge => ErrorKind::RecordTooLarge,
         ErrorCode::CompressionError => ErrorKind::Compression,
@@ -325,6 +344,7 @@ pub(crate) fn kind_of_code(code: &ErrorCode) -> ErrorKind {
         ErrorCode::PartitionFull { .. } => ErrorKind::StorageFull,
         ErrorCode::StorageError => ErrorKind::Storage,
         ErrorCode::RequestTimedOut { .. } => ErrorKind::Timeout,
+        ErrorCode::OffsetManagementDisabled => ErrorKind::OffsetManagementDisabled,
         ErrorCode::Other(message) if message.contains("greater than leo") => ErrorKind::OffsetOutOfRange,
         code if code.is_corrupt_batch() => ErrorKind::CorruptData,
         _ => ErrorKind::Server,
@@ -384,6 +404,9 @@ mod tests {
         assert!(!Error::from_server(ErrorCode::TopicAlreadyExists, "").is_retriable());
         assert!(Error::from_server(ErrorCode::SpuOffline, "").is_retriable());
         assert_eq!(Error::from_server(ErrorCode::StorageError, "").kind(), ErrorKind::Storage);
+        let unplaced = Error::from_server(ErrorCode::TopicNotProvisioned, "t");
+        assert_eq!(unplaced.kind(), ErrorKind::TopicNotProvisioned);
+        assert!(!unplaced.is_retriable(), "more SPUs are needed, not a retry");
         let full = Error::from_server(ErrorCode::PartitionFull { replica_key: ReplicaKey::new("t", 0) }, "t-0");
         assert_eq!(full.kind(), ErrorKind::StorageFull);
         assert!(!full.is_retriable(), "a full disk is not retried for minutes");

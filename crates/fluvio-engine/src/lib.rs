@@ -41,14 +41,15 @@ pub mod metrics;
 pub mod producer;
 mod router;
 mod socket;
+mod stored_offsets;
 mod tls;
 
 pub use admin::{FluvioAdmin, TopicConfig};
 pub use client::Fluvio;
 pub use config::ClientConfig;
 pub use consumer::{
-    ConsumerConfig, ConsumerRecord, Offset, PartitionConsumer, PartitionStream, RecordStream, TopicConsumer,
-    TopicStream,
+    ConsumerConfig, ConsumerRecord, Offset, OffsetStrategy, PartitionConsumer, PartitionStream, RecordStream,
+    StreamOffsets, TopicConsumer, TopicStream,
 };
 pub use error::{Error, ErrorKind, Result, TlsFailure};
 pub use metrics::{LatencySnapshot, Metrics, MetricsSnapshot};

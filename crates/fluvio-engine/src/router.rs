@@ -172,6 +172,15 @@ impl ClientInner {
         Ok(connection)
     }
 
+    /// A new SC connection for one caller (closed when dropped), for a request the SC may hold
+    /// for long: an SC answers each connection's requests in turn, so a Create waiting for
+    /// provisioning would hold up every request behind it on the shared connection.
+    pub(crate) async fn exclusive_sc(&self) -> Result<Arc<Connection>> {
+        self.ensure_open()?;
+        let addr = self.config.endpoint();
+        Connection::connect(addr, &self.config, &self.tls, Role::Sc, &self.tls.sc_server_name(addr)).await
+    }
+
     /// The connection to SPU `id`, opened or replaced as needed (also when the SPU's
     /// endpoint changed).
     pub(crate) async fn spu(&self, id: i32) -> Result<Arc<Connection>> {
@@ -316,7 +325,10 @@ impl ClientInner {
         let Ok(sc) = self.sc().await else { return };
         let of_topic = |name: &str| split_partition_name(name).is_some_and(|(t, _)| t == topic);
         let before = self.metadata.partitions.snapshot(|p| of_topic(&p.name));
-        let request = ListRequest { label: labels::PARTITION.into(), filters: ListFilters::default() };
+        // The system topic's partitions are listed only when asked for.
+        let system = topic == fluvio_wire::consumer_offset::CONSUMER_OFFSET_TOPIC;
+        let request =
+            ListRequest { label: labels::PARTITION.into(), filters: ListFilters { system, ..ListFilters::default() } };
         if let Ok(ListResponse::Partition(partitions)) = sc.request(&request, SC_VERSION).await {
             let mine: Vec<_> = partitions.into_iter().filter(|p| of_topic(&p.name)).collect();
             self.metadata.partitions.insert_unless_changed(mine, &before);

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use common::*;
 use fluvio_engine::admin::{
-    PartitionResolution, ReplicaSpec, SpuStatusResolution, TopicCompression, TopicResolution, to_json, to_yaml,
+    PartitionMetadata, PartitionResolution, ReplicaSpec, SpuMetadata, SpuStatusResolution, TopicCompression,
+    TopicMetadata, TopicResolution, to_json, to_yaml,
 };
 use fluvio_engine::{ErrorKind, Offset, TopicConfig};
 use fluvio_wire::sc::topic::CompressionAlgorithm;
@@ -133,10 +134,16 @@ async fn create_errors_have_their_kinds() {
         assert!(!err.is_retriable(), "{config:?}");
     }
 
-    // More replicas than the cluster can hold: refused by the server, and retrying cannot help.
-    let err = assert_kind(admin.create_topic("replicated", &TopicConfig::new(1, 2)).await, ErrorKind::Server);
+    // More replicas than SPUs online: created all the same, as a Fluvio SC does, waiting for
+    // SPUs; the call says so at once (the SC holds its own answer for 90 s), and retrying
+    // cannot help.
+    let err =
+        assert_kind(admin.create_topic("replicated", &TopicConfig::new(1, 2)).await, ErrorKind::TopicNotProvisioned);
     assert!(!err.is_retriable());
-    assert!(err.server_code().is_some());
+    assert_eq!(admin.topic("replicated").await.unwrap().status.resolution, TopicResolution::InsufficientResources);
+    assert!(admin.list_partitions(Some("replicated")).await.unwrap().is_empty());
+    assert_kind(admin.create_topic("replicated", &TopicConfig::new(1, 2)).await, ErrorKind::TopicAlreadyExists);
+    admin.delete_topic("replicated").await.unwrap();
 
     // Refused by the client before any request.
     assert!(!assert_kind(admin.create_topic("zero", &TopicConfig::new(0, 1)).await, ErrorKind::Config).is_retriable());
@@ -274,15 +281,13 @@ async fn partitions_can_be_added() {
     let producer = s.fluvio.topic_producer("growing").await.unwrap();
     assert_kind(producer.send_to(Some(2), None, b"too early").await, ErrorKind::PartitionNotFound);
 
+    // The SC answers once it stored the new count, as the official SC does; the call returns
+    // once the new partitions are online.
     admin.add_partitions("growing", 2).await.unwrap();
     let topic = admin.topic("growing").await.unwrap();
     assert_eq!(topic.spec.replicas.partition_count(), 3);
-    let partitions = wait_for("the new partitions are online", || async {
-        let partitions = admin.list_partitions(Some("growing")).await.unwrap();
-        (partitions.len() == 3 && partitions.iter().all(|p| p.status.resolution == PartitionResolution::Online))
-            .then_some(partitions)
-    })
-    .await;
+    let partitions = admin.list_partitions(Some("growing")).await.unwrap();
+    assert!(partitions.iter().all(|p| p.status.resolution == PartitionResolution::Online), "{partitions:?}");
     assert_eq!(partitions.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["growing-0", "growing-1", "growing-2"]);
 
     // A new producer sees three partitions; the existing one learns of them from the watch.
@@ -304,8 +309,32 @@ async fn partitions_can_be_added() {
     s.shutdown().await;
 }
 
+/// A topic created while too few SPUs are online waits for them, and is placed and usable once
+/// they are back; meanwhile the client's shared SC connection keeps serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn objects_render_as_json_and_yaml() {
+async fn a_topic_waiting_for_spus_is_placed_when_they_return() {
+    let s = setup(2).await;
+    let admin = s.fluvio.admin();
+    s.cluster.stop_spu(5002).await.unwrap();
+    let err = assert_kind(admin.create_topic("waiting", &TopicConfig::new(2, 2)).await, ErrorKind::TopicNotProvisioned);
+    assert!(!err.is_retriable());
+    assert_eq!(admin.list_topics().await.unwrap().len(), 1, "the shared connection serves on");
+    s.cluster.start_spu(5002).await.unwrap();
+    wait_until("the topic is placed", || async {
+        admin.topic("waiting").await.unwrap().status.resolution == TopicResolution::Provisioned
+    })
+    .await;
+    let producer = s.fluvio.topic_producer("waiting").await.unwrap();
+    let output = producer.send(None, b"placed").await.unwrap();
+    producer.flush().await.unwrap();
+    assert_eq!(output.wait().await.unwrap().offset, 0);
+    s.shutdown().await;
+}
+
+/// Live objects of the embedded cluster print as the official CLI prints them (field names,
+/// value spellings, `null`s, field order: the fixtures in `official_output.rs` pin the shapes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_render_as_the_official_cli_prints_them() {
     let s = setup(2).await;
     let admin = s.fluvio.admin();
     let mut config = TopicConfig::new(2, 1);
@@ -315,39 +344,100 @@ async fn objects_render_as_json_and_yaml() {
     topic(&s.fluvio, "second", 1).await;
 
     let topics = admin.list_topics().await.unwrap();
-    let json: serde_json::Value = serde_json::from_str(&to_json(&topics).unwrap()).unwrap();
-    let array = json.as_array().unwrap();
-    assert_eq!(array.len(), 2);
-    let rendered = &array[0];
-    assert_eq!(rendered["name"], "rendered");
-    assert_eq!(rendered["spec"]["replicas"]["computed"]["partitions"], 2);
-    assert_eq!(rendered["spec"]["replicas"]["computed"]["replicationFactor"], 1);
-    assert_eq!(rendered["spec"]["cleanupPolicy"]["segment"]["timeInSeconds"], 7200);
-    assert_eq!(rendered["spec"]["compressionType"], "gzip");
-    assert_eq!(rendered["status"]["resolution"], "Provisioned");
-    assert_eq!(array[1]["name"], "second");
-
-    // One object renders on its own too.
-    let single: serde_json::Value =
-        serde_json::from_str(&to_json(&admin.topic("second").await.unwrap()).unwrap()).unwrap();
-    assert_eq!(single["name"], "second");
+    let rendered = &topics[0];
+    let (first, second) = (rendered.status.replica_map[&0][0], rendered.status.replica_map[&1][0]);
+    let expected = format!(
+        r#"{{
+  "name": "rendered",
+  "spec": {{
+    "replicas": {{
+      "computed": {{
+        "partitions": 2,
+        "replicationFactor": 1,
+        "ignoreRackAssignment": false
+      }}
+    }},
+    "cleanupPolicy": {{
+      "segment": {{
+        "timeInSeconds": 7200
+      }}
+    }},
+    "compressionType": "Gzip",
+    "system": false
+  }},
+  "status": {{
+    "resolution": "Provisioned",
+    "replicaMap": {{
+      "0": [
+        {first}
+      ],
+      "1": [
+        {second}
+      ]
+    }},
+    "mirrorMap": {{}},
+    "reason": ""
+  }}
+}}"#
+    );
+    assert_eq!(to_json(rendered).unwrap(), expected);
+    let yaml = to_yaml(rendered).unwrap();
+    assert!(yaml.contains("  replicas: !computed\n    partitions: 2\n"), "{yaml}");
+    assert!(yaml.contains("  cleanupPolicy: !segment\n    timeInSeconds: 7200\n"), "{yaml}");
+    let list: serde_json::Value = serde_json::from_str(&to_json(&topics).unwrap()).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "a list renders as an array");
+    assert_eq!(list[1]["spec"]["compressionType"], "Any");
 
     let partitions = admin.list_partitions(None).await.unwrap();
     let json: serde_json::Value = serde_json::from_str(&to_json(&partitions).unwrap()).unwrap();
     let names: Vec<&str> = json.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["rendered-0", "rendered-1", "second-0"]);
     for (rendered, partition) in json.as_array().unwrap().iter().zip(&partitions) {
+        let spec = rendered["spec"].as_object().unwrap();
+        let keys: Vec<&str> = spec.keys().map(String::as_str).collect();
+        let mut want =
+            ["leader", "replicas", "cleanupPolicy", "storage", "compressionType", "deduplication", "system", "mirror"];
+        want.sort_unstable();
+        assert_eq!(keys, want, "every field, null when unset");
         assert_eq!(rendered["spec"]["leader"], partition.spec.leader);
+        assert!(rendered["spec"]["mirror"].is_null() && rendered["spec"]["deduplication"].is_null());
         assert_eq!(rendered["status"]["resolution"], "Online");
-        assert!(rendered["status"]["leader"]["hw"].is_i64());
+        assert_eq!(rendered["status"]["lsr"], 0, "replication 1: no follower in sync");
+        assert!(rendered["status"]["isBeingDeleted"].is_boolean() && rendered["status"]["baseOffset"].is_i64());
     }
 
     let spus = admin.list_spus().await.unwrap();
-    let json: serde_json::Value = serde_json::from_str(&to_json(&spus).unwrap()).unwrap();
-    for (rendered, (id, addr)) in json.as_array().unwrap().iter().zip(s.cluster.spu_addrs()) {
-        assert_eq!(rendered["spec"]["id"], id);
-        assert_eq!(rendered["spec"]["publicEndpoint"]["port"], addr.port());
-        assert_eq!(rendered["status"]["resolution"], "Online");
+    for (spu, (id, addr)) in spus.iter().zip(s.cluster.spu_addrs()) {
+        let expected = format!(
+            r#"{{
+  "name": "custom-spu-{id}",
+  "spec": {{
+    "spuId": {id},
+    "spuType": "Custom",
+    "publicEndpoint": {{
+      "port": {port},
+      "ingress": [
+        {{
+          "hostname": "127.0.0.1",
+          "ip": null
+        }}
+      ],
+      "encryption": "PLAINTEXT"
+    }},
+    "privateEndpoint": {{
+      "port": {private},
+      "host": "127.0.0.1",
+      "encryption": "PLAINTEXT"
+    }}
+  }},
+  "status": {{
+    "resolution": "Online"
+  }}
+}}"#,
+            port = addr.port(),
+            private = spu.spec.private_endpoint.port,
+        );
+        assert_eq!(to_json(spu).unwrap(), expected);
     }
 
     let yaml = to_yaml(&topics).unwrap();
@@ -358,18 +448,10 @@ async fn objects_render_as_json_and_yaml() {
     for spu in &spus {
         assert!(yaml.contains(&format!("name: {}", spu.name)), "{yaml}");
     }
-    // YAML has the structure of JSON (enums as maps, no tags that generic YAML readers such
-    // as SnakeYAML refuse): every object parses back to the same value as its JSON.
-    for (yaml, json) in [
-        (to_yaml(&topics).unwrap(), to_json(&topics).unwrap()),
-        (to_yaml(&partitions).unwrap(), to_json(&partitions).unwrap()),
-        (to_yaml(&spus).unwrap(), to_json(&spus).unwrap()),
-    ] {
-        assert!(!yaml.contains('!'), "no YAML tags: {yaml}");
-        let from_yaml: serde_json::Value = serde_norway::from_str(&yaml).unwrap();
-        let from_json: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(from_yaml, from_json);
-    }
+    // The YAML (with the official CLI's tags) reads back to the same objects.
+    assert_eq!(serde_norway::from_str::<Vec<TopicMetadata>>(&to_yaml(&topics).unwrap()).unwrap(), topics);
+    assert_eq!(serde_norway::from_str::<Vec<PartitionMetadata>>(&to_yaml(&partitions).unwrap()).unwrap(), partitions);
+    assert_eq!(serde_norway::from_str::<Vec<SpuMetadata>>(&to_yaml(&spus).unwrap()).unwrap(), spus);
     s.shutdown().await;
 }
 

@@ -126,19 +126,22 @@ async fn fetch_returns_whole_batches_up_to_max_bytes() {
     let default = ConsumerConfig::default();
 
     // At least one whole batch, even when it is larger than max_bytes.
-    let records = consumer.fetch(Offset::beginning(), one_batch).await.unwrap();
+    let records = consumer.fetch(Offset::beginning(), one_batch.clone()).await.unwrap();
     assert_eq!(offsets(&records), (0..10).collect::<Vec<_>>());
     assert_eq!(values(&records), numbers(0, 10));
     // From the middle of a batch: the rest of that batch only.
-    let records = consumer.fetch(Offset::absolute(15).unwrap(), one_batch).await.unwrap();
+    let records = consumer.fetch(Offset::absolute(15).unwrap(), one_batch.clone()).await.unwrap();
     assert_eq!(offsets(&records), (15..20).collect::<Vec<_>>());
     // Everything fits in the default 1 MiB.
-    assert_eq!(values(&consumer.fetch(Offset::beginning(), default).await.unwrap()), numbers(0, 30));
+    assert_eq!(values(&consumer.fetch(Offset::beginning(), default.clone()).await.unwrap()), numbers(0, 30));
     assert_eq!(
-        offsets(&consumer.fetch(Offset::absolute(15).unwrap(), default).await.unwrap()),
+        offsets(&consumer.fetch(Offset::absolute(15).unwrap(), default.clone()).await.unwrap()),
         (15..30).collect::<Vec<_>>()
     );
-    assert_eq!(offsets(&consumer.fetch(Offset::from_end(5), default).await.unwrap()), (25..30).collect::<Vec<_>>());
+    assert_eq!(
+        offsets(&consumer.fetch(Offset::from_end(5), default.clone()).await.unwrap()),
+        (25..30).collect::<Vec<_>>()
+    );
     assert_eq!(
         offsets(&consumer.fetch(Offset::from_beginning(22), one_batch).await.unwrap()),
         (22..30).collect::<Vec<_>>()
@@ -153,11 +156,11 @@ async fn fetch_returns_whole_batches_up_to_max_bytes() {
     let committed = ConsumerConfig { isolation: Isolation::ReadCommitted, ..ConsumerConfig::default() };
     let uncommitted = ConsumerConfig { isolation: Isolation::ReadUncommitted, ..ConsumerConfig::default() };
     for offset in [Offset::end(), Offset::absolute(30).unwrap(), Offset::from_beginning(99)] {
-        assert!(consumer.fetch(offset, committed).await.unwrap().is_empty(), "{offset:?}");
-        assert!(consumer.fetch(offset, uncommitted).await.unwrap().is_empty(), "{offset:?}");
+        assert!(consumer.fetch(offset, committed.clone()).await.unwrap().is_empty(), "{offset:?}");
+        assert!(consumer.fetch(offset, uncommitted.clone()).await.unwrap().is_empty(), "{offset:?}");
     }
-    for config in [committed, uncommitted] {
-        let past_end = consumer.fetch(Offset::absolute(500).unwrap(), config).await.unwrap_err();
+    for config in [committed, uncommitted.clone()] {
+        let past_end = consumer.fetch(Offset::absolute(500).unwrap(), config.clone()).await.unwrap_err();
         assert_eq!(past_end.kind(), ErrorKind::OffsetOutOfRange, "{past_end:?}");
         let mut stream = consumer.stream_with_config(Offset::absolute(500).unwrap(), config).await.unwrap();
         let streamed = tokio::time::timeout(PATIENCE, stream.next()).await.expect("an answer").unwrap().unwrap_err();
@@ -167,19 +170,22 @@ async fn fetch_returns_whole_batches_up_to_max_bytes() {
 
     // New records become fetchable.
     produce_batches(&s.fluvio, "fetch", 0, 30, 1, 2).await;
-    assert_eq!(values(&consumer.fetch(Offset::absolute(30).unwrap(), default).await.unwrap()), numbers(30, 32));
+    assert_eq!(values(&consumer.fetch(Offset::absolute(30).unwrap(), default.clone()).await.unwrap()), numbers(30, 32));
 
     // Bad budgets, partitions and topics.
     for max_bytes in [0, -1] {
         let bad = ConsumerConfig { max_bytes, ..ConsumerConfig::default() };
-        assert_eq!(consumer.fetch(Offset::beginning(), bad).await.unwrap_err().kind(), ErrorKind::Config);
+        assert_eq!(consumer.fetch(Offset::beginning(), bad.clone()).await.unwrap_err().kind(), ErrorKind::Config);
         assert_eq!(
             consumer.stream_with_config(Offset::beginning(), bad).await.err().unwrap().kind(),
             ErrorKind::Config
         );
     }
     let missing = s.fluvio.partition_consumer("fetch", 4);
-    assert_eq!(missing.fetch(Offset::beginning(), default).await.unwrap_err().kind(), ErrorKind::PartitionNotFound);
+    assert_eq!(
+        missing.fetch(Offset::beginning(), default.clone()).await.unwrap_err().kind(),
+        ErrorKind::PartitionNotFound
+    );
     let missing = s.fluvio.partition_consumer("no-such-topic", 0);
     assert_eq!(missing.fetch(Offset::beginning(), default).await.unwrap_err().kind(), ErrorKind::TopicNotFound);
     s.shutdown().await;
@@ -226,7 +232,7 @@ async fn a_small_max_bytes_still_delivers_every_record_in_order() {
         let mut stream = s
             .fluvio
             .partition_consumer("small-fetches", 0)
-            .stream_with_config(Offset::beginning(), config)
+            .stream_with_config(Offset::beginning(), config.clone())
             .await
             .unwrap();
         let records = next_records(&mut stream, 250).await;

@@ -74,8 +74,8 @@ async fn batches_larger_than_max_bytes_are_read_whole() {
 
     let tiny = ConsumerConfig { max_bytes: 256, ..ConsumerConfig::default() };
     let mut streams = Vec::new();
-    for (config, what) in [(ConsumerConfig::default(), "default stream"), (tiny, "256-byte stream")] {
-        let mut stream = consumer.stream_with_config(Offset::beginning(), config).await.unwrap();
+    for (config, what) in [(ConsumerConfig::default(), "default stream"), (tiny.clone(), "256-byte stream")] {
+        let mut stream = consumer.stream_with_config(Offset::beginning(), config.clone()).await.unwrap();
         assert_all(&next_records(&mut stream, total).await, 0, total, what);
         streams.push(stream);
         // From inside a big batch.
@@ -98,10 +98,15 @@ async fn batches_larger_than_max_bytes_are_read_whole() {
     // One-shot fetches: the first batch whole when it is larger than max_bytes.
     let first = consumer.fetch(Offset::beginning(), ConsumerConfig::default()).await.unwrap();
     assert_all(&first, 0, 3000, "default fetch");
-    assert_all(&consumer.fetch(Offset::absolute(1234).unwrap(), tiny).await.unwrap(), 1234, 3000, "fetch inside");
+    assert_all(
+        &consumer.fetch(Offset::absolute(1234).unwrap(), tiny.clone()).await.unwrap(),
+        1234,
+        3000,
+        "fetch inside",
+    );
     let mut fetched = Vec::new();
     while fetched.len() < total {
-        let records = consumer.fetch(Offset::absolute(fetched.len() as i64).unwrap(), tiny).await.unwrap();
+        let records = consumer.fetch(Offset::absolute(fetched.len() as i64).unwrap(), tiny.clone()).await.unwrap();
         assert!(!records.is_empty(), "a 256-byte fetch at {} brings records", fetched.len());
         fetched.extend(records);
     }
@@ -115,7 +120,7 @@ async fn stream_and_fetch_errors(
     config: ConsumerConfig,
 ) -> (fluvio_engine::Error, fluvio_engine::Error) {
     let consumer = fluvio.partition_consumer("cut", 0);
-    let mut stream = consumer.stream_with_config(Offset::beginning(), config).await.unwrap();
+    let mut stream = consumer.stream_with_config(Offset::beginning(), config.clone()).await.unwrap();
     let streamed = match tokio::time::timeout(PATIENCE, stream.next()).await {
         Ok(Some(Err(err))) => err,
         other => panic!("expected an error, got {other:?}"),
@@ -142,7 +147,8 @@ async fn a_cut_batch_larger_than_the_ceiling_is_record_too_large() {
     let fluvio = scripted_client(&cluster).await;
     let config = ConsumerConfig { max_bytes: 1024, ..ConsumerConfig::default() };
     // The records before it are delivered.
-    let mut stream = fluvio.partition_consumer("cut", 0).stream_with_config(Offset::beginning(), config).await.unwrap();
+    let mut stream =
+        fluvio.partition_consumer("cut", 0).stream_with_config(Offset::beginning(), config.clone()).await.unwrap();
     for offset in 0..2 {
         assert_eq!(stream.next().await.unwrap().unwrap().offset, offset);
     }

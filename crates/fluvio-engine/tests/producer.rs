@@ -29,7 +29,7 @@ async fn batch_lengths(fluvio: &Fluvio, topic: &str, partition: u32) -> Vec<usiz
     let mut lengths = Vec::new();
     let mut offset = 0;
     while offset < end {
-        let records = consumer.fetch(Offset::absolute(offset).unwrap(), config).await.unwrap();
+        let records = consumer.fetch(Offset::absolute(offset).unwrap(), config.clone()).await.unwrap();
         assert!(!records.is_empty(), "a fetch below the end returns at least one batch");
         assert_eq!(records[0].offset, offset);
         offset += records.len() as i64;

@@ -1,8 +1,17 @@
-//! Fault tests on a replicated cluster (3 SPUs, replication factor 3): a producer and a
-//! READ_COMMITTED consumer keep running while the leader is killed, restarted, and then
-//! another leader is killed. Every acknowledged record is consumed exactly once and in order,
-//! and the consumer never sees a record that the failovers later discard. A second test shows
-//! what a READ_UNCOMMITTED consumer can see when a leader dies with an uncommitted tail.
+//! Fault tests on a replicated cluster (3 SPUs, replication factor 3), under each replication
+//! policy of the embedded cluster.
+//!
+//! `InSync` (its guarantees, set explicitly): a producer and a READ_COMMITTED consumer keep
+//! running while the leader is killed, restarted, and then another leader is killed. Every
+//! acknowledged record is consumed exactly once and in order, and the consumer never sees a
+//! record that the failovers later discard. A second test shows what a READ_UNCOMMITTED
+//! consumer can see when a leader dies with an uncommitted tail.
+//!
+//! `Fluvio` (the default: what a real cluster does): a follower 4 or more records behind is not
+//! elected, so the partition stays `LEADER_OFFLINE` and the producer retries until the leader
+//! returns, then delivers everything; a close follower is elected at once, but nothing new is
+//! committed (acknowledged on commit, or seen by committed readers) until the killed replica
+//! returns.
 
 mod common;
 
@@ -12,15 +21,16 @@ use std::time::{Duration, Instant};
 use common::*;
 use fluvio_engine::admin::PartitionResolution;
 use fluvio_engine::{ConsumerConfig, ConsumerRecord, Fluvio, Isolation, Offset, ProducerConfig, TopicConfig};
-use fluvio_local::{ClusterConfig, LocalCluster};
+use fluvio_local::{ClusterConfig, LocalCluster, ReplicationPolicy};
 use parking_lot::Mutex;
 
 /// Records the fault test produces after the last fault, at least.
 const AFTER_FAULTS: usize = 1_000;
 
-async fn replicated(spus: u16) -> Setup {
+async fn replicated(spus: u16, policy: ReplicationPolicy) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(spus)).await.expect("cluster starts");
+    let config = ClusterConfig::new(dir.path()).spus(spus).replication_policy(policy);
+    let cluster = LocalCluster::start(config).await.expect("cluster starts");
     let fluvio = connect(&cluster).await;
     Setup { cluster, fluvio, dir }
 }
@@ -45,8 +55,8 @@ async fn kill_leader(s: &Setup, topic: &str) -> i32 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_records_survive_leader_kills_exactly_once_in_order() {
-    let s = replicated(3).await;
+async fn in_sync_acknowledged_records_survive_leader_kills_exactly_once_in_order() {
+    let s = replicated(3, ReplicationPolicy::InSync).await;
     s.fluvio.admin().create_topic("faults", &TopicConfig::new(1, 3)).await.unwrap();
 
     // The consumer runs from the start, READ_COMMITTED.
@@ -96,7 +106,7 @@ async fn acknowledged_records_survive_leader_kills_exactly_once_in_order() {
     let first = kill_leader(&s, "faults").await;
     wait_until("2,500 records consumed", || async { consumed_count() >= 2500 }).await;
     s.cluster.start_spu(first).await.expect("restarted");
-    wait_until("the restarted SPU is back in sync", || async { state(&s.fluvio, "faults").await.2 == 3 }).await;
+    wait_until("the restarted SPU is back in sync", || async { state(&s.fluvio, "faults").await.2 == 2 }).await;
     wait_until("3,500 records consumed", || async { consumed_count() >= 3500 }).await;
     let second = kill_leader(&s, "faults").await;
     assert_ne!(first, second);
@@ -141,8 +151,8 @@ async fn acknowledged_records_survive_leader_kills_exactly_once_in_order() {
 /// error rather than skip or repeat silently, and a reader that starts again from a committed
 /// offset sees the new history.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_read_uncommitted_reader_can_see_records_a_failover_discards() {
-    let s = replicated(3).await;
+async fn in_sync_a_read_uncommitted_reader_can_see_records_a_failover_discards() {
+    let s = replicated(3, ReplicationPolicy::InSync).await;
     s.fluvio.admin().create_topic("uncommitted", &TopicConfig::new(1, 3)).await.unwrap();
     let (leader, _, _) = state(&s.fluvio, "uncommitted").await;
     let producer = s.fluvio.topic_producer("uncommitted").await.unwrap(); // acknowledged by the leader alone
@@ -153,7 +163,7 @@ async fn a_read_uncommitted_reader_can_see_records_a_failover_discards() {
     wait_until("every replica in sync", || async {
         let partitions = s.fluvio.admin().list_partitions(Some("uncommitted")).await.unwrap();
         let status = &partitions[0].status;
-        status.lsr == 3 && status.replicas.iter().all(|r| r.leo == 10)
+        status.lsr == 2 && status.replicas.iter().all(|r| r.leo == 10)
     })
     .await;
 
@@ -170,7 +180,7 @@ async fn a_read_uncommitted_reader_can_see_records_a_failover_discards() {
     let mut reader = s
         .fluvio
         .partition_consumer("uncommitted", 0)
-        .stream_with_config(Offset::beginning(), uncommitted)
+        .stream_with_config(Offset::beginning(), uncommitted.clone())
         .await
         .unwrap();
     let seen = next_records(&mut reader, 15).await;
@@ -227,10 +237,12 @@ async fn a_read_uncommitted_reader_can_see_records_a_failover_discards() {
 /// followers at different points: the survivors must converge on the new leader's log, commit
 /// it, and serve it, even with `min_live_replicas` 2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn survivors_of_an_abrupt_leader_loss_converge_and_commit() {
+async fn in_sync_survivors_of_an_abrupt_leader_loss_converge_and_commit() {
     for round in 0..5 {
         let dir = tempfile::tempdir().expect("tempdir");
-        let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(3).min_live_replicas(2)).await.unwrap();
+        let config =
+            ClusterConfig::new(dir.path()).spus(3).min_live_replicas(2).replication_policy(ReplicationPolicy::InSync);
+        let cluster = LocalCluster::start(config).await.unwrap();
         let fluvio = connect(&cluster).await;
         fluvio.admin().create_topic("burst", &TopicConfig::new(1, 3)).await.unwrap();
         let producer = fluvio.topic_producer("burst").await.unwrap();
@@ -246,7 +258,7 @@ async fn survivors_of_an_abrupt_leader_loss_converge_and_commit() {
             let p = &partitions[0];
             let done = p.spec.leader != leader
                 && p.status.resolution == PartitionResolution::Online
-                && p.status.lsr == 2
+                && p.status.lsr == 1
                 && p.status.leader.hw == p.status.leader.leo
                 && p.status.replicas.iter().any(|r| r.spu != leader && r.leo == p.status.leader.leo);
             if done {
@@ -260,4 +272,128 @@ async fn survivors_of_an_abrupt_leader_loss_converge_and_commit() {
         fluvio.close().await;
         cluster.shutdown().await;
     }
+}
+
+/// Waits until every replica of `topic`-0 holds `end` records and knows them committed.
+async fn wait_replicated(fluvio: &Fluvio, topic: &str, end: i64) {
+    wait_until("every replica holds everything", || async {
+        let partitions = fluvio.admin().list_partitions(Some(topic)).await.unwrap();
+        let status = &partitions[0].status;
+        status.resolution == PartitionResolution::Online
+            && status.leader.hw == end
+            && status.replicas.len() == 2
+            && status.replicas.iter().all(|r| r.leo == end && r.hw == end)
+    })
+    .await;
+}
+
+/// Under real Fluvio's rules, the case seen on a real cluster under load: the followers are
+/// 4 or more records behind when the leader dies, so nobody is elected. The partition stays
+/// `LEADER_OFFLINE`, the producer keeps retrying (nothing is acknowledged meanwhile), and once
+/// the leader returns every record is delivered, in order, with nothing lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fluvio_a_producer_retries_while_nobody_qualifies_and_delivers_once_the_leader_returns() {
+    let s = replicated(3, ReplicationPolicy::Fluvio).await;
+    s.fluvio.admin().create_topic("offline", &TopicConfig::new(1, 3)).await.unwrap();
+    let (leader, _, _) = state(&s.fluvio, "offline").await;
+    let producer = s.fluvio.topic_producer("offline").await.unwrap(); // acknowledged by the leader
+    for i in 0..10 {
+        producer.send(None, i.to_string().as_bytes()).await.unwrap();
+    }
+    producer.flush().await.unwrap();
+    wait_replicated(&s.fluvio, "offline", 10).await;
+
+    // The followers fall behind by 5 records, as the leader's report to the SC shows.
+    let followers: Vec<i32> = s.cluster.spu_ids().into_iter().filter(|id| *id != leader).collect();
+    for spu in &followers {
+        s.cluster.pause_spu_replication(*spu, true).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await; // let their last long-polls end
+    for i in 10..15 {
+        producer.send(None, i.to_string().as_bytes()).await.unwrap();
+    }
+    producer.flush().await.unwrap();
+    wait_until("the SC knows the followers lag", || async {
+        let partitions = s.fluvio.admin().list_partitions(Some("offline")).await.unwrap();
+        let status = &partitions[0].status;
+        status.leader.leo == 15 && status.lsr == 0 && status.replicas.iter().all(|r| r.leo == 10)
+    })
+    .await;
+
+    s.cluster.kill_spu(leader).await.unwrap();
+    for spu in &followers {
+        s.cluster.pause_spu_replication(*spu, false).unwrap();
+    }
+    wait_until("the partition is leader-offline", || async {
+        state(&s.fluvio, "offline").await.1 == PartitionResolution::LeaderOffline
+    })
+    .await;
+    let sending = tokio::spawn(async move {
+        let mut outputs = Vec::new();
+        for i in 15..25 {
+            outputs.push(producer.send(None, i.to_string().as_bytes()).await.unwrap());
+        }
+        producer.flush().await.expect("delivered once the leader is back");
+        let mut offsets = Vec::new();
+        for output in outputs {
+            offsets.push(output.wait().await.expect("delivered").offset);
+        }
+        offsets
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(state(&s.fluvio, "offline").await, (leader, PartitionResolution::LeaderOffline, 0), "nobody elected");
+    assert!(!sending.is_finished(), "nothing can be acknowledged without a leader");
+
+    s.cluster.start_spu(leader).await.unwrap();
+    let offsets = tokio::time::timeout(PATIENCE, sending).await.expect("delivered in time").unwrap();
+    assert_eq!(offsets, (15..25).collect::<Vec<i64>>());
+    assert_eq!(state(&s.fluvio, "offline").await.0, leader, "the old leader leads again");
+    wait_replicated(&s.fluvio, "offline", 25).await;
+    let stored = read_partition(&s.fluvio, "offline", 0).await;
+    assert_eq!(values(&stored), (0..25).map(|i| i.to_string()).collect::<Vec<_>>(), "nothing lost, nothing twice");
+    s.shutdown().await;
+}
+
+/// Under real Fluvio's rules a follower close to the killed leader is elected at once and
+/// serves, but the high watermark waits for every replica: a producer acknowledged on commit
+/// and a READ_COMMITTED reader get nothing new until the killed replica is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fluvio_after_a_failover_nothing_new_commits_until_the_killed_replica_returns() {
+    let s = replicated(3, ReplicationPolicy::Fluvio).await;
+    s.fluvio.admin().create_topic("waits", &TopicConfig::new(1, 3)).await.unwrap();
+    let on_commit = ProducerConfig::builder().isolation(Isolation::ReadCommitted).build().unwrap();
+    let producer = s.fluvio.topic_producer_with_config("waits", on_commit).await.unwrap();
+    for i in 0..20 {
+        producer.send(None, i.to_string().as_bytes()).await.unwrap();
+    }
+    producer.flush().await.unwrap();
+    wait_replicated(&s.fluvio, "waits", 20).await;
+    let committed = ConsumerConfig { isolation: Isolation::ReadCommitted, ..ConsumerConfig::default() };
+    let mut reader =
+        s.fluvio.partition_consumer("waits", 0).stream_with_config(Offset::beginning(), committed).await.unwrap();
+    assert_eq!(next_records(&mut reader, 20).await.len(), 20);
+
+    let killed = kill_leader(&s, "waits").await;
+    let sending = tokio::spawn(async move {
+        let mut outputs = Vec::new();
+        for i in 20..30 {
+            outputs.push(producer.send(None, i.to_string().as_bytes()).await.unwrap());
+        }
+        producer.flush().await.expect("delivered once committed");
+        let mut offsets = Vec::new();
+        for output in outputs {
+            offsets.push(output.wait().await.expect("delivered").offset);
+        }
+        offsets
+    });
+    assert_quiet(&mut reader, Duration::from_millis(1500)).await;
+    assert!(!sending.is_finished(), "nothing is acknowledged on commit while a replica is down");
+
+    s.cluster.start_spu(killed).await.unwrap();
+    let offsets = tokio::time::timeout(PATIENCE, sending).await.expect("delivered in time").unwrap();
+    assert_eq!(offsets, (20..30).collect::<Vec<i64>>(), "each once, in order");
+    let next = next_records(&mut reader, 10).await;
+    assert_eq!(values(&next), (20..30).map(|i| i.to_string()).collect::<Vec<_>>());
+    assert_quiet(&mut reader, Duration::from_millis(300)).await;
+    s.shutdown().await;
 }

@@ -331,13 +331,14 @@ async fn plain_and_mutual_tls_clients_side_by_side() {
     plain.cluster.shutdown().await;
 }
 
-/// Waits until partition 0 of `topic` has `replicas` in-sync replicas that all hold `end`.
+/// Waits until partition 0 of `topic` has `replicas` replicas in sync (the leader and
+/// `replicas - 1` in-sync followers, as `lsr` counts them) that all hold `end`.
 async fn wait_replicated(fluvio: &Fluvio, topic: &str, replicas: usize, end: i64) {
     let deadline = Instant::now() + common::PATIENCE;
     loop {
         let partitions = fluvio.admin().list_partitions(Some(topic)).await.unwrap();
         let status = &partitions.iter().find(|p| p.name == format!("{topic}-0")).expect("partition listed").status;
-        if status.lsr as usize == replicas
+        if status.lsr as usize == replicas - 1
             && status.leader.hw == end
             && status.replicas.len() == replicas - 1
             && status.replicas.iter().all(|r| r.leo == end)

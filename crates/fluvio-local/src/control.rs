@@ -148,4 +148,6 @@ pub(crate) struct SpuLink {
     pub from_sc: mpsc::UnboundedReceiver<ScToSpu>,
     /// Messages to the SC.
     pub to_sc: mpsc::UnboundedSender<SpuToSc>,
+    /// What the SC tells every SPU about the whole cluster.
+    pub view: crate::view::ViewReceiver,
 }

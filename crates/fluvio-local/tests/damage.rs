@@ -1,7 +1,8 @@
 //! Damaged log files: a replica whose recovery cut committed records is never elected and
 //! copies them again (nothing is lost while another replica holds them); a damaged batch is
 //! served to no consumer and no follower, which get a typed error naming it; a loss nobody
-//! can repair is reported in the topic's status.
+//! can repair is reported in the topic's status. The elections are checked under both
+//! replication policies.
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::replicated::*;
 use common::*;
-use fluvio_local::{ClusterConfig, LocalCluster};
+use fluvio_local::{ClusterConfig, LocalCluster, ReplicationPolicy};
 use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, RawBatch, RecordSet};
 use fluvio_wire::sc::partition::PartitionResolution;
 use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec, TopicStorageConfig};
@@ -129,9 +130,18 @@ async fn stream_until_quiet(spu: std::net::SocketAddr, topic: &str, from: i64) -
 /// logs to match): another replica leads, it copies the records again, nothing is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_whose_recovery_cut_committed_records_is_not_elected_and_copies_them_again() {
+    recovery_cut_committed_records(ReplicationPolicy::Fluvio).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_sync_a_replica_whose_recovery_cut_committed_records_is_not_elected_and_copies_them_again() {
+    recovery_cut_committed_records(ReplicationPolicy::InSync).await;
+}
+
+async fn recovery_cut_committed_records(policy: ReplicationPolicy) {
     const RECORDS: usize = 2_000;
     let dir = tempfile::tempdir().unwrap();
-    let config = || ClusterConfig::new(dir.path()).spus(3);
+    let config = || ClusterConfig::new(dir.path()).spus(3).replication_policy(policy);
     stored_then_stopped(config(), "damaged", &[SPU_1, SPU_2, SPU_3], RECORDS).await;
     // A broken header in the middle of the leader's log: everything after it is cut.
     let logs = segments(dir.path(), SPU_1, "damaged");
@@ -172,9 +182,18 @@ async fn a_replica_whose_recovery_cut_committed_records_is_not_elected_and_copie
 /// committed record leads, and the shorter replica copies the rest.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarting_leader_whose_log_came_back_shorter_is_not_elected_over_a_longer_one() {
+    shorter_log_after_restart(ReplicationPolicy::Fluvio).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_sync_a_restarting_leader_whose_log_came_back_shorter_is_not_elected_over_a_longer_one() {
+    shorter_log_after_restart(ReplicationPolicy::InSync).await;
+}
+
+async fn shorter_log_after_restart(policy: ReplicationPolicy) {
     const RECORDS: usize = 500;
     let dir = tempfile::tempdir().unwrap();
-    let config = || ClusterConfig::new(dir.path()).spus(3);
+    let config = || ClusterConfig::new(dir.path()).spus(3).replication_policy(policy);
     stored_then_stopped(config(), "shorter", &[SPU_1, SPU_2, SPU_3], RECORDS).await;
     let active = segments(dir.path(), SPU_1, "shorter").pop().unwrap();
     let batches = batches_of(&active);
@@ -242,8 +261,17 @@ async fn a_damaged_batch_is_served_to_no_consumer_and_no_follower() {
 /// with an intact copy, drops its damaged copy and copies it again. Nothing is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_whose_copy_is_damaged_hands_over_and_repairs_itself() {
+    damaged_leader_copy(ReplicationPolicy::Fluvio).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_sync_a_leader_whose_copy_is_damaged_hands_over_and_repairs_itself() {
+    damaged_leader_copy(ReplicationPolicy::InSync).await;
+}
+
+async fn damaged_leader_copy(policy: ReplicationPolicy) {
     const RECORDS: usize = 1_000;
-    let mut s = setup(|c| c).await;
+    let mut s = setup(|c| c.replication_policy(policy)).await;
     small_segment_topic(&mut s.sc, "rot", &[SPU_1, SPU_2, SPU_3]).await;
     produce_range(addr(&s.cluster, SPU_1), "rot", 0, RECORDS, Isolation::ReadCommitted).await;
     wait_replicated(&mut s.sc, "rot-0", 3, RECORDS as i64).await;

@@ -2,10 +2,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::command::start_command;
 use common::*;
 use fluvio_local::{ClusterConfig, LocalCluster};
 use fluvio_wire::record::Record;
@@ -139,52 +140,18 @@ async fn torn_tail_is_truncated_and_never_served() {
     cluster.shutdown().await;
 }
 
-struct Running {
-    child: Child,
-    sc: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_command(base_dir: &Path, extra: &[&str], profile_path: &Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fluvio-local"))
-        .arg("start")
-        .arg("--base-dir")
-        .arg(base_dir)
-        .args(extra)
-        .env("FLV_PROFILE_PATH", profile_path)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn fluvio-local");
-    let stdout = child.stdout.take().unwrap();
-    let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).expect("first line");
-    let sc =
-        first.trim().strip_prefix("SC ").unwrap_or_else(|| panic!("first line is 'SC <addr>': {first:?}")).to_string();
-    Running { child, sc }
-}
-
 #[tokio::test]
 async fn kill_9_loses_no_acknowledged_record() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.toml");
     let data = dir.path().join("data");
-    let mut running = start_command(&data, &[], &profile);
+    let running = start_command(&data, &[], &profile);
     let mut sc = RawClient::connect(running.sc.as_str()).await;
     assert!(create_topic(&mut sc, "crash", TopicSpec::computed(1, 1)).await.error_code.is_ok());
     let spu_addr = spu_of(&mut sc).await;
     produce_numbered(spu_addr, "crash", 0, 200).await;
     // SIGKILL: no shutdown path runs.
-    running.child.kill().unwrap();
-    running.child.wait().unwrap();
-    drop(running);
+    common::command::kill_9(running);
 
     let running = start_command(&data, &[], &profile);
     let mut sc = RawClient::connect(running.sc.as_str()).await;
@@ -235,7 +202,13 @@ fn command_rejects_bad_arguments() {
     let output = Command::new(env!("CARGO_BIN_EXE_fluvio-local")).args(["start"]).output().unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--base-dir"));
-    for (flag, value) in [("--min-live-replicas", "0"), ("--spu-timeout-ms", "10"), ("--replica-lag-time-ms", "0")] {
+    for (flag, value) in [
+        ("--min-live-replicas", "0"),
+        ("--spu-timeout-ms", "10"),
+        ("--replica-lag-time-ms", "0"),
+        ("--replication-policy", "kafka"),
+        ("--consumer-offset-replication", "0"),
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_fluvio-local"))
             .args(["start", "--base-dir", "/tmp/x", flag, value])
             .output()
@@ -249,9 +222,29 @@ fn command_rejects_bad_arguments() {
 async fn command_takes_the_replication_settings() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.toml");
-    let args = ["--spus", "3", "--min-live-replicas", "2", "--spu-timeout-ms", "500", "--replica-lag-time-ms", "2000"];
+    let args = [
+        "--spus",
+        "3",
+        "--replication-policy",
+        "in-sync",
+        "--min-live-replicas",
+        "2",
+        "--spu-timeout-ms",
+        "500",
+        "--replica-lag-time-ms",
+        "2000",
+        "--consumer-offset-replication",
+        "2",
+    ];
     let running = start_command(&dir.path().join("data"), &args, &profile);
     let mut sc = RawClient::connect(running.sc.as_str()).await;
+    let system = ListFilters { system: true, ..Default::default() };
+    let ListResponse::Partition(partitions) =
+        sc.call(&ListRequest { label: "Partition".into(), filters: system }).await
+    else {
+        panic!()
+    };
+    assert_eq!(partitions[0].spec.replicas.len(), 2, "consumer-offset has the replicas asked for");
     // min-live-replicas 2 refuses what could never commit and accepts replicated topics.
     let single = create_topic(&mut sc, "single", TopicSpec::computed(1, 1)).await;
     assert_eq!(single.error_code, fluvio_wire::ErrorCode::TopicInvalidConfiguration);

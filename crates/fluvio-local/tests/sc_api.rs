@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use fluvio_local::{ClusterConfig, LocalCluster};
 use fluvio_wire::api::ApiVersionsRequest;
 use fluvio_wire::error_code::ErrorCode;
 use fluvio_wire::sc::partition::PartitionResolution;
@@ -13,7 +14,7 @@ use fluvio_wire::sc::topic::{
 };
 use fluvio_wire::sc::{
     ChangeKind, CommonCreateRequest, CreateObject, CreateRequest, ListFilter, ListFilters, ListRequest, ListResponse,
-    TopicSpec, WatchParams, WatchRequest, WatchResponse,
+    Status, TopicSpec, WatchParams, WatchRequest, WatchResponse,
 };
 use fluvio_wire::{Decoder, Request};
 
@@ -95,6 +96,23 @@ async fn topics_are_spread_over_spus() {
 }
 
 #[tokio::test]
+async fn system_partitions_do_not_count_when_placing_topics() {
+    let (cluster, _dir) = cluster(2).await;
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    // `consumer-offset-0` is led by 5001, the first SPU; a user's first topic goes there too,
+    // as in a cluster without it (a JUnit test that spreads two partitions over two SPUs,
+    // after failovers moved leaders around, relies on it).
+    assert!(create_topic(&mut sc, "first", TopicSpec::computed(1, 1)).await.error_code.is_ok());
+    assert!(create_topic(&mut sc, "second", TopicSpec::computed(2, 1)).await.error_code.is_ok());
+    let ListResponse::Partition(partitions) = list(&mut sc, "Partition").await else { panic!() };
+    let leaders: Vec<(String, i32)> = partitions.iter().map(|p| (p.name.clone(), p.spec.leader)).collect();
+    assert!(leaders.contains(&("first-0".to_string(), 5001)), "{leaders:?}");
+    assert!(leaders.contains(&("second-0".to_string(), 5002)), "{leaders:?}");
+    assert!(leaders.contains(&("second-1".to_string(), 5001)), "{leaders:?}");
+    cluster.shutdown().await;
+}
+
+#[tokio::test]
 async fn validation_answers_with_the_official_error_codes() {
     let (cluster, _dir) = cluster(1).await;
     let mut sc = RawClient::connect(cluster.sc_addr()).await;
@@ -123,10 +141,6 @@ async fn validation_answers_with_the_official_error_codes() {
         let status = create_topic(&mut sc, "huge", TopicSpec::computed(huge, 1)).await;
         assert_eq!(status.error_code, ErrorCode::TopicInvalidConfiguration, "{huge} partitions");
     }
-    // Two replicas cannot be placed on one SPU: answered at once, not after a long wait.
-    let replicated = create_topic(&mut sc, "replicated", TopicSpec::computed(1, 2)).await;
-    assert_eq!(replicated.error_code, ErrorCode::TopicNotProvisioned);
-
     let mirror = TopicSpec {
         replicas: ReplicaSpec::Mirror(MirrorConfig::Home(HomeMirrorConfig::default())),
         ..Default::default()
@@ -197,7 +211,12 @@ async fn watch_sends_a_snapshot_then_every_change() {
     let topics_id = watcher.send(&WatchRequest { label: "Topic".into(), params: WatchParams::default() }).await;
     let WatchResponse::Topic(snapshot) = next_watch(&mut watcher, topics_id).await else { panic!() };
     assert!(snapshot.changes.is_empty());
-    assert_eq!(snapshot.all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["first"]);
+    // Watches carry system topics too (the official client finds `consumer-offset` there).
+    let names = |system: bool| {
+        snapshot.all.iter().filter(|t| t.spec.system == system).map(|t| t.name.as_str()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(false), ["first"]);
+    assert_eq!(names(true), ["consumer-offset"]);
 
     assert!(create_topic(&mut admin, "second", TopicSpec::computed(1, 1)).await.error_code.is_ok());
     // Deltas arrive until "second" is seen provisioned.
@@ -230,5 +249,96 @@ async fn unknown_kinds_are_answered_with_empty_lists() {
     // The connection keeps serving.
     let ListResponse::Spu(spus) = list(&mut sc, "SPU").await else { panic!() };
     assert_eq!(spus.len(), 1);
+    cluster.shutdown().await;
+}
+
+/// As on a real cluster: a topic whose replication factor exceeds the online SPUs is created,
+/// `InsufficientResources`, and its Create is answered only after the provisioning wait
+/// (`TopicNotProvisioned`, in the official words), holding up later requests on the same
+/// connection but no other connection; it can be deleted, it survives a restart, and it is
+/// placed once enough SPUs are online.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_that_cannot_be_placed_is_created_and_waits_for_spus() {
+    const WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+    let dir = tempfile::tempdir().unwrap();
+    let config = || ClusterConfig::new(dir.path()).spus(2).provisioning_timeout(WAIT);
+    let cluster = LocalCluster::start(config()).await.unwrap();
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    let mut other = RawClient::connect(cluster.sc_addr()).await;
+    let create = |name: &str, replication| CreateRequest {
+        common: CommonCreateRequest { name: name.into(), dry_run: false, timeout: None },
+        object: CreateObject::Topic(TopicSpec::computed(2, replication)),
+    };
+    let started = std::time::Instant::now();
+    let create_id = sc.send(&create("wide", 3)).await;
+    let list_id = sc.send(&ListRequest { label: "Topic".into(), filters: ListFilters::default() }).await;
+
+    // Another connection sees the topic at once, waiting for SPUs.
+    let wide = loop {
+        let ListResponse::Topic(topics) = list(&mut other, "Topic").await else { panic!() };
+        if let Some(topic) = topics.into_iter().find(|t| t.name == "wide") {
+            break topic;
+        }
+        assert!(started.elapsed() < WAIT, "the topic was not created at once");
+    };
+    assert_eq!(wide.status.resolution, TopicResolution::InsufficientResources);
+    assert_eq!(wide.status.reason, "", "no reason, as the official SC leaves it");
+    assert!(wide.status.replica_map.is_empty());
+    let ListResponse::Partition(partitions) = list(&mut other, "Partition").await else { panic!() };
+    assert!(partitions.is_empty(), "no partition before it is placed");
+
+    // The creating connection: the Create's answer after the wait, then the List behind it.
+    let (first, body) = sc.read_frame().await.unwrap();
+    assert_eq!(first, create_id, "answered in order");
+    assert!(started.elapsed() >= WAIT, "answered after {:?}", started.elapsed());
+    let status = Status::decode_exact(body, CreateRequest::DEFAULT_VERSION).unwrap();
+    assert_eq!(status.error_code, ErrorCode::TopicNotProvisioned);
+    assert_eq!(status.error_message.as_deref(), Some("only 0 out of 2 provisioned"));
+    let (second, _) = sc.read_frame().await.unwrap();
+    assert_eq!(second, list_id);
+
+    // Deleting it works; creating it again too. It can grow while it waits (its partitions are
+    // created together once it is placed), and it is kept across a restart.
+    assert!(delete_topic(&mut sc, "wide").await.error_code.is_ok());
+    assert_eq!(
+        create_topic(&mut sc, "wide", TopicSpec::computed(2, 3)).await.error_code,
+        ErrorCode::TopicNotProvisioned
+    );
+    let grow = sc
+        .call(&fluvio_wire::sc::UpdateRequest::Topic {
+            name: "wide".into(),
+            action: fluvio_wire::sc::topic::UpdateTopicAction::AddPartition { count: 1 },
+        })
+        .await;
+    assert!(grow.error_code.is_ok(), "{grow:?}");
+    assert!(create_topic(&mut sc, "narrow", TopicSpec::computed(1, 2)).await.error_code.is_ok());
+    drop((sc, other));
+    cluster.shutdown().await;
+    let cluster = LocalCluster::start(config()).await.expect("a waiting topic does not hold up a start");
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    let ListResponse::Topic(topics) = list(&mut sc, "Topic").await else { panic!() };
+    let resolutions: Vec<(String, TopicResolution)> =
+        topics.into_iter().map(|t| (t.name, t.status.resolution)).collect();
+    assert!(resolutions.contains(&("wide".into(), TopicResolution::InsufficientResources)), "{resolutions:?}");
+    cluster.shutdown().await;
+
+    // With a third SPU, the waiting topic is placed, and a Create waiting for it succeeds.
+    let cluster = LocalCluster::start(config().spus(3)).await.unwrap();
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    let ListResponse::Topic(topics) = list(&mut sc, "Topic").await else { panic!() };
+    let wide = topics.into_iter().find(|t| t.name == "wide").unwrap();
+    assert_eq!(wide.status.resolution, TopicResolution::Provisioned);
+    assert_eq!(wide.status.replica_map.len(), 3, "2 partitions, and 1 added while it waited");
+    let ListResponse::Partition(partitions) = list(&mut sc, "Partition").await else { panic!() };
+    assert_eq!(partitions.iter().filter(|p| p.name.starts_with("wide-")).count(), 3);
+
+    cluster.stop_spu(5003).await.unwrap();
+    let create_id = sc.send(&create("later", 3)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    cluster.start_spu(5003).await.unwrap();
+    let (id, body) = sc.read_frame().await.unwrap();
+    assert_eq!(id, create_id);
+    let status = Status::decode_exact(body, CreateRequest::DEFAULT_VERSION).unwrap();
+    assert!(status.error_code.is_ok(), "placed once the SPU is back: {status:?}");
     cluster.shutdown().await;
 }

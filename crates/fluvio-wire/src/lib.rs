@@ -5,6 +5,7 @@
 //! * [`api`]: request headers, whole-message helpers and ApiVersions;
 //! * [`record`]: records, batches and record sets, with [`compression`];
 //! * [`spu`]: Produce, FetchOffsets, StreamFetch, UpdateOffsets;
+//! * [`consumer_offset`]: the consumer-offset requests and what the `consumer-offset` topic holds;
 //! * [`sc`]: Create, Delete, List, Watch and Update for topics, partitions and SPUs;
 //! * [`replication`]: the SPU-to-SPU API of `fluvio-local` (not part of Fluvio's protocol).
 //!
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod codec;
 pub mod compression;
+pub mod consumer_offset;
 pub mod error;
 pub mod error_code;
 pub mod frame;

@@ -6,6 +6,8 @@
 
 mod common;
 
+mod cli_output;
+mod consumer_offsets;
 mod errors;
 mod frames;
 mod props;

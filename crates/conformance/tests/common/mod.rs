@@ -13,6 +13,8 @@
 
 #![allow(dead_code)]
 
+pub mod official_offsets;
+
 use std::ops::Range;
 use std::path::Path;
 

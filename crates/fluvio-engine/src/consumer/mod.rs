@@ -17,6 +17,7 @@
 //! every metadata change and asks the SC itself at growing intervals, within
 //! [`ConsumerConfig::resume_timeout`].
 
+mod commit;
 mod config;
 mod offset;
 mod push;
@@ -28,18 +29,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fluvio_wire::spu::{FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsRequest};
+use tracing::debug;
 
-pub use config::{ConsumerConfig, DEFAULT_MAX_BYTES, DEFAULT_RESUME_TIMEOUT};
+pub use config::{
+    ConsumerConfig, DEFAULT_AUTO_COMMIT_INTERVAL, DEFAULT_MAX_BYTES, DEFAULT_RESUME_TIMEOUT, MAX_CONSUMER_ID_BYTES,
+    OffsetStrategy,
+};
 pub use fluvio_wire::spu::Isolation;
 pub use offset::Offset;
 pub use push::MAX_FETCH_BYTES;
 pub use record::ConsumerRecord;
-pub use stream::{NextBatch, PartitionStream, RecordStream, TopicStream};
+pub use stream::{Flush, NextBatch, PartitionStream, RecordStream, StreamOffsets, TopicStream};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::Metrics;
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
+use crate::stored_offsets;
+use commit::{Committer, PartitionOffsets};
 use push::{decode_push, fetch_cut_batch, stream_request};
 use resume::StreamTask;
 
@@ -73,7 +80,9 @@ impl PartitionConsumer {
         self.stream_with_config(offset, ConsumerConfig::default()).await
     }
 
-    /// A continuous stream from `offset`.
+    /// A continuous stream from `offset`; for a named consumer
+    /// ([`ConsumerConfig::consumer_id`]) with an offset stored in this partition, from there
+    /// as [`Offset::resolve_after_stored`] says.
     pub async fn stream_with_config(&self, offset: Offset, config: ConsumerConfig) -> Result<PartitionStream> {
         self.stream_counting(offset, config, Arc::default()).await
     }
@@ -86,7 +95,16 @@ impl PartitionConsumer {
         metrics: Arc<Metrics>,
     ) -> Result<PartitionStream> {
         config.validate()?;
-        let start = self.locate(offset).await?;
+        let stored = match &config.consumer_id {
+            Some(consumer_id) => stored_offsets::stored(&self.client, consumer_id, &self.topic, self.partition).await?,
+            None => None,
+        };
+        let start = self.locate(offset, stored).await?;
+        let offsets = config.consumer_id.as_deref().map(|consumer_id| {
+            let committer = Committer::new(self.client.clone(), &self.topic, self.partition, consumer_id);
+            Arc::new(PartitionOffsets::new(config.offset_strategy, committer))
+        });
+        let auto_commit_interval = config.auto_commit_interval;
         // Each session gets a connection of its own: the protocol cannot cancel a stream, and
         // closing its connection is what ends it on the server, on any server.
         let leader = self.client.partition_leader(&self.topic, self.partition).await?;
@@ -95,7 +113,7 @@ impl PartitionConsumer {
         let task = StreamTask::new(self.client.clone(), &self.topic, self.partition, config, start, leader, chosen)
             .counting_into(metrics.clone());
         let (records, handle) = task.spawn(connection);
-        Ok(PartitionStream::new(records, handle, metrics))
+        Ok(PartitionStream::new(records, handle, metrics, offsets, auto_commit_interval))
     }
 
     /// The records available from `offset`: those of the whole batches the server sends
@@ -106,13 +124,20 @@ impl PartitionConsumer {
     /// a stream from it does (and as a Fluvio SPU answers); one below the log start with
     /// [`ErrorKind::OffsetEvicted`]. At the end, or between the high watermark and the log
     /// end under `ReadCommitted`, there is nothing yet: an empty list.
+    ///
+    /// A named consumer's fetch starts after its stored offset as its streams do; a fetch
+    /// stores nothing.
     pub async fn fetch(&self, offset: Offset, config: ConsumerConfig) -> Result<Vec<ConsumerRecord>> {
         config.validate()?;
+        let stored = match &config.consumer_id {
+            Some(consumer_id) => stored_offsets::stored(&self.client, consumer_id, &self.topic, self.partition).await?,
+            None => None,
+        };
         let leader = self.client.partition_leader(&self.topic, self.partition).await?;
         // A dedicated connection: a stream session has no cancel message, and closing the
         // connection is how it ends on any server.
         let connection = self.client.dedicated_spu_connection(leader).await?;
-        let result = self.fetch_on(&connection, offset, config).await;
+        let result = self.fetch_on(&connection, offset, stored, config).await;
         connection.close();
         result
     }
@@ -121,10 +146,14 @@ impl PartitionConsumer {
         &self,
         connection: &Connection,
         offset: Offset,
+        stored: Option<i64>,
         config: ConsumerConfig,
     ) -> Result<Vec<ConsumerRecord>> {
         let (start, end) = fetch_offsets(connection, &self.topic, self.partition).await?;
-        let from = offset.resolve(start, end);
+        let from = match stored {
+            Some(stored) => offset.resolve_after_stored(start, end, stored.saturating_add(1)),
+            None => offset.resolve(start, end),
+        };
         // At the high watermark nothing is committed yet. Past it only the SPU knows whether
         // the offset exists (below its log end: nothing yet) or not (an error, as a stream
         // from there gets): ask it.
@@ -162,28 +191,43 @@ impl PartitionConsumer {
         Ok(whole.records)
     }
 
-    /// The resolved start offset, retrying retriable failures (e.g. a leader change) within
-    /// the request timeout.
-    async fn locate(&self, offset: Offset) -> Result<i64> {
+    /// The resolved start offset (after `stored`, a named consumer's stored offset, if any),
+    /// retrying retriable failures (e.g. a leader change) within the request timeout.
+    ///
+    /// A stored offset at or beyond the high watermark is waited for, within the request
+    /// timeout, before it is clamped to it: right after a leader change or a restart the high
+    /// watermark can lag behind records already consumed (and committed), and starting at it
+    /// would hand them out again. Only a partition that still holds fewer records after that
+    /// (they were lost) makes the stream start at its end.
+    async fn locate(&self, offset: Offset, stored: Option<i64>) -> Result<i64> {
         let deadline = tokio::time::Instant::now() + self.client.config.request_timeout();
         let mut delay = Duration::from_millis(20);
+        // An absolute offset is taken as is: nothing to wait for.
+        let next = stored.filter(|_| !matches!(offset, Offset::Absolute(_))).map(|stored| stored.saturating_add(1));
         loop {
             let attempt = async {
                 let connection = self.client.leader_connection(&self.topic, self.partition).await?;
-                let (start, end) = fetch_offsets(&connection, &self.topic, self.partition).await?;
-                Ok::<_, Error>(offset.resolve(start, end))
+                fetch_offsets(&connection, &self.topic, self.partition).await
             };
-            match attempt.await {
-                Ok(found) => return Ok(found),
-                Err(err) if err.is_retriable() && tokio::time::Instant::now() + delay < deadline => {
-                    if err.kind() == ErrorKind::NotLeader {
-                        self.client.refresh_partitions(&self.topic).await;
+            let retry = match attempt.await {
+                Ok((start, end)) => match next {
+                    None => return Ok(offset.resolve(start, end)),
+                    Some(next) if next <= end || tokio::time::Instant::now() + delay >= deadline => {
+                        return Ok(offset.resolve_after_stored(start, end, next));
                     }
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_millis(500));
-                }
+                    Some(next) => {
+                        debug!(topic = %self.topic, partition = self.partition, next, end, "the high watermark is behind the stored offset; waiting");
+                        None
+                    }
+                },
+                Err(err) if err.is_retriable() && tokio::time::Instant::now() + delay < deadline => Some(err),
                 Err(err) => return Err(err),
+            };
+            if retry.is_some_and(|err| err.kind() == ErrorKind::NotLeader) {
+                self.client.refresh_partitions(&self.topic).await;
             }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(500));
         }
     }
 
@@ -239,7 +283,9 @@ impl TopicConsumer {
         self.stream_with_config(offset, ConsumerConfig::default()).await
     }
 
-    /// One stream over every partition, each starting at `offset`.
+    /// One stream over every partition, each starting at `offset` (or, for a named consumer,
+    /// after its offset stored in that partition, as for a partition's stream); a named
+    /// consumer's offsets are committed and stored per partition.
     pub async fn stream_with_config(&self, offset: Offset, config: ConsumerConfig) -> Result<TopicStream> {
         let topic = self.client.topic(&self.topic).await?;
         let count = topic.spec.replicas.partition_count();
@@ -247,7 +293,7 @@ impl TopicConsumer {
         let metrics = Arc::new(Metrics::default());
         for partition in 0..count {
             let consumer = PartitionConsumer::new(self.client.clone(), &self.topic, partition);
-            streams.push(consumer.stream_counting(offset, config, metrics.clone()).await?);
+            streams.push(consumer.stream_counting(offset, config.clone(), metrics.clone()).await?);
         }
         Ok(TopicStream::new(streams, metrics))
     }

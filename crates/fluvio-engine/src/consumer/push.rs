@@ -19,7 +19,7 @@ use fluvio_wire::spu::{Isolation, StreamFetchRequest, StreamFetchResponse};
 
 use super::record::ConsumerRecord;
 use crate::error::{Error, ErrorKind, Result};
-use crate::socket::{Connection, SPU_VERSION};
+use crate::socket::{Connection, SPU_VERSION, StreamReceiver};
 
 /// The largest `max_bytes` a fetch asks for, and the largest batch fetched whole when a server
 /// cut it: 64 MiB less 64 KiB, so that a push stays within the largest frame the engine
@@ -112,6 +112,20 @@ pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64)
     Ok(Decoded { records, next_offset, cut: parsed.cut })
 }
 
+/// The next push of a session, within `wait`: [`ErrorKind::Timeout`] (`what` says what did not
+/// come) past it, [`ErrorKind::ConnectionClosed`] when the connection closed first.
+pub(super) async fn next_push(
+    pushes: &mut StreamReceiver<StreamFetchResponse>,
+    wait: Duration,
+    what: impl FnOnce() -> String,
+) -> Result<StreamFetchResponse> {
+    match tokio::time::timeout(wait, pushes.next()).await {
+        Err(_) => Err(Error::new(ErrorKind::Timeout, format!("{} within {wait:?}", what()))),
+        Ok(None) => Err(Error::new(ErrorKind::ConnectionClosed, "the SPU closed the connection")),
+        Ok(Some(push)) => push,
+    }
+}
+
 /// Fetches whole the batch holding `from`, which a push cut short (`cut`), on `connection`:
 /// a session of its own asks for exactly the size the batch declares (its header first, when
 /// not even that arrived), and its first push is decoded. The session is left unacknowledged,
@@ -146,16 +160,10 @@ pub(super) async fn fetch_cut_batch(
         };
         let request = stream_request(topic, partition, from, size as i32, isolation);
         let mut pushes = connection.open_stream(&request, SPU_VERSION)?;
-        let push = match tokio::time::timeout(wait, pushes.next()).await {
-            Err(_) => {
-                return Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!("no answer for the batch holding offset {from} of {topic}-{partition} within {wait:?}"),
-                ));
-            }
-            Ok(None) => return Err(Error::new(ErrorKind::ConnectionClosed, "the SPU closed the connection")),
-            Ok(Some(push)) => push?,
-        };
+        let push = next_push(&mut pushes, wait, || {
+            format!("no answer for the batch holding offset {from} of {topic}-{partition}")
+        })
+        .await?;
         if push.partition.error_code.is_error() {
             return Err(Error::from_server(push.partition.error_code, format!("{topic}-{partition}")));
         }

@@ -6,13 +6,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc;
+use tracing::warn;
 
-use std::sync::Arc;
-
+use super::commit::PartitionOffsets;
+use super::config::OffsetStrategy;
 use super::record::ConsumerRecord;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::Metrics;
 
 /// What every stream of records offers ([`PartitionStream`], [`TopicStream`]): records in order
@@ -32,11 +36,31 @@ pub trait RecordStream: Stream<Item = Result<ConsumerRecord>> + Send + Unpin {
     /// True once the stream ended (after a terminal error).
     fn is_finished(&self) -> bool;
 
-    /// Ends the stream; its background work stops.
+    /// Ends the stream; its background work stops. A stream with the `Auto` offset strategy
+    /// then stores its last offsets in the background.
     fn close(&mut self);
 
     /// The stream's metrics: readable while another thread waits for records.
     fn metrics(&self) -> Arc<Metrics>;
+
+    /// The offsets of a named consumer's stream (`None` without a consumer name): a handle
+    /// that commits and stores them from any thread or task.
+    fn offsets(&self) -> Option<StreamOffsets>;
+
+    /// Marks every record this stream returned so far as committed, in each partition (it is
+    /// stored by the next [`flush`](RecordStream::flush), or by the `Auto` strategy).
+    /// [`ErrorKind::OffsetManagementDisabled`] without a consumer name or with the `None`
+    /// strategy.
+    fn commit(&mut self) -> Result<()> {
+        offsets_of(self.offsets())?.commit()
+    }
+
+    /// Stores the last commit of each partition in the cluster and returns once stored.
+    /// [`ErrorKind::OffsetManagementDisabled`] as [`commit`](RecordStream::commit).
+    fn flush(&mut self) -> Flush {
+        let offsets = self.offsets();
+        Box::pin(async move { offsets_of(offsets)?.flush().await })
+    }
 
     /// Every record already received (at most `max`, at least one), waiting for one when none
     /// is; `None` once the stream ended.
@@ -52,6 +76,98 @@ pub trait RecordStream: Stream<Item = Result<ConsumerRecord>> + Send + Unpin {
     fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<ConsumerRecord>>> {
         let first = self.try_next()?;
         Some(first.map(|first| batch_from(self, first, max)))
+    }
+}
+
+/// What [`RecordStream::flush`] returns: a future of the offsets being stored.
+pub type Flush = Pin<Box<dyn Future<Output = Result<()>> + Send>>;
+
+fn offsets_of(offsets: Option<StreamOffsets>) -> Result<StreamOffsets> {
+    offsets.ok_or_else(|| {
+        Error::new(ErrorKind::OffsetManagementDisabled, "the stream has no consumer name: it stores no offsets")
+    })
+}
+
+/// The offsets of a named consumer's stream, per partition: [`RecordStream::offsets`]. Cheap to
+/// clone.
+///
+/// Thread-safe.
+#[derive(Clone)]
+pub struct StreamOffsets {
+    partitions: Arc<[Arc<PartitionOffsets>]>,
+    strategy: OffsetStrategy,
+}
+
+impl StreamOffsets {
+    /// The offset strategy of the stream.
+    pub fn strategy(&self) -> OffsetStrategy {
+        self.strategy
+    }
+
+    /// For bindings that buffer the records a stream hands them and return them later: from
+    /// now on a record counts as returned (and, with `Auto`, committed) only once
+    /// [`StreamOffsets::returned`] says so.
+    pub fn count_returns_explicitly(&self) {
+        self.partitions.iter().for_each(|p| p.count_returns_explicitly());
+    }
+
+    /// The application got every record of `partition` up to `offset` (see
+    /// [`StreamOffsets::count_returns_explicitly`]); a partition the stream does not read is
+    /// ignored.
+    pub fn returned(&self, partition: u32, offset: i64) {
+        self.partitions.iter().filter(|p| p.partition() == partition).for_each(|p| p.returned_explicitly(offset));
+    }
+
+    /// Marks every record the stream returned so far as committed, in each partition.
+    pub fn commit(&self) -> Result<()> {
+        self.partitions.iter().try_for_each(|p| p.commit())
+    }
+
+    /// Stores the last commit of each partition (those not stored yet, concurrently) and
+    /// returns once the cluster stored them all; the first failure otherwise.
+    pub async fn flush(&self) -> Result<()> {
+        futures_util::future::try_join_all(self.partitions.iter().map(|p| p.flush())).await.map(drop)
+    }
+}
+
+/// Stores an `Auto` stream's offsets every interval while the stream lives, and once more
+/// when it ends (closed or dropped), as the official client does.
+struct AutoCommit {
+    offsets: Arc<PartitionOffsets>,
+    task: AbortOnDrop,
+}
+
+impl AutoCommit {
+    /// Starts storing `offsets` every `interval` (on the current runtime).
+    fn start(offsets: Arc<PartitionOffsets>, interval: Duration) -> Self {
+        let periodic = offsets.clone();
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks.tick().await;
+            loop {
+                ticks.tick().await;
+                if let Err(err) = periodic.flush().await {
+                    warn!(%err, "storing a consumer offset failed; retrying at the next interval");
+                }
+            }
+        });
+        Self { offsets, task: AbortOnDrop(task) }
+    }
+}
+
+impl Drop for AutoCommit {
+    fn drop(&mut self) {
+        self.task.0.abort();
+        let offsets = self.offsets.clone();
+        // Dropped outside the runtime (no handle): the owner stored what it wanted before.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = offsets.flush().await {
+                    warn!(%err, "storing a consumer offset as its stream ended failed");
+                }
+            });
+        }
     }
 }
 
@@ -84,23 +200,36 @@ pub struct PartitionStream {
     /// A terminal error met while draining a batch, returned by the next call.
     pending_error: Option<Error>,
     finished: bool,
+    /// A named consumer's offsets in this partition.
+    offsets: Option<Arc<PartitionOffsets>>,
+    /// Storing them, with the `Auto` strategy (declared before `task`: dropped first).
+    auto_commit: Option<AutoCommit>,
     task: AbortOnDrop,
     metrics: Arc<Metrics>,
 }
 
 impl PartitionStream {
     /// A stream of the records `rx` receives from the background task `task`, which counts
-    /// into `metrics`.
+    /// into `metrics`; `offsets` for a named consumer, stored every `auto_commit_interval`
+    /// with the `Auto` strategy.
     pub(super) fn new(
         rx: mpsc::Receiver<Result<Vec<ConsumerRecord>>>,
         task: tokio::task::JoinHandle<()>,
         metrics: Arc<Metrics>,
+        offsets: Option<Arc<PartitionOffsets>>,
+        auto_commit_interval: Duration,
     ) -> Self {
+        let auto_commit = offsets
+            .as_ref()
+            .filter(|o| o.strategy() == OffsetStrategy::Auto)
+            .map(|o| AutoCommit::start(o.clone(), auto_commit_interval));
         Self {
             rx,
             current: Vec::new().into_iter(),
             pending_error: None,
             finished: false,
+            offsets,
+            auto_commit,
             task: AbortOnDrop(task),
             metrics,
         }
@@ -111,6 +240,22 @@ impl PartitionStream {
         self.metrics.snapshot()
     }
 
+    /// The next buffered record of the current chunk, noted as returned.
+    fn take_current(&mut self) -> Option<ConsumerRecord> {
+        let record = self.current.next()?;
+        if let Some(offsets) = &self.offsets {
+            offsets.handed_out(record.offset);
+        }
+        Some(record)
+    }
+
+    /// The offsets of a named consumer's stream.
+    pub fn offsets(&self) -> Option<StreamOffsets> {
+        let offsets = self.offsets.clone()?;
+        let strategy = offsets.strategy();
+        Some(StreamOffsets { partitions: Arc::from([offsets]), strategy })
+    }
+
     /// The next record; `None` only after a terminal error was returned.
     pub async fn next(&mut self) -> Option<Result<ConsumerRecord>> {
         StreamExt::next(self).await
@@ -119,7 +264,7 @@ impl PartitionStream {
     /// The next record if one is already buffered, without waiting.
     pub fn try_next(&mut self) -> Option<Result<ConsumerRecord>> {
         loop {
-            if let Some(record) = self.current.next() {
+            if let Some(record) = self.take_current() {
                 return Some(Ok(record));
             }
             if let Some(err) = self.pending_error.take() {
@@ -157,7 +302,7 @@ impl PartitionStream {
     /// Moves buffered records (not waiting, not crossing into a terminal error) into `batch`.
     fn drain_buffered(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
         while batch.len() < max {
-            if let Some(record) = self.current.next() {
+            if let Some(record) = self.take_current() {
                 batch.push(record);
                 continue;
             }
@@ -178,8 +323,10 @@ impl PartitionStream {
         self.finished && self.current.len() == 0
     }
 
-    /// Ends the stream; the background task stops.
+    /// Ends the stream; the background task stops. With the `Auto` strategy, the last
+    /// offset returned is then stored in the background.
     pub fn close(&mut self) {
+        self.auto_commit = None;
         self.finished = true;
         self.current = Vec::new().into_iter();
         self.task.0.abort();
@@ -192,7 +339,7 @@ impl Stream for PartitionStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            if let Some(record) = self.current.next() {
+            if let Some(record) = self.take_current() {
                 return Poll::Ready(Some(Ok(record)));
             }
             if let Some(err) = self.pending_error.take() {
@@ -261,7 +408,7 @@ impl TopicStream {
             let index = self.next;
             self.next = (self.next + 1) % count;
             let stream = &mut self.streams[index];
-            match stream.current.next() {
+            match stream.take_current() {
                 Some(record) => {
                     batch.push(record);
                     idle = 0;
@@ -277,6 +424,13 @@ impl TopicStream {
                 }
             }
         }
+    }
+
+    /// The offsets of a named consumer's stream, every partition's.
+    pub fn offsets(&self) -> Option<StreamOffsets> {
+        let partitions: Vec<_> = self.streams.iter().filter_map(|s| s.offsets.clone()).collect();
+        let strategy = partitions.first()?.strategy();
+        Some(StreamOffsets { partitions: partitions.into(), strategy })
     }
 
     /// True once every partition stream ended.
@@ -334,6 +488,10 @@ impl RecordStream for PartitionStream {
     fn metrics(&self) -> Arc<Metrics> {
         self.metrics.clone()
     }
+
+    fn offsets(&self) -> Option<StreamOffsets> {
+        PartitionStream::offsets(self)
+    }
 }
 
 impl RecordStream for TopicStream {
@@ -355,5 +513,9 @@ impl RecordStream for TopicStream {
 
     fn metrics(&self) -> Arc<Metrics> {
         self.metrics.clone()
+    }
+
+    fn offsets(&self) -> Option<StreamOffsets> {
+        TopicStream::offsets(self)
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! fluvio-local start --base-dir DIR [--spus N] [--sc-port PORT] [--profile NAME]
-//!     [--min-live-replicas N] [--spu-timeout-ms MS] [--replica-lag-time-ms MS]
+//!     [--replication-policy fluvio|in-sync] [--min-live-replicas N] [--spu-timeout-ms MS]
+//!     [--replica-lag-time-ms MS]
 //!     [--idle-timeout-ms MS] [--read-timeout-ms MS] [--max-frame-size BYTES]
 //!     [--max-buffered-bytes BYTES]
 //!     [--tls --server-cert FILE --server-key FILE [--domain NAME]
@@ -26,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use fluvio_local::{ClusterConfig, LocalCluster, ServerTls};
+use fluvio_local::{ClusterConfig, LocalCluster, ReplicationPolicy, ServerTls};
 use fluvio_profile::{ProfileFile, TlsCerts, TlsPolicy, TlsSource, default_profile_path};
 
 #[derive(Parser)]
@@ -121,22 +122,38 @@ fn millis_rule(
 /// Replication settings of the cluster.
 #[derive(Args, Debug)]
 struct ReplicationArgs {
-    /// In-sync replicas a partition needs to commit records.
+    /// When records are committed and who may be elected: `fluvio` (real Fluvio's rules: the
+    /// high watermark waits for every replica; a follower is elected only if it is less than 4
+    /// records behind the lost leader) or `in-sync` (an in-sync replica set that shrinks after
+    /// the lag time; any in-sync replica may be elected).
+    #[arg(long, value_name = "POLICY", default_value_t = ReplicationPolicy::Fluvio)]
+    replication_policy: ReplicationPolicy,
+    /// In-sync replicas a partition needs to commit records (in-sync policy).
     #[arg(long, default_value_t = 1, value_parser = rule(ClusterConfig::check_min_live_replicas))]
     min_live_replicas: u16,
     /// How long the SC waits for a silent SPU's heartbeat before declaring it dead.
     #[arg(long, value_name = "MS", default_value_t = fluvio_local::DEFAULT_SPU_TIMEOUT.as_millis() as u64,
           value_parser = millis_rule(ClusterConfig::check_spu_timeout))]
     spu_timeout_ms: u64,
-    /// How long a follower may lag before it leaves the in-sync replicas.
+    /// How long a follower may lag before it leaves the in-sync replicas (in-sync policy).
     #[arg(long, value_name = "MS", default_value_t = fluvio_local::DEFAULT_REPLICA_LAG_TIME.as_millis() as u64,
           value_parser = millis_rule(ClusterConfig::check_replica_lag_time))]
     replica_lag_time_ms: u64,
+    /// Replicas of the system topic consumer-offset, where named consumers' offsets are kept
+    /// (default: 3, or the number of SPUs if fewer; Fluvio's own SC uses 1). Applies when the
+    /// topic is created, on the first start on a data directory.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    consumer_offset_replication: Option<u16>,
 }
 
 impl ReplicationArgs {
     fn apply(&self, config: ClusterConfig) -> ClusterConfig {
+        let config = match self.consumer_offset_replication {
+            Some(replicas) => config.consumer_offset_replication(replicas),
+            None => config,
+        };
         config
+            .replication_policy(self.replication_policy)
             .min_live_replicas(self.min_live_replicas)
             .spu_timeout(std::time::Duration::from_millis(self.spu_timeout_ms))
             .replica_lag_time(std::time::Duration::from_millis(self.replica_lag_time_ms))

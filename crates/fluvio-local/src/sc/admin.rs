@@ -77,20 +77,24 @@ impl RequestHandler for ScConnection {
             keys::CREATE => {
                 net::check_version(&header, CreateRequest::MIN_VERSION, CreateRequest::MAX_VERSION)?;
                 let request: CreateRequest = net::decode_body(&header, body)?;
-                // Creation waits for provisioning; run it aside so this connection keeps serving.
-                let sc = self.sc.clone();
-                let sink = sink.clone();
-                self.sc.tasks.spawn(async move {
-                    let status = match request.object {
-                        CreateObject::Topic(spec) => sc.create_topic(&request.common, spec).await,
+                // Answered in turn, as the official SC answers each connection's requests: a
+                // creation waiting for provisioning holds up the requests behind it (watches
+                // already open keep streaming).
+                let created = async {
+                    match request.object {
+                        CreateObject::Topic(spec) => self.sc.create_topic(&request.common, spec).await,
                         CreateObject::Other { label, .. } => Status::error(
                             request.common.name,
                             ErrorCode::Other(unsupported_kind(&label)),
                             unsupported_kind(&label),
                         ),
-                    };
-                    let _ = sink.respond(correlation_id, version, &status).await;
-                });
+                    }
+                };
+                let status = tokio::select! {
+                    status = created => status,
+                    _ = sink.closed() => return Ok(()),
+                };
+                sink.respond(correlation_id, version, &status).await?;
             }
             keys::DELETE => {
                 net::check_version(&header, DeleteRequest::MIN_VERSION, DeleteRequest::MAX_VERSION)?;
@@ -141,18 +145,20 @@ impl RequestHandler for ScConnection {
             keys::UPDATE => {
                 net::check_version(&header, UpdateRequest::MIN_VERSION, UpdateRequest::MAX_VERSION)?;
                 let request: UpdateRequest = net::decode_body(&header, body)?;
-                let sc = self.sc.clone();
-                let sink = sink.clone();
-                self.sc.tasks.spawn(async move {
-                    let status = match request {
-                        UpdateRequest::Topic { name, action } => sc.update_topic(&name, action).await,
+                let updated = async {
+                    match request {
+                        UpdateRequest::Topic { name, action } => self.sc.update_topic(&name, action).await,
                         UpdateRequest::Other(envelope) => {
                             let message = unsupported_kind(&envelope.label);
                             Status::error("", ErrorCode::Other(message.clone()), message)
                         }
-                    };
-                    let _ = sink.respond(correlation_id, version, &status).await;
-                });
+                    }
+                };
+                let status = tokio::select! {
+                    status = updated => status,
+                    _ = sink.closed() => return Ok(()),
+                };
+                sink.respond(correlation_id, version, &status).await?;
             }
             other => return Err(CloseReason::UnknownApi(other)),
         }

@@ -13,6 +13,13 @@
 //! and recovered) before it may lead. Which replica may lead, and which one is chosen among
 //! those, is decided in one place: [`choose_leader`].
 //!
+//! Under [`ReplicationPolicy::Fluvio`] the ISR never shrinks for lagging or being down (every
+//! replica holds every committed record: the high watermark waits for all of them), and a
+//! leader whose SPU goes offline may be replaced only by a follower whose log end, in the
+//! leader's last report, was less than [`FLUVIO_MAX_LAG`] records behind the leader's
+//! ([`LastReport`]), as the official SC's election policy decides; the old leader itself always
+//! qualifies when it returns.
+//!
 //! When no eligible replica is online the partition waits (`LeaderOffline`) until one reports:
 //! no "unclean" election of a replica that may lack committed records. When an SPU that led a
 //! partition restarts (nobody replaced it: the whole cluster restarts, or no other replica was
@@ -27,7 +34,7 @@ use std::collections::HashMap;
 
 use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
 use fluvio_wire::sc::Metadata;
-use fluvio_wire::sc::partition::{PartitionResolution, PartitionSpec, ReplicaStatus};
+use fluvio_wire::sc::partition::{PartitionResolution, PartitionSpec, PartitionStatus, ReplicaStatus};
 use fluvio_wire::sc::topic::TopicSpec;
 use parking_lot::Mutex;
 use tokio::time::{Duration, Instant};
@@ -35,6 +42,7 @@ use tracing::{debug, error, info, warn};
 
 use super::Sc;
 use crate::control::{RecoveryLoss, ReplicaReport};
+use crate::policy::{FLUVIO_MAX_LAG, ReplicationPolicy};
 
 pub(super) use crate::control::NO_LEADER;
 
@@ -56,8 +64,36 @@ pub(super) struct ReplicaView {
 /// every SPU back within moments, and then every in-sync log is compared.
 const REJOIN_GRACE: Duration = Duration::from_secs(2);
 
+/// What a leader last reported before its SPU went offline: its log end and each follower's
+/// as it saw them. Under [`ReplicationPolicy::Fluvio`] only a follower less than
+/// [`FLUVIO_MAX_LAG`] records behind by this report may replace it (the official SC compares
+/// the same figures, from the same kind of periodic report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct LastReport {
+    leader: i32,
+    leo: i64,
+    followers: HashMap<i32, i64>,
+}
+
+impl LastReport {
+    /// The report in `status`, if `leader` made it (a leader that had not reported since the SC
+    /// started, or since it was elected, left none: then any candidate qualifies).
+    fn of(status: &PartitionStatus, leader: i32) -> Option<Self> {
+        (status.leader.spu == leader && status.leader.leo >= 0).then(|| Self {
+            leader,
+            leo: status.leader.leo,
+            followers: status.replicas.iter().map(|r| (r.spu, r.leo)).collect(),
+        })
+    }
+
+    /// Whether replica `id` may lead: the leader itself, or a follower close enough to it.
+    fn qualifies(&self, id: i32) -> bool {
+        id == self.leader || self.followers.get(&id).is_some_and(|leo| self.leo - leo < FLUVIO_MAX_LAG)
+    }
+}
+
 /// A partition waiting for a leader.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Waiting {
     /// The replica to elect among equals (the restarting SPU that led the partition).
     prefer: Option<i32>,
@@ -65,15 +101,18 @@ struct Waiting {
     patient_until: Option<Instant>,
     /// Whether an election attempt is scheduled for `patient_until`.
     recheck: bool,
+    /// Under [`ReplicationPolicy::Fluvio`], after the leader's SPU went offline: who may
+    /// replace it.
+    last_report: Option<LastReport>,
 }
 
 impl Waiting {
-    fn after_failure() -> Self {
-        Self { prefer: None, patient_until: None, recheck: false }
+    fn after_failure(last_report: Option<LastReport>) -> Self {
+        Self { prefer: None, patient_until: None, recheck: false, last_report }
     }
 
-    fn for_restart(leader: i32) -> Self {
-        Self { prefer: Some(leader), patient_until: Some(Instant::now() + REJOIN_GRACE), recheck: false }
+    fn for_restart(leader: i32, last_report: Option<LastReport>) -> Self {
+        Self { prefer: Some(leader), patient_until: Some(Instant::now() + REJOIN_GRACE), recheck: false, last_report }
     }
 }
 
@@ -185,10 +224,14 @@ impl Elections {
 /// reported yet, nobody is chosen: the caller waits for its report, so that every candidate's
 /// log is compared (a whole-cluster restart waits for the logs of all its in-sync replicas).
 ///
+/// With a `last_report` (a leader lost under [`ReplicationPolicy::Fluvio`]), only the replicas
+/// that report qualifies are candidates ([`LastReport::qualifies`]).
+///
 /// **Chosen**: the candidate whose log is furthest ahead, by (latest leader epoch, log end
 /// offset) as last reported: all of them hold every committed record, and the furthest also
 /// keeps the most of what was acknowledged before being committed. Ties go to `prefer` (the
 /// restarting SPU that led the partition), then to the first in assignment order.
+#[allow(clippy::too_many_arguments)]
 fn choose_leader(
     replicas: &[i32],
     isr: &[i32],
@@ -197,6 +240,7 @@ fn choose_leader(
     prefer: Option<i32>,
     exclude: Option<i32>,
     offline_too: bool,
+    last_report: Option<&LastReport>,
 ) -> Option<i32> {
     let view = |id: i32| views.and_then(|views| views.get(&id)).copied();
     let candidates: Vec<(usize, i32)> = replicas
@@ -205,6 +249,7 @@ fn choose_leader(
         .enumerate()
         .filter(|(_, id)| Some(*id) != exclude && (offline_too || online.contains(id)) && isr.contains(id))
         .filter(|(_, id)| view(*id).is_none_or(|view| !view.failed))
+        .filter(|(_, id)| last_report.is_none_or(|report| report.qualifies(*id)))
         .collect();
     let mut reported = Vec::with_capacity(candidates.len());
     for (position, id) in candidates {
@@ -219,21 +264,38 @@ fn choose_leader(
 }
 
 impl Sc {
-    /// The leader of `partition`, SPU `dead`, is gone: elect an eligible replica, or mark the
+    /// The SPU of `partition`'s leader, `dead`, went offline (it stopped, crashed, or was fenced
+    /// for missed heartbeats): elect an eligible replica, or mark the partition `LeaderOffline`
+    /// until one reports. Under [`ReplicationPolicy::Fluvio`] only followers the leader's last
+    /// report shows close enough to it are eligible ([`LastReport`]).
+    pub(super) fn leader_offline(&self, partition: &Metadata<PartitionSpec>, dead: i32) {
+        let last_report = match self.settings.policy {
+            ReplicationPolicy::Fluvio => LastReport::of(&partition.status, dead),
+            ReplicationPolicy::InSync => None,
+        };
+        self.lose_leader(partition, dead, Waiting::after_failure(last_report));
+    }
+
+    /// The leader of `partition`, SPU `dead`, can no longer lead it (its replica is damaged or
+    /// cannot be opened; its SPU is still online): elect an eligible replica, or mark the
     /// partition `LeaderOffline` until one reports.
     pub(super) fn leader_lost(&self, partition: &Metadata<PartitionSpec>, dead: i32) {
-        self.elections.inner.lock().waiting.insert(partition.name.clone(), Waiting::after_failure());
+        self.lose_leader(partition, dead, Waiting::after_failure(None));
+    }
+
+    fn lose_leader(&self, partition: &Metadata<PartitionSpec>, dead: i32, waiting: Waiting) {
+        self.elections.inner.lock().waiting.insert(partition.name.clone(), waiting);
         if !self.try_elect(partition, Some(dead)) {
             let isr = self.store.replication(&partition.name).unwrap_or_default().isr;
             if self.is_stopping() {
                 debug!(partition = %partition.name, dead, "leader offline (the cluster is stopping)");
             } else {
-                warn!(partition = %partition.name, dead, ?isr, "no in-sync replica online: leader offline");
+                warn!(partition = %partition.name, dead, ?isr, "no eligible replica online: leader offline");
             }
+            // As the official SC: only the resolution changes; the status keeps the leader's
+            // last report.
             self.store.update_status::<PartitionSpec>(&partition.name, |status| {
                 status.resolution = PartitionResolution::LeaderOffline;
-                status.leader = ReplicaStatus { spu: -1, ..status.leader };
-                status.lsr = 0;
             });
         }
     }
@@ -248,7 +310,9 @@ impl Sc {
             self.store.all::<PartitionSpec>().into_iter().filter(|p| p.spec.leader == id).map(|p| p.name).collect();
         let mut state = self.elections.inner.lock();
         for name in led {
-            state.waiting.insert(name, Waiting::for_restart(id));
+            // A partition whose leader went offline keeps who may replace it.
+            let last_report = state.waiting.get(&name).and_then(|waiting| waiting.last_report.clone());
+            state.waiting.insert(name, Waiting::for_restart(id, last_report));
         }
     }
 
@@ -311,7 +375,12 @@ impl Sc {
     /// Tries again to elect a leader for `partition`, unavailable for a cause that may go
     /// away by itself (a full disk, for the SC's metadata or a replica's files).
     pub(super) fn retry_election(&self, partition: &Metadata<PartitionSpec>) {
-        self.elections.inner.lock().waiting.entry(partition.name.clone()).or_insert_with(Waiting::after_failure);
+        self.elections
+            .inner
+            .lock()
+            .waiting
+            .entry(partition.name.clone())
+            .or_insert_with(|| Waiting::after_failure(None));
         if self.try_elect(partition, None) {
             return;
         }
@@ -362,7 +431,7 @@ impl Sc {
             let others: Vec<i32> = isr.iter().copied().filter(|id| *id != spu).collect();
             let state = self.elections.inner.lock();
             let views = state.views.get(name);
-            choose_leader(&partition.spec.replicas, &others, &online, views, None, Some(spu), false).is_some()
+            choose_leader(&partition.spec.replicas, &others, &online, views, None, Some(spu), false, None).is_some()
         };
         if isr.len() == 1 || (leading && !replacement) {
             let outcome = if isr.len() == 1 {
@@ -400,8 +469,10 @@ impl Sc {
             }
         };
         info!(partition = %name, spu, isr = ?replication.isr, "in-sync replicas changed by the SC");
-        let lsr = replication.isr.len() as u32;
-        self.store.update_status::<PartitionSpec>(name, |status| status.lsr = lsr);
+        if self.settings.policy == ReplicationPolicy::InSync {
+            let lsr = super::in_sync_followers(&replication.isr, partition.spec.leader);
+            self.store.update_status::<PartitionSpec>(name, |status| status.lsr = lsr);
+        }
         let in_office = !self.elections.is_waiting(name) && self.online_spus().contains(&partition.spec.leader);
         if in_office && partition.spec.leader == spu {
             self.leader_lost(partition, spu);
@@ -422,6 +493,7 @@ impl Sc {
             let waiting = waiting.get_mut(&partition.name);
             let prefer = waiting.as_ref().and_then(|w| w.prefer);
             let patient_until = waiting.as_ref().and_then(|w| w.patient_until).filter(|t| *t > Instant::now());
+            let last_report = waiting.as_ref().and_then(|w| w.last_report.as_ref());
             let views = views.get(&partition.name);
             let chosen = choose_leader(
                 &partition.spec.replicas,
@@ -431,6 +503,7 @@ impl Sc {
                 prefer,
                 dead,
                 patient_until.is_some(),
+                last_report,
             );
             let recheck_at = match (chosen, waiting, patient_until) {
                 (None, Some(waiting), Some(at)) if !waiting.recheck => {
@@ -465,12 +538,16 @@ impl Sc {
         }
     }
 
-    /// Makes `leader` the leader of `partition` under a new epoch, drops `dead` from the ISR,
-    /// publishes the change (spec and status, through Watch) and tells the replicas.
+    /// Makes `leader` the leader of `partition` under a new epoch, drops `dead` from the ISR
+    /// (under `InSync`), publishes the change (spec and status, through Watch) and tells the
+    /// replicas.
     fn elect(&self, partition: &Metadata<PartitionSpec>, leader: i32, dead: Option<i32>) {
+        let policy = self.settings.policy;
         let updated = self.store.update_replication(&partition.name, |replication| {
             replication.epoch += 1;
-            if let Some(dead) = dead {
+            // Under `Fluvio` a replica that is down stays in the ISR: the high watermark waits
+            // for it, and it may lead again by the lag rule.
+            if let Some(dead) = dead.filter(|_| policy == ReplicationPolicy::InSync) {
                 replication.isr.retain(|id| *id != dead);
             }
             if !replication.isr.contains(&leader) {
@@ -492,7 +569,11 @@ impl Sc {
         elected.status.resolution = PartitionResolution::ElectionLeaderFound;
         elected.status.leader = ReplicaStatus { spu: leader, hw: -1, leo: -1 };
         elected.status.replicas.clear();
-        elected.status.lsr = replication.isr.len() as u32;
+        elected.status.lsr = match self.settings.policy {
+            // Counted from the new leader's first report.
+            ReplicationPolicy::Fluvio => 0,
+            ReplicationPolicy::InSync => super::in_sync_followers(&replication.isr, leader),
+        };
         if let Err(err) = self.store.upsert(vec![elected.clone()]) {
             warn!(partition = %partition.name, %err, "could not store the new leader");
             self.partition_unavailable(&partition.name, ErrorCode::StorageError, format!("no leader: {err}"), true);
@@ -522,8 +603,10 @@ impl Sc {
         });
         match updated {
             Ok(Some(replication)) if replication.epoch == epoch => {
-                let lsr = replication.isr.len() as u32;
-                self.store.update_status::<PartitionSpec>(&name, |status| status.lsr = lsr);
+                if self.settings.policy == ReplicationPolicy::InSync {
+                    let lsr = super::in_sync_followers(&replication.isr, spu);
+                    self.store.update_status::<PartitionSpec>(&name, |status| status.lsr = lsr);
+                }
                 if self.elections.repaired(&name, &replication.isr) {
                     let reason = self.topic_reason(&key.topic);
                     self.store.update_status::<TopicSpec>(&key.topic, |status| status.reason = reason);
@@ -558,38 +641,100 @@ mod tests {
     #[test]
     fn only_online_in_sync_replicas_are_candidates() {
         let all = views(&[(1, 4, 100), (2, 4, 100), (3, 4, 100)]);
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, None, false), Some(1));
-        assert_eq!(choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&all), None, None, false), Some(2), "not in sync");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &[3], Some(&all), None, None, false), Some(3), "offline");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, Some(1), false), Some(2), "the dead leader");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &[], Some(&all), None, None, false), None);
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, None, false, None), Some(1));
+        assert_eq!(
+            choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&all), None, None, false, None),
+            Some(2),
+            "not in sync"
+        );
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[3], Some(&all), None, None, false, None), Some(3), "offline");
+        assert_eq!(
+            choose_leader(&REPLICAS, &ALL, &ALL, Some(&all), None, Some(1), false, None),
+            Some(2),
+            "the dead leader"
+        );
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[], Some(&all), None, None, false, None), None);
         let mut failed = all.clone();
         failed.get_mut(&1).unwrap().failed = true;
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&failed), None, None, false), Some(2), "could not open");
+        assert_eq!(
+            choose_leader(&REPLICAS, &ALL, &ALL, Some(&failed), None, None, false, None),
+            Some(2),
+            "could not open"
+        );
     }
 
     #[test]
     fn every_candidate_must_have_reported() {
         let some = views(&[(2, 4, 100), (3, 4, 100)]);
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&some), None, None, false), None, "1 is still opening");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &[2, 3], Some(&some), None, None, false), Some(2), "1 is offline");
         assert_eq!(
-            choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&some), None, None, false),
+            choose_leader(&REPLICAS, &ALL, &ALL, Some(&some), None, None, false, None),
+            None,
+            "1 is still opening"
+        );
+        assert_eq!(
+            choose_leader(&REPLICAS, &ALL, &[2, 3], Some(&some), None, None, false, None),
+            Some(2),
+            "1 is offline"
+        );
+        assert_eq!(
+            choose_leader(&REPLICAS, &[2, 3], &ALL, Some(&some), None, None, false, None),
             Some(2),
             "1 is not in sync"
         );
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, None, None, None, false), None);
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &[2, 3], Some(&some), None, None, true), None, "1 is waited for");
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, None, None, None, false, None), None);
+        assert_eq!(
+            choose_leader(&REPLICAS, &ALL, &[2, 3], Some(&some), None, None, true, None),
+            None,
+            "1 is waited for"
+        );
     }
 
     #[test]
     fn the_log_furthest_ahead_wins_by_epoch_then_end_offset() {
         let ahead = views(&[(1, 4, 100), (2, 5, 90), (3, 5, 95)]);
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), None, None, false), Some(3));
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), None, None, false, None), Some(3));
         // The restarting leader whose log lost a tail that another replica still holds.
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), Some(2), None, false), Some(3));
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&ahead), Some(2), None, false, None), Some(3));
         let tied = views(&[(1, 4, 100), (2, 5, 95), (3, 5, 95)]);
-        assert_eq!(choose_leader(&[3, 1, 2], &ALL, &ALL, Some(&tied), None, None, false), Some(3), "assignment order");
-        assert_eq!(choose_leader(&REPLICAS, &ALL, &ALL, Some(&tied), Some(3), None, false), Some(3), "the preferred");
+        assert_eq!(
+            choose_leader(&[3, 1, 2], &ALL, &ALL, Some(&tied), None, None, false, None),
+            Some(3),
+            "assignment order"
+        );
+        assert_eq!(
+            choose_leader(&REPLICAS, &ALL, &ALL, Some(&tied), Some(3), None, false, None),
+            Some(3),
+            "the preferred"
+        );
+    }
+
+    #[test]
+    fn after_a_leader_went_offline_only_followers_close_to_it_qualify_under_fluvio() {
+        let report = LastReport { leader: 1, leo: 100, followers: HashMap::from([(2, 97), (3, 96)]) };
+        let all = views(&[(2, 4, 97), (3, 4, 96)]);
+        let choose =
+            |online: &[i32]| choose_leader(&REPLICAS, &ALL, online, Some(&all), None, Some(1), false, Some(&report));
+        assert_eq!(choose(&[2, 3]), Some(2), "3 records behind: eligible");
+        assert_eq!(choose(&[3]), None, "4 records behind: not eligible");
+        // The old leader itself always qualifies when it returns.
+        let back = views(&[(1, 4, 100), (3, 4, 96)]);
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[1, 3], Some(&back), Some(1), None, false, Some(&report)), Some(1));
+        // A follower the leader never reported (-1) is behind by its whole log.
+        let unknown = LastReport { leader: 1, leo: 100, followers: HashMap::from([(2, -1)]) };
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[2], Some(&all), None, Some(1), false, Some(&unknown)), None);
+    }
+
+    #[test]
+    fn the_last_report_is_the_leaders_own() {
+        let status = PartitionStatus {
+            leader: ReplicaStatus { spu: 1, hw: 90, leo: 100 },
+            replicas: vec![ReplicaStatus { spu: 2, hw: 90, leo: 99 }, ReplicaStatus { spu: 3, hw: 90, leo: 90 }],
+            ..Default::default()
+        };
+        let report = LastReport::of(&status, 1).expect("1 reported");
+        assert!(report.qualifies(1) && report.qualifies(2) && !report.qualifies(3));
+        assert_eq!(LastReport::of(&status, 2), None, "2 did not make it");
+        let elected = PartitionStatus { leader: ReplicaStatus { spu: 2, hw: -1, leo: -1 }, ..status };
+        assert_eq!(LastReport::of(&elected, 2), None, "elected, not reported yet: no restriction");
     }
 }

@@ -3,7 +3,9 @@
 
 mod admin;
 mod election;
-mod store;
+mod journal;
+pub(crate) mod store;
+mod system;
 mod validate;
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,12 +28,14 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-pub(crate) use store::{MetadataStore, PartitionReplication, StoreError};
+pub(crate) use journal::{PartitionReplication, StoreError};
+pub(crate) use store::MetadataStore;
 use validate::Refusal;
 
 use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
 use crate::names::spu_name;
 use crate::net;
+use crate::policy::ReplicationPolicy;
 use crate::tasks::TaskGroup;
 
 /// How long a stopping SC waits for its tasks before aborting them.
@@ -48,6 +52,8 @@ pub(crate) struct ScSettings {
     pub host: String,
     /// In-sync replicas a partition needs for records to be committed.
     pub min_live_replicas: u16,
+    /// Which replica may be elected, and what `lsr` counts.
+    pub policy: ReplicationPolicy,
     /// An SPU that sends no heartbeat for this long is declared dead.
     pub spu_timeout: Duration,
     /// TLS of the public listener (None: plain TCP).
@@ -66,6 +72,8 @@ pub(crate) struct Sc {
     /// Partitions that cannot be served (see [`Sc::partition_unavailable`]). Cleared when the
     /// partition comes online.
     unavailable: Mutex<BTreeMap<String, Unavailable>>,
+    /// What the SPUs know of the cluster (see [`crate::view`]), kept current from the store.
+    view: tokio::sync::watch::Sender<Arc<crate::view::ClusterView>>,
     /// Keeps the data directory locked while the SC may still write its metadata.
     _lock: Arc<crate::lock::DirectoryLock>,
     /// The cluster's shutdown, once serving: SPUs leaving then are no news.
@@ -104,6 +112,7 @@ impl Sc {
         lock: Arc<crate::lock::DirectoryLock>,
     ) -> Result<Arc<Self>, StoreError> {
         let store = MetadataStore::open(dir)?;
+        let view = crate::view::channel(&store);
         let sc = Arc::new_cyclic(|me| Self {
             me: me.clone(),
             store,
@@ -112,10 +121,13 @@ impl Sc {
             links: Mutex::new(HashMap::new()),
             tasks: TaskGroup::new(),
             unavailable: Mutex::new(BTreeMap::new()),
+            view,
             _lock: lock,
             stopping: std::sync::OnceLock::new(),
         });
-        sc.repair_half_made_topics();
+        if sc.store.loaded_version() < 2 {
+            sc.repair_half_made_topics();
+        }
         let topics = sc.store.all::<TopicSpec>();
         let replica_maps: Vec<(String, BTreeMap<u32, Vec<i32>>)> = topics
             .iter()
@@ -129,9 +141,12 @@ impl Sc {
             })
             .collect();
         for (name, replica_map) in replica_maps {
-            sc.store.update_status::<TopicSpec>(&name, |status| {
-                *status = TopicStatus { resolution: TopicResolution::Pending, replica_map, ..Default::default() };
-            });
+            // A topic without partitions waits for enough SPUs to be placed.
+            let status = match replica_map.is_empty() {
+                false => TopicStatus { resolution: TopicResolution::Pending, replica_map, ..Default::default() },
+                true => unplaced_status(),
+            };
+            sc.store.update_status::<TopicSpec>(&name, |s| *s = status);
         }
         for spu in sc.store.all::<SpuSpec>() {
             sc.store
@@ -140,9 +155,10 @@ impl Sc {
         Ok(sc)
     }
 
-    /// Mends what versions before atomic metadata changes could leave after a failed write: a
-    /// topic stored without its partitions (it never held a record) is removed; a partition
-    /// missing from a topic that has others is unavailable. Either way the cluster starts.
+    /// Mends what versions before atomic metadata changes (files before version 2) could leave
+    /// after a failed write: a topic stored without its partitions (it never held a record) is
+    /// removed; a partition missing from a topic that has others is unavailable. Either way the
+    /// cluster starts.
     fn repair_half_made_topics(&self) {
         for topic in self.store.all::<TopicSpec>() {
             let stored: Vec<u32> = self
@@ -173,6 +189,9 @@ impl Sc {
     /// Starts serving clients on `listener`.
     pub(crate) fn serve(self: &Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
         let _ = self.stopping.set(shutdown.clone());
+        let sc = self.clone();
+        let stop = shutdown.clone();
+        self.tasks.spawn(async move { crate::view::publish(sc.store(), &sc.view, stop).await });
         let sc = Arc::downgrade(self);
         let stop = shutdown.clone();
         self.tasks.spawn(async move {
@@ -202,13 +221,16 @@ impl Sc {
         self.stopping.get().is_some_and(CancellationToken::is_cancelled)
     }
 
-    /// Waits for the SC's tasks to end (after its shutdown token fired).
     /// Waits for the SC's tasks to end after its shutdown token fired, aborting whatever is
     /// still running after a grace period (a client that stopped reading must not hang a
-    /// shutdown).
+    /// shutdown), then folds the metadata journal into its snapshot.
     pub(crate) async fn wait_stopped(&self) {
         if !self.tasks.wait_or_abort(SHUTDOWN_GRACE).await {
             warn!("SC tasks did not stop within {SHUTDOWN_GRACE:?}; aborted");
+        }
+        // The metadata journal is folded into the snapshot, so the next start replays nothing.
+        if let Err(err) = self.store.checkpoint() {
+            warn!(%err, "could not compact the metadata journal at stop");
         }
     }
 
@@ -216,12 +238,20 @@ impl Sc {
         &self.store
     }
 
-    /// Whether every partition is online or known to be unavailable: what a starting cluster
-    /// waits for, so that one damaged partition never keeps the rest from serving.
-    pub(crate) fn is_settled(&self) -> bool {
+    /// The first topic, in name order from `from` on, with a partition that is neither online
+    /// nor known to be unavailable; `None` once every topic from `from` on is settled. What a
+    /// starting cluster waits for (so that one damaged partition never keeps the rest from
+    /// serving), asking again after each change from where it stopped, so that waiting for N
+    /// topics costs O(N) rather than a scan of every topic per change. Topics waiting for
+    /// enough SPUs (`InsufficientResources`) are not waited for.
+    pub(crate) fn first_unsettled(&self, from: &str) -> Option<String> {
         let unavailable = self.unavailable.lock();
         self.store.read(|objects| {
-            objects.topics.values().all(|topic| {
+            let topics = objects.topics.range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded));
+            let settled = |topic: &Metadata<TopicSpec>| {
+                if topic.status.resolution == TopicResolution::InsufficientResources {
+                    return true;
+                }
                 let expected = topic.spec.replicas.partition_count();
                 let mut some_unavailable = false;
                 let partitions_settled = (0..expected).all(|index| {
@@ -233,17 +263,40 @@ impl Sc {
                 // The topic's own status follows its partitions' in a later store update: a
                 // caller told "settled" must also see the topic Provisioned.
                 partitions_settled && (some_unavailable || topic.status.resolution == TopicResolution::Provisioned)
-            })
+            };
+            topics.map(|(_, topic)| topic).find(|topic| !settled(topic)).map(|topic| topic.name.clone())
+        })
+    }
+
+    /// The first partition, in name order from `from` on, that SPU `id` leads and that is
+    /// neither serving under it nor known to be unavailable; `None` once there is none from
+    /// `from` on. What a restarted SPU waits for, resumed like [`Self::first_unsettled`].
+    pub(crate) fn first_led_not_serving(&self, id: i32, from: &str) -> Option<String> {
+        let unavailable = self.unavailable.lock();
+        self.store.read(|objects| {
+            objects
+                .partitions
+                .range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded))
+                .map(|(_, partition)| partition)
+                .find(|p| {
+                    let serving = is_serving(p.status.resolution) && p.status.leader.spu == id;
+                    p.spec.leader == id && !serving && !unavailable.contains_key(&p.name)
+                })
+                .map(|partition| partition.name.clone())
         })
     }
 
     fn partitions_of(&self, topic: &str) -> Vec<Metadata<PartitionSpec>> {
+        // Partition names are `<topic>-<index>`: only the names with that prefix are looked at,
+        // not every partition of the cluster.
+        let prefix = format!("{topic}-");
         self.store.read(|objects| {
             objects
                 .partitions
-                .values()
-                .filter(|p| split_partition_name(&p.name).is_some_and(|(t, _)| t == topic))
-                .cloned()
+                .range(prefix.clone()..)
+                .take_while(|(name, _)| name.starts_with(&prefix))
+                .filter(|(name, _)| split_partition_name(name).is_some_and(|(t, _)| t == topic))
+                .map(|(_, partition)| partition.clone())
                 .collect()
         })
     }
@@ -301,6 +354,7 @@ impl Sc {
         self.spu_arrived(id);
         let _ = to_spu.send(ScToSpu::Sync(self.assignments_for(id)));
         debug!(spu = id, %public_addr, %private_addr, "SPU registered");
+        self.place_waiting_topics();
 
         let sc = self.clone();
         let unregistered = CancellationToken::new();
@@ -324,7 +378,7 @@ impl Sc {
             sc.spu_gone(id, generation);
             gone.cancel();
         });
-        Ok((SpuLink { from_sc, to_sc }, unregistered))
+        Ok((SpuLink { from_sc, to_sc, view: self.view.subscribe() }, unregistered))
     }
 
     fn spu_gone(&self, id: i32, generation: u64) {
@@ -344,7 +398,7 @@ impl Sc {
         self.store.update_status::<SpuSpec>(&spu_name(id), |s| s.resolution = SpuStatusResolution::Offline);
         for partition in self.store.all::<PartitionSpec>() {
             if partition.spec.leader == id {
-                self.leader_lost(&partition, id);
+                self.leader_offline(&partition, id);
             }
         }
     }
@@ -409,7 +463,8 @@ impl Sc {
                 if !report.leader || partition.spec.leader != spu || report.epoch != replication.epoch {
                     return;
                 }
-                self.store.update_status::<PartitionSpec>(&name, |status| apply_leader_report(status, &report));
+                let policy = self.settings.policy;
+                self.store.update_status::<PartitionSpec>(&name, |status| apply_leader_report(status, &report, policy));
                 if self.unavailable.lock().remove(&name).is_some() {
                     info!(partition = %name, spu, "partition available again");
                     let reason = self.topic_reason(&key.topic);
@@ -460,11 +515,6 @@ impl Sc {
             let retry = matches!(failure.code, ErrorCode::PartitionFull { .. });
             self.partition_unavailable(&name, failure.code, message, retry);
         }
-    }
-
-    /// Whether `partition` is known to be unavailable.
-    pub(crate) fn is_unavailable(&self, partition: &str) -> bool {
-        self.unavailable.lock().contains_key(partition)
     }
 
     /// Records that `partition` cannot be served: its topic's status tells why, and a starting
@@ -531,7 +581,10 @@ impl Sc {
     // ---------------------------------------------------------------------------------------
     // Topics
 
-    /// Creates a topic and waits until every partition is online.
+    /// Creates a topic and waits until every partition is online, as the official SC does: a
+    /// computed topic whose replication factor exceeds the online SPUs is created all the same,
+    /// with the status `InsufficientResources` and no partitions (placed once enough SPUs are
+    /// online), and its answer comes after the provisioning timeout, `TopicNotProvisioned`.
     pub(crate) async fn create_topic(&self, common: &CommonCreateRequest, spec: TopicSpec) -> Status {
         let name = common.name.clone();
         let refuse = |(code, message): Refusal| Status::error(name.clone(), code, message);
@@ -572,14 +625,18 @@ impl Sc {
                 ),
             );
         }
-        let assignment = match self.assign(&spec) {
-            Ok(assignment) => assignment,
+        let placement = match self.assign(&spec) {
+            Ok(placement) => placement,
             Err(refusal) => return refuse(refusal),
         };
         if common.dry_run {
             return Status::ok(name);
         }
-        if let Err(err) = self.provision(&name, spec, assignment, 0) {
+        let stored = match placement {
+            Some(assignment) => self.provision(&name, spec, assignment, 0),
+            None => self.store_unplaced(&name, spec),
+        };
+        if let Err(err) = stored {
             return storage_failure(&name, &err);
         }
         let status = self.await_provisioned(&name).await;
@@ -594,46 +651,67 @@ impl Sc {
         status
     }
 
+    /// Stores a topic that cannot be placed yet (too few SPUs online), without partitions.
+    fn store_unplaced(&self, name: &str, spec: TopicSpec) -> Result<(), StoreError> {
+        let topic = Metadata { name: name.to_string(), spec, status: unplaced_status() };
+        self.store.transaction().upsert(vec![topic]).commit()?;
+        info!(topic = name, "not enough SPUs online: the topic waits to be placed (InsufficientResources)");
+        Ok(())
+    }
+
+    /// Places the topics waiting for enough SPUs, where the online SPUs now suffice.
+    fn place_waiting_topics(&self) {
+        let waiting: Vec<Metadata<TopicSpec>> = self
+            .store
+            .all::<TopicSpec>()
+            .into_iter()
+            .filter(|topic| topic.status.resolution == TopicResolution::InsufficientResources)
+            .collect();
+        for topic in waiting {
+            let Ok(Some(assignment)) = self.assign(&topic.spec) else { continue };
+            match self.provision(&topic.name, topic.spec, assignment, 0) {
+                Ok(()) => info!(topic = %topic.name, "enough SPUs online: the topic is placed"),
+                Err(err) => warn!(topic = %topic.name, %err, "could not store the placement of a waiting topic"),
+            }
+        }
+    }
+
     fn has_unavailable_partition(&self, topic: &str) -> bool {
         self.unavailable.lock().keys().any(|p| split_partition_name(p).is_some_and(|(t, _)| t == topic))
     }
 
-    /// Replica lists for every partition of a new topic.
-    fn assign(&self, spec: &TopicSpec) -> Result<Vec<Vec<i32>>, Refusal> {
+    /// Replica lists for every partition of a new topic; `None` for a computed topic whose
+    /// replication factor exceeds the online SPUs (it cannot be placed now).
+    fn assign(&self, spec: &TopicSpec) -> Result<Option<Vec<Vec<i32>>>, Refusal> {
         match &spec.replicas {
             ReplicaSpec::Assigned(maps) => {
                 let mut maps = maps.clone();
                 maps.sort_by_key(|m| m.id);
-                Ok(maps.into_iter().map(|m| m.replicas).collect())
+                Ok(Some(maps.into_iter().map(|m| m.replicas).collect()))
             }
             ReplicaSpec::Computed(param) => {
                 let online = self.online_spus();
                 if online.len() < param.replication_factor as usize {
-                    return Err((
-                        ErrorCode::TopicNotProvisioned,
-                        format!(
-                            "replication factor {} needs {} online SPUs, {} online",
-                            param.replication_factor,
-                            param.replication_factor,
-                            online.len()
-                        ),
-                    ));
+                    return Ok(None);
                 }
-                Ok(self.compute_assignment(&online, param.partitions, param.replication_factor, 0))
+                Ok(Some(self.compute_assignment(&online, param.partitions, param.replication_factor, 0)))
             }
             ReplicaSpec::Mirror(_) => unreachable!("refused by validation"),
         }
     }
 
     /// Leaders go to the SPUs leading the fewest partitions (lowest id on ties); followers
-    /// follow in id order after the leader.
+    /// follow in id order after the leader. System partitions (`consumer-offset`) do not
+    /// count: users' topics are placed as if they were alone.
     fn compute_assignment(&self, online: &[i32], partitions: u32, replication: u32, first: u32) -> Vec<Vec<i32>> {
         let mut leader_load: BTreeMap<i32, usize> = online.iter().map(|id| (*id, 0)).collect();
-        for partition in self.store.all::<PartitionSpec>() {
-            if let Some(load) = leader_load.get_mut(&partition.spec.leader) {
-                *load += 1;
+        self.store.read(|objects| {
+            for partition in objects.partitions.values().filter(|p| !p.spec.system) {
+                if let Some(load) = leader_load.get_mut(&partition.spec.leader) {
+                    *load += 1;
+                }
             }
-        }
+        });
         (first..first + partitions)
             .map(|_| {
                 let (&leader, _) = leader_load.iter().min_by_key(|(id, load)| (**load, **id)).expect("online SPUs");
@@ -708,12 +786,13 @@ impl Sc {
                 Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => continue,
                 Ok(Err(_)) => return Status::error(name, ErrorCode::TopicNotProvisioned, "the SC is shutting down"),
                 Err(_) => {
-                    let partitions = self.partitions_of(name);
-                    let online = partitions.iter().filter(|p| is_serving(p.status.resolution)).count();
+                    // The official SC's answer, word for word.
+                    let online = self.partitions_of(name).iter().filter(|p| is_serving(p.status.resolution)).count();
+                    let expected = topic.spec.replicas.partition_count();
                     return Status::error(
                         name,
                         ErrorCode::TopicNotProvisioned,
-                        format!("only {online} out of {} partitions provisioned", partitions.len()),
+                        format!("only {online} out of {expected} provisioned"),
                     );
                 }
             }
@@ -783,6 +862,16 @@ impl Sc {
         if let Err((code, message)) = validate::check_partition_count(param.partitions.saturating_add(count)) {
             return Status::error(name, code, message);
         }
+        if topic.status.resolution == TopicResolution::InsufficientResources {
+            // Not placed yet: all its partitions are created together once it can be.
+            param.partitions += count;
+            let mut grown = topic.clone();
+            grown.spec.replicas = ReplicaSpec::Computed(param);
+            if let Err(err) = self.store.upsert(vec![grown]) {
+                return storage_failure(name, &err);
+            }
+            return Status::ok(name);
+        }
         let online = self.online_spus();
         if online.len() < param.replication_factor as usize {
             return Status::error(name, ErrorCode::TopicNotProvisioned, "not enough online SPUs");
@@ -803,7 +892,9 @@ impl Sc {
         if let Err(err) = self.provision(name, spec, all_replicas, first) {
             return storage_failure(name, &err);
         }
-        self.await_provisioned(name).await
+        // Answered at once, as the official SC answers an Update once the spec is stored: the
+        // new partitions come online afterwards (clients that need them wait for them).
+        Status::ok(name)
     }
 }
 
@@ -823,15 +914,34 @@ pub(crate) fn is_serving(resolution: PartitionResolution) -> bool {
     matches!(resolution, PartitionResolution::Online | PartitionResolution::OutOfStorage)
 }
 
-fn apply_leader_report(status: &mut PartitionStatus, report: &ReplicaReport) {
+fn apply_leader_report(status: &mut PartitionStatus, report: &ReplicaReport, policy: ReplicationPolicy) {
     status.resolution =
         if report.out_of_storage { PartitionResolution::OutOfStorage } else { PartitionResolution::Online };
     status.leader = ReplicaStatus { spu: report.spu, hw: report.hw, leo: report.leo };
     status.replicas =
         report.followers.iter().map(|(spu, hw, leo)| ReplicaStatus { spu: *spu, hw: *hw, leo: *leo }).collect();
-    status.lsr = report.isr.len() as u32;
+    status.lsr = match policy {
+        // As the official SC counts it: the followers whose log end is the leader's.
+        ReplicationPolicy::Fluvio => {
+            status.replicas.iter().filter(|r| r.leo != -1 && r.leo == status.leader.leo).count() as u32
+        }
+        ReplicationPolicy::InSync => in_sync_followers(&report.isr, report.spu),
+    };
     status.size = report.size;
     status.base_offset = report.log_start;
+}
+
+/// How many members of `isr` other than `leader` there are: the `lsr` of a partition under
+/// [`ReplicationPolicy::InSync`] (its in-sync followers; the leader is not counted, as on a
+/// real cluster).
+pub(super) fn in_sync_followers(isr: &[i32], leader: i32) -> u32 {
+    isr.iter().filter(|id| **id != leader).count() as u32
+}
+
+/// The status of a topic waiting for enough SPUs to be placed: no reason, as the official SC
+/// leaves it (the Create's answer says why).
+fn unplaced_status() -> TopicStatus {
+    TopicStatus { resolution: TopicResolution::InsufficientResources, ..Default::default() }
 }
 
 /// The replica settings a topic implies.

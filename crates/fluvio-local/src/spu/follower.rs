@@ -7,23 +7,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
-use fluvio_wire::api::{RequestHeader, encode_request_frame, take_correlation_id};
 use fluvio_wire::replication::{EpochEndOffsetRequest, FollowerFetchRequest, ReplicationError};
-use fluvio_wire::{Decoder, FrameDecoder, Request};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
+use super::peer::{Peer, PeerError};
 use super::replica::{FollowerAppendError, FollowerJob, Replica};
 
 /// Bytes a follower asks for per fetch.
 const FETCH_MAX_BYTES: i32 = 1 << 20;
 /// How long the leader may hold a fetch with nothing new.
 const FETCH_MAX_WAIT_MS: u32 = 500;
-/// Connecting to the leader.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest wait for an answer (a long-poll plus slack).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Back-off between failed sessions.
@@ -32,12 +26,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 enum SessionError {
-    #[error("connection to the leader failed: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("the leader's answer could not be read: {0}")]
-    Protocol(String),
-    #[error("no answer from the leader in time")]
-    Timeout,
+    #[error(transparent)]
+    Leader(#[from] PeerError),
     #[error("the leader refused: {0:?}")]
     Refused(ReplicationError),
     #[error(transparent)]
@@ -86,11 +76,7 @@ async fn session(
     job: &FollowerJob,
     paused: &mut watch::Receiver<bool>,
 ) -> Result<(), SessionError> {
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(job.leader_private))
-        .await
-        .map_err(|_| SessionError::Timeout)??;
-    stream.set_nodelay(true)?;
-    let mut leader = Peer { stream, buffer: BytesMut::new(), frames: FrameDecoder::new(64 << 20), next_id: 1, spu };
+    let mut leader = Peer::connect(job.leader_private, spu).await?;
     let key = replica.key().clone();
 
     // A reset that an I/O error interrupted in an earlier session: the log refuses everything
@@ -110,13 +96,16 @@ async fn session(
     loop {
         let requested = replica.latest_epoch().unwrap_or(-1);
         let answer = leader
-            .call(&EpochEndOffsetRequest {
-                topic: key.topic.clone(),
-                partition: key.partition,
-                follower: spu,
-                leader_epoch: job.epoch,
-                requested_epoch: requested,
-            })
+            .call(
+                &EpochEndOffsetRequest {
+                    topic: key.topic.clone(),
+                    partition: key.partition,
+                    follower: spu,
+                    leader_epoch: job.epoch,
+                    requested_epoch: requested,
+                },
+                ANSWER_TIMEOUT,
+            )
             .await?;
         match answer.error {
             ReplicationError::None => {}
@@ -145,16 +134,19 @@ async fn session(
         }
         let offsets = replica.offsets();
         let answer = leader
-            .call(&FollowerFetchRequest {
-                topic: key.topic.clone(),
-                partition: key.partition,
-                follower: spu,
-                leader_epoch: job.epoch,
-                fetch_offset: offsets.leo,
-                follower_hw: offsets.hw,
-                max_bytes: FETCH_MAX_BYTES,
-                max_wait_ms: FETCH_MAX_WAIT_MS,
-            })
+            .call(
+                &FollowerFetchRequest {
+                    topic: key.topic.clone(),
+                    partition: key.partition,
+                    follower: spu,
+                    leader_epoch: job.epoch,
+                    fetch_offset: offsets.leo,
+                    follower_hw: offsets.hw,
+                    max_bytes: FETCH_MAX_BYTES,
+                    max_wait_ms: FETCH_MAX_WAIT_MS,
+                },
+                ANSWER_TIMEOUT,
+            )
             .await?;
         match answer.error {
             ReplicationError::None => replica
@@ -175,51 +167,6 @@ async fn session(
         }
         if !replica.follows_in(job.epoch) {
             return Ok(());
-        }
-    }
-}
-
-/// A request/response connection to the leader's private endpoint.
-struct Peer {
-    stream: TcpStream,
-    buffer: BytesMut,
-    frames: FrameDecoder,
-    next_id: i32,
-    spu: i32,
-}
-
-impl Peer {
-    async fn call<R: Request>(&mut self, request: &R) -> Result<R::Response, SessionError> {
-        let correlation_id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        let header = RequestHeader {
-            api_key: R::API_KEY,
-            api_version: R::MAX_VERSION,
-            correlation_id,
-            client_id: format!("spu-{}", self.spu),
-        };
-        let mut frame = BytesMut::new();
-        encode_request_frame(&header, request, &mut frame).map_err(|e| SessionError::Protocol(e.to_string()))?;
-        self.stream.write_all(&frame).await?;
-        let mut body =
-            tokio::time::timeout(ANSWER_TIMEOUT, self.read_frame()).await.map_err(|_| SessionError::Timeout)??;
-        let answered = take_correlation_id(&mut body).map_err(|e| SessionError::Protocol(e.to_string()))?;
-        if answered != correlation_id {
-            return Err(SessionError::Protocol(format!("answer to {answered}, expected {correlation_id}")));
-        }
-        R::Response::decode_exact(body, R::MAX_VERSION).map_err(|e| SessionError::Protocol(e.to_string()))
-    }
-
-    async fn read_frame(&mut self) -> Result<bytes::Bytes, SessionError> {
-        loop {
-            if let Some(frame) =
-                self.frames.decode(&mut self.buffer).map_err(|e| SessionError::Protocol(e.to_string()))?
-            {
-                return Ok(frame);
-            }
-            if self.stream.read_buf(&mut self.buffer).await? == 0 {
-                return Err(SessionError::Io(std::io::ErrorKind::UnexpectedEof.into()));
-            }
         }
     }
 }

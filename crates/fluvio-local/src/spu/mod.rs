@@ -1,10 +1,14 @@
 //! The SPU: serves Produce, FetchOffsets, StreamFetch and UpdateOffsets for the partitions it
-//! leads, replicates the partitions it follows from their leaders over the SPUs' private
-//! endpoints, and stores each replica's log under its data directory.
+//! leads, and the consumer-offset requests (`consumer_offsets.rs`), replicates the partitions
+//! it follows from their leaders over the SPUs' private endpoints, and stores each replica's
+//! log under its data directory.
 
+mod consumer_offsets;
 mod damage;
 mod fetch;
 mod follower;
+mod offsets;
+mod peer;
 mod private;
 mod produce;
 mod producers;
@@ -19,6 +23,10 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use fluvio_wire::api::{ApiVersionKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader};
+use fluvio_wire::consumer_offset::{
+    DeleteConsumerOffsetRequest, DeleteConsumerOffsetResponse, FetchConsumerOffsetsRequest,
+    FetchConsumerOffsetsResponse, OffsetKey, UpdateConsumerOffsetRequest, UpdateConsumerOffsetResponse,
+};
 use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
 use fluvio_wire::spu::{
     FetchOffsetPartitionResponse, FetchOffsetTopicResponse, FetchOffsetsRequest, FetchOffsetsResponse,
@@ -36,13 +44,16 @@ use crate::lock::DirectoryLock;
 use crate::net::{self, CloseReason, FrameSink, RequestHandler};
 use crate::storage;
 use crate::tasks::TaskGroup;
+use crate::view::ViewReceiver;
+use consumer_offsets::StreamOwner;
 use private::PrivateConnection;
 use replica::Replica;
 pub(crate) use replica::ReplicationSettings;
 
 /// How often replica offsets are reported to the SC (when they changed) and the in-sync
-/// replica sets are checked.
-const REPORT_INTERVAL: Duration = Duration::from_millis(500);
+/// replica sets are checked: as often as the official SPU sends its replica status (its
+/// leader's offsets and its followers', which the official SC's election compares).
+const REPORT_INTERVAL: Duration = Duration::from_millis(400);
 /// Free space (bytes) that ends a partition's `OutOfStorage` state without waiting for a
 /// successful append: room for a few full batches.
 const FREE_SPACE_TO_RESUME: u64 = 8 * 1024 * 1024;
@@ -106,6 +117,12 @@ pub(crate) struct SpuState {
     heartbeats_silenced: AtomicBool,
     /// Test hook: while true, this SPU's followers send no fetch (a slow follower).
     replication_paused: tokio::sync::watch::Sender<bool>,
+    /// What the SC tells every SPU about the cluster (partitions' leaders, SPUs' endpoints).
+    view: ViewReceiver,
+    /// Consumer offsets, while this SPU leads `consumer-offset`.
+    offsets: offsets::OffsetStore,
+    /// The queue of consumer-offset work to do where `consumer-offset` is led.
+    forwarder: consumer_offsets::Forwarder,
     /// Keeps the data directory locked while anything of this SPU may still touch it.
     _lock: Arc<DirectoryLock>,
     /// Test hook: how long opening a replica takes on top of the real work (a slow log
@@ -235,6 +252,8 @@ impl SpuServer {
         std::fs::create_dir_all(&data_dir)?;
         let tasks = TaskGroup::new();
         let (isr_proposals, proposals) = mpsc::unbounded_channel();
+        let (forwarder, forwarding_jobs) = consumer_offsets::forwarder();
+        let view = link.view.clone();
         let connections = limits.connections.clone();
         let state = Arc::new(SpuState {
             id,
@@ -249,6 +268,9 @@ impl SpuServer {
             tasks: tasks.clone(),
             heartbeats_silenced: AtomicBool::new(false),
             replication_paused: tokio::sync::watch::Sender::new(false),
+            view,
+            offsets: offsets::OffsetStore::default(),
+            forwarder,
             _lock: lock,
             #[cfg(test)]
             slow_replica_open_ms: std::sync::atomic::AtomicU64::new(0),
@@ -277,6 +299,7 @@ impl SpuServer {
                 move |_peer| SpuConnection {
                     spu: state.clone(),
                     streams: HashMap::new(),
+                    owners: HashMap::new(),
                     next_stream_id: 1,
                     tasks: connection_tasks.clone(),
                 },
@@ -285,6 +308,8 @@ impl SpuServer {
         tasks.spawn(heartbeat_loop(state.clone(), link.to_sc.clone(), shutdown.clone()));
         tasks.spawn(control_loop(state.clone(), link, proposals, shutdown.clone(), tasks.clone()));
         tasks.spawn(retention_loop(state.clone(), retention_interval, shutdown.clone()));
+        tasks.spawn(consumer_offsets::forward_loop(state.clone(), forwarding_jobs, shutdown.clone()));
+        tasks.spawn(consumer_offsets::purge_loop(state.clone(), shutdown.clone()));
         debug!(spu = id, %public_addr, %private_addr, "SPU started");
         Ok(Self { id, public_addr, state, shutdown, tasks })
     }
@@ -594,10 +619,17 @@ async fn retention_loop(state: Arc<SpuState>, interval: Duration, shutdown: Canc
     }
 }
 
+/// Stream sessions a connection remembers the owners of after they ended (an offset may be
+/// committed for a session whose stream was cut); beyond it, only running ones.
+const MAX_REMEMBERED_STREAMS: usize = 1024;
+
 /// Per-connection state: the stream sessions opened on it.
 struct SpuConnection {
     spu: Arc<SpuState>,
     streams: HashMap<u32, mpsc::UnboundedSender<i64>>,
+    /// What each stream session reads, and for which consumer: UpdateConsumerOffset names a
+    /// session.
+    owners: HashMap<u32, StreamOwner>,
     next_stream_id: u32,
     tasks: TaskGroup,
 }
@@ -654,8 +686,18 @@ impl RequestHandler for SpuConnection {
             keys::FETCH_OFFSETS => {
                 net::check_version(&header, FetchOffsetsRequest::MIN_VERSION, FetchOffsetsRequest::MAX_VERSION)?;
                 let request: FetchOffsetsRequest = net::decode_body(&header, body)?;
-                let response = self.fetch_offsets(&request);
-                sink.respond(header.correlation_id, header.api_version, &response).await?;
+                let mut response = self.fetch_offsets(&request);
+                match request.consumer_id {
+                    // Exactly v23: the consumer's stored offset, from where `consumer-offset` is led.
+                    Some(consumer_id) => {
+                        let (spu, sink) = (self.spu.clone(), sink.clone());
+                        self.tasks.spawn(async move {
+                            consumer_offsets::apply_consumer_offsets(&spu, &mut response, &consumer_id).await;
+                            let _ = sink.respond(header.correlation_id, header.api_version, &response).await;
+                        });
+                    }
+                    None => sink.respond(header.correlation_id, header.api_version, &response).await?,
+                }
             }
             keys::STREAM_FETCH => {
                 net::check_version(&header, StreamFetchRequest::MIN_VERSION, StreamFetchRequest::MAX_VERSION)?;
@@ -683,6 +725,67 @@ impl RequestHandler for SpuConnection {
                     })
                     .collect();
                 sink.respond(header.correlation_id, header.api_version, &UpdateOffsetsResponse { status }).await?;
+            }
+            keys::UPDATE_CONSUMER_OFFSET => {
+                net::check_version(
+                    &header,
+                    UpdateConsumerOffsetRequest::MIN_VERSION,
+                    UpdateConsumerOffsetRequest::MAX_VERSION,
+                )?;
+                let request: UpdateConsumerOffsetRequest = net::decode_body(&header, body)?;
+                let owner = self.owners.get(&request.session_id);
+                match consumer_offsets::update(&self.spu, owner, request.offset) {
+                    Ok(answer) => {
+                        let sink = sink.clone();
+                        self.tasks.spawn(async move {
+                            let error_code = answer.await.unwrap_or(ErrorCode::SpuOffline);
+                            let offset = if error_code.is_ok() { request.offset } else { 0 };
+                            let response = UpdateConsumerOffsetResponse { offset, error_code };
+                            let _ = sink.respond(header.correlation_id, header.api_version, &response).await;
+                        });
+                    }
+                    Err(error_code) => {
+                        let response = UpdateConsumerOffsetResponse { offset: 0, error_code };
+                        sink.respond(header.correlation_id, header.api_version, &response).await?;
+                    }
+                }
+            }
+            keys::DELETE_CONSUMER_OFFSET => {
+                net::check_version(
+                    &header,
+                    DeleteConsumerOffsetRequest::MIN_VERSION,
+                    DeleteConsumerOffsetRequest::MAX_VERSION,
+                )?;
+                let request: DeleteConsumerOffsetRequest = net::decode_body(&header, body)?;
+                let key = OffsetKey { replica_id: request.replica_id, consumer_id: request.consumer_id };
+                match self.spu.offsets.delete(&self.spu, key) {
+                    Ok(pending) => {
+                        let sink = sink.clone();
+                        self.tasks.spawn(async move {
+                            let committed = pending.committed(consumer_offsets::CHANGE_DEADLINE).await;
+                            let response =
+                                DeleteConsumerOffsetResponse { error_code: committed.err().unwrap_or(ErrorCode::None) };
+                            let _ = sink.respond(header.correlation_id, header.api_version, &response).await;
+                        });
+                    }
+                    Err(error_code) => {
+                        let response = DeleteConsumerOffsetResponse { error_code };
+                        sink.respond(header.correlation_id, header.api_version, &response).await?;
+                    }
+                }
+            }
+            keys::FETCH_CONSUMER_OFFSETS => {
+                net::check_version(
+                    &header,
+                    FetchConsumerOffsetsRequest::MIN_VERSION,
+                    FetchConsumerOffsetsRequest::MAX_VERSION,
+                )?;
+                let request: FetchConsumerOffsetsRequest = net::decode_body(&header, body)?;
+                let response = match self.spu.offsets.list(&self.spu, request.filter_opts.as_ref()) {
+                    Ok(consumers) => FetchConsumerOffsetsResponse { error_code: ErrorCode::None, consumers },
+                    Err(error_code) => FetchConsumerOffsetsResponse { error_code, consumers: Vec::new() },
+                };
+                sink.respond(header.correlation_id, header.api_version, &response).await?;
             }
             other => return Err(CloseReason::UnknownApi(other)),
         }
@@ -748,6 +851,11 @@ impl SpuConnection {
             || request.derivedstream.is_some();
         let stream_id = self.next_stream_id;
         self.next_stream_id = self.next_stream_id.wrapping_add(1).max(1);
+        if self.owners.len() >= MAX_REMEMBERED_STREAMS {
+            let running = &self.streams;
+            self.owners.retain(|id, _| running.get(id).is_some_and(|acks| !acks.is_closed()));
+        }
+        self.owners.insert(stream_id, StreamOwner { replica: key.clone(), consumer_id: request.consumer_id.clone() });
         if unsupported {
             let offsets = replica.offsets();
             let push = fetch::error_push(

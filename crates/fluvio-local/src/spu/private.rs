@@ -1,5 +1,6 @@
 //! The SPU's private endpoint: serves its followers' FollowerFetch and EpochEndOffset requests
-//! (`fluvio_wire::replication`). A follower uses one connection per replica and sends one
+//! (`fluvio_wire::replication`), and the consumer-offset work other SPUs forward to the leader of
+//! `consumer-offset` (`fluvio_wire::consumer_offset`, see `consumer_offsets.rs`). A follower uses one connection per replica and sends one
 //! request at a time, so a fetch may wait (long-poll) inside the handler. A fetch below the log
 //! start is answered `OffsetEvicted` with the log start, where the follower restarts.
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use fluvio_log::LogError;
 use fluvio_wire::api::{ApiVersionKey, ApiVersionsRequest, ApiVersionsResponse, RequestHeader};
+use fluvio_wire::consumer_offset::{ForwardConsumerOffsetRequest, LookupConsumerOffsetRequest, private_keys};
 use fluvio_wire::error_code::{ErrorCode, ReplicaKey};
 use fluvio_wire::record::RecordSet;
 use fluvio_wire::replication::{
@@ -20,6 +22,7 @@ use fluvio_wire::{Request, api};
 use tracing::warn;
 
 use super::SpuState;
+use super::consumer_offsets;
 use super::replica::Replica;
 use crate::net::{self, CloseReason, FrameSink, RequestHandler};
 
@@ -76,10 +79,14 @@ impl PrivateConnection {
             self.spu.reconsider_isr(&replica);
         }
 
-        // Nothing new: hold the request until something changes (records or the high
-        // watermark), the term ends, or the wait is over.
+        // Nothing new (no record, and the follower knows the high watermark, which this very
+        // fetch may have moved): hold the request until something changes (records or the high
+        // watermark), the term ends, or the wait is over. A follower learns a new high
+        // watermark at once, as a Fluvio leader pushes it to its followers: elected, it serves
+        // committed records as committed.
         let mut changes = replica.subscribe();
-        if request.fetch_offset >= changes.borrow_and_update().leo {
+        let now = *changes.borrow_and_update();
+        if request.fetch_offset >= now.leo && request.follower_hw >= now.hw {
             let wait = Duration::from_millis(u64::from(request.max_wait_ms)).min(MAX_FETCH_WAIT);
             tokio::select! {
                 _ = changes.changed() => {}
@@ -163,6 +170,8 @@ fn advertised_versions() -> Vec<ApiVersionKey> {
     vec![
         ApiVersionKey { api_key: keys::FOLLOWER_FETCH as i16, min_version: 0, max_version: 0 },
         ApiVersionKey { api_key: keys::EPOCH_END_OFFSET as i16, min_version: 0, max_version: 0 },
+        ApiVersionKey { api_key: private_keys::FORWARD_CONSUMER_OFFSET as i16, min_version: 0, max_version: 0 },
+        ApiVersionKey { api_key: private_keys::LOOKUP_CONSUMER_OFFSET as i16, min_version: 0, max_version: 0 },
     ]
 }
 
@@ -188,6 +197,26 @@ impl RequestHandler for PrivateConnection {
                 net::check_version(&header, EpochEndOffsetRequest::MIN_VERSION, EpochEndOffsetRequest::MAX_VERSION)?;
                 let request: EpochEndOffsetRequest = net::decode_body(&header, body)?;
                 let response = self.epoch_end_offset(&request);
+                sink.respond(header.correlation_id, header.api_version, &response).await?;
+            }
+            private_keys::FORWARD_CONSUMER_OFFSET => {
+                net::check_version(
+                    &header,
+                    ForwardConsumerOffsetRequest::MIN_VERSION,
+                    ForwardConsumerOffsetRequest::MAX_VERSION,
+                )?;
+                let request: ForwardConsumerOffsetRequest = net::decode_body(&header, body)?;
+                let response = consumer_offsets::handle_forwarded(&self.spu, request).await;
+                sink.respond(header.correlation_id, header.api_version, &response).await?;
+            }
+            private_keys::LOOKUP_CONSUMER_OFFSET => {
+                net::check_version(
+                    &header,
+                    LookupConsumerOffsetRequest::MIN_VERSION,
+                    LookupConsumerOffsetRequest::MAX_VERSION,
+                )?;
+                let request: LookupConsumerOffsetRequest = net::decode_body(&header, body)?;
+                let response = consumer_offsets::handle_lookup(&self.spu, request);
                 sink.respond(header.correlation_id, header.api_version, &response).await?;
             }
             other => return Err(CloseReason::UnknownApi(other)),

@@ -4,8 +4,11 @@
 //! As **leader** it appends produced batches (stamping its epoch into each batch header), tracks
 //! how far each follower got (a follower's fetch offset is its log end offset, hence an
 //! acknowledgement of everything below), keeps the in-sync replica set (ISR) with the SC, and
-//! advances the high watermark to the smallest log end offset of the ISR, but only while the
-//! ISR has at least `min_live_replicas` members. As **follower** it appends the leader's batches
+//! advances the high watermark to the smallest log end offset of the ISR. Under
+//! [`ReplicationPolicy::Fluvio`] the ISR is every replica whose copy is intact (followers never
+//! leave it for lagging or being down), so the high watermark waits for all of them; under
+//! `InSync` followers leave it when they lag, and it advances only while the ISR has at least
+//! `min_live_replicas` members. As **follower** it appends the leader's batches
 //! verbatim (see `follower.rs`), after truncating any tail that diverged from the leader, and
 //! restarts its log empty at the leader's log start when its log ends below it.
 //!
@@ -34,6 +37,7 @@ use tracing::{debug, info, warn};
 use super::damage;
 use super::producers::{BatchIdentity, ProducerState, Verdict};
 use crate::control::{RecoveryLoss, ReplicaAssignment, ReplicaConfig, ReplicaReport};
+use crate::policy::ReplicationPolicy;
 
 /// Bytes at the end of the log whose batch headers rebuild the idempotent producers' state
 /// when a replica is opened: retries come within seconds of the first attempt, so the batches
@@ -47,9 +51,11 @@ const HW_FILE_NAME: &str = "high-watermark";
 pub(crate) struct ReplicationSettings {
     /// The hosting SPU.
     pub spu: i32,
-    /// In-sync replicas needed for the high watermark to advance.
+    /// In-sync replicas needed for the high watermark to advance (under `InSync`).
     pub min_live_replicas: usize,
-    /// A follower that has not caught up for this long leaves the ISR.
+    /// What the high watermark waits for, and whether lagging followers leave the ISR.
+    pub policy: ReplicationPolicy,
+    /// A follower that has not caught up for this long leaves the ISR (under `InSync`).
     pub replica_lag_time: Duration,
     /// How often the SPU tells the SC it is alive.
     pub heartbeat_interval: Duration,
@@ -522,16 +528,23 @@ impl Replica {
         false
     }
 
-    /// The ISR this leader should have now: lagging or disconnected followers out, caught-up
-    /// ones in. `None` when this replica does not lead or nothing would change.
+    /// The ISR this leader should have now: caught-up followers in; under `InSync`, lagging or
+    /// disconnected followers out (under `Fluvio` a member stays, as every replica counts for
+    /// the high watermark anyway). `None` when this replica does not lead or nothing would
+    /// change.
     fn desired_isr(&self, term: &LeaderTerm) -> Option<BTreeSet<i32>> {
         let now = Instant::now();
         let hw = self.offsets().hw;
         let me = self.settings.spu;
         let mut isr = BTreeSet::from([me]);
         for follower in term.replicas.iter().copied().filter(|id| *id != me) {
+            let member = term.isr.contains(&follower);
+            if member && self.settings.policy == ReplicationPolicy::Fluvio {
+                isr.insert(follower);
+                continue;
+            }
             let Some(progress) = term.followers.get(&follower) else { continue };
-            let keep = if term.isr.contains(&follower) {
+            let keep = if member {
                 // A member that never connected in this term keeps its place for the lag time.
                 let connected = progress.connection.is_some() || progress.leo.is_none();
                 connected && now.duration_since(progress.last_caught_up) <= self.settings.replica_lag_time
@@ -581,11 +594,14 @@ impl Replica {
         self.recompute_hw(&role);
     }
 
-    /// Advances the high watermark to the smallest log end offset of the ISR (while the ISR
-    /// is large enough). Never moves it backwards.
+    /// Advances the high watermark to the smallest log end offset of the ISR: under `Fluvio`
+    /// the ISR is every replica (followers never leave it for lagging or being down, only when
+    /// the SC finds their copy damaged or unopenable), and a member that has not fetched in
+    /// this term holds it back; under `InSync` it moves only while the ISR has at least
+    /// `min_live_replicas` members. Never moves it backwards.
     fn recompute_hw(&self, role: &Role) {
         let Role::Leader(term) = role else { return };
-        if term.isr.len() < self.settings.min_live_replicas {
+        if self.settings.policy == ReplicationPolicy::InSync && term.isr.len() < self.settings.min_live_replicas {
             return;
         }
         let offsets = self.offsets();

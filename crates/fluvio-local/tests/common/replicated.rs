@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use fluvio_local::{ClusterConfig, FIRST_SPU_ID, LocalCluster};
+use fluvio_local::{ClusterConfig, FIRST_SPU_ID, LocalCluster, ReplicationPolicy};
 use fluvio_wire::record::RawBatch;
 use fluvio_wire::sc::partition::PartitionResolution;
 use fluvio_wire::sc::{ListFilters, ListRequest, ListResponse, Metadata, PartitionSpec, SpuSpec};
@@ -27,6 +27,11 @@ pub async fn setup(config: impl FnOnce(ClusterConfig) -> ClusterConfig) -> Setup
     let cluster = LocalCluster::start(config(ClusterConfig::new(dir.path()).spus(3))).await.unwrap();
     let sc = RawClient::connect(cluster.sc_addr()).await;
     Setup { cluster, sc, _dir: dir }
+}
+
+/// The in-sync replica policy, for tests of its guarantees (the default is real Fluvio's).
+pub fn in_sync(config: ClusterConfig) -> ClusterConfig {
+    config.replication_policy(ReplicationPolicy::InSync)
 }
 
 pub async fn spus(sc: &mut RawClient) -> Vec<Metadata<SpuSpec>> {
@@ -54,15 +59,17 @@ pub async fn wait_partition(
     }
 }
 
-/// Waits until `name` is Online with every follower caught up to `end`, all in sync.
+/// Waits until `name` is Online with every follower caught up to `end` and knowing it is
+/// committed, all in sync (`lsr` counts the followers, as on a real cluster, under either
+/// policy).
 pub async fn wait_replicated(sc: &mut RawClient, name: &str, replicas: usize, end: i64) -> Metadata<PartitionSpec> {
     wait_partition(sc, name, "every replica holds everything", |p| {
         p.status.resolution == PartitionResolution::Online
             && p.status.leader.leo == end
             && p.status.leader.hw == end
-            && p.status.lsr as usize == replicas
+            && p.status.lsr as usize == replicas - 1
             && p.status.replicas.len() == replicas - 1
-            && p.status.replicas.iter().all(|r| r.leo == end)
+            && p.status.replicas.iter().all(|r| r.leo == end && r.hw == end)
     })
     .await
 }
@@ -120,9 +127,31 @@ pub async fn read_from(
     from: i64,
     end: i64,
 ) -> Vec<(i64, String, i32)> {
+    let mut records = Vec::new();
+    for batch in read_batches(spu, topic, isolation, from, end).await {
+        for record in batch.records(1 << 24).unwrap() {
+            let offset = batch.header.base_offset + record.offset_delta;
+            records.push((
+                offset,
+                String::from_utf8(record.value.to_vec()).unwrap(),
+                batch.header.partition_leader_epoch,
+            ));
+        }
+    }
+    records
+}
+
+/// The whole batches a stream of `topic`-0 from `from` pushes until `end`.
+pub async fn read_batches(
+    spu: SocketAddr,
+    topic: &str,
+    isolation: Isolation,
+    from: i64,
+    end: i64,
+) -> Vec<fluvio_wire::record::RawBatch> {
     let mut client = RawClient::connect(spu).await;
     let id = client.send(&stream_request(topic, from, isolation)).await;
-    let mut records = Vec::new();
+    let mut batches = Vec::new();
     let mut next = from;
     while next < end {
         let (got, body) = tokio::time::timeout(WAIT, client.read_frame()).await.expect("a push in time").expect("push");
@@ -132,15 +161,8 @@ pub async fn read_from(
         let push = StreamFetchResponse::decode_exact(body, StreamFetchRequest::DEFAULT_VERSION).unwrap();
         assert!(push.partition.error_code.is_ok(), "{:?}", push.partition.error_code);
         for batch in push.partition.records.parse().batches {
-            for record in batch.records(1 << 24).unwrap() {
-                let offset = batch.header.base_offset + record.offset_delta;
-                records.push((
-                    offset,
-                    String::from_utf8(record.value.to_vec()).unwrap(),
-                    batch.header.partition_leader_epoch,
-                ));
-            }
             next = batch.header.next_offset();
+            batches.push(batch);
         }
         client
             .send(&fluvio_wire::spu::UpdateOffsetsRequest {
@@ -148,7 +170,7 @@ pub async fn read_from(
             })
             .await;
     }
-    records
+    batches
 }
 
 pub fn values(records: &[(i64, String, i32)]) -> Vec<String> {

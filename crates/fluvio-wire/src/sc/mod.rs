@@ -5,6 +5,7 @@
 //! are decoded into typed values here; any other label is kept as raw bytes
 //! ([`TypeBuffer`]) so a server can answer it cleanly instead of failing to decode.
 
+pub mod mirror;
 pub mod partition;
 pub mod spu;
 pub mod topic;
@@ -64,6 +65,25 @@ pub mod labels {
     pub const TABLE_FORMAT: &str = "TableFormat";
     /// Mirrors.
     pub const MIRROR: &str = "Mirror";
+}
+
+/// `skip_serializing_if` helper: the official serde attributes leave such flags out when false.
+#[cfg(feature = "serde")]
+pub(crate) fn is_false(flag: &bool) -> bool {
+    !flag
+}
+
+/// `skip_serializing_if` helper: the official serde attributes leave `ignoreRackAssignment`
+/// out when it is true.
+#[cfg(feature = "serde")]
+pub(crate) fn is_true(flag: &bool) -> bool {
+    *flag
+}
+
+/// `serde(default)` of the partition count and replication factor, as the official types.
+#[cfg(feature = "serde")]
+pub(crate) fn one() -> u32 {
+    1
 }
 
 /// An SC object kind: a spec with a status and a type label.

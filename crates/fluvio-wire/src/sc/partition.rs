@@ -1,92 +1,38 @@
 //! Partition objects (§6.2). A partition is named `"<topic>-<index>"`.
 
 use super::Spec;
+pub use super::mirror::{HomePartitionConfig, PartitionMirrorConfig, RemotePartitionConfig};
 use super::topic::{CleanupPolicy, CompressionAlgorithm, Deduplication, TopicStorageConfig};
 use crate::{wire_struct, wire_unit_enum};
 
 wire_struct! {
-    /// Remote side of a mirrored partition.
-    #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
-    pub struct RemotePartitionConfig {
-        /// Home cluster.
-        pub home_cluster: String,
-        /// Home SPU key.
-        pub home_spu_key: String,
-        /// Home SPU id.
-        pub home_spu_id: i32,
-        /// Home SPU endpoint.
-        pub home_spu_endpoint: String,
-        /// Target flag.
-        #[cfg_attr(feature = "serde", serde(default))]
-        @[since 18] pub target: bool,
-    }
-}
-
-wire_struct! {
-    /// Home side of a mirrored partition.
-    #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
-    pub struct HomePartitionConfig {
-        /// Remote cluster.
-        pub remote_cluster: String,
-        /// Remote replica.
-        pub remote_replica: String,
-        /// Source flag.
-        #[cfg_attr(feature = "serde", serde(default))]
-        @[since 18] pub source: bool,
-    }
-}
-
-/// Mirroring of one partition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
-pub enum PartitionMirrorConfig {
-    /// Remote side.
-    Remote(RemotePartitionConfig),
-    /// Home side.
-    Home(HomePartitionConfig),
-}
-
-impl Default for PartitionMirrorConfig {
-    fn default() -> Self {
-        PartitionMirrorConfig::Remote(RemotePartitionConfig::default())
-    }
-}
-
-crate::wire_enum_codec! {
-    PartitionMirrorConfig: u8 {
-        0 => Remote(config),
-        1 => Home(config),
-    }
-}
-
-wire_struct! {
     /// Specification of a partition (the fields after `replicas` are copied from the topic).
+    /// In JSON every field is present, `null` when unset, as the official CLI prints it.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
     pub struct PartitionSpec {
         /// Leader SPU id (what clients route to).
         pub leader: i32,
         /// Replica SPU ids, leader first.
+        #[cfg_attr(feature = "serde", serde(default))]
         pub replicas: Vec<i32>,
         /// Retention.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(feature = "serde", serde(default))]
         @[since 4] pub cleanup_policy: Option<CleanupPolicy>,
         /// Storage limits.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(feature = "serde", serde(default))]
         @[since 4] pub storage: Option<TopicStorageConfig>,
         /// Compression type.
         #[cfg_attr(feature = "serde", serde(default))]
         @[since 6] pub compression_type: CompressionAlgorithm,
         /// Deduplication.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(feature = "serde", serde(default))]
         @[since 12] pub deduplication: Option<Deduplication>,
         /// System partition flag.
         #[cfg_attr(feature = "serde", serde(default))]
         @[since 13] pub system: bool,
         /// Mirroring.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        #[cfg_attr(feature = "serde", serde(default))]
         @[since 14] pub mirror: Option<PartitionMirrorConfig>,
     }
 }
@@ -138,7 +84,9 @@ wire_struct! {
         pub resolution: PartitionResolution,
         /// The leader's offsets.
         pub leader: ReplicaStatus,
-        /// Number of live (in-sync) replicas ("lsr" upstream).
+        /// Followers in sync with the leader ("lsr" upstream; the leader is not counted): the
+        /// official SC counts the followers whose log end equals the leader's in its last
+        /// report, so a healthy partition of replication factor 3 shows 2, one of 1 shows 0.
         pub lsr: u32,
         /// The followers' offsets.
         pub replicas: Vec<ReplicaStatus>,

@@ -34,11 +34,11 @@ wire_struct! {
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
     pub struct IngressAddr {
-        /// Host name.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        /// Host name (`null` in JSON when absent, as the official CLI prints it).
+        #[cfg_attr(feature = "serde", serde(default))]
         pub hostname: Option<String>,
-        /// IP address.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+        /// IP address (`null` in JSON when absent).
+        #[cfg_attr(feature = "serde", serde(default))]
         pub ip: Option<String>,
     }
 }
@@ -46,7 +46,7 @@ wire_struct! {
 wire_struct! {
     /// The public (client-facing) endpoint of an SPU.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase", default))]
     pub struct IngressPort {
         /// Port.
         pub port: u16,
@@ -85,9 +85,11 @@ wire_struct! {
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
     pub struct SpuSpec {
-        /// SPU id (what partition leaders refer to).
+        /// SPU id (what partition leaders refer to); `spuId` in JSON, as the official CLI prints it.
+        #[cfg_attr(feature = "serde", serde(rename = "spuId", alias = "id"))]
         pub id: i32,
         /// Managed or custom.
+        #[cfg_attr(feature = "serde", serde(default))]
         pub spu_type: SpuType,
         /// Client-facing endpoint.
         pub public_endpoint: IngressPort,

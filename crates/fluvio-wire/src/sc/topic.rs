@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::Spec;
-use super::partition::{HomePartitionConfig, PartitionMirrorConfig};
+use super::mirror::{HomePartitionConfig, PartitionMirrorConfig};
 use crate::{wire_struct, wire_unit_enum};
 
 wire_struct! {
@@ -12,12 +12,15 @@ wire_struct! {
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
     pub struct TopicReplicaParam {
-        /// Number of partitions.
+        /// Number of partitions (1 when absent from JSON).
+        #[cfg_attr(feature = "serde", serde(default = "crate::sc::one"))]
         pub partitions: u32,
-        /// Replicas per partition.
+        /// Replicas per partition (1 when absent from JSON).
+        #[cfg_attr(feature = "serde", serde(default = "crate::sc::one"))]
         pub replication_factor: u32,
-        /// Ignore racks when assigning replicas.
-        #[cfg_attr(feature = "serde", serde(default))]
+        /// Ignore racks when assigning replicas. The official serde attributes leave it out of
+        /// JSON when it is *true* (and print `false`); so does this type, to print the same.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::sc::is_true"))]
         pub ignore_rack_assignment: bool,
     }
 }
@@ -60,8 +63,8 @@ wire_struct! {
         pub home_cluster: String,
         /// Home SPUs.
         pub home_spus: Vec<SpuMirrorConfig>,
-        /// Target flag.
-        #[cfg_attr(feature = "serde", serde(default))]
+        /// Target flag (left out of JSON when false).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::sc::is_false"))]
         @[since 18] pub target: bool,
     }
 }
@@ -72,9 +75,10 @@ wire_struct! {
     #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
     pub struct HomeMirrorConfig {
         /// Partitions.
-        pub partitions: Vec<HomePartitionConfig>,
-        /// Source flag.
         #[cfg_attr(feature = "serde", serde(default))]
+        pub partitions: Vec<HomePartitionConfig>,
+        /// Source flag (left out of JSON when false).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "crate::sc::is_false"))]
         @[since 18] pub source: bool,
     }
 }
@@ -110,8 +114,43 @@ pub enum ReplicaSpec {
     Assigned(Vec<PartitionMap>),
     /// Computed by the SC.
     Computed(TopicReplicaParam),
-    /// Mirrored.
+    /// Mirrored. Its configuration is a one-entry map (`remote:`/`home:`) in YAML too, where
+    /// the other enums are tags, as the official attributes have it.
+    #[cfg_attr(feature = "serde", serde(with = "mirror_as_map"))]
     Mirror(MirrorConfig),
+}
+
+/// [`MirrorConfig`] as a map of one entry (`{"remote": {...}}`) in every format, as the official
+/// types render it (with `serde_yaml::with::singleton_map`); JSON reads the same either way.
+#[cfg(feature = "serde")]
+mod mirror_as_map {
+    use serde::ser::SerializeMap;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{HomeMirrorConfig, MirrorConfig, RemoteMirrorConfig};
+
+    pub(super) fn serialize<S: Serializer>(config: &MirrorConfig, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        match config {
+            MirrorConfig::Remote(remote) => map.serialize_entry("remote", remote)?,
+            MirrorConfig::Home(home) => map.serialize_entry("home", home)?,
+        }
+        map.end()
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<MirrorConfig, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct OneOf {
+            remote: Option<RemoteMirrorConfig>,
+            home: Option<HomeMirrorConfig>,
+        }
+        match OneOf::deserialize(deserializer)? {
+            OneOf { remote: Some(remote), home: None } => Ok(MirrorConfig::Remote(remote)),
+            OneOf { remote: None, home: Some(home) } => Ok(MirrorConfig::Home(home)),
+            _ => Err(serde::de::Error::custom("a mirror is either `remote` or `home`")),
+        }
+    }
 }
 
 impl Default for ReplicaSpec {
@@ -201,21 +240,29 @@ wire_struct! {
 }
 
 wire_unit_enum! {
-    /// The compression a topic requires (note: tags differ from batch attribute codes).
-    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
+    /// The compression a topic requires (note: tags differ from batch attribute codes). In
+    /// JSON the variant names (`"Any"`, `"Gzip"`, ...), as the official CLI prints them; the
+    /// lower-case spellings of earlier versions are read too.
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
     pub enum CompressionAlgorithm: u8 {
         /// Only uncompressed batches.
+        #[cfg_attr(feature = "serde", serde(alias = "none"))]
         None = 0,
         /// Only gzip.
+        #[cfg_attr(feature = "serde", serde(alias = "gzip"))]
         Gzip = 1,
         /// Only snappy.
+        #[cfg_attr(feature = "serde", serde(alias = "snappy"))]
         Snappy = 2,
         /// Only lz4.
+        #[cfg_attr(feature = "serde", serde(alias = "lz4"))]
         Lz4 = 3,
         /// Any codec (the producer chooses).
         #[default]
+        #[cfg_attr(feature = "serde", serde(alias = "any"))]
         Any = 4,
         /// Only zstd.
+        #[cfg_attr(feature = "serde", serde(alias = "zstd"))]
         Zstd = 5,
     }
 }
@@ -223,11 +270,15 @@ wire_unit_enum! {
 wire_struct! {
     /// Deduplication window.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "kebab-case"))]
     pub struct DeduplicationBounds {
         /// Records remembered.
         pub count: u64,
-        /// Age remembered.
+        /// Age remembered (a humantime string such as `"5m"` in JSON, as the official CLI prints it).
+        #[cfg_attr(
+            feature = "serde",
+            serde(default, skip_serializing_if = "Option::is_none", with = "humantime_serde")
+        )]
         pub age: Option<Duration>,
     }
 }
@@ -235,11 +286,12 @@ wire_struct! {
 wire_struct! {
     /// Deduplication SmartModule reference.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "kebab-case"))]
     pub struct DeduplicationTransform {
         /// SmartModule name.
         pub uses: String,
-        /// Parameters.
+        /// Parameters (left out of JSON when empty).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "BTreeMap::is_empty"))]
         pub with: BTreeMap<String, String>,
     }
 }
@@ -247,7 +299,7 @@ wire_struct! {
 wire_struct! {
     /// Deduplication filter.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "kebab-case"))]
     pub struct DeduplicationFilter {
         /// Transform.
         pub transform: DeduplicationTransform,
@@ -257,7 +309,7 @@ wire_struct! {
 wire_struct! {
     /// Topic-level deduplication.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
-    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "camelCase"))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "kebab-case"))]
     pub struct Deduplication {
         /// Bounds.
         pub bounds: DeduplicationBounds,
@@ -334,8 +386,8 @@ wire_struct! {
         pub resolution: TopicResolution,
         /// Partition → replica SPU ids.
         pub replica_map: BTreeMap<u32, Vec<i32>>,
-        /// Partition → mirror.
-        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "BTreeMap::is_empty"))]
+        /// Partition → mirror (`{}` in JSON when empty, as the official CLI prints it).
+        #[cfg_attr(feature = "serde", serde(default))]
         @[since 14] pub mirror_map: BTreeMap<u32, PartitionMirrorConfig>,
         /// Why the topic is in this state.
         pub reason: String,

@@ -157,7 +157,7 @@ class AdminTest extends ClusterTestBase {
         assertTrue(after.get(1).status().size() > 0, "size " + after.get(1).status().size());
         assertEquals(0, after.get(0).status().highWatermark(), "partition 0 got nothing");
         assertEquals(0, after.get(1).status().logStartOffset());
-        assertTrue(after.get(1).status().inSyncReplicas() >= 1);
+        assertEquals(0, after.get(1).status().inSyncReplicas(), "replication factor 1: no follower, as a real SC counts it");
 
         // Every partition of every topic, by topic and index.
         List<PartitionMetadata> all = admin.listPartitions();
@@ -171,13 +171,14 @@ class AdminTest extends ClusterTestBase {
     void partitionsCanBeAdded() throws InterruptedException {
         FluvioAdmin admin = fluvio.admin();
         String topic = newTopic(1);
+        // The cluster answers once it stored the new count (as a real one does): the call
+        // returns once the new partitions are online.
         admin.addPartitions(topic, 2);
         assertEquals(3, admin.topic(topic).spec().partitions());
-        eventually("three partitions online", () -> {
-            List<PartitionMetadata> partitions = admin.listPartitions(topic);
-            return partitions.size() == 3 && partitions.stream()
-                    .allMatch(p -> p.status().resolution() == PartitionMetadata.Resolution.ONLINE);
-        });
+        List<PartitionMetadata> partitions = admin.listPartitions(topic);
+        assertEquals(3, partitions.size());
+        assertTrue(partitions.stream().allMatch(p -> p.status().resolution() == PartitionMetadata.Resolution.ONLINE),
+                partitions::toString);
         // A producer created now sends to the new partition.
         try (TopicProducer producer = fluvio.topicProducer(topic, TopicProducerConfig.builder()
                 .partitioner((t, key, value, count) -> count - 1).build())) {
@@ -202,17 +203,21 @@ class AdminTest extends ClusterTestBase {
         assertTrue(metadata.toJson().contains("\"name\": \"" + topic + "\""), metadata.toJson());
         assertTrue(metadata.toJson().trim().startsWith("{"), metadata.toJson());
         assertTrue(metadata.toYaml().contains("name: " + topic), metadata.toYaml());
-        // Enums are maps, as in the JSON, not YAML tags (which SnakeYAML and others refuse).
-        assertTrue(metadata.toYaml().contains("computed:"), metadata.toYaml());
-        assertFalse(metadata.toYaml().contains("!"), metadata.toYaml());
+        // As the official CLI prints them: `spuId`, enum variants spelled as Fluvio's, YAML tags.
+        assertTrue(metadata.toJson().contains("\"compressionType\": \"Any\""), metadata.toJson());
+        assertTrue(metadata.toJson().contains("\"mirrorMap\": {}"), metadata.toJson());
+        assertTrue(metadata.toYaml().contains("replicas: !computed"), metadata.toYaml());
 
         PartitionMetadata partition = admin.listPartitions(topic).get(0);
         assertTrue(partition.toJson().contains("\"name\": \"" + topic + "-0\""), partition.toJson());
         assertTrue(partition.toYaml().contains(topic + "-0"), partition.toYaml());
+        assertTrue(partition.toJson().contains("\"mirror\": null"), partition.toJson());
 
         SpuMetadata spu = admin.listSpus().get(0);
         assertTrue(spu.toJson().contains("\"name\": \"" + spu.name() + "\""), spu.toJson());
         assertTrue(spu.toYaml().contains(spu.name()), spu.toYaml());
+        assertTrue(spu.toJson().contains("\"spuId\": " + spu.spec().id()), spu.toJson());
+        assertTrue(spu.toJson().contains("\"ip\": null"), spu.toJson());
     }
 
     @Test
@@ -250,7 +255,7 @@ class AdminTest extends ClusterTestBase {
             try {
                 eventually("the follower caught up", () -> {
                     PartitionMetadata.Status status = client.admin().listPartitions(replicated).get(0).status();
-                    return status.inSyncReplicas() == 2 && status.followers().size() == 1
+                    return status.inSyncReplicas() == 1 && status.followers().size() == 1
                             && status.followers().get(0).logEndOffset() == 1 && status.highWatermark() == 1;
                 });
             } catch (InterruptedException e) {
@@ -260,8 +265,8 @@ class AdminTest extends ClusterTestBase {
             assertEquals(partition.spec().leader(), status.leader());
             assertNotEquals(status.leader(), status.followers().get(0).spu());
             // More replicas than SPUs cannot be placed.
-            FluvioException tooMany =
-                    assertThrows(FluvioException.class, () -> client.admin().createTopic(unique("rf3"), 1, 3));
+            FluvioException tooMany = expectCode(FluvioException.Code.TOPIC_NOT_PROVISIONED,
+                    () -> client.admin().createTopic(unique("rf3"), 1, 3));
             assertFalse(tooMany.isRetriable(), tooMany.toString());
         }
     }
@@ -287,9 +292,16 @@ class AdminTest extends ClusterTestBase {
                 expectCode(FluvioException.Code.TOPIC_NOT_FOUND, () -> admin.listPartitions("missing"));
         assertFalse(partitions.isRetriable());
 
-        // Two replicas on a one-SPU cluster can never be placed.
-        FluvioException rf = assertThrows(FluvioException.class, () -> admin.createTopic(unique("rf2"), 1, 2));
+        // Two replicas on a one-SPU cluster cannot be placed. As a real cluster does, the cluster
+        // creates the topic all the same, waiting for SPUs; the call says so at once (the SC
+        // itself answers only after its 90 s provisioning wait), and the topic can be deleted.
+        String unplaced = unique("rf2");
+        FluvioException rf = expectCode(FluvioException.Code.TOPIC_NOT_PROVISIONED, () -> admin.createTopic(unplaced, 1, 2));
         assertFalse(rf.isRetriable(), rf.toString());
-        assertFalse(topicNames().stream().anyMatch(name -> name.startsWith("rf2-")), "nothing left behind");
+        assertEquals(TopicMetadata.Resolution.INSUFFICIENT_RESOURCES, admin.topic(unplaced).status().resolution());
+        assertTrue(admin.listPartitions(unplaced).isEmpty());
+        expectCode(FluvioException.Code.TOPIC_ALREADY_EXISTS, () -> admin.createTopic(unplaced, 1, 2));
+        admin.deleteTopic(unplaced);
+        assertFalse(topicNames().contains(unplaced));
     }
 }

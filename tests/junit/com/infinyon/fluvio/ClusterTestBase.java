@@ -19,9 +19,14 @@ abstract class ClusterTestBase {
         return 1;
     }
 
+    /** The replication policy of the class's cluster (real Fluvio's rules unless overridden). */
+    ReplicationPolicy replicationPolicy() {
+        return ReplicationPolicy.FLUVIO;
+    }
+
     @BeforeAll
     void startCluster() {
-        cluster = LocalCluster.builder().spus(spus()).build().start();
+        cluster = LocalCluster.builder().spus(spus()).replicationPolicy(replicationPolicy()).build().start();
         fluvio = cluster.connect();
     }
 

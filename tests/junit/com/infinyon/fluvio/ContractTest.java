@@ -131,6 +131,21 @@ class ContractTest {
     }
 
     @Test
+    void consumersLayout() {
+        List<ConsumerMetadata> consumers =
+                FluvioAdmin.unpackConsumers(NativeLibrary.sample(NativeLibrary.Layout.CONSUMERS));
+        assertEquals(1, consumers.size());
+        ConsumerMetadata consumer = consumers.get(0);
+        assertEquals("sample-consumer", consumer.name());
+        assertEquals("sample", consumer.spec().topic());
+        assertEquals(3, consumer.spec().partition());
+        assertEquals(41, consumer.status().offset());
+        assertEquals(java.time.Instant.ofEpochSecond(1_700_000_005), consumer.status().lastModified());
+        assertTrue(consumer.toJson().contains("\"consumer_id\": \"sample-consumer\""), consumer.toJson());
+        assertTrue(consumer.toYaml().contains("consumer_id: sample-consumer"), consumer.toYaml());
+    }
+
+    @Test
     void spusLayout() {
         List<SpuMetadata> spus = FluvioAdmin.unpackSpus(NativeLibrary.sample(NativeLibrary.Layout.SPUS));
         assertEquals(1, spus.size());
@@ -220,12 +235,19 @@ class ContractTest {
                 case CLIENT_ID:
                     Settings.check(setting, "client");
                     break;
+                case CONSUMER_ID:
+                    Settings.check(setting, "billing");
+                    // A typed failure, as opening a stream with that id gets.
+                    FluvioException blank = assertThrows(FluvioException.class, () -> Settings.check(setting, " "));
+                    assertEquals(FluvioException.Code.INVALID_CONSUMER_NAME, blank.code());
+                    break;
                 case CONNECT_TIMEOUT:
                 case REQUEST_TIMEOUT:
                 case TLS_HANDSHAKE_TIMEOUT:
                 case PRODUCER_TIMEOUT:
                 case RETRY_TIMEOUT:
                 case RESUME_TIMEOUT:
+                case AUTO_COMMIT_INTERVAL:
                 case RETENTION:
                 case SPU_TIMEOUT:
                 case REPLICA_LAG_TIME:

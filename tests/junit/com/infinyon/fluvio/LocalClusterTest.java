@@ -74,6 +74,10 @@ class LocalClusterTest {
         assertEquals(Duration.ofMinutes(10), defaults.idleTimeout());
         assertEquals(Duration.ofSeconds(30), defaults.readTimeout());
         assertEquals(256L * 1024 * 1024, defaults.maxBufferedBytes());
+        assertEquals(ReplicationPolicy.FLUVIO, defaults.replicationPolicy(), "real Fluvio's rules by default");
+        assertThrows(NullPointerException.class, () -> builder.replicationPolicy(null));
+        assertEquals(ReplicationPolicy.IN_SYNC,
+                LocalCluster.builder().replicationPolicy(ReplicationPolicy.IN_SYNC).build().replicationPolicy());
         LocalCluster.Definition off = LocalCluster.builder().idleTimeout(Duration.ZERO).readTimeout(Duration.ZERO)
                 .maxBufferedBytes(LocalCluster.MAX_REQUEST_BYTES).build();
         assertEquals(Duration.ZERO, off.idleTimeout());
@@ -127,19 +131,22 @@ class LocalClusterTest {
      * The reported scenario: 3 SPUs, replication 3, a producer at full speed with
      * {@code toCompletableFuture()} on one record in seven, one leader killed and restarted.
      * SPUs never killed must never go down; at the end every SPU runs, every partition is
-     * {@code ONLINE} and sends succeed. {@code FLUVIO_LOAD_KILL_RUNS=10} repeats it.
+     * {@code ONLINE} and sends succeed; under each replication policy (under {@code FLUVIO} the
+     * partition may wait for the restart). {@code FLUVIO_LOAD_KILL_RUNS=10} repeats it.
      */
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void underClientLoadAKillAndRestartNeverFencesHealthySpus() throws Exception {
         int runs = Integer.parseInt(System.getenv().getOrDefault("FLUVIO_LOAD_KILL_RUNS", "1"));
         for (int run = 0; run < runs; run++) {
-            loadKillAndRestart(run);
+            for (ReplicationPolicy policy : ReplicationPolicy.values()) {
+                loadKillAndRestart(run, policy);
+            }
         }
     }
 
-    private static void loadKillAndRestart(int run) throws Exception {
-        try (LocalCluster cluster = LocalCluster.builder().spus(3).build().start();
+    private static void loadKillAndRestart(int run, ReplicationPolicy policy) throws Exception {
+        try (LocalCluster cluster = LocalCluster.builder().spus(3).replicationPolicy(policy).build().start();
                 Fluvio fluvio = cluster.connect();
                 Fluvio observer = cluster.connect()) {
             fluvio.admin().createTopic("load", 2, 3);
@@ -210,8 +217,8 @@ class LocalClusterTest {
             Set<Integer> others = new TreeSet<>(wentOffline);
             others.remove(killed);
             assertTrue(others.isEmpty(), "run " + run + ": SPUs never killed went down: " + others);
-            System.out.println("load-plus-kill run " + run + ": healthy (SPU " + killed + " killed and restarted, "
-                    + completed.get() + " futures completed)");
+            System.out.println(policy + " load-plus-kill run " + run + ": healthy (SPU " + killed
+                    + " killed and restarted, " + completed.get() + " futures completed)");
         }
     }
 }

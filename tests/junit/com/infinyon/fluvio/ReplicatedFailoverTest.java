@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,11 +24,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Replication and failover through the Java API, on 3 SPUs with replication factor 3: a
- * producer (acknowledged on commit) and a {@code READ_COMMITTED} stream keep running while the
- * leader is killed, restarted, and then another leader is killed. Every acknowledged record is
- * consumed exactly once and in order, the stream never sees a record that is later discarded,
- * and the admin API shows the leader moving and the replicas catching up.
+ * Replication and failover through the Java API, on 3 SPUs with replication factor 3, under
+ * each replication policy.
+ *
+ * <p>{@link ReplicationPolicy#IN_SYNC} (the class's cluster, for its guarantees): a producer
+ * (acknowledged on commit) and a {@code READ_COMMITTED} stream keep running while the leader is
+ * killed, restarted, and then another leader is killed. Every acknowledged record is consumed
+ * exactly once and in order, the stream never sees a record that is later discarded, and the
+ * admin API shows the leader moving and the replicas catching up.
+ *
+ * <p>{@link ReplicationPolicy#FLUVIO} (real Fluvio's rules, clusters of their own): followers 4
+ * or more records behind are not elected, the partition stays {@code LEADER_OFFLINE} and the
+ * producer retries until the leader returns, then everything is delivered; a close follower is
+ * elected at once, but nothing new is committed until the killed replica returns.
  */
 class ReplicatedFailoverTest extends ClusterTestBase {
     private static final Duration WAIT = Duration.ofSeconds(30);
@@ -35,6 +44,11 @@ class ReplicatedFailoverTest extends ClusterTestBase {
     @Override
     int spus() {
         return 3;
+    }
+
+    @Override
+    ReplicationPolicy replicationPolicy() {
+        return ReplicationPolicy.IN_SYNC;
     }
 
     private static void eventually(String what, BooleanSupplier ready) throws InterruptedException {
@@ -66,7 +80,7 @@ class ReplicatedFailoverTest extends ClusterTestBase {
     @Test
     @Timeout(120)
     @SuppressWarnings("try") // the stream is closed early on purpose: it ends the consumer thread
-    void acknowledgedRecordsSurviveLeaderKillsExactlyOnceInOrder() throws Exception {
+    void inSyncAcknowledgedRecordsSurviveLeaderKillsExactlyOnceInOrder() throws Exception {
         String topic = "faults-" + UUID.randomUUID().toString().substring(0, 8);
         fluvio.admin().createTopic(topic, 1, 3);
         PartitionMetadata created = partition(topic);
@@ -104,14 +118,14 @@ class ReplicatedFailoverTest extends ClusterTestBase {
 
             eventually("500 records consumed", () -> consumed.size() >= 500);
             int first = killLeader(topic);
-            assertEquals(2, partition(topic).status().inSyncReplicas(), "the killed leader left the ISR");
+            assertEquals(1, partition(topic).status().inSyncReplicas(), "the killed leader left the ISR");
             assertEquals(SpuMetadata.Resolution.OFFLINE, fluvio.admin().listSpus().stream()
                     .filter(spu -> spu.spec().id() == first).findFirst().get().status().resolution());
             eventually("1,200 records consumed", () -> consumed.size() >= 1200);
             cluster.startSpu(first);
             eventually("the restarted SPU is back in sync", () -> {
                 PartitionMetadata.Status status = partition(topic).status();
-                return status.inSyncReplicas() == 3 && status.followers().stream().anyMatch(f -> f.spu() == first);
+                return status.inSyncReplicas() == 2 && status.followers().stream().anyMatch(f -> f.spu() == first);
             });
             eventually("1,800 records consumed", () -> consumed.size() >= 1800);
             int second = killLeader(topic);
@@ -159,9 +173,9 @@ class ReplicatedFailoverTest extends ClusterTestBase {
 
     @Test
     @Timeout(60)
-    void minLiveReplicasDecidesWhenRecordsAreCommitted() throws Exception {
+    void inSyncMinLiveReplicasDecidesWhenRecordsAreCommitted() throws Exception {
         try (LocalCluster strict = LocalCluster.builder().spus(2).minLiveReplicas(2).replicaLagTime(Duration.ofSeconds(5))
-                .build().start();
+                .replicationPolicy(ReplicationPolicy.IN_SYNC).build().start();
                 Fluvio client = strict.connect()) {
             FluvioException refused =
                     assertThrows(FluvioException.class, () -> client.admin().createTopic("single", 1, 1));
@@ -183,7 +197,7 @@ class ReplicatedFailoverTest extends ClusterTestBase {
                 assertTrue(timeout.isRetriable());
                 strict.startSpu(follower);
                 eventually("the follower is back in sync",
-                        () -> client.admin().listPartitions("pair").get(0).status().inSyncReplicas() == 2);
+                        () -> client.admin().listPartitions("pair").get(0).status().inSyncReplicas() == 1);
                 try (PartitionConsumerStream stream = client.partitionConsumer("pair", 0).stream(Offset.beginning(),
                         ConsumerConfig.builder().isolation(Isolation.READ_COMMITTED).build())) {
                     assertEquals("both replicas", stream.next(WAIT).valueString());
@@ -213,13 +227,125 @@ class ReplicatedFailoverTest extends ClusterTestBase {
             PartitionMetadata offline = partition(topic);
             assertEquals(PartitionMetadata.Resolution.LEADER_OFFLINE, offline.status().resolution());
             assertEquals(spu, offline.spec().leader(), "no other replica to elect");
-            assertEquals(-1, offline.status().leader());
+            assertEquals(spu, offline.status().leader(), "the status keeps the lost leader's last report");
         } finally {
             cluster.startSpu(spu);
         }
         eventually("back online", () -> partition(topic).status().resolution() == PartitionMetadata.Resolution.ONLINE);
         try (PartitionConsumerStream stream = fluvio.partitionConsumer(topic, 0).stream(Offset.beginning())) {
             assertEquals("before", new String(stream.next(WAIT).value(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Waits until every replica of {@code topic}-0 holds {@code end} records, committed. */
+    private static void awaitReplicated(Fluvio client, String topic, long end) throws InterruptedException {
+        eventually("every replica holds everything", () -> {
+            PartitionMetadata.Status status = client.admin().listPartitions(topic).get(0).status();
+            return status.resolution() == PartitionMetadata.Resolution.ONLINE && status.highWatermark() == end
+                    && status.inSyncReplicas() == 2
+                    && status.followers().stream().allMatch(f -> f.logEndOffset() == end);
+        });
+    }
+
+    @Test
+    @Timeout(60)
+    void fluvioLaggingFollowersAreNotElectedAndTheProducerRetriesUntilTheLeaderReturns() throws Exception {
+        try (LocalCluster real = LocalCluster.builder().spus(3).build().start(); Fluvio client = real.connect()) {
+            assertEquals(ReplicationPolicy.FLUVIO, real.replicationPolicy(), "the default");
+            client.admin().createTopic("lagging", 1, 3);
+            int leader = client.admin().listPartitions("lagging").get(0).spec().leader();
+            try (TopicProducer producer = client.topicProducer("lagging")) {
+                for (int i = 0; i < 10; i++) {
+                    producer.send(null, Integer.toString(i));
+                }
+                producer.flush();
+                awaitReplicated(client, "lagging", 10);
+                // The followers go down; the leader alone takes 5 more records, and its report to
+                // the SC shows the followers 5 records behind. Then it dies too, and they return.
+                List<Integer> followers = new ArrayList<>(real.spuIds());
+                followers.remove(Integer.valueOf(leader));
+                for (int id : followers) {
+                    real.stopSpu(id);
+                }
+                for (int i = 10; i < 15; i++) {
+                    producer.send(null, Integer.toString(i));
+                }
+                producer.flush();
+                eventually("the SC sees the leader ahead", () -> {
+                    PartitionMetadata.Status status = client.admin().listPartitions("lagging").get(0).status();
+                    return status.logEndOffset() == 15 && status.inSyncReplicas() == 0;
+                });
+                real.killSpu(leader);
+                for (int id : followers) {
+                    real.startSpu(id);
+                }
+                Thread.sleep(500); // their reports reach the SC
+                PartitionMetadata offline = client.admin().listPartitions("lagging").get(0);
+                assertEquals(PartitionMetadata.Resolution.LEADER_OFFLINE, offline.status().resolution());
+                assertEquals(leader, offline.spec().leader(), "nobody elected");
+
+                List<ProduceOutput> outputs = new ArrayList<>();
+                for (int i = 15; i < 25; i++) {
+                    outputs.add(producer.send(null, Integer.toString(i)));
+                }
+                Thread.sleep(1500);
+                assertFalse(outputs.get(0).toCompletableFuture().isDone(), "nothing acknowledged without a leader");
+                assertEquals(PartitionMetadata.Resolution.LEADER_OFFLINE,
+                        client.admin().listPartitions("lagging").get(0).status().resolution());
+
+                real.startSpu(leader);
+                for (int i = 0; i < outputs.size(); i++) {
+                    assertEquals(15 + i, outputs.get(i).get(WAIT).offset(), "delivered once the leader is back");
+                }
+            }
+            assertEquals(leader, client.admin().listPartitions("lagging").get(0).spec().leader());
+            awaitReplicated(client, "lagging", 25);
+            try (PartitionConsumerStream stream = client.partitionConsumer("lagging", 0).stream(Offset.beginning(),
+                    ConsumerConfig.builder().isolation(Isolation.READ_COMMITTED).build())) {
+                for (int i = 0; i < 25; i++) {
+                    assertEquals(Integer.toString(i), stream.next(WAIT).valueString(), "nothing lost or repeated");
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void fluvioACloseFollowerIsElectedButNothingCommitsUntilTheKilledReplicaReturns() throws Exception {
+        try (LocalCluster real = LocalCluster.builder().spus(3).replicationPolicy(ReplicationPolicy.FLUVIO).build()
+                .start(); Fluvio client = real.connect()) {
+            client.admin().createTopic("close", 1, 3);
+            TopicProducerConfig onCommit = TopicProducerConfig.builder().isolation(Isolation.READ_COMMITTED).build();
+            try (TopicProducer producer = client.topicProducer("close", onCommit);
+                    PartitionConsumerStream stream = client.partitionConsumer("close", 0).stream(Offset.beginning(),
+                            ConsumerConfig.builder().isolation(Isolation.READ_COMMITTED).build())) {
+                for (int i = 0; i < 20; i++) {
+                    producer.send(null, Integer.toString(i));
+                }
+                producer.flush();
+                awaitReplicated(client, "close", 20);
+                for (int i = 0; i < 20; i++) {
+                    assertEquals(Integer.toString(i), stream.next(WAIT).valueString());
+                }
+                int killed = client.admin().listPartitions("close").get(0).spec().leader();
+                real.killSpu(killed);
+                eventually("a close follower is elected", () -> {
+                    PartitionMetadata now = client.admin().listPartitions("close").get(0);
+                    return now.spec().leader() != killed
+                            && now.status().resolution() == PartitionMetadata.Resolution.ONLINE;
+                });
+                List<ProduceOutput> outputs = new ArrayList<>();
+                for (int i = 20; i < 30; i++) {
+                    outputs.add(producer.send(null, Integer.toString(i)));
+                }
+                assertNull(stream.next(Duration.ofMillis(1500)), "nothing new is committed while a replica is down");
+                assertFalse(outputs.get(0).toCompletableFuture().isDone(), "nor acknowledged on commit");
+                real.startSpu(killed);
+                for (int i = 0; i < outputs.size(); i++) {
+                    assertEquals(20 + i, outputs.get(i).get(WAIT).offset());
+                    assertEquals(Integer.toString(20 + i), stream.next(WAIT).valueString());
+                }
+            }
         }
     }
 }

@@ -9,6 +9,7 @@
 //! conversions are free functions taking the version (see [`sc`]).
 
 pub mod api;
+pub mod consumer_offsets;
 pub mod errors;
 pub mod records;
 pub mod sc;

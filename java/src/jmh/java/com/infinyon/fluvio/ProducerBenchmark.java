@@ -19,7 +19,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * into the partition's batch, a {@link ProduceOutput}), with room in the producer's queue. Each
  * invocation queues {@link #RECORDS_PER_INVOCATION} records; the flush after it, which waits for
  * the acknowledgements, is not timed, so {@code send} never waits for queue space here (the
- * sustained rate with the cluster is what {@code scripts/bench-java} measures). Full batches
+ * sustained rate with the cluster is what {@code scripts/bench} measures). Full batches
  * leave while the records are queued, as in use: the client's I/O threads and the embedded
  * cluster (same JVM, 1 SPU, 1 partition; batch 16384 B, linger 10 ms) share the cores. Each
  * iteration writes into a fresh topic, deleted after it, so the disk does not fill up.

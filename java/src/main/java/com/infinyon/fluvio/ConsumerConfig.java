@@ -2,12 +2,32 @@ package com.infinyon.fluvio;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Consumer settings. Build with {@link #builder()}.
  *
  * <p>Defaults: {@link Isolation#READ_UNCOMMITTED} (as the official client), {@code maxBytes}
- * 1 MiB, {@code resumeTimeout} 60 s.
+ * 1 MiB, {@code resumeTimeout} 60 s, no consumer id, {@link OffsetStrategy#NONE}, {@code
+ * autoCommitInterval} 10 s.
+ *
+ * <p>A <em>named consumer</em> ({@link Builder#consumerId(String)}) resumes where it stopped:
+ * the cluster keeps, per consumer id and partition, the offset of the last record it consumed,
+ * and its streams start at the next one.
+ *
+ * <pre>{@code
+ * ConsumerConfig config = ConsumerConfig.builder()
+ *         .consumerId("billing")
+ *         .offsetStrategy(OffsetStrategy.MANUAL)
+ *         .build();
+ * try (ConsumerStream stream = fluvio.consumer("orders").stream(Offset.beginning(), config)) {
+ *     for (Record record : (Iterable<Record>) () -> stream) {
+ *         process(record);
+ *         stream.commit();   // everything returned so far is processed
+ *         stream.flush();    // stored in the cluster
+ *     }
+ * }
+ * }</pre>
  *
  * <p>Thread-safety: immutable.
  */
@@ -26,16 +46,31 @@ public final class ConsumerConfig {
     /** Default time a stream keeps trying to resume after losing its SPU: 60 seconds. */
     public static final Duration DEFAULT_RESUME_TIMEOUT = Duration.ofSeconds(60);
 
+    /**
+     * Default interval between the stores of an {@link OffsetStrategy#AUTO} stream: 10 seconds,
+     * as the official client's.
+     */
+    public static final Duration DEFAULT_AUTO_COMMIT_INTERVAL = Duration.ofSeconds(10);
+
+    /** Longest consumer id, in bytes of UTF-8. */
+    public static final int MAX_CONSUMER_ID_BYTES = 255;
+
     private static final ConsumerConfig DEFAULT = builder().build();
 
     private final Isolation isolation;
     private final int maxBytes;
     private final Duration resumeTimeout;
+    private final @Nullable String consumerId;
+    private final OffsetStrategy offsetStrategy;
+    private final Duration autoCommitInterval;
 
     private ConsumerConfig(Builder builder) {
         this.isolation = builder.isolation;
         this.maxBytes = builder.maxBytes;
         this.resumeTimeout = builder.resumeTimeout;
+        this.consumerId = builder.consumerId;
+        this.offsetStrategy = builder.offsetStrategy;
+        this.autoCommitInterval = builder.autoCommitInterval;
     }
 
     /** A builder with the defaults. */
@@ -69,6 +104,21 @@ public final class ConsumerConfig {
         return resumeTimeout;
     }
 
+    /** The consumer id whose offsets the cluster keeps, or null. */
+    public @Nullable String consumerId() {
+        return consumerId;
+    }
+
+    /** How offsets are stored. */
+    public OffsetStrategy offsetStrategy() {
+        return offsetStrategy;
+    }
+
+    /** How often an {@link OffsetStrategy#AUTO} stream stores its offset. */
+    public Duration autoCommitInterval() {
+        return autoCommitInterval;
+    }
+
     /**
      * Builds a {@link ConsumerConfig}.
      *
@@ -78,6 +128,9 @@ public final class ConsumerConfig {
         private Isolation isolation = Isolation.READ_UNCOMMITTED;
         private int maxBytes = DEFAULT_MAX_BYTES;
         private Duration resumeTimeout = DEFAULT_RESUME_TIMEOUT;
+        private @Nullable String consumerId;
+        private OffsetStrategy offsetStrategy = OffsetStrategy.NONE;
+        private Duration autoCommitInterval = DEFAULT_AUTO_COMMIT_INTERVAL;
 
         private Builder() {}
 
@@ -126,6 +179,51 @@ public final class ConsumerConfig {
          */
         public Builder resumeTimeout(Duration resumeTimeout) {
             this.resumeTimeout = Settings.check(Settings.Setting.RESUME_TIMEOUT, resumeTimeout);
+            return this;
+        }
+
+        /**
+         * Names the consumer (the official client's {@code offset_consumer}, the CLI's {@code
+         * --consumer}): the cluster keeps, per consumer id and partition, the offset of the last
+         * record it consumed. A stream of a named consumer with an offset stored starts right
+         * after it: {@link Offset#beginning()} and {@link Offset#end()} both start there,
+         * {@link Offset#fromBeginning(long)} and {@link Offset#fromEnd(long)} count from
+         * there, and only {@link Offset#absolute(long)} is taken as is (as the official client
+         * resolves them). Without a stored offset the stream starts at the offset given.
+         *
+         * @param consumerId 1 to {@link #MAX_CONSUMER_ID_BYTES} bytes of UTF-8, no control
+         *     character, no white space at either end
+         * @return this builder
+         * @throws FluvioException {@code INVALID_CONSUMER_NAME} for an id that cannot be used
+         */
+        public Builder consumerId(String consumerId) {
+            this.consumerId = Settings.check(Settings.Setting.CONSUMER_ID, consumerId);
+            return this;
+        }
+
+        /**
+         * How offsets are stored (default {@link OffsetStrategy#NONE}); {@link
+         * OffsetStrategy#MANUAL} and {@link OffsetStrategy#AUTO} need a {@linkplain
+         * #consumerId(String) consumer id} (else opening a stream fails with {@code CONFIG}).
+         *
+         * @param offsetStrategy the strategy
+         * @return this builder
+         */
+        public Builder offsetStrategy(OffsetStrategy offsetStrategy) {
+            this.offsetStrategy = Objects.requireNonNull(offsetStrategy, "offsetStrategy");
+            return this;
+        }
+
+        /**
+         * How often an {@link OffsetStrategy#AUTO} stream stores the offset of the last record
+         * it returned (default {@link #DEFAULT_AUTO_COMMIT_INTERVAL}, 10 s); it also stores it
+         * when closed.
+         *
+         * @param autoCommitInterval at least 1 ms
+         * @return this builder
+         */
+        public Builder autoCommitInterval(Duration autoCommitInterval) {
+            this.autoCommitInterval = Settings.check(Settings.Setting.AUTO_COMMIT_INTERVAL, autoCommitInterval);
             return this;
         }
 

@@ -27,16 +27,36 @@ import org.jspecify.annotations.Nullable;
  * repeated). A terminal failure (e.g. the topic was deleted) is thrown by {@code next} once;
  * the stream then ends: {@code hasNext()} is false.
  *
- * <p>Thread-safety: {@link #close()} is thread-safe; everything else must be called by one
+ * <p>A stream of a named consumer ({@link ConsumerConfig.Builder#consumerId(String)}) stores
+ * its offsets in the cluster as its {@link OffsetStrategy} says: {@link #commit()} marks every
+ * record returned so far (in each partition), {@link #flush()} stores that and waits; with
+ * {@link OffsetStrategy#AUTO} both happen by themselves, and {@link #close()} stores the last
+ * record returned before it returns.
+ *
+ * <p>Thread-safety: {@link #close()}, {@link #commit()} and {@link #flush()} are thread-safe
+ * (a flush does not wait for a blocked {@code next}); everything else must be called by one
  * thread at a time.
  */
 public class ConsumerStream extends NativeHandle implements Iterator<Record> {
+    private static final long REPORT_INTERVAL_NANOS = 100_000_000L;
+
     private Record[] buffer = new Record[0];
     private int position;
     private boolean ended;
+    /**
+     * A named consumer's stream: the offset of the last record returned, by partition (-1:
+     * none), which native code is told (records received but not returned are not committed);
+     * null for other streams.
+     */
+    private long @Nullable [] returned;
+    /** {@link OffsetStrategy#AUTO}: native code is told what was returned at least this often. */
+    private final boolean auto;
+    private long lastReport = System.nanoTime();
 
-    ConsumerStream(long handle) {
+    ConsumerStream(long handle, ConsumerConfig config) {
         super(handle);
+        this.returned = config.consumerId() != null ? new long[0] : null;
+        this.auto = returned != null && config.offsetStrategy() == OffsetStrategy.AUTO;
     }
 
     /**
@@ -93,6 +113,42 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         return position < buffer.length;
     }
 
+    /**
+     * Marks every record this stream returned so far as consumed, in each partition: the next
+     * {@link #flush()} (or, with {@link OffsetStrategy#AUTO}, the next automatic store) stores
+     * it. Records received but not yet returned by {@code next} are not included.
+     *
+     * @throws FluvioException {@code OFFSET_MANAGEMENT_DISABLED} without a consumer id or with
+     *     {@link OffsetStrategy#NONE}
+     * @throws IllegalStateException when called after {@link #close()}
+     */
+    public void commit() {
+        long handle = acquire();
+        try {
+            nativeCommit(handle, returned);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Stores the last {@link #commit()} of each partition in the cluster and returns once the
+     * cluster stored it (retrying within the client's request timeout while a leader moves).
+     * Nothing to store returns at once.
+     *
+     * @throws FluvioException {@code OFFSET_MANAGEMENT_DISABLED} as {@link #commit()}; a
+     *     retriable failure when the cluster could not store it in time
+     * @throws IllegalStateException when called after {@link #close()}
+     */
+    public void flush() {
+        long handle = acquire();
+        try {
+            nativeFlush(handle);
+        } finally {
+            release();
+        }
+    }
+
     /** Whether the stream ended (after a terminal failure). */
     public boolean isEnded() {
         return ended && position >= buffer.length;
@@ -111,7 +167,37 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         }
         Record record = buffer[position];
         buffer[position++] = null;
+        if (returned != null) {
+            noteReturned(record);
+        }
         return record;
+    }
+
+    private void noteReturned(Record record) {
+        long[] last = returned;
+        int partition = record.partition();
+        if (partition >= last.length) {
+            int length = last.length;
+            last = java.util.Arrays.copyOf(last, partition + 1);
+            java.util.Arrays.fill(last, length, last.length, -1L);
+            returned = last;
+        }
+        last[partition] = record.offset();
+        if (auto) {
+            // Records of a chunk are returned one by one, maybe slowly: the AUTO strategy's
+            // periodic store must see them before the chunk is done (checked every 100 ms,
+            // as the official client's flusher).
+            long now = System.nanoTime();
+            if (now - lastReport >= REPORT_INTERVAL_NANOS) {
+                lastReport = now;
+                long handle = acquire();
+                try {
+                    nativeReturned(handle, last);
+                } finally {
+                    release();
+                }
+            }
+        }
     }
 
     /** Records still buffered are not handed out once closed: a closed stream is unusable. */
@@ -126,7 +212,7 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         long handle = acquire();
         byte[] chunk;
         try {
-            chunk = nativeNext(handle, timeoutNanos);
+            chunk = nativeNext(handle, timeoutNanos, returned);
         } finally {
             release();
         }
@@ -173,6 +259,10 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
 
     @Override
     void onClose(long handle) {
+        if (returned != null) {
+            // What was returned, for the AUTO strategy's store as the stream closes.
+            nativeReturned(handle, returned);
+        }
         nativeInterrupt(handle);
     }
 
@@ -181,11 +271,17 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         nativeDispose(handle);
     }
 
-    private static native byte[] nativeNext(long handle, long timeoutNanos);
+    private static native byte[] nativeNext(long handle, long timeoutNanos, long @Nullable [] returned);
+
+    private static native void nativeReturned(long handle, long[] returned);
 
     private static native void nativeInterrupt(long handle);
 
     private static native byte[] nativeMetrics(long handle);
+
+    private static native void nativeCommit(long handle, long @Nullable [] returned);
+
+    private static native void nativeFlush(long handle);
 
     private static native void nativeDispose(long handle);
 }

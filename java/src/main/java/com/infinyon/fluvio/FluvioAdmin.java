@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Topics, partitions and SPUs of the cluster a {@link Fluvio} client is connected to.
+ * Topics, partitions, SPUs and named consumers' stored offsets of the cluster a {@link Fluvio}
+ * client is connected to.
  * Holds no resources of its own: it works while its client is open.
  *
  * <pre>{@code
@@ -32,7 +34,9 @@ public final class FluvioAdmin {
      * @param name topic name: lowercase letters, digits and '-', at most 63 characters
      * @param partitions at least 1
      * @param replicationFactor at least 1
-     * @throws FluvioException e.g. {@code TOPIC_ALREADY_EXISTS}, {@code INVALID_TOPIC_NAME}
+     * @throws FluvioException e.g. {@code TOPIC_ALREADY_EXISTS}, {@code INVALID_TOPIC_NAME}, or
+     *     {@code TOPIC_NOT_PROVISIONED} when the replication factor exceeds the SPUs online
+     *     (see {@link #createTopic(String, TopicConfig)})
      */
     public void createTopic(String name, int partitions, int replicationFactor) {
         createTopic(name, TopicConfig.builder().partitions(partitions).replicationFactor(replicationFactor).build());
@@ -41,8 +45,17 @@ public final class FluvioAdmin {
     /**
      * Creates a topic; returns once every partition is online.
      *
+     * <p>A topic whose replication factor exceeds the SPUs online is created all the same, as a
+     * Fluvio cluster creates it, with the status
+     * {@link TopicMetadata.Resolution#INSUFFICIENT_RESOURCES}: this call then fails at once
+     * with {@code TOPIC_NOT_PROVISIONED} (not retriable; the cluster itself answers only after
+     * its provisioning wait). The topic stays and is placed once enough SPUs are online; delete
+     * it if it is not wanted.
+     *
      * @param name topic name
      * @param config partitions, replication, retention, segment size, compression
+     * @throws FluvioException e.g. {@code TOPIC_ALREADY_EXISTS}, {@code INVALID_TOPIC_NAME},
+     *     {@code INVALID_TOPIC_CONFIG}, {@code TOPIC_NOT_PROVISIONED}
      */
     public void createTopic(String name, TopicConfig config) {
         Objects.requireNonNull(name, "name");
@@ -78,8 +91,9 @@ public final class FluvioAdmin {
      * @param name topic name
      * @param count how many partitions to add, at least 1
      * @throws IllegalArgumentException if {@code count} is less than 1
-     * @throws FluvioException {@code TOPIC_NOT_FOUND}, or {@code INVALID_TOPIC_CONFIG} if the
-     *     cluster refuses the new total
+     * @throws FluvioException {@code TOPIC_NOT_FOUND}, {@code INVALID_TOPIC_CONFIG} if the
+     *     cluster refuses the new total, or {@code TIMEOUT} (retriable) if the partitions, added
+     *     all the same, are not online within the request timeout (at least a minute)
      */
     public void addPartitions(String name, int count) {
         Objects.requireNonNull(name, "name");
@@ -150,6 +164,76 @@ public final class FluvioAdmin {
         return unpackSpus(call(h -> nativeListSpus(h)));
     }
 
+    /**
+     * Every offset named consumers stored, by consumer id, topic and partition (what the
+     * official CLI's {@code fluvio consumer list} shows).
+     *
+     * @return one entry per consumer id and partition
+     */
+    public List<ConsumerMetadata> listConsumers() {
+        return unpackConsumers(call(h -> nativeListConsumers(h)));
+    }
+
+    /**
+     * Deletes every offset a consumer stored (as {@code fluvio consumer delete NAME}): its next
+     * stream starts at the offset it is given.
+     *
+     * @param consumerId the consumer id
+     * @return what was deleted
+     * @throws FluvioException {@code CONSUMER_NOT_FOUND} when it stored none,
+     *     {@code INVALID_CONSUMER_NAME} for an id no consumer can have
+     */
+    public List<ConsumerMetadata> deleteConsumer(String consumerId) {
+        return deleteOffsets(consumerId, null, -1);
+    }
+
+    /**
+     * Deletes the offsets a consumer stored in the partitions of {@code topic}.
+     *
+     * @param consumerId the consumer id
+     * @param topic the topic
+     * @return what was deleted
+     * @throws FluvioException {@code CONSUMER_NOT_FOUND} when it stored none there,
+     *     {@code INVALID_CONSUMER_NAME} for an id no consumer can have
+     */
+    public List<ConsumerMetadata> deleteConsumer(String consumerId, String topic) {
+        return deleteOffsets(consumerId, Objects.requireNonNull(topic, "topic"), -1);
+    }
+
+    /**
+     * Deletes the offset a consumer stored in one partition.
+     *
+     * @param consumerId the consumer id
+     * @param topic the topic
+     * @param partition the partition, not negative
+     * @return what was deleted
+     * @throws FluvioException {@code CONSUMER_NOT_FOUND} when it stored none there,
+     *     {@code INVALID_CONSUMER_NAME} for an id no consumer can have
+     */
+    public List<ConsumerMetadata> deleteConsumer(String consumerId, String topic, int partition) {
+        Objects.requireNonNull(topic, "topic");
+        if (partition < 0) {
+            throw new IllegalArgumentException("partition must not be negative, got " + partition);
+        }
+        return deleteOffsets(consumerId, topic, partition);
+    }
+
+    private List<ConsumerMetadata> deleteOffsets(String consumerId, @Nullable String topic, int partition) {
+        Objects.requireNonNull(consumerId, "consumerId");
+        return unpackConsumers(call(h -> nativeDeleteConsumer(h, consumerId, topic, partition)));
+    }
+
+    /** Consumers packed by native code (layout {@code CONSUMERS}). */
+    static List<ConsumerMetadata> unpackConsumers(byte[] packed) {
+        Unpacker in = new Unpacker(packed);
+        int count = in.i32();
+        List<ConsumerMetadata> consumers = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            consumers.add(ConsumerMetadata.unpack(in));
+        }
+        return Collections.unmodifiableList(consumers);
+    }
+
     /** Topics packed by native code (layout {@code TOPICS}). */
     static List<TopicMetadata> unpackTopics(byte[] packed) {
         Unpacker in = new Unpacker(packed);
@@ -207,4 +291,9 @@ public final class FluvioAdmin {
     private static native byte[] nativeListPartitions(long fluvio, String topic);
 
     private static native byte[] nativeListSpus(long fluvio);
+
+    private static native byte[] nativeListConsumers(long fluvio);
+
+    private static native byte[] nativeDeleteConsumer(
+            long fluvio, String consumerId, @Nullable String topic, int partition);
 }

@@ -54,6 +54,12 @@ public class FluvioException extends RuntimeException {
         INVALID_TOPIC_NAME,
         /** The topic configuration is not valid. */
         INVALID_TOPIC_CONFIG,
+        /**
+         * The topic was created but cannot be placed: its replication factor exceeds the SPUs
+         * online. The cluster keeps it with the status {@code INSUFFICIENT_RESOURCES} and places
+         * it once enough SPUs are online (delete it if it is not wanted). Not retriable.
+         */
+        TOPIC_NOT_PROVISIONED,
         /** The partition does not exist. */
         PARTITION_NOT_FOUND,
         /** The SPU addressed is not the partition's leader. */
@@ -85,6 +91,22 @@ public class FluvioException extends RuntimeException {
          * topic, which is then not created). Not retriable: it needs the server's operator.
          */
         STORAGE,
+        /**
+         * A named consumer has no offset stored where asked ({@link
+         * FluvioAdmin#deleteConsumer(String)}).
+         */
+        CONSUMER_NOT_FOUND,
+        /**
+         * A consumer id that cannot be used: empty, longer than {@link
+         * ConsumerConfig#MAX_CONSUMER_ID_BYTES} bytes of UTF-8, with a control character, or with
+         * white space at either end.
+         */
+        INVALID_CONSUMER_NAME,
+        /**
+         * {@link ConsumerStream#commit()} or {@link ConsumerStream#flush()} on a stream that stores
+         * no offsets: it has no consumer id, or the {@link OffsetStrategy#NONE} strategy.
+         */
+        OFFSET_MANAGEMENT_DISABLED,
         /** The client, producer or stream was closed. */
         CLOSED,
         /**
@@ -154,13 +176,13 @@ public class FluvioException extends RuntimeException {
         DIRECTORY_IN_USE,
         /** The base directory or the cluster's metadata cannot be used. */
         STORAGE,
-        /** Restored partitions did not come online in time. */
+        /** Restored partitions did not come online: nothing changed for 30 seconds. */
         NOT_READY,
         /** The cluster has no SPU with the id given. */
         UNKNOWN_SPU,
         /** The SPU is already running. */
         SPU_RUNNING,
-        /** A restarted SPU runs, but the partitions it leads did not come online in time. */
+        /** A restarted SPU runs, but the partitions it leads did not come online: nothing changed for 30 seconds. */
         SPU_NOT_READY,
         /** A bug in the embedded cluster. */
         INTERNAL

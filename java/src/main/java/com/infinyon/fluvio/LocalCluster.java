@@ -24,9 +24,14 @@ import org.jspecify.annotations.Nullable;
  * {@link #close()}; with one, starting again on the same directory brings back every topic and
  * record.
  *
- * <p>Partitions are replicated (replication factor up to the number of SPUs): when the SPU
- * leading a partition goes away, the cluster elects a new leader among the in-sync replicas
- * and clients follow it. Single SPUs (ids {@link #spuIds()}: 5001, 5002, ...) can be stopped
+ * <p>Partitions are replicated (replication factor up to the number of SPUs). By default the
+ * cluster commits records and elects leaders by real Fluvio's rules
+ * ({@link ReplicationPolicy#FLUVIO}): a record is committed once every replica holds it, and
+ * when the SPU leading a partition goes away, a follower is elected only if it was less than 4
+ * records behind, otherwise the partition waits ({@code LEADER_OFFLINE}) for its leader to
+ * return; {@link Builder#replicationPolicy} chooses the stronger guarantees of an in-sync
+ * replica set instead ({@link ReplicationPolicy#IN_SYNC}). Clients follow a new leader without
+ * being told. Single SPUs (ids {@link #spuIds()}: 5001, 5002, ...) can be stopped
  * gracefully ({@link #stopSpu(int)}), killed as by {@code kill -9} ({@link #killSpu(int)}) and
  * started again ({@link #startSpu(int)}) while the rest of the cluster keeps running, to test
  * how an application copes with failures:
@@ -35,8 +40,9 @@ import org.jspecify.annotations.Nullable;
  * try (LocalCluster cluster = LocalCluster.builder().spus(3).build().start()) {
  *     fluvio.admin().createTopic("orders", 1, 3);
  *     int leader = fluvio.admin().listPartitions("orders").get(0).spec().leader();
- *     cluster.killSpu(leader);       // a follower takes over; producers and streams follow it
- *     cluster.startSpu(leader);      // it rejoins as a follower and catches up
+ *     cluster.killSpu(leader);       // a close follower takes over (or, if none qualifies, the
+ *                                    // partition waits); producers and streams follow
+ *     cluster.startSpu(leader);      // it rejoins (as a follower if replaced) and catches up
  * }
  * }</pre>
  *
@@ -79,9 +85,11 @@ public final class LocalCluster extends NativeHandle {
     public static final long MAX_REQUEST_BYTES = 64L * 1024 * 1024;
 
     private final String endpoint;
+    private final ReplicationPolicy replicationPolicy;
 
-    private LocalCluster(long handle) {
+    private LocalCluster(long handle, ReplicationPolicy replicationPolicy) {
         super(handle);
+        this.replicationPolicy = replicationPolicy;
         long current = acquire();
         try {
             this.endpoint = nativeEndpoint(current);
@@ -114,6 +122,15 @@ public final class LocalCluster extends NativeHandle {
     public String endpoint() {
         ensureOpen();
         return endpoint;
+    }
+
+    /**
+     * When this cluster commits records and whom it elects ({@link Builder#replicationPolicy}).
+     *
+     * @return the replication policy
+     */
+    public ReplicationPolicy replicationPolicy() {
+        return replicationPolicy;
     }
 
     /**
@@ -324,6 +341,7 @@ public final class LocalCluster extends NativeHandle {
         private int spus = 1;
         private Path baseDir;
         private int minLiveReplicas = 1;
+        private ReplicationPolicy replicationPolicy = ReplicationPolicy.FLUVIO;
         private Duration spuTimeout = DEFAULT_SPU_TIMEOUT;
         private Duration replicaLagTime = DEFAULT_REPLICA_LAG_TIME;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
@@ -360,13 +378,28 @@ public final class LocalCluster extends NativeHandle {
          * visible to {@code READ_COMMITTED} readers and acknowledged to {@code READ_COMMITTED}
          * producers (default 1). Topics with a smaller replication factor are refused with
          * {@code INVALID_TOPIC_CONFIG}. With 2 and replication factor 3, a committed record
-         * survives the loss of any SPU even while another one is down.
+         * survives the loss of any SPU even while another one is down. It matters under
+         * {@link ReplicationPolicy#IN_SYNC} only: under {@link ReplicationPolicy#FLUVIO} every
+         * replica must hold a record before it is committed.
          *
          * @param minLiveReplicas between 1 and 64
          * @return this builder
          */
         public Builder minLiveReplicas(int minLiveReplicas) {
             this.minLiveReplicas = Settings.check(Settings.Setting.MIN_LIVE_REPLICAS, minLiveReplicas);
+            return this;
+        }
+
+        /**
+         * When records are committed and which replica is elected when a leader is lost
+         * (default {@link ReplicationPolicy#FLUVIO}: real Fluvio's rules; {@link
+         * ReplicationPolicy#IN_SYNC}: the stronger guarantees of an in-sync replica set).
+         *
+         * @param replicationPolicy the policy
+         * @return this builder
+         */
+        public Builder replicationPolicy(ReplicationPolicy replicationPolicy) {
+            this.replicationPolicy = Objects.requireNonNull(replicationPolicy, "replicationPolicy");
             return this;
         }
 
@@ -386,6 +419,8 @@ public final class LocalCluster extends NativeHandle {
         /**
          * How long a follower may fail to catch up with its leader before it leaves the
          * in-sync replicas (default 10 s). A follower whose SPU goes away leaves at once.
+         * Under {@link ReplicationPolicy#IN_SYNC} only: under {@link ReplicationPolicy#FLUVIO}
+         * followers never leave for lagging.
          *
          * @param replicaLagTime at least 1 ms
          * @return this builder
@@ -480,6 +515,7 @@ public final class LocalCluster extends NativeHandle {
         private final int spus;
         private final Path baseDir;
         private final int minLiveReplicas;
+        private final ReplicationPolicy replicationPolicy;
         private final Duration spuTimeout;
         private final Duration replicaLagTime;
         private final Duration idleTimeout;
@@ -491,6 +527,7 @@ public final class LocalCluster extends NativeHandle {
             this.spus = builder.spus;
             this.baseDir = builder.baseDir;
             this.minLiveReplicas = builder.minLiveReplicas;
+            this.replicationPolicy = builder.replicationPolicy;
             this.spuTimeout = builder.spuTimeout;
             this.replicaLagTime = builder.replicaLagTime;
             this.idleTimeout = builder.idleTimeout;
@@ -513,7 +550,7 @@ public final class LocalCluster extends NativeHandle {
          */
         public LocalCluster start() {
             NativeLibrary.load();
-            return new LocalCluster(nativeStart(this));
+            return new LocalCluster(nativeStart(this), replicationPolicy);
         }
 
         /** The TLS settings, or null for plain TCP. */
@@ -526,9 +563,14 @@ public final class LocalCluster extends NativeHandle {
             return spus;
         }
 
-        /** In-sync replicas needed to commit. */
+        /** In-sync replicas needed to commit (under {@link ReplicationPolicy#IN_SYNC}). */
         public int minLiveReplicas() {
             return minLiveReplicas;
+        }
+
+        /** When records are committed and who may be elected. */
+        public ReplicationPolicy replicationPolicy() {
+            return replicationPolicy;
         }
 
         /** How long a silent SPU is given before it is declared dead. */

@@ -169,7 +169,9 @@ final class NativeLibrary {
         /** Profiles ({@link FluvioProfiles#profile(String)}). */
         PROFILE,
         /** Metrics ({@link FluvioMetrics}). */
-        METRICS
+        METRICS,
+        /** Named consumers' stored offsets ({@link ConsumerMetadata}). */
+        CONSUMERS
     }
 
     /** Every native method the library registered, as {@code class.name descriptor}. */

@@ -66,7 +66,7 @@ public final class PartitionConsumer {
         long handle = fluvio.acquire();
         try {
             long stream = nativeStream(handle, topic, partition, offset, config);
-            return new PartitionConsumerStream(stream, topic, partition);
+            return new PartitionConsumerStream(stream, topic, partition, config);
         } finally {
             fluvio.release();
         }

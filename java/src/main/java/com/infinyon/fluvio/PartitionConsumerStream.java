@@ -11,8 +11,8 @@ public final class PartitionConsumerStream extends ConsumerStream {
     private final String topic;
     private final int partition;
 
-    PartitionConsumerStream(long handle, String topic, int partition) {
-        super(handle);
+    PartitionConsumerStream(long handle, String topic, int partition, ConsumerConfig config) {
+        super(handle, config);
         this.topic = topic;
         this.partition = partition;
     }

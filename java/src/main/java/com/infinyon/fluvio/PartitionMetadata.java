@@ -80,7 +80,11 @@ public final class PartitionMetadata {
             this.followers = Collections.unmodifiableList(followers);
         }
 
-        /** The SPU that reported as leader (-1 while no leader serves the partition). */
+        /**
+         * The SPU that last reported as the partition's leader (-1 before any report). While
+         * the partition is {@code LEADER_OFFLINE} it still names the lost leader, with its last
+         * offsets, as a real cluster shows it: {@link #resolution()} says whether it serves.
+         */
         public int leader() {
             return leader;
         }
@@ -110,7 +114,16 @@ public final class PartitionMetadata {
             return size;
         }
 
-        /** Number of replicas in sync with the leader (the leader included). */
+        /**
+         * Number of followers in sync with the leader ({@code lsr} in the official CLI's
+         * output): the leader is not counted, as on a real Fluvio cluster, so a healthy
+         * partition with replication factor 3 shows 2, and one with replication factor 1 shows
+         * 0. A real cluster (and {@link LocalCluster} under
+         * {@link ReplicationPolicy#FLUVIO}) counts the followers whose log end equals the
+         * leader's in its last report, so under load it may show fewer for a moment;
+         * {@link LocalCluster} under {@link ReplicationPolicy#IN_SYNC} counts the followers of
+         * its in-sync replica set.
+         */
         public int inSyncReplicas() {
             return inSyncReplicas;
         }
@@ -228,12 +241,20 @@ public final class PartitionMetadata {
         return status;
     }
 
-    /** The object as JSON. */
+    /**
+     * The object as JSON, exactly as the official CLI prints it with {@code -O json}: the same
+     * field names ({@code spuId}, {@code compressionType}, ...), value spellings ({@code "Any"},
+     * {@code "Gzip"}, {@code "PLAINTEXT"}), {@code null}s and field order.
+     */
     public String toJson() {
         return json;
     }
 
-    /** The object as YAML. */
+    /**
+     * The object as YAML, exactly as the official CLI prints it with {@code -O yaml}: enum
+     * variants that carry a value are YAML tags (e.g. {@code replicas: !computed}). Readers that
+     * refuse unknown tags (SnakeYAML's safe loader) need {@link #toJson()} instead.
+     */
     public String toYaml() {
         return yaml;
     }

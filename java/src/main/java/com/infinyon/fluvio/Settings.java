@@ -27,6 +27,8 @@ final class Settings {
         RETRY_TIMEOUT("retryTimeout"),
         MAX_BYTES("maxBytes"),
         RESUME_TIMEOUT("resumeTimeout"),
+        CONSUMER_ID("consumerId"),
+        AUTO_COMMIT_INTERVAL("autoCommitInterval"),
         PARTITIONS("partitions"),
         REPLICATION_FACTOR("replicationFactor"),
         RETENTION("retention"),

@@ -46,7 +46,7 @@ public final class TopicConsumer {
         Objects.requireNonNull(config, "config");
         long handle = fluvio.acquire();
         try {
-            return new ConsumerStream(nativeStream(handle, topic, offset, config));
+            return new ConsumerStream(nativeStream(handle, topic, offset, config), config);
         } finally {
             fluvio.release();
         }

@@ -159,12 +159,20 @@ public final class TopicMetadata {
         return status;
     }
 
-    /** The object as JSON (the official CLI's field names). */
+    /**
+     * The object as JSON, exactly as the official CLI prints it with {@code -O json}: the same
+     * field names ({@code spuId}, {@code compressionType}, ...), value spellings ({@code "Any"},
+     * {@code "Gzip"}, {@code "PLAINTEXT"}), {@code null}s and field order.
+     */
     public String toJson() {
         return json;
     }
 
-    /** The object as YAML. */
+    /**
+     * The object as YAML, exactly as the official CLI prints it with {@code -O yaml}: enum
+     * variants that carry a value are YAML tags (e.g. {@code replicas: !computed}). Readers that
+     * refuse unknown tags (SnakeYAML's safe loader) need {@link #toJson()} instead.
+     */
     public String toYaml() {
         return yaml;
     }

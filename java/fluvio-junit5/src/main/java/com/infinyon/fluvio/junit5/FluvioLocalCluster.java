@@ -1,5 +1,6 @@
 package com.infinyon.fluvio.junit5;
 
+import com.infinyon.fluvio.ReplicationPolicy;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Inherited;
@@ -72,6 +73,16 @@ public @interface FluvioLocalCluster {
      * @return the minimum number of live replicas
      */
     int minLiveReplicas() default 1;
+
+    /**
+     * When the cluster commits records and whom it elects when a leader is lost (see
+     * {@link com.infinyon.fluvio.ReplicationPolicy}): real Fluvio's rules by default, so that
+     * the tests predict what a real cluster does; {@code IN_SYNC} for the stronger guarantees
+     * of an in-sync replica set.
+     *
+     * @return the replication policy
+     */
+    ReplicationPolicy replicationPolicy() default ReplicationPolicy.FLUVIO;
 
     /**
      * Transport security of the cluster's public ports. The certificates are made for the run

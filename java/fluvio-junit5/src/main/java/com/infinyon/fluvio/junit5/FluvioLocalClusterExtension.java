@@ -131,6 +131,7 @@ public final class FluvioLocalClusterExtension
 
     private static String describe(FluvioLocalCluster settings) {
         return "@FluvioLocalCluster(spus = " + settings.spus() + ", minLiveReplicas = " + settings.minLiveReplicas()
-                + ", tls = " + settings.tls() + ", lifecycle = " + settings.lifecycle() + ")";
+                + ", replicationPolicy = " + settings.replicationPolicy() + ", tls = " + settings.tls()
+                + ", lifecycle = " + settings.lifecycle() + ")";
     }
 }

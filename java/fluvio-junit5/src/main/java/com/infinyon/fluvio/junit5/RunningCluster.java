@@ -40,8 +40,8 @@ final class RunningCluster {
             throw new IllegalArgumentException("minLiveReplicas (" + settings.minLiveReplicas()
                     + ") cannot exceed spus (" + settings.spus() + "): no record could ever be committed");
         }
-        LocalCluster.Builder builder =
-                LocalCluster.builder().spus(settings.spus()).minLiveReplicas(settings.minLiveReplicas());
+        LocalCluster.Builder builder = LocalCluster.builder().spus(settings.spus())
+                .minLiveReplicas(settings.minLiveReplicas()).replicationPolicy(settings.replicationPolicy());
         TlsConfig clientTls = TlsConfig.disabled();
         if (settings.tls() != FluvioLocalCluster.Tls.NONE) {
             TestCertificates certificates = TestCertificates.shared();

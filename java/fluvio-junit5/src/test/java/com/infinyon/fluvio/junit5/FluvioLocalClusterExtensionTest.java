@@ -17,6 +17,7 @@ import com.infinyon.fluvio.LocalCluster;
 import com.infinyon.fluvio.Offset;
 import com.infinyon.fluvio.PartitionConsumerStream;
 import com.infinyon.fluvio.Record;
+import com.infinyon.fluvio.ReplicationPolicy;
 import com.infinyon.fluvio.TlsConfig;
 import com.infinyon.fluvio.TopicProducer;
 import java.nio.file.Files;
@@ -220,13 +221,15 @@ class FluvioLocalClusterExtensionTest {
         void classCluster(LocalCluster cluster, Fluvio fluvio) {
             record("class", cluster, fluvio);
             assertEquals(1, cluster.spuIds().size());
+            assertEquals(ReplicationPolicy.FLUVIO, cluster.replicationPolicy(), "real Fluvio's rules by default");
         }
 
         @Test
-        @FluvioLocalCluster(spus = 3, minLiveReplicas = 2)
+        @FluvioLocalCluster(spus = 3, minLiveReplicas = 2, replicationPolicy = ReplicationPolicy.IN_SYNC)
         void ownCluster(LocalCluster cluster, Fluvio fluvio) {
             record("method", cluster, fluvio);
             assertEquals(List.of(5001, 5002, 5003), cluster.spuIds());
+            assertEquals(ReplicationPolicy.IN_SYNC, cluster.replicationPolicy());
             fluvio.admin().createTopic("replicated", 1, 3);
             assertEquals(3, fluvio.admin().listPartitions("replicated").get(0).spec().replicas().size());
         }
