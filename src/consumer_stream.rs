@@ -14,7 +14,9 @@
 
 use std::time::Duration;
 
-use fluvio_engine::{BufferedBytes, ConsumerRecord, OffsetStrategy, RecordStream, StreamOffsets};
+use std::sync::Arc;
+
+use fluvio_engine::{BufferedBytes, ConsumerRecord, Metrics, OffsetStrategy, RecordStream, StreamOffsets};
 use jni::JNIEnv;
 use jni::objects::{JByteArray, JLongArray, ReleaseMode};
 use jni::sys::{jint, jlong};
@@ -24,7 +26,7 @@ use crate::contract::{java, natives};
 use crate::convert::{RecordWriter, packed_record_len};
 use crate::error::{JniError, Result};
 use crate::handle::{borrow, dispose};
-use crate::runtime::block_on;
+use crate::runtime::{block_on, block_on_interruptible};
 
 /// Most records handed over per call.
 const MAX_RECORDS_PER_CALL: usize = 4096;
@@ -38,6 +40,8 @@ pub(crate) struct StreamHandle {
     closed: CancellationToken,
     /// What the stream holds, readable while another thread reads.
     buffered: Vec<BufferedBytes>,
+    /// Read without the reader's lock, which a waiting `nativeFill` holds.
+    metrics: Arc<Metrics>,
     /// A named consumer's offsets.
     offsets: Option<StreamOffsets>,
 }
@@ -51,6 +55,7 @@ struct Reader {
 
 impl StreamHandle {
     pub(crate) fn new(stream: impl RecordStream + 'static) -> Self {
+        let metrics = stream.metrics();
         let offsets = stream.offsets();
         if let Some(offsets) = &offsets {
             offsets.count_returns_explicitly();
@@ -59,6 +64,7 @@ impl StreamHandle {
             buffered: stream.buffered_bytes_gauges(),
             reader: tokio::sync::Mutex::new(Reader { stream: Box::new(stream), next: None }),
             closed: CancellationToken::new(),
+            metrics,
             offsets,
         }
     }
@@ -106,11 +112,11 @@ fn commit(env: &mut JNIEnv, handle: jlong, returned: &JLongArray) -> Result<()> 
     Ok(())
 }
 
-fn flush(handle: jlong) -> Result<()> {
+fn flush(env: &mut JNIEnv, handle: jlong) -> Result<()> {
     // SAFETY: Java keeps the handle alive for the call.
     let handle = unsafe { borrow::<StreamHandle>(handle)? };
     let offsets = handle.offsets()?.clone();
-    block_on(offsets.flush())??;
+    block_on_interruptible(env, "the consumer offsets to be stored", offsets.flush())??;
     Ok(())
 }
 
@@ -173,7 +179,7 @@ fn fill(
     };
     let first = match reader.next.take().or_else(|| reader.stream.try_next()) {
         Some(item) => Wait::Item(Some(item.map(Some))),
-        None => block_on(async {
+        None => block_on_interruptible(env, "records", async {
             let timeout = u64::try_from(timeout_nanos).ok().map(Duration::from_nanos);
             let sleep = async {
                 match timeout {
@@ -266,6 +272,13 @@ natives! {
         buffered_bytes(handle)
     }
 
+    /// The stream's metrics, packed (layout `METRICS`); callable while `nativeFill` waits.
+    fn nativeMetrics(env, handle: jlong) -> JByteArray<'local> {
+        // SAFETY: Java keeps the handle alive for the call.
+        let handle = unsafe { borrow::<StreamHandle>(handle)? };
+        crate::convert::pack_metrics(&handle.metrics.snapshot()).into_java(env)
+    }
+
     /// Wakes a waiting `nativeFill`; the stream stays unusable afterwards.
     fn nativeInterrupt(_, handle: jlong) {
         // SAFETY: Java keeps the handle alive for the call.
@@ -279,8 +292,8 @@ natives! {
     }
 
     /// Stores the last commit and waits for the cluster.
-    fn nativeFlush(_, handle: jlong) {
-        flush(handle)
+    fn nativeFlush(env, handle: jlong) {
+        flush(env, handle)
     }
 
     /// Ends the stream's background task.

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use fluvio_engine::config::{ClientTls, Pem, VerifiedTls};
-use fluvio_engine::{ConsumerRecord, Offset};
+use fluvio_engine::{ConsumerRecord, MetricsSnapshot, Offset};
 use fluvio_local::ServerTls;
 use jni::JNIEnv;
 use jni::objects::{JByteArray, JObject, JString};
@@ -200,7 +200,7 @@ pub(crate) fn with_key_value<R>(
     env: &mut JNIEnv,
     key: &JByteArray,
     value: &JByteArray,
-    f: impl FnOnce(Option<&[u8]>, &[u8]) -> Result<R>,
+    f: impl FnOnce(&mut JNIEnv, Option<&[u8]>, &[u8]) -> Result<R>,
 ) -> Result<R> {
     if value.is_null() {
         return Err(JniError::IllegalArgument("value must not be null".into()));
@@ -221,7 +221,7 @@ pub(crate) fn with_key_value<R>(
             read_into(env, key, key_buf)?;
         }
         read_into(env, value, value_buf)?;
-        f(has_key.then_some(key_buf.as_slice()), value_buf.as_slice())
+        f(env, has_key.then_some(key_buf.as_slice()), value_buf.as_slice())
     })
 }
 
@@ -363,6 +363,64 @@ impl<'a> RecordWriter<'a> {
         self.dst[..4].copy_from_slice(&self.count.to_be_bytes());
         self.len
     }
+}
+
+/// Packs metrics (layout `METRICS`): the counters, the errors (count, then per kind its
+/// `FluvioException.Code` name and count), then the send and the fetch latencies (count, then
+/// mean, p50, p90, p99, p99.9 and max in microseconds).
+pub(crate) fn pack_metrics(metrics: &MetricsSnapshot) -> Packer {
+    let mut packer = Packer::with_capacity(256);
+    for counter in [
+        metrics.records_sent,
+        metrics.bytes_sent,
+        metrics.batches_sent,
+        metrics.records_received,
+        metrics.bytes_received,
+        metrics.batches_received,
+        metrics.retries,
+        metrics.reconnects,
+        metrics.in_flight_requests,
+    ] {
+        packer.i64(counter as i64);
+    }
+    packer.i32(metrics.errors.len() as i32);
+    for (kind, count) in &metrics.errors {
+        packer.str(crate::error::code_name(*kind)).i64(*count as i64);
+    }
+    for latency in [&metrics.send_latency, &metrics.fetch_latency] {
+        packer.i64(latency.count as i64);
+        for value in [latency.mean, latency.p50, latency.p90, latency.p99, latency.p999, latency.max] {
+            packer.i64(value.as_micros() as i64);
+        }
+    }
+    packer
+}
+
+/// The sample of layout `METRICS` that `ContractTest` decodes: every field a distinct value.
+pub(crate) fn sample_metrics() -> Packer {
+    let latency = |base: u64| fluvio_engine::LatencySnapshot {
+        count: base,
+        mean: Duration::from_micros(base + 1),
+        p50: Duration::from_micros(base + 2),
+        p90: Duration::from_micros(base + 3),
+        p99: Duration::from_micros(base + 4),
+        p999: Duration::from_micros(base + 5),
+        max: Duration::from_micros(base + 6),
+    };
+    pack_metrics(&MetricsSnapshot {
+        records_sent: 1,
+        bytes_sent: 2,
+        batches_sent: 3,
+        records_received: 4,
+        bytes_received: 5,
+        batches_received: 6,
+        retries: 7,
+        reconnects: 8,
+        in_flight_requests: 9,
+        errors: vec![(fluvio_engine::ErrorKind::Timeout, 10), (fluvio_engine::ErrorKind::NotLeader, 11)],
+        send_latency: latency(100),
+        fetch_latency: latency(200),
+    })
 }
 
 /// The sample of layout `RECORDS` that `ContractTest` decodes.

@@ -29,6 +29,8 @@ pub(crate) enum JniError {
     IllegalArgument(String),
     /// `IllegalStateException`.
     IllegalState(String),
+    /// The calling Java thread was interrupted while it waited: `FluvioException(INTERRUPTED)`.
+    Interrupted(String),
     /// A Rust panic: `FluvioException(INTERNAL)`.
     Panic(String),
     /// A JNI call failed; when a Java exception is pending it is kept as is.
@@ -164,12 +166,14 @@ pub(crate) fn all_tls_failure_names() -> Vec<&'static str> {
 
 /// Codes that do not come from an engine kind.
 pub(crate) const LOCAL_CLUSTER_CODE: &str = "LOCAL_CLUSTER";
+const INTERRUPTED_CODE: &str = "INTERRUPTED";
 const INTERNAL_CODE: &str = "INTERNAL";
 
 /// Every code native code can throw (for the cross-language consistency test).
 pub(crate) fn all_code_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = ErrorKind::ALL.iter().map(|k| code_name(*k)).collect();
     names.push(LOCAL_CLUSTER_CODE);
+    names.push(INTERRUPTED_CODE);
     names
 }
 
@@ -215,6 +219,7 @@ pub(crate) fn throw(env: &mut JNIEnv, err: JniError) {
         JniError::Cluster { failure, message } => {
             throw_fluvio(env, LOCAL_CLUSTER_CODE, message, false, None, Some(failure))
         }
+        JniError::Interrupted(message) => throw_fluvio(env, INTERRUPTED_CODE, message, false, None, None),
         JniError::IllegalArgument(message) => env.throw_new("java/lang/IllegalArgumentException", message),
         JniError::IllegalState(message) => env.throw_new("java/lang/IllegalStateException", message),
         JniError::Panic(message) => throw_fluvio(

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use fluvio_engine::{ClientConfig, Fluvio};
 use jni::JNIEnv;
-use jni::objects::JString;
+use jni::objects::{JByteArray, JString};
 use jni::sys::jlong;
 
 use crate::contract::{Obj, java, natives};
@@ -83,6 +83,11 @@ natives! {
 
     fn nativeClose(_, handle: jlong) {
         block_on(fluvio(handle)?.client.close())
+    }
+
+    /// The client's metrics, packed (layout `METRICS`).
+    fn nativeMetrics(env, handle: jlong) -> JByteArray<'local> {
+        crate::convert::pack_metrics(&fluvio(handle)?.client.metrics()).into_java(env)
     }
 
     fn nativePlatformVersion(env, handle: jlong) -> JString<'local> {

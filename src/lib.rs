@@ -14,6 +14,7 @@ mod error;
 mod fluvio;
 mod fluvio_admin;
 mod fluvio_exception;
+mod fluvio_logging;
 mod fluvio_profiles;
 mod handle;
 mod local_cluster;

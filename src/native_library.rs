@@ -18,6 +18,7 @@ pub(crate) const NATIVE_CLASSES: &[fn() -> NativeClass] = &[
     crate::fluvio::natives,
     crate::fluvio_admin::natives,
     crate::fluvio_exception::natives,
+    crate::fluvio_logging::natives,
     crate::fluvio_profiles::natives,
     crate::local_cluster::natives,
     natives,
@@ -55,6 +56,7 @@ fn sample<'local>(env: &mut JNIEnv<'local>, layout: &Obj<java::Layout>) -> Resul
         PackedLayout::Partitions => crate::fluvio_admin::sample_partitions()?,
         PackedLayout::Spus => crate::fluvio_admin::sample_spus()?,
         PackedLayout::Profile => crate::fluvio_profiles::sample_profile(),
+        PackedLayout::Metrics => crate::convert::sample_metrics(),
         PackedLayout::Consumers => crate::fluvio_admin::sample_consumers()?,
     };
     packer.into_java(env)

@@ -4,15 +4,25 @@
 //! completion callbacks can call into Java without attaching per call. Java threads wait for
 //! async work with [`block_on`]; a runtime thread never does (that would stall the runtime),
 //! so blocking calls made from a callback running on one fail with `IllegalStateException`.
+//! Calls that may wait for the cluster indefinitely (a stream's `next`, a `send` waiting for
+//! queue space, `flush`) wait with [`block_on_interruptible`], which honours
+//! `Thread.interrupt()`.
 
 use std::future::Future;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
-use jni::JavaVM;
+use jni::{JNIEnv, JavaVM};
 use tokio::runtime::Runtime;
 
+use crate::contract::java;
 use crate::error::{JniError, Result};
+
+/// How often a Java thread waiting in [`block_on_interruptible`] looks at its interrupt flag:
+/// the longest an interrupt goes unnoticed. Java offers no hook to be told of an interrupt, and
+/// one flag read per period costs nothing next to a wait that long.
+const INTERRUPT_CHECK_PERIOD: Duration = Duration::from_millis(10);
 
 static VM: OnceLock<JavaVM> = OnceLock::new();
 
@@ -89,6 +99,40 @@ fn build() -> std::result::Result<Runtime, String> {
 
 /// Runs `future` to completion on the runtime, blocking the calling Java thread.
 pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
+    Ok(blocking_runtime()?.block_on(future))
+}
+
+/// Runs `future` on the runtime, blocking the calling Java thread until it completes or the
+/// thread is interrupted (`Thread.interrupt()`): then `future` is dropped (so whatever it
+/// waited for does not happen, e.g. a record waiting for queue space is not queued) and the
+/// result is [`JniError::Interrupted`]; the thread's interrupt flag stays set. `waiting_for`
+/// completes the message: "interrupted while waiting for ...".
+pub(crate) fn block_on_interruptible<F: Future>(env: &mut JNIEnv, waiting_for: &str, future: F) -> Result<F::Output> {
+    let runtime = blocking_runtime()?;
+    // The future runs on this (Java) thread, so it may read the flag through `env`.
+    runtime.block_on(async {
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let Ok(output) = tokio::time::timeout(INTERRUPT_CHECK_PERIOD, future.as_mut()).await {
+                return Ok(output);
+            }
+            if is_interrupted(env)? {
+                return Err(JniError::Interrupted(format!("interrupted while waiting for {waiting_for}")));
+            }
+        }
+    })
+}
+
+/// Whether the calling Java thread's interrupt flag is set (left as it is).
+fn is_interrupted(env: &mut JNIEnv) -> Result<bool> {
+    Ok(env.with_local_frame(2, |env| -> jni::errors::Result<bool> {
+        let thread = java::Thread::current_thread(env)?;
+        Ok(java::Thread::is_interrupted(env, &thread)? != 0)
+    })?)
+}
+
+/// The runtime, for a Java thread about to block on it; an error on the runtime's own threads.
+fn blocking_runtime() -> Result<&'static Runtime> {
     if RUNTIME_THREAD.with(|flag| flag.get()) {
         return Err(JniError::IllegalState(
             "a blocking Fluvio call was made on a Fluvio I/O thread (for example inside a completion callback); \
@@ -96,7 +140,7 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output> {
                 .into(),
         ));
     }
-    Ok(runtime()?.block_on(future))
+    runtime()
 }
 
 /// Enters the runtime's context (for calls that spawn tasks but do not block).

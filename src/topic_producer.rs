@@ -4,6 +4,8 @@
 //! pointed at the batch's `BatchFuture`, created once per batch. When the batch is resolved,
 //! one upcall completes that future, for every record of the batch at once.
 
+use std::time::Duration;
+
 use fluvio_engine::producer::{DeliverySemantic, RetryPolicy, TrySend};
 use fluvio_engine::{ProduceOutput, ProducerConfig, TopicProducer};
 use jni::JNIEnv;
@@ -15,7 +17,7 @@ use crate::convert::{count, duration, enum_value, required, required_enum, strin
 use crate::error::{JniError, Result, code_name, tls_failure_name};
 use crate::fluvio::FluvioHandle;
 use crate::handle::{borrow, dispose, into_handle};
-use crate::runtime::{self, block_on};
+use crate::runtime::{self, block_on, block_on_interruptible};
 
 /// The native side of a `TopicProducer`.
 pub(crate) struct ProducerHandle {
@@ -88,11 +90,15 @@ fn send(
     let partition = u32::try_from(partition).ok();
     // Queueing may start a partition's sender task.
     let _runtime = runtime::enter()?;
-    let output = with_key_value(env, key, value, |key, value| {
+    let output = with_key_value(env, key, value, |env, key, value| {
         Ok(match producer.producer.try_send(partition, key, value)? {
             TrySend::Sent(output) => output,
             // Full queue: wait for room (up to max_block) on this Java thread.
-            TrySend::QueueFull(partition) => block_on(producer.producer.send_to(Some(partition), key, value))??,
+            TrySend::QueueFull(partition) => block_on_interruptible(
+                env,
+                "space in the producer's queue",
+                producer.producer.send_to(Some(partition), key, value),
+            )??,
         })
     })?;
     let future = output.batch_attachment(|| new_batch_future(env, &output))?;
@@ -148,11 +154,17 @@ fn producer(handle: jlong) -> Result<&'static ProducerHandle> {
     unsafe { borrow::<ProducerHandle>(handle) }
 }
 
-/// Flushes, then refuses further records. A delivery failure of the final flush is not an
-/// error of `close`: every record's `ProduceOutput` already carries its own outcome, and a
-/// `close()` that throws in a try-with-resources would hide the body's result.
-fn close(handle: jlong) -> Result<()> {
-    let outcome = block_on(producer(handle)?.producer.close())?;
+/// Flushes, then refuses further records; with a timeout (`timeout_nanos` >= 0), what is not
+/// delivered by then fails with `CLOSED` instead of being waited for. A delivery failure of the
+/// final flush is not an error of `close`: every record's `ProduceOutput` already carries its
+/// own outcome, and a `close()` that throws in a try-with-resources would hide the body's
+/// result.
+fn close(handle: jlong, timeout_nanos: jlong) -> Result<()> {
+    let producer = &producer(handle)?.producer;
+    let outcome = match u64::try_from(timeout_nanos) {
+        Ok(nanos) => block_on(producer.close_within(Duration::from_nanos(nanos)))?,
+        Err(_) => block_on(producer.close())?,
+    };
     if let Err(err) = outcome {
         tracing::debug!(%err, "delivery failure while closing a producer (reported by its outputs)");
     }
@@ -178,16 +190,22 @@ natives! {
         send(env, handle, partition, &key, &value, &out)
     }
 
+    /// The producer's metrics, packed (layout `METRICS`).
+    fn nativeMetrics(env, handle: jlong) -> JByteArray<'local> {
+        crate::convert::pack_metrics(&producer(handle)?.producer.metrics()).into_java(env)
+    }
+
     fn nativePartitionCount(_, handle: jlong) -> jint {
         Ok(producer(handle)?.producer.partition_count() as jint)
     }
 
-    fn nativeFlush(_, handle: jlong) {
-        Ok(block_on(producer(handle)?.producer.flush())??)
+    fn nativeFlush(env, handle: jlong) {
+        Ok(block_on_interruptible(env, "the flush", producer(handle)?.producer.flush())??)
     }
 
-    fn nativeClose(_, handle: jlong) {
-        close(handle)
+    /// Waits at most `timeoutNanos` (negative: as long as delivery takes).
+    fn nativeClose(_, handle: jlong, timeout_nanos: jlong) {
+        close(handle, timeout_nanos)
     }
 
     fn nativeDispose(_, handle: jlong) {

@@ -26,6 +26,23 @@ java! {
         fn to_string = toString() -> JString<'local>;
     }
 
+    /// `java.lang.Thread`: a blocked call reads its caller's interrupt flag.
+    class Thread = "java/lang/Thread" {
+        static fn current_thread = currentThread() -> Obj<'local, Thread>;
+        fn is_interrupted = isInterrupted() -> jboolean;
+    }
+
+    /// `com.infinyon.fluvio.FluvioLogging`: native events go to the JVM's logging through `log`.
+    class FluvioLogging = "com/infinyon/fluvio/FluvioLogging" {
+        static fn log = log(logger: &JString<'_>, level: jint, message: &JString<'_>) -> ();
+        const LEVEL_OFF = int(crate::fluvio_logging::LEVEL_OFF as i32);
+        const LEVEL_ERROR = int(crate::fluvio_logging::LEVEL_ERROR as i32);
+        const LEVEL_WARN = int(crate::fluvio_logging::LEVEL_WARN as i32);
+        const LEVEL_INFO = int(crate::fluvio_logging::LEVEL_INFO as i32);
+        const LEVEL_DEBUG = int(crate::fluvio_logging::LEVEL_DEBUG as i32);
+        const LEVEL_TRACE = int(crate::fluvio_logging::LEVEL_TRACE as i32);
+    }
+
     /// `java.nio.file.Path`.
     class Path = "java/nio/file/Path" {}
 
@@ -276,6 +293,7 @@ pub(crate) enum PackedLayout {
     Partitions,
     Spus,
     Profile,
+    Metrics,
     Consumers,
 }
 
@@ -388,6 +406,7 @@ java_enums! {
         PARTITIONS => PackedLayout::Partitions,
         SPUS => PackedLayout::Spus,
         PROFILE => PackedLayout::Profile,
+        METRICS => PackedLayout::Metrics,
         CONSUMERS => PackedLayout::Consumers,
     }
 }

@@ -100,6 +100,11 @@ impl Fluvio {
         self.inner.close().await;
     }
 
+    /// The totals of every producer and stream this client ran (closed ones included).
+    pub fn metrics(&self) -> crate::MetricsSnapshot {
+        self.inner.metrics.snapshot()
+    }
+
     /// True once [`Fluvio::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.inner.shutdown.is_cancelled()

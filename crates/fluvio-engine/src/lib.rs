@@ -37,6 +37,7 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 mod metadata;
+pub mod metrics;
 pub mod producer;
 mod router;
 mod socket;
@@ -51,6 +52,7 @@ pub use consumer::{
     RecordStream, StreamOffsets, TopicConsumer, TopicStream,
 };
 pub use error::{Error, ErrorKind, Result, TlsFailure};
+pub use metrics::{LatencySnapshot, Metrics, MetricsSnapshot};
 pub use producer::{ProduceOutput, ProducerConfig, RecordMetadata, TopicProducer};
 
 pub use fluvio_wire::Compression;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use fluvio_wire::sc::{ChangeKind, Metadata, MetadataUpdate, PartitionSpec, Spec, SpuSpec, TopicSpec};
 use parking_lot::RwLock;
 use tokio::sync::watch;
+use tracing::info;
 
 /// One kind of object.
 pub(crate) struct Store<S: Spec> {
@@ -23,7 +24,33 @@ struct State<S: Spec> {
     objects: HashMap<String, Metadata<S>>,
 }
 
-impl<S: Spec> Store<S> {
+/// What the log says when a watched object changes.
+pub(crate) trait Logged: Spec + Sized {
+    /// Logs the change of an object from `before` (absent: new) to `after`.
+    fn log_change(_before: Option<&Metadata<Self>>, _after: &Metadata<Self>) {}
+}
+
+impl Logged for TopicSpec {}
+
+impl Logged for SpuSpec {}
+
+impl Logged for PartitionSpec {
+    fn log_change(before: Option<&Metadata<Self>>, after: &Metadata<Self>) {
+        if let Some(before) = before
+            && before.spec.leader != after.spec.leader
+        {
+            info!(partition = %after.name, from = before.spec.leader, to = after.spec.leader, "partition leader changed");
+        }
+    }
+}
+
+/// Puts `object` into `objects`, logging what changed.
+fn put<S: Logged>(objects: &mut HashMap<String, Metadata<S>>, object: Metadata<S>) {
+    S::log_change(objects.get(&object.name), &object);
+    objects.insert(object.name.clone(), object);
+}
+
+impl<S: Logged> Store<S> {
     fn new() -> Self {
         Self { state: RwLock::new(State { synced: false, objects: HashMap::new() }), epoch: watch::Sender::new(0) }
     }
@@ -35,14 +62,16 @@ impl<S: Spec> Store<S> {
         {
             let mut state = self.state.write();
             if first_of_stream || !update.all.is_empty() {
+                let before = std::mem::take(&mut state.objects);
+                for object in &update.all {
+                    S::log_change(before.get(&object.name), object);
+                }
                 state.objects = update.all.into_iter().map(|o| (o.name.clone(), o)).collect();
             }
             {
                 for change in update.changes {
                     match change.kind {
-                        ChangeKind::Update => {
-                            state.objects.insert(change.object.name.clone(), change.object);
-                        }
+                        ChangeKind::Update => put(&mut state.objects, change.object),
                         ChangeKind::Delete => {
                             state.objects.remove(&change.object.name);
                         }
@@ -59,7 +88,7 @@ impl<S: Spec> Store<S> {
         {
             let mut state = self.state.write();
             for object in objects {
-                state.objects.insert(object.name.clone(), object);
+                put(&mut state.objects, object);
             }
         }
         self.epoch.send_modify(|e| *e += 1);
@@ -74,7 +103,7 @@ impl<S: Spec> Store<S> {
             let mut state = self.state.write();
             for object in objects {
                 if state.objects.get(&object.name) == before.get(&object.name) {
-                    state.objects.insert(object.name.clone(), object);
+                    put(&mut state.objects, object);
                 }
             }
         }

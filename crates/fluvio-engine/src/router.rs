@@ -10,15 +10,15 @@ use std::time::Duration;
 use fluvio_wire::sc::partition::{partition_name, split_partition_name};
 use fluvio_wire::sc::spu::SpuSpec;
 use fluvio_wire::sc::{
-    ListFilter, ListFilters, ListRequest, ListResponse, Metadata, MetadataUpdate, Spec, TopicSpec, WatchParams,
-    WatchRequest, WatchResponse, labels,
+    ListFilter, ListFilters, ListRequest, ListResponse, Metadata, MetadataUpdate, TopicSpec, WatchParams, WatchRequest,
+    WatchResponse, labels,
 };
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::metadata::{MetadataCache, Store};
+use crate::metadata::{Logged, MetadataCache, Store};
 use crate::socket::{Connection, Role, SC_VERSION};
 use crate::tls::TlsConnector;
 
@@ -71,6 +71,8 @@ pub(crate) struct ClientInner {
     spus: parking_lot::Mutex<HashMap<i32, Arc<SpuEntry>>>,
     pub(crate) metadata: MetadataCache,
     pub(crate) shutdown: CancellationToken,
+    /// The totals of every producer and stream of this client.
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Drop for ClientInner {
@@ -96,6 +98,7 @@ impl ClientInner {
             spus: parking_lot::Mutex::new(HashMap::new()),
             metadata: MetadataCache::new(),
             shutdown: CancellationToken::new(),
+            metrics: Arc::default(),
         });
         let weak = Arc::downgrade(&inner);
         tokio::spawn(watch_loop(
@@ -237,7 +240,7 @@ impl ClientInner {
             .ok_or_else(|| Error::new(ErrorKind::Server, format!("SPU {id} is not known to the SC")))
     }
 
-    async fn wait_synced<S: Spec>(&self, store: &Store<S>, what: &str) -> Result<()> {
+    async fn wait_synced<S: Logged>(&self, store: &Store<S>, what: &str) -> Result<()> {
         if store.wait_synced(self.config.request_timeout()).await {
             Ok(())
         } else {
@@ -249,7 +252,7 @@ impl ClientInner {
     }
 
     /// Waits (up to the request timeout) until `probe` finds something in `store`.
-    async fn wait_for<S: Spec, T>(&self, store: &Store<S>, probe: impl Fn(&Store<S>) -> Option<T>) -> Option<T> {
+    async fn wait_for<S: Logged, T>(&self, store: &Store<S>, probe: impl Fn(&Store<S>) -> Option<T>) -> Option<T> {
         let mut changes = store.subscribe();
         let deadline = tokio::time::Instant::now() + self.config.request_timeout();
         loop {
@@ -349,7 +352,7 @@ fn leader_of(name: &str, leader: i32) -> Result<i32> {
 }
 
 /// Keeps one store in sync with the SC, re-watching whenever the stream ends.
-async fn watch_loop<S: Spec>(
+async fn watch_loop<S: Logged>(
     client: Weak<ClientInner>,
     shutdown: CancellationToken,
     label: &'static str,

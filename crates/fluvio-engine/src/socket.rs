@@ -26,7 +26,7 @@ use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, trace};
+use tracing::{debug, error, trace, warn};
 
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result, TlsFailure};
@@ -166,13 +166,21 @@ impl Connection {
             guard.disarm();
             Ok::<_, Error>((shared, versions))
         };
-        let (shared, versions) = match tokio::time::timeout(config.connect_timeout(), connect).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(Error::new(
-                    ErrorKind::ConnectTimeout,
-                    format!("connecting to {addr} took longer than {:?}", config.connect_timeout()),
-                ));
+        let outcome = match tokio::time::timeout(config.connect_timeout(), connect).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::new(
+                ErrorKind::ConnectTimeout,
+                format!("connecting to {addr} took longer than {:?}", config.connect_timeout()),
+            )),
+        };
+        let (shared, versions) = match outcome {
+            Ok(connected) => connected,
+            Err(err) => {
+                match err.tls_failure() {
+                    Some(failure) => error!(%addr, ?role, ?failure, %err, "TLS refused"),
+                    None => debug!(%addr, ?role, %err, "cannot connect"),
+                }
+                return Err(err);
             }
         };
         let connection = Arc::new(Self { shared, versions, request_timeout: config.request_timeout() });
@@ -180,6 +188,7 @@ impl Connection {
             connection.close();
             return Err(err);
         }
+        // Routine (streams open SPU connections of their own): losing one is the news.
         debug!(%addr, ?role, platform = %connection.versions.platform_version, "connected");
         Ok(connection)
     }
@@ -416,7 +425,11 @@ async fn read_loop<R: AsyncRead>(reader: R, shared: Arc<Shared>) {
             Ok(_) => {}
         }
     }
-    debug!(addr = %shared.addr, "connection closed");
+    if shared.closed.is_cancelled() {
+        debug!(addr = %shared.addr, "connection closed");
+    } else {
+        warn!(addr = %shared.addr, "connection lost");
+    }
     shared.closed.cancel();
     shared.fail_all();
 }

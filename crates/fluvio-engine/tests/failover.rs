@@ -299,3 +299,36 @@ async fn a_full_queue_blocks_send_for_max_block_then_times_out() {
     assert_eq!(theirs, patient_accepted);
     s.shutdown().await;
 }
+
+/// With its leader gone, `close_within` gives up after its timeout (a plain `close` would retry
+/// for the retry policy's two minutes): what was not acknowledged fails with `Closed`, and the
+/// producer's metrics count the retries, the reconnect and the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounded_close_gives_up_on_a_leader_that_is_gone() {
+    let s = setup(1).await;
+    topic(&s.fluvio, "bounded-close", 1).await;
+    let spu = leader_of(&s.fluvio, "bounded-close", 0).await;
+    let producer = s.fluvio.topic_producer("bounded-close").await.unwrap();
+    producer.send(None, b"acknowledged").await.unwrap().wait().await.unwrap();
+    take_down(&s, spu, true).await;
+    let pending = producer.send(None, b"never acknowledged").await.unwrap();
+    // Let the sender retry at least once.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while producer.metrics().retries == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let closing = tokio::time::timeout(Duration::from_secs(30), producer.close_within(Duration::from_millis(300)));
+    let closed = closing.await.expect("close_within returned within its bound");
+    assert_eq!(closed.unwrap_err().kind(), ErrorKind::Closed);
+    assert_eq!(pending.wait().await.unwrap_err().kind(), ErrorKind::Closed);
+    assert!(producer.send(None, b"after").await.is_err(), "a closed producer refuses records");
+
+    let metrics = producer.metrics();
+    assert_eq!((metrics.records_sent, metrics.batches_sent), (1, 1));
+    assert!(metrics.retries >= 1, "{metrics:?}");
+    assert!(metrics.reconnects >= 1, "{metrics:?}");
+    assert_eq!(metrics.errors, vec![(ErrorKind::Closed, 1)]);
+    assert_eq!(metrics.in_flight_requests, 0);
+    assert_eq!(s.fluvio.metrics().records_sent, 1, "the client's totals include the producer's");
+}

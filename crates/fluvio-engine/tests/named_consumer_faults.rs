@@ -12,7 +12,7 @@ use common::*;
 use fluvio_engine::{
     ConsumerConfig, Fluvio, Isolation, Offset, OffsetStrategy, PartitionStream, RecordStream, TopicConfig,
 };
-use fluvio_local::{ClusterConfig, LocalCluster};
+use fluvio_local::{ClusterConfig, LocalCluster, ReplicationPolicy};
 
 /// A service's stream: its consumer id, manual commits, committed reads only (a failover takes
 /// nothing back).
@@ -57,7 +57,13 @@ async fn offsets_leader(fluvio: &Fluvio) -> i32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_resumes_after_losing_the_leaders_of_its_partition_and_of_consumer_offset() {
-    let s = setup(3).await;
+    // Under Fluvio's rules (the default policy) the high watermark waits for a killed replica,
+    // so neither the committed reads nor the commits would go on until it returns, as on a real
+    // cluster: this failover runs under IN_SYNC, where the in-sync set drops it.
+    let dir = tempfile::tempdir().unwrap();
+    let config = ClusterConfig::new(dir.path()).spus(3).replication_policy(ReplicationPolicy::InSync);
+    let cluster = LocalCluster::start(config).await.expect("cluster starts");
+    let s = Setup { fluvio: connect(&cluster).await, cluster, dir };
     s.fluvio.admin().create_topic("orders", &TopicConfig::new(1, 3)).await.unwrap();
     produce(&s.fluvio, "orders", 15).await;
     let mut processed = Vec::new();

@@ -116,8 +116,9 @@ async fn a_full_disk_is_storage_full_at_once_and_shows_in_the_partition_status()
         assert!(Instant::now() < deadline, "the status never showed the full disk");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Creating a topic fails typed, and leaves nothing behind.
-    let created = fluvio.admin().create_topic("more", &TopicConfig::new(1, 1)).await.unwrap_err();
+    // Creating a topic whose metadata does not fit (64 partitions: more than the last page of
+    // the cluster's metadata journal may still hold) fails typed, and leaves nothing behind.
+    let created = fluvio.admin().create_topic("more", &TopicConfig::new(64, 1)).await.unwrap_err();
     assert_eq!(created.kind(), ErrorKind::Storage, "{created:?}");
     assert!(fluvio.admin().list_topics().await.unwrap().iter().all(|t| t.name != "more"));
 
@@ -129,7 +130,7 @@ async fn a_full_disk_is_storage_full_at_once_and_shows_in_the_partition_status()
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     producer.send(None, b"stored").await.unwrap().wait().await.unwrap();
-    fluvio.admin().create_topic("more", &TopicConfig::new(1, 1)).await.unwrap();
+    fluvio.admin().create_topic("more", &TopicConfig::new(64, 1)).await.unwrap();
     fluvio.close().await;
     cluster.shutdown().await;
 }

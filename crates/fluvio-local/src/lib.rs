@@ -76,11 +76,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fluvio_wire::sc::PartitionSpec;
 use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use lock::DirectoryLock;
 pub use policy::{FLUVIO_MAX_LAG, ReplicationPolicy, UnknownPolicy};
@@ -453,8 +452,8 @@ pub enum ClusterError {
     /// The data directory or metadata could not be used.
     #[error("cannot use the data directory: {0}")]
     Storage(String),
-    /// Restored partitions did not come online in time.
-    #[error("restored topics did not come online within {0:?}")]
+    /// Restored partitions did not come online: nothing changed for this long.
+    #[error("restored topics did not come online (no progress for {0:?})")]
     NotReady(Duration),
     /// No SPU of the cluster has this id.
     #[error("no SPU with id {0} in this cluster")]
@@ -462,13 +461,13 @@ pub enum ClusterError {
     /// The SPU is already running.
     #[error("SPU {0} is already running")]
     SpuRunning(i32),
-    /// A restarted SPU is running, but not every partition it leads came back online in time
-    /// (for example a log that could not be opened).
-    #[error("SPU {id} is running but the partitions it leads did not come online within {timeout:?}")]
+    /// A restarted SPU is running, but not every partition it leads came back online: nothing
+    /// changed for `timeout`.
+    #[error("SPU {id} is running but the partitions it leads did not come online (no progress for {timeout:?})")]
     SpuNotReady {
         /// The SPU.
         id: i32,
-        /// How long it was given.
+        /// How long nothing changed.
         timeout: Duration,
     },
     /// The cluster's runtime could not be started, or one of its tasks failed (a bug).
@@ -583,6 +582,7 @@ impl LocalCluster {
     /// [`ClusterError::DirectoryInUse`] when another cluster runs on the data directory.
     pub async fn start(config: ClusterConfig) -> Result<Self, ClusterError> {
         config.validate()?;
+        storage::prepare_open_files();
         std::fs::create_dir_all(&config.base_dir)
             .map_err(|e| ClusterError::Storage(format!("cannot create {}: {e}", config.base_dir.display())))?;
         let lock = Arc::new(DirectoryLock::acquire(&config.base_dir)?);
@@ -748,7 +748,7 @@ impl LocalCluster {
     /// Returns the SPU's public address once it serves again and every partition it leads is
     /// `Online`. Errors: [`ClusterError::UnknownSpu`], [`ClusterError::SpuRunning`],
     /// [`ClusterError::Bind`] (no port at all), and [`ClusterError::SpuNotReady`] when its
-    /// partitions do not come online in time; the SPU is then left running, serving the
+    /// partitions stop coming online (nothing changed for 30 s); the SPU is then left running, serving the
     /// partitions it could open.
     pub async fn start_spu(&self, id: i32) -> Result<SocketAddr, ClusterError> {
         let guard = self.inner.lifecycle.clone().lock_owned().await;
@@ -774,7 +774,7 @@ impl LocalCluster {
         if let Err(err) = on_runtime(self.runtime.handle(), async move { inner.stop_all().await }).await {
             warn!(%err, "the cluster did not stop cleanly");
         }
-        info!("cluster stopped");
+        debug!("cluster stopped");
     }
 }
 
@@ -840,7 +840,7 @@ impl ClusterInner {
             cluster.stop_all().await;
             return Err(ClusterError::NotReady(cluster.config.ready_timeout));
         }
-        info!(sc = %sc_addr, spus = cluster.config.spus, "cluster started");
+        debug!(sc = %sc_addr, spus = cluster.config.spus, "cluster started");
         Ok(cluster)
     }
 
@@ -953,33 +953,37 @@ impl ClusterInner {
     }
 
     /// Waits until every topic is provisioned, or every partition that is not online is known
-    /// to be unavailable. Returns false on timeout.
+    /// to be unavailable. Returns false once nothing changed for `timeout`: how long a start
+    /// takes grows with the number of partitions (each new leader epoch is fsynced), so only
+    /// a start that stopped making progress is given up on.
     async fn wait_ready(&self, timeout: Duration) -> bool {
-        let mut events = self.sc.store().subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if self.sc.is_settled() {
-                return true;
-            }
-            if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
-                return false;
-            }
-        }
+        self.wait_for_all(timeout, |from| self.sc.first_unsettled(from)).await
     }
 
     /// Waits until every partition led by SPU `id` is Online (or known to be unavailable).
-    /// Returns false on timeout.
+    /// Returns false once nothing changed for `timeout`, as [`Self::wait_ready`].
     async fn wait_leader_online(&self, id: i32, timeout: Duration) -> bool {
+        self.wait_for_all(timeout, |from| self.sc.first_led_not_serving(id, from)).await
+    }
+
+    /// Waits until `first_pending("")` finds nothing pending, asking again after each change of
+    /// the metadata from the first name still pending at the last look (the names before it
+    /// were done then), so that waiting for N objects costs O(N) rather than a scan of all of
+    /// them per change. Returns false once nothing changed for `timeout`.
+    async fn wait_for_all(&self, timeout: Duration, first_pending: impl Fn(&str) -> Option<String>) -> bool {
         let mut events = self.sc.store().subscribe();
-        let deadline = tokio::time::Instant::now() + timeout;
+        let mut from = String::new();
         loop {
-            let online = self.sc.store().all::<PartitionSpec>().iter().filter(|p| p.spec.leader == id).all(|p| {
-                (sc::is_serving(p.status.resolution) && p.status.leader.spu == id) || self.sc.is_unavailable(&p.name)
-            });
-            if online {
-                return true;
+            match first_pending(&from) {
+                None if from.is_empty() => return true,
+                // Done from `from` on: one more look at the whole, the earlier names included.
+                None => {
+                    from.clear();
+                    continue;
+                }
+                Some(name) => from = name,
             }
-            if tokio::time::timeout_at(deadline, events.recv()).await.is_err() {
+            if tokio::time::timeout(timeout, events.recv()).await.is_err() {
                 return false;
             }
         }
@@ -1050,6 +1054,7 @@ mod tests {
     use tokio::net::TcpStream;
 
     use super::*;
+    use fluvio_wire::sc::PartitionSpec;
 
     async fn send<R: Request>(stream: &mut TcpStream, request: &R) {
         let header = RequestHeader {
@@ -1211,8 +1216,10 @@ mod tests {
         let sc = cluster.inner.sc.clone();
         let common = CommonCreateRequest { name: "t".into(), dry_run: false, timeout: None };
         let mut events = sc.store().subscribe();
-        let file = dir.path().join("sc").join("metadata.json");
-        let saved = std::fs::read(&file).unwrap();
+        // The metadata on disk: snapshot and journal.
+        let on_disk =
+            || ["metadata.json", "metadata.journal"].map(|name| std::fs::read(dir.path().join("sc").join(name)).ok());
+        let saved = on_disk();
 
         // The disk is full: the creation fails, and nothing of it exists anywhere.
         sc.store().fail_writes.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -1221,13 +1228,15 @@ mod tests {
         assert!(sc.store().get::<TopicSpec>("t").is_none(), "no phantom topic");
         assert!(sc.store().all::<PartitionSpec>().iter().all(|p| p.spec.system), "only the system topic's");
         assert!(events.try_recv().is_err(), "watchers heard of nothing");
-        assert_eq!(std::fs::read(&file).unwrap(), saved, "the file is unchanged");
+        assert_eq!(on_disk(), saved, "the files are unchanged");
         assert!(!dir.path().join("sc").join("metadata.json.tmp").exists());
         // A later successful write does not carry it to disk either.
         sc.store().fail_writes.store(false, std::sync::atomic::Ordering::Relaxed);
         let other = CommonCreateRequest { name: "other".into(), dry_run: false, timeout: None };
         assert!(sc.create_topic(&other, TopicSpec::computed(1, 1)).await.error_code.is_ok());
-        assert!(!String::from_utf8(std::fs::read(&file).unwrap()).unwrap().contains("\"t\""));
+        let written: Vec<u8> = on_disk().into_iter().flatten().flatten().collect();
+        assert!(String::from_utf8_lossy(&written).contains("\"other\""));
+        assert!(!String::from_utf8_lossy(&written).contains("\"t\""));
 
         // Once space is back it can be created, and every restart brings it back.
         assert!(sc.create_topic(&common, TopicSpec::computed(2, 1)).await.error_code.is_ok());

@@ -12,7 +12,7 @@ use fluvio_wire::sc::{ChangeKind, Metadata, PartitionSpec, SpuSpec};
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::sc::{MetadataStore, StoreEvent};
+use crate::sc::store::{MetadataStore, StoreEvent};
 
 /// A partition as the SPUs see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

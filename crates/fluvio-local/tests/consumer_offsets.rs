@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::replicated::{SPU_1, SPU_2, SPU_3, addr, read_batches, setup};
 use common::*;
-use fluvio_local::{ClusterConfig, LocalCluster};
+use fluvio_local::{ClusterConfig, LocalCluster, ReplicationPolicy};
 use fluvio_wire::consumer_offset::{
     CONSUMER_OFFSET_TOPIC, ConsumerOffset, ConsumerOffsetFilter, DeleteConsumerOffsetRequest,
     FetchConsumerOffsetsRequest, FetchConsumerOffsetsResponse, OFFSET_ENTRY_VERSION, OffsetEntry,
@@ -436,7 +436,9 @@ async fn offsets_are_records_of_the_system_topic_with_snapshots_and_survive_rest
 
 #[tokio::test]
 async fn offsets_survive_the_loss_of_the_leader_of_consumer_offset() {
-    let mut setup = setup(|config| config).await;
+    // Under Fluvio's rules (the default) consumer-offset's high watermark would wait for the
+    // killed leader, and no commit would be answered until it returns: IN_SYNC drops it.
+    let mut setup = setup(|config| config.replication_policy(ReplicationPolicy::InSync)).await;
     let before = offsets_partition(&mut setup.sc).await;
     assert_eq!(before.spec.replicas.len(), 3);
     // The data partition is led elsewhere, so commits are forwarded and keep working.

@@ -67,6 +67,9 @@ impl Drop for SmallDisk {
     }
 }
 
+/// Partitions of a topic whose metadata takes several pages of the journal.
+const LARGE_TOPIC_PARTITIONS: u32 = 64;
+
 async fn start(base: &Path) -> LocalCluster {
     let starting = LocalCluster::start(ClusterConfig::new(base));
     tokio::time::timeout(Duration::from_secs(15), starting).await.expect("the start does not hang").expect("starts")
@@ -105,8 +108,10 @@ async fn a_full_disk_fails_writes_typed_and_the_cluster_recovers_once_space_is_b
     let push = first_push(first_spu(&cluster), "a", 0, 0).await;
     assert!(push.partition.error_code.is_ok());
     assert_eq!(push.partition.high_watermark, 3);
-    // A topic cannot be created, and nothing of it remains.
-    let created = create_topic(&mut sc, "b", TopicSpec::computed(1, 1)).await;
+    // A topic whose metadata does not fit (a metadata change is appended to a journal: a small
+    // one may still fit in the journal's last page) cannot be created, and nothing of it
+    // remains.
+    let created = create_topic(&mut sc, "b", TopicSpec::computed(LARGE_TOPIC_PARTITIONS, 1)).await;
     assert_eq!(created.error_code, ErrorCode::StorageError, "{created:?}");
     assert!(list_topics(&mut sc).await.iter().all(|t| t.name != "b"), "no phantom topic");
     cluster.shutdown().await;
@@ -122,7 +127,7 @@ async fn a_full_disk_fails_writes_typed_and_the_cluster_recovers_once_space_is_b
     let appended = produce_values(first_spu(&cluster), "a", 0, &[&big]).await;
     assert!(appended.error_code.is_ok(), "{:?}", appended.error_code);
     assert_eq!(appended.base_offset, 3, "nothing of the refused append was kept");
-    assert!(create_topic(&mut sc, "b", TopicSpec::computed(1, 1)).await.error_code.is_ok());
+    assert!(create_topic(&mut sc, "b", TopicSpec::computed(LARGE_TOPIC_PARTITIONS, 1)).await.error_code.is_ok());
     assert!(cluster.unavailable_partitions().is_empty());
     cluster.shutdown().await;
 

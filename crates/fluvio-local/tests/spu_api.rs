@@ -4,10 +4,10 @@ mod common;
 
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use common::*;
 use fluvio_wire::error_code::ErrorCode;
-use fluvio_wire::record::{CutBatch, RecordSet};
+use fluvio_wire::record::{CutBatch, RawBatch, Record, RecordSet};
 use fluvio_wire::sc::TopicSpec;
 use fluvio_wire::sc::topic::{CompressionAlgorithm, TopicStorageConfig};
 use fluvio_wire::spu::{
@@ -318,6 +318,76 @@ async fn corrupt_batches_are_refused_and_nothing_is_stored() {
     cluster.shutdown().await;
 }
 
+/// A produce request carrying `batch` as encoded (so with a CRC that matches its content).
+fn produce_encoded(topic: &str, batch: &RawBatch) -> ProduceRequest {
+    let mut bytes = BytesMut::new();
+    batch.encode_to(&mut bytes).unwrap();
+    ProduceRequest {
+        topics: vec![fluvio_wire::spu::TopicProduceData {
+            name: topic.into(),
+            partitions: vec![PartitionProduceData {
+                partition_index: 0,
+                records: RecordSet::from_encoded(bytes.freeze()),
+            }],
+        }],
+        ..produce_request(topic, 0, &[], Isolation::ReadUncommitted)
+    }
+}
+
+/// The SPU does not decode the records of a batch to validate it, but walks them: a batch
+/// whose CRC matches but whose records area is malformed is still refused, typed, and nothing
+/// of it is stored.
+#[tokio::test]
+async fn malformed_records_under_a_valid_crc_are_refused_and_nothing_is_stored() {
+    let (cluster, _dir, mut spu) = setup("m", TopicSpec::computed(1, 1)).await;
+    let two = batch(&[b"one", b"two"], Compression::None);
+    let with_area = |area: Vec<u8>| RawBatch { records: Bytes::from(area), ..two.clone() };
+    let area = two.records.to_vec();
+
+    let mut malformed = Vec::new();
+    // The header claims more records than the area holds, or fewer.
+    for last_offset_delta in [0, 2, i32::MAX] {
+        let mut wrong_count = two.clone();
+        wrong_count.header.last_offset_delta = last_offset_delta;
+        malformed.push(("record count", wrong_count));
+    }
+    // Offset deltas 0, 0.
+    let same_delta =
+        [Record::new(None, Bytes::from_static(b"a"), 0, 0), Record::new(None, Bytes::from_static(b"b"), 0, 0)];
+    malformed.push(("offset deltas", RawBatch::from_records(&same_delta, Compression::None, now_ms()).unwrap()));
+    // A byte after the last record.
+    malformed.push(("trailing byte", with_area([area.as_slice(), &[0]].concat())));
+    // The first record's length runs past the area.
+    let mut long = area.clone();
+    long[4] = 0x7e;
+    malformed.push(("record length", with_area(long)));
+    // A key tag that is neither 0 (none) nor 1 (some): after the length, attributes, and the
+    // one-byte timestamp and offset deltas.
+    let mut tag = area.clone();
+    tag[8] = 2;
+    malformed.push(("key tag", with_area(tag)));
+    // A compressed area that does not decompress, and one past the decompression limit.
+    let gzip =
+        RawBatch::from_records(&[Record::new(None, Bytes::from_static(b"z"), 0, 0)], Compression::Gzip, now_ms());
+    let mut garbage = gzip.unwrap();
+    garbage.records = Bytes::from_static(b"not a gzip member");
+    malformed.push(("compressed garbage", garbage));
+    let big = vec![0u8; fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED + 1];
+    let bomb =
+        RawBatch::from_records(&[Record::new(None, Bytes::from(big), 0, 0)], Compression::Lz4, now_ms()).unwrap();
+    malformed.push(("compression bomb", bomb));
+
+    for (what, batch) in &malformed {
+        let response = spu.call(&produce_encoded("m", batch)).await;
+        assert!(matches!(only_result(&response).error_code, ErrorCode::Other(_)), "{what}: {response:?}");
+    }
+    assert_eq!(offsets(&mut spu, "m").await, (0, 0), "nothing stored");
+    let response = spu.call(&produce_encoded("m", &two)).await;
+    assert!(only_result(&response).error_code.is_ok(), "{response:?}");
+    assert_eq!(offsets(&mut spu, "m").await, (0, 2));
+    cluster.shutdown().await;
+}
+
 #[tokio::test]
 async fn deleting_a_topic_ends_its_streams() {
     let (cluster, _dir, mut spu) = setup("gone", TopicSpec::computed(1, 1)).await;
@@ -326,7 +396,12 @@ async fn deleting_a_topic_ends_its_streams() {
     assert!(delete_topic(&mut sc, "gone").await.error_code.is_ok());
     let push = next_push(&mut spu, id).await;
     assert_eq!(push.partition.error_code, ErrorCode::TopicDeleted);
-    // The data directory of the replica is gone.
-    assert!(!cluster.base_dir().join("spu-5001").join("gone-0").exists());
+    // The data directory of the replica is gone (deleted right after its streams were told).
+    let replica_dir = cluster.base_dir().join("spu-5001").join("gone-0");
+    let deadline = std::time::Instant::now() + WAIT;
+    while replica_dir.exists() {
+        assert!(std::time::Instant::now() < deadline, "the replica's data was not deleted");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     cluster.shutdown().await;
 }

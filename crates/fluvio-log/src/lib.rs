@@ -14,6 +14,11 @@
 //! [`EpochHistory`] keeps, next to the segments, the leader epochs the log was written under,
 //! for replication.
 //!
+//! Segment files are not held open for the life of a log: they are opened on use through a
+//! [`FilePool`] (by default one per process, [`FilePool::shared`]) that keeps a bounded number
+//! open and closes the least recently used, so any number of partitions works within the
+//! process's open-file limit.
+//!
 //! The batch layout and codec come from [`fluvio_wire::record`]; this crate only adds storage.
 
 #![warn(missing_docs)]
@@ -22,6 +27,7 @@ mod batch;
 mod config;
 mod epochs;
 mod error;
+mod files;
 mod index;
 mod log;
 pub mod recovery;
@@ -33,6 +39,7 @@ pub use config::{
 };
 pub use epochs::{EPOCH_FILE_NAME, EpochEnd, EpochHistory, EpochStart};
 pub use error::{BatchDefect, LogError};
+pub use files::{DEFAULT_POOL_CAPACITY, FilePool};
 pub use log::{AppendInfo, PartitionLog, ReadSlice, RemovedSegment, RetentionOutcome, RetentionReason};
 pub use recovery::{DropReason, DroppedSegment, RecoveryReport, RemovedOffsets, Truncation};
 pub use reset::RESET_FILE_NAME;

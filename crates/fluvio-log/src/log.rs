@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -12,6 +13,7 @@ use fluvio_wire::record::BatchHeader;
 use crate::batch::{check_crc, check_header, checked_next_offset};
 use crate::config::LogConfig;
 use crate::error::{BatchDefect, LogError};
+use crate::files::FilePool;
 use crate::recovery::{RecoveryReport, recover};
 use crate::reset;
 use crate::segment::{Fill, MAX_RELATIVE_OFFSET, MAX_SEGMENT_BYTES, ReadStop, Segment, sync_dir};
@@ -116,6 +118,8 @@ pub struct PartitionLog {
     /// durable so that a power loss cannot bring back truncated or expired segments. (An
     /// atomic rather than a `Cell` so that the log stays `Sync` for shared reads.)
     dir_dirty: AtomicBool,
+    /// Where the segments' files are opened.
+    pool: Arc<FilePool>,
     /// The offset of a [`reset_to`](Self::reset_to) that failed after it was decided: the
     /// files no longer match `segments`, so everything but another reset is refused.
     pending_reset: Option<i64>,
@@ -124,16 +128,24 @@ pub struct PartitionLog {
 impl PartitionLog {
     /// Opens the partition log in `dir`, creating the directory if it is missing, and
     /// recovers it: see the [`recovery`](crate::recovery) module for the exact rules and
-    /// [`recovery_report`](Self::recovery_report) for what was repaired.
+    /// [`recovery_report`](Self::recovery_report) for what was repaired. Its files are opened
+    /// through the process's [`FilePool::shared`], so that open files stay bounded however
+    /// many logs are open.
     pub fn open(dir: &Path, config: LogConfig) -> Result<Self, LogError> {
+        Self::open_in_pool(dir, config, FilePool::shared().clone())
+    }
+
+    /// [`open`](Self::open), with the segments' files opened through `pool`.
+    pub fn open_in_pool(dir: &Path, config: LogConfig, pool: Arc<FilePool>) -> Result<Self, LogError> {
         fs::create_dir_all(dir).map_err(LogError::io("create", dir))?;
-        let (segments, report) = recover(dir, &config)?;
+        let (segments, report) = recover(dir, &config, &pool)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
             segments,
             report,
             dir_dirty: AtomicBool::new(false),
+            pool,
             pending_reset: None,
         })
     }
@@ -275,7 +287,7 @@ impl PartitionLog {
         // Sealed segments are trusted by recovery, so they must be on disk before anything
         // is written after them.
         self.active().sync()?;
-        let segment = Segment::create(&self.dir, leo)?;
+        let segment = Segment::create(&self.dir, leo, &self.pool)?;
         sync_dir(&self.dir)?;
         let last = self.segments.len() - 1;
         self.segments[last].close_writer();
@@ -550,7 +562,7 @@ impl PartitionLog {
         // Decided: from here on the old segments may disappear at any step.
         self.pending_reset = Some(offset);
         step()?;
-        let segment = reset::complete(&self.dir, offset, step)?;
+        let segment = reset::complete(&self.dir, offset, &self.pool, step)?;
         // Dropping the old segments closes their (already deleted) files.
         self.segments = vec![segment];
         self.pending_reset = None;

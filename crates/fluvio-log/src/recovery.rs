@@ -34,17 +34,19 @@ use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use fluvio_wire::record::{BATCH_CRC_START, BATCH_FILE_HEADER_LEN, BatchHeader};
 
 use crate::batch::{ChunkReader, READ_CHUNK, check_header, checked_next_offset};
 use crate::config::LogConfig;
 use crate::error::{BatchDefect, LogError};
+use crate::files::FilePool;
 use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
 use crate::reset;
 use crate::segment::{
-    MAX_RELATIVE_OFFSET, MAX_SEGMENT_BYTES, Segment, index_file_name, log_file_name, remove_file_if_exists, sync_dir,
-    write_index_file,
+    MAX_RELATIVE_OFFSET, MAX_SEGMENT_BYTES, Segment, index_file_name, log_file_name, parse_file_name,
+    remove_file_if_exists, sync_dir, write_index_file,
 };
 
 /// What [`PartitionLog::open`](crate::PartitionLog::open) found and repaired.
@@ -336,6 +338,7 @@ fn load_sealed(
     dir: &Path,
     base_offset: i64,
     config: &LogConfig,
+    pool: &Arc<FilePool>,
     report: &mut RecoveryReport,
 ) -> Result<Sealed, LogError> {
     let (file, len) = Segment::open_log(dir, base_offset)?;
@@ -348,26 +351,27 @@ fn load_sealed(
     if let Some(index) = stored
         && let Some(next_offset) = walk_sealed(&file, &log_path, len, base_offset, &index)?
     {
-        return Ok(Sealed::Valid(Segment::from_parts(dir, base_offset, next_offset, len, file, index)));
+        return Ok(Sealed::Valid(Segment::from_parts(dir, base_offset, (next_offset, len), file, index, pool, false)));
     }
     let headers = scan(&file, &log_path, len, base_offset, false, config.index_interval_bytes)?;
     if headers.defect.is_none() {
         // Only the index was wrong.
         write_index_file(&index_path, &headers.index)?;
         report.indexes_rebuilt.push(base_offset);
-        let segment = Segment::from_parts(dir, base_offset, headers.next_offset, len, file, headers.index);
+        let segment =
+            Segment::from_parts(dir, base_offset, (headers.next_offset, len), file, headers.index, pool, false);
         return Ok(Sealed::Valid(segment));
     }
-    recover_active(dir, base_offset, file, len, config, report, true).map(Sealed::Truncated)
+    recover_active(dir, base_offset, (file, len), config, pool, report, true).map(Sealed::Truncated)
 }
 
 /// Rule 4: full scan of the segment that is to be the active one.
 fn recover_active(
     dir: &Path,
     base_offset: i64,
-    file: File,
-    len: u64,
+    (file, len): (File, u64),
     config: &LogConfig,
+    pool: &Arc<FilePool>,
     report: &mut RecoveryReport,
     sealed: bool,
 ) -> Result<Segment, LogError> {
@@ -393,30 +397,26 @@ fn recover_active(
     if stored.as_deref() != Some(scan.index.encode_from(0).as_slice()) {
         report.indexes_rebuilt.push(base_offset);
     }
-    let mut segment = Segment::from_parts(dir, base_offset, scan.next_offset, scan.valid_len, file, scan.index);
+    let mut segment =
+        Segment::from_parts(dir, base_offset, (scan.next_offset, scan.valid_len), file, scan.index, pool, true);
     // Rewrites the index file from the scan in every case.
     segment.make_active()?;
     Ok(segment)
 }
 
-/// `{20 digits}{suffix}` → the base offset.
-pub(crate) fn parse_file_name(name: &str, suffix: &str) -> Option<i64> {
-    let stem = name.strip_suffix(suffix)?;
-    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    stem.parse().ok()
-}
-
 /// Loads (and repairs) the segments of the partition directory `dir`, which must exist.
 /// Always returns at least one segment; the last is active.
-pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<(Vec<Segment>, RecoveryReport), LogError> {
+pub(crate) fn recover(
+    dir: &Path,
+    config: &LogConfig,
+    pool: &Arc<FilePool>,
+) -> Result<(Vec<Segment>, RecoveryReport), LogError> {
     let mut report = RecoveryReport::default();
     // Rule 0: a decided reset is finished before anything else looks at the segments.
     let (reset, leftover) = reset::pending(dir)?;
     report.removed_files.extend(leftover);
     if let Some(offset) = reset {
-        reset::complete(dir, offset, &mut reset::no_crash)?;
+        reset::complete(dir, offset, pool, &mut reset::no_crash)?;
         report.completed_reset = Some(offset);
     }
     let mut logs = BTreeSet::new();
@@ -451,11 +451,11 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<(Vec<Segment>, R
             break;
         }
         if i + 1 == bases.len() {
-            let (file, len) = Segment::open_log(dir, base)?;
-            segments.push(recover_active(dir, base, file, len, config, &mut report, false)?);
+            let opened = Segment::open_log(dir, base)?;
+            segments.push(recover_active(dir, base, opened, config, pool, &mut report, false)?);
             break;
         }
-        match load_sealed(dir, base, config, &mut report)? {
+        match load_sealed(dir, base, config, pool, &mut report)? {
             Sealed::Valid(segment) => segments.push(segment),
             Sealed::Empty => {
                 for path in [dir.join(log_file_name(base)), dir.join(index_file_name(base))] {
@@ -493,12 +493,12 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig) -> Result<(Vec<Segment>, R
         // A sealed segment that became the last one must pass the active segment's checks.
         if let Some(base) = segments.last().filter(|s| !s.is_active()).map(|s| s.base_offset) {
             segments.pop();
-            let (file, len) = Segment::open_log(dir, base)?;
-            segments.push(recover_active(dir, base, file, len, config, &mut report, true)?);
+            let opened = Segment::open_log(dir, base)?;
+            segments.push(recover_active(dir, base, opened, config, pool, &mut report, true)?);
         }
     }
     if segments.is_empty() {
-        segments.push(Segment::create(dir, 0)?);
+        segments.push(Segment::create(dir, 0, pool)?);
     }
     // Makes deletions and creations above durable.
     sync_dir(dir)?;

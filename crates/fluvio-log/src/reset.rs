@@ -30,10 +30,11 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::LogError;
-use crate::recovery::parse_file_name;
-use crate::segment::{Segment, remove_file_if_exists, sync_dir};
+use crate::files::FilePool;
+use crate::segment::{Segment, parse_file_name, remove_file_if_exists, sync_dir};
 
 /// Name of the marker of a reset in progress inside a partition directory.
 pub const RESET_FILE_NAME: &str = "log-reset";
@@ -78,14 +79,14 @@ pub(crate) fn commit_marker(dir: &Path) -> Result<(), LogError> {
 /// Steps 2 (second half) to 5: makes the decision durable, deletes every segment, creates the
 /// empty segment at `offset`, removes the marker. Idempotent: it can be run again from any
 /// point it was interrupted at.
-pub(crate) fn complete(dir: &Path, offset: i64, step: Step<'_>) -> Result<Segment, LogError> {
+pub(crate) fn complete(dir: &Path, offset: i64, pool: &Arc<FilePool>, step: Step<'_>) -> Result<Segment, LogError> {
     sync_dir(dir)?;
     step()?;
     for path in segment_files(dir)? {
         remove_file_if_exists(&path)?;
         step()?;
     }
-    let segment = Segment::create(dir, offset)?;
+    let segment = Segment::create(dir, offset, pool)?;
     step()?;
     sync_dir(dir)?;
     step()?;

@@ -7,17 +7,23 @@
 //!   relative to `base_offset`;
 //! * for the active segment (`index_file` is `Some`), the index file holds exactly the
 //!   in-memory entries, unless `needs_trim` says a failed write left extra bytes behind.
+//!
+//! The files are opened through the process's [`FilePool`], which bounds how many are open:
+//! each operation takes the file it needs from the pool (opening it again if the pool closed
+//! it) and holds it until it is done.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, BatchHeader};
 
 use crate::batch::{CheckedHeader, ChunkReader, check_crc, check_crc_of_stored, check_header};
 use crate::error::{BatchDefect, LogError};
+use crate::files::{Access, FilePool, OpenFile, PooledFile};
 use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
 
 /// Largest size of a segment: batch positions are stored as u32 in the index.
@@ -41,6 +47,16 @@ pub(crate) fn log_file_name(base_offset: i64) -> String {
 /// `00000000000000001234.index`.
 pub(crate) fn index_file_name(base_offset: i64) -> String {
     format!("{base_offset:020}.index")
+}
+
+/// `{20 digits}{suffix}` → the base offset: the inverse of [`log_file_name`] and
+/// [`index_file_name`] (recovery and reset recognise segment files by it).
+pub(crate) fn parse_file_name(name: &str, suffix: &str) -> Option<i64> {
+    let stem = name.strip_suffix(suffix)?;
+    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    stem.parse().ok()
 }
 
 /// Why a segment read stopped.
@@ -88,10 +104,11 @@ pub(crate) struct Segment {
     pub size: u64,
     pub log_path: PathBuf,
     pub index_path: PathBuf,
-    log: File,
+    log: PooledFile,
     pub index: OffsetIndex,
-    /// Open for writing only while the segment is the active one.
-    index_file: Option<File>,
+    /// Written only while the segment is the active one.
+    index_file: Option<PooledFile>,
+    pool: Arc<FilePool>,
     /// A failed write may have left bytes past `size` (or past the index entries): cut them
     /// before the next write so that they can never be mistaken for data.
     needs_trim: bool,
@@ -100,7 +117,7 @@ pub(crate) struct Segment {
 impl Segment {
     /// Creates an empty segment starting at `base_offset` (replacing any files of that name)
     /// and makes it the active one.
-    pub(crate) fn create(dir: &Path, base_offset: i64) -> Result<Self, LogError> {
+    pub(crate) fn create(dir: &Path, base_offset: i64, pool: &Arc<FilePool>) -> Result<Self, LogError> {
         let log_path = dir.join(log_file_name(base_offset));
         let index_path = dir.join(index_file_name(base_offset));
         let log = OpenOptions::new()
@@ -120,11 +137,12 @@ impl Segment {
             base_offset,
             next_offset: base_offset,
             size: 0,
+            log: PooledFile::new(pool, log_path.clone(), Access::ReadWrite, log, false),
+            index_file: Some(PooledFile::new(pool, index_path.clone(), Access::Write, index_file, false)),
             log_path,
             index_path,
-            log,
             index: OffsetIndex::default(),
-            index_file: Some(index_file),
+            pool: pool.clone(),
             needs_trim: false,
         })
     }
@@ -138,26 +156,41 @@ impl Segment {
         Ok((log, len))
     }
 
-    /// A sealed segment from validated parts.
+    /// A sealed segment from validated parts. `log` is its open log file; `unsynced` when it
+    /// may hold writes that were never fsynced (the active segment of a process that crashed;
+    /// a sealed one was fsynced before it was sealed).
     pub(crate) fn from_parts(
         dir: &Path,
         base_offset: i64,
-        next_offset: i64,
-        size: u64,
+        (next_offset, size): (i64, u64),
         log: File,
         index: OffsetIndex,
+        pool: &Arc<FilePool>,
+        unsynced: bool,
     ) -> Self {
+        let log_path = dir.join(log_file_name(base_offset));
         Self {
             base_offset,
             next_offset,
             size,
-            log_path: dir.join(log_file_name(base_offset)),
+            log: PooledFile::new(pool, log_path.clone(), Access::ReadWrite, log, unsynced),
+            log_path,
             index_path: dir.join(index_file_name(base_offset)),
-            log,
             index,
             index_file: None,
+            pool: pool.clone(),
             needs_trim: false,
         }
+    }
+
+    /// The open log file, for the length of one operation.
+    fn log_file(&self) -> Result<Arc<OpenFile>, LogError> {
+        self.log.open().map_err(LogError::io("open", &self.log_path))
+    }
+
+    /// The open index file of the active segment.
+    fn index_writer(&self) -> Result<Option<Arc<OpenFile>>, LogError> {
+        self.index_file.as_ref().map(|file| file.open().map_err(LogError::io("open", file.path()))).transpose()
     }
 
     /// True while the segment is the one being appended to.
@@ -177,7 +210,7 @@ impl Segment {
             return Ok(());
         }
         let file = write_index_file(&self.index_path, &self.index)?;
-        self.index_file = Some(file);
+        self.index_file = Some(PooledFile::new(&self.pool, self.index_path.clone(), Access::Write, file, true));
         Ok(())
     }
 
@@ -229,15 +262,22 @@ impl Segment {
     fn write_at_end(&self, buf: &[u8], start: u64, entries_before: usize) -> Result<(), LogError> {
         // The log first: an index entry must never point past the data. A crash between the
         // two writes leaves an index that lacks entries, which recovery rebuilds.
-        self.log.write_all_at(buf, start).map_err(LogError::io("write", &self.log_path))?;
+        let log = self.log_file()?;
+        let written = log.write_all_at(buf, start);
+        self.log.wrote();
+        written.map_err(LogError::io("write", &self.log_path))?;
         if self.index.len() > entries_before {
-            let file = self.index_file.as_ref().ok_or_else(|| LogError::Io {
+            let file = self.index_writer()?.ok_or_else(|| LogError::Io {
                 op: "write",
                 path: self.index_path.clone(),
                 source: io::Error::other("segment is sealed"),
             })?;
-            file.write_all_at(&self.index.encode_from(entries_before), (entries_before * ENTRY_LEN) as u64)
-                .map_err(LogError::io("write", &self.index_path))?;
+            let written =
+                file.write_all_at(&self.index.encode_from(entries_before), (entries_before * ENTRY_LEN) as u64);
+            if let Some(index) = &self.index_file {
+                index.wrote();
+            }
+            written.map_err(LogError::io("write", &self.index_path))?;
         }
         Ok(())
     }
@@ -247,11 +287,24 @@ impl Segment {
         if !self.needs_trim {
             return Ok(());
         }
-        self.log.set_len(self.size).map_err(LogError::io("truncate", &self.log_path))?;
-        if let Some(file) = &self.index_file {
+        self.set_log_len(self.size)?;
+        self.set_index_len()?;
+        self.needs_trim = false;
+        Ok(())
+    }
+
+    fn set_log_len(&self, len: u64) -> Result<(), LogError> {
+        let log = self.log_file()?;
+        self.log.wrote();
+        log.set_len(len).map_err(LogError::io("truncate", &self.log_path))
+    }
+
+    /// Cuts the index file of the active segment to the entries in memory.
+    fn set_index_len(&self) -> Result<(), LogError> {
+        if let (Some(file), Some(handle)) = (self.index_writer()?, &self.index_file) {
+            handle.wrote();
             file.set_len((self.index.len() * ENTRY_LEN) as u64).map_err(LogError::io("truncate", &self.index_path))?;
         }
-        self.needs_trim = false;
         Ok(())
     }
 
@@ -262,36 +315,37 @@ impl Segment {
         // Index first: an index that is shorter than the log is harmless, one that points
         // beyond it is not.
         self.index.truncate_at_position(position);
-        if let Some(file) = &self.index_file {
-            file.set_len((self.index.len() * ENTRY_LEN) as u64).map_err(LogError::io("truncate", &self.index_path))?;
-        }
-        self.log.set_len(position).map_err(LogError::io("truncate", &self.log_path))?;
+        self.set_index_len()?;
+        self.set_log_len(position)?;
         self.size = position;
         self.next_offset = next_offset;
         self.needs_trim = false;
         Ok(())
     }
 
-    /// fsyncs the log and, for the active segment, the index.
+    /// fsyncs the log and, for the active segment, the index (what was written since they were
+    /// last fsynced).
     pub(crate) fn sync(&self) -> Result<(), LogError> {
-        self.log.sync_data().map_err(LogError::io("fsync", &self.log_path))?;
+        self.log.sync().map_err(LogError::io("fsync", &self.log_path))?;
         if let Some(file) = &self.index_file {
-            file.sync_data().map_err(LogError::io("fsync", &self.index_path))?;
+            file.sync().map_err(LogError::io("fsync", &self.index_path))?;
         }
         Ok(())
     }
 
     /// Last modification time of the log file (when its last batch was written).
     pub(crate) fn modified(&self) -> Result<SystemTime, LogError> {
-        self.log.metadata().and_then(|m| m.modified()).map_err(LogError::io("stat", &self.log_path))
+        fs::metadata(&self.log_path).and_then(|m| m.modified()).map_err(LogError::io("stat", &self.log_path))
     }
 
-    /// Deletes the segment's files. The log goes first: once it is gone the segment no
-    /// longer exists for recovery, and a leftover index is cleaned up by the next `open`.
-    /// The open handles stay valid (Unix semantics), so callers drop the segment afterwards.
+    /// Deletes the segment's files; callers drop the segment afterwards. The log goes first:
+    /// once it is gone the segment no longer exists (for recovery, nor for reads, which open
+    /// files by name), so the index is removed on a best-effort basis: a leftover index is
+    /// cleaned up by the next `open`.
     pub(crate) fn delete_files(&self) -> Result<(), LogError> {
         remove_file_if_exists(&self.log_path)?;
-        remove_file_if_exists(&self.index_path)
+        let _ = remove_file_if_exists(&self.index_path);
+        Ok(())
     }
 
     /// [`check_header`] for a stored batch at `position`, plus the check that it ends within
@@ -314,7 +368,8 @@ impl Segment {
     /// Position and header of the batch that contains `offset`
     /// (`base_offset <= offset < next_offset`).
     pub(crate) fn locate(&self, offset: i64) -> Result<(u64, CheckedHeader), LogError> {
-        let mut reader = ChunkReader::new(&self.log, self.size, LOCATE_CHUNK);
+        let log = self.log_file()?;
+        let mut reader = ChunkReader::new(&log, self.size, LOCATE_CHUNK);
         let (mut position, mut expected) = match self.index.lookup(offset - self.base_offset) {
             Some(entry) => {
                 let position = u64::from(entry.position);
@@ -352,7 +407,8 @@ impl Segment {
             Some(entry) => (u64::from(entry.position), self.base_offset + i64::from(entry.relative_offset)),
             None => (0, self.base_offset),
         };
-        let mut reader = ChunkReader::new(&self.log, self.size, HEADER_WALK_CHUNK);
+        let log = self.log_file()?;
+        let mut reader = ChunkReader::new(&log, self.size, HEADER_WALK_CHUNK);
         while position < self.size {
             let bytes = reader.get(position, BATCH_FILE_HEADER_LEN).map_err(LogError::io("read", &self.log_path))?;
             let header = self.check_stored(bytes, position, expected).map_err(self.corrupt(position, expected))?;
@@ -380,6 +436,7 @@ impl Segment {
     ) -> Result<SegmentRead, LogError> {
         let nothing = |stop| Ok(SegmentRead { first_offset: None, next_offset: offset, stop });
         let (start, first) = self.locate(offset)?;
+        let log = self.log_file()?;
         if first.next_offset > end_offset {
             return nothing(ReadStop::EndOffset);
         }
@@ -397,7 +454,7 @@ impl Segment {
         // qualifies: cheaper than one read per header. The over-read is bounded by `budget`.
         let out_start = out.len();
         out.resize(out_start + want as usize, 0);
-        if let Err(source) = self.log.read_exact_at(&mut out[out_start..], start) {
+        if let Err(source) = log.read_exact_at(&mut out[out_start..], start) {
             out.truncate(out_start);
             return Err(LogError::Io { op: "read", path: self.log_path.clone(), source });
         }
@@ -417,7 +474,7 @@ impl Segment {
             } else if fill == Fill::Bytes {
                 // The budget ends inside this header (the segment holds it whole): whether
                 // its batch lies within `end_offset` decides if its start is taken.
-                if let Err(source) = self.log.read_exact_at(&mut cut_header, position) {
+                if let Err(source) = log.read_exact_at(&mut cut_header, position) {
                     out.truncate(out_start);
                     return Err(LogError::Io { op: "read", path: self.log_path.clone(), source });
                 }
@@ -450,7 +507,7 @@ impl Segment {
                     break ReadStop::Budget;
                 }
                 let prefix = &out[at..out_start + want as usize];
-                match check_crc_of_stored(&self.log, position, prefix, &header) {
+                match check_crc_of_stored(&log, position, prefix, &header) {
                     Ok(checked) => checked,
                     Err(source) => {
                         out.truncate(out_start);

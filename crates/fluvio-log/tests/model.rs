@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use common::*;
-use fluvio_log::{LogConfig, LogError, PartitionLog};
+use fluvio_log::{FilePool, LogConfig, LogError, PartitionLog};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -75,7 +75,10 @@ impl Model {
 fn run(ops: Vec<Op>, segment_max_bytes: u64, index_interval_bytes: u32) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let cfg = LogConfig { segment_max_bytes, index_interval_bytes, retention: None, max_partition_bytes: None };
-    let mut log = PartitionLog::open(dir.path(), cfg.clone()).unwrap();
+    // A pool smaller than the log's segments: reads across segments close and reopen files.
+    let pool = FilePool::new(4);
+    let open = |cfg: &LogConfig| PartitionLog::open_in_pool(dir.path(), cfg.clone(), pool.clone()).unwrap();
+    let mut log = open(&cfg);
     let mut model = Model { start: 0, leo: 0, batches: Vec::new() };
     let mut tag = 0usize;
     let mut append = |log: &mut PartitionLog, model: &mut Model, specs: &[(usize, usize)]| {
@@ -143,7 +146,7 @@ fn run(ops: Vec<Op>, segment_max_bytes: u64, index_interval_bytes: u32) -> Resul
             }
             Op::Reopen => {
                 drop(log);
-                log = PartitionLog::open(dir.path(), cfg.clone()).unwrap();
+                log = open(&cfg);
                 prop_assert!(log.recovery_report().is_clean(), "{:?}", log.recovery_report());
             }
             Op::TornTail { garbage, partial_batch } => {
@@ -157,7 +160,7 @@ fn run(ops: Vec<Op>, segment_max_bytes: u64, index_interval_bytes: u32) -> Resul
                     tail = next;
                 }
                 append_raw(&log_path(dir.path(), active), &tail);
-                log = PartitionLog::open(dir.path(), cfg.clone()).unwrap();
+                log = open(&cfg);
                 prop_assert_eq!(log.recovery_report().truncated_bytes(), tail.len() as u64);
             }
             Op::RetainBytes(limit) => {
@@ -177,7 +180,7 @@ fn run(ops: Vec<Op>, segment_max_bytes: u64, index_interval_bytes: u32) -> Resul
     }
     // Final full comparison, also after a reopen.
     drop(log);
-    let log = PartitionLog::open(dir.path(), cfg).unwrap();
+    let log = open(&cfg);
     prop_assert!(log.recovery_report().is_clean());
     let slice = log.read(model.start, usize::MAX, model.leo).unwrap();
     let all: Vec<u8> = model.batches.iter().flat_map(|b| b.bytes.iter().copied()).collect();

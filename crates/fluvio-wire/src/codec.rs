@@ -331,12 +331,15 @@ pub fn put_varint(dst: &mut BytesMut, value: i64) {
     dst.put_u8(zz as u8);
 }
 
-/// Reads a zig-zag varint of at most 10 bytes.
+/// Reads a zig-zag varint of at most 10 bytes (from `Bytes`, or from a plain slice where no
+/// shared buffer is needed).
 #[inline]
-pub fn get_varint(src: &mut Bytes) -> Result<i64, DecodeError> {
+pub fn get_varint(src: &mut impl Buf) -> Result<i64, DecodeError> {
     let mut zz: u64 = 0;
     for index in 0..10 {
-        ensure_remaining(src, 1)?;
+        if !src.has_remaining() {
+            return Err(DecodeError::eof(1, 0));
+        }
         let byte = src.get_u8();
         zz |= u64::from(byte & 0x7f) << (7 * index);
         if byte & 0x80 == 0 {
@@ -347,7 +350,7 @@ pub fn get_varint(src: &mut Bytes) -> Result<i64, DecodeError> {
 }
 
 /// Reads a varint that must be a non-negative length no larger than the remaining input.
-pub fn get_varint_len(src: &mut Bytes) -> Result<usize, DecodeError> {
+pub fn get_varint_len(src: &mut impl Buf) -> Result<usize, DecodeError> {
     let len = get_varint(src)?;
     if len < 0 || len as u64 > src.remaining() as u64 {
         return Err(DecodeErrorKind::InvalidLength(len).into());

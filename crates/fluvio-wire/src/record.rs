@@ -499,21 +499,87 @@ impl RawBatch {
     }
 
     /// Validates a batch as a server must before storing it: known compression, a records
-    /// area that decodes to exactly `last_offset_delta + 1` records with offset deltas
-    /// 0, 1, 2, ... Returns the number of records.
+    /// area that holds exactly `last_offset_delta + 1` records with offset deltas 0, 1, 2, ...
+    /// and nothing after them. Returns the number of records.
+    ///
+    /// It accepts exactly the batches whose [`Self::records`] succeed with that count and those
+    /// deltas, but builds no record: it walks each record's fields in place (an uncompressed
+    /// area is neither copied nor split into shared buffers). A compressed area is decompressed
+    /// first, within `max_decompressed`: its records cannot be reached otherwise.
     pub fn validate(&self, max_decompressed: usize) -> Result<usize, DecodeError> {
         if self.header.last_offset_delta < 0 {
             return Err(DecodeError::invalid("empty record batch (last_offset_delta < 0)"));
         }
-        let records = self.records(max_decompressed)?;
-        if records.len() as i64 != self.header.record_count() {
-            return Err(DecodeError::invalid("record count does not match last_offset_delta"));
-        }
-        if records.iter().enumerate().any(|(i, r)| r.offset_delta != i as i64) {
-            return Err(DecodeError::invalid("record offset deltas are not 0, 1, 2, ..."));
-        }
-        Ok(records.len())
+        let decompressed;
+        let area: &[u8] = match self.compression()? {
+            Compression::None if self.records.len() > max_decompressed => {
+                return Err(DecodeErrorKind::DecompressedTooLarge { limit: max_decompressed }.into());
+            }
+            Compression::None => &self.records,
+            codec => {
+                decompressed = codec.decompress(&self.records, max_decompressed)?;
+                &decompressed
+            }
+        };
+        check_records_area(area, self.header.record_count())
     }
+}
+
+/// Checks that `area` (`u32 count ++ records`, uncompressed) holds exactly `expected` records
+/// that [`Record::decode_from`] would accept, with offset deltas 0, 1, 2, ..., and nothing
+/// after them. Returns the count.
+fn check_records_area(mut area: &[u8], expected: i64) -> Result<usize, DecodeError> {
+    if area.len() < 4 {
+        return Err(DecodeError::eof(4, area.len()).within("RawBatch.records"));
+    }
+    let count = area.get_i32().max(0) as usize;
+    if count > area.len() {
+        return Err(DecodeError::new(DecodeErrorKind::InvalidLength(count as i64)).within("RawBatch.records"));
+    }
+    if count as i64 != expected {
+        return Err(DecodeError::invalid("record count does not match last_offset_delta"));
+    }
+    for offset_delta in 0..count {
+        let len = get_varint_len(&mut area)?;
+        let (mut body, rest) = area.split_at(len);
+        area = rest;
+        check_record_body(&mut body, offset_delta as i64)?;
+        if !body.is_empty() {
+            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(body.len())).within("Record"));
+        }
+    }
+    if !area.is_empty() {
+        return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(area.len())).within("RawBatch.records"));
+    }
+    Ok(count)
+}
+
+/// Walks the fields of one record's body as [`Record::decode_from`] reads them, checking its
+/// offset delta.
+fn check_record_body(body: &mut &[u8], offset_delta: i64) -> Result<(), DecodeError> {
+    if body.is_empty() {
+        return Err(DecodeError::eof(1, 0));
+    }
+    body.advance(1); // attributes
+    get_varint(body)?; // timestamp delta
+    if get_varint(body)? != offset_delta {
+        return Err(DecodeError::invalid("record offset deltas are not 0, 1, 2, ..."));
+    }
+    let has_key = match body.first() {
+        None => return Err(DecodeError::eof(1, 0).within("Record.key")),
+        Some(0) => false,
+        Some(1) => true,
+        Some(&other) => return Err(DecodeError::new(DecodeErrorKind::InvalidBool(other)).within("Record.key")),
+    };
+    body.advance(1);
+    if has_key {
+        let len = get_varint_len(body).map_err(|e| e.within("Record.key"))?;
+        body.advance(len);
+    }
+    let len = get_varint_len(body).map_err(|e| e.within("Record.value"))?;
+    body.advance(len);
+    get_varint(body)?; // header count
+    Ok(())
 }
 
 /// A batch whose end did not arrive: its header is complete, its records area is cut.
@@ -871,6 +937,60 @@ mod tests {
         let header = BatchHeader { base_offset: i64::MIN, last_offset_delta: i32::MIN, first_timestamp: 1, ..header };
         assert_eq!(header.last_offset(), i64::MIN);
         assert_eq!(header.record_timestamp(i64::MIN), i64::MIN + 1);
+    }
+
+    /// What `validate` must accept: the records decode, as many as the header says, with
+    /// offset deltas 0, 1, 2, ...
+    fn validate_by_decoding(batch: &RawBatch, limit: usize) -> Option<usize> {
+        let records = batch.records(limit).ok()?;
+        let consistent = batch.header.last_offset_delta >= 0
+            && records.len() as i64 == batch.header.record_count()
+            && records.iter().enumerate().all(|(i, r)| r.offset_delta == i as i64);
+        consistent.then_some(records.len())
+    }
+
+    #[test]
+    fn validate_accepts_exactly_what_decoding_accepts() {
+        let keyed: Vec<Record> = (0..4)
+            .map(|i| Record::new(Some(Bytes::from_static(b"key")), Bytes::from(vec![b'v'; 130 * i]), i as i64, 7))
+            .collect();
+        let mut batches = vec![batch_of(&["a", "bb", "", "dddd"], Compression::None)];
+        batches.push(RawBatch::from_records(&keyed, Compression::None, 1).unwrap());
+        batches.push(RawBatch::from_records(&keyed, Compression::Gzip, 1).unwrap());
+        let mut cases = 0;
+        for original in &batches {
+            assert_eq!(original.validate(DEFAULT_MAX_DECOMPRESSED).ok(), Some(4));
+            // Every byte of the records area replaced by values that matter to varints,
+            // options and lengths; the area cut at every length and extended.
+            let area = original.records.to_vec();
+            let mut variants = Vec::new();
+            for at in 0..area.len() {
+                for value in [0x00, 0x01, 0x02, 0x7f, 0x80, 0xff, area[at] ^ 0x01, area[at].wrapping_add(2)] {
+                    let mut changed = area.clone();
+                    changed[at] = value;
+                    variants.push(changed);
+                }
+                variants.push(area[..at].to_vec());
+            }
+            variants.push([area.as_slice(), &[0]].concat());
+            for variant in variants {
+                for last_offset_delta in [3, 2, 4, -1] {
+                    let mut batch = original.clone();
+                    batch.records = Bytes::from(variant.clone());
+                    batch.header.last_offset_delta = last_offset_delta;
+                    for limit in [DEFAULT_MAX_DECOMPRESSED, 40] {
+                        assert_eq!(
+                            batch.validate(limit).ok(),
+                            validate_by_decoding(&batch, limit),
+                            "{:02x?} last_offset_delta {last_offset_delta} limit {limit}",
+                            batch.records
+                        );
+                        cases += 1;
+                    }
+                }
+            }
+        }
+        assert!(cases > 10_000, "{cases}");
     }
 
     #[test]

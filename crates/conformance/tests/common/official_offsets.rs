@@ -21,8 +21,21 @@ pub struct Setup {
 }
 
 pub async fn setup(spus: u16, topic: &str, partitions: u32, replication: u32, records: usize) -> Setup {
+    setup_with(ClusterConfig::spus, spus, topic, partitions, replication, records).await
+}
+
+/// [`setup`] with the cluster configured by `configure` (given the SPU count).
+pub async fn setup_with(
+    configure: impl FnOnce(ClusterConfig, u16) -> ClusterConfig,
+    spus: u16,
+    topic: &str,
+    partitions: u32,
+    replication: u32,
+    records: usize,
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(spus)).await.expect("cluster starts");
+    let config = configure(ClusterConfig::new(dir.path()), spus);
+    let cluster = LocalCluster::start(config).await.expect("cluster starts");
     let fluvio = connect(&cluster).await;
     create_topic(&fluvio, topic, partitions, replication).await;
     for partition in 0..partitions {

@@ -44,6 +44,7 @@ pub use record::ConsumerRecord;
 pub use stream::{Flush, NextBatch, PartitionStream, RecordStream, StreamOffsets, TopicStream};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::Metrics;
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
 use crate::stored_offsets;
@@ -85,6 +86,16 @@ impl PartitionConsumer {
     /// ([`ConsumerConfig::consumer_id`]) with an offset stored in this partition, from there
     /// as [`Offset::resolve_after_stored`] says.
     pub async fn stream_with_config(&self, offset: Offset, config: ConsumerConfig) -> Result<PartitionStream> {
+        self.stream_counting(offset, config, Arc::default()).await
+    }
+
+    /// A continuous stream from `offset`, counting into `metrics` (and the client's).
+    async fn stream_counting(
+        &self,
+        offset: Offset,
+        config: ConsumerConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<PartitionStream> {
         config.validate()?;
         let stored = match &config.consumer_id {
             Some(consumer_id) => stored_offsets::stored(&self.client, consumer_id, &self.topic, self.partition).await?,
@@ -101,9 +112,10 @@ impl PartitionConsumer {
         let leader = self.client.partition_leader(&self.topic, self.partition).await?;
         let chosen = resume::leadership(&self.client, &self.topic, self.partition);
         let connection = self.client.dedicated_spu_connection(leader).await?;
-        let task = StreamTask::new(self.client.clone(), &self.topic, self.partition, config, start, leader, chosen);
+        let task = StreamTask::new(self.client.clone(), &self.topic, self.partition, config, start, leader, chosen)
+            .counting_into(metrics.clone());
         let (records, budget, handle) = task.spawn(connection);
-        Ok(PartitionStream::new(records, &budget, handle, offsets, auto_commit_interval))
+        Ok(PartitionStream::new(records, &budget, handle, metrics, offsets, auto_commit_interval))
     }
 
     /// The records available from `offset`: those of the whole batches the server sends
@@ -280,10 +292,11 @@ impl TopicConsumer {
         let topic = self.client.topic(&self.topic).await?;
         let count = topic.spec.replicas.partition_count();
         let mut streams = Vec::with_capacity(count as usize);
+        let metrics = Arc::new(Metrics::default());
         for partition in 0..count {
             let consumer = PartitionConsumer::new(self.client.clone(), &self.topic, partition);
-            streams.push(consumer.stream_with_config(offset, config.clone()).await?);
+            streams.push(consumer.stream_counting(offset, config.clone(), metrics.clone()).await?);
         }
-        Ok(TopicStream::new(streams))
+        Ok(TopicStream::new(streams, metrics))
     }
 }

@@ -10,13 +10,15 @@ use fluvio_wire::sc::PartitionSpec;
 use fluvio_wire::sc::partition::{PartitionResolution, partition_name};
 use fluvio_wire::spu::{OffsetUpdate, UpdateOffsetsRequest};
 use tokio::sync::mpsc;
-use tracing::debug;
+use tracing::info;
 
 use super::budget::{Budget, Held};
 use super::config::ConsumerConfig;
 use super::push::{Decoded, decode_push, fetch_cut_batch, stream_request};
+use super::record::ConsumerRecord;
 use super::stream::Chunk;
 use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::Recorder;
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
 
@@ -43,6 +45,8 @@ const REFUSED_RETRY_MAX: Duration = Duration::from_secs(5);
 
 pub(super) struct StreamTask {
     client: Arc<ClientInner>,
+    /// The stream's metrics, and the client's.
+    metrics: Recorder,
     topic: String,
     partition: u32,
     config: ConsumerConfig,
@@ -139,6 +143,7 @@ impl StreamTask {
     ) -> Self {
         let budget = Budget::new(config.max_buffered_bytes);
         Self {
+            metrics: Recorder::new(Arc::default(), client.metrics.clone()),
             client,
             topic: topic.to_string(),
             partition,
@@ -151,6 +156,12 @@ impl StreamTask {
             budget,
             list_ratio: 1.0,
         }
+    }
+
+    /// Counts into `metrics` (and the client's).
+    pub(super) fn counting_into(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = Recorder::new(metrics, self.client.metrics.clone());
+        self
     }
 
     /// Runs the task on `connection` (to the leader): the records arrive on the receiver.
@@ -190,13 +201,16 @@ impl StreamTask {
                     reason
                 }
             };
-            debug!(topic = %self.topic, partition = self.partition, spu = self.leader, %reason, offset = self.next_offset, "resuming stream");
+            info!(topic = %self.topic, partition = self.partition, spu = self.leader, %reason, offset = self.next_offset, "resuming stream");
             if self.outage.is_none() || opened.elapsed() >= SESSION_SETTLED {
                 self.outage = Some(Outage::starting_now(self.config.resume_timeout));
             }
             drop(connection);
             match self.reconnect(&tx, reason).await {
-                Some(new_connection) => connection = new_connection,
+                Some(new_connection) => {
+                    self.metrics.reconnect();
+                    connection = new_connection;
+                }
                 None => return,
             }
         }
@@ -218,7 +232,7 @@ impl StreamTask {
                 push = pushes.next() => push,
                 _ = tx.closed() => return SessionEnd::Stop,
                 _ = self.client.shutdown.cancelled() => {
-                    let _ = tx.send(Err(Error::closed("the client"))).await;
+                    self.fail(tx, Error::closed("the client")).await;
                     return SessionEnd::Stop;
                 }
             };
@@ -240,7 +254,7 @@ impl StreamTask {
                 if err.is_retriable() {
                     return SessionEnd::Resume(err);
                 }
-                let _ = tx.send(Err(err)).await;
+                self.fail(tx, err).await;
                 return SessionEnd::Failed;
             }
             // The leader serves this stream: whatever failed before is over.
@@ -255,7 +269,7 @@ impl StreamTask {
             let decoded = match decoded {
                 Ok(decoded) => decoded,
                 Err(err) => {
-                    let _ = tx.send(Err(err)).await;
+                    self.fail(tx, err).await;
                     return SessionEnd::Failed;
                 }
             };
@@ -275,7 +289,7 @@ impl StreamTask {
                     Ok(whole) => whole,
                     Err(err) if err.is_retriable() => return SessionEnd::Resume(err),
                     Err(err) => {
-                        let _ = tx.send(Err(err)).await;
+                        self.fail(tx, err).await;
                         return SessionEnd::Failed;
                     }
                 };
@@ -309,10 +323,30 @@ impl StreamTask {
         if let Some(next) = decoded.next_offset {
             self.next_offset = self.next_offset.max(next);
         }
+        if !decoded.records.is_empty() {
+            self.count_received(&decoded.records);
+        }
         if !decoded.records.is_empty() && tx.send(Ok(Chunk { records: decoded.records, held })).await.is_err() {
             return Some(SessionEnd::Stop);
         }
         None
+    }
+
+    /// Counts a chunk of records received, with the latency since the newest was sent.
+    fn count_received(&self, records: &[ConsumerRecord]) {
+        let bytes: usize = records.iter().map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum();
+        let newest = records.iter().map(|r| r.timestamp).max().filter(|t| *t >= 0);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok();
+        let latency = newest
+            .zip(now)
+            .map(|(sent, now)| Duration::from_millis(u64::try_from(now.as_millis() as i64 - sent).unwrap_or(0)));
+        self.metrics.batch_received(records.len() as u64, bytes as u64, latency);
+    }
+
+    /// Reports a terminal error to the application.
+    async fn fail(&self, tx: &ChunkSender, err: Error) {
+        self.metrics.error(err.kind());
+        let _ = tx.send(Err(err)).await;
     }
 
     /// Fetches whole the batch holding the next offset, which a push cut short, on a
@@ -371,7 +405,7 @@ impl StreamTask {
             if self.client.shutdown.is_cancelled() {
                 // The connection may have closed before the session saw the shutdown: the
                 // stream still ends with an error, never silently.
-                let _ = tx.send(Err(Error::closed("the client"))).await;
+                self.fail(tx, Error::closed("the client")).await;
                 return None;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -382,7 +416,7 @@ impl StreamTask {
                         self.topic, self.partition, self.next_offset, self.config.resume_timeout
                     ),
                 );
-                let _ = tx.send(Err(err)).await;
+                self.fail(tx, err).await;
                 return None;
             }
             if timed {
@@ -450,6 +484,6 @@ impl StreamTask {
         } else {
             err
         };
-        let _ = tx.send(Err(err)).await;
+        self.fail(tx, err).await;
     }
 }

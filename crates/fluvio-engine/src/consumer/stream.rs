@@ -18,6 +18,7 @@ use super::commit::PartitionOffsets;
 use super::config::OffsetStrategy;
 use super::record::ConsumerRecord;
 use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::Metrics;
 
 /// The records of one push, handed from a stream's task to its reader with the room they take
 /// in the stream's budget (given back once the reader took them all).
@@ -58,6 +59,9 @@ pub trait RecordStream: Stream<Item = Result<ConsumerRecord>> + Send + Unpin {
     /// Ends the stream; its background work stops. A stream with the `Auto` offset strategy
     /// then stores its last offsets in the background.
     fn close(&mut self);
+
+    /// The stream's metrics: readable while another thread waits for records.
+    fn metrics(&self) -> Arc<Metrics>;
 
     /// The offsets of a named consumer's stream (`None` without a consumer name): a handle
     /// that commits and stores them from any thread or task.
@@ -224,16 +228,18 @@ pub struct PartitionStream {
     /// Storing them, with the `Auto` strategy (declared before `task`: dropped first).
     auto_commit: Option<AutoCommit>,
     task: AbortOnDrop,
+    metrics: Arc<Metrics>,
 }
 
 impl PartitionStream {
     /// A stream of the records `rx` receives from the background task `task`, which holds
-    /// them within `budget`; `offsets` for a named consumer, stored every
-    /// `auto_commit_interval` with the `Auto` strategy.
+    /// them within `budget` and counts into `metrics`; `offsets` for a named consumer, stored
+    /// every `auto_commit_interval` with the `Auto` strategy.
     pub(super) fn new(
         rx: mpsc::Receiver<Result<Chunk>>,
         budget: &Budget,
         task: tokio::task::JoinHandle<()>,
+        metrics: Arc<Metrics>,
         offsets: Option<Arc<PartitionOffsets>>,
         auto_commit_interval: Duration,
     ) -> Self {
@@ -251,7 +257,13 @@ impl PartitionStream {
             offsets,
             auto_commit,
             task: AbortOnDrop(task),
+            metrics,
         }
+    }
+
+    /// What the stream received so far.
+    pub fn metrics(&self) -> crate::MetricsSnapshot {
+        self.metrics.snapshot()
     }
 
     /// The next record of the current chunk, noted as returned; the chunk's room in the
@@ -403,12 +415,18 @@ impl Stream for PartitionStream {
 pub struct TopicStream {
     streams: Vec<PartitionStream>,
     next: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl TopicStream {
-    /// The streams of every partition, read in turn.
-    pub(super) fn new(streams: Vec<PartitionStream>) -> Self {
-        Self { streams, next: 0 }
+    /// The streams of every partition, read in turn, all counting into `metrics`.
+    pub(super) fn new(streams: Vec<PartitionStream>, metrics: Arc<Metrics>) -> Self {
+        Self { streams, next: 0, metrics }
+    }
+
+    /// What the stream received so far, from every partition.
+    pub fn metrics(&self) -> crate::MetricsSnapshot {
+        self.metrics.snapshot()
     }
 
     /// The next record from any partition.
@@ -523,6 +541,10 @@ impl RecordStream for PartitionStream {
         PartitionStream::close(self);
     }
 
+    fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
     fn offsets(&self) -> Option<StreamOffsets> {
         PartitionStream::offsets(self)
     }
@@ -547,6 +569,10 @@ impl RecordStream for TopicStream {
 
     fn close(&mut self) {
         TopicStream::close(self);
+    }
+
+    fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     fn offsets(&self) -> Option<StreamOffsets> {

@@ -70,6 +70,7 @@ pub use partitioner::{Partitioner, PartitionerConfig, SiphashRoundRobinPartition
 use accumulator::{Limits, PartitionQueue, SealedBatch, Take};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::Recorder;
 use crate::router::ClientInner;
 use crate::socket::SPU_VERSION;
 
@@ -114,6 +115,10 @@ struct Shared {
     queues: RwLock<Vec<Arc<PartitionQueue>>>,
     senders_started: Mutex<Vec<bool>>,
     shutdown: CancellationToken,
+    /// Cancelled when a bounded close ran out of time: requests in flight are abandoned too.
+    abort: CancellationToken,
+    /// This producer's metrics, and its client's.
+    metrics: Recorder,
     produced_batches: AtomicU64,
     /// The id written in every batch when the producer is idempotent.
     producer_id: Option<i64>,
@@ -200,6 +205,8 @@ impl TopicProducer {
         let partitioner = config.partitioner.clone().unwrap_or_else(|| Arc::new(SiphashRoundRobinPartitioner::new()));
         let shared = Arc::new(Shared {
             shutdown: client.shutdown.child_token(),
+            abort: CancellationToken::new(),
+            metrics: Recorder::new(Arc::default(), client.metrics.clone()),
             client,
             topic: topic.to_string(),
             compression,
@@ -323,6 +330,32 @@ impl TopicProducer {
         let result = self.flush().await;
         self.handle.shared.close_queues();
         result
+    }
+
+    /// Like [`TopicProducer::close`], waiting at most `timeout` (for a cluster that is gone,
+    /// say): then every record not yet acknowledged fails with [`ErrorKind::Closed`] at once,
+    /// retries stop and the producer's requests in flight are abandoned (a leader may still
+    /// have stored such a batch: its outcome is unknown), and this returns that error.
+    pub async fn close_within(&self, timeout: std::time::Duration) -> Result<()> {
+        let shared = &self.handle.shared;
+        match tokio::time::timeout(timeout, self.flush()).await {
+            Ok(result) => {
+                shared.close_queues();
+                result
+            }
+            Err(_) => {
+                warn!(topic = %shared.topic, ?timeout, "closing the producer timed out: records not yet acknowledged fail as closed");
+                shared.abort.cancel();
+                shared.shutdown.cancel();
+                shared.close_queues();
+                Err(Error::closed("the producer"))
+            }
+        }
+    }
+
+    /// What this producer did so far (every clone shares them).
+    pub fn metrics(&self) -> crate::MetricsSnapshot {
+        self.handle.shared.metrics.own().snapshot()
     }
 
     /// Number of produce requests delivered so far (diagnostics).
@@ -531,6 +564,7 @@ async fn deliver(
                 if let (Some(sequencer), Some(next)) = (sequencer.as_deref_mut(), first_sequence) {
                     sequencer.next = next;
                 }
+                batches.iter().for_each(|_| shared.metrics.error(err.kind()));
                 output::fail_all(batches.iter().map(|b| &b.outcome), &err);
                 return Some(err);
             }
@@ -544,7 +578,12 @@ async fn deliver(
     let mut new_epochs = 0u32;
     loop {
         let request = produce_request(shared, partition, pending.iter().map(|&i| encoded[i].clone()));
-        let err = match send_once(shared, partition, &request, pending.len()).await {
+        let sent = tokio::select! {
+            biased;
+            _ = shared.abort.cancelled() => Err(Error::closed("the producer")),
+            sent = send_once(shared, partition, &request, pending.len()) => sent,
+        };
+        let err = match sent {
             Ok(results) => {
                 let mut retry = Vec::new();
                 let mut retry_reason = None;
@@ -553,6 +592,7 @@ async fn deliver(
                 for (&index, result) in pending.iter().zip(results) {
                     match result {
                         Ok(base_offset) => {
+                            shared.metrics.batch_sent(u64::from(batches[index].count), encoded[index].len() as u64);
                             batches[index].outcome.complete(Ok(base_offset));
                             delivered = true;
                         }
@@ -566,6 +606,7 @@ async fn deliver(
                         }
                         Err(err) => {
                             warn!(topic = %shared.topic, partition, %err, "batch refused");
+                            shared.metrics.error(err.kind());
                             batches[index].outcome.complete(Err(err.clone()));
                             first_failure.get_or_insert(err);
                         }
@@ -599,6 +640,7 @@ async fn deliver(
                             }
                             Err(err) => {
                                 warn!(topic = %shared.topic, partition, %err, "delivery failed");
+                                pending.iter().for_each(|_| shared.metrics.error(err.kind()));
                                 output::fail_all(pending.iter().map(|&i| &batches[i].outcome), &err);
                                 return Some(first_failure.unwrap_or(err));
                             }
@@ -621,12 +663,17 @@ async fn deliver(
         };
         if !retry {
             warn!(topic = %shared.topic, partition, %err, "delivery failed");
+            pending.iter().for_each(|_| shared.metrics.error(err.kind()));
             output::fail_all(pending.iter().map(|&i| &batches[i].outcome), &err);
             return Some(first_failure.unwrap_or(err));
         }
         attempt += 1;
         let DeliverySemantic::AtLeastOnce(policy) = shared.config.delivery else { unreachable!() };
-        debug!(topic = %shared.topic, partition, attempt, %err, "retrying delivery");
+        warn!(topic = %shared.topic, partition, attempt, %err, "retrying delivery");
+        shared.metrics.retry();
+        if matches!(err.kind(), ErrorKind::Connect | ErrorKind::ConnectTimeout | ErrorKind::ConnectionClosed) {
+            shared.metrics.reconnect();
+        }
         // Whatever went wrong (a refusal, a lost connection, an offline leader), the leader
         // may have moved and the watch may not tell yet: ask the SC before the next attempt.
         shared.client.refresh_partitions(&shared.topic).await;
@@ -731,7 +778,10 @@ async fn send_once(
     let connection = shared.client.leader_connection(&shared.topic, partition).await?;
     // The server may hold a ReadCommitted request for up to the producer timeout.
     let wait = shared.client.config.request_timeout() + shared.config.timeout;
-    let response = connection.request_with_timeout(request, SPU_VERSION, wait).await?;
+    let in_flight = shared.metrics.request();
+    let response = connection.request_with_timeout(request, SPU_VERSION, wait).await;
+    drop(in_flight);
+    let response = response?;
     // The server answers entries by position, in request order.
     let answers = response.responses.into_iter().next().map(|topic| topic.partitions).unwrap_or_default();
     if answers.len() != entries {

@@ -38,7 +38,7 @@ use fluvio_wire::sc::partition::{PartitionResolution, PartitionSpec, PartitionSt
 use fluvio_wire::sc::topic::TopicSpec;
 use parking_lot::Mutex;
 use tokio::time::{Duration, Instant};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::Sc;
 use crate::control::{RecoveryLoss, ReplicaReport};
@@ -287,7 +287,11 @@ impl Sc {
         self.elections.inner.lock().waiting.insert(partition.name.clone(), waiting);
         if !self.try_elect(partition, Some(dead)) {
             let isr = self.store.replication(&partition.name).unwrap_or_default().isr;
-            warn!(partition = %partition.name, dead, ?isr, "no eligible replica online: leader offline");
+            if self.is_stopping() {
+                debug!(partition = %partition.name, dead, "leader offline (the cluster is stopping)");
+            } else {
+                warn!(partition = %partition.name, dead, ?isr, "no eligible replica online: leader offline");
+            }
             // As the official SC: only the resolution changes; the status keeps the leader's
             // last report.
             self.store.update_status::<PartitionSpec>(&partition.name, |status| {

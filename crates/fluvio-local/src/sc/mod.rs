@@ -3,7 +3,8 @@
 
 mod admin;
 mod election;
-mod store;
+mod journal;
+pub(crate) mod store;
 mod system;
 mod validate;
 
@@ -25,9 +26,10 @@ use parking_lot::Mutex;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
-pub(crate) use store::{MetadataStore, PartitionReplication, StoreError, StoreEvent};
+pub(crate) use journal::{PartitionReplication, StoreError};
+pub(crate) use store::MetadataStore;
 use validate::Refusal;
 
 use crate::control::{ReplicaAssignment, ReplicaConfig, ReplicaFailure, ReplicaReport, ScToSpu, SpuLink, SpuToSc};
@@ -74,6 +76,8 @@ pub(crate) struct Sc {
     view: tokio::sync::watch::Sender<Arc<crate::view::ClusterView>>,
     /// Keeps the data directory locked while the SC may still write its metadata.
     _lock: Arc<crate::lock::DirectoryLock>,
+    /// The cluster's shutdown, once serving: SPUs leaving then are no news.
+    stopping: std::sync::OnceLock<CancellationToken>,
 }
 
 struct SpuLinkState {
@@ -119,6 +123,7 @@ impl Sc {
             unavailable: Mutex::new(BTreeMap::new()),
             view,
             _lock: lock,
+            stopping: std::sync::OnceLock::new(),
         });
         if sc.store.loaded_version() < 2 {
             sc.repair_half_made_topics();
@@ -183,6 +188,7 @@ impl Sc {
 
     /// Starts serving clients on `listener`.
     pub(crate) fn serve(self: &Arc<Self>, listener: TcpListener, shutdown: CancellationToken) {
+        let _ = self.stopping.set(shutdown.clone());
         let sc = self.clone();
         let stop = shutdown.clone();
         self.tasks.spawn(async move { crate::view::publish(sc.store(), &sc.view, stop).await });
@@ -210,13 +216,21 @@ impl Sc {
         ));
     }
 
-    /// Waits for the SC's tasks to end (after its shutdown token fired).
+    /// Whether the whole cluster is stopping.
+    pub(super) fn is_stopping(&self) -> bool {
+        self.stopping.get().is_some_and(CancellationToken::is_cancelled)
+    }
+
     /// Waits for the SC's tasks to end after its shutdown token fired, aborting whatever is
     /// still running after a grace period (a client that stopped reading must not hang a
-    /// shutdown).
+    /// shutdown), then folds the metadata journal into its snapshot.
     pub(crate) async fn wait_stopped(&self) {
         if !self.tasks.wait_or_abort(SHUTDOWN_GRACE).await {
             warn!("SC tasks did not stop within {SHUTDOWN_GRACE:?}; aborted");
+        }
+        // The metadata journal is folded into the snapshot, so the next start replays nothing.
+        if let Err(err) = self.store.checkpoint() {
+            warn!(%err, "could not compact the metadata journal at stop");
         }
     }
 
@@ -224,39 +238,65 @@ impl Sc {
         &self.store
     }
 
-    /// Whether every partition is online or known to be unavailable: what a starting cluster
-    /// waits for, so that one damaged partition never keeps the rest from serving. Topics
-    /// waiting for enough SPUs (`InsufficientResources`) are not waited for.
-    pub(crate) fn is_settled(&self) -> bool {
+    /// The first topic, in name order from `from` on, with a partition that is neither online
+    /// nor known to be unavailable; `None` once every topic from `from` on is settled. What a
+    /// starting cluster waits for (so that one damaged partition never keeps the rest from
+    /// serving), asking again after each change from where it stopped, so that waiting for N
+    /// topics costs O(N) rather than a scan of every topic per change. Topics waiting for
+    /// enough SPUs (`InsufficientResources`) are not waited for.
+    pub(crate) fn first_unsettled(&self, from: &str) -> Option<String> {
+        let unavailable = self.unavailable.lock();
+        self.store.read(|objects| {
+            let topics = objects.topics.range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded));
+            let settled = |topic: &Metadata<TopicSpec>| {
+                if topic.status.resolution == TopicResolution::InsufficientResources {
+                    return true;
+                }
+                let expected = topic.spec.replicas.partition_count();
+                let mut some_unavailable = false;
+                let partitions_settled = (0..expected).all(|index| {
+                    let name = partition_name(&topic.name, index);
+                    some_unavailable |= unavailable.contains_key(&name);
+                    unavailable.contains_key(&name)
+                        || objects.partitions.get(&name).is_some_and(|p| is_serving(p.status.resolution))
+                });
+                // The topic's own status follows its partitions' in a later store update: a
+                // caller told "settled" must also see the topic Provisioned.
+                partitions_settled && (some_unavailable || topic.status.resolution == TopicResolution::Provisioned)
+            };
+            topics.map(|(_, topic)| topic).find(|topic| !settled(topic)).map(|topic| topic.name.clone())
+        })
+    }
+
+    /// The first partition, in name order from `from` on, that SPU `id` leads and that is
+    /// neither serving under it nor known to be unavailable; `None` once there is none from
+    /// `from` on. What a restarted SPU waits for, resumed like [`Self::first_unsettled`].
+    pub(crate) fn first_led_not_serving(&self, id: i32, from: &str) -> Option<String> {
         let unavailable = self.unavailable.lock();
         self.store.read(|objects| {
             objects
-                .topics
-                .values()
-                .filter(|topic| topic.status.resolution != TopicResolution::InsufficientResources)
-                .all(|topic| {
-                    let expected = topic.spec.replicas.partition_count();
-                    let mut some_unavailable = false;
-                    let partitions_settled = (0..expected).all(|index| {
-                        let name = partition_name(&topic.name, index);
-                        some_unavailable |= unavailable.contains_key(&name);
-                        unavailable.contains_key(&name)
-                            || objects.partitions.get(&name).is_some_and(|p| is_serving(p.status.resolution))
-                    });
-                    // The topic's own status follows its partitions' in a later store update: a
-                    // caller told "settled" must also see the topic Provisioned.
-                    partitions_settled && (some_unavailable || topic.status.resolution == TopicResolution::Provisioned)
+                .partitions
+                .range::<str, _>((std::ops::Bound::Included(from), std::ops::Bound::Unbounded))
+                .map(|(_, partition)| partition)
+                .find(|p| {
+                    let serving = is_serving(p.status.resolution) && p.status.leader.spu == id;
+                    p.spec.leader == id && !serving && !unavailable.contains_key(&p.name)
                 })
+                .map(|partition| partition.name.clone())
         })
     }
 
     fn partitions_of(&self, topic: &str) -> Vec<Metadata<PartitionSpec>> {
+        // Partition names are `<topic>-<index>`: only the names with that prefix are looked at,
+        // not every partition of the cluster.
+        let prefix = format!("{topic}-");
         self.store.read(|objects| {
             objects
                 .partitions
-                .values()
-                .filter(|p| split_partition_name(&p.name).is_some_and(|(t, _)| t == topic))
-                .cloned()
+                .range(prefix.clone()..)
+                .take_while(|(name, _)| name.starts_with(&prefix))
+                .filter(|(name, _)| split_partition_name(name).is_some_and(|(t, _)| t == topic))
+                .map(|(_, partition)| partition.clone())
                 .collect()
         })
     }
@@ -313,7 +353,7 @@ impl Sc {
         };
         self.spu_arrived(id);
         let _ = to_spu.send(ScToSpu::Sync(self.assignments_for(id)));
-        info!(spu = id, %public_addr, %private_addr, "SPU registered");
+        debug!(spu = id, %public_addr, %private_addr, "SPU registered");
         self.place_waiting_topics();
 
         let sc = self.clone();
@@ -349,7 +389,11 @@ impl Sc {
             }
             links.remove(&id);
         }
-        info!(spu = id, "SPU offline");
+        if self.is_stopping() {
+            debug!(spu = id, "SPU offline (the cluster is stopping)");
+        } else {
+            info!(spu = id, "SPU offline");
+        }
         self.elections.forget_spu(id);
         self.store.update_status::<SpuSpec>(&spu_name(id), |s| s.resolution = SpuStatusResolution::Offline);
         for partition in self.store.all::<PartitionSpec>() {
@@ -471,11 +515,6 @@ impl Sc {
             let retry = matches!(failure.code, ErrorCode::PartitionFull { .. });
             self.partition_unavailable(&name, failure.code, message, retry);
         }
-    }
-
-    /// Whether `partition` is known to be unavailable.
-    pub(crate) fn is_unavailable(&self, partition: &str) -> bool {
-        self.unavailable.lock().contains_key(partition)
     }
 
     /// Records that `partition` cannot be served: its topic's status tells why, and a starting
@@ -666,11 +705,13 @@ impl Sc {
     /// count: users' topics are placed as if they were alone.
     fn compute_assignment(&self, online: &[i32], partitions: u32, replication: u32, first: u32) -> Vec<Vec<i32>> {
         let mut leader_load: BTreeMap<i32, usize> = online.iter().map(|id| (*id, 0)).collect();
-        for partition in self.store.all::<PartitionSpec>().into_iter().filter(|p| !p.spec.system) {
-            if let Some(load) = leader_load.get_mut(&partition.spec.leader) {
-                *load += 1;
+        self.store.read(|objects| {
+            for partition in objects.partitions.values().filter(|p| !p.spec.system) {
+                if let Some(load) = leader_load.get_mut(&partition.spec.leader) {
+                    *load += 1;
+                }
             }
-        }
+        });
         (first..first + partitions)
             .map(|_| {
                 let (&leader, _) = leader_load.iter().min_by_key(|(id, load)| (**load, **id)).expect("online SPUs");
@@ -715,7 +756,7 @@ impl Sc {
         for partition in &partitions {
             self.notify_replicas(partition, None);
         }
-        info!(topic = name, partitions = partitions.len(), "partitions created");
+        debug!(topic = name, partitions = partitions.len(), "partitions created");
         Ok(())
     }
 
@@ -793,7 +834,7 @@ impl Sc {
         for name in &names {
             self.elections.forget_partition(name);
         }
-        info!(topic = name, "topic deleted");
+        debug!(topic = name, "topic deleted");
         Status::ok(name)
     }
 

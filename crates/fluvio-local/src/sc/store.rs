@@ -4,17 +4,19 @@
 //! Changes are atomic: a [`Transaction`] (and each single change, which is one) is written to
 //! disk before anyone sees it. When the write fails (a full disk), nothing changes, in memory
 //! or on disk, and no watcher hears of it: a topic whose creation failed is never listed, can
-//! be created again, and never reaches the file. The file is replaced by a rename of a fully
-//! written and fsynced temporary file, so a crash leaves either the old or the new metadata.
-
+//! be created again, and never reaches the disk. A change is one entry appended to a journal
+//! and fdatasynced, so its cost does not grow with the number of objects; the journal is
+//! compacted into a snapshot now and then (see [`journal`](super::journal) for the files and
+//! what survives which crash).
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use fluvio_wire::sc::{ChangeKind, Metadata, PartitionSpec, Spec, SpuSpec, TopicSpec};
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
+
+use super::journal::{JournalEntry, MetadataFiles, PartitionReplication, PersistedState, StoreError};
 
 /// Changes buffered per watcher before it must resynchronize from a snapshot.
 const EVENT_BUFFER: usize = 4096;
@@ -34,7 +36,7 @@ pub(crate) enum StoreEvent {
 }
 
 /// The objects of every kind.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Objects {
     pub topics: BTreeMap<String, Metadata<TopicSpec>>,
     pub partitions: BTreeMap<String, Metadata<PartitionSpec>>,
@@ -43,23 +45,13 @@ pub(crate) struct Objects {
     pub replication: BTreeMap<String, PartitionReplication>,
 }
 
-/// What the SC must remember about a partition's replication across restarts: the current
-/// leader epoch and the in-sync replicas, from which a new leader may be elected without
-/// losing a committed record.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct PartitionReplication {
-    /// Leader epoch; bumped by every election.
-    pub epoch: i32,
-    /// In-sync replicas, leader included.
-    pub isr: Vec<i32>,
-}
-
 /// A kind of object the store keeps.
-pub(crate) trait Stored: Spec {
+pub(crate) trait Stored: Spec + 'static {
     fn map(objects: &Objects) -> &BTreeMap<String, Metadata<Self>>;
     fn map_mut(objects: &mut Objects) -> &mut BTreeMap<String, Metadata<Self>>;
     fn event(kind: ChangeKind, object: Metadata<Self>) -> StoreEvent;
     fn from_event(event: &StoreEvent) -> Option<(ChangeKind, &Metadata<Self>)>;
+    fn journal(entry: &mut JournalEntry) -> &mut BTreeMap<String, Option<Self>>;
 }
 
 macro_rules! stored {
@@ -80,6 +72,9 @@ macro_rules! stored {
                     _ => None,
                 }
             }
+            fn journal(entry: &mut JournalEntry) -> &mut BTreeMap<String, Option<Self>> {
+                &mut entry.$field
+            }
         }
     };
 }
@@ -88,47 +83,20 @@ stored!(TopicSpec, topics, Topic);
 stored!(PartitionSpec, partitions, Partition);
 stored!(SpuSpec, spus, Spu);
 
-/// The version of the metadata file this code writes. Version 2 files are written only by
-/// atomic changes, so a topic stored without partitions is one waiting for enough SPUs to be
-/// placed (`InsufficientResources`); in older files it may be a creation a failed write cut
-/// short ([`MetadataStore::loaded_version`]).
-const FORMAT_VERSION: u32 = 2;
-
-/// What is kept on disk: specs only. Statuses describe the running cluster and are rebuilt.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct PersistedState {
-    version: u32,
-    topics: BTreeMap<String, TopicSpec>,
-    partitions: BTreeMap<String, PartitionSpec>,
-    spus: BTreeMap<String, SpuSpec>,
-    #[serde(default)]
-    replication: BTreeMap<String, PartitionReplication>,
-}
-
-/// Why the store could not be loaded or saved.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum StoreError {
-    #[error("cannot access metadata file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("metadata file {path} is corrupt: {source}")]
-    Corrupt { path: PathBuf, source: serde_json::Error },
-}
-
 /// The store. All mutations go through it so watchers see every change exactly once.
 pub(crate) struct MetadataStore {
     inner: Mutex<Inner>,
     events: broadcast::Sender<EpochEvent>,
-    path: PathBuf,
-    /// The version of the file as it was loaded (0: no file).
+    /// The format version of the metadata as it was loaded (0: there was none).
     loaded_version: u32,
-    /// Test hook: every write of the file fails with "no space left on device".
+    /// Test hook: every write to disk fails with "no space left on device".
     #[cfg(test)]
-    pub(crate) fail_writes: std::sync::atomic::AtomicBool,
+    pub(crate) fail_writes: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// One change of a [`Transaction`]: applies itself to the objects, adds the events watchers
-/// must see, and tells whether the file must be written.
-type Change<'a> = Box<dyn FnOnce(&mut Objects, &mut Vec<StoreEvent>) -> bool + 'a>;
+/// One change of a [`Transaction`]: applies itself to the staged objects and adds the events
+/// watchers must see.
+type Change<'a> = Box<dyn FnOnce(&mut Staging<'_>, &mut Vec<StoreEvent>) + 'a>;
 
 /// Changes applied together or not at all ([`MetadataStore::transaction`]).
 #[must_use = "a transaction does nothing until committed"]
@@ -140,37 +108,31 @@ pub(crate) struct Transaction<'a> {
 impl<'a> Transaction<'a> {
     /// Inserts or replaces objects (unchanged ones are ignored).
     pub(crate) fn upsert<S: Stored + 'a>(mut self, objects: Vec<Metadata<S>>) -> Self {
-        self.changes.push(Box::new(move |all, events| {
-            let mut spec_changed = false;
+        self.changes.push(Box::new(move |staging, events| {
             for object in objects {
-                let map = S::map_mut(all);
-                match map.get(&object.name) {
+                let spec_changed = match S::map(staging.objects).get(&object.name) {
                     Some(existing) if existing == &object => continue,
-                    Some(existing) if existing.spec == object.spec => {}
-                    _ => spec_changed = true,
-                }
-                map.insert(object.name.clone(), object.clone());
+                    Some(existing) => existing.spec != object.spec,
+                    None => true,
+                };
+                staging.put(object.clone(), spec_changed);
                 events.push(S::event(ChangeKind::Update, object));
             }
-            spec_changed
         }));
         self
     }
 
     /// Removes objects by name (with the replication bookkeeping of removed partitions).
     pub(crate) fn delete<S: Stored + 'a>(mut self, names: Vec<String>) -> Self {
-        self.changes.push(Box::new(move |all, events| {
-            let mut removed = false;
+        self.changes.push(Box::new(move |staging, events| {
             for name in names {
-                if let Some(object) = S::map_mut(all).remove(&name) {
-                    if !all.partitions.contains_key(&name) {
-                        all.replication.remove(&name);
+                if let Some(object) = staging.remove::<S>(&name) {
+                    if !staging.objects.partitions.contains_key(&name) {
+                        staging.set_replication(&name, None);
                     }
-                    removed = true;
                     events.push(S::event(ChangeKind::Delete, object));
                 }
             }
-            removed
         }));
         self
     }
@@ -178,12 +140,10 @@ impl<'a> Transaction<'a> {
     /// Sets the replication bookkeeping of a partition (which the transaction or the store
     /// must hold by commit time; otherwise the change is dropped).
     pub(crate) fn replication(mut self, partition: String, replication: PartitionReplication) -> Self {
-        self.changes.push(Box::new(move |all, _| {
-            if !all.partitions.contains_key(&partition) || all.replication.get(&partition) == Some(&replication) {
-                return false;
+        self.changes.push(Box::new(move |staging, _| {
+            if staging.objects.partitions.contains_key(&partition) {
+                staging.set_replication(&partition, Some(replication));
             }
-            all.replication.insert(partition, replication);
-            true
         }));
         self
     }
@@ -203,43 +163,144 @@ impl<'a> Transaction<'a> {
 
     fn apply(self, keep_unsaved: bool) -> Result<(), StoreError> {
         let mut inner = self.store.inner.lock();
-        let mut next = inner.objects.clone();
         let mut events = Vec::new();
-        let mut write = false;
-        for change in self.changes {
-            write |= change(&mut next, &mut events);
+        let stored = inner.stage_and_store(keep_unsaved, |staging| {
+            for change in self.changes {
+                change(staging, &mut events);
+            }
+        });
+        if stored.is_ok() || keep_unsaved {
+            for event in events {
+                inner.epoch += 1;
+                let _ = self.store.events.send(Arc::new((inner.epoch, event)));
+            }
         }
-        let saved = if write { self.store.persist(&next) } else { Ok(()) };
-        if saved.is_err() && !keep_unsaved {
-            return saved;
+        stored
+    }
+}
+
+/// Restores one object as it was before a change.
+type Undo = Box<dyn FnOnce(&mut Objects)>;
+
+/// Changes being applied to the objects in place: what each replaced (to undo them all if
+/// they cannot be stored) and what must be written to disk.
+struct Staging<'a> {
+    objects: &'a mut Objects,
+    undo: Vec<Undo>,
+    entry: JournalEntry,
+}
+
+impl<'a> Staging<'a> {
+    fn new(objects: &'a mut Objects) -> Self {
+        Self { objects, undo: Vec::new(), entry: JournalEntry::default() }
+    }
+
+    /// Inserts or replaces `object`; stored on disk when its spec changed.
+    fn put<S: Stored>(&mut self, object: Metadata<S>, spec_changed: bool) {
+        if spec_changed {
+            S::journal(&mut self.entry).insert(object.name.clone(), Some(object.spec.clone()));
         }
-        inner.objects = next;
-        for event in events {
-            inner.epoch += 1;
-            let _ = self.store.events.send(Arc::new((inner.epoch, event)));
+        let name = object.name.clone();
+        let previous = S::map_mut(self.objects).insert(object.name.clone(), object);
+        self.undo.push(Box::new(move |objects| restore::<S>(objects, name, previous)));
+    }
+
+    /// Removes the object `name`, if there is one.
+    fn remove<S: Stored>(&mut self, name: &str) -> Option<Metadata<S>> {
+        let object = S::map_mut(self.objects).remove(name)?;
+        S::journal(&mut self.entry).insert(name.to_string(), None);
+        let previous = Some(object.clone());
+        let name = name.to_string();
+        self.undo.push(Box::new(move |objects| restore::<S>(objects, name, previous)));
+        Some(object)
+    }
+
+    /// Sets (or with `None` removes) a partition's replication bookkeeping.
+    fn set_replication(&mut self, partition: &str, replication: Option<PartitionReplication>) {
+        if self.objects.replication.get(partition) == replication.as_ref() {
+            return;
         }
-        saved
+        self.entry.replication.insert(partition.to_string(), replication.clone());
+        let previous = match replication {
+            Some(replication) => self.objects.replication.insert(partition.to_string(), replication),
+            None => self.objects.replication.remove(partition),
+        };
+        let partition = partition.to_string();
+        self.undo.push(Box::new(move |objects| match previous {
+            Some(previous) => {
+                objects.replication.insert(partition, previous);
+            }
+            None => {
+                objects.replication.remove(&partition);
+            }
+        }));
+    }
+}
+
+fn restore<S: Stored>(objects: &mut Objects, name: String, previous: Option<Metadata<S>>) {
+    match previous {
+        Some(previous) => {
+            S::map_mut(objects).insert(name, previous);
+        }
+        None => {
+            S::map_mut(objects).remove(&name);
+        }
+    }
+}
+
+/// The specs of `objects`, as the snapshot holds them.
+fn persisted(objects: &Objects) -> PersistedState {
+    fn specs<S: Spec + Clone>(map: &BTreeMap<String, Metadata<S>>) -> BTreeMap<String, S> {
+        map.iter().map(|(name, object)| (name.clone(), object.spec.clone())).collect()
+    }
+    PersistedState {
+        version: 0,
+        journal: 0,
+        topics: specs(&objects.topics),
+        partitions: specs(&objects.partitions),
+        spus: specs(&objects.spus),
+        replication: objects.replication.clone(),
     }
 }
 
 struct Inner {
     epoch: i64,
     objects: Objects,
+    files: MetadataFiles,
+}
+
+impl Inner {
+    /// Applies `stage` to the objects and stores what it changed. When that fails, every change
+    /// is undone, unless `keep_unsaved`: then they stay, and the next write stores them.
+    fn stage_and_store(&mut self, keep_unsaved: bool, stage: impl FnOnce(&mut Staging<'_>)) -> Result<(), StoreError> {
+        let Inner { objects, files, .. } = self;
+        let mut staging = Staging::new(objects);
+        stage(&mut staging);
+        let Staging { entry, undo, .. } = staging;
+        if entry.is_empty() {
+            return Ok(());
+        }
+        let stored = files.write(&entry, || persisted(objects));
+        if stored.is_err() {
+            if keep_unsaved {
+                files.mark_unsaved();
+            } else {
+                for undo in undo.into_iter().rev() {
+                    undo(objects);
+                }
+            }
+        }
+        stored
+    }
 }
 
 impl MetadataStore {
-    /// Loads the store from `dir/metadata.json` (or starts empty).
+    /// Loads the store from the snapshot and journal in `dir` (or starts empty).
     pub(crate) fn open(dir: &Path) -> Result<Self, StoreError> {
-        let path = dir.join("metadata.json");
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: path.clone(), source })?;
-        let persisted: PersistedState = match std::fs::read(&path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|source| StoreError::Corrupt { path: path.clone(), source })?
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => PersistedState::default(),
-            Err(source) => return Err(StoreError::Io { path, source }),
-        };
-        let loaded_version = persisted.version;
+        let (files, persisted) = MetadataFiles::open(dir)?;
+        let loaded_version = files.loaded_version();
+        #[cfg(test)]
+        let fail_writes = files.faults.fail_writes.clone();
         let mut objects = Objects::default();
         for (name, spec) in persisted.topics {
             objects.topics.insert(name.clone(), Metadata { name, spec, status: Default::default() });
@@ -260,19 +321,24 @@ impl MetadataStore {
             objects.replication.insert(name.clone(), replication);
         }
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        // A write interrupted by a crash or a full disk: never read, and in the way of nothing.
-        let _ = std::fs::remove_file(temporary_path(&path));
         Ok(Self {
-            inner: Mutex::new(Inner { epoch: 1, objects }),
+            inner: Mutex::new(Inner { epoch: 1, objects, files }),
             events,
-            path,
             loaded_version,
             #[cfg(test)]
-            fail_writes: std::sync::atomic::AtomicBool::new(false),
+            fail_writes,
         })
     }
 
-    /// The version of the metadata file when it was loaded (0: there was none). Files older
+    /// Writes the whole state as a new snapshot and empties the journal, if it holds anything
+    /// (at a clean stop: the next start replays nothing).
+    pub(crate) fn checkpoint(&self) -> Result<(), StoreError> {
+        let mut inner = self.inner.lock();
+        let Inner { objects, files, .. } = &mut *inner;
+        files.checkpoint(|| persisted(objects))
+    }
+
+    /// The format version of the metadata as it was loaded (0: there was none). Metadata older
     /// than version 2 may hold topics a failed write left without partitions.
     pub(crate) fn loaded_version(&self) -> u32 {
         self.loaded_version
@@ -355,62 +421,99 @@ impl MetadataStore {
         let before = inner.objects.replication.get(partition).cloned().unwrap_or_default();
         let mut after = before.clone();
         f(&mut after);
-        if after != before {
-            let mut next = inner.objects.clone();
-            next.replication.insert(partition.to_string(), after.clone());
-            self.persist(&next)?;
-            inner.objects = next;
-        }
+        inner.stage_and_store(false, |staging| staging.set_replication(partition, Some(after.clone())))?;
         Ok(Some(after))
     }
-
-    /// Writes `objects` to the file: a temporary file, fsynced, renamed over the file, and the
-    /// directory fsynced. On error the file is unchanged and the temporary file removed.
-    fn persist(&self, objects: &Objects) -> Result<(), StoreError> {
-        let state = PersistedState {
-            version: FORMAT_VERSION,
-            topics: objects.topics.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
-            partitions: objects.partitions.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
-            spus: objects.spus.iter().map(|(k, v)| (k.clone(), v.spec.clone())).collect(),
-            replication: objects.replication.clone(),
-        };
-        let json = serde_json::to_vec_pretty(&state)
-            .map_err(|source| StoreError::Corrupt { path: self.path.clone(), source })?;
-        let temporary = temporary_path(&self.path);
-        let written = self.write_file(&temporary, &json).and_then(|()| std::fs::rename(&temporary, &self.path));
-        if let Err(source) = written {
-            let _ = std::fs::remove_file(&temporary);
-            return Err(StoreError::Io { path: self.path.clone(), source });
-        }
-        // The rename is durable once the directory is; failing that only risks the old file
-        // after a power loss, which is still a consistent state.
-        if let Some(dir) = self.path.parent() {
-            let _ = std::fs::File::open(dir).and_then(|dir| dir.sync_all());
-        }
-        Ok(())
-    }
-
-    fn write_file(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        #[cfg(test)]
-        if self.fail_writes.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
-        }
-        let mut file = std::fs::File::create(path)?;
-        std::io::Write::write_all(&mut file, bytes)?;
-        file.sync_all()
-    }
-}
-
-/// Where the file is written before it is renamed into place.
-fn temporary_path(path: &Path) -> PathBuf {
-    path.with_extension("json.tmp")
 }
 
 #[cfg(test)]
 mod tests {
-    use fluvio_wire::sc::topic::CompressionAlgorithm;
+    use std::sync::atomic::Ordering;
+
+    use fluvio_wire::sc::partition::PartitionStatus;
+    use fluvio_wire::sc::topic::{CompressionAlgorithm, TopicStatus};
 
     use super::*;
+    use crate::sc::journal::{FORMAT_VERSION, SNAPSHOT_FILE};
+
+    fn topic(name: &str) -> Metadata<TopicSpec> {
+        Metadata { name: name.into(), spec: TopicSpec::computed(1, 1), status: TopicStatus::default() }
+    }
+
+    fn partition(name: &str) -> Metadata<PartitionSpec> {
+        let spec = PartitionSpec { leader: 1, replicas: vec![1], ..Default::default() };
+        Metadata { name: name.into(), spec, status: PartitionStatus::default() }
+    }
+
+    #[test]
+    fn a_transaction_that_cannot_be_stored_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetadataStore::open(dir.path()).unwrap();
+        store
+            .transaction()
+            .upsert(vec![topic("t")])
+            .upsert(vec![partition("t-0")])
+            .replication("t-0".into(), PartitionReplication { epoch: 0, isr: vec![1] })
+            .commit()
+            .unwrap();
+        let before = store.read(Objects::clone);
+        let mut events = store.subscribe();
+
+        // Replacements, removals (with the replication bookkeeping they take along) and
+        // insertions, all undone when the write fails.
+        store.fail_writes.store(true, Ordering::Relaxed);
+        let mut grown = topic("t");
+        grown.spec = TopicSpec::computed(2, 1);
+        let failed = store
+            .transaction()
+            .upsert(vec![grown])
+            .delete::<PartitionSpec>(vec!["t-0".into()])
+            .upsert(vec![topic("u"), topic("v")])
+            .commit();
+        assert!(failed.is_err());
+        assert!(store.update_replication("t-0", |r| r.epoch += 1).is_err());
+        assert_eq!(store.read(Objects::clone), before);
+        assert!(events.try_recv().is_err(), "watchers heard of nothing");
+
+        store.fail_writes.store(false, Ordering::Relaxed);
+        drop(store);
+        let reopened = MetadataStore::open(dir.path()).unwrap();
+        assert_eq!(reopened.read(Objects::clone), before);
+    }
+
+    #[test]
+    fn a_change_left_unsaved_is_stored_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetadataStore::open(dir.path()).unwrap();
+        store.fail_writes.store(true, Ordering::Relaxed);
+        let spu = Metadata {
+            name: "custom-spu-1".into(),
+            spec: SpuSpec { id: 1, ..Default::default() },
+            status: Default::default(),
+        };
+        assert!(store.transaction().upsert(vec![spu]).commit_unsaved_ok().is_err());
+        assert!(store.get::<SpuSpec>("custom-spu-1").is_some(), "visible anyway");
+        store.fail_writes.store(false, Ordering::Relaxed);
+        store.upsert(vec![topic("t")]).unwrap();
+        drop(store);
+        let reopened = MetadataStore::open(dir.path()).unwrap();
+        assert!(reopened.get::<SpuSpec>("custom-spu-1").is_some());
+        assert!(reopened.get::<TopicSpec>("t").is_some());
+    }
+
+    #[test]
+    fn a_checkpoint_leaves_everything_in_the_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetadataStore::open(dir.path()).unwrap();
+        store.transaction().upsert(vec![topic("t")]).upsert(vec![partition("t-0")]).commit().unwrap();
+        store.checkpoint().unwrap();
+        drop(store);
+        let snapshot = std::fs::read_to_string(dir.path().join(SNAPSHOT_FILE)).unwrap();
+        assert!(snapshot.contains("\"t-0\""), "{snapshot}");
+        let journal = std::fs::metadata(dir.path().join(crate::sc::journal::JOURNAL_FILE)).unwrap();
+        assert_eq!(journal.len(), 16, "an empty journal");
+        assert!(MetadataStore::open(dir.path()).unwrap().get::<PartitionSpec>("t-0").is_some());
+    }
 
     /// A metadata file written before the objects took the official CLI's JSON spellings (SPU
     /// `id`, lower-case compression) reads as before.
@@ -425,7 +528,7 @@ mod tests {
             "publicEndpoint": {"port": 1, "ingress": [{"hostname": "127.0.0.1"}], "encryption": "PLAINTEXT"},
             "privateEndpoint": {"port": 2, "host": "127.0.0.1", "encryption": "PLAINTEXT"}}}
         }"#;
-        std::fs::write(dir.path().join("metadata.json"), v1).unwrap();
+        std::fs::write(dir.path().join(SNAPSHOT_FILE), v1).unwrap();
         let store = MetadataStore::open(dir.path()).unwrap();
         assert_eq!(store.loaded_version(), 1);
         assert_eq!(store.get::<TopicSpec>("t").unwrap().spec.compression_type, CompressionAlgorithm::Gzip);
@@ -435,8 +538,25 @@ mod tests {
         // The next change writes the current version, with the current spellings.
         let topic = store.get::<TopicSpec>("t").unwrap();
         store.upsert(vec![Metadata { spec: TopicSpec { system: true, ..topic.spec }, ..topic }]).unwrap();
-        let text = std::fs::read_to_string(dir.path().join("metadata.json")).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(SNAPSHOT_FILE)).unwrap();
         assert!(text.contains("\"spuId\": 5001") && text.contains("\"Gzip\""), "{text}");
+        drop(store);
         assert_eq!(MetadataStore::open(dir.path()).unwrap().loaded_version(), FORMAT_VERSION);
+    }
+
+    /// A topic stored without partitions (one waiting for SPUs) in the journal alone, as a crash
+    /// before any compaction leaves it, is of the current version: not taken for a creation a
+    /// failed write cut short (which the SC would remove).
+    #[test]
+    fn a_waiting_topic_in_the_journal_reads_as_the_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetadataStore::open(dir.path()).unwrap();
+        assert_eq!(store.loaded_version(), 0);
+        store.upsert(vec![topic("waiting")]).unwrap();
+        drop(store);
+        assert!(!dir.path().join(SNAPSHOT_FILE).exists(), "no compaction happened");
+        let reopened = MetadataStore::open(dir.path()).unwrap();
+        assert_eq!(reopened.loaded_version(), FORMAT_VERSION);
+        assert!(reopened.get::<TopicSpec>("waiting").is_some());
     }
 }

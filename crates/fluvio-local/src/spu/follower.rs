@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use fluvio_wire::replication::{EpochEndOffsetRequest, FollowerFetchRequest, ReplicationError};
 use tokio::sync::watch;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::peer::{Peer, PeerError};
 use super::replica::{FollowerAppendError, FollowerJob, Replica};
@@ -126,7 +126,7 @@ async fn session(
         }
         break;
     }
-    info!(replica = %key, leader = job.leader, epoch = job.epoch, leo = replica.offsets().leo, "replicating");
+    debug!(replica = %key, leader = job.leader, epoch = job.epoch, leo = replica.offsets().leo, "replicating");
 
     loop {
         if paused.wait_for(|paused| !paused).await.is_err() {

@@ -310,7 +310,7 @@ impl SpuServer {
         tasks.spawn(retention_loop(state.clone(), retention_interval, shutdown.clone()));
         tasks.spawn(consumer_offsets::forward_loop(state.clone(), forwarding_jobs, shutdown.clone()));
         tasks.spawn(consumer_offsets::purge_loop(state.clone(), shutdown.clone()));
-        info!(spu = id, %public_addr, %private_addr, "SPU started");
+        debug!(spu = id, %public_addr, %private_addr, "SPU started");
         Ok(Self { id, public_addr, state, shutdown, tasks })
     }
 
@@ -369,7 +369,7 @@ impl SpuServer {
                 warn!(spu = self.id, replica = %replica.key(), %err, "flush on stop failed");
             }
         }
-        info!(spu = self.id, "SPU stopped");
+        debug!(spu = self.id, "SPU stopped");
     }
 
     /// Stops as a crashed process would: every task is aborted at its next await point, with no
@@ -503,7 +503,7 @@ async fn apply(
                     let _ = std::fs::remove_dir_all(replica::replica_dir(&state.data_dir, &key));
                 }
             }
-            info!(spu = state.id, replica = %key, "replica removed");
+            debug!(spu = state.id, replica = %key, "replica removed");
         }
     }
 }
@@ -555,7 +555,7 @@ async fn open_replica(
                     if let Some(replaced) = state.replicas.write().insert(key.clone(), replica.clone()) {
                         replaced.end_terms();
                     }
-                    info!(spu = state.id, replica = %key, leo = replica.offsets().leo, "replica open");
+                    debug!(spu = state.id, replica = %key, leo = replica.offsets().leo, "replica open");
                     replica
                 }
                 Err((code, message)) => {
@@ -596,7 +596,7 @@ fn remove_stale_replicas(state: &SpuState, assigned: &HashSet<ReplicaKey>) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some((topic, partition)) = fluvio_wire::sc::partition::split_partition_name(&name) else { continue };
         if entry.path().is_dir() && !assigned.contains(&ReplicaKey::new(topic, partition)) {
-            info!(spu = state.id, replica = %name, "deleting data of an unassigned replica");
+            debug!(spu = state.id, replica = %name, "deleting data of an unassigned replica");
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -32,7 +32,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::damage;
 use super::producers::{BatchIdentity, ProducerState, Verdict};
@@ -335,7 +335,7 @@ impl Replica {
                 token: CancellationToken::new(),
                 isr_changes: Arc::new(tokio::sync::Mutex::new(())),
             };
-            info!(replica = %self.key, epoch = term.epoch, isr = ?term.isr, leo, "leading");
+            debug!(replica = %self.key, epoch = term.epoch, isr = ?term.isr, leo, "leading");
             *role = Role::Leader(term);
             self.recompute_hw(&role);
             None
@@ -349,7 +349,7 @@ impl Replica {
             }
             end_term(&role);
             let token = CancellationToken::new();
-            info!(replica = %self.key, epoch = assignment.epoch, leader = assignment.leader, "following");
+            debug!(replica = %self.key, epoch = assignment.epoch, leader = assignment.leader, "following");
             *role = Role::Follower(FollowerTerm {
                 epoch: assignment.epoch,
                 leader: assignment.leader,

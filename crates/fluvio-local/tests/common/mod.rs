@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+// Only in test targets: it runs the command binary Cargo builds for them, which the example
+// that shares this module (`examples/cluster_scaling.rs`) does not have.
+#[cfg(test)]
 pub mod command;
 pub mod replicated;
 

@@ -5,6 +5,7 @@
 //! are decoded into typed values here; any other label is kept as raw bytes
 //! ([`TypeBuffer`]) so a server can answer it cleanly instead of failing to decode.
 
+pub mod mirror;
 pub mod partition;
 pub mod spu;
 pub mod topic;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::Spec;
-use super::partition::{HomePartitionConfig, PartitionMirrorConfig};
+use super::mirror::{HomePartitionConfig, PartitionMirrorConfig};
 use crate::{wire_struct, wire_unit_enum};
 
 wire_struct! {

@@ -177,6 +177,33 @@ class ContractTest {
     }
 
     @Test
+    void metricsLayout() {
+        FluvioMetrics m = FluvioMetrics.unpack(NativeLibrary.sample(NativeLibrary.Layout.METRICS));
+        assertEquals(1, m.recordsSent());
+        assertEquals(2, m.bytesSent());
+        assertEquals(3, m.batchesSent());
+        assertEquals(4, m.recordsReceived());
+        assertEquals(5, m.bytesReceived());
+        assertEquals(6, m.batchesReceived());
+        assertEquals(7, m.retries());
+        assertEquals(8, m.reconnects());
+        assertEquals(9, m.inFlightRequests());
+        assertEquals(java.util.Map.of(FluvioException.Code.TIMEOUT, 10L, FluvioException.Code.NOT_LEADER, 11L),
+                m.errors());
+        for (int i = 0; i < 2; i++) {
+            FluvioMetrics.Latency latency = i == 0 ? m.sendLatency() : m.fetchLatency();
+            long base = i == 0 ? 100 : 200;
+            assertEquals(base, latency.count());
+            assertEquals(java.time.Duration.ofNanos((base + 1) * 1000), latency.mean());
+            assertEquals(java.time.Duration.ofNanos((base + 2) * 1000), latency.p50());
+            assertEquals(java.time.Duration.ofNanos((base + 3) * 1000), latency.p90());
+            assertEquals(java.time.Duration.ofNanos((base + 4) * 1000), latency.p99());
+            assertEquals(java.time.Duration.ofNanos((base + 5) * 1000), latency.p999());
+            assertEquals(java.time.Duration.ofNanos((base + 6) * 1000), latency.max());
+        }
+    }
+
+    @Test
     void aBaseOffsetTheLeaderDoesNotKnowIsTheUnknownOffsetOfEveryRecord() {
         // The engine reports a duplicate stored at an unknown offset as its base offset (-1,
         // RecordMetadata.UNKNOWN_OFFSET, checked against the engine's when the library loads).

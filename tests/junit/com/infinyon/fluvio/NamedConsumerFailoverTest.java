@@ -19,6 +19,16 @@ class NamedConsumerFailoverTest extends ClusterTestBase {
         return 3;
     }
 
+    /**
+     * Under {@link ReplicationPolicy#FLUVIO} (real Fluvio's rules) the high watermark waits for
+     * the killed replica, so committed produces and commits would wait for its return, as on a
+     * real cluster: this failover runs where the in-sync set drops it.
+     */
+    @Override
+    ReplicationPolicy replicationPolicy() {
+        return ReplicationPolicy.IN_SYNC;
+    }
+
     private static List<Long> processAndCommit(ConsumerStream stream, int count) {
         List<Long> processed = new ArrayList<>();
         for (int i = 0; i < count; i++) {

@@ -11,7 +11,9 @@ import org.jspecify.annotations.Nullable;
  * A continuous stream of records. {@link #next()} blocks until a record arrives;
  * {@link #next(Duration)} returns null when none arrives in time. {@link #close()} may be
  * called from another thread: it wakes a blocked {@code next}, which then throws
- * {@link FluvioException} with {@code CLOSED}.
+ * {@link FluvioException} with {@code CLOSED}. {@link Thread#interrupt()} wakes it too, with
+ * {@code INTERRUPTED} (the interrupt flag stays set and the stream stays usable: no record is
+ * lost).
  *
  * <pre>{@code
  * try (ConsumerStream stream = fluvio.consumer("orders").stream(Offset.beginning())) {
@@ -104,7 +106,8 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
      * The next record, waiting as long as needed.
      *
      * @return the record
-     * @throws FluvioException a stream failure, or {@code CLOSED} when closed meanwhile
+     * @throws FluvioException a stream failure, {@code CLOSED} when closed meanwhile, or
+     *     {@code INTERRUPTED} when the thread is interrupted while waiting
      * @throws NoSuchElementException once the stream ended
      */
     @Override
@@ -446,6 +449,37 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
                 valuePositions[i], valueLengths[i]);
     }
 
+    /**
+     * What this stream received so far: records, bytes and chunks, reconnects (resumptions
+     * on a partition's new leader), its terminal failure if any, and the latency from each
+     * record's timestamp to its arrival. May be called from any thread, also while another
+     * waits in {@code next}.
+     *
+     * @return a snapshot
+     * @throws IllegalStateException when called after {@link #close()}
+     */
+    public FluvioMetrics metrics() {
+        long handle = acquire();
+        try {
+            return FluvioMetrics.unpack(nativeMetrics(handle));
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * Closes like {@link #close()}, waiting at most {@code timeout}. Closing a stream never
+     * waits for the cluster (it stops receiving and frees the stream at once, whether or not
+     * the cluster is reachable), so this returns at once too; it lets code that closes
+     * producers and streams alike bound both.
+     *
+     * @param timeout the longest to wait
+     */
+    public void close(Duration timeout) {
+        Checks.notNegative(timeout, "timeout");
+        close();
+    }
+
     @Override
     void onClose(long handle) {
         if (returned != null) {
@@ -467,6 +501,8 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
     private static native long nativeBufferedBytes(long handle);
 
     private static native void nativeInterrupt(long handle);
+
+    private static native byte[] nativeMetrics(long handle);
 
     private static native void nativeCommit(long handle, long @Nullable [] returned);
 

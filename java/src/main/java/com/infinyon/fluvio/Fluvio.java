@@ -161,6 +161,21 @@ public final class Fluvio extends NativeHandle {
     }
 
     /**
+     * What this client did so far: the totals of every producer and stream it ran, closed
+     * ones included.
+     *
+     * @return a snapshot
+     */
+    public FluvioMetrics metrics() {
+        long handle = acquire();
+        try {
+            return FluvioMetrics.unpack(nativeMetrics(handle));
+        } finally {
+            release();
+        }
+    }
+
+    /**
      * The platform version the SC reported.
      *
      * @return a semver string
@@ -214,6 +229,8 @@ public final class Fluvio extends NativeHandle {
     private static native long nativeConnectProfile(String profileFile, String profile);
 
     private static native void nativeClose(long handle);
+
+    private static native byte[] nativeMetrics(long handle);
 
     private static native String nativePlatformVersion(long handle);
 

@@ -109,6 +109,14 @@ public class FluvioException extends RuntimeException {
         OFFSET_MANAGEMENT_DISABLED,
         /** The client, producer or stream was closed. */
         CLOSED,
+        /**
+         * The calling thread was interrupted ({@link Thread#interrupt()}) while it waited: in a
+         * stream's {@code next}, {@link ProduceOutput#get()}, a {@code send} waiting for queue
+         * space, or {@code flush}. The thread's interrupt flag is still set. What was waited
+         * for did not happen (a record waiting for queue space was not sent), or goes on in
+         * the background (a flush, a record's delivery); the stream stays usable.
+         */
+        INTERRUPTED,
         /** Any other error reported by the server. */
         SERVER,
         /** The embedded cluster ({@link LocalCluster}) failed. */
@@ -168,13 +176,13 @@ public class FluvioException extends RuntimeException {
         DIRECTORY_IN_USE,
         /** The base directory or the cluster's metadata cannot be used. */
         STORAGE,
-        /** Restored partitions did not come online in time. */
+        /** Restored partitions did not come online: nothing changed for 30 seconds. */
         NOT_READY,
         /** The cluster has no SPU with the id given. */
         UNKNOWN_SPU,
         /** The SPU is already running. */
         SPU_RUNNING,
-        /** A restarted SPU runs, but the partitions it leads did not come online in time. */
+        /** A restarted SPU runs, but the partitions it leads did not come online: nothing changed for 30 seconds. */
         SPU_NOT_READY,
         /** A bug in the embedded cluster. */
         INTERNAL

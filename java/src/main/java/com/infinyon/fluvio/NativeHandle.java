@@ -3,6 +3,7 @@ package com.infinyon.fluvio;
 import java.io.Closeable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * Base of every object that owns native memory.
@@ -74,12 +75,21 @@ abstract class NativeHandle implements Closeable {
      */
     @Override
     public void close() {
+        closeWith(this::onClose);
+    }
+
+    /**
+     * Closes like {@link #close()}, stopping the native side with {@code stop} (given the
+     * handle) instead of {@link #onClose(long)}: for the variants of {@code close} that take
+     * arguments.
+     */
+    final void closeWith(LongConsumer stop) {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
         long current = acquire();
         try {
-            onClose(current);
+            stop.accept(current);
         } finally {
             long after = state.updateAndGet(value -> (value | CLOSED) - 1);
             if (after == CLOSED) {

@@ -60,6 +60,7 @@ final class NativeLibrary {
                         + mismatches);
             }
             loaded = true;
+            FluvioLogging.apply();
         }
     }
 
@@ -167,6 +168,8 @@ final class NativeLibrary {
         SPUS,
         /** Profiles ({@link FluvioProfiles#profile(String)}). */
         PROFILE,
+        /** Metrics ({@link FluvioMetrics}). */
+        METRICS,
         /** Named consumers' stored offsets ({@link ConsumerMetadata}). */
         CONSUMERS
     }

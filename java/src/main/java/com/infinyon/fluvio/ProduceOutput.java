@@ -32,7 +32,8 @@ public final class ProduceOutput {
      * Waits until the record is stored.
      *
      * @return its partition and offset
-     * @throws FluvioException if delivery failed
+     * @throws FluvioException if delivery failed; {@code INTERRUPTED} if the thread is
+     *     interrupted while waiting (its interrupt flag stays set; delivery goes on)
      */
     public RecordMetadata get() {
         try {
@@ -40,8 +41,7 @@ public final class ProduceOutput {
         } catch (ExecutionException e) {
             throw unwrap(e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FluvioException(FluvioException.Code.CLOSED, "interrupted while waiting for delivery", true);
+            throw interrupted();
         }
     }
 
@@ -50,7 +50,8 @@ public final class ProduceOutput {
      *
      * @param timeout how long to wait
      * @return its partition and offset
-     * @throws FluvioException {@code TIMEOUT} if not stored in time, or the delivery failure
+     * @throws FluvioException {@code TIMEOUT} if not stored in time, {@code INTERRUPTED} if the
+     *     thread is interrupted while waiting, or the delivery failure
      */
     public RecordMetadata get(Duration timeout) {
         Checks.notNegative(timeout, "timeout");
@@ -61,8 +62,7 @@ public final class ProduceOutput {
         } catch (TimeoutException e) {
             throw new FluvioException(FluvioException.Code.TIMEOUT, "the record was not acknowledged within " + timeout, true);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new FluvioException(FluvioException.Code.CLOSED, "interrupted while waiting for delivery", true);
+            throw interrupted();
         }
     }
 
@@ -96,6 +96,12 @@ public final class ProduceOutput {
         // longer knows.
         return new RecordMetadata(batch.partition(),
                 baseOffset < 0 ? RecordMetadata.UNKNOWN_OFFSET : baseOffset + index);
+    }
+
+    /** {@code INTERRUPTED}, with the interrupt flag that waiting cleared set again. */
+    private static FluvioException interrupted() {
+        Thread.currentThread().interrupt();
+        return new FluvioException(FluvioException.Code.INTERRUPTED, "interrupted while waiting for delivery", false);
     }
 
     private static RuntimeException unwrap(ExecutionException e) {

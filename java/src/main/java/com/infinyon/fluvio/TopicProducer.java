@@ -1,6 +1,7 @@
 package com.infinyon.fluvio;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -20,12 +21,17 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>When a partition's queue is full, {@code send} waits (up to {@code maxBlock}) for room.
- * {@link #close()} flushes. Records of one partition are stored in the order they were sent.
+ * {@link #close()} flushes; {@link #close(Duration)} bounds how long it waits. Records of one
+ * partition are stored in the order they were sent. A thread blocked in {@code send} (for
+ * queue space) or {@link #flush()} is woken by {@link Thread#interrupt()} with
+ * {@link FluvioException.Code#INTERRUPTED}.
  *
  * <p>Thread-safety: thread-safe; sharing one producer between threads is encouraged.
  */
 public final class TopicProducer extends NativeHandle {
     private static final int CHOSEN_BY_NATIVE_PARTITIONER = -1;
+    /** A close timeout meaning: as long as delivery takes. */
+    private static final long WAIT_FOR_DELIVERY = -1;
 
     private final String topic;
     private final Partitioner partitioner;
@@ -57,7 +63,9 @@ public final class TopicProducer extends NativeHandle {
      * @param value the value
      * @return the record's pending outcome
      * @throws FluvioException e.g. {@code RECORD_TOO_LARGE}, {@code TIMEOUT} after waiting
-     *     {@code maxBlock} for queue space, {@code CLOSED}
+     *     {@code maxBlock} for queue space, {@code INTERRUPTED} if the thread is interrupted
+     *     while waiting for queue space (the record is not sent; the interrupt flag stays
+     *     set), {@code CLOSED}
      */
     public ProduceOutput send(byte @Nullable [] key, byte[] value) {
         Objects.requireNonNull(value, "value");
@@ -112,12 +120,29 @@ public final class TopicProducer extends NativeHandle {
      * Sends everything queued without waiting for linger, and waits until it is acknowledged
      * or failed.
      *
-     * @throws FluvioException the first delivery failure not reported by an earlier flush
+     * @throws FluvioException the first delivery failure not reported by an earlier flush;
+     *     {@code INTERRUPTED} if the thread is interrupted while waiting (the interrupt flag
+     *     stays set; delivery goes on)
      */
     public void flush() {
         long handle = acquire();
         try {
             nativeFlush(handle);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * What this producer did so far: records, bytes and batches acknowledged, retries,
+     * reconnects, failures by code, requests in flight, request latencies.
+     *
+     * @return a snapshot
+     */
+    public FluvioMetrics metrics() {
+        long handle = acquire();
+        try {
+            return FluvioMetrics.unpack(nativeMetrics(handle));
         } finally {
             release();
         }
@@ -134,9 +159,24 @@ public final class TopicProducer extends NativeHandle {
         super.close();
     }
 
+    /**
+     * Like {@link #close()}, but waits at most {@code timeout} for what is queued to be
+     * delivered (for a cluster that is gone, {@code close()} waits as long as the retry
+     * policy allows). What is not acknowledged by then fails with {@code CLOSED} in its
+     * {@link ProduceOutput}: it may or may not have been stored. Calling it on a closed
+     * producer does nothing.
+     *
+     * @param timeout the longest to wait (zero: fail at once what is not acknowledged)
+     */
+    public void close(Duration timeout) {
+        Checks.notNegative(timeout, "timeout");
+        long nanos = Checks.nanos(timeout);
+        closeWith(handle -> nativeClose(handle, nanos));
+    }
+
     @Override
     void onClose(long handle) {
-        nativeClose(handle);
+        nativeClose(handle, WAIT_FOR_DELIVERY);
     }
 
     @Override
@@ -150,9 +190,11 @@ public final class TopicProducer extends NativeHandle {
 
     private static native int nativePartitionCount(long handle);
 
+    private static native byte[] nativeMetrics(long handle);
+
     private static native void nativeFlush(long handle);
 
-    private static native void nativeClose(long handle);
+    private static native void nativeClose(long handle, long timeoutNanos);
 
     private static native void nativeDispose(long handle);
 }
