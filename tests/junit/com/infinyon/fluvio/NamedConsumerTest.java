@@ -31,6 +31,22 @@ class NamedConsumerTest extends ClusterTestBase {
         }
     }
 
+    /** A new topic of 3 partitions holding 4 records each (values "p<partition>-<n>"). */
+    private String fourRecordsInEachOfThreePartitions() {
+        String topic = newTopic(3);
+        TopicProducerConfig byValue = TopicProducerConfig.builder()
+                .partitioner((t, key, value, count) -> value[1] - '0').build();
+        try (TopicProducer producer = fluvio.topicProducer(topic, byValue)) {
+            for (int partition = 0; partition < 3; partition++) {
+                for (int i = 0; i < 4; i++) {
+                    producer.send(null, "p" + partition + "-" + i);
+                }
+            }
+            producer.flush();
+        }
+        return topic;
+    }
+
     private static ConsumerConfig named(String consumerId, OffsetStrategy strategy) {
         return ConsumerConfig.builder().consumerId(consumerId).offsetStrategy(strategy).build();
     }
@@ -102,18 +118,7 @@ class NamedConsumerTest extends ClusterTestBase {
 
     @Test
     void aTopicStreamCommitsEachPartition() {
-        String topic = newTopic(3);
-        // Values "p<partition>-<n>", each sent to its partition.
-        TopicProducerConfig byValue = TopicProducerConfig.builder()
-                .partitioner((t, key, value, count) -> value[1] - '0').build();
-        try (TopicProducer producer = fluvio.topicProducer(topic, byValue)) {
-            for (int partition = 0; partition < 3; partition++) {
-                for (int i = 0; i < 4; i++) {
-                    producer.send(null, "p" + partition + "-" + i);
-                }
-            }
-            producer.flush();
-        }
+        String topic = fourRecordsInEachOfThreePartitions();
         TreeMap<Integer, Long> last = new TreeMap<>();
         try (ConsumerStream stream = fluvio.consumer(topic).stream(Offset.beginning(), named("multi", OffsetStrategy.MANUAL))) {
             for (int i = 0; i < 12; i++) {
@@ -184,17 +189,7 @@ class NamedConsumerTest extends ClusterTestBase {
 
     @Test
     void aTopicStreamCommitsTheBatchesOfEachPartition() {
-        String topic = newTopic(3);
-        TopicProducerConfig byValue = TopicProducerConfig.builder()
-                .partitioner((t, key, value, count) -> value[1] - '0').build();
-        try (TopicProducer producer = fluvio.topicProducer(topic, byValue)) {
-            for (int partition = 0; partition < 3; partition++) {
-                for (int i = 0; i < 4; i++) {
-                    producer.send(null, "p" + partition + "-" + i);
-                }
-            }
-            producer.flush();
-        }
+        String topic = fourRecordsInEachOfThreePartitions();
         try (ConsumerStream stream = fluvio.consumer(topic).stream(Offset.beginning(), named("multi-batches", OffsetStrategy.MANUAL))) {
             int read = 0;
             while (read < 12) {
