@@ -55,9 +55,18 @@ pub(crate) fn runtime() -> Result<&'static Runtime> {
 /// reader finished) returns the memory to the system at once. By default glibc raises the
 /// threshold each time such a block is freed, after which large blocks come from its heaps and
 /// stay resident when freed: 100 closed streams kept about 500 MiB.
+///
+/// The setting is process-wide, so the application's own choice wins: nothing is changed when
+/// glibc's `MALLOC_MMAP_THRESHOLD_` is set in the environment, or when `FLUVIO_MALLOC_TUNING`
+/// is `off`.
 fn return_large_blocks_when_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
+        let chosen_elsewhere = std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some()
+            || std::env::var("FLUVIO_MALLOC_TUNING").is_ok_and(|value| value.eq_ignore_ascii_case("off"));
+        if chosen_elsewhere {
+            return;
+        }
         unsafe extern "C" {
             fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
         }
