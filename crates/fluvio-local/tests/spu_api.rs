@@ -391,7 +391,14 @@ async fn malformed_records_under_a_valid_crc_are_refused_and_nothing_is_stored()
 #[tokio::test]
 async fn deleting_a_topic_ends_its_streams() {
     let (cluster, _dir, mut spu) = setup("gone", TopicSpec::computed(1, 1)).await;
+    // The session is open (its first push came) before the topic goes: a stream request that
+    // reached the SPU after the deletion would find no replica (NotLeaderForPartition).
+    let stored = produce_values(first_spu(&cluster), "gone", 0, &[b"0"]).await;
+    assert!(stored.error_code.is_ok(), "{stored:?}");
     let id = spu.send(&fetch("gone", 0, 1000, Isolation::ReadCommitted)).await;
+    let push = next_push(&mut spu, id).await;
+    assert_eq!(batches(&push), [(0, 1, 1)]);
+    assert!(ack(&mut spu, push.stream_id, 1).await.is_ok());
     let mut sc = RawClient::connect(cluster.sc_addr()).await;
     assert!(delete_topic(&mut sc, "gone").await.error_code.is_ok());
     let push = next_push(&mut spu, id).await;
