@@ -304,6 +304,7 @@ natives! {
         }
         // SAFETY: as above; the borrow ended.
         unsafe { dispose::<StreamHandle>(handle) };
+        crate::runtime::return_freed_memory_soon();
         Ok(())
     }
 }

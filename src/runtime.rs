@@ -50,37 +50,59 @@ pub(crate) fn runtime() -> Result<&'static Runtime> {
         .map_err(|message| JniError::IllegalState(format!("cannot start the Fluvio runtime: {message}")))
 }
 
-/// Makes glibc's `malloc` serve large blocks (fetched pushes, record buffers: 256 KiB and more)
-/// with `mmap` at a fixed threshold, so that freeing them (a stream that closes, a push its
-/// reader finished) returns the memory to the system at once. By default glibc raises the
-/// threshold each time such a block is freed, after which large blocks come from its heaps and
-/// stay resident when freed: 100 closed streams kept about 500 MiB.
+/// How long after a stream is disposed its freed memory is handed back to the system: the
+/// stream's session task frees its buffers once it notices the close, and one trim covers
+/// every stream closed meanwhile.
+const TRIM_DELAY: Duration = Duration::from_millis(200);
+
+/// Whether the library may hand freed memory back to the system (glibc's `malloc_trim`): on
+/// unless `FLUVIO_MALLOC_TUNING` is `off`.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn may_trim() -> bool {
+    static MAY_TRIM: OnceLock<bool> = OnceLock::new();
+    *MAY_TRIM.get_or_init(|| {
+        !std::env::var("FLUVIO_MALLOC_TUNING").is_ok_and(|value| value.eq_ignore_ascii_case("off"))
+    })
+}
+
+/// Hands the memory freed by closed streams back to the system, shortly after the call.
 ///
-/// The setting is process-wide, so the application's own choice wins: nothing is changed when
-/// glibc's `MALLOC_MMAP_THRESHOLD_` is set in the environment, or when `FLUVIO_MALLOC_TUNING`
-/// is `off`.
-fn return_large_blocks_when_freed() {
+/// glibc keeps freed blocks in its heaps for reuse, which is what makes fetching cheap: a
+/// stream's ~1 MB fetch buffers are recycled instead of being mapped, faulted in and zeroed
+/// again for every fetch (which a fixed `M_MMAP_THRESHOLD` below their size did, at the cost
+/// of most of the consumer's throughput). The price is that memory a closed stream freed
+/// stays resident; `malloc_trim` releases it. The trim runs on a blocking thread, at most once
+/// per [`TRIM_DELAY`] however many streams close.
+pub(crate) fn return_freed_memory_soon() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let chosen_elsewhere = std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some()
-            || std::env::var("FLUVIO_MALLOC_TUNING").is_ok_and(|value| value.eq_ignore_ascii_case("off"));
-        if chosen_elsewhere {
+        use std::sync::atomic::AtomicBool;
+        static SCHEDULED: AtomicBool = AtomicBool::new(false);
+        if !may_trim() || SCHEDULED.swap(true, Ordering::AcqRel) {
             return;
         }
-        unsafe extern "C" {
-            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-        }
-        /// glibc's `M_MMAP_THRESHOLD`.
-        const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
-        // SAFETY: mallopt only changes allocator settings; any thread may call it at any time.
-        unsafe {
-            mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-        }
+        let Ok(runtime) = runtime() else {
+            SCHEDULED.store(false, Ordering::Release);
+            return;
+        };
+        runtime.spawn(async {
+            tokio::time::sleep(TRIM_DELAY).await;
+            // Cleared first: a stream closed while the trim runs schedules another.
+            SCHEDULED.store(false, Ordering::Release);
+            let _ = tokio::task::spawn_blocking(|| {
+                unsafe extern "C" {
+                    fn malloc_trim(pad: usize) -> std::ffi::c_int;
+                }
+                // SAFETY: malloc_trim only returns free memory of glibc's heaps to the system;
+                // any thread may call it at any time.
+                unsafe { malloc_trim(0) };
+            })
+            .await;
+        });
     }
 }
 
 fn build() -> std::result::Result<Runtime, String> {
-    return_large_blocks_when_freed();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
