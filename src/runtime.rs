@@ -60,9 +60,8 @@ const TRIM_DELAY: Duration = Duration::from_millis(200);
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn may_trim() -> bool {
     static MAY_TRIM: OnceLock<bool> = OnceLock::new();
-    *MAY_TRIM.get_or_init(|| {
-        !std::env::var("FLUVIO_MALLOC_TUNING").is_ok_and(|value| value.eq_ignore_ascii_case("off"))
-    })
+    *MAY_TRIM
+        .get_or_init(|| !std::env::var("FLUVIO_MALLOC_TUNING").is_ok_and(|value| value.eq_ignore_ascii_case("off")))
 }
 
 /// Hands the memory freed by closed streams back to the system, shortly after the call.
