@@ -61,8 +61,17 @@ import org.jspecify.annotations.Nullable;
  * thread at a time.
  */
 public class ConsumerStream extends NativeHandle implements Iterator<Record> {
-    /** The buffer's first size; it grows only for a record larger than it. */
-    private static final int INITIAL_BUFFER = 256 * 1024;
+    /**
+     * The buffer's first size: small, so that a stream read now and then (or one of many that
+     * fall behind) keeps little on the heap.
+     */
+    private static final int INITIAL_BUFFER = 16 * 1024;
+    /**
+     * The size the buffer grows to while fills keep filling it more than half: enough that a
+     * JNI crossing per fill costs nothing next to the records it brings. Beyond it the buffer
+     * grows only for a record larger than it.
+     */
+    private static final int FULL_BUFFER = 256 * 1024;
     /** What {@code nativeFill} returns when nothing arrived in time. */
     private static final int TIMED_OUT = 0;
     /** How often an {@link OffsetStrategy#AUTO} stream tells native code what it returned. */
@@ -70,6 +79,8 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
 
     /** Where native code writes the records of each fill (layout RECORDS), reused. */
     private byte[] buffer;
+    /** The size {@link #buffer} has from the next fill on. */
+    private int nextBufferSize = INITIAL_BUFFER;
     /** Reads numbers out of {@link #buffer}. */
     private ByteBuffer reader;
     /** The records of the current fill: where each field is in {@link #buffer}. */
@@ -337,8 +348,8 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
 
     /** Asks native code for what arrived (waiting up to {@code timeoutNanos}, -1 forever). */
     private void fill(long timeoutNanos) {
-        if (buffer == null) {
-            setBuffer(INITIAL_BUFFER);
+        if (buffer == null || buffer.length < nextBufferSize) {
+            setBuffer(nextBufferSize);
         }
         int written;
         while (true) {
@@ -358,6 +369,11 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
             return;
         }
         unpack();
+        if (written > buffer.length / 2 && buffer.length < FULL_BUFFER) {
+            // Records come faster than this size carries them. The current fill stays readable
+            // in this array: the next fill replaces it.
+            nextBufferSize = Math.min(FULL_BUFFER, buffer.length * 2);
+        }
         position = 0;
         if (count == 0) {
             ended = true;
