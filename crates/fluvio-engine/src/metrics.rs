@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::consumer::ConsumerRecord;
 use crate::error::ErrorKind;
 
 /// Buckets below this many microseconds are exact.
@@ -135,6 +136,27 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// A chunk of `records` received: their count, the bytes of their keys and values, one
+    /// batch, and the fetch latency from the newest record's timestamp, when it has one.
+    pub(crate) fn records_received(&self, records: &[ConsumerRecord]) {
+        let bytes: usize = records.iter().map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum();
+        self.records_received.fetch_add(records.len() as u64, Ordering::Relaxed);
+        self.bytes_received.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.batches_received.fetch_add(1, Ordering::Relaxed);
+        let newest = records.iter().map(|r| r.timestamp).max().filter(|t| *t >= 0);
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok();
+        if let Some((sent, now)) = newest.zip(now) {
+            self.fetch_latency.record(Duration::from_millis(u64::try_from(now.as_millis() as i64 - sent).unwrap_or(0)));
+        }
+    }
+
+    /// A failure of kind `kind` reported to the application.
+    pub(crate) fn error(&self, kind: ErrorKind) {
+        if let Some(index) = ErrorKind::ALL.iter().position(|k| *k == kind) {
+            self.errors[index].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// What was counted so far.
     pub fn snapshot(&self) -> MetricsSnapshot {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
@@ -169,11 +191,13 @@ pub struct MetricsSnapshot {
     pub bytes_sent: u64,
     /// Record batches acknowledged.
     pub batches_sent: u64,
-    /// Records received by streams.
+    /// Records received by streams, and (in a client's metrics) by its one-shot fetches
+    /// ([`crate::PartitionConsumer::fetch`]).
     pub records_received: u64,
     /// Bytes of the keys and values of the records received.
     pub bytes_received: u64,
-    /// Chunks of records received by streams (one per batch the SPU pushed).
+    /// Chunks of records received (one per batch the SPU pushed to a stream, one per
+    /// non-empty fetch).
     pub batches_received: u64,
     /// Produce requests sent again after a retriable failure.
     pub retries: u64,
@@ -183,7 +207,7 @@ pub struct MetricsSnapshot {
     /// Produce requests sent and not answered yet.
     pub in_flight_requests: u64,
     /// Failures reported to the application (a batch that failed for good, a stream's
-    /// terminal error), by kind; kinds never seen are absent.
+    /// terminal error, a failed fetch), by kind; kinds never seen are absent.
     pub errors: Vec<(ErrorKind, u64)>,
     /// Round trips of produce requests.
     pub send_latency: LatencySnapshot,
@@ -237,17 +261,9 @@ impl Recorder {
         });
     }
 
-    /// A chunk of `records` records, `bytes` of keys and values, received; `latency` from the
-    /// newest record's timestamp, when known.
-    pub(crate) fn batch_received(&self, records: u64, bytes: u64, latency: Option<Duration>) {
-        self.each(|m| {
-            m.records_received.fetch_add(records, Ordering::Relaxed);
-            m.bytes_received.fetch_add(bytes, Ordering::Relaxed);
-            m.batches_received.fetch_add(1, Ordering::Relaxed);
-            if let Some(latency) = latency {
-                m.fetch_latency.record(latency);
-            }
-        });
+    /// `records` received (see [`Metrics::records_received`]).
+    pub(crate) fn batch_received(&self, records: &[ConsumerRecord]) {
+        self.each(|m| m.records_received(records));
     }
 
     /// A produce request sent again.
@@ -266,11 +282,7 @@ impl Recorder {
 
     /// A failure reported to the application.
     pub(crate) fn error(&self, kind: ErrorKind) {
-        if let Some(index) = ErrorKind::ALL.iter().position(|k| *k == kind) {
-            self.each(|m| {
-                m.errors[index].fetch_add(1, Ordering::Relaxed);
-            });
-        }
+        self.each(|m| m.error(kind));
     }
 
     /// A produce request sent: in flight until the guard is dropped, which records its round

@@ -192,6 +192,35 @@ async fn fetch_returns_whole_batches_up_to_max_bytes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_counts_in_the_client_metrics() {
+    let s = setup(1).await;
+    topic(&s.fluvio, "fetch-metrics", 1).await;
+    produce_batches(&s.fluvio, "fetch-metrics", 0, 0, 2, 10).await;
+    let consumer = s.fluvio.partition_consumer("fetch-metrics", 0);
+    let before = s.fluvio.metrics();
+
+    let records = consumer.fetch(Offset::beginning(), ConsumerConfig::default()).await.unwrap();
+    assert_eq!(records.len(), 20);
+    let fetched = s.fluvio.metrics();
+    assert_eq!(fetched.records_received - before.records_received, 20);
+    assert_eq!(fetched.batches_received - before.batches_received, 1, "one fetch, one chunk");
+    let value_bytes: u64 = records.iter().map(|r| r.value.len() as u64).sum();
+    assert_eq!(fetched.bytes_received - before.bytes_received, value_bytes, "keyless records: their values");
+    assert!(fetched.fetch_latency.count > before.fetch_latency.count, "the records carry timestamps");
+
+    // Nothing at the end counts nothing; a failure counts under its code.
+    assert!(consumer.fetch(Offset::end(), ConsumerConfig::default()).await.unwrap().is_empty());
+    assert_eq!(s.fluvio.metrics().batches_received, fetched.batches_received);
+    let failure = consumer.fetch(Offset::absolute(500).unwrap(), ConsumerConfig::default()).await.unwrap_err();
+    assert_eq!(failure.kind(), ErrorKind::OffsetOutOfRange);
+    let errors = |m: &fluvio_engine::MetricsSnapshot| {
+        m.errors.iter().find(|(kind, _)| *kind == ErrorKind::OffsetOutOfRange).map_or(0, |(_, n)| *n)
+    };
+    assert_eq!(errors(&s.fluvio.metrics()) - errors(&fetched), 1);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_isolation_levels_deliver() {
     let s = setup(1).await;
     topic(&s.fluvio, "isolation", 1).await;

@@ -129,7 +129,21 @@ impl PartitionConsumer {
     ///
     /// A named consumer's fetch starts after its stored offset as its streams do; a fetch
     /// stores nothing.
+    ///
+    /// What a fetch receives, or its failure, counts in the client's metrics
+    /// ([`crate::Fluvio::metrics`]).
     pub async fn fetch(&self, offset: Offset, config: ConsumerConfig) -> Result<Vec<ConsumerRecord>> {
+        let result = self.fetch_uncounted(offset, config).await;
+        match &result {
+            Ok(records) if !records.is_empty() => self.client.metrics.records_received(records),
+            Ok(_) => {}
+            Err(err) => self.client.metrics.error(err.kind()),
+        }
+        result
+    }
+
+    /// [`Self::fetch`], without counting it.
+    async fn fetch_uncounted(&self, offset: Offset, config: ConsumerConfig) -> Result<Vec<ConsumerRecord>> {
         config.validate()?;
         let stored = match &config.consumer_id {
             Some(consumer_id) => stored_offsets::stored(&self.client, consumer_id, &self.topic, self.partition).await?,

@@ -15,7 +15,6 @@ use tracing::info;
 use super::budget::{Budget, Held};
 use super::config::ConsumerConfig;
 use super::push::{Decoded, decode_push, fetch_cut_batch, stream_request};
-use super::record::ConsumerRecord;
 use super::stream::Chunk;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::Recorder;
@@ -324,7 +323,7 @@ impl StreamTask {
             self.next_offset = self.next_offset.max(next);
         }
         if !decoded.records.is_empty() {
-            self.count_received(&decoded.records);
+            self.metrics.batch_received(&decoded.records);
         }
         if !decoded.records.is_empty() && tx.send(Ok(Chunk { records: decoded.records, held })).await.is_err() {
             return Some(SessionEnd::Stop);
@@ -333,16 +332,6 @@ impl StreamTask {
     }
 
     /// Counts a chunk of records received, with the latency since the newest was sent.
-    fn count_received(&self, records: &[ConsumerRecord]) {
-        let bytes: usize = records.iter().map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum();
-        let newest = records.iter().map(|r| r.timestamp).max().filter(|t| *t >= 0);
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok();
-        let latency = newest
-            .zip(now)
-            .map(|(sent, now)| Duration::from_millis(u64::try_from(now.as_millis() as i64 - sent).unwrap_or(0)));
-        self.metrics.batch_received(records.len() as u64, bytes as u64, latency);
-    }
-
     /// Reports a terminal error to the application.
     async fn fail(&self, tx: &ChunkSender, err: Error) {
         self.metrics.error(err.kind());

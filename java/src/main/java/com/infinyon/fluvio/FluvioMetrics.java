@@ -82,7 +82,7 @@ public final class FluvioMetrics {
         return batchesSent == 0 ? 0 : bytesSent / batchesSent;
     }
 
-    /** Records received by streams. */
+    /** Records received by streams, and (in a client's metrics) by its one-shot fetches. */
     public long recordsReceived() {
         return recordsReceived;
     }
