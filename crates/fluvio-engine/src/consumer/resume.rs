@@ -331,7 +331,6 @@ impl StreamTask {
         None
     }
 
-    /// Counts a chunk of records received, with the latency since the newest was sent.
     /// Reports a terminal error to the application.
     async fn fail(&self, tx: &ChunkSender, err: Error) {
         self.metrics.error(err.kind());
