@@ -101,40 +101,9 @@ pub(crate) fn return_freed_memory_soon() {
     }
 }
 
-/// The environment variable that sets how many I/O threads the runtime runs.
-const IO_THREADS_VARIABLE: &str = "FLUVIO_IO_THREADS";
-/// Most I/O threads [`IO_THREADS_VARIABLE`] may ask for.
-const MAX_IO_THREADS: usize = 64;
-
-/// The I/O threads the runtime runs on a machine of `cores` cores: half of them, from 1 to 4.
-///
-/// The I/O threads only move bytes and decode; the application's threads (a stream's reader,
-/// a sender's caller) do the rest. More threads than that share of the cores only hand tasks
-/// back and forth: on 2 cores, one I/O thread instead of two both raised throughput (Java
-/// producing 5 KiB records: 149 k/s instead of 109 k/s) and lowered the CPU cost of low-rate
-/// traffic (10k records/s: 0.47 instead of 0.59 of a core), measured with `scripts/bench`.
-fn default_io_threads(cores: usize) -> usize {
-    (cores / 2).clamp(1, 4)
-}
-
-/// The I/O threads to run: `setting` (the value of [`IO_THREADS_VARIABLE`], if set), else
-/// [`default_io_threads`]. A setting that is not a number from 1 to [`MAX_IO_THREADS`] is an
-/// error naming the variable.
-fn io_threads(setting: Option<&str>, cores: usize) -> std::result::Result<usize, String> {
-    let Some(text) = setting else { return Ok(default_io_threads(cores)) };
-    text.trim().parse::<usize>().ok().filter(|threads| (1..=MAX_IO_THREADS).contains(threads)).ok_or_else(|| {
-        format!("{IO_THREADS_VARIABLE} must be a number of threads from 1 to {MAX_IO_THREADS}, not '{text}'")
-    })
-}
-
 fn build() -> std::result::Result<Runtime, String> {
-    let setting = match std::env::var(IO_THREADS_VARIABLE) {
-        Ok(text) => Some(text),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(text)) => Some(text.to_string_lossy().into_owned()),
-    };
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let workers = io_threads(setting.as_deref(), cores)?;
+    // Half the cores, 1 to 4, or FLUVIO_IO_THREADS (see fluvio_engine::config::io_threads).
+    let workers = fluvio_engine::config::io_threads().map_err(|err| err.to_string())?;
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name_fn(|| {
@@ -208,29 +177,4 @@ fn blocking_runtime() -> Result<&'static Runtime> {
 /// Enters the runtime's context (for calls that spawn tasks but do not block).
 pub(crate) fn enter() -> Result<tokio::runtime::EnterGuard<'static>> {
     Ok(runtime()?.enter())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_io_threads_default_to_half_the_cores_from_one_to_four() {
-        assert_eq!(io_threads(None, 1), Ok(1));
-        assert_eq!(io_threads(None, 2), Ok(1));
-        assert_eq!(io_threads(None, 4), Ok(2));
-        assert_eq!(io_threads(None, 7), Ok(3));
-        assert_eq!(io_threads(None, 64), Ok(4));
-    }
-
-    #[test]
-    fn the_io_threads_setting_wins_when_it_is_a_number_from_1_to_64() {
-        assert_eq!(io_threads(Some("3"), 2), Ok(3));
-        assert_eq!(io_threads(Some(" 1 "), 16), Ok(1));
-        assert_eq!(io_threads(Some("64"), 2), Ok(64));
-        for bad in ["0", "65", "-1", "two", ""] {
-            let err = io_threads(Some(bad), 2).unwrap_err();
-            assert!(err.starts_with(IO_THREADS_VARIABLE), "{bad}: {err}");
-        }
-    }
 }

@@ -55,12 +55,7 @@ fn main() -> ExitCode {
 /// Rust engine run the engine on the same number of I/O threads and the orchestrator can tell
 /// those threads apart.
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    // The library's rule (`src/runtime.rs`): FLUVIO_IO_THREADS, else half the cores, 1 to 4.
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let workers = match std::env::var("FLUVIO_IO_THREADS") {
-        Ok(text) => text.trim().parse().map_err(|_| anyhow!("FLUVIO_IO_THREADS: '{text}' is not a number"))?,
-        Err(_) => (cores / 2).clamp(1, 4),
-    };
+    let workers = fluvio_engine::config::io_threads()?;
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name_fn(|| {
