@@ -16,21 +16,14 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "support/cpu.rs"]
+mod cpu;
+
+use cpu::cpu_seconds;
 use fluvio_engine::{ClientConfig, Fluvio, Offset, ProducerConfig, TopicConfig};
 
 fn arg<T: std::str::FromStr>(index: usize, default: T) -> T {
     std::env::args().nth(index).and_then(|a| a.parse().ok()).unwrap_or(default)
-}
-
-/// CPU seconds (user + system) a process used so far, from /proc (`self` or a pid).
-fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) start with the state (field 3).
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    // Linux reports in clock ticks of 1/100 s (USER_HZ) on every common platform.
-    Some(ticks / 100.0)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -17,21 +17,17 @@
 //! cluster's I/O threads play; the producer's pacing is the application's). A real client and
 //! cluster do this and their work besides, so their I/O threads cannot go below it.
 
+#[path = "support/cpu.rs"]
+mod cpu;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use cpu::cpu_seconds;
+
 fn arg<T: std::str::FromStr>(index: usize, default: T) -> T {
     std::env::args().nth(index).and_then(|a| a.parse().ok()).unwrap_or(default)
-}
-
-/// CPU seconds (user + system) this process used so far, from /proc (Linux only).
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
 }
 
 /// CPU seconds the calling thread used so far, from /proc (Linux only).
@@ -52,6 +48,25 @@ fn pair() -> std::io::Result<(TcpStream, TcpStream)> {
     Ok((near, far))
 }
 
+/// A thread that runs `step` once per record, `total` times, and returns the CPU time it used
+/// on the records after the first `warm_up`.
+fn receiver(
+    total: u64,
+    warm_up: u64,
+    mut step: impl FnMut() -> std::io::Result<()> + Send + 'static,
+) -> std::thread::JoinHandle<std::io::Result<f64>> {
+    std::thread::spawn(move || {
+        let mut from = 0.0;
+        for n in 0..total {
+            if n == warm_up {
+                from = thread_cpu_seconds();
+            }
+            step()?;
+        }
+        Ok(thread_cpu_seconds() - from)
+    })
+}
+
 fn main() -> std::io::Result<()> {
     let rate: u64 = arg(1, 10_000);
     let seconds: u64 = arg(2, 5);
@@ -61,43 +76,18 @@ fn main() -> std::io::Result<()> {
     let (mut server_push, mut consumer) = pair()?;
     let mut acks_in = server_push.try_clone()?;
 
-    // Each thread returns the CPU time it used on the measured records.
-    let server = std::thread::spawn(move || -> std::io::Result<f64> {
+    let server = receiver(total, warm_up, move || {
         let mut record = [0u8; 100];
-        let mut from = 0.0;
-        for n in 0..total {
-            if n == warm_up {
-                from = thread_cpu_seconds();
-            }
-            server_in.read_exact(&mut record)?;
-            server_in.write_all(&[0u8; 8])?;
-            server_push.write_all(&record)?;
-        }
-        Ok(thread_cpu_seconds() - from)
+        server_in.read_exact(&mut record)?;
+        server_in.write_all(&[0u8; 8])?;
+        server_push.write_all(&record)
     });
-    let stream = std::thread::spawn(move || -> std::io::Result<f64> {
+    let stream = receiver(total, warm_up, move || {
         let mut record = [0u8; 100];
-        let mut from = 0.0;
-        for n in 0..total {
-            if n == warm_up {
-                from = thread_cpu_seconds();
-            }
-            consumer.read_exact(&mut record)?;
-            consumer.write_all(&[0u8; 8])?;
-        }
-        Ok(thread_cpu_seconds() - from)
+        consumer.read_exact(&mut record)?;
+        consumer.write_all(&[0u8; 8])
     });
-    let acks = std::thread::spawn(move || -> std::io::Result<f64> {
-        let mut ack = [0u8; 8];
-        let mut from = 0.0;
-        for n in 0..total {
-            if n == warm_up {
-                from = thread_cpu_seconds();
-            }
-            acks_in.read_exact(&mut ack)?;
-        }
-        Ok(thread_cpu_seconds() - from)
-    });
+    let acks = receiver(total, warm_up, move || acks_in.read_exact(&mut [0u8; 8]));
 
     let period = Duration::from_secs_f64(1.0 / rate as f64);
     let start = Instant::now();
@@ -105,7 +95,7 @@ fn main() -> std::io::Result<()> {
     let mut response = [0u8; 8];
     for n in 0..total {
         if n == warm_up {
-            measured_from = Some((Instant::now(), cpu_seconds()));
+            measured_from = Some((Instant::now(), cpu_seconds("self")));
         }
         let due = start + period * n as u32;
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -121,7 +111,7 @@ fn main() -> std::io::Result<()> {
     let (from, cpu_from) = measured_from.expect("the warm-up ends before the last record");
     let elapsed = from.elapsed().as_secs_f64();
     let measured = (total - warm_up) as f64;
-    match (cpu_from, cpu_seconds()) {
+    match (cpu_from, cpu_seconds("self")) {
         (Some(before), Some(after)) => {
             let cpu = after - before;
             println!("rate={rate}/s records={measured} over {elapsed:.1} s, 4 messages per record");
