@@ -248,9 +248,19 @@ impl PartitionConsumer {
     }
 
     /// The first stored offset and the high watermark.
+    ///
+    /// The request is sent on the connection kept to the leader. When that connection turns
+    /// out to be closed (the SPU restarted since it was last used), it is asked once more on
+    /// a new one: reading offsets changes nothing, so asking twice is safe.
     pub async fn offsets(&self) -> Result<(i64, i64)> {
         let connection = self.client.leader_connection(&self.topic, self.partition).await?;
-        fetch_offsets(&connection, &self.topic, self.partition).await
+        match fetch_offsets(&connection, &self.topic, self.partition).await {
+            Err(err) if err.kind() == ErrorKind::ConnectionClosed => {
+                let connection = self.client.leader_connection(&self.topic, self.partition).await?;
+                fetch_offsets(&connection, &self.topic, self.partition).await
+            }
+            result => result,
+        }
     }
 }
 
