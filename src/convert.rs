@@ -195,6 +195,16 @@ fn read_into(env: &mut JNIEnv, array: &JByteArray, buf: &mut Vec<u8>) -> Result<
     Ok(())
 }
 
+/// A copy of a byte array that must not be null.
+pub(crate) fn bytes(env: &mut JNIEnv, array: &JByteArray, what: &str) -> Result<Vec<u8>> {
+    if array.is_null() {
+        return Err(JniError::IllegalArgument(format!("{what} must not be null")));
+    }
+    let mut buf = Vec::new();
+    read_into(env, array, &mut buf)?;
+    Ok(buf)
+}
+
 /// Runs `f` with a copy of a key (null allowed) and a value (never null).
 pub(crate) fn with_key_value<R>(
     env: &mut JNIEnv,

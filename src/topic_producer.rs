@@ -4,15 +4,17 @@
 //! pointed at the batch's `BatchFuture`, created once per batch. When the batch is resolved,
 //! one upcall completes that future, for every record of the batch at once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use fluvio_engine::producer::{DeliverySemantic, RetryPolicy, TrySend};
 use fluvio_engine::{ProduceOutput, ProducerConfig, TopicProducer};
 use jni::JNIEnv;
-use jni::objects::{GlobalRef, JByteArray, JObject, JString};
+use jni::objects::{GlobalRef, JByteArray, JIntArray, JObject, JString};
 use jni::sys::{jint, jlong};
 
-use crate::contract::{Obj, java, natives};
+use crate::contract::types::JavaClass;
+use crate::contract::{Obj, ObjArray, java, natives};
 use crate::convert::{count, duration, enum_value, required, required_enum, string, with_key_value};
 use crate::error::{JniError, Result, code_name, tls_failure_name};
 use crate::fluvio::FluvioHandle;
@@ -106,6 +108,105 @@ fn send(
     Ok(jlong::from(output.index()))
 }
 
+/// Sends the records packed in `data` (`lengths`: key length, -1 for no key, then value
+/// length, per record; `partitions`: each record's partition, or null for the partitioner's
+/// choice) in order, waiting for queue room as `send` does. Returns the distinct futures of
+/// the batches the records joined, and writes into `placement`, per record, the index of its
+/// batch's future in that array and the record's index in its batch.
+fn send_all<'local>(
+    env: &mut JNIEnv<'local>,
+    handle: jlong,
+    partitions: &JIntArray,
+    lengths: &JIntArray,
+    data: &JByteArray,
+    placement: &JIntArray,
+) -> Result<ObjArray<'local, java::BatchFuture>> {
+    let producer = producer(handle)?;
+    let lengths = ints(env, lengths, "lengths")?;
+    let records = lengths.len() / 2;
+    let partitions = if partitions.is_null() { None } else { Some(ints(env, partitions, "partitions")?) };
+    if lengths.len() % 2 != 0
+        || partitions.as_ref().is_some_and(|p| p.len() != records)
+        || env.get_array_length(placement)? as usize != lengths.len()
+    {
+        return Err(JniError::IllegalArgument("sendAll's arrays do not describe the same records".into()));
+    }
+    let data = crate::convert::bytes(env, data, "data")?;
+    let _runtime = runtime::enter()?;
+    let mut futures: Vec<Arc<GlobalRef>> = Vec::new();
+    let mut places = Vec::with_capacity(lengths.len());
+    let mut packed = PackedRecords { data: &data, at: 0 };
+    for (record, pair) in lengths.chunks_exact(2).enumerate() {
+        let key = packed.take_optional(pair[0])?;
+        let value = packed.take(pair[1])?;
+        let partition = partitions.as_ref().map(|p| p[record]).and_then(|p| u32::try_from(p).ok());
+        let output = match producer.producer.try_send(partition, key, value)? {
+            TrySend::Sent(output) => output,
+            TrySend::QueueFull(partition) => block_on_interruptible(
+                env,
+                "space in the producer's queue",
+                producer.producer.send_to(Some(partition), key, value),
+            )??,
+        };
+        let future = output.batch_attachment(|| new_batch_future(env, &output))?;
+        // Records of one partition join its batches in order: the batch is most often the
+        // one of a recent record.
+        let slot = match futures.iter().rposition(|known| Arc::ptr_eq(known, &future)) {
+            Some(slot) => slot,
+            None => {
+                futures.push(future);
+                futures.len() - 1
+            }
+        };
+        places.push(slot as jint);
+        places.push(output.index() as jint);
+    }
+    if packed.at != data.len() {
+        return Err(JniError::IllegalArgument("sendAll's data holds bytes no record claims".into()));
+    }
+    env.set_int_array_region(placement, 0, &places)?;
+    let array = env.new_object_array(futures.len() as jint, <java::BatchFuture as JavaClass>::NAME, JObject::null())?;
+    for (index, future) in futures.iter().enumerate() {
+        env.set_object_array_element(&array, index as jint, future.as_obj())?;
+    }
+    Ok(ObjArray::from_array(array))
+}
+
+/// Keys and values packed one after the other, taken in order.
+struct PackedRecords<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl<'a> PackedRecords<'a> {
+    /// The next `len` bytes.
+    fn take(&mut self, len: jint) -> Result<&'a [u8]> {
+        let end =
+            usize::try_from(len).ok().and_then(|len| self.at.checked_add(len)).filter(|&end| end <= self.data.len());
+        let Some(end) = end else {
+            return Err(JniError::IllegalArgument("sendAll's lengths run past its data".into()));
+        };
+        let bytes = &self.data[self.at..end];
+        self.at = end;
+        Ok(bytes)
+    }
+
+    /// The next key: none for a negative length.
+    fn take_optional(&mut self, len: jint) -> Result<Option<&'a [u8]>> {
+        if len < 0 { Ok(None) } else { self.take(len).map(Some) }
+    }
+}
+
+/// The elements of an int array that must not be null.
+fn ints(env: &mut JNIEnv, array: &JIntArray, what: &str) -> Result<Vec<jint>> {
+    if array.is_null() {
+        return Err(JniError::IllegalArgument(format!("{what} must not be null")));
+    }
+    let mut values = vec![0; env.get_array_length(array)? as usize];
+    env.get_int_array_region(array, 0, &mut values)?;
+    Ok(values)
+}
+
 /// Creates the batch's `BatchFuture` and arranges for it to be completed with the batch.
 fn new_batch_future(env: &mut JNIEnv, output: &ProduceOutput) -> Result<GlobalRef> {
     let local = java::BatchFuture::new(env)?;
@@ -188,6 +289,18 @@ natives! {
         out: Obj<'local, java::ProduceOutput>,
     ) -> jlong {
         send(env, handle, partition, &key, &value, &out)
+    }
+
+    /// One crossing for a slice of `sendAll`; see `send_all`.
+    fn nativeSendAll(
+        env,
+        handle: jlong,
+        partitions: JIntArray<'local>,
+        lengths: JIntArray<'local>,
+        data: JByteArray<'local>,
+        placement: JIntArray<'local>,
+    ) -> ObjArray<'local, java::BatchFuture> {
+        send_all(env, handle, &partitions, &lengths, &data, &placement)
     }
 
     /// The producer's metrics, packed (layout `METRICS`).

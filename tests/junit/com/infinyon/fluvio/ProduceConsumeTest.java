@@ -373,6 +373,70 @@ class ProduceConsumeTest extends ClusterTestBase {
         }
     }
 
+    /**
+     * 10,000 records (three native crossings of at most 4,096 records, many batches of the
+     * default 16 KiB), a 2 MiB record that crosses alone, and a custom partitioner: every output
+     * names the partition and offset its record was stored at.
+     */
+    @Test
+    void sendAllSpansSlicesAndBatchesAndFollowsTheCustomPartitioner() {
+        String topic = newTopic(2);
+        Partitioner byValue = (t, key, value, count) -> value[0] == 'o' ? 1 : 0;
+        TopicProducerConfig config = TopicProducerConfig.builder().partitioner(byValue)
+                .batchSize(16_384).maxRequestSize(4 << 20).build();
+        List<KeyValue> batch = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            String value = (i % 2 == 0 ? "even-" : "odd-") + i;
+            batch.add(i % 5 == 0 ? KeyValue.of((byte[]) null, utf8(value)) : KeyValue.of("k" + i, value));
+        }
+        byte[] large = new byte[2 << 20];
+        Arrays.fill(large, (byte) 'e');
+        batch.add(KeyValue.of(utf8("large"), large));
+        List<ProduceOutput> outputs;
+        try (TopicProducer producer = fluvio.topicProducer(topic, config)) {
+            outputs = producer.sendAll(batch);
+            producer.flush();
+        }
+        assertEquals(batch.size(), outputs.size());
+        Set<Object> batchFutures = new HashSet<>();
+        long[] next = new long[2];
+        for (int i = 0; i < outputs.size(); i++) {
+            RecordMetadata stored = outputs.get(i).get(WAIT);
+            int partition = i == 10_000 || i % 2 == 0 ? 0 : 1;
+            assertEquals(partition, stored.partition(), "record " + i);
+            assertEquals(next[partition]++, stored.offset(), "record " + i + ": dense offsets in send order");
+            batchFutures.add(outputs.get(i).batch);
+        }
+        assertTrue(batchFutures.size() > 10, "records of a batch share its future, batches do not: " + batchFutures.size());
+        for (int partition = 0; partition < 2; partition++) {
+            List<Record> records = new ArrayList<>();
+            try (PartitionConsumerStream stream = fluvio.partitionConsumer(topic, partition).stream(Offset.beginning())) {
+                records.addAll(read(stream, (int) next[partition]));
+                assertNothingMore(stream);
+            }
+            for (int j = 0; j < records.size(); j++) {
+                int i = j == 5_000 ? 10_000 : 2 * j + partition;
+                KeyValue sent = batch.get(i);
+                assertArrayEquals(sent.value(), records.get(j).value(), "record " + i);
+                assertArrayEquals(sent.key(), records.get(j).key(), "record " + i);
+            }
+        }
+    }
+
+    /** A null among the records is refused before any of them is sent. */
+    @Test
+    void sendAllSendsNothingWhenARecordIsNull() {
+        String topic = newTopic(1);
+        try (TopicProducer producer = fluvio.topicProducer(topic)) {
+            List<KeyValue> records = Arrays.asList(KeyValue.of("k", "first"), null);
+            assertThrows(NullPointerException.class, () -> producer.sendAll(records));
+            producer.send("k", "after").get(WAIT);
+        }
+        List<Record> stored = fluvio.partitionConsumer(topic, 0).fetch(Offset.beginning());
+        assertEquals(1, stored.size());
+        assertEquals("after", stored.get(0).valueString());
+    }
+
     // ------------------------------------------------------------------------------------
     // ProduceOutput
 

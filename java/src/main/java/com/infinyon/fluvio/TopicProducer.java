@@ -2,7 +2,7 @@ package com.infinyon.fluvio;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -30,6 +30,12 @@ import org.jspecify.annotations.Nullable;
  */
 public final class TopicProducer extends NativeHandle {
     private static final int CHOSEN_BY_NATIVE_PARTITIONER = -1;
+    /** A key length meaning: no key (distinct from an empty key). */
+    private static final int NO_KEY = -1;
+    /** Most bytes of keys and values one {@link #sendAll} crossing carries. */
+    private static final int SLICE_BYTES = 1 << 20;
+    /** Most records one {@link #sendAll} crossing carries. */
+    private static final int SLICE_RECORDS = 4096;
     /** A close timeout meaning: as long as delivery takes. */
     private static final long WAIT_FOR_DELIVERY = -1;
 
@@ -74,12 +80,7 @@ public final class TopicProducer extends NativeHandle {
         try {
             int partition = CHOSEN_BY_NATIVE_PARTITIONER;
             if (partitioner != null) {
-                int count = nativePartitionCount(handle);
-                partition = partitioner.partition(topic, key, value, count);
-                if (partition < 0 || partition >= count) {
-                    throw new IllegalArgumentException("the partitioner chose partition " + partition
-                            + " but topic '" + topic + "' has " + count + " partitions");
-                }
+                partition = choosePartition(key, value, nativePartitionCount(handle));
             }
             output.index = (int) nativeSend(handle, partition, key, value, output);
         } finally {
@@ -101,19 +102,103 @@ public final class TopicProducer extends NativeHandle {
     }
 
     /**
-     * Sends records in order.
+     * Sends records in order. Records cross into native code in slices (up to 1 MiB of keys and
+     * values, or 4,096 records, each), one crossing per slice, and records that land in the
+     * same batch share one future, so this costs less per record than
+     * {@link #send(byte[], byte[])} in a loop.
+     *
+     * <p>Every record is checked for null before any is sent. If a record cannot be queued
+     * (e.g. {@code RECORD_TOO_LARGE}), the exception is thrown and the records before it are
+     * sent.
      *
      * @param records the records
      * @return one pending outcome per record, in order
+     * @throws FluvioException as {@link #send(byte[], byte[])} does, for the first record that
+     *     cannot be queued
      */
     public List<ProduceOutput> sendAll(List<KeyValue> records) {
         Objects.requireNonNull(records, "records");
-        List<ProduceOutput> outputs = new ArrayList<>(records.size());
-        for (KeyValue record : records) {
+        KeyValue[] all = records.toArray(new KeyValue[0]);
+        for (KeyValue record : all) {
             Objects.requireNonNull(record, "record");
-            outputs.add(send(record.key(), record.value()));
         }
-        return Collections.unmodifiableList(outputs);
+        ProduceOutput[] outputs = new ProduceOutput[all.length];
+        long handle = acquire();
+        try {
+            int from = 0;
+            while (from < all.length) {
+                from = sendSlice(handle, all, from, outputs);
+            }
+        } finally {
+            release();
+        }
+        return Collections.unmodifiableList(Arrays.asList(outputs));
+    }
+
+    /**
+     * Sends the records from {@code from} on that fit in one slice, in one native call, and
+     * fills their outputs; returns where the next slice starts.
+     */
+    private int sendSlice(long handle, KeyValue[] records, int from, ProduceOutput[] outputs) {
+        int end = from;
+        long bytes = 0;
+        while (end < records.length && end - from < SLICE_RECORDS) {
+            KeyValue record = records[end];
+            long size = (record.key() == null ? 0 : record.key().length) + (long) record.value().length;
+            if (end > from && bytes + size > SLICE_BYTES) {
+                break;
+            }
+            bytes += size;
+            end++;
+        }
+        int count = end - from;
+        if (bytes > Integer.MAX_VALUE - 8) {
+            // A single record this large cannot be packed; send it alone (the size check
+            // refuses it as too large).
+            outputs[from] = send(records[from].key(), records[from].value());
+            return from + 1;
+        }
+        byte[] data = new byte[(int) bytes];
+        int[] lengths = new int[2 * count];
+        int[] partitions = partitioner == null ? null : new int[count];
+        int partitionCount = partitioner == null ? 0 : nativePartitionCount(handle);
+        int at = 0;
+        for (int i = 0; i < count; i++) {
+            byte[] key = records[from + i].key();
+            byte[] value = records[from + i].value();
+            if (key == null) {
+                lengths[2 * i] = NO_KEY;
+            } else {
+                lengths[2 * i] = key.length;
+                System.arraycopy(key, 0, data, at, key.length);
+                at += key.length;
+            }
+            lengths[2 * i + 1] = value.length;
+            System.arraycopy(value, 0, data, at, value.length);
+            at += value.length;
+            if (partitions != null) {
+                partitions[i] = choosePartition(key, value, partitionCount);
+            }
+        }
+        int[] placement = new int[2 * count];
+        BatchFuture[] batches = nativeSendAll(handle, partitions, lengths, data, placement);
+        for (int i = 0; i < count; i++) {
+            ProduceOutput output = new ProduceOutput();
+            output.batch = batches[placement[2 * i]];
+            output.index = placement[2 * i + 1];
+            outputs[from + i] = output;
+        }
+        return end;
+    }
+
+    /** The custom partitioner's choice, checked against the partition count. */
+    private int choosePartition(byte @Nullable [] key, byte[] value, int count) {
+        int partition = partitioner.partition(topic, key, value, count);
+        if (partition < 0 || partition >= count) {
+            throw new IllegalArgumentException("the partitioner chose partition " + partition
+                    + " but topic '" + topic + "' has " + count + " partitions");
+        }
+        return partition;
     }
 
     /**
@@ -187,6 +272,9 @@ public final class TopicProducer extends NativeHandle {
     private static native long nativeCreate(long fluvio, String topic, TopicProducerConfig config);
 
     private static native long nativeSend(long handle, int partition, byte[] key, byte[] value, ProduceOutput out);
+
+    private static native BatchFuture[] nativeSendAll(
+            long handle, int @Nullable [] partitions, int[] lengths, byte[] data, int[] placement);
 
     private static native int nativePartitionCount(long handle);
 
