@@ -5,6 +5,8 @@
 //! parsed on demand. Parsing is lossless about a cut tail, so a server can refuse a partial
 //! batch while a client can still use the records that arrived whole.
 
+use std::ops::Range;
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::codec::{
@@ -483,10 +485,7 @@ impl RawBatch {
     /// Decompresses (refusing more than `max_decompressed` bytes) and decodes every record.
     /// Records of an uncompressed batch are slices of the batch's buffer (no copy).
     pub fn records(&self, max_decompressed: usize) -> Result<Vec<Record>, DecodeError> {
-        let mut area = match self.compression()? {
-            Compression::None if self.records.len() <= max_decompressed => self.records.clone(),
-            codec => codec.decompress(&self.records, max_decompressed)?,
-        };
+        let mut area = self.records_area(max_decompressed)?;
         let count = decode_count(&mut area).map_err(|e| e.within("RawBatch.records"))?;
         let mut records = Vec::with_capacity(count.min(area.remaining() / MIN_RECORD_LEN + 1));
         for _ in 0..count {
@@ -496,6 +495,17 @@ impl RawBatch {
             return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(area.remaining())).within("RawBatch.records"));
         }
         Ok(records)
+    }
+
+    /// The uncompressed records area (`u32 count ++ records`) that [`Self::records`] decodes:
+    /// the batch's own bytes when it is not compressed (a slice, no copy), what they
+    /// decompress to otherwise; more than `max_decompressed` bytes is refused either way.
+    /// [`RecordSpans`] reads its records without building them.
+    pub fn records_area(&self, max_decompressed: usize) -> Result<Bytes, DecodeError> {
+        match self.compression()? {
+            Compression::None if self.records.len() <= max_decompressed => Ok(self.records.clone()),
+            codec => codec.decompress(&self.records, max_decompressed),
+        }
     }
 
     /// Validates a batch as a server must before storing it: known compression, a records
@@ -528,58 +538,125 @@ impl RawBatch {
 /// Checks that `area` (`u32 count ++ records`, uncompressed) holds exactly `expected` records
 /// that [`Record::decode_from`] would accept, with offset deltas 0, 1, 2, ..., and nothing
 /// after them. Returns the count.
-fn check_records_area(mut area: &[u8], expected: i64) -> Result<usize, DecodeError> {
-    if area.len() < 4 {
-        return Err(DecodeError::eof(4, area.len()).within("RawBatch.records"));
-    }
-    let count = area.get_i32().max(0) as usize;
-    if count > area.len() {
-        return Err(DecodeError::new(DecodeErrorKind::InvalidLength(count as i64)).within("RawBatch.records"));
-    }
+fn check_records_area(area: &[u8], expected: i64) -> Result<usize, DecodeError> {
+    let spans = RecordSpans::new(area)?;
+    let count = spans.records_left();
     if count as i64 != expected {
         return Err(DecodeError::invalid("record count does not match last_offset_delta"));
     }
-    for offset_delta in 0..count {
-        let len = get_varint_len(&mut area)?;
-        let (mut body, rest) = area.split_at(len);
-        area = rest;
-        check_record_body(&mut body, offset_delta as i64)?;
-        if !body.is_empty() {
-            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(body.len())).within("Record"));
+    for (offset_delta, span) in spans.enumerate() {
+        if span?.offset_delta != offset_delta as i64 {
+            return Err(DecodeError::invalid("record offset deltas are not 0, 1, 2, ..."));
         }
-    }
-    if !area.is_empty() {
-        return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(area.len())).within("RawBatch.records"));
     }
     Ok(count)
 }
 
-/// Walks the fields of one record's body as [`Record::decode_from`] reads them, checking its
-/// offset delta.
-fn check_record_body(body: &mut &[u8], offset_delta: i64) -> Result<(), DecodeError> {
-    if body.is_empty() {
-        return Err(DecodeError::eof(1, 0));
+/// Where one record's fields lie in the uncompressed records area it was read from
+/// ([`RawBatch::records_area`]), as positions from the start of the area: what a reader
+/// holding many records of one area can keep instead of [`Record`]s, which each hold two
+/// handles on the area's buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSpan {
+    /// Milliseconds after the batch's `first_timestamp`.
+    pub timestamp_delta: i64,
+    /// Index within the batch, as the record states it.
+    pub offset_delta: i64,
+    /// Where the key lies; `None` is a null key (distinct from an empty key).
+    pub key: Option<Range<usize>>,
+    /// Where the value lies.
+    pub value: Range<usize>,
+}
+
+/// Reads the records of an uncompressed records area (`u32 count ++ records`, as
+/// [`RawBatch::records_area`] gives it) in order, as [`RecordSpan`]s. It accepts exactly the
+/// areas [`RawBatch::records`] accepts, without building a record or touching the area's
+/// buffer. An error is the last item: a record that does not decode, or bytes left after the
+/// last record.
+#[derive(Debug, Clone)]
+pub struct RecordSpans<'a> {
+    area: &'a [u8],
+    /// What follows the records read so far.
+    rest: &'a [u8],
+    records_left: usize,
+}
+
+impl<'a> RecordSpans<'a> {
+    /// Reads the count at the start of `area`: a count of zero or less means no record, as in
+    /// [`decode_count`]; one larger than the bytes that follow is invalid.
+    pub fn new(area: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut rest = area;
+        if rest.len() < 4 {
+            return Err(DecodeError::eof(4, rest.len()).within("RawBatch.records"));
+        }
+        let count = usize::try_from(rest.get_i32()).unwrap_or(0);
+        if count > rest.len() {
+            return Err(DecodeError::new(DecodeErrorKind::InvalidLength(count as i64)).within("RawBatch.records"));
+        }
+        Ok(Self { area, rest, records_left: count })
     }
-    body.advance(1); // attributes
-    get_varint(body)?; // timestamp delta
-    if get_varint(body)? != offset_delta {
-        return Err(DecodeError::invalid("record offset deltas are not 0, 1, 2, ..."));
+
+    /// How many records the area still claims.
+    pub fn records_left(&self) -> usize {
+        self.records_left
     }
-    let has_key = match body.first() {
-        None => return Err(DecodeError::eof(1, 0).within("Record.key")),
-        Some(0) => false,
-        Some(1) => true,
-        Some(&other) => return Err(DecodeError::new(DecodeErrorKind::InvalidBool(other)).within("Record.key")),
-    };
-    body.advance(1);
-    if has_key {
-        let len = get_varint_len(body).map_err(|e| e.within("Record.key"))?;
-        body.advance(len);
+
+    /// Reads the record at the front of `self.rest`, as [`Record::decode_from`] does.
+    fn read_record(&mut self) -> Result<RecordSpan, DecodeError> {
+        let len = get_varint_len(&mut self.rest)?;
+        let (mut body, rest) = self.rest.split_at(len);
+        self.rest = rest;
+        let body_end = self.area.len() - rest.len();
+        if body.is_empty() {
+            return Err(DecodeError::eof(1, 0));
+        }
+        body.advance(1); // attributes
+        let timestamp_delta = get_varint(&mut body)?;
+        let offset_delta = get_varint(&mut body)?;
+        let has_key = match body.first() {
+            None => return Err(DecodeError::eof(1, 0).within("Record.key")),
+            Some(0) => false,
+            Some(1) => true,
+            Some(&other) => return Err(DecodeError::new(DecodeErrorKind::InvalidBool(other)).within("Record.key")),
+        };
+        body.advance(1);
+        // A length-prefixed field at the front of `body`, as positions in the area.
+        let take_field = |body: &mut &[u8]| -> Result<Range<usize>, DecodeError> {
+            let len = get_varint_len(body)?;
+            let start = body_end - body.len();
+            body.advance(len);
+            Ok(start..start + len)
+        };
+        let key = if has_key { Some(take_field(&mut body).map_err(|e| e.within("Record.key"))?) } else { None };
+        let value = take_field(&mut body).map_err(|e| e.within("Record.value"))?;
+        get_varint(&mut body)?; // header count
+        if !body.is_empty() {
+            return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(body.len())).within("Record"));
+        }
+        Ok(RecordSpan { timestamp_delta, offset_delta, key, value })
     }
-    let len = get_varint_len(body).map_err(|e| e.within("Record.value"))?;
-    body.advance(len);
-    get_varint(body)?; // header count
-    Ok(())
+}
+
+impl Iterator for RecordSpans<'_> {
+    type Item = Result<RecordSpan, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.records_left == 0 {
+            if self.rest.is_empty() {
+                return None;
+            }
+            let trailing = std::mem::take(&mut self.rest).len();
+            return Some(Err(DecodeError::new(DecodeErrorKind::TrailingBytes(trailing)).within("RawBatch.records")));
+        }
+        self.records_left -= 1;
+        let span = self.read_record();
+        if span.is_err() {
+            // Nothing after a record that does not decode can be found.
+            self.records_left = 0;
+            self.rest = &[];
+        }
+        Some(span)
+    }
 }
 
 /// A batch whose end did not arrive: its header is complete, its records area is cut.
@@ -991,6 +1068,74 @@ mod tests {
             }
         }
         assert!(cases > 10_000, "{cases}");
+    }
+
+    /// The fields of records as [`RawBatch::records`] decodes them, and as [`RecordSpans`]
+    /// locates them (`None` for an error).
+    type Fields = Option<Vec<(i64, i64, Option<Bytes>, Bytes)>>;
+
+    fn fields_by_decoding(batch: &RawBatch, limit: usize) -> Fields {
+        let records = batch.records(limit).ok()?;
+        Some(records.into_iter().map(|r| (r.timestamp_delta, r.offset_delta, r.key, r.value)).collect())
+    }
+
+    fn fields_by_spans(batch: &RawBatch, limit: usize) -> Fields {
+        let area = batch.records_area(limit).ok()?;
+        let spans = RecordSpans::new(&area).ok()?;
+        let fields = spans.map(|span| {
+            span.map(|s| (s.timestamp_delta, s.offset_delta, s.key.map(|k| area.slice(k)), area.slice(s.value)))
+        });
+        fields.collect::<Result<_, _>>().ok()
+    }
+
+    #[test]
+    fn record_spans_locate_what_decoding_builds() {
+        let records = vec![
+            Record::new(None, Bytes::from_static(b"no key"), 0, 0),
+            Record::new(Some(Bytes::new()), Bytes::from_static(b"empty key"), 1, 3),
+            Record::new(Some(Bytes::from_static(b"key")), Bytes::new(), 2, 300),
+            Record::new(Some(Bytes::from_static(b"k")), Bytes::from(vec![b'v'; 200]), 3, 70_000),
+        ];
+        for codec in [Compression::None, Compression::Gzip] {
+            let batch = RawBatch::from_records(&records, codec, 1).unwrap();
+            let area = batch.records_area(DEFAULT_MAX_DECOMPRESSED).unwrap();
+            let spans: Vec<RecordSpan> = RecordSpans::new(&area).unwrap().map(Result::unwrap).collect();
+            assert_eq!(spans[0].key, None, "{codec}");
+            assert_eq!(spans[1].key.as_ref().map(|k| k.len()), Some(0), "{codec}");
+            assert_eq!(area.slice(spans[3].value.clone()), records[3].value, "{codec}");
+            assert_eq!(spans[3].timestamp_delta, 70_000, "{codec}");
+            if codec == Compression::None {
+                assert_eq!(area, batch.records, "an uncompressed area is the batch's own bytes");
+            }
+        }
+        // Every byte of an area replaced by values that matter to varints, options and
+        // lengths; the area cut at every length and extended: spans and decoding agree.
+        let original = RawBatch::from_records(&records, Compression::None, 1).unwrap();
+        let area = original.records.to_vec();
+        let mut cases = 0;
+        for at in 0..=area.len() {
+            let mut variants = vec![area[..at].to_vec(), [area.as_slice(), &area[..at.min(3)]].concat()];
+            if let Some(&byte) = area.get(at) {
+                for value in [0x00, 0x01, 0x02, 0x7f, 0x80, 0xff, byte ^ 0x01, byte.wrapping_add(2)] {
+                    let mut changed = area.clone();
+                    changed[at] = value;
+                    variants.push(changed);
+                }
+            }
+            for variant in variants {
+                let batch = RawBatch { records: Bytes::from(variant), ..original.clone() };
+                for limit in [DEFAULT_MAX_DECOMPRESSED, 40] {
+                    assert_eq!(
+                        fields_by_spans(&batch, limit),
+                        fields_by_decoding(&batch, limit),
+                        "{:02x?}",
+                        batch.records
+                    );
+                    cases += 1;
+                }
+            }
+        }
+        assert!(cases > 3_000, "{cases}");
     }
 
     #[test]
