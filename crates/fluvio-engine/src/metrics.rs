@@ -118,6 +118,28 @@ pub struct LatencySnapshot {
     pub max: Duration,
 }
 
+/// What the metrics count of a chunk of records received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReceivedChunk {
+    /// How many records.
+    pub(crate) records: usize,
+    /// The bytes of their keys and values.
+    pub(crate) bytes: usize,
+    /// The newest of their timestamps, when one has a timestamp.
+    pub(crate) newest_timestamp: Option<i64>,
+}
+
+impl ReceivedChunk {
+    /// What `records` amount to.
+    pub(crate) fn of(records: &[ConsumerRecord]) -> Self {
+        Self {
+            records: records.len(),
+            bytes: records.iter().map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum(),
+            newest_timestamp: records.iter().map(|r| r.timestamp).max().filter(|t| *t >= 0),
+        }
+    }
+}
+
 /// Counters of one producer, stream or client. Thread-safe; read with [`Metrics::snapshot`].
 #[derive(Default)]
 pub struct Metrics {
@@ -136,16 +158,14 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// A chunk of `records` received: their count, the bytes of their keys and values, one
+    /// A chunk of records received: their count, the bytes of their keys and values, one
     /// batch, and the fetch latency from the newest record's timestamp, when it has one.
-    pub(crate) fn records_received(&self, records: &[ConsumerRecord]) {
-        let bytes: usize = records.iter().map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum();
-        self.records_received.fetch_add(records.len() as u64, Ordering::Relaxed);
-        self.bytes_received.fetch_add(bytes as u64, Ordering::Relaxed);
+    pub(crate) fn records_received(&self, chunk: &ReceivedChunk) {
+        self.records_received.fetch_add(chunk.records as u64, Ordering::Relaxed);
+        self.bytes_received.fetch_add(chunk.bytes as u64, Ordering::Relaxed);
         self.batches_received.fetch_add(1, Ordering::Relaxed);
-        let newest = records.iter().map(|r| r.timestamp).max().filter(|t| *t >= 0);
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok();
-        if let Some((sent, now)) = newest.zip(now) {
+        if let Some((sent, now)) = chunk.newest_timestamp.zip(now) {
             self.fetch_latency.record(Duration::from_millis(u64::try_from(now.as_millis() as i64 - sent).unwrap_or(0)));
         }
     }
@@ -261,9 +281,9 @@ impl Recorder {
         });
     }
 
-    /// `records` received (see [`Metrics::records_received`]).
-    pub(crate) fn batch_received(&self, records: &[ConsumerRecord]) {
-        self.each(|m| m.records_received(records));
+    /// A chunk of records received (see [`Metrics::records_received`]).
+    pub(crate) fn batch_received(&self, chunk: &ReceivedChunk) {
+        self.each(|m| m.records_received(chunk));
     }
 
     /// A produce request sent again.

@@ -47,7 +47,7 @@ pub struct ConsumerConfig {
     /// How long a stream keeps trying to resume after losing its partition leader.
     pub resume_timeout: Duration,
     /// Cap of what a stream holds for its reader, in bytes: the records received and not yet
-    /// taken (their bytes and their list, 88 bytes a record), and room for the push asked for.
+    /// taken (their bytes and their list, 32 bytes a record), and room for the push asked for.
     /// The stream asks the server for more only when a whole fetch fits under the cap, so a
     /// reader that falls behind slows the stream down instead of piling data up. Each fetch
     /// asks for at most a quarter of the cap (`max_bytes` is lowered to it), leaving room for

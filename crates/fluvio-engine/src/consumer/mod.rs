@@ -19,6 +19,7 @@
 
 mod budget;
 mod commit;
+mod compact;
 mod config;
 mod offset;
 mod push;
@@ -44,7 +45,7 @@ pub use record::ConsumerRecord;
 pub use stream::{Flush, NextBatch, PartitionStream, RecordStream, StreamOffsets, TopicStream};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, ReceivedChunk};
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
 use crate::stored_offsets;
@@ -135,7 +136,7 @@ impl PartitionConsumer {
     pub async fn fetch(&self, offset: Offset, config: ConsumerConfig) -> Result<Vec<ConsumerRecord>> {
         let result = self.fetch_uncounted(offset, config).await;
         match &result {
-            Ok(records) if !records.is_empty() => self.client.metrics.records_received(records),
+            Ok(records) if !records.is_empty() => self.client.metrics.records_received(&ReceivedChunk::of(records)),
             Ok(_) => {}
             Err(err) => self.client.metrics.error(err.kind()),
         }
@@ -197,14 +198,14 @@ impl PartitionConsumer {
         let decoded = decode_push(&push, self.partition, from)?;
         if decoded.next_offset.is_some() {
             // Whole batches: a batch cut after them is the next fetch's first.
-            return Ok(decoded.records);
+            return Ok(decoded.records.collect());
         }
         let Some(cut) = decoded.cut else {
             return Err(Error::new(ErrorKind::Protocol, "the SPU pushed no record batch"));
         };
         let wait = self.client.config.request_timeout();
         let whole = fetch_cut_batch(connection, &self.topic, self.partition, from, config.isolation, cut, wait).await?;
-        Ok(whole.records)
+        Ok(whole.records.collect())
     }
 
     /// The resolved start offset (after `stored`, a named consumer's stored offset, if any),

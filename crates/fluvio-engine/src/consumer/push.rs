@@ -13,11 +13,12 @@
 
 use std::time::Duration;
 
+use fluvio_wire::Compression;
 use fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED;
-use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, CutBatch};
+use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, CutBatch, RecordSpans};
 use fluvio_wire::spu::{Isolation, StreamFetchRequest, StreamFetchResponse};
 
-use super::record::ConsumerRecord;
+use super::compact::{CompactRecords, position_in};
 use crate::error::{Error, ErrorKind, Result};
 use crate::socket::{Connection, SPU_VERSION, StreamReceiver};
 
@@ -54,13 +55,14 @@ pub(super) fn stream_request(
 /// The records of one push, and where it ended.
 pub(super) struct Decoded {
     /// The records of the whole batches, from the offset asked for on.
-    pub records: Vec<ConsumerRecord>,
+    pub records: CompactRecords,
     /// The offset after the last whole batch, or `None` when no batch arrived whole.
     pub next_offset: Option<i64>,
     /// The batch the push ends inside of, if it was cut.
     pub cut: Option<CutBatch>,
     /// The bytes the records keep alive: the push's buffer when they are slices of it
-    /// (uncompressed batches), what compressed batches decompressed to, and their list.
+    /// (uncompressed batches), what compressed batches decompressed to, and their list
+    /// ([`CompactRecords::list_bytes`]).
     pub buffer_len: usize,
     /// The part of `buffer_len` the list of records takes.
     pub list_len: usize,
@@ -96,7 +98,9 @@ pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64)
         .filter(|batch| batch.header.next_offset() > from)
         .map(|batch| batch.header.record_count().max(0))
         .sum();
-    let mut records = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(push.partition.records.len()));
+    let push_buffer = push.partition.records.as_bytes();
+    let capacity = usize::try_from(count).unwrap_or(0).min(push_buffer.len());
+    let mut records = CompactRecords::with_capacity(partition, capacity);
     let mut next_offset = None;
     // What the records keep alive: the push's buffer, which records of uncompressed batches
     // are slices of, and the decompressed areas of compressed ones.
@@ -108,34 +112,56 @@ pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64)
             // Wholly before the offset asked for: a push never starts so early.
             continue;
         }
-        let decoded = batch
-            .records(DEFAULT_MAX_DECOMPRESSED)
-            .map_err(|e| Error::protocol(format!("undecodable batch at offset {}", header.base_offset), e))?;
-        let compressed = !matches!(batch.compression(), Ok(fluvio_wire::Compression::None));
-        for record in decoded {
-            let offset = header.base_offset + record.offset_delta;
-            if offset >= from {
-                if compressed {
-                    decompressed += record.key.as_ref().map_or(0, |k| k.len()) + record.value.len();
-                } else {
-                    slices_push = true;
-                }
-                records.push(ConsumerRecord {
-                    partition,
-                    offset,
-                    timestamp: header.record_timestamp(record.timestamp_delta),
-                    key: record.key,
-                    value: record.value,
-                });
+        let undecodable = |e: fluvio_wire::DecodeError| {
+            Error::protocol(format!("undecodable batch at offset {}", header.base_offset), e)
+        };
+        let area = batch.records_area(DEFAULT_MAX_DECOMPRESSED).map_err(undecodable)?;
+        // The buffer the batch's records are kept in, and where the area starts in it: the
+        // push's own for an uncompressed batch (one buffer for all of them), the decompressed
+        // area otherwise. Started with the first record kept, so that no buffer is kept for
+        // none.
+        let in_push = match batch.compression() {
+            Ok(Compression::None) => position_in(push_buffer, &area),
+            _ => None,
+        };
+        let (buffer, area_start) = match in_push {
+            Some(start) => (push_buffer, start),
+            None => (&area, 0),
+        };
+        let in_buffer = |span: std::ops::Range<usize>| span.start + area_start..span.end + area_start;
+        let mut buffer_started = false;
+        for span in RecordSpans::new(&area).map_err(undecodable)? {
+            let span = span.map_err(undecodable)?;
+            let offset = header.base_offset.saturating_add(span.offset_delta);
+            if offset < from {
+                continue;
+            }
+            if !buffer_started {
+                records.start_buffer(buffer.clone());
+                buffer_started = true;
+            }
+            let timestamp = header.record_timestamp(span.timestamp_delta);
+            records.push(offset, timestamp, span.key.map(in_buffer), in_buffer(span.value)).map_err(|_| {
+                Error::new(
+                    ErrorKind::Protocol,
+                    format!("a record of the batch at offset {} lies outside its buffer", header.base_offset),
+                )
+            })?;
+        }
+        if buffer_started {
+            if in_push.is_some() {
+                slices_push = true;
+            } else {
+                decompressed += area.len();
             }
         }
         next_offset = Some(next_offset.map_or(header.next_offset(), |n: i64| n.max(header.next_offset())));
     }
-    // The list of records takes memory too (88 bytes a record: as much as the record itself
-    // for small ones).
-    let list = records.capacity() * std::mem::size_of::<ConsumerRecord>();
-    let buffer_len = if slices_push { push.partition.records.len() } else { 0 } + decompressed + list;
-    Ok(Decoded { records, next_offset, cut: parsed.cut, buffer_len, list_len: list })
+    // The list of records takes memory too: 32 bytes a record (see `compact`), where a
+    // `ConsumerRecord` takes 88, as much as the data of a small record.
+    let list_len = records.list_bytes();
+    let buffer_len = if slices_push { push_buffer.len() } else { 0 } + decompressed + list_len;
+    Ok(Decoded { records, next_offset, cut: parsed.cut, buffer_len, list_len })
 }
 
 /// The next push of a session, within `wait`: [`ErrorKind::Timeout`] (`what` says what did not
@@ -206,4 +232,103 @@ pub(super) async fn fetch_cut_batch(
             cut.total_len.unwrap_or_default()
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::{Bytes, BytesMut};
+    use fluvio_wire::record::{RawBatch, Record, RecordSet};
+    use fluvio_wire::spu::FetchablePartitionResponse;
+
+    use super::*;
+    use crate::consumer::ConsumerRecord;
+
+    const FIRST_TIMESTAMP: i64 = 1_700_000_000_000;
+
+    type KeyValue = (Option<&'static [u8]>, &'static [u8]);
+
+    fn batch(base_offset: i64, records: &[KeyValue], compression: Compression) -> RawBatch {
+        let records: Vec<Record> = records
+            .iter()
+            .enumerate()
+            .map(|(i, (key, value))| {
+                Record::new(key.map(Bytes::from_static), Bytes::from_static(value), i as i64, i as i64)
+            })
+            .collect();
+        let mut batch = RawBatch::from_records(&records, compression, FIRST_TIMESTAMP).unwrap();
+        batch.header.base_offset = base_offset;
+        batch
+    }
+
+    fn push_of(bytes: Bytes) -> StreamFetchResponse {
+        let partition = FetchablePartitionResponse { records: RecordSet::from_encoded(bytes), ..Default::default() };
+        StreamFetchResponse { partition, ..Default::default() }
+    }
+
+    fn record(offset: i64, delta: i64, key: Option<&'static [u8]>, value: &'static [u8]) -> ConsumerRecord {
+        ConsumerRecord {
+            partition: 3,
+            offset,
+            timestamp: FIRST_TIMESTAMP + delta,
+            key: key.map(Bytes::from_static),
+            value: Bytes::from_static(value),
+        }
+    }
+
+    #[test]
+    fn a_push_decodes_to_the_records_of_its_whole_batches_from_the_offset_asked_for() {
+        let batches = [
+            batch(10, &[(None, b"a"), (Some(b""), b"b"), (Some(b"k"), b"c")], Compression::None),
+            batch(13, &[(Some(b"gz"), b"d"), (None, b"")], Compression::Gzip),
+            batch(15, &[(None, b"f")], Compression::None),
+            batch(16, &[(None, b"g")], Compression::Lz4),
+            batch(17, &[(Some(b"s"), b"h")], Compression::Snappy),
+        ];
+        let mut bytes = BytesMut::from(RecordSet::from_batches(&batches).unwrap().as_bytes().as_ref());
+        // The push ends inside the next batch.
+        let mut cut = BytesMut::new();
+        batch(18, &[(None, b"cut")], Compression::None).encode_to(&mut cut).unwrap();
+        bytes.extend_from_slice(&cut[..cut.len() - 2]);
+        let push = push_of(bytes.freeze());
+
+        let decoded = decode_push(&push, 3, 11).unwrap();
+        assert_eq!(decoded.next_offset, Some(18));
+        assert_eq!(decoded.cut.and_then(|cut| cut.base_offset), Some(18));
+        // The push's buffer, the three decompressed areas, and the list.
+        let decompressed: usize =
+            [1, 3, 4].iter().map(|&i| batches[i].records_area(DEFAULT_MAX_DECOMPRESSED).unwrap().len()).sum();
+        assert_eq!(decoded.buffer_len, push.partition.records.len() + decompressed + decoded.list_len);
+        assert!(decoded.list_len >= 7 * 32, "{}", decoded.list_len);
+        let records: Vec<ConsumerRecord> = decoded.records.collect();
+        assert_eq!(
+            records,
+            [
+                // Offset 10 is before the offset asked for.
+                record(11, 1, Some(b""), b"b"),
+                record(12, 2, Some(b"k"), b"c"),
+                record(13, 0, Some(b"gz"), b"d"),
+                record(14, 1, None, b""),
+                record(15, 0, None, b"f"),
+                record(16, 0, None, b"g"),
+                record(17, 0, Some(b"s"), b"h"),
+            ]
+        );
+
+        // Only compressed batches from offset 16: the push's buffer is not kept.
+        let decoded = decode_push(&push, 3, 16).unwrap();
+        let decompressed: usize =
+            [3, 4].iter().map(|&i| batches[i].records_area(DEFAULT_MAX_DECOMPRESSED).unwrap().len()).sum();
+        assert_eq!(decoded.buffer_len, decompressed + decoded.list_len);
+        assert_eq!(decoded.records.map(|r| r.offset).collect::<Vec<_>>(), [16, 17]);
+    }
+
+    #[test]
+    fn an_undecodable_batch_is_a_protocol_error() {
+        let mut broken = batch(0, &[(None, b"a")], Compression::None);
+        // One record claimed, and a record length beyond the area.
+        broken.records = Bytes::from_static(&[0, 0, 0, 1, 0x7f]);
+        let push = push_of(RecordSet::from_batches([&broken]).unwrap().as_bytes().clone());
+        let err = decode_push(&push, 0, 0).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::Protocol);
+    }
 }

@@ -322,10 +322,11 @@ impl StreamTask {
         if let Some(next) = decoded.next_offset {
             self.next_offset = self.next_offset.max(next);
         }
-        if !decoded.records.is_empty() {
-            self.metrics.batch_received(&decoded.records);
+        if decoded.records.is_empty() {
+            return None;
         }
-        if !decoded.records.is_empty() && tx.send(Ok(Chunk { records: decoded.records, held })).await.is_err() {
+        self.metrics.batch_received(&decoded.records.received());
+        if tx.send(Ok(Chunk { records: decoded.records, held })).await.is_err() {
             return Some(SessionEnd::Stop);
         }
         None

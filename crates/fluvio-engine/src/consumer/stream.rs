@@ -15,6 +15,7 @@ use tracing::warn;
 
 use super::budget::{Budget, BufferedBytes, Held};
 use super::commit::PartitionOffsets;
+use super::compact::CompactRecords;
 use super::config::OffsetStrategy;
 use super::record::ConsumerRecord;
 use crate::error::{Error, ErrorKind, Result};
@@ -23,7 +24,7 @@ use crate::metrics::Metrics;
 /// The records of one push, handed from a stream's task to its reader with the room they take
 /// in the stream's budget (given back once the reader took them all).
 pub(super) struct Chunk {
-    pub(super) records: Vec<ConsumerRecord>,
+    pub(super) records: CompactRecords,
     pub(super) held: Held,
 }
 
@@ -216,7 +217,7 @@ impl Drop for AbortOnDrop {
 /// Not thread-safe: one reader at a time (`&mut self`).
 pub struct PartitionStream {
     rx: mpsc::Receiver<Result<Chunk>>,
-    current: std::vec::IntoIter<ConsumerRecord>,
+    current: CompactRecords,
     /// The room `current` takes in the budget, given back with its last record.
     current_held: Option<Held>,
     buffered: BufferedBytes,
@@ -249,7 +250,7 @@ impl PartitionStream {
             .map(|o| AutoCommit::start(o.clone(), auto_commit_interval));
         Self {
             rx,
-            current: Vec::new().into_iter(),
+            current: CompactRecords::default(),
             current_held: None,
             buffered: budget.gauge(),
             pending_error: None,
@@ -270,7 +271,7 @@ impl PartitionStream {
     /// budget is given back with its last record.
     fn take_current(&mut self) -> Option<ConsumerRecord> {
         let record = self.current.next();
-        if self.current.len() == 0 {
+        if self.current.is_empty() {
             self.current_held = None;
         }
         let record = record?;
@@ -331,7 +332,7 @@ impl PartitionStream {
     fn take_chunk(&mut self, chunk: Result<Chunk>) -> Option<Error> {
         match chunk {
             Ok(chunk) => {
-                self.current = chunk.records.into_iter();
+                self.current = chunk.records;
                 self.current_held = Some(chunk.held);
                 None
             }
@@ -351,7 +352,7 @@ impl PartitionStream {
             }
             match self.rx.try_recv() {
                 Ok(Ok(chunk)) => {
-                    self.current = chunk.records.into_iter();
+                    self.current = chunk.records;
                     self.current_held = Some(chunk.held);
                 }
                 Ok(Err(err)) => {
@@ -366,7 +367,7 @@ impl PartitionStream {
 
     /// True once the stream ended (after a terminal error).
     pub fn is_finished(&self) -> bool {
-        self.finished && self.current.len() == 0
+        self.finished && self.current.is_empty()
     }
 
     /// Ends the stream; the background task stops. With the `Auto` strategy, the last
@@ -374,7 +375,7 @@ impl PartitionStream {
     pub fn close(&mut self) {
         self.auto_commit = None;
         self.finished = true;
-        self.current = Vec::new().into_iter();
+        self.current = CompactRecords::default();
         self.current_held = None;
         self.task.0.abort();
         self.rx.close();
