@@ -222,22 +222,9 @@ fn fill(
     };
     if let Some(record) = first {
         writer.push(&record);
-        for _ in 1..MAX_RECORDS_PER_CALL {
-            match reader.stream.try_next() {
-                Some(Ok(record)) => {
-                    if !writer.push(&record) {
-                        reader.next = Some(Ok(record));
-                        break;
-                    }
-                }
-                // Records first; the error with the next call.
-                Some(Err(err)) => {
-                    reader.next = Some(Err(err));
-                    break;
-                }
-                None => break,
-            }
-        }
+        // The rest are packed where they lie, without building a record for each; a record
+        // that does not fit, or a terminal error, is the next call's.
+        reader.stream.take_received_borrowed(MAX_RECORDS_PER_CALL - 1, &mut |record| writer.push_ref(record));
     }
     let written = writer.finish();
     drop(elements);

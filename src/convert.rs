@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use fluvio_engine::config::{ClientTls, Pem, VerifiedTls};
-use fluvio_engine::{ConsumerRecord, MetricsSnapshot, Offset};
+use fluvio_engine::{ConsumerRecord, MetricsSnapshot, Offset, RecordRef};
 use fluvio_local::ServerTls;
 use jni::JNIEnv;
 use jni::objects::{JByteArray, JObject, JString};
@@ -344,13 +344,24 @@ impl<'a> RecordWriter<'a> {
 
     /// Appends `record` if it fits; false (and nothing written) when it does not.
     pub(crate) fn push(&mut self, record: &ConsumerRecord) -> bool {
-        if self.len + packed_record_len(record) > self.dst.len() {
+        self.push_ref(RecordRef {
+            partition: record.partition,
+            offset: record.offset,
+            timestamp: record.timestamp,
+            key: record.key.as_deref(),
+            value: &record.value,
+        })
+    }
+
+    /// Appends a borrowed record if it fits; false (and nothing written) when it does not.
+    pub(crate) fn push_ref(&mut self, record: RecordRef<'_>) -> bool {
+        if self.len + 32 + record.key.map_or(0, <[u8]>::len) + record.value.len() > self.dst.len() {
             return false;
         }
         self.put(&(record.partition as i32).to_be_bytes());
         self.put(&record.offset.to_be_bytes());
         self.put(&record.timestamp.to_be_bytes());
-        match &record.key {
+        match record.key {
             Some(key) => {
                 self.put(&(key.len() as i32).to_be_bytes());
                 self.put(key);
@@ -358,7 +369,7 @@ impl<'a> RecordWriter<'a> {
             None => self.put(&(-1i32).to_be_bytes()),
         }
         self.put(&(record.value.len() as i32).to_be_bytes());
-        self.put(&record.value);
+        self.put(record.value);
         self.count += 1;
         true
     }

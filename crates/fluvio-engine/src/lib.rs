@@ -49,7 +49,7 @@ pub use client::Fluvio;
 pub use config::ClientConfig;
 pub use consumer::{
     BufferedBytes, ConsumerConfig, ConsumerRecord, Offset, OffsetStrategy, PartitionConsumer, PartitionStream,
-    RecordStream, StreamOffsets, TopicConsumer, TopicStream,
+    RecordRef, RecordStream, StreamOffsets, TopicConsumer, TopicStream,
 };
 pub use error::{Error, ErrorKind, Result, TlsFailure};
 pub use metrics::{LatencySnapshot, Metrics, MetricsSnapshot};

@@ -119,6 +119,60 @@ impl CompactRecords {
     }
 }
 
+/// A buffered record, borrowed from the list that holds it: what a reader that copies records
+/// out (a language binding packing them into its own buffer) needs, without the two buffer
+/// handles a [`ConsumerRecord`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// Partition.
+    pub partition: u32,
+    /// Offset within the partition.
+    pub offset: i64,
+    /// Milliseconds since the epoch when the producer created the record, or -1.
+    pub timestamp: i64,
+    /// Key, if any.
+    pub key: Option<&'a [u8]>,
+    /// Value.
+    pub value: &'a [u8],
+}
+
+impl CompactRecords {
+    /// Hands records, oldest first, to `visit` while it takes them (returns true) and at most
+    /// `max` of them; a record `visit` refuses stays, to be taken next. Returns the offset of
+    /// the last record taken, if any. The buffers and the list go with the last record, as
+    /// with [`Iterator::next`].
+    pub(super) fn take_borrowed(&mut self, max: usize, visit: &mut dyn FnMut(RecordRef<'_>) -> bool) -> Option<i64> {
+        let mut last = None;
+        let mut taken = 0;
+        while taken < max {
+            let Some(entry) = self.entries.get(self.next).copied() else { break };
+            while self.runs.get(self.next_run).is_some_and(|run| run.end <= self.next) {
+                self.next_run += 1;
+            }
+            let Some(run) = self.runs.get(self.next_run) else { break };
+            // `push` checked every span against its buffer.
+            let span = |start: u32, len: u32| &run.buffer[start as usize..start as usize + len as usize];
+            let record = RecordRef {
+                partition: self.partition,
+                offset: entry.offset,
+                timestamp: entry.timestamp,
+                key: (entry.key_len != NO_KEY).then(|| span(entry.key_start, entry.key_len)),
+                value: span(entry.value_start, entry.value_len),
+            };
+            if !visit(record) {
+                break;
+            }
+            last = Some(entry.offset);
+            taken += 1;
+            self.next += 1;
+        }
+        if self.next > 0 && self.next == self.entries.len() {
+            *self = Self { partition: self.partition, ..Self::default() };
+        }
+        last
+    }
+}
+
 impl Iterator for CompactRecords {
     type Item = ConsumerRecord;
 
@@ -187,6 +241,52 @@ mod tests {
     fn an_entry_is_at_most_40_bytes() {
         assert!(size_of::<Entry>() <= 40, "{} bytes", size_of::<Entry>());
         assert_eq!(size_of::<Entry>(), 32);
+    }
+
+    /// Records lent out where they lie: up to `max`, stopping at the first one refused (taken
+    /// next), across buffers, with the list let go after the last.
+    #[test]
+    fn borrowed_records_are_taken_until_one_is_refused() {
+        let push = Bytes::from_static(b"key1value1value2");
+        let mut records = CompactRecords::with_capacity(7, 4);
+        records.start_buffer(push.clone());
+        records.push(10, 1000, Some(0..4), 4..10).unwrap();
+        records.push(11, 1001, Some(10..10), 10..16).unwrap();
+        records.start_buffer(Bytes::from_static(b"kvalue3"));
+        records.push(12, -1, None, 1..7).unwrap();
+        records.start_buffer(push);
+        records.push(13, 1003, Some(0..1), 16..16).unwrap();
+
+        let mut seen = Vec::new();
+        let mut copy = |record: RecordRef<'_>| {
+            seen.push((
+                record.partition,
+                record.offset,
+                record.timestamp,
+                record.key.map(<[u8]>::to_vec),
+                record.value.to_vec(),
+            ));
+            true
+        };
+        assert_eq!(records.take_borrowed(1, &mut copy), Some(10), "at most `max`");
+        assert_eq!(records.len(), 3);
+        let mut refuse_offset_13 = |record: RecordRef<'_>| record.offset != 13 && copy(record);
+        assert_eq!(records.take_borrowed(usize::MAX, &mut refuse_offset_13), Some(12));
+        assert_eq!(records.len(), 1, "the refused record stays");
+        assert_eq!(records.take_borrowed(usize::MAX, &mut |_| false), None);
+        assert_eq!(records.take_borrowed(usize::MAX, &mut copy), Some(13));
+        assert!(records.is_empty());
+        assert!(records.runs.is_empty() && records.entries.capacity() == 0, "let go with the last record");
+        assert_eq!(records.take_borrowed(usize::MAX, &mut copy), None);
+        assert_eq!(
+            seen,
+            vec![
+                (7, 10, 1000, Some(b"key1".to_vec()), b"value1".to_vec()),
+                (7, 11, 1001, Some(Vec::new()), b"value2".to_vec()),
+                (7, 12, -1, None, b"value3".to_vec()),
+                (7, 13, 1003, Some(b"k".to_vec()), Vec::new()),
+            ]
+        );
     }
 
     #[test]

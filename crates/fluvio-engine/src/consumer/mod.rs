@@ -34,6 +34,7 @@ use fluvio_wire::spu::{FetchOffsetPartition, FetchOffsetTopic, FetchOffsetsReque
 use tracing::debug;
 
 pub use budget::BufferedBytes;
+pub use compact::RecordRef;
 pub use config::{
     ConsumerConfig, DEFAULT_AUTO_COMMIT_INTERVAL, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_BYTES,
     DEFAULT_RESUME_TIMEOUT, MAX_CONSUMER_ID_BYTES, OffsetStrategy,

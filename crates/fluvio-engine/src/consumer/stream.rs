@@ -15,7 +15,7 @@ use tracing::warn;
 
 use super::budget::{Budget, BufferedBytes, Held};
 use super::commit::PartitionOffsets;
-use super::compact::CompactRecords;
+use super::compact::{CompactRecords, RecordRef};
 use super::config::OffsetStrategy;
 use super::record::ConsumerRecord;
 use crate::error::{Error, ErrorKind, Result};
@@ -41,6 +41,14 @@ pub trait RecordStream: Stream<Item = Result<ConsumerRecord>> + Send + Unpin {
     /// Moves records already received into `batch` until it holds `max`, without waiting and
     /// without going past a terminal error (the next call returns it).
     fn take_received(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize);
+
+    /// Hands records already received to `visit`, borrowed, while it takes them (returns true)
+    /// and at most `max` of them, without waiting and without going past a terminal error (the
+    /// next call returns it); a record `visit` refuses is the next one returned. Records come
+    /// in the order [`take_received`](RecordStream::take_received) would move them, and count
+    /// as returned just the same. Nothing is built for them: for a reader that copies records
+    /// out, such as a language binding. Returns how many were taken.
+    fn take_received_borrowed(&mut self, max: usize, visit: &mut dyn FnMut(RecordRef<'_>) -> bool) -> usize;
 
     /// True once the stream ended (after a terminal error).
     fn is_finished(&self) -> bool;
@@ -365,6 +373,44 @@ impl PartitionStream {
         }
     }
 
+    /// Hands buffered records to `visit`, borrowed; see [`RecordStream::take_received_borrowed`].
+    fn visit_buffered(&mut self, max: usize, visit: &mut dyn FnMut(RecordRef<'_>) -> bool) -> usize {
+        let mut taken = 0;
+        while taken < max {
+            if !self.current.is_empty() {
+                let before = self.current.len();
+                let last = self.current.take_borrowed(max - taken, visit);
+                taken += before - self.current.len();
+                if let (Some(offset), Some(offsets)) = (last, &self.offsets) {
+                    offsets.handed_out(offset);
+                }
+                if !self.current.is_empty() {
+                    // Refused, or `max` reached.
+                    break;
+                }
+                // The chunk's room in the budget goes back with its last record.
+                self.current_held = None;
+                continue;
+            }
+            if self.pending_error.is_some() {
+                break;
+            }
+            match self.rx.try_recv() {
+                Ok(Ok(chunk)) => {
+                    self.current = chunk.records;
+                    self.current_held = Some(chunk.held);
+                }
+                Ok(Err(err)) => {
+                    // Keep the error for the next call; records already taken go out first.
+                    self.pending_error = Some(err);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        taken
+    }
+
     /// True once the stream ended (after a terminal error).
     pub fn is_finished(&self) -> bool {
         self.finished && self.current.is_empty()
@@ -474,6 +520,34 @@ impl TopicStream {
         }
     }
 
+    /// Hands buffered records to `visit`, borrowed, one partition after the other as
+    /// [`TopicStream::drain_buffered`] takes them.
+    fn visit_buffered(&mut self, max: usize, visit: &mut dyn FnMut(RecordRef<'_>) -> bool) -> usize {
+        let count = self.streams.len();
+        let mut idle = 0;
+        let mut taken = 0;
+        while taken < max && idle < count {
+            let index = self.next;
+            let mut refused = false;
+            let took = self.streams[index].visit_buffered(1, &mut |record| {
+                refused = !visit(record);
+                !refused
+            });
+            if refused {
+                // That partition's record is the next one returned.
+                break;
+            }
+            self.next = (index + 1) % count;
+            if took == 0 {
+                idle += 1;
+            } else {
+                taken += took;
+                idle = 0;
+            }
+        }
+        taken
+    }
+
     /// The offsets of a named consumer's stream, every partition's.
     pub fn offsets(&self) -> Option<StreamOffsets> {
         let partitions: Vec<_> = self.streams.iter().filter_map(|s| s.offsets.clone()).collect();
@@ -530,6 +604,10 @@ impl RecordStream for PartitionStream {
         self.drain_buffered(batch, max);
     }
 
+    fn take_received_borrowed(&mut self, max: usize, visit: &mut dyn FnMut(RecordRef<'_>) -> bool) -> usize {
+        self.visit_buffered(max, visit)
+    }
+
     fn is_finished(&self) -> bool {
         PartitionStream::is_finished(self)
     }
@@ -558,6 +636,10 @@ impl RecordStream for TopicStream {
 
     fn take_received(&mut self, batch: &mut Vec<ConsumerRecord>, max: usize) {
         self.drain_buffered(batch, max);
+    }
+
+    fn take_received_borrowed(&mut self, max: usize, visit: &mut dyn FnMut(RecordRef<'_>) -> bool) -> usize {
+        self.visit_buffered(max, visit)
     }
 
     fn is_finished(&self) -> bool {
