@@ -325,7 +325,13 @@ pub(crate) fn pack_records(records: &[ConsumerRecord]) -> Packer {
 
 /// The size of `record` in layout `RECORDS`.
 pub(crate) fn packed_record_len(record: &ConsumerRecord) -> usize {
-    32 + record.key.as_ref().map_or(0, |k| k.len()) + record.value.len()
+    packed_len(record.key.as_deref(), &record.value)
+}
+
+/// The size in layout `RECORDS` of a record with this key and value: partition, offset,
+/// timestamp and the two lengths take 32 bytes.
+fn packed_len(key: Option<&[u8]>, value: &[u8]) -> usize {
+    32 + key.map_or(0, <[u8]>::len) + value.len()
 }
 
 /// Writes records in layout `RECORDS` straight into memory Java owns (a direct buffer): the
@@ -355,7 +361,7 @@ impl<'a> RecordWriter<'a> {
 
     /// Appends a borrowed record if it fits; false (and nothing written) when it does not.
     pub(crate) fn push_ref(&mut self, record: RecordRef<'_>) -> bool {
-        if self.len + 32 + record.key.map_or(0, <[u8]>::len) + record.value.len() > self.dst.len() {
+        if self.len + packed_len(record.key, record.value) > self.dst.len() {
             return false;
         }
         self.put(&(record.partition as i32).to_be_bytes());

@@ -29,6 +29,18 @@ struct Entry {
     value_len: u32,
 }
 
+impl Entry {
+    /// Where the key lies, as (start, length) in its buffer (`push` checked it fits).
+    fn key(&self) -> Option<(usize, usize)> {
+        (self.key_len != NO_KEY).then_some((self.key_start as usize, self.key_len as usize))
+    }
+
+    /// Where the value lies, as (start, length) in its buffer.
+    fn value(&self) -> (usize, usize) {
+        (self.value_start as usize, self.value_len as usize)
+    }
+}
+
 /// Consecutive entries whose keys and values lie in one buffer: those from the previous
 /// run's `end` up to this one's.
 #[derive(Debug)]
@@ -142,34 +154,43 @@ impl CompactRecords {
     /// the last record taken, if any. The buffers and the list go with the last record, as
     /// with [`Iterator::next`].
     pub(super) fn take_borrowed(&mut self, max: usize, visit: &mut dyn FnMut(RecordRef<'_>) -> bool) -> Option<i64> {
+        let partition = self.partition;
         let mut last = None;
-        let mut taken = 0;
-        while taken < max {
-            let Some(entry) = self.entries.get(self.next).copied() else { break };
-            while self.runs.get(self.next_run).is_some_and(|run| run.end <= self.next) {
-                self.next_run += 1;
-            }
-            let Some(run) = self.runs.get(self.next_run) else { break };
-            // `push` checked every span against its buffer.
-            let span = |start: u32, len: u32| &run.buffer[start as usize..start as usize + len as usize];
+        for _ in 0..max {
+            let Some((entry, buffer)) = self.peek() else { break };
+            let span = |(start, len): (usize, usize)| &buffer[start..start + len];
             let record = RecordRef {
-                partition: self.partition,
+                partition,
                 offset: entry.offset,
                 timestamp: entry.timestamp,
-                key: (entry.key_len != NO_KEY).then(|| span(entry.key_start, entry.key_len)),
-                value: span(entry.value_start, entry.value_len),
+                key: entry.key().map(span),
+                value: span(entry.value()),
             };
             if !visit(record) {
                 break;
             }
             last = Some(entry.offset);
-            taken += 1;
-            self.next += 1;
-        }
-        if self.next > 0 && self.next == self.entries.len() {
-            *self = Self { partition: self.partition, ..Self::default() };
+            self.advance();
         }
         last
+    }
+
+    /// The entry taken next and the buffer its spans lie in.
+    fn peek(&mut self) -> Option<(Entry, &Bytes)> {
+        let entry = *self.entries.get(self.next)?;
+        while self.runs.get(self.next_run).is_some_and(|run| run.end <= self.next) {
+            self.next_run += 1;
+        }
+        Some((entry, &self.runs.get(self.next_run)?.buffer))
+    }
+
+    /// Moves past the entry taken; after the last one, the buffers and the list go, as the
+    /// stream gives their room in its budget back.
+    fn advance(&mut self) {
+        self.next += 1;
+        if self.next == self.entries.len() {
+            *self = Self { partition: self.partition, ..Self::default() };
+        }
     }
 }
 
@@ -177,26 +198,17 @@ impl Iterator for CompactRecords {
     type Item = ConsumerRecord;
 
     fn next(&mut self) -> Option<ConsumerRecord> {
-        let entry = *self.entries.get(self.next)?;
-        while self.runs.get(self.next_run).is_some_and(|run| run.end <= self.next) {
-            self.next_run += 1;
-        }
-        let buffer = &self.runs.get(self.next_run)?.buffer;
-        // `push` checked every span against its buffer.
-        let slice = |start: u32, len: u32| buffer.slice(start as usize..start as usize + len as usize);
+        let partition = self.partition;
+        let (entry, buffer) = self.peek()?;
+        let slice = |(start, len): (usize, usize)| buffer.slice(start..start + len);
         let record = ConsumerRecord {
-            partition: self.partition,
+            partition,
             offset: entry.offset,
             timestamp: entry.timestamp,
-            key: (entry.key_len != NO_KEY).then(|| slice(entry.key_start, entry.key_len)),
-            value: slice(entry.value_start, entry.value_len),
+            key: entry.key().map(slice),
+            value: slice(entry.value()),
         };
-        self.next += 1;
-        if self.next == self.entries.len() {
-            // The last record: the buffers and the list go now, as the stream gives their
-            // room in its budget back.
-            *self = Self { partition: self.partition, ..Self::default() };
-        }
+        self.advance();
         Some(record)
     }
 
