@@ -388,6 +388,8 @@ class BadInputTest extends ClusterTestBase {
             iae(() -> producer.send("too-high", "x"));
             iae(() -> producer.send("negative", "x"));
             iae(() -> producer.sendAll(Collections.singletonList(KeyValue.of("too-high", "x"))));
+            // Refused before any record of the list is sent: "fine" below is the first stored.
+            iae(() -> producer.sendAll(Arrays.asList(KeyValue.of("fine", "x"), KeyValue.of("too-high", "x"))));
             // The producer keeps working for records with a valid partition.
             RecordMetadata stored = producer.send("fine", "x").get(Duration.ofSeconds(10));
             assertEquals(1, stored.partition());

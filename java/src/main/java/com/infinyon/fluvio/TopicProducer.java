@@ -107,9 +107,9 @@ public final class TopicProducer extends NativeHandle {
      * same batch share one future, so this costs less per record than
      * {@link #send(byte[], byte[])} in a loop.
      *
-     * <p>Every record is checked for null before any is sent. If a record cannot be queued
-     * (e.g. {@code RECORD_TOO_LARGE}), the exception is thrown and the records before it are
-     * sent.
+     * <p>Every record is checked for null, and placed by the custom partitioner if there is
+     * one, before any is sent. If a record cannot be queued (e.g. {@code RECORD_TOO_LARGE}),
+     * the exception is thrown and the records before it are sent.
      *
      * @param records the records
      * @return one pending outcome per record, in order
@@ -125,9 +125,10 @@ public final class TopicProducer extends NativeHandle {
         ProduceOutput[] outputs = new ProduceOutput[all.length];
         long handle = acquire();
         try {
+            int[] partitions = partitioner == null ? null : choosePartitions(handle, all);
             int from = 0;
             while (from < all.length) {
-                from = sendSlice(handle, all, from, outputs);
+                from = sendSlice(handle, all, partitions, from, outputs);
             }
         } finally {
             release();
@@ -135,11 +136,23 @@ public final class TopicProducer extends NativeHandle {
         return Collections.unmodifiableList(Arrays.asList(outputs));
     }
 
+    /** The custom partitioner's choice for each record, checked against the partition count. */
+    private int[] choosePartitions(long handle, KeyValue[] records) {
+        int count = nativePartitionCount(handle);
+        int[] partitions = new int[records.length];
+        for (int i = 0; i < records.length; i++) {
+            partitions[i] = choosePartition(records[i].key(), records[i].value(), count);
+        }
+        return partitions;
+    }
+
     /**
      * Sends the records from {@code from} on that fit in one slice, in one native call, and
-     * fills their outputs; returns where the next slice starts.
+     * fills their outputs; returns where the next slice starts. {@code partitions}: each
+     * record's partition, or null for the native partitioner's choice.
      */
-    private int sendSlice(long handle, KeyValue[] records, int from, ProduceOutput[] outputs) {
+    private int sendSlice(long handle, KeyValue[] records, int @Nullable [] partitions, int from,
+            ProduceOutput[] outputs) {
         int end = from;
         long bytes = 0;
         while (end < records.length && end - from < SLICE_RECORDS) {
@@ -160,8 +173,6 @@ public final class TopicProducer extends NativeHandle {
         }
         byte[] data = new byte[(int) bytes];
         int[] lengths = new int[2 * count];
-        int[] partitions = partitioner == null ? null : new int[count];
-        int partitionCount = partitioner == null ? 0 : nativePartitionCount(handle);
         int at = 0;
         for (int i = 0; i < count; i++) {
             byte[] key = records[from + i].key();
@@ -176,12 +187,10 @@ public final class TopicProducer extends NativeHandle {
             lengths[2 * i + 1] = value.length;
             System.arraycopy(value, 0, data, at, value.length);
             at += value.length;
-            if (partitions != null) {
-                partitions[i] = choosePartition(key, value, partitionCount);
-            }
         }
+        int[] slicePartitions = partitions == null ? null : Arrays.copyOfRange(partitions, from, end);
         int[] placement = new int[2 * count];
-        BatchFuture[] batches = nativeSendAll(handle, partitions, lengths, data, placement);
+        BatchFuture[] batches = nativeSendAll(handle, slicePartitions, lengths, data, placement);
         for (int i = 0; i < count; i++) {
             ProduceOutput output = new ProduceOutput();
             output.batch = batches[placement[2 * i]];
