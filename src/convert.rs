@@ -12,7 +12,7 @@ use fluvio_engine::config::{ClientTls, Pem, VerifiedTls};
 use fluvio_engine::{ConsumerRecord, MetricsSnapshot, Offset, RecordRef};
 use fluvio_local::ServerTls;
 use jni::JNIEnv;
-use jni::objects::{JByteArray, JObject, JString};
+use jni::objects::{JByteArray, JIntArray, JObject, JString};
 
 use crate::contract::java::{self, OffsetFrom, PolicyKind};
 use crate::contract::types::JavaClass;
@@ -193,6 +193,16 @@ fn read_into(env: &mut JNIEnv, array: &JByteArray, buf: &mut Vec<u8>) -> Result<
     let signed = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<i8>(), len) };
     env.get_byte_array_region(array, 0, signed)?;
     Ok(())
+}
+
+/// The elements of an int array that must not be null.
+pub(crate) fn int_array(env: &mut JNIEnv, array: &JIntArray, what: &str) -> Result<Vec<i32>> {
+    if array.is_null() {
+        return Err(JniError::IllegalArgument(format!("{what} must not be null")));
+    }
+    let mut values = vec![0; env.get_array_length(array)? as usize];
+    env.get_int_array_region(array, 0, &mut values)?;
+    Ok(values)
 }
 
 /// A copy of a byte array that must not be null.

@@ -246,12 +246,10 @@ fn deliver(env: &mut JNIEnv, logger: &GlobalRef, level: u8, message: &str) {
 /// Sets the most verbose level enabled for each logger (in the order of `nativeLoggerNames`),
 /// then has `tracing` ask every callsite again.
 fn set_levels(env: &mut JNIEnv, levels: &JIntArray) -> Result<()> {
-    let count = env.get_array_length(levels)? as usize;
-    if count != LOGGERS.len() {
-        return Err(JniError::IllegalArgument(format!("{count} levels for {} loggers", LOGGERS.len())));
+    let values = crate::convert::int_array(env, levels, "levels")?;
+    if values.len() != LOGGERS.len() {
+        return Err(JniError::IllegalArgument(format!("{} levels for {} loggers", values.len(), LOGGERS.len())));
     }
-    let mut values = vec![0; count];
-    env.get_int_array_region(levels, 0, &mut values)?;
     for (slot, value) in LEVELS.iter().zip(values) {
         let value = u8::try_from(value)
             .ok()

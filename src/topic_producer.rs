@@ -15,7 +15,7 @@ use jni::sys::{jint, jlong};
 
 use crate::contract::types::JavaClass;
 use crate::contract::{Obj, ObjArray, java, natives};
-use crate::convert::{count, duration, enum_value, required, required_enum, string, with_key_value};
+use crate::convert::{count, duration, enum_value, int_array, required, required_enum, string, with_key_value};
 use crate::error::{JniError, Result, code_name, tls_failure_name};
 use crate::fluvio::FluvioHandle;
 use crate::handle::{borrow, dispose, into_handle};
@@ -92,17 +92,7 @@ fn send(
     let partition = u32::try_from(partition).ok();
     // Queueing may start a partition's sender task.
     let _runtime = runtime::enter()?;
-    let output = with_key_value(env, key, value, |env, key, value| {
-        Ok(match producer.producer.try_send(partition, key, value)? {
-            TrySend::Sent(output) => output,
-            // Full queue: wait for room (up to max_block) on this Java thread.
-            TrySend::QueueFull(partition) => block_on_interruptible(
-                env,
-                "space in the producer's queue",
-                producer.producer.send_to(Some(partition), key, value),
-            )??,
-        })
-    })?;
+    let output = with_key_value(env, key, value, |env, key, value| queue(env, producer, partition, key, value))?;
     let future = output.batch_attachment(|| new_batch_future(env, &output))?;
     java::ProduceOutput::batch(env, out, future.as_obj())?;
     Ok(jlong::from(output.index()))
@@ -122,9 +112,9 @@ fn send_all<'local>(
     placement: &JIntArray,
 ) -> Result<ObjArray<'local, java::BatchFuture>> {
     let producer = producer(handle)?;
-    let lengths = ints(env, lengths, "lengths")?;
+    let lengths = int_array(env, lengths, "lengths")?;
     let records = lengths.len() / 2;
-    let partitions = if partitions.is_null() { None } else { Some(ints(env, partitions, "partitions")?) };
+    let partitions = if partitions.is_null() { None } else { Some(int_array(env, partitions, "partitions")?) };
     if lengths.len() % 2 != 0
         || partitions.as_ref().is_some_and(|p| p.len() != records)
         || env.get_array_length(placement)? as usize != lengths.len()
@@ -140,14 +130,7 @@ fn send_all<'local>(
         let key = packed.take_optional(pair[0])?;
         let value = packed.take(pair[1])?;
         let partition = partitions.as_ref().map(|p| p[record]).and_then(|p| u32::try_from(p).ok());
-        let output = match producer.producer.try_send(partition, key, value)? {
-            TrySend::Sent(output) => output,
-            TrySend::QueueFull(partition) => block_on_interruptible(
-                env,
-                "space in the producer's queue",
-                producer.producer.send_to(Some(partition), key, value),
-            )??,
-        };
+        let output = queue(env, producer, partition, key, value)?;
         let future = output.batch_attachment(|| new_batch_future(env, &output))?;
         // Records of one partition join its batches in order: the batch is most often the
         // one of a recent record.
@@ -197,14 +180,23 @@ impl<'a> PackedRecords<'a> {
     }
 }
 
-/// The elements of an int array that must not be null.
-fn ints(env: &mut JNIEnv, array: &JIntArray, what: &str) -> Result<Vec<jint>> {
-    if array.is_null() {
-        return Err(JniError::IllegalArgument(format!("{what} must not be null")));
-    }
-    let mut values = vec![0; env.get_array_length(array)? as usize];
-    env.get_int_array_region(array, 0, &mut values)?;
-    Ok(values)
+/// Queues a record (`partition` `None`: the partitioner chooses). When the partition's queue
+/// is full, waits for room (up to max_block) on this Java thread; an interrupt ends the wait.
+fn queue(
+    env: &mut JNIEnv,
+    producer: &ProducerHandle,
+    partition: Option<u32>,
+    key: Option<&[u8]>,
+    value: &[u8],
+) -> Result<ProduceOutput> {
+    Ok(match producer.producer.try_send(partition, key, value)? {
+        TrySend::Sent(output) => output,
+        TrySend::QueueFull(partition) => block_on_interruptible(
+            env,
+            "space in the producer's queue",
+            producer.producer.send_to(Some(partition), key, value),
+        )??,
+    })
 }
 
 /// Creates the batch's `BatchFuture` and arranges for it to be completed with the batch.

@@ -30,14 +30,17 @@ struct Entry {
 }
 
 impl Entry {
-    /// Where the key lies, as (start, length) in its buffer (`push` checked it fits).
-    fn key(&self) -> Option<(usize, usize)> {
-        (self.key_len != NO_KEY).then_some((self.key_start as usize, self.key_len as usize))
-    }
-
-    /// Where the value lies, as (start, length) in its buffer.
-    fn value(&self) -> (usize, usize) {
-        (self.value_start as usize, self.value_len as usize)
+    /// The record, borrowed from `buffer`, the buffer of its run (`push` checked that its
+    /// spans lie in it).
+    fn borrowed<'a>(&self, partition: u32, buffer: &'a [u8]) -> RecordRef<'a> {
+        let span = |start: u32, len: u32| &buffer[start as usize..start as usize + len as usize];
+        RecordRef {
+            partition,
+            offset: self.offset,
+            timestamp: self.timestamp,
+            key: (self.key_len != NO_KEY).then(|| span(self.key_start, self.key_len)),
+            value: span(self.value_start, self.value_len),
+        }
     }
 }
 
@@ -158,15 +161,7 @@ impl CompactRecords {
         let mut last = None;
         for _ in 0..max {
             let Some((entry, buffer)) = self.peek() else { break };
-            let span = |(start, len): (usize, usize)| &buffer[start..start + len];
-            let record = RecordRef {
-                partition,
-                offset: entry.offset,
-                timestamp: entry.timestamp,
-                key: entry.key().map(span),
-                value: span(entry.value()),
-            };
-            if !visit(record) {
+            if !visit(entry.borrowed(partition, buffer)) {
                 break;
             }
             last = Some(entry.offset);
@@ -200,13 +195,13 @@ impl Iterator for CompactRecords {
     fn next(&mut self) -> Option<ConsumerRecord> {
         let partition = self.partition;
         let (entry, buffer) = self.peek()?;
-        let slice = |(start, len): (usize, usize)| buffer.slice(start..start + len);
+        let borrowed = entry.borrowed(partition, buffer);
         let record = ConsumerRecord {
             partition,
             offset: entry.offset,
             timestamp: entry.timestamp,
-            key: entry.key().map(slice),
-            value: slice(entry.value()),
+            key: borrowed.key.map(|key| buffer.slice_ref(key)),
+            value: buffer.slice_ref(borrowed.value),
         };
         self.advance();
         Some(record)

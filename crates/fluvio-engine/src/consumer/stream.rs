@@ -358,18 +358,27 @@ impl PartitionStream {
                 batch.push(record);
                 continue;
             }
-            match self.rx.try_recv() {
-                Ok(Ok(chunk)) => {
-                    self.current = chunk.records;
-                    self.current_held = Some(chunk.held);
-                }
-                Ok(Err(err)) => {
-                    // Keep the error for the next call; records already taken go out first.
-                    self.pending_error = Some(err);
-                    return;
-                }
-                Err(_) => return,
+            if !self.load_received_chunk() {
+                return;
             }
+        }
+    }
+
+    /// Makes the next chunk already received the current one; false when there is none. A
+    /// terminal error received instead is kept for the next call: records already taken go
+    /// out first.
+    fn load_received_chunk(&mut self) -> bool {
+        match self.rx.try_recv() {
+            Ok(Ok(chunk)) => {
+                self.current = chunk.records;
+                self.current_held = Some(chunk.held);
+                true
+            }
+            Ok(Err(err)) => {
+                self.pending_error = Some(err);
+                false
+            }
+            Err(_) => false,
         }
     }
 
@@ -392,20 +401,8 @@ impl PartitionStream {
                 self.current_held = None;
                 continue;
             }
-            if self.pending_error.is_some() {
+            if self.pending_error.is_some() || !self.load_received_chunk() {
                 break;
-            }
-            match self.rx.try_recv() {
-                Ok(Ok(chunk)) => {
-                    self.current = chunk.records;
-                    self.current_held = Some(chunk.held);
-                }
-                Ok(Err(err)) => {
-                    // Keep the error for the next call; records already taken go out first.
-                    self.pending_error = Some(err);
-                    break;
-                }
-                Err(_) => break,
             }
         }
         taken
