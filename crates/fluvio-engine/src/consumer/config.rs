@@ -11,8 +11,11 @@ use crate::error::{Error, ErrorKind, Result};
 pub const DEFAULT_MAX_BYTES: i32 = 1024 * 1024;
 /// Default time a stream keeps trying to resume after losing its partition leader.
 pub const DEFAULT_RESUME_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default cap of a stream's buffered data: 2 MiB (two default fetches).
-pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 2 * 1024 * 1024;
+/// Default cap of a stream's buffered data: 1.75 MiB. Each fetch then asks for at most
+/// 448 KiB (a quarter), and a stream that falls behind holds about the cap: 100 such streams
+/// fit a JVM in 250 MiB of RSS. Fetching ahead is not slowed by it: a stream asks for more
+/// only while it holds little, under this cap as under a larger one.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 1792 * 1024;
 /// Default interval between the stores of an [`OffsetStrategy::Auto`] stream: 10 s, as the
 /// official client's `offset_flush`.
 pub const DEFAULT_AUTO_COMMIT_INTERVAL: Duration = Duration::from_secs(10);

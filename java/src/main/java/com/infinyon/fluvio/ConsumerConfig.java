@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
  * Consumer settings. Build with {@link #builder()}.
  *
  * <p>Defaults: {@link Isolation#READ_UNCOMMITTED} (as the official client), {@code maxBytes}
- * 1 MiB, {@code resumeTimeout} 60 s, {@code maxBufferedBytes} 2 MiB, no consumer
+ * 1 MiB, {@code resumeTimeout} 60 s, {@code maxBufferedBytes} 1.75 MiB, no consumer
  * id, {@link OffsetStrategy#NONE}, {@code autoCommitInterval} 10 s.
  *
  * <p>A <em>named consumer</em> ({@link Builder#consumerId(String)}) resumes where it stopped:
@@ -47,10 +47,11 @@ public final class ConsumerConfig {
     public static final Duration DEFAULT_RESUME_TIMEOUT = Duration.ofSeconds(60);
 
     /**
-     * Default cap of what a stream holds for its reader: 2 MiB (two default fetches). (The
+     * Default cap of what a stream holds for its reader: 1.75 MiB, so that each fetch asks for at
+     * most 448 KiB and 100 streams that fall behind fit a JVM in 250 MiB. (The
      * native engine's {@code consumer::DEFAULT_MAX_BUFFERED_BYTES}.)
      */
-    public static final long DEFAULT_MAX_BUFFERED_BYTES = 2L * 1024 * 1024;
+    public static final long DEFAULT_MAX_BUFFERED_BYTES = 1792L * 1024;
 
     /**
      * Default interval between the stores of an {@link OffsetStrategy#AUTO} stream: 10 seconds,
@@ -201,7 +202,7 @@ public final class ConsumerConfig {
 
         /**
          * Cap, in bytes, of what each partition stream holds in native memory for its reader
-         * (default {@link #DEFAULT_MAX_BUFFERED_BYTES}, 2 MiB): the records received and not
+         * (default {@link #DEFAULT_MAX_BUFFERED_BYTES}, 1.75 MiB): the records received and not
          * yet handed to Java, and room for the fetch asked for. A stream asks the server for
          * more only when a whole fetch fits under the cap, so a reader that falls behind slows
          * its stream down instead of piling data up in memory; each fetch asks for at most
