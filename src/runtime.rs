@@ -173,8 +173,3 @@ fn blocking_runtime() -> Result<&'static Runtime> {
     }
     runtime()
 }
-
-/// Enters the runtime's context (for calls that spawn tasks but do not block).
-pub(crate) fn enter() -> Result<tokio::runtime::EnterGuard<'static>> {
-    Ok(runtime()?.enter())
-}

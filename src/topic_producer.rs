@@ -90,8 +90,6 @@ fn send(
 ) -> Result<jlong> {
     let producer = producer(handle)?;
     let partition = u32::try_from(partition).ok();
-    // Queueing may start a partition's sender task.
-    let _runtime = runtime::enter()?;
     let output = with_key_value(env, key, value, |env, key, value| queue(env, producer, partition, key, value))?;
     let future = output.batch_attachment(|| new_batch_future(env, &output))?;
     java::ProduceOutput::batch(env, out, future.as_obj())?;
@@ -122,7 +120,6 @@ fn send_all<'local>(
         return Err(JniError::IllegalArgument("sendAll's arrays do not describe the same records".into()));
     }
     let data = crate::convert::bytes(env, data, "data")?;
-    let _runtime = runtime::enter()?;
     let mut futures: Vec<Arc<GlobalRef>> = Vec::new();
     let mut places = Vec::with_capacity(lengths.len());
     let mut packed = PackedRecords { data: &data, at: 0 };

@@ -79,6 +79,36 @@ async fn outputs_resolve_to_partition_and_offset() {
     s.shutdown().await;
 }
 
+/// `try_send` needs no runtime: a thread of its own (as a Java thread calling through JNI)
+/// starts the partition's sender on the producer's runtime, and the records are delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn try_send_works_from_a_thread_outside_any_runtime() {
+    let s = setup(1).await;
+    topic(&s.fluvio, "plain-thread", 2).await;
+    let config = ProducerConfig::builder().linger(Duration::ZERO).build().unwrap();
+    let producer = s.fluvio.topic_producer_with_config("plain-thread", config).await.unwrap();
+    let sending = producer.clone();
+    let outputs = std::thread::spawn(move || {
+        assert!(tokio::runtime::Handle::try_current().is_err(), "the thread is outside any runtime");
+        (0..2u32)
+            .map(|partition| match sending.try_send(Some(partition), None, format!("p{partition}").as_bytes()) {
+                Ok(TrySend::Sent(output)) => output,
+                other => panic!("queued at once: {other:?}"),
+            })
+            .collect::<Vec<_>>()
+    })
+    .join()
+    .unwrap();
+    for (partition, output) in outputs.iter().enumerate() {
+        let metadata = tokio::time::timeout(Duration::from_secs(10), output.wait()).await.unwrap().unwrap();
+        assert_eq!((metadata.partition, metadata.offset), (partition as u32, 0));
+    }
+    for partition in 0..2u32 {
+        assert_eq!(values(&read_partition(&s.fluvio, "plain-thread", partition).await), [format!("p{partition}")]);
+    }
+    s.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_defaults_are_the_documented_ones() {
     let config = ProducerConfig::default();

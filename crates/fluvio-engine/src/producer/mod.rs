@@ -122,6 +122,9 @@ struct Shared {
     produced_batches: AtomicU64,
     /// The id written in every batch when the producer is idempotent.
     producer_id: Option<i64>,
+    /// The runtime the producer was created on, where its senders run: a send from a thread
+    /// outside any runtime (a Java thread) starts a sender without entering one.
+    runtime: tokio::runtime::Handle,
 }
 
 fn now_ms() -> i64 {
@@ -215,6 +218,7 @@ impl TopicProducer {
             queues: RwLock::new(Vec::new()),
             senders_started: Mutex::new(Vec::new()),
             producer_id: config.idempotent.then(random_producer_id),
+            runtime: tokio::runtime::Handle::current(),
             config,
             produced_batches: AtomicU64::new(0),
         });
@@ -267,7 +271,7 @@ impl TopicProducer {
 
     /// Sends a record without waiting: `Ok(None)` when the partition's queue is full (call
     /// [`TopicProducer::send_to`] to wait for room). The partition is chosen by
-    /// `partition` or by the partitioner.
+    /// `partition` or by the partitioner. Callable from any thread, inside a runtime or not.
     pub fn try_send(&self, partition: Option<u32>, key: Option<&[u8]>, value: &[u8]) -> Result<TrySend> {
         let shared = &self.handle.shared;
         let queue = shared.queue_for(partition, key, value)?;
@@ -489,7 +493,7 @@ impl Shared {
         let slot = &mut started[queue.partition as usize];
         if !*slot {
             *slot = true;
-            tokio::spawn(run_sender(self.clone(), queue.clone()));
+            self.runtime.spawn(run_sender(self.clone(), queue.clone()));
         }
     }
 
