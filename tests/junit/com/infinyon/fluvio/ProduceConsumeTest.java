@@ -374,19 +374,27 @@ class ProduceConsumeTest extends ClusterTestBase {
     }
 
     /**
-     * 10,000 records (three native crossings of at most 4,096 records, many batches of the
-     * default 16 KiB), a 2 MiB record that crosses alone, and a custom partitioner: every output
-     * names the partition and offset its record was stored at.
+     * 10,000 records (native crossings of at most 4,096 records, many batches of the default
+     * 16 KiB), among them every 1,000th of 3 KiB and a final one of 2 MiB, which cross alone,
+     * and a custom partitioner, asked once per record: every output names the partition and
+     * offset its record was stored at, in send order.
      */
     @Test
     void sendAllSpansSlicesAndBatchesAndFollowsTheCustomPartitioner() {
         String topic = newTopic(2);
-        Partitioner byValue = (t, key, value, count) -> value[0] == 'o' ? 1 : 0;
+        AtomicInteger partitionerCalls = new AtomicInteger();
+        Partitioner byValue = (t, key, value, count) -> {
+            partitionerCalls.incrementAndGet();
+            return value[0] == 'o' ? 1 : 0;
+        };
         TopicProducerConfig config = TopicProducerConfig.builder().partitioner(byValue)
                 .batchSize(16_384).maxRequestSize(4 << 20).build();
         List<KeyValue> batch = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) {
             String value = (i % 2 == 0 ? "even-" : "odd-") + i;
+            if (i % 1000 == 999) {
+                value += "-" + new String(new char[3 << 10]).replace('\0', 'x');
+            }
             batch.add(i % 5 == 0 ? KeyValue.of((byte[]) null, utf8(value)) : KeyValue.of("k" + i, value));
         }
         byte[] large = new byte[2 << 20];
@@ -398,6 +406,7 @@ class ProduceConsumeTest extends ClusterTestBase {
             producer.flush();
         }
         assertEquals(batch.size(), outputs.size());
+        assertEquals(batch.size(), partitionerCalls.get(), "the partitioner chooses once per record");
         Set<Object> batchFutures = new HashSet<>();
         long[] next = new long[2];
         for (int i = 0; i < outputs.size(); i++) {

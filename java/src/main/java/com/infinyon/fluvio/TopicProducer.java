@@ -36,6 +36,12 @@ public final class TopicProducer extends NativeHandle {
     private static final int SLICE_BYTES = 1 << 20;
     /** Most records one {@link #sendAll} crossing carries. */
     private static final int SLICE_RECORDS = 4096;
+    /**
+     * Key and value bytes from which a {@link #sendAll} record crosses alone, as with
+     * {@link #send(byte[], byte[])}: packing it into a slice would copy it twice more (into the
+     * slice, then out of it), which costs more than the crossing saves.
+     */
+    private static final int ALONE_BYTES = 1024;
     /** A close timeout meaning: as long as delivery takes. */
     private static final long WAIT_FOR_DELIVERY = -1;
 
@@ -105,7 +111,8 @@ public final class TopicProducer extends NativeHandle {
      * Sends records in order. Records cross into native code in slices (up to 1 MiB of keys and
      * values, or 4,096 records, each), one crossing per slice, and records that land in the
      * same batch share one future, so this costs less per record than
-     * {@link #send(byte[], byte[])} in a loop.
+     * {@link #send(byte[], byte[])} in a loop. A record of 1 KiB or more (key and value) crosses
+     * alone, as {@code send} does: copying it into a slice would cost more than the crossing.
      *
      * <p>Every record is checked for null, and placed by the custom partitioner if there is
      * one, before any is sent. If a record cannot be queued (e.g. {@code RECORD_TOO_LARGE}),
@@ -147,31 +154,33 @@ public final class TopicProducer extends NativeHandle {
     }
 
     /**
-     * Sends the records from {@code from} on that fit in one slice, in one native call, and
-     * fills their outputs; returns where the next slice starts. {@code partitions}: each
+     * Sends the records from {@code from} on that fit in one slice, in one native call (a
+     * record of {@link #ALONE_BYTES} or more alone), and fills their outputs; returns where the
+     * next slice starts. {@code partitions}: each
      * record's partition, or null for the native partitioner's choice.
      */
     private int sendSlice(long handle, KeyValue[] records, int @Nullable [] partitions, int from,
             ProduceOutput[] outputs) {
+        if (packedSize(records[from]) >= ALONE_BYTES) {
+            int partition = partitions == null ? CHOSEN_BY_NATIVE_PARTITIONER : partitions[from];
+            ProduceOutput output = new ProduceOutput();
+            output.index = (int) nativeSend(handle, partition, records[from].key(), records[from].value(), output);
+            outputs[from] = output;
+            return from + 1;
+        }
+        // Small records only, at most SLICE_BYTES of them: the packed size fits an int.
         int end = from;
-        long bytes = 0;
+        int bytes = 0;
         while (end < records.length && end - from < SLICE_RECORDS) {
-            KeyValue record = records[end];
-            long size = (record.key() == null ? 0 : record.key().length) + (long) record.value().length;
-            if (end > from && bytes + size > SLICE_BYTES) {
+            int size = packedSize(records[end]);
+            if (size >= ALONE_BYTES || bytes + size > SLICE_BYTES) {
                 break;
             }
             bytes += size;
             end++;
         }
         int count = end - from;
-        if (bytes > Integer.MAX_VALUE - 8) {
-            // A single record this large cannot be packed; send it alone (the size check
-            // refuses it as too large).
-            outputs[from] = send(records[from].key(), records[from].value());
-            return from + 1;
-        }
-        byte[] data = new byte[(int) bytes];
+        byte[] data = new byte[bytes];
         int[] lengths = new int[2 * count];
         int at = 0;
         for (int i = 0; i < count; i++) {
@@ -198,6 +207,12 @@ public final class TopicProducer extends NativeHandle {
             outputs[from + i] = output;
         }
         return end;
+    }
+
+    /** Bytes a record takes packed in a slice (its key and value), up to Integer.MAX_VALUE. */
+    private static int packedSize(KeyValue record) {
+        long size = (record.key() == null ? 0 : record.key().length) + (long) record.value().length;
+        return (int) Math.min(size, Integer.MAX_VALUE);
     }
 
     /** The custom partitioner's choice, checked against the partition count. */
