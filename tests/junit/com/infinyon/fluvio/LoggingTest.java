@@ -12,6 +12,10 @@ import java.util.Map;
 import java.util.ResourceBundle;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -228,6 +232,83 @@ class LoggingTest extends ClusterTestBase {
         assertTrue(logged.get(0).startsWith("WARNING " + ENGINE + ": test event"), logged::toString);
         assertTrue(logged.get(1).startsWith("ERROR " + ENGINE), logged::toString);
         assertTrue(logged.get(2).startsWith("ERROR " + JNI), logged::toString);
+    }
+
+    /**
+     * A logging API that stalls: the native queue (4,096 events) fills, later events are
+     * dropped and counted instead of blocking the threads that emit them, and once the API
+     * takes events again a warning reports how many were dropped. Every event emitted is
+     * either delivered, in order, or counted. (Were the emitting thread blocked by the full
+     * queue, the emitting loop would hang until the class's timeout.)
+     */
+    @Test
+    void eventsAJammedLoggingApiCannotTakeAreDroppedCountedAndReported() throws Exception {
+        CountDownLatch jammed = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<LogEvent> delivered = new ArrayList<>();
+        FluvioLogging.use(new FluvioLogging.Backend() {
+            @Override
+            public String name() {
+                return "jammed";
+            }
+
+            @Override
+            public int level(String logger) {
+                return FluvioLogging.LEVEL_INFO;
+            }
+
+            @Override
+            public void log(String logger, int level, String message) {
+                jammed.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                synchronized (delivered) {
+                    delivered.add(new LogEvent(logger, level, message));
+                }
+            }
+        });
+        String marker = marker();
+        // Three events a call cross at INFO (info, warn, error): 15,000 in all.
+        int calls = 5_000;
+        FluvioLogging.nativeEmitTestEvents(1, marker);
+        assertTrue(jammed.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the first event crossed");
+        for (int i = 1; i < calls; i++) {
+            FluvioLogging.nativeEmitTestEvents(1, marker);
+        }
+        release.countDown();
+        Pattern report = Pattern.compile("^(\\d+) log events were dropped");
+        long[] dropped = {0};
+        eventually("the report of dropped events", () -> {
+            synchronized (delivered) {
+                dropped[0] = 0;
+                for (LogEvent event : delivered) {
+                    Matcher matcher = report.matcher(event.message);
+                    if (event.logger.equals(JNI) && event.level == FluvioLogging.LEVEL_WARN && matcher.find()) {
+                        dropped[0] += Long.parseLong(matcher.group(1));
+                    }
+                }
+                return dropped[0] > 0;
+            }
+        });
+        // A fence after the jam: once it arrived, everything queued before it did too.
+        String fence = marker();
+        FluvioLogging.nativeEmitTestEvents(1, fence);
+        eventually("the fence", () -> {
+            synchronized (delivered) {
+                return delivered.stream().anyMatch(e -> e.message.contains(fence) && e.level == FluvioLogging.LEVEL_ERROR);
+            }
+        });
+        long crossed;
+        synchronized (delivered) {
+            crossed = delivered.stream().filter(e -> e.message.contains(marker)).count();
+        }
+        long emitted = 3L * calls;
+        assertTrue(crossed <= 4_096 + 1, "no more than the queue holds crossed while jammed: " + crossed);
+        // Events of the cluster's own may be counted among the dropped ones too.
+        assertTrue(crossed + dropped[0] >= emitted, crossed + " delivered and " + dropped[0] + " dropped of " + emitted);
     }
 
     @Test
