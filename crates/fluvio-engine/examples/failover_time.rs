@@ -17,17 +17,17 @@
 //! default) the election is as fast when the followers are close, but nothing new is committed
 //! until the killed replica is back, so "first record" would measure its restart instead.
 
+#[path = "support/args.rs"]
+mod args;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use args::arg;
 use fluvio_engine::admin::PartitionResolution;
 use fluvio_engine::{ClientConfig, ConsumerConfig, Fluvio, Isolation, Offset, ProducerConfig, TopicConfig};
 use fluvio_local::{ClusterConfig, LocalCluster, ReplicationPolicy};
-
-fn arg<T: std::str::FromStr>(index: usize, default: T) -> T {
-    std::env::args().nth(index).and_then(|a| a.parse().ok()).unwrap_or(default)
-}
 
 async fn leader(fluvio: &Fluvio) -> (i32, PartitionResolution, u32) {
     let partitions = fluvio.admin().list_partitions(Some("failover")).await.expect("partitions");

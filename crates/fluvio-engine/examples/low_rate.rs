@@ -14,17 +14,16 @@
 //! pacing loop) per record and as a share of a core; with `cluster-pid`, the cluster
 //! process's too (read from /proc, Linux only).
 
-use std::time::{Duration, Instant};
-
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/cpu.rs"]
 mod cpu;
 
+use std::time::{Duration, Instant};
+
+use args::arg;
 use cpu::cpu_seconds;
 use fluvio_engine::{ClientConfig, Fluvio, Offset, ProducerConfig, TopicConfig};
-
-fn arg<T: std::str::FromStr>(index: usize, default: T) -> T {
-    std::env::args().nth(index).and_then(|a| a.parse().ok()).unwrap_or(default)
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {

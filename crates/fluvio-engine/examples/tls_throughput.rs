@@ -12,18 +12,18 @@
 //! back from the beginning and delete the topic. Prints the medians as a Markdown table. A
 //! benchmark, not a test: nothing is asserted.
 
+#[path = "support/args.rs"]
+mod args;
+
 use std::time::{Duration, Instant};
 
+use args::arg;
 use fluvio_engine::{ClientConfig, Fluvio, Offset, ProducerConfig, TopicConfig};
 use fluvio_local::{ClusterConfig, LocalCluster, ServerTls};
 use fluvio_profile::{TlsCerts, TlsPolicy, TlsSource};
 use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair};
 
 const DOMAIN: &str = "fluvio.bench";
-
-fn arg<T: std::str::FromStr>(index: usize, default: T) -> T {
-    std::env::args().nth(index).and_then(|a| a.parse().ok()).unwrap_or(default)
-}
 
 /// Server TLS requiring client certificates, and the matching client policy.
 fn mutual_tls() -> (ServerTls, TlsPolicy) {

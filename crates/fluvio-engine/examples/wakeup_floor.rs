@@ -17,6 +17,8 @@
 //! cluster's I/O threads play; the producer's pacing is the application's). A real client and
 //! cluster do this and their work besides, so their I/O threads cannot go below it.
 
+#[path = "support/args.rs"]
+mod args;
 #[path = "support/cpu.rs"]
 mod cpu;
 
@@ -24,11 +26,8 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
+use args::arg;
 use cpu::cpu_seconds;
-
-fn arg<T: std::str::FromStr>(index: usize, default: T) -> T {
-    std::env::args().nth(index).and_then(|a| a.parse().ok()).unwrap_or(default)
-}
 
 /// CPU seconds the calling thread used so far, from /proc (Linux only).
 fn thread_cpu_seconds() -> f64 {
