@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 /**
  * The consumer projects of examples/ built as users build them, against the artifacts the
  * build published to the local Maven repository: {@code examples/maven-consumer} with
- * {@code mvn -B verify} (on the newest JDK given, so JDK 24+ native access is exercised) and
+ * {@code mvn -B verify} (on the newest JDK given, so JDK 24+ native access is exercised; it
+ * also uses fluvio-micrometer, resolved with micrometer-core through its POM) and
  * {@code examples/gradle-consumer} with {@code gradle check}. Each project's JUnit 5 tests use
  * the fluvio-junit5 extension. Projects are copied to a temporary directory first, so the
  * source tree gets no build output.
@@ -47,8 +48,8 @@ public final class ConsumerProjectsCheck {
                 command.addAll(repoOption);
                 Processes.Result result = Processes.run(project, Map.of("JAVA_HOME", newestJdk), 900, command)
                         .requireSuccess("mvn -B verify");
-                require(result.output.contains("Tests run: 2, Failures: 0, Errors: 0, Skipped: 0"),
-                        "the project's 2 tests ran:\n" + Processes.tail(result.output));
+                require(result.output.contains("Tests run: 3, Failures: 0, Errors: 0, Skipped: 0"),
+                        "the project's 3 tests ran:\n" + Processes.tail(result.output));
             });
             suite.check("examples/gradle-consumer: gradle check", () -> {
                 Path project = copy(root.resolve("examples/gradle-consumer"), work.resolve("gradle"));

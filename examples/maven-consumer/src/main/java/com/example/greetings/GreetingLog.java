@@ -5,6 +5,8 @@ import com.infinyon.fluvio.FluvioConfig;
 import com.infinyon.fluvio.Offset;
 import com.infinyon.fluvio.Record;
 import com.infinyon.fluvio.TopicProducer;
+import com.infinyon.fluvio.micrometer.FluvioMetricsBinder;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -26,6 +28,11 @@ public final class GreetingLog implements AutoCloseable {
     /** Records a greeting and returns its offset once stored. */
     public long greet(String name) {
         return producer.send(name, "hello, " + name).get().offset();
+    }
+
+    /** Publishes the producer's metrics (records sent, latencies, errors) to {@code registry}. */
+    public void bindMetrics(MeterRegistry registry) {
+        FluvioMetricsBinder.forProducer(producer).bindTo(registry);
     }
 
     /** Every greeting so far, oldest first. */
