@@ -22,6 +22,29 @@ pub trait Request: Encoder + Decoder + std::fmt::Debug {
     type Response: Encoder + Decoder + std::fmt::Debug;
 }
 
+/// Implements [`Request`] for a body type: its API key, the versions its codec covers (oldest
+/// to newest, both included) and its response type.
+///
+/// ```
+/// # fluvio_wire::wire_struct! {
+/// #     #[derive(Debug, Clone, Default, PartialEq)]
+/// #     pub struct Ping { pub id: u32 }
+/// # }
+/// fluvio_wire::wire_request!(Ping: key 9000, versions 0..=1 => Ping);
+/// assert_eq!(<Ping as fluvio_wire::Request>::API_KEY, 9000);
+/// ```
+#[macro_export]
+macro_rules! wire_request {
+    ($request:ty: key $key:expr, versions $min:tt..=$max:tt => $response:ty) => {
+        impl $crate::Request for $request {
+            const API_KEY: u16 = $key;
+            const MIN_VERSION: $crate::Version = $min;
+            const MAX_VERSION: $crate::Version = $max;
+            type Response = $response;
+        }
+    };
+}
+
 wire_struct! {
     /// The header that starts every request.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,12 +121,7 @@ wire_struct! {
     }
 }
 
-impl Request for ApiVersionsRequest {
-    const API_KEY: u16 = API_VERSIONS_KEY;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = 2;
-    type Response = ApiVersionsResponse;
-}
+wire_request!(ApiVersionsRequest: key API_VERSIONS_KEY, versions 0..=2 => ApiVersionsResponse);
 
 wire_struct! {
     /// The version range a server supports for one API key.

@@ -19,14 +19,13 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::api::Request;
 use crate::codec::{ByteVec, Decoder, Encoder, Version};
 use crate::compression::Compression;
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::{ErrorCode, ReplicaKey};
 use crate::record::{NO_TIMESTAMP, RawBatch, Record};
 use crate::spu::{SPU_COMMON_VERSION, keys};
-use crate::wire_struct;
+use crate::{wire_request, wire_struct};
 
 /// The system topic holding consumer offsets (partition 0).
 pub const CONSUMER_OFFSET_TOPIC: &str = "consumer-offset";
@@ -51,12 +50,10 @@ wire_struct! {
     }
 }
 
-impl Request for UpdateConsumerOffsetRequest {
-    const API_KEY: u16 = keys::UPDATE_CONSUMER_OFFSET;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = SPU_COMMON_VERSION;
-    type Response = UpdateConsumerOffsetResponse;
-}
+wire_request!(
+    UpdateConsumerOffsetRequest: key keys::UPDATE_CONSUMER_OFFSET,
+    versions 0..=SPU_COMMON_VERSION => UpdateConsumerOffsetResponse
+);
 
 wire_struct! {
     /// UpdateConsumerOffset response.
@@ -81,12 +78,10 @@ wire_struct! {
     }
 }
 
-impl Request for DeleteConsumerOffsetRequest {
-    const API_KEY: u16 = keys::DELETE_CONSUMER_OFFSET;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = SPU_COMMON_VERSION;
-    type Response = DeleteConsumerOffsetResponse;
-}
+wire_request!(
+    DeleteConsumerOffsetRequest: key keys::DELETE_CONSUMER_OFFSET,
+    versions 0..=SPU_COMMON_VERSION => DeleteConsumerOffsetResponse
+);
 
 wire_struct! {
     /// DeleteConsumerOffset response. Deleting an offset that does not exist succeeds, as on a
@@ -118,12 +113,10 @@ wire_struct! {
     }
 }
 
-impl Request for FetchConsumerOffsetsRequest {
-    const API_KEY: u16 = keys::FETCH_CONSUMER_OFFSETS;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = SPU_COMMON_VERSION;
-    type Response = FetchConsumerOffsetsResponse;
-}
+wire_request!(
+    FetchConsumerOffsetsRequest: key keys::FETCH_CONSUMER_OFFSETS,
+    versions 0..=SPU_COMMON_VERSION => FetchConsumerOffsetsResponse
+);
 
 wire_struct! {
     /// One stored consumer offset.
@@ -297,12 +290,10 @@ wire_struct! {
     }
 }
 
-impl Request for ForwardConsumerOffsetRequest {
-    const API_KEY: u16 = private_keys::FORWARD_CONSUMER_OFFSET;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = 0;
-    type Response = ForwardConsumerOffsetResponse;
-}
+wire_request!(
+    ForwardConsumerOffsetRequest: key private_keys::FORWARD_CONSUMER_OFFSET,
+    versions 0..=0 => ForwardConsumerOffsetResponse
+);
 
 wire_struct! {
     /// Answer to [`ForwardConsumerOffsetRequest`], once the offset is committed (held by every
@@ -326,12 +317,10 @@ wire_struct! {
     }
 }
 
-impl Request for LookupConsumerOffsetRequest {
-    const API_KEY: u16 = private_keys::LOOKUP_CONSUMER_OFFSET;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = 0;
-    type Response = LookupConsumerOffsetResponse;
-}
+wire_request!(
+    LookupConsumerOffsetRequest: key private_keys::LOOKUP_CONSUMER_OFFSET,
+    versions 0..=0 => LookupConsumerOffsetResponse
+);
 
 wire_struct! {
     /// Answer to [`LookupConsumerOffsetRequest`].

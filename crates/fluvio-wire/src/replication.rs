@@ -14,10 +14,8 @@
 //! the records it lacks while it was away) is answered [`ReplicationError::OffsetEvicted`] with
 //! the leader's log start, and restarts its log there.
 
-use crate::api::Request;
-use crate::codec::Version;
 use crate::record::RecordSet;
-use crate::{wire_struct, wire_unit_enum};
+use crate::{wire_request, wire_struct, wire_unit_enum};
 
 /// Replication API keys.
 pub mod keys {
@@ -82,12 +80,7 @@ wire_struct! {
     }
 }
 
-impl Request for FollowerFetchRequest {
-    const API_KEY: u16 = keys::FOLLOWER_FETCH;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = 0;
-    type Response = FollowerFetchResponse;
-}
+wire_request!(FollowerFetchRequest: key keys::FOLLOWER_FETCH, versions 0..=0 => FollowerFetchResponse);
 
 wire_struct! {
     /// The leader's answer to a [`FollowerFetchRequest`].
@@ -126,12 +119,7 @@ wire_struct! {
     }
 }
 
-impl Request for EpochEndOffsetRequest {
-    const API_KEY: u16 = keys::EPOCH_END_OFFSET;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = 0;
-    type Response = EpochEndOffsetResponse;
-}
+wire_request!(EpochEndOffsetRequest: key keys::EPOCH_END_OFFSET, versions 0..=0 => EpochEndOffsetResponse);
 
 wire_struct! {
     /// The leader's answer to an [`EpochEndOffsetRequest`].
@@ -154,7 +142,7 @@ mod tests {
 
     use super::*;
     use crate::Decoder;
-    use crate::api::{RequestHeader, encode_request_frame, encode_response_frame};
+    use crate::api::{Request, RequestHeader, encode_request_frame, encode_response_frame};
 
     fn round_trip_request<R: Request + PartialEq + Clone>(request: &R) {
         let header =

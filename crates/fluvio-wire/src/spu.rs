@@ -2,13 +2,12 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::api::Request;
 use crate::codec::{ByteVec, Decoder, Encoder, Version};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
 use crate::record::RecordSet;
 use crate::smartmodule::{DerivedStreamInvocation, SmartModuleInvocation};
-use crate::{wire_struct, wire_unit_enum};
+use crate::{wire_request, wire_struct, wire_unit_enum};
 
 /// SPU API keys.
 pub mod keys {
@@ -106,12 +105,7 @@ wire_struct! {
     }
 }
 
-impl Request for ProduceRequest {
-    const API_KEY: u16 = keys::PRODUCE;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = SPU_COMMON_VERSION;
-    type Response = ProduceResponse;
-}
+wire_request!(ProduceRequest: key keys::PRODUCE, versions 0..=SPU_COMMON_VERSION => ProduceResponse);
 
 wire_struct! {
     /// Result for one partition entry of a Produce request.
@@ -183,12 +177,7 @@ wire_struct! {
     }
 }
 
-impl Request for FetchOffsetsRequest {
-    const API_KEY: u16 = keys::FETCH_OFFSETS;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = SPU_COMMON_VERSION;
-    type Response = FetchOffsetsResponse;
-}
+wire_request!(FetchOffsetsRequest: key keys::FETCH_OFFSETS, versions 0..=SPU_COMMON_VERSION => FetchOffsetsResponse);
 
 wire_struct! {
     /// Offsets of one partition.
@@ -252,12 +241,7 @@ wire_struct! {
     }
 }
 
-impl Request for StreamFetchRequest {
-    const API_KEY: u16 = keys::STREAM_FETCH;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = SPU_COMMON_VERSION;
-    type Response = StreamFetchResponse;
-}
+wire_request!(StreamFetchRequest: key keys::STREAM_FETCH, versions 0..=SPU_COMMON_VERSION => StreamFetchResponse);
 
 wire_struct! {
     /// An aborted transaction (never sent by Fluvio; kept for layout).
@@ -324,12 +308,7 @@ wire_struct! {
     }
 }
 
-impl Request for UpdateOffsetsRequest {
-    const API_KEY: u16 = keys::UPDATE_OFFSETS;
-    const MIN_VERSION: Version = 0;
-    const MAX_VERSION: Version = 0;
-    type Response = UpdateOffsetsResponse;
-}
+wire_request!(UpdateOffsetsRequest: key keys::UPDATE_OFFSETS, versions 0..=0 => UpdateOffsetsResponse);
 
 wire_struct! {
     /// Outcome for one acknowledged stream.

@@ -14,11 +14,10 @@ use std::fmt::Debug;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::api::Request;
 use crate::codec::{Decoder, Encoder, Version, take_bytes};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
-use crate::{wire_struct, wire_unit_enum};
+use crate::{wire_request, wire_struct, wire_unit_enum};
 
 pub use partition::{PartitionSpec, PartitionStatus};
 pub use spu::{SpuSpec, SpuStatus};
@@ -338,12 +337,7 @@ impl Decoder for CreateRequest {
     }
 }
 
-impl Request for CreateRequest {
-    const API_KEY: u16 = keys::CREATE;
-    const MIN_VERSION: Version = DYNAMIC_OBJECT_VERSION;
-    const MAX_VERSION: Version = SC_COMMON_VERSION;
-    type Response = Status;
-}
+wire_request!(CreateRequest: key keys::CREATE, versions DYNAMIC_OBJECT_VERSION..=SC_COMMON_VERSION => Status);
 
 /// Delete request (key 1002).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -398,12 +392,7 @@ impl Decoder for DeleteRequest {
     }
 }
 
-impl Request for DeleteRequest {
-    const API_KEY: u16 = keys::DELETE;
-    const MIN_VERSION: Version = DYNAMIC_OBJECT_VERSION;
-    const MAX_VERSION: Version = SC_COMMON_VERSION;
-    type Response = Status;
-}
+wire_request!(DeleteRequest: key keys::DELETE, versions DYNAMIC_OBJECT_VERSION..=SC_COMMON_VERSION => Status);
 
 wire_struct! {
     /// A name filter in a List request (substring match).
@@ -451,12 +440,7 @@ impl Decoder for ListRequest {
     }
 }
 
-impl Request for ListRequest {
-    const API_KEY: u16 = keys::LIST;
-    const MIN_VERSION: Version = 15;
-    const MAX_VERSION: Version = SC_COMMON_VERSION;
-    type Response = ListResponse;
-}
+wire_request!(ListRequest: key keys::LIST, versions 15..=SC_COMMON_VERSION => ListResponse);
 
 /// List response: the matching objects, under the request's label.
 #[derive(Debug, Clone, PartialEq)]
@@ -539,12 +523,7 @@ impl Decoder for WatchRequest {
     }
 }
 
-impl Request for WatchRequest {
-    const API_KEY: u16 = keys::WATCH;
-    const MIN_VERSION: Version = 15;
-    const MAX_VERSION: Version = SC_COMMON_VERSION;
-    type Response = WatchResponse;
-}
+wire_request!(WatchRequest: key keys::WATCH, versions 15..=SC_COMMON_VERSION => WatchResponse);
 
 /// One watch message, under the request's label.
 #[derive(Debug, Clone, PartialEq)]
@@ -635,12 +614,7 @@ impl Decoder for UpdateRequest {
     }
 }
 
-impl Request for UpdateRequest {
-    const API_KEY: u16 = keys::UPDATE;
-    const MIN_VERSION: Version = DYNAMIC_OBJECT_VERSION;
-    const MAX_VERSION: Version = SC_COMMON_VERSION;
-    type Response = Status;
-}
+wire_request!(UpdateRequest: key keys::UPDATE, versions DYNAMIC_OBJECT_VERSION..=SC_COMMON_VERSION => Status);
 
 #[cfg(test)]
 mod tests {
