@@ -38,8 +38,17 @@ const IN_FLIGHT: usize = 4;
 /// Bytes of records per batch, about the client's default batch size.
 const BATCH_BYTES: usize = 16 * 1024;
 
+/// The `index`-th argument parsed as `T`, or `default` when it is absent; one that does not
+/// parse ends the example with a message. (The engine's examples share the same helper; this
+/// crate's examples cannot reach it.)
 fn arg<T: std::str::FromStr>(index: usize, default: T) -> T {
-    std::env::args().nth(index).and_then(|a| a.parse().ok()).unwrap_or(default)
+    match std::env::args().nth(index) {
+        None => default,
+        Some(text) => text.parse().unwrap_or_else(|_| {
+            eprintln!("error: argument {index} ('{text}') is not a valid {}", std::any::type_name::<T>());
+            std::process::exit(2)
+        }),
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
