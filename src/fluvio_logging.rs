@@ -25,6 +25,7 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Event, Level, Metadata, Subscriber};
 
+use crate::contract::levels::{LEVEL_DEBUG, LEVEL_ERROR, LEVEL_INFO, LEVEL_OFF, LEVEL_TRACE, LEVEL_WARN};
 use crate::contract::{JavaString, ObjArray, java, natives};
 use crate::convert::string_array;
 use crate::error::{JniError, Result};
@@ -36,14 +37,6 @@ pub(crate) const LOGGERS: &[(&str, &[&str])] = &[
     ("com.infinyon.fluvio.transport", &["fluvio_transport", "fluvio_wire"]),
     ("com.infinyon.fluvio.jni", &["fluvio_jni", "fluvio_profile"]),
 ];
-
-/// Levels as they cross (`FluvioLogging.LEVEL_*`, pinned by the contract).
-pub(crate) const LEVEL_OFF: u8 = 0;
-pub(crate) const LEVEL_ERROR: u8 = 1;
-pub(crate) const LEVEL_WARN: u8 = 2;
-pub(crate) const LEVEL_INFO: u8 = 3;
-pub(crate) const LEVEL_DEBUG: u8 = 4;
-pub(crate) const LEVEL_TRACE: u8 = 5;
 
 /// Events waiting for the `fluvio-log` thread.
 const QUEUE_CAPACITY: usize = 4096;

@@ -35,12 +35,12 @@ java! {
     /// `com.infinyon.fluvio.FluvioLogging`: native events go to the JVM's logging through `log`.
     class FluvioLogging = "com/infinyon/fluvio/FluvioLogging" {
         static fn log = log(logger: &JString<'_>, level: jint, message: &JString<'_>) -> ();
-        const LEVEL_OFF = int(crate::fluvio_logging::LEVEL_OFF as i32);
-        const LEVEL_ERROR = int(crate::fluvio_logging::LEVEL_ERROR as i32);
-        const LEVEL_WARN = int(crate::fluvio_logging::LEVEL_WARN as i32);
-        const LEVEL_INFO = int(crate::fluvio_logging::LEVEL_INFO as i32);
-        const LEVEL_DEBUG = int(crate::fluvio_logging::LEVEL_DEBUG as i32);
-        const LEVEL_TRACE = int(crate::fluvio_logging::LEVEL_TRACE as i32);
+        const LEVEL_OFF = int(super::levels::LEVEL_OFF as i32);
+        const LEVEL_ERROR = int(super::levels::LEVEL_ERROR as i32);
+        const LEVEL_WARN = int(super::levels::LEVEL_WARN as i32);
+        const LEVEL_INFO = int(super::levels::LEVEL_INFO as i32);
+        const LEVEL_DEBUG = int(super::levels::LEVEL_DEBUG as i32);
+        const LEVEL_TRACE = int(super::levels::LEVEL_TRACE as i32);
     }
 
     /// `java.nio.file.Path`.

@@ -24,6 +24,7 @@
 pub(crate) mod bind;
 pub(crate) mod enums;
 pub(crate) mod java;
+pub(crate) mod levels;
 pub(crate) mod natives;
 pub(crate) mod types;
 
