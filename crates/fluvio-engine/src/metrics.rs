@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::consumer::ConsumerRecord;
 use crate::error::ErrorKind;
 
 /// Buckets below this many microseconds are exact.
@@ -127,17 +126,6 @@ pub(crate) struct ReceivedChunk {
     pub(crate) bytes: usize,
     /// The newest of their timestamps, when one has a timestamp.
     pub(crate) newest_timestamp: Option<i64>,
-}
-
-impl ReceivedChunk {
-    /// What `records` amount to.
-    pub(crate) fn of(records: &[ConsumerRecord]) -> Self {
-        Self {
-            records: records.len(),
-            bytes: records.iter().map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum(),
-            newest_timestamp: records.iter().map(|r| r.timestamp).max().filter(|t| *t >= 0),
-        }
-    }
 }
 
 /// Counters of one producer, stream or client. Thread-safe; read with [`Metrics::snapshot`].

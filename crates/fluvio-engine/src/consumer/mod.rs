@@ -46,7 +46,7 @@ pub use record::ConsumerRecord;
 pub use stream::{Flush, NextBatch, PartitionStream, RecordStream, StreamOffsets, TopicStream};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::metrics::{Metrics, ReceivedChunk};
+use crate::metrics::Metrics;
 use crate::router::ClientInner;
 use crate::socket::{Connection, SPU_VERSION};
 use crate::stored_offsets;
@@ -137,7 +137,9 @@ impl PartitionConsumer {
     pub async fn fetch(&self, offset: Offset, config: ConsumerConfig) -> Result<Vec<ConsumerRecord>> {
         let result = self.fetch_uncounted(offset, config).await;
         match &result {
-            Ok(records) if !records.is_empty() => self.client.metrics.records_received(&ReceivedChunk::of(records)),
+            Ok(records) if !records.is_empty() => {
+                self.client.metrics.records_received(&record::received_chunk(records))
+            }
             Ok(_) => {}
             Err(err) => self.client.metrics.error(err.kind()),
         }

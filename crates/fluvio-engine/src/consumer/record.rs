@@ -2,6 +2,8 @@
 
 use bytes::Bytes;
 
+use crate::metrics::ReceivedChunk;
+
 /// A consumed record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumerRecord {
@@ -15,4 +17,13 @@ pub struct ConsumerRecord {
     pub key: Option<Bytes>,
     /// Value.
     pub value: Bytes,
+}
+
+/// What `records` amount to in the metrics (the metrics know nothing of records).
+pub(crate) fn received_chunk(records: &[ConsumerRecord]) -> ReceivedChunk {
+    ReceivedChunk {
+        records: records.len(),
+        bytes: records.iter().map(|r| r.key.as_ref().map_or(0, |k| k.len()) + r.value.len()).sum(),
+        newest_timestamp: records.iter().map(|r| r.timestamp).max().filter(|t| *t >= 0),
+    }
 }
