@@ -81,17 +81,22 @@ public final class TopicProducer extends NativeHandle {
      */
     public ProduceOutput send(byte @Nullable [] key, byte[] value) {
         Objects.requireNonNull(value, "value");
-        ProduceOutput output = new ProduceOutput();
         long handle = acquire();
         try {
             int partition = CHOSEN_BY_NATIVE_PARTITIONER;
             if (partitioner != null) {
                 partition = choosePartition(key, value, nativePartitionCount(handle));
             }
-            output.index = (int) nativeSend(handle, partition, key, value, output);
+            return sendOne(handle, partition, key, value);
         } finally {
             release();
         }
+    }
+
+    /** Sends one record in its own native call, to {@code partition} (or the native choice). */
+    private ProduceOutput sendOne(long handle, int partition, byte @Nullable [] key, byte[] value) {
+        ProduceOutput output = new ProduceOutput();
+        output.index = (int) nativeSend(handle, partition, key, value, output);
         return output;
     }
 
@@ -156,16 +161,14 @@ public final class TopicProducer extends NativeHandle {
     /**
      * Sends the records from {@code from} on that fit in one slice, in one native call (a
      * record of {@link #ALONE_BYTES} or more alone), and fills their outputs; returns where the
-     * next slice starts. {@code partitions}: each
-     * record's partition, or null for the native partitioner's choice.
+     * next slice starts. {@code partitions}: each record's partition, or null for the native
+     * partitioner's choice.
      */
     private int sendSlice(long handle, KeyValue[] records, int @Nullable [] partitions, int from,
             ProduceOutput[] outputs) {
         if (packedSize(records[from]) >= ALONE_BYTES) {
             int partition = partitions == null ? CHOSEN_BY_NATIVE_PARTITIONER : partitions[from];
-            ProduceOutput output = new ProduceOutput();
-            output.index = (int) nativeSend(handle, partition, records[from].key(), records[from].value(), output);
-            outputs[from] = output;
+            outputs[from] = sendOne(handle, partition, records[from].key(), records[from].value());
             return from + 1;
         }
         // Small records only, at most SLICE_BYTES of them: the packed size fits an int.
