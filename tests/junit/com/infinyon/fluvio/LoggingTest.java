@@ -245,8 +245,7 @@ class LoggingTest extends ClusterTestBase {
     void eventsAJammedLoggingApiCannotTakeAreDroppedCountedAndReported() throws Exception {
         CountDownLatch jammed = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        List<LogEvent> delivered = new ArrayList<>();
-        FluvioLogging.use(new FluvioLogging.Backend() {
+        Recording recording = Recording.of(new FluvioLogging.Backend() {
             @Override
             public String name() {
                 return "jammed";
@@ -265,9 +264,6 @@ class LoggingTest extends ClusterTestBase {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                synchronized (delivered) {
-                    delivered.add(new LogEvent(logger, level, message));
-                }
             }
         });
         String marker = marker();
@@ -282,29 +278,20 @@ class LoggingTest extends ClusterTestBase {
         Pattern report = Pattern.compile("^(\\d+) log events were dropped");
         long[] dropped = {0};
         eventually("the report of dropped events", () -> {
-            synchronized (delivered) {
-                dropped[0] = 0;
-                for (LogEvent event : delivered) {
-                    Matcher matcher = report.matcher(event.message);
-                    if (event.logger.equals(JNI) && event.level == FluvioLogging.LEVEL_WARN && matcher.find()) {
-                        dropped[0] += Long.parseLong(matcher.group(1));
-                    }
+            dropped[0] = 0;
+            for (LogEvent event : recording.with("log events were dropped")) {
+                Matcher matcher = report.matcher(event.message);
+                if (event.logger.equals(JNI) && event.level == FluvioLogging.LEVEL_WARN && matcher.find()) {
+                    dropped[0] += Long.parseLong(matcher.group(1));
                 }
-                return dropped[0] > 0;
             }
+            return dropped[0] > 0;
         });
         // A fence after the jam: once it arrived, everything queued before it did too.
         String fence = marker();
         FluvioLogging.nativeEmitTestEvents(1, fence);
-        eventually("the fence", () -> {
-            synchronized (delivered) {
-                return delivered.stream().anyMatch(e -> e.message.contains(fence) && e.level == FluvioLogging.LEVEL_ERROR);
-            }
-        });
-        long crossed;
-        synchronized (delivered) {
-            crossed = delivered.stream().filter(e -> e.message.contains(marker)).count();
-        }
+        eventually("the fence", () -> recording.with(fence).stream().anyMatch(e -> e.level == FluvioLogging.LEVEL_ERROR));
+        long crossed = recording.with(marker).size();
         long emitted = 3L * calls;
         assertTrue(crossed <= 4_096 + 1, "no more than the queue holds crossed while jammed: " + crossed);
         // Events of the cluster's own may be counted among the dropped ones too.
