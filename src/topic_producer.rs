@@ -4,7 +4,6 @@
 //! pointed at the batch's `BatchFuture`, created once per batch. When the batch is resolved,
 //! one upcall completes that future, for every record of the batch at once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use fluvio_engine::producer::{DeliverySemantic, RetryPolicy, TrySend};
@@ -91,8 +90,11 @@ fn send(
     let producer = producer(handle)?;
     let partition = u32::try_from(partition).ok();
     let output = with_key_value(env, key, value, |env, key, value| queue(env, producer, partition, key, value))?;
-    let future = output.batch_attachment(|| new_batch_future(env, &output))?;
-    java::ProduceOutput::batch(env, out, future.as_obj())?;
+    output.with_batch_attachment(
+        env,
+        |env| new_batch_future(env, &output),
+        |env, future| Ok(java::ProduceOutput::batch(env, out, future.as_obj())?),
+    )?;
     Ok(jlong::from(output.index()))
 }
 
@@ -120,7 +122,7 @@ fn send_all<'local>(
         return Err(JniError::IllegalArgument("sendAll's arrays do not describe the same records".into()));
     }
     let data = crate::convert::bytes(env, data, "data")?;
-    let mut futures: Vec<Arc<GlobalRef>> = Vec::new();
+    let mut futures: Vec<GlobalRef> = Vec::new();
     let mut places = Vec::with_capacity(lengths.len());
     let mut packed = PackedRecords { data: &data, at: 0 };
     for (record, pair) in lengths.chunks_exact(2).enumerate() {
@@ -128,16 +130,23 @@ fn send_all<'local>(
         let value = packed.take(pair[1])?;
         let partition = partitions.as_ref().map(|p| p[record]).and_then(|p| u32::try_from(p).ok());
         let output = queue(env, producer, partition, key, value)?;
-        let future = output.batch_attachment(|| new_batch_future(env, &output))?;
         // Records of one partition join its batches in order: the batch is most often the
-        // one of a recent record.
-        let slot = match futures.iter().rposition(|known| Arc::ptr_eq(known, &future)) {
-            Some(slot) => slot,
-            None => {
-                futures.push(future);
-                futures.len() - 1
-            }
-        };
+        // one of a recent record. A batch's future is one global reference, the same handle in
+        // every clone.
+        let slot = output.with_batch_attachment(
+            env,
+            |env| new_batch_future(env, &output),
+            |_, future: &GlobalRef| {
+                let raw = future.as_obj().as_raw();
+                Ok(match futures.iter().rposition(|known| known.as_obj().as_raw() == raw) {
+                    Some(slot) => slot,
+                    None => {
+                        futures.push(future.clone());
+                        futures.len() - 1
+                    }
+                })
+            },
+        )?;
         places.push(slot as jint);
         places.push(output.index() as jint);
     }

@@ -38,8 +38,11 @@ pub(crate) struct BatchOutcome {
     result: OnceLock<Result<i64>>,
     notify: Notify,
     callbacks: Mutex<Vec<Callback>>,
-    /// Data a binding keeps per batch (e.g. the future its language waits on).
-    attachment: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
+    /// Data a binding keeps per batch (e.g. the future its language waits on): set once, then
+    /// read without a lock by every record of the batch.
+    attachment: OnceLock<Arc<dyn Any + Send + Sync>>,
+    /// Held while an attachment is created, so that only one is.
+    attaching: Mutex<()>,
 }
 
 impl BatchOutcome {
@@ -49,7 +52,8 @@ impl BatchOutcome {
             result: OnceLock::new(),
             notify: Notify::new(),
             callbacks: Mutex::new(Vec::new()),
-            attachment: Mutex::new(None),
+            attachment: OnceLock::new(),
+            attaching: Mutex::new(()),
         })
     }
 
@@ -119,22 +123,47 @@ impl ProduceOutput {
         callback(self.batch.result.get().expect("resolved"));
     }
 
-    /// The value attached to the record's batch, created by `init` for the first record that
-    /// asks (only one `init` runs per batch). Bindings keep per-batch state here.
-    pub fn batch_attachment<T, E>(
+    /// Lends the value attached to the record's batch to `use_it`, creating it with `init`
+    /// for the first record that asks (only one `init` runs per batch). Bindings keep per-batch
+    /// state here, such as the future their language waits on. Once attached, the value is
+    /// read without a lock or a reference count: the cheap path for a binding that reads it
+    /// for every record. Both closures get `context` (a binding's JNI environment, say).
+    ///
+    /// A batch keeps the first value attached to it; asking for a value of another type gets
+    /// one made by `init` for this call alone.
+    pub fn with_batch_attachment<C: ?Sized, T, E, R>(
         &self,
-        init: impl FnOnce() -> std::result::Result<T, E>,
-    ) -> std::result::Result<Arc<T>, E>
+        context: &mut C,
+        init: impl FnOnce(&mut C) -> std::result::Result<T, E>,
+        use_it: impl FnOnce(&mut C, &T) -> std::result::Result<R, E>,
+    ) -> std::result::Result<R, E>
     where
         T: Any + Send + Sync,
     {
-        let mut slot = self.batch.attachment.lock();
-        if let Some(existing) = slot.as_ref().and_then(|a| a.clone().downcast::<T>().ok()) {
-            return Ok(existing);
+        let batch = &self.batch;
+        let attached = match batch.attachment.get() {
+            Some(attached) => attached,
+            None => {
+                let _creating = batch.attaching.lock();
+                match batch.attachment.get() {
+                    // Another record of the batch attached it meanwhile.
+                    Some(attached) => attached,
+                    None => {
+                        let created = Arc::new(init(context)?);
+                        // Only this call sets it: it holds `attaching`.
+                        let _ = batch.attachment.set(created.clone());
+                        return use_it(context, &created);
+                    }
+                }
+            }
+        };
+        match (**attached).downcast_ref::<T>() {
+            Some(value) => use_it(context, value),
+            None => {
+                let own = init(context)?;
+                use_it(context, &own)
+            }
         }
-        let created = Arc::new(init()?);
-        *slot = Some(created.clone());
-        Ok(created)
     }
 
     /// Waits for the record's batch to be acknowledged.
@@ -212,5 +241,41 @@ mod tests {
             let _ = tx.send(r);
         });
         assert_eq!(rx.await.unwrap().unwrap().offset, 40);
+    }
+
+    #[test]
+    fn a_batch_has_one_attachment_whichever_way_it_is_asked_for() {
+        let batch = BatchOutcome::new(0);
+        let first = ProduceOutput::new(batch.clone(), 0);
+        let second = ProduceOutput::new(batch.clone(), 1);
+        let other = ProduceOutput::new(BatchOutcome::new(0), 0);
+        // The context counts the values created.
+        let mut created = 0;
+        let init = |name: &'static str| {
+            move |created: &mut i32| {
+                *created += 1;
+                Ok::<_, ()>(name.to_string())
+            }
+        };
+        let lent = first.with_batch_attachment(&mut created, init("a"), |_, a: &String| Ok(a.clone()));
+        assert_eq!(lent.unwrap(), "a");
+        // The second record of the batch gets the same value, without a second `init`.
+        let shared = second.with_batch_attachment(&mut created, init("b"), |_, a: &String| Ok(a.clone()));
+        assert_eq!(shared.unwrap(), "a");
+        // Another batch has its own.
+        let own = other.with_batch_attachment(&mut created, init("d"), |_, a: &String| Ok(a.clone()));
+        assert_eq!(own.unwrap(), "d");
+        assert_eq!(created, 2);
+        // A failing `init` leaves nothing attached, and the next record tries again.
+        let fresh = ProduceOutput::new(BatchOutcome::new(0), 0);
+        let refused = fresh.with_batch_attachment(&mut (), |_| Err::<String, _>("refused"), |_, a| Ok(a.len()));
+        assert_eq!(refused, Err("refused"));
+        let retried = fresh.with_batch_attachment(&mut (), |_| Ok::<_, &str>("e".to_string()), |_, a| Ok(a.clone()));
+        assert_eq!(retried.unwrap(), "e");
+        // A value of another type is made for the call, and the batch keeps its own.
+        let number = fresh.with_batch_attachment(&mut (), |_| Ok::<_, &str>(7u8), |_, n| Ok(*n));
+        assert_eq!(number, Ok(7));
+        let kept = fresh.with_batch_attachment(&mut (), |_| Ok::<_, &str>(String::new()), |_, a| Ok(a.clone()));
+        assert_eq!(kept.unwrap(), "e");
     }
 }
