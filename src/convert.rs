@@ -6,6 +6,7 @@
 //! (`NativeLibrary.Layout`) that `ContractTest` decodes.
 
 use std::cell::RefCell;
+use std::mem::MaybeUninit;
 use std::time::Duration;
 
 use fluvio_engine::config::{ClientTls, Pem, VerifiedTls};
@@ -215,6 +216,10 @@ pub(crate) fn bytes(env: &mut JNIEnv, array: &JByteArray, what: &str) -> Result<
     Ok(buf)
 }
 
+/// A record whose key and value together take at most this many bytes is copied onto the
+/// stack: no thread-local lookup and no allocation per `send` (the common small record).
+const STACK_RECORD_BYTES: usize = 1024;
+
 /// Runs `f` with a copy of a key (null allowed) and a value (never null).
 pub(crate) fn with_key_value<R>(
     env: &mut JNIEnv,
@@ -224,6 +229,15 @@ pub(crate) fn with_key_value<R>(
 ) -> Result<R> {
     if value.is_null() {
         return Err(JniError::IllegalArgument("value must not be null".into()));
+    }
+    let key_len = if key.is_null() { None } else { Some(array_length(env, key)) };
+    let value_len = array_length(env, value);
+    if key_len.unwrap_or(0) + value_len <= STACK_RECORD_BYTES {
+        let mut stack = [MaybeUninit::<u8>::uninit(); STACK_RECORD_BYTES];
+        let (key_part, value_part) = stack.split_at_mut(key_len.unwrap_or(0));
+        let key = key_len.map(|len| copy_region(env, key, &mut key_part[..len]));
+        let value = copy_region(env, value, &mut value_part[..value_len]);
+        return f(env, key, value);
     }
     SCRATCH.with(|scratch| {
         // A reentrant call (a callback sending from inside a send) gets its own buffers.
@@ -236,13 +250,34 @@ pub(crate) fn with_key_value<R>(
                 (&mut owned.0, &mut owned.1)
             }
         };
-        let has_key = !key.is_null();
-        if has_key {
+        if key_len.is_some() {
             read_into(env, key, key_buf)?;
         }
         read_into(env, value, value_buf)?;
-        f(env, has_key.then_some(key_buf.as_slice()), value_buf.as_slice())
+        f(env, key_len.map(|_| key_buf.as_slice()), value_buf.as_slice())
     })
+}
+
+/// The length of a non-null byte array: one JNI call, which cannot throw.
+fn array_length(env: &JNIEnv, array: &JByteArray) -> usize {
+    let raw = env.get_raw();
+    // SAFETY: `raw` is this thread's valid JNIEnv and `array` a live non-null local reference.
+    let len = unsafe { (**raw).GetArrayLength.expect("every JVM provides GetArrayLength")(raw, array.as_raw()) };
+    len.max(0) as usize
+}
+
+/// Copies the whole of `array`, whose length is `into.len()`, into `into`, and returns it,
+/// now initialized. The caller read that length from the array: the region is in bounds, so
+/// the copy cannot throw and needs no exception check.
+fn copy_region<'b>(env: &JNIEnv, array: &JByteArray, into: &'b mut [MaybeUninit<u8>]) -> &'b [u8] {
+    let raw = env.get_raw();
+    // SAFETY: `raw` is this thread's valid JNIEnv; `array` is a live non-null local reference
+    // of `into.len()` elements, so GetByteArrayRegion writes exactly `into.len()` bytes.
+    unsafe {
+        let copy = (**raw).GetByteArrayRegion.expect("every JVM provides GetByteArrayRegion");
+        copy(raw, array.as_raw(), 0, into.len() as jni::sys::jsize, into.as_mut_ptr().cast::<jni::sys::jbyte>());
+        std::slice::from_raw_parts(into.as_ptr().cast::<u8>(), into.len())
+    }
 }
 
 /// Writes the compact form.

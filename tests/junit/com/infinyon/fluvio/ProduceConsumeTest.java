@@ -334,6 +334,50 @@ class ProduceConsumeTest extends ClusterTestBase {
         }
     }
 
+    /**
+     * {@code send} copies a record of up to 1 KiB (key and value together) on the native stack
+     * and a larger one through a reused buffer: records on both sides of that line, with and
+     * without keys, each filled with its own pattern, arrive byte for byte.
+     */
+    @Test
+    void recordsOnEitherSideOfTheNativeCopyThresholdArriveIntact() {
+        String topic = newTopic(1);
+        int[][] keyAndValueLengths = {
+            {-1, 1024}, {-1, 1025}, {0, 1024}, {0, 1025}, {24, 1000}, {24, 1001}, {1023, 1}, {1024, 1},
+            {-1, 0}, {3, 70_000}, {-1, 100}, {2000, 2000}, {10, 10},
+        };
+        List<byte[]> keys = new ArrayList<>();
+        List<byte[]> values = new ArrayList<>();
+        try (TopicProducer producer = fluvio.topicProducer(topic)) {
+            for (int i = 0; i < keyAndValueLengths.length; i++) {
+                byte[] key = keyAndValueLengths[i][0] < 0 ? null : pattern(keyAndValueLengths[i][0], 31 * i + 1);
+                byte[] value = pattern(keyAndValueLengths[i][1], 31 * i + 2);
+                keys.add(key);
+                values.add(value);
+                producer.send(key, value);
+            }
+        }
+        try (PartitionConsumerStream stream = stream(topic, Offset.beginning())) {
+            List<Record> records = read(stream, keyAndValueLengths.length);
+            for (int i = 0; i < records.size(); i++) {
+                String what = "record " + i + " (key " + keyAndValueLengths[i][0] + " B, value "
+                        + keyAndValueLengths[i][1] + " B)";
+                assertArrayEquals(keys.get(i), records.get(i).key(), what);
+                assertArrayEquals(values.get(i), records.get(i).value(), what);
+            }
+            assertNothingMore(stream);
+        }
+    }
+
+    /** {@code length} bytes that differ from position to position and from seed to seed. */
+    private static byte[] pattern(int length, int seed) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (seed * 7 + i * 13 + (i >>> 8));
+        }
+        return bytes;
+    }
+
     @Test
     void sendAllKeepsOrderAndReturnsOneOutputPerRecord() {
         String topic = newTopic(1);
