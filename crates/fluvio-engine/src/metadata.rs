@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use fluvio_wire::sc::{ChangeKind, Metadata, MetadataUpdate, PartitionSpec, Spec, SpuSpec, TopicSpec};
 use parking_lot::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::watch;
 use tracing::info;
 
@@ -17,6 +18,9 @@ use tracing::info;
 pub(crate) struct Store<S: Spec> {
     state: RwLock<State<S>>,
     epoch: watch::Sender<u64>,
+    /// The epoch's value, readable without the watch's lock (the producer reads it for
+    /// every record).
+    epoch_now: AtomicU64,
 }
 
 struct State<S: Spec> {
@@ -52,7 +56,11 @@ fn put<S: Logged>(objects: &mut HashMap<String, Metadata<S>>, object: Metadata<S
 
 impl<S: Logged> Store<S> {
     fn new() -> Self {
-        Self { state: RwLock::new(State { synced: false, objects: HashMap::new() }), epoch: watch::Sender::new(0) }
+        Self {
+            state: RwLock::new(State { synced: false, objects: HashMap::new() }),
+            epoch: watch::Sender::new(0),
+            epoch_now: AtomicU64::new(0),
+        }
     }
 
     /// Applies a watch message. The first message of a stream is a snapshot (as `all`, or as
@@ -80,7 +88,7 @@ impl<S: Logged> Store<S> {
             }
             state.synced = true;
         }
-        self.epoch.send_modify(|e| *e += 1);
+        self.bump_epoch();
     }
 
     /// Inserts objects learned outside the watch (a direct List answer).
@@ -91,7 +99,7 @@ impl<S: Logged> Store<S> {
                 put(&mut state.objects, object);
             }
         }
-        self.epoch.send_modify(|e| *e += 1);
+        self.bump_epoch();
     }
 
     /// Inserts objects learned outside the watch, except those that changed since `before`
@@ -107,7 +115,7 @@ impl<S: Logged> Store<S> {
                 }
             }
         }
-        self.epoch.send_modify(|e| *e += 1);
+        self.bump_epoch();
     }
 
     /// Every object matching `predicate`, by name.
@@ -154,7 +162,16 @@ impl<S: Logged> Store<S> {
 
     /// A counter bumped on every change.
     pub(crate) fn epoch(&self) -> u64 {
-        *self.epoch.borrow()
+        self.epoch_now.load(Ordering::Acquire)
+    }
+
+    /// Counts a change: after it is visible in `state`, for readers of `epoch()` and
+    /// subscribers alike.
+    fn bump_epoch(&self) {
+        self.epoch.send_modify(|e| {
+            *e += 1;
+            self.epoch_now.store(*e, Ordering::Release);
+        });
     }
 
     /// Notified on every change.

@@ -4,6 +4,7 @@
 //! use it; it uses none of them.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -71,12 +72,16 @@ pub(crate) struct ClientInner {
     spus: parking_lot::Mutex<HashMap<i32, Arc<SpuEntry>>>,
     pub(crate) metadata: MetadataCache,
     pub(crate) shutdown: CancellationToken,
+    /// Set with `shutdown`: checked for every record sent, where the token's own check
+    /// would take its lock.
+    closed: AtomicBool,
     /// The totals of every producer and stream of this client.
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Drop for ClientInner {
     fn drop(&mut self) {
+        self.closed.store(true, Ordering::Release);
         self.shutdown.cancel();
     }
 }
@@ -98,6 +103,7 @@ impl ClientInner {
             spus: parking_lot::Mutex::new(HashMap::new()),
             metadata: MetadataCache::new(),
             shutdown: CancellationToken::new(),
+            closed: AtomicBool::new(false),
             metrics: Arc::default(),
         });
         let weak = Arc::downgrade(&inner);
@@ -135,11 +141,12 @@ impl ClientInner {
     }
 
     pub(crate) fn ensure_open(&self) -> Result<()> {
-        if self.shutdown.is_cancelled() { Err(Error::closed("the client")) } else { Ok(()) }
+        if self.closed.load(Ordering::Acquire) { Err(Error::closed("the client")) } else { Ok(()) }
     }
 
     /// Closes every connection and stops the watches. Idempotent.
     pub(crate) async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         self.shutdown.cancel();
         if let Some(sc) = self.sc.lock().await.take() {
             sc.close();

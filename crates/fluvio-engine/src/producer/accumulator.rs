@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -130,6 +131,8 @@ pub(crate) struct PartitionQueue {
     pub(crate) space: Notify,
     /// All batches with a sequence number below this value are resolved.
     completed: watch::Sender<u64>,
+    /// Whether this partition's sender task was started (once, by the first record).
+    pub(crate) sender_started: AtomicBool,
 }
 
 impl PartitionQueue {
@@ -148,6 +151,7 @@ impl PartitionQueue {
             wake: Notify::new(),
             space: Notify::new(),
             completed: watch::Sender::new(0),
+            sender_started: AtomicBool::new(false),
         }
     }
 

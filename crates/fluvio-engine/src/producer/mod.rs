@@ -55,7 +55,7 @@ use fluvio_wire::record::{RawBatch, RecordSet};
 use fluvio_wire::sc::partition::{PartitionResolution, partition_name, split_partition_name};
 use fluvio_wire::sc::topic::CompressionAlgorithm;
 use fluvio_wire::spu::{PartitionProduceData, ProduceAcks, ProduceRequest, TopicProduceData};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
@@ -113,7 +113,6 @@ struct Shared {
     partitioner: Arc<dyn Partitioner>,
     view: RwLock<TopicView>,
     queues: RwLock<Vec<Arc<PartitionQueue>>>,
-    senders_started: Mutex<Vec<bool>>,
     shutdown: CancellationToken,
     /// Cancelled when a bounded close ran out of time: requests in flight are abandoned too.
     abort: CancellationToken,
@@ -216,7 +215,6 @@ impl TopicProducer {
             partitioner,
             view: RwLock::new(TopicView { epoch: (u64::MAX, u64::MAX), partition_count: 0, available: Vec::new() }),
             queues: RwLock::new(Vec::new()),
-            senders_started: Mutex::new(Vec::new()),
             producer_id: config.idempotent.then(random_producer_id),
             runtime: tokio::runtime::Handle::current(),
             config,
@@ -300,7 +298,7 @@ impl TopicProducer {
         let queues: Vec<Arc<PartitionQueue>> = shared.queues.read().clone();
         let targets: Vec<(Arc<PartitionQueue>, u64)> = queues
             .into_iter()
-            .filter(|q| shared.sender_running(q.partition))
+            .filter(|q| q.sender_started.load(Ordering::Acquire))
             .map(|q| {
                 let target = q.request_flush();
                 (q, target)
@@ -414,10 +412,15 @@ impl Shared {
         }
     }
 
+    /// The epochs of the topics and partitions the view was computed from.
+    fn metadata_epoch(&self) -> (u64, u64) {
+        (self.client.metadata.topics.epoch(), self.client.metadata.partitions.epoch())
+    }
+
     /// Recomputes the partition count and online partitions when the metadata changed.
     fn refresh_view(&self, known_count: u32) {
         let metadata = &self.client.metadata;
-        let epoch = (metadata.topics.epoch(), metadata.partitions.epoch());
+        let epoch = self.metadata_epoch();
         if self.view.read().epoch == epoch {
             return;
         }
@@ -441,7 +444,6 @@ impl Shared {
             let partition = queues.len() as u32;
             queues.push(Arc::new(PartitionQueue::new(partition, limits)));
         }
-        self.senders_started.lock().resize(queues.len(), false);
         *self.view.write() = TopicView { epoch, partition_count: count, available };
     }
 
@@ -452,9 +454,14 @@ impl Shared {
         value: &[u8],
     ) -> Result<Arc<PartitionQueue>> {
         self.client.ensure_open()?;
-        self.refresh_view(0);
         let partition = {
-            let view = self.view.read();
+            // One read of the view for the record, unless the metadata changed since.
+            let mut view = self.view.read();
+            if view.epoch != self.metadata_epoch() {
+                drop(view);
+                self.refresh_view(0);
+                view = self.view.read();
+            }
             let chosen = match partition {
                 Some(p) => p,
                 None => self.partitioner.partition(
@@ -483,16 +490,12 @@ impl Shared {
         queue.push(key, value, now_ms(), self.config.linger.is_zero())
     }
 
-    fn sender_running(&self, partition: u32) -> bool {
-        self.senders_started.lock().get(partition as usize).copied().unwrap_or(false)
-    }
-
-    /// Starts a partition's sender on first use.
+    /// Starts the partition's sender unless it runs: a load for every record but the first.
     fn ensure_sender(self: &Arc<Self>, queue: &Arc<PartitionQueue>) {
-        let mut started = self.senders_started.lock();
-        let slot = &mut started[queue.partition as usize];
-        if !*slot {
-            *slot = true;
+        if queue.sender_started.load(Ordering::Acquire) {
+            return;
+        }
+        if !queue.sender_started.swap(true, Ordering::AcqRel) {
             self.runtime.spawn(run_sender(self.clone(), queue.clone()));
         }
     }
