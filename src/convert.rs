@@ -186,14 +186,13 @@ thread_local! {
     static SCRATCH: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-fn read_into(env: &mut JNIEnv, array: &JByteArray, buf: &mut Vec<u8>) -> Result<()> {
-    let len = env.get_array_length(array)? as usize;
+/// Replaces `buf`'s contents with the `len` bytes of `array` (its length, read by the caller).
+fn read_into(env: &JNIEnv, array: &JByteArray, len: usize, buf: &mut Vec<u8>) {
     buf.clear();
-    buf.resize(len, 0);
-    // SAFETY: u8 and i8 have the same size and alignment.
-    let signed = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<i8>(), len) };
-    env.get_byte_array_region(array, 0, signed)?;
-    Ok(())
+    buf.reserve(len);
+    copy_region(env, array, &mut buf.spare_capacity_mut()[..len]);
+    // SAFETY: `copy_region` initialized the first `len` bytes of the spare capacity.
+    unsafe { buf.set_len(len) };
 }
 
 /// The elements of an int array that must not be null.
@@ -212,7 +211,7 @@ pub(crate) fn bytes(env: &mut JNIEnv, array: &JByteArray, what: &str) -> Result<
         return Err(JniError::IllegalArgument(format!("{what} must not be null")));
     }
     let mut buf = Vec::new();
-    read_into(env, array, &mut buf)?;
+    read_into(env, array, array_length(env, array), &mut buf);
     Ok(buf)
 }
 
@@ -250,10 +249,10 @@ pub(crate) fn with_key_value<R>(
                 (&mut owned.0, &mut owned.1)
             }
         };
-        if key_len.is_some() {
-            read_into(env, key, key_buf)?;
+        if let Some(len) = key_len {
+            read_into(env, key, len, key_buf);
         }
-        read_into(env, value, value_buf)?;
+        read_into(env, value, value_len, value_buf);
         f(env, key_len.map(|_| key_buf.as_slice()), value_buf.as_slice())
     })
 }

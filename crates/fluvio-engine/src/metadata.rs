@@ -6,11 +6,11 @@
 //! re-watches; the first message of the new stream is a full snapshot that replaces the store.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use fluvio_wire::sc::{ChangeKind, Metadata, MetadataUpdate, PartitionSpec, Spec, SpuSpec, TopicSpec};
 use parking_lot::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::watch;
 use tracing::info;
 
