@@ -52,6 +52,11 @@ pub trait Producer {
 
     /// Flushes, then waits for `last`'s acknowledgement: its offset.
     async fn finish(&self, last: Option<Self::Output>) -> Result<Option<i64>>;
+
+    /// Batches and produce requests acknowledged so far, where the client counts them.
+    fn request_counts(&self) -> Option<(u64, u64)> {
+        None
+    }
 }
 
 pub trait Stream {
@@ -108,6 +113,11 @@ impl Producer for fluvio_engine::TopicProducer {
     async fn send_all(&self, values: &[Vec<u8>]) -> Result<Option<Self::Output>> {
         let outputs = fluvio_engine::TopicProducer::send_all(self, values.iter().map(|v| (None, v.as_slice()))).await?;
         Ok(outputs.into_iter().last())
+    }
+
+    fn request_counts(&self) -> Option<(u64, u64)> {
+        let metrics = self.metrics();
+        Some((metrics.batches_sent, metrics.send_latency.count))
     }
 
     async fn finish(&self, last: Option<Self::Output>) -> Result<Option<i64>> {

@@ -117,7 +117,12 @@ impl<C: Client> Worker<C> {
                 last_offset == expected,
                 "the last record sent ({expected:?}) was acknowledged at offset {last_offset:?}"
             );
-            Ok(Reply::default().with("records", sent).with("elapsed_ns", elapsed.as_nanos()))
+            let reply = Reply::default().with("records", sent).with("elapsed_ns", elapsed.as_nanos());
+            // How the producer cut its work: windows whose requests carry fewer batches run slower.
+            Ok(match producer.request_counts() {
+                Some((batches, requests)) => reply.with("batches", batches).with("requests", requests),
+                None => reply,
+            })
         })
     }
 
