@@ -35,4 +35,4 @@ pub use compression::Compression;
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 pub use error_code::ErrorCode;
 pub use frame::{FrameDecoder, FrameError};
-pub use record::{RawBatch, Record, RecordSet};
+pub use record::{RawBatch, Record, RecordSet, SendableBatch};

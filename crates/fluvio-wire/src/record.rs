@@ -448,23 +448,29 @@ impl RawBatch {
 
     /// Appends the encoded batch, with `batch_len` and the CRC computed from the content.
     pub fn encode_to(&self, dst: &mut BytesMut) -> Result<(), EncodeError> {
+        dst.reserve(self.encoded_len());
+        let crc_pos = self.put_head(dst)?;
+        dst.put_slice(&self.records);
+        let crc = crc32c::crc32c(&dst[crc_pos + 4..]);
+        dst[crc_pos..crc_pos + 4].copy_from_slice(&crc.to_be_bytes());
+        Ok(())
+    }
+
+    /// Appends everything before the records, with a zero CRC; returns where the CRC goes (it
+    /// covers what follows it, records included).
+    fn put_head(&self, dst: &mut BytesMut) -> Result<usize, EncodeError> {
         let batch_len = self.encoded_len() - BATCH_PREAMBLE_LEN;
         if batch_len > i32::MAX as usize {
             return Err(EncodeError::OutOfRange("record batch longer than 2^31-1 bytes"));
         }
-        dst.reserve(self.encoded_len());
         dst.put_i64(self.header.base_offset);
         dst.put_i32(batch_len as i32);
         dst.put_i32(self.header.partition_leader_epoch);
         dst.put_i8(self.header.magic);
         let crc_pos = dst.len();
         dst.put_u32(0);
-        let covered_start = dst.len();
         self.put_crc_covered_header(dst);
-        dst.put_slice(&self.records);
-        let crc = crc32c::crc32c(&dst[covered_start..]);
-        dst[crc_pos..crc_pos + 4].copy_from_slice(&crc.to_be_bytes());
-        Ok(())
+        Ok(crc_pos)
     }
 
     /// Reads one complete batch from the front of `src`.
@@ -832,6 +838,62 @@ impl RecordSet {
             .within("RecordSet"));
         }
         Ok(parsed.batches)
+    }
+}
+
+/// A batch encoded for sending without copying its records: its head (everything before the
+/// records, CRC included) and its records, shared with the [`RawBatch`] it was made from. Back
+/// to back, the two are the bytes [`RawBatch::encode_to`] writes. A producer sends these; a
+/// request that carries them goes out in pieces (see
+/// [`ProducePieces`](crate::spu::ProducePieces)).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SendableBatch {
+    head: Bytes,
+    records: Bytes,
+}
+
+impl std::fmt::Debug for SendableBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendableBatch").field("head", &self.head.len()).field("records", &self.records.len()).finish()
+    }
+}
+
+impl SendableBatch {
+    /// Encodes `batch`'s head and computes its CRC; the records are shared, not copied.
+    pub fn new(batch: &RawBatch) -> Result<Self, EncodeError> {
+        let mut head = BytesMut::with_capacity(batch.encoded_len() - batch.records.len());
+        let crc_pos = batch.put_head(&mut head)?;
+        let crc = crc32c::crc32c_append(crc32c::crc32c(&head[crc_pos + 4..]), &batch.records);
+        head[crc_pos..crc_pos + 4].copy_from_slice(&crc.to_be_bytes());
+        Ok(Self { head: head.freeze(), records: batch.records.clone() })
+    }
+
+    /// Encoded size of the whole batch.
+    pub fn len(&self) -> usize {
+        self.head.len() + self.records.len()
+    }
+
+    /// Never true: a batch has a head.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Everything before the records.
+    pub fn head(&self) -> &Bytes {
+        &self.head
+    }
+
+    /// The records (compressed when the batch is).
+    pub fn records(&self) -> &Bytes {
+        &self.records
+    }
+
+    /// The batch in one piece, as a record set (a copy).
+    pub fn to_record_set(&self) -> RecordSet {
+        let mut bytes = BytesMut::with_capacity(self.len());
+        bytes.put_slice(&self.head);
+        bytes.put_slice(&self.records);
+        RecordSet { bytes: bytes.freeze() }
     }
 }
 
