@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use fluvio_transport::framed;
+use fluvio_transport::framed::{self, Frame};
 use fluvio_wire::api::{
     ApiVersionsRequest, ApiVersionsResponse, RequestHeader, encode_request_frame, peek_correlation_id,
 };
@@ -58,7 +58,7 @@ enum Route {
 }
 
 struct Shared {
-    tx: mpsc::UnboundedSender<Bytes>,
+    tx: mpsc::UnboundedSender<Frame>,
     routes: Mutex<HashMap<i32, Route>>,
     next_id: AtomicI32,
     closed: CancellationToken,
@@ -85,22 +85,32 @@ impl Shared {
     }
 
     fn send<R: Request>(&self, request: &R, version: Version, route: Route) -> Result<i32> {
+        self.send_encoded(R::API_KEY, version, route, |header| {
+            let mut frame = BytesMut::new();
+            encode_request_frame(header, request, &mut frame)?;
+            Ok(Frame::Whole(frame.freeze()))
+        })
+    }
+
+    /// Sends the frame `encode` makes for the header of this request (its correlation id
+    /// fresh); returns that id.
+    fn send_encoded(
+        &self,
+        api_key: u16,
+        version: Version,
+        route: Route,
+        encode: impl FnOnce(&RequestHeader) -> std::result::Result<Frame, fluvio_wire::EncodeError>,
+    ) -> Result<i32> {
         if self.closed.is_cancelled() {
             return Err(Error::new(ErrorKind::ConnectionClosed, format!("connection to {} is closed", self.addr)));
         }
         let correlation_id = self.next_correlation_id();
-        let header = RequestHeader {
-            api_key: R::API_KEY,
-            api_version: version,
-            correlation_id,
-            client_id: self.client_id.clone(),
-        };
-        let mut frame = BytesMut::new();
-        encode_request_frame(&header, request, &mut frame)?;
+        let header = RequestHeader { api_key, api_version: version, correlation_id, client_id: self.client_id.clone() };
+        let frame = encode(&header)?;
         self.routes.lock().insert(correlation_id, route);
         // Checked after registering: the reader marks the connection closed before failing
         // the routes it finds, so a route added after that sweep is caught here.
-        if self.closed.is_cancelled() || self.tx.send(frame.freeze()).is_err() {
+        if self.closed.is_cancelled() || self.tx.send(frame).is_err() {
             self.routes.lock().remove(&correlation_id);
             return Err(Error::new(ErrorKind::ConnectionClosed, format!("connection to {} is closed", self.addr)));
         }
@@ -257,6 +267,20 @@ impl Connection {
         request_on(&self.shared, request, version, Some(timeout)).await
     }
 
+    /// Sends a request encoded by `encode` (for the request header it is given) and waits for
+    /// its `R::Response` within `timeout`: for a request sent in pieces
+    /// ([`fluvio_wire::spu::ProducePieces`]).
+    pub(crate) async fn request_encoded_with_timeout<R: Request>(
+        &self,
+        version: Version,
+        timeout: Duration,
+        encode: impl FnOnce(&RequestHeader) -> std::result::Result<Frame, fluvio_wire::EncodeError>,
+    ) -> Result<R::Response> {
+        let (tx, rx) = oneshot::channel();
+        let correlation_id = self.shared.send_encoded(R::API_KEY, version, Route::Once(tx), encode)?;
+        await_response::<R>(&self.shared, correlation_id, rx, version, Some(timeout)).await
+    }
+
     /// Sends a request whose response is not awaited (its frame is dropped on arrival).
     pub(crate) fn send_and_forget<R: Request>(&self, request: &R, version: Version) -> Result<()> {
         self.shared.send(request, version, Route::Ignore).map(|_| ())
@@ -291,6 +315,17 @@ async fn request_on<R: Request>(
 ) -> Result<R::Response> {
     let (tx, rx) = oneshot::channel();
     let correlation_id = shared.send(request, version, Route::Once(tx))?;
+    await_response::<R>(shared, correlation_id, rx, version, timeout).await
+}
+
+/// Waits for the response to the request sent with `correlation_id`, within `timeout`.
+async fn await_response<R: Request>(
+    shared: &Arc<Shared>,
+    correlation_id: i32,
+    rx: oneshot::Receiver<Result<Bytes>>,
+    version: Version,
+    timeout: Option<Duration>,
+) -> Result<R::Response> {
     let wait = async {
         rx.await.unwrap_or_else(|_| {
             Err(Error::new(ErrorKind::ConnectionClosed, format!("connection to {} closed", shared.addr)))

@@ -51,10 +51,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use fluvio_wire::record::{RawBatch, RecordSet};
+use fluvio_transport::framed::Frame;
+use fluvio_wire::record::{RawBatch, SendableBatch};
 use fluvio_wire::sc::partition::{PartitionResolution, partition_name, split_partition_name};
 use fluvio_wire::sc::topic::CompressionAlgorithm;
-use fluvio_wire::spu::{PartitionProduceData, ProduceAcks, ProduceRequest, TopicProduceData};
+use fluvio_wire::spu::{ProduceAcks, ProducePieces, ProduceRequest, TopicProduceData};
 use parking_lot::RwLock;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
@@ -584,11 +585,11 @@ async fn deliver(
     let mut attempt = 0u32;
     let mut new_epochs = 0u32;
     loop {
-        let request = produce_request(shared, partition, pending.iter().map(|&i| encoded[i].clone()));
+        let request: Vec<&SendableBatch> = pending.iter().map(|&i| &encoded[i]).collect();
         let sent = tokio::select! {
             biased;
             _ = shared.abort.cancelled() => Err(Error::closed("the producer")),
-            sent = send_once(shared, partition, &request, pending.len()) => sent,
+            sent = send_once(shared, partition, &request) => sent,
         };
         let err = match sent {
             Ok(results) => {
@@ -731,7 +732,7 @@ fn encode_batch(
     batch: &SealedBatch,
     identity: Option<(i64, (i16, i32))>,
     budget: usize,
-) -> Result<RecordSet> {
+) -> Result<SendableBatch> {
     let mut raw = RawBatch::from_records_area(
         batch.area.clone(),
         batch.count as usize,
@@ -744,49 +745,42 @@ fn encode_batch(
         raw.header.producer_epoch = epoch;
         raw.header.first_sequence = first_sequence;
     }
-    let records = RecordSet::from_batches([&raw])?;
-    if accumulator::ENTRY_OVERHEAD + records.len() > budget {
+    let batch = SendableBatch::new(&raw)?;
+    if accumulator::ENTRY_OVERHEAD + batch.len() > budget {
         return Err(Error::new(
             ErrorKind::RecordTooLarge,
             format!(
                 "a compressed batch of {} bytes does not fit the maximum request size of {} bytes",
-                records.len(),
+                batch.len(),
                 shared.config.max_request_size
             ),
         ));
     }
-    Ok(records)
+    Ok(batch)
 }
 
-/// One request with a partition entry per batch, so that the leader answers (and
-/// deduplicates) each batch on its own.
-fn produce_request(shared: &Shared, partition: u32, batches: impl Iterator<Item = RecordSet>) -> ProduceRequest {
-    let timeout_ms = shared.config.timeout.as_millis().min(i32::MAX as u128) as i32;
-    ProduceRequest {
-        transactional_id: None,
-        isolation: ProduceAcks(shared.config.isolation),
-        timeout_ms,
-        topics: vec![TopicProduceData {
-            name: shared.topic.clone(),
-            partitions: batches.map(|records| PartitionProduceData { partition_index: partition, records }).collect(),
-        }],
-        smartmodules: Vec::new(),
-    }
-}
-
-/// Sends the request once; returns the outcome of each of its `entries` partition entries
-/// (their base offsets, or the errors the server reported for them).
-async fn send_once(
-    shared: &Shared,
-    partition: u32,
-    request: &ProduceRequest,
-    entries: usize,
-) -> Result<Vec<Result<i64>>> {
+/// Sends one request with a partition entry per batch, so that the leader answers (and
+/// deduplicates) each batch on its own; returns the outcome of each entry (its base offset,
+/// or the error the server reported for it). The batches' records go out as they are, not
+/// copied into the request.
+async fn send_once(shared: &Shared, partition: u32, batches: &[&SendableBatch]) -> Result<Vec<Result<i64>>> {
+    let entries = batches.len();
     let connection = shared.client.leader_connection(&shared.topic, partition).await?;
     // The server may hold a ReadCommitted request for up to the producer timeout.
     let wait = shared.client.config.request_timeout() + shared.config.timeout;
+    let request = ProducePieces {
+        isolation: ProduceAcks(shared.config.isolation),
+        timeout_ms: shared.config.timeout.as_millis().min(i32::MAX as u128) as i32,
+        topic: &shared.topic,
+        partition,
+        batches,
+    };
     let in_flight = shared.metrics.request();
-    let response = connection.request_with_timeout(request, SPU_VERSION, wait).await;
+    let response = connection
+        .request_encoded_with_timeout::<ProduceRequest>(SPU_VERSION, wait, |header| {
+            request.encode_frame(header).map(Frame::Pieces)
+        })
+        .await;
     drop(in_flight);
     let response = response?;
     // The server answers entries by position, in request order.
