@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -133,6 +133,10 @@ pub(crate) struct PartitionQueue {
     completed: watch::Sender<u64>,
     /// Whether this partition's sender task was started (once, by the first record).
     pub(crate) sender_started: AtomicBool,
+    /// Set by the sender before it looks for work, cleared once it has some: with linger 0 a
+    /// record wakes the sender only while this is set, so that a busy sender is not notified
+    /// once per record (a write to a cache line the sender's thread also writes).
+    sender_looking: AtomicBool,
 }
 
 impl PartitionQueue {
@@ -152,6 +156,7 @@ impl PartitionQueue {
             space: Notify::new(),
             completed: watch::Sender::new(0),
             sender_started: AtomicBool::new(false),
+            sender_looking: AtomicBool::new(false),
         }
     }
 
@@ -220,7 +225,9 @@ impl PartitionQueue {
         open.last_timestamp_delta = timestamp_delta;
         let output = ProduceOutput::new(open.outcome.clone(), open.count - 1);
         drop(state);
-        if wake || linger_is_zero {
+        // No wake-up is lost: a sender that found nothing had set `sender_looking` before it
+        // took the lock this record was added under, so this load, after that lock, sees it.
+        if wake || (linger_is_zero && self.sender_looking.load(Ordering::Relaxed)) {
             self.wake.notify_one();
         }
         Ok(Some(output))
@@ -230,6 +237,17 @@ impl PartitionQueue {
     /// [`MAX_BATCHES_PER_REQUEST`], at least one), else
     /// the open batch once its linger expired, a flush asked for it, or the queue is closing.
     pub(crate) fn take(&self, linger: Duration, now: Instant) -> Take {
+        // Before the lock: a record added after this look finds the flag set (see `push`).
+        self.sender_looking.store(true, Ordering::Relaxed);
+        let taken = self.take_locked(linger, now);
+        if let Take::Ready(_) | Take::Finished = taken {
+            // Busy (or done) until it looks again: records need not wake it.
+            self.sender_looking.store(false, Ordering::Relaxed);
+        }
+        taken
+    }
+
+    fn take_locked(&self, linger: Duration, now: Instant) -> Take {
         let mut state = self.state.lock();
         if state.sealed.is_empty() {
             let due = match &state.open {
@@ -380,6 +398,38 @@ mod tests {
         assert_eq!(last[0].count, 1);
         assert_eq!(target, 3);
         assert!(matches!(q.take(Duration::from_secs(60), Instant::now()), Take::Idle));
+    }
+
+    /// Whether a wake-up is pending for the sender (consumes it).
+    fn woken(q: &PartitionQueue) -> bool {
+        use futures_util::FutureExt;
+        q.wake.notified().now_or_never().is_some()
+    }
+
+    #[test]
+    fn with_linger_0_a_busy_sender_is_woken_per_batch_and_a_looking_one_by_any_record() {
+        let q = queue(1024, 10);
+        q.push(None, b"first", 0, true).unwrap().unwrap();
+        assert!(woken(&q), "a new batch wakes the sender");
+        assert_eq!(ready(q.take(Duration::ZERO, Instant::now())).len(), 1);
+        // Busy with that batch: the next record opens a batch (one wake-up), the ones after it
+        // join that batch without waking anyone.
+        q.push(None, b"second", 0, true).unwrap().unwrap();
+        assert!(woken(&q));
+        for _ in 0..5 {
+            q.push(None, b"more", 0, true).unwrap().unwrap();
+            assert!(!woken(&q), "a busy sender is not woken per record");
+        }
+        assert_eq!(ready(q.take(Duration::ZERO, Instant::now()))[0].count, 6);
+        // Looking and finding nothing: the next record wakes it.
+        assert!(matches!(q.take(Duration::ZERO, Instant::now()), Take::Idle));
+        q.push(None, b"late", 0, true).unwrap().unwrap();
+        assert!(woken(&q));
+        // A sender still looking (between its take and its wait) is woken by a record that
+        // joins an open batch too.
+        q.sender_looking.store(true, Ordering::Relaxed);
+        q.push(None, b"joins", 0, true).unwrap().unwrap();
+        assert!(woken(&q));
     }
 
     #[test]
