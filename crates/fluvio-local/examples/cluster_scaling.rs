@@ -21,10 +21,15 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+// The examples' argument helper, shared with the engine's examples (one workspace): the same
+// file, not a copy.
+#[path = "../../fluvio-engine/examples/support/args.rs"]
+mod args;
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use args::arg;
 use bytes::Bytes;
 use common::{RawClient, create_topic, produce_request};
 use fluvio_wire::Compression;
@@ -37,19 +42,6 @@ use fluvio_wire::spu::{Isolation, ProduceRequest, ProduceResponse};
 const IN_FLIGHT: usize = 4;
 /// Bytes of records per batch, about the client's default batch size.
 const BATCH_BYTES: usize = 16 * 1024;
-
-/// The `index`-th argument parsed as `T`, or `default` when it is absent; one that does not
-/// parse ends the example with a message. (The engine's examples share the same helper; this
-/// crate's examples cannot reach it.)
-fn arg<T: std::str::FromStr>(index: usize, default: T) -> T {
-    match std::env::args().nth(index) {
-        None => default,
-        Some(text) => text.parse().unwrap_or_else(|_| {
-            eprintln!("error: argument {index} ('{text}') is not a valid {}", std::any::type_name::<T>());
-            std::process::exit(2)
-        }),
-    }
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
