@@ -1,5 +1,5 @@
 //! Natives of `com.infinyon.fluvio.FluvioLogging`: the `tracing` events of the engine, the
-//! embedded cluster and this library, handed to the JVM's logging.
+//! embedded cluster and this library, and rustls's `log` records, handed to the JVM's logging.
 //!
 //! Each Rust crate logs under one Java logger ([`LOGGERS`]). Java sets the most verbose level
 //! enabled for each (`nativeSetLevels`, when the library loads and on `FluvioLogging.refresh()`);
@@ -35,6 +35,10 @@ pub(crate) const LOGGERS: &[(&str, &[&str])] = &[
     ("com.infinyon.fluvio.engine", &["fluvio_engine"]),
     ("com.infinyon.fluvio.local", &["fluvio_local", "fluvio_log"]),
     ("com.infinyon.fluvio.transport", &["fluvio_transport", "fluvio_wire"]),
+    // rustls logs through the `log` crate ([`LogBridge`]): the TLS handshakes of the client
+    // and of the embedded cluster, step by step.
+    ("com.infinyon.fluvio.tls", &["rustls"]),
+    // Last: the dropped-events warning goes to this logger.
     ("com.infinyon.fluvio.jni", &["fluvio_jni", "fluvio_profile"]),
 ];
 
@@ -125,6 +129,50 @@ impl Subscriber for JvmSubscriber {
     fn exit(&self, _: &Id) {}
 }
 
+/// Records of the `log` crate (rustls's), queued for Java as the `tracing` events are, under the
+/// same levels.
+struct LogBridge;
+
+impl log::Log for LogBridge {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        is_enabled(metadata.target(), &tracing_level(metadata.level()))
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        let level = tracing_level(record.level());
+        let Some(logger) = logger_of(record.target()) else { return };
+        if level_value(&level) > LEVELS[logger].load(Ordering::Relaxed) {
+            return;
+        }
+        enqueue(LogEvent { logger, level: level_value(&level), message: record.args().to_string() });
+    }
+
+    fn flush(&self) {}
+}
+
+fn tracing_level(level: log::Level) -> Level {
+    match level {
+        log::Level::Error => Level::ERROR,
+        log::Level::Warn => Level::WARN,
+        log::Level::Info => Level::INFO,
+        log::Level::Debug => Level::DEBUG,
+        log::Level::Trace => Level::TRACE,
+    }
+}
+
+/// The `log` crate's global ceiling: the most verbose level of any logger, so that a disabled
+/// record costs its caller one comparison.
+fn log_max_level() -> log::LevelFilter {
+    match LEVELS.iter().map(|level| level.load(Ordering::Relaxed)).max().unwrap_or(LEVEL_OFF) {
+        LEVEL_OFF => log::LevelFilter::Off,
+        LEVEL_ERROR => log::LevelFilter::Error,
+        LEVEL_WARN => log::LevelFilter::Warn,
+        LEVEL_INFO => log::LevelFilter::Info,
+        LEVEL_DEBUG => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    }
+}
+
 /// An event as one line: its message, then its fields as `name=value`.
 #[derive(Default)]
 struct EventText {
@@ -191,6 +239,8 @@ fn start() -> Option<SyncSender<LogEvent>> {
     std::thread::Builder::new().name("fluvio-log".into()).spawn(move || deliver_all(receiver)).ok()?;
     // Fails only when another global subscriber is installed (not in the JVM's library).
     let _ = tracing::subscriber::set_global_default(JvmSubscriber);
+    // Fails only when another `log` logger is installed (likewise).
+    let _ = log::set_logger(&LogBridge);
     Some(sender)
 }
 
@@ -252,6 +302,7 @@ fn set_levels(env: &mut JNIEnv, levels: &JIntArray) -> Result<()> {
     }
     QUEUE.get_or_init(start);
     tracing::callsite::rebuild_interest_cache();
+    log::set_max_level(log_max_level());
     Ok(())
 }
 

@@ -35,6 +35,7 @@ class LoggingTest extends ClusterTestBase {
     private static final String ENGINE = "com.infinyon.fluvio.engine";
     private static final String LOCAL = "com.infinyon.fluvio.local";
     private static final String JNI = "com.infinyon.fluvio.jni";
+    private static final String TLS = "com.infinyon.fluvio.tls";
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @Override
@@ -362,6 +363,23 @@ class LoggingTest extends ClusterTestBase {
             cluster.startSpu(spu);
             pending.get(WAIT);
         }
+    }
+
+    @Test
+    void rustlsHandshakeStepsArriveUnderTheTlsLoggerAtItsLevel() throws Exception {
+        CapturingSlf4jProvider.setLevel(TLS, org.slf4j.event.Level.DEBUG);
+        Recording recording = Recording.slf4j();
+        FluvioConfig config = FluvioConfig.builder().endpoint(cluster.endpoint())
+                .tls(TlsConfig.anonymousInsecure()).build();
+        FluvioException e = org.junit.jupiter.api.Assertions.assertThrows(FluvioException.class,
+                () -> Fluvio.connect(config).close());
+        assertEquals(FluvioException.Code.TLS, e.code());
+        eventually("rustls's events", () -> recording.with("").stream()
+                .anyMatch(c -> c.logger.equals(TLS) && c.level == FluvioLogging.LEVEL_DEBUG));
+        assertTrue(recording.with("").stream()
+                .filter(c -> c.logger.equals(TLS)).allMatch(c -> c.level <= FluvioLogging.LEVEL_DEBUG),
+                "rustls's TRACE records never crossed");
+        assertFalse(slf4jLevels(TLS, "").isEmpty(), "SLF4J got them");
     }
 
     @Test

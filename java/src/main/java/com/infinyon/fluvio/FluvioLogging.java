@@ -3,7 +3,7 @@ package com.infinyon.fluvio;
 /**
  * Where the native side's events go: the JVM's logging. The engine, the embedded cluster and
  * the library log through SLF4J 2 when its API is on the class path (and bound to a provider),
- * through {@link System.Logger} otherwise, under four loggers:
+ * through {@link System.Logger} otherwise, under five loggers:
  *
  * <ul>
  *   <li>{@code com.infinyon.fluvio.engine}: the client (connections, leader changes, retries,
@@ -11,6 +11,9 @@ package com.infinyon.fluvio;
  *   <li>{@code com.infinyon.fluvio.local}: the embedded cluster ({@link LocalCluster}: SPUs
  *       going offline, leader elections);</li>
  *   <li>{@code com.infinyon.fluvio.transport}: framing and TLS;</li>
+ *   <li>{@code com.infinyon.fluvio.tls}: rustls, the TLS implementation, step by step through
+ *       each handshake (client and embedded cluster alike; at DEBUG and TRACE only, as the
+ *       JSSE's {@code javax.net.debug} would);</li>
  *   <li>{@code com.infinyon.fluvio.jni}: this library's native layer.</li>
  * </ul>
  *
