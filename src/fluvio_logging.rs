@@ -78,7 +78,17 @@ fn logger_of(target: &str) -> Option<usize> {
 
 /// Whether events at `level` of `target` go to Java.
 fn is_enabled(target: &str, level: &Level) -> bool {
-    logger_of(target).is_some_and(|logger| level_value(level) <= LEVELS[logger].load(Ordering::Relaxed))
+    enabled_logger(target, level_value(level)).is_some()
+}
+
+/// The logger of `target`, if events at `level` (`LEVEL_*`) go to Java.
+fn enabled_logger(target: &str, level: u8) -> Option<usize> {
+    logger_of(target).filter(|logger| level <= LEVELS[*logger].load(Ordering::Relaxed))
+}
+
+/// The most verbose level any logger has enabled (`LEVEL_*`).
+fn most_verbose_level() -> u8 {
+    LEVELS.iter().map(|level| level.load(Ordering::Relaxed)).max().unwrap_or(LEVEL_OFF)
 }
 
 /// The `tracing` subscriber: events of enabled callsites are queued for Java; spans are not
@@ -96,8 +106,7 @@ impl Subscriber for JvmSubscriber {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        let most = LEVELS.iter().map(|level| level.load(Ordering::Relaxed)).max().unwrap_or(LEVEL_OFF);
-        Some(match most {
+        Some(match most_verbose_level() {
             LEVEL_OFF => LevelFilter::OFF,
             LEVEL_ERROR => LevelFilter::ERROR,
             LEVEL_WARN => LevelFilter::WARN,
@@ -135,35 +144,32 @@ struct LogBridge;
 
 impl log::Log for LogBridge {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        is_enabled(metadata.target(), &tracing_level(metadata.level()))
+        enabled_logger(metadata.target(), log_level_value(metadata.level())).is_some()
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        let level = tracing_level(record.level());
-        let Some(logger) = logger_of(record.target()) else { return };
-        if level_value(&level) > LEVELS[logger].load(Ordering::Relaxed) {
-            return;
-        }
-        enqueue(LogEvent { logger, level: level_value(&level), message: record.args().to_string() });
+        let level = log_level_value(record.level());
+        let Some(logger) = enabled_logger(record.target(), level) else { return };
+        enqueue(LogEvent { logger, level, message: record.args().to_string() });
     }
 
     fn flush(&self) {}
 }
 
-fn tracing_level(level: log::Level) -> Level {
+fn log_level_value(level: log::Level) -> u8 {
     match level {
-        log::Level::Error => Level::ERROR,
-        log::Level::Warn => Level::WARN,
-        log::Level::Info => Level::INFO,
-        log::Level::Debug => Level::DEBUG,
-        log::Level::Trace => Level::TRACE,
+        log::Level::Error => LEVEL_ERROR,
+        log::Level::Warn => LEVEL_WARN,
+        log::Level::Info => LEVEL_INFO,
+        log::Level::Debug => LEVEL_DEBUG,
+        log::Level::Trace => LEVEL_TRACE,
     }
 }
 
 /// The `log` crate's global ceiling: the most verbose level of any logger, so that a disabled
 /// record costs its caller one comparison.
 fn log_max_level() -> log::LevelFilter {
-    match LEVELS.iter().map(|level| level.load(Ordering::Relaxed)).max().unwrap_or(LEVEL_OFF) {
+    match most_verbose_level() {
         LEVEL_OFF => log::LevelFilter::Off,
         LEVEL_ERROR => log::LevelFilter::Error,
         LEVEL_WARN => log::LevelFilter::Warn,

@@ -365,15 +365,20 @@ class LoggingTest extends ClusterTestBase {
         }
     }
 
-    @Test
-    void rustlsHandshakeStepsArriveUnderTheTlsLoggerAtItsLevel() throws Exception {
-        CapturingSlf4jProvider.setLevel(TLS, org.slf4j.event.Level.DEBUG);
-        Recording recording = Recording.slf4j();
+    /** Connects over TLS to the plain-TCP cluster: a handshake that starts, then fails. */
+    private void connectOverTlsAndBeRefused() {
         FluvioConfig config = FluvioConfig.builder().endpoint(cluster.endpoint())
                 .tls(TlsConfig.anonymousInsecure()).build();
         FluvioException e = org.junit.jupiter.api.Assertions.assertThrows(FluvioException.class,
                 () -> Fluvio.connect(config).close());
         assertEquals(FluvioException.Code.TLS, e.code());
+    }
+
+    @Test
+    void rustlsHandshakeStepsArriveUnderTheTlsLoggerAtItsLevel() throws Exception {
+        CapturingSlf4jProvider.setLevel(TLS, org.slf4j.event.Level.DEBUG);
+        Recording recording = Recording.slf4j();
+        connectOverTlsAndBeRefused();
         eventually("rustls's events", () -> recording.with("").stream()
                 .anyMatch(c -> c.logger.equals(TLS) && c.level == FluvioLogging.LEVEL_DEBUG));
         assertTrue(recording.with("").stream()
@@ -386,11 +391,7 @@ class LoggingTest extends ClusterTestBase {
     void tlsRefusalsAreLoggedAsErrors() throws Exception {
         CapturingSlf4jProvider.setLevel(ENGINE, org.slf4j.event.Level.ERROR);
         Recording recording = Recording.slf4j();
-        FluvioConfig config = FluvioConfig.builder().endpoint(cluster.endpoint())
-                .tls(TlsConfig.anonymousInsecure()).build();
-        FluvioException e = org.junit.jupiter.api.Assertions.assertThrows(FluvioException.class,
-                () -> Fluvio.connect(config).close());
-        assertEquals(FluvioException.Code.TLS, e.code());
+        connectOverTlsAndBeRefused();
         eventually("a TLS refusal", () -> recording.with("TLS refused").stream()
                 .anyMatch(c -> c.logger.equals(ENGINE) && c.level == FluvioLogging.LEVEL_ERROR
                         && c.message.contains("addr=" + cluster.endpoint())));
