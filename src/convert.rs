@@ -14,6 +14,7 @@ use fluvio_engine::{ConsumerRecord, MetricsSnapshot, Offset, RecordRef};
 use fluvio_local::ServerTls;
 use jni::JNIEnv;
 use jni::objects::{JByteArray, JIntArray, JObject, JString};
+use jni::sys::jint;
 
 use crate::contract::java::{self, OffsetFrom, PolicyKind};
 use crate::contract::types::JavaClass;
@@ -219,18 +220,28 @@ pub(crate) fn bytes(env: &mut JNIEnv, array: &JByteArray, what: &str) -> Result<
 /// stack: no thread-local lookup and no allocation per `send` (the common small record).
 const STACK_RECORD_BYTES: usize = 1024;
 
-/// Runs `f` with a copy of a key (null allowed) and a value (never null).
+/// Runs `f` with a copy of a key (null allowed) and a value (never null). `key_len` and
+/// `value_len` are the arrays' own lengths, which the Java caller passes (`array.length`, free
+/// there) so that no `GetArrayLength` crossing is made per record: the copies trust them to be
+/// exact, and anything else is refused unless it is the length of a null key.
 pub(crate) fn with_key_value<R>(
     env: &mut JNIEnv,
     key: &JByteArray,
+    key_len: jint,
     value: &JByteArray,
+    value_len: jint,
     f: impl FnOnce(&mut JNIEnv, Option<&[u8]>, &[u8]) -> Result<R>,
 ) -> Result<R> {
     if value.is_null() {
         return Err(JniError::IllegalArgument("value must not be null".into()));
     }
-    let key_len = if key.is_null() { None } else { Some(array_length(env, key)) };
-    let value_len = array_length(env, value);
+    let negative = || JniError::IllegalArgument("a key or value length is negative".into());
+    let key_len = match (key.is_null(), usize::try_from(key_len)) {
+        (true, _) => None,
+        (false, Ok(len)) => Some(len),
+        (false, Err(_)) => return Err(negative()),
+    };
+    let value_len = usize::try_from(value_len).map_err(|_| negative())?;
     if key_len.unwrap_or(0) + value_len <= STACK_RECORD_BYTES {
         let mut stack = [MaybeUninit::<u8>::uninit(); STACK_RECORD_BYTES];
         let (key_part, value_part) = stack.split_at_mut(key_len.unwrap_or(0));
@@ -266,8 +277,9 @@ fn array_length(env: &JNIEnv, array: &JByteArray) -> usize {
 }
 
 /// Copies the whole of `array`, whose length is `into.len()`, into `into`, and returns it,
-/// now initialized. The caller read that length from the array: the region is in bounds, so
-/// the copy cannot throw and needs no exception check.
+/// now initialized. The caller read that length from the array, or was given it by the Java
+/// code that read it: the region is in bounds, so the copy cannot throw and needs no exception
+/// check.
 fn copy_region<'b>(env: &JNIEnv, array: &JByteArray, into: &'b mut [MaybeUninit<u8>]) -> &'b [u8] {
     let raw = env.get_raw();
     // SAFETY: `raw` is this thread's valid JNIEnv; `array` is a live non-null local reference

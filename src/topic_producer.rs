@@ -3,7 +3,13 @@
 //! A send queues the record and returns its index in its batch; the Java `ProduceOutput` is
 //! pointed at the batch's `BatchFuture`, created once per batch. When the batch is resolved,
 //! one upcall completes that future, for every record of the batch at once.
+//!
+//! Each `BatchFuture` carries a token, unique in the process. A `send` passes the token of the
+//! batch its producer last saw; a record that joins that batch is answered with
+//! [`SAME_BATCH`], and Java points the output at the future it holds, so that the common case
+//! (many records in a row into one batch) makes no field write from native code.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use fluvio_engine::producer::{DeliverySemantic, RetryPolicy, TrySend};
@@ -19,6 +25,22 @@ use crate::error::{JniError, Result, code_name, tls_failure_name};
 use crate::fluvio::FluvioHandle;
 use crate::handle::{borrow, dispose, into_handle};
 use crate::runtime::{self, block_on, block_on_interruptible};
+
+/// The flag in `nativeSend`'s answer (above the record's index): the record joined the batch
+/// whose token Java passed, so its output was not written.
+pub(crate) const SAME_BATCH: jlong = 1 << 32;
+
+/// A token no `BatchFuture` has: what Java passes before it has seen a batch.
+pub(crate) const NO_TOKEN: jlong = 0;
+
+/// The token of the next `BatchFuture` created.
+static NEXT_TOKEN: AtomicI64 = AtomicI64::new(NO_TOKEN + 1);
+
+/// What a batch keeps for Java: its future, and that future's token.
+struct JavaBatch {
+    future: GlobalRef,
+    token: jlong,
+}
 
 /// The native side of a `TopicProducer`.
 pub(crate) struct ProducerHandle {
@@ -79,23 +101,38 @@ fn create(env: &mut JNIEnv, fluvio: jlong, topic: &JString, config: &Obj<java::T
     Ok(into_handle(ProducerHandle { producer }))
 }
 
+/// Queues one record; answers its index in its batch, with [`SAME_BATCH`] set when the batch
+/// is the one of `last_batch_token` (then `out` is left for Java to fill), or else after
+/// pointing `out` at the batch's future.
+#[allow(clippy::too_many_arguments)] // the natives' arguments, as they cross
 fn send(
     env: &mut JNIEnv,
     handle: jlong,
     partition: jint,
     key: &JByteArray,
+    key_len: jint,
     value: &JByteArray,
+    value_len: jint,
+    last_batch_token: jlong,
     out: &JObject,
 ) -> Result<jlong> {
     let producer = producer(handle)?;
     let partition = u32::try_from(partition).ok();
-    let output = with_key_value(env, key, value, |env, key, value| queue(env, producer, partition, key, value))?;
-    output.with_batch_attachment(
+    let output = with_key_value(env, key, key_len, value, value_len, |env, key, value| {
+        queue(env, producer, partition, key, value)
+    })?;
+    let same = output.with_batch_attachment(
         env,
         |env| new_batch_future(env, &output),
-        |env, future| Ok(java::ProduceOutput::batch(env, out, future.as_obj())?),
+        |env, batch: &JavaBatch| {
+            if batch.token == last_batch_token {
+                return Ok(true);
+            }
+            java::ProduceOutput::batch(env, out, batch.future.as_obj())?;
+            Ok::<_, JniError>(false)
+        },
     )?;
-    Ok(jlong::from(output.index()))
+    Ok(jlong::from(output.index()) | if same { SAME_BATCH } else { 0 })
 }
 
 /// Sends the records packed in `data` (`lengths`: key length, -1 for no key, then value
@@ -136,12 +173,12 @@ fn send_all<'local>(
         let slot = output.with_batch_attachment(
             env,
             |env| new_batch_future(env, &output),
-            |_, future: &GlobalRef| {
-                let raw = future.as_obj().as_raw();
+            |_, batch: &JavaBatch| {
+                let raw = batch.future.as_obj().as_raw();
                 Ok(match futures.iter().rposition(|known| known.as_obj().as_raw() == raw) {
                     Some(slot) => slot,
                     None => {
-                        futures.push(future.clone());
+                        futures.push(batch.future.clone());
                         futures.len() - 1
                     }
                 })
@@ -205,15 +242,17 @@ fn queue(
     })
 }
 
-/// Creates the batch's `BatchFuture` and arranges for it to be completed with the batch.
-fn new_batch_future(env: &mut JNIEnv, output: &ProduceOutput) -> Result<GlobalRef> {
-    let local = java::BatchFuture::new(env)?;
+/// Creates the batch's `BatchFuture`, with a new token, and arranges for it to be completed
+/// with the batch.
+fn new_batch_future(env: &mut JNIEnv, output: &ProduceOutput) -> Result<JavaBatch> {
+    let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
+    let local = java::BatchFuture::new(env, token)?;
     let future = env.new_global_ref(&*local)?;
     env.delete_local_ref(local.into_object())?;
     let target = future.clone();
     let partition = output.partition();
     output.on_batch_complete(move |result| complete_batch_future(&target, partition, result));
-    Ok(future)
+    Ok(JavaBatch { future, token })
 }
 
 /// Completes a `BatchFuture` from whatever thread resolved the batch (a runtime worker,
@@ -277,16 +316,21 @@ natives! {
         create(env, fluvio, &topic, &config)
     }
 
-    /// The record's index in its batch (partition < 0: the partitioner chooses).
+    /// The record's index in its batch, with `SAME_BATCH` when it joined the batch of
+    /// `last_batch_token` (partition < 0: the partitioner chooses). The lengths are the
+    /// arrays' own (`key_len` ignored for a null key).
     fn nativeSend(
         env,
         handle: jlong,
         partition: jint,
         key: JByteArray<'local>,
+        key_len: jint,
         value: JByteArray<'local>,
+        value_len: jint,
+        last_batch_token: jlong,
         out: Obj<'local, java::ProduceOutput>,
     ) -> jlong {
-        send(env, handle, partition, &key, &value, &out)
+        send(env, handle, partition, &key, key_len, &value, value_len, last_batch_token, &out)
     }
 
     /// One crossing for a slice of `sendAll`; see `send_all`.

@@ -85,7 +85,9 @@ java! {
     }
 
     /// `com.infinyon.fluvio.TopicProducer`.
-    class TopicProducer = "com/infinyon/fluvio/TopicProducer" {}
+    class TopicProducer = "com/infinyon/fluvio/TopicProducer" {
+        const SAME_BATCH = long(crate::topic_producer::SAME_BATCH);
+    }
 
     /// `com.infinyon.fluvio.TopicProducerConfig`.
     class TopicProducerConfig = "com/infinyon/fluvio/TopicProducerConfig" {
@@ -129,7 +131,8 @@ java! {
 
     /// `com.infinyon.fluvio.BatchFuture`: the outcome of one batch of sent records.
     class BatchFuture = "com/infinyon/fluvio/BatchFuture" {
-        new new();
+        new new(token: jlong);
+        const NO_TOKEN = long(crate::topic_producer::NO_TOKEN);
         fn complete = complete(partition: jint, base_offset: jlong) -> ();
         fn fail = fail(code: &JString<'_>, message: &JString<'_>, retriable: jboolean, tls_failure: &JString<'_>) -> ();
     }

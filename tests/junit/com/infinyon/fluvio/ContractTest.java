@@ -208,7 +208,7 @@ class ContractTest {
         // The engine reports a duplicate stored at an unknown offset as its base offset (-1,
         // RecordMetadata.UNKNOWN_OFFSET, checked against the engine's when the library loads).
         NativeLibrary.load();
-        BatchFuture batch = new BatchFuture();
+        BatchFuture batch = new BatchFuture(1);
         batch.complete(3, RecordMetadata.UNKNOWN_OFFSET);
         for (int index : new int[] {0, 1, 7}) {
             ProduceOutput output = new ProduceOutput();
@@ -217,7 +217,7 @@ class ContractTest {
             assertEquals(new RecordMetadata(3, RecordMetadata.UNKNOWN_OFFSET), output.get());
         }
         ProduceOutput stored = new ProduceOutput();
-        stored.batch = new BatchFuture();
+        stored.batch = new BatchFuture(2);
         stored.batch.complete(3, 40);
         stored.index = 2;
         assertEquals(new RecordMetadata(3, 42), stored.get());

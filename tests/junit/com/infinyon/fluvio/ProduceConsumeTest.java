@@ -1008,26 +1008,32 @@ class ProduceConsumeTest extends ClusterTestBase {
         int partitions = 3;
         String topic = newTopic(partitions);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
+        ProduceOutput[][] outputs = new ProduceOutput[threads][];
         try (TopicProducer producer = fluvio.topicProducer(topic)) {
-            List<Future<ProduceOutput>> lasts = new ArrayList<>();
+            List<Future<ProduceOutput[]>> sending = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int thread = t;
-                lasts.add(pool.submit(() -> {
+                sending.add(pool.submit(() -> {
                     String key = thread % 2 == 0 ? "thread-" + thread : null;
-                    ProduceOutput last = null;
+                    ProduceOutput[] sent = new ProduceOutput[perThread];
                     for (int seq = 0; seq < perThread; seq++) {
-                        last = producer.send(key, thread + ":" + seq);
+                        sent[seq] = producer.send(key, thread + ":" + seq);
                     }
-                    return last;
+                    return sent;
                 }));
             }
-            for (Future<ProduceOutput> last : lasts) {
-                last.get(60, TimeUnit.SECONDS).get(WAIT);
+            for (int t = 0; t < threads; t++) {
+                outputs[t] = sending.get(t).get(60, TimeUnit.SECONDS);
             }
             producer.flush();
         } finally {
             pool.shutdown();
             assertTrue(pool.awaitTermination(30, TimeUnit.SECONDS));
+        }
+        // Where each record was stored, as read back: (partition, offset) -> "thread:seq".
+        List<Map<Long, String>> stored = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            stored.add(new HashMap<>());
         }
         boolean[][] seen = new boolean[threads][perThread];
         int[][] lastSeq = new int[partitions][threads];
@@ -1052,12 +1058,17 @@ class ProduceConsumeTest extends ClusterTestBase {
                             + " after " + lastSeq[record.partition()][thread]);
                 }
                 lastSeq[record.partition()][thread] = seq;
+                stored.get(record.partition()).put(record.offset(), value);
             }
             assertNothingMore(stream);
         }
         for (int t = 0; t < threads; t++) {
             for (int seq = 0; seq < perThread; seq++) {
                 assertTrue(seen[t][seq], "missing " + t + ":" + seq);
+                // Every output names where its own record went, though eight threads shared
+                // the producer's batches (and its memory of the last one).
+                RecordMetadata metadata = outputs[t][seq].get(WAIT);
+                assertEquals(t + ":" + seq, stored.get(metadata.partition()).get(metadata.offset()), metadata::toString);
             }
         }
     }

@@ -9,7 +9,20 @@ import java.util.concurrent.CompletableFuture;
  * <p>Thread-safety: thread-safe.
  */
 final class BatchFuture extends CompletableFuture<Long> {
+    /** No batch: native code never gives a future this token. */
+    static final long NO_TOKEN = 0;
+
+    /**
+     * Identifies this future among all the process's batch futures (native code numbers them
+     * from 1), so that a send can tell native code which batch it last saw without a lookup.
+     */
+    final long token;
     private volatile int partition = -1;
+
+    /** Created by native code, once per batch. */
+    BatchFuture(long token) {
+        this.token = token;
+    }
 
     /** Called from native code when the batch is stored. */
     void complete(int partition, long baseOffset) {

@@ -45,8 +45,18 @@ public final class TopicProducer extends NativeHandle {
     /** A close timeout meaning: as long as delivery takes. */
     private static final long WAIT_FOR_DELIVERY = -1;
 
+    /** The flag of {@code nativeSend}'s answer: the record joined the batch of the token passed. */
+    private static final long SAME_BATCH = 1L << 32;
+
     private final String topic;
     private final Partitioner partitioner;
+    /**
+     * The batch the last record sent by {@link #send(byte[], byte[])} joined, on any thread:
+     * the next record most often joins it too. Read and written without synchronization on
+     * purpose: a stale or lost update only costs the next record a field write from native
+     * code, and a {@link BatchFuture} read through a race is whole (its token is final).
+     */
+    private BatchFuture lastBatch;
 
     TopicProducer(Fluvio fluvio, String topic, TopicProducerConfig config) {
         super(create(fluvio, topic, config));
@@ -93,10 +103,23 @@ public final class TopicProducer extends NativeHandle {
         }
     }
 
-    /** Sends one record in its own native call, to {@code partition} (or the native choice). */
+    /**
+     * Sends one record in its own native call, to {@code partition} (or the native choice).
+     * The arrays' lengths cross as arguments (native code would otherwise ask for each), and
+     * so does the token of {@link #lastBatch}: when the record joins that batch, native code
+     * answers {@link #SAME_BATCH} instead of storing the batch's future into the output.
+     */
     private ProduceOutput sendOne(long handle, int partition, byte @Nullable [] key, byte[] value) {
         ProduceOutput output = new ProduceOutput();
-        output.index = (int) nativeSend(handle, partition, key, value, output);
+        BatchFuture last = lastBatch;
+        long sent = nativeSend(handle, partition, key, key == null ? NO_KEY : key.length, value, value.length,
+                last == null ? BatchFuture.NO_TOKEN : last.token, output);
+        if ((sent & SAME_BATCH) != 0) {
+            output.batch = last;
+        } else {
+            lastBatch = output.batch;
+        }
+        output.index = (int) sent;
         return output;
     }
 
@@ -298,7 +321,8 @@ public final class TopicProducer extends NativeHandle {
 
     private static native long nativeCreate(long fluvio, String topic, TopicProducerConfig config);
 
-    private static native long nativeSend(long handle, int partition, byte[] key, byte[] value, ProduceOutput out);
+    private static native long nativeSend(long handle, int partition, byte @Nullable [] key, int keyLength,
+            byte[] value, int valueLength, long lastBatchToken, ProduceOutput out);
 
     private static native BatchFuture[] nativeSendAll(
             long handle, int @Nullable [] partitions, int[] lengths, byte[] data, int[] placement);
