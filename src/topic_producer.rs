@@ -18,6 +18,7 @@ use jni::JNIEnv;
 use jni::objects::{GlobalRef, JByteArray, JIntArray, JObject, JString};
 use jni::sys::{jint, jlong};
 
+use crate::contract::batches::{NO_TOKEN, SAME_BATCH};
 use crate::contract::types::JavaClass;
 use crate::contract::{Obj, ObjArray, java, natives};
 use crate::convert::{count, duration, enum_value, int_array, required, required_enum, string, with_key_value};
@@ -25,13 +26,6 @@ use crate::error::{JniError, Result, code_name, tls_failure_name};
 use crate::fluvio::FluvioHandle;
 use crate::handle::{borrow, dispose, into_handle};
 use crate::runtime::{self, block_on, block_on_interruptible};
-
-/// The flag in `nativeSend`'s answer (above the record's index): the record joined the batch
-/// whose token Java passed, so its output was not written.
-pub(crate) const SAME_BATCH: jlong = 1 << 32;
-
-/// A token no `BatchFuture` has: what Java passes before it has seen a batch.
-pub(crate) const NO_TOKEN: jlong = 0;
 
 /// The token of the next `BatchFuture` created.
 static NEXT_TOKEN: AtomicI64 = AtomicI64::new(NO_TOKEN + 1);

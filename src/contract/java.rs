@@ -86,7 +86,7 @@ java! {
 
     /// `com.infinyon.fluvio.TopicProducer`.
     class TopicProducer = "com/infinyon/fluvio/TopicProducer" {
-        const SAME_BATCH = long(crate::topic_producer::SAME_BATCH);
+        const SAME_BATCH = long(super::batches::SAME_BATCH);
     }
 
     /// `com.infinyon.fluvio.TopicProducerConfig`.
@@ -132,7 +132,7 @@ java! {
     /// `com.infinyon.fluvio.BatchFuture`: the outcome of one batch of sent records.
     class BatchFuture = "com/infinyon/fluvio/BatchFuture" {
         new new(token: jlong);
-        const NO_TOKEN = long(crate::topic_producer::NO_TOKEN);
+        const NO_TOKEN = long(super::batches::NO_TOKEN);
         fn complete = complete(partition: jint, base_offset: jlong) -> ();
         fn fail = fail(code: &JString<'_>, message: &JString<'_>, retriable: jboolean, tls_failure: &JString<'_>) -> ();
     }

@@ -21,6 +21,7 @@
 //! Arguments cross as the Java objects themselves (a `TopicProducerConfig`, an `Offset`), read
 //! through the declared accessors: never as positional arrays.
 
+pub(crate) mod batches;
 pub(crate) mod bind;
 pub(crate) mod enums;
 pub(crate) mod java;
