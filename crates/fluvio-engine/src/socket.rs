@@ -2,10 +2,12 @@
 //!
 //! A reader task routes each incoming frame by correlation id: to the waiter of a single
 //! request, or to the receiver of a stream (watch, stream fetch), where many frames share one
-//! id. A writer task writes every outgoing frame whole. Stream deliveries never block the
+//! id. Every outgoing frame is written whole by the shared writer `fluvio-local` uses too
+//! ([`FrameWriter`]): from the sending task itself when nothing is queued before it, so a
+//! request does not cost a wake-up of another task. Stream deliveries never block the
 //! reader: the servers flow-control streams (StreamFetch waits for UpdateOffsets; watches are
-//! small), so a slow consumer cannot stall other requests on the same socket. The writer is the
-//! one `fluvio-local` runs too ([`framed::write_frames`]); the reader is this client's own.
+//! small), so a slow consumer cannot stall other requests on the same socket. The reader is
+//! this client's own.
 //!
 //! When the socket breaks, every pending request fails with a retriable
 //! [`ErrorKind::ConnectionClosed`] and every stream ends; the owner of the connection replaces
@@ -17,7 +19,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use fluvio_transport::framed::{self, Frame};
+use fluvio_transport::framed::{self, Frame, FrameWriter};
 use fluvio_wire::api::{
     ApiVersionsRequest, ApiVersionsResponse, RequestHeader, encode_request_frame, peek_correlation_id,
 };
@@ -58,7 +60,7 @@ enum Route {
 }
 
 struct Shared {
-    tx: mpsc::UnboundedSender<Frame>,
+    writer: FrameWriter,
     routes: Mutex<HashMap<i32, Route>>,
     next_id: AtomicI32,
     closed: CancellationToken,
@@ -110,7 +112,7 @@ impl Shared {
         self.routes.lock().insert(correlation_id, route);
         // Checked after registering: the reader marks the connection closed before failing
         // the routes it finds, so a route added after that sweep is caught here.
-        if self.closed.is_cancelled() || self.tx.send(frame).is_err() {
+        if self.closed.is_cancelled() || self.writer.send(frame).is_err() {
             self.routes.lock().remove(&correlation_id);
             return Err(Error::new(ErrorKind::ConnectionClosed, format!("connection to {} is closed", self.addr)));
         }
@@ -396,19 +398,20 @@ where
     T: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (reader, writer) = tokio::io::split(transport);
-    let (tx, rx) = mpsc::unbounded_channel();
+    let closed = CancellationToken::new();
+    let (writer, write_task) = FrameWriter::new(writer, closed.clone());
     let shared = Arc::new(Shared {
-        tx,
+        writer,
         routes: Mutex::new(HashMap::new()),
         // The official client also starts at 1; ids are only unique per connection.
         next_id: AtomicI32::new(1),
-        closed: CancellationToken::new(),
+        closed,
         client_id: client_id.to_string(),
         addr: addr.to_string(),
         close_cause: Mutex::new(None),
         plain,
     });
-    tokio::spawn(framed::write_frames(writer, rx, shared.closed.clone()));
+    tokio::spawn(write_task);
     tokio::spawn(read_loop(reader, shared.clone()));
     shared
 }

@@ -1,12 +1,14 @@
 //! Connection plumbing shared by the SC and SPU servers: an accept loop (plain, or TLS for
-//! the public listeners), a frame reader and one writer task per connection.
+//! the public listeners), a frame reader and one shared writer per connection.
 //!
-//! Every outgoing frame goes through the connection's [`FrameSink`] to a single writer task
-//! (the one the client engine runs too, [`framed::write_frames`]), so frames from concurrent
-//! streams (watch, stream fetch) are never interleaved. The reader is the server's own: see
-//! [`framed`] for why. A request
-//! that cannot be understood (undecodable header, unknown API key or version, oversized or
-//! malformed frame) closes that connection only; other connections are unaffected.
+//! Every outgoing frame goes through the connection's [`FrameSink`] to its writer (the one the
+//! client engine uses too, [`FrameWriter`]), so frames from concurrent streams (watch, stream
+//! fetch) are never interleaved. A frame goes to the socket from the task that made it when
+//! nothing is queued before it: answering a request or pushing to a stream wakes no other
+//! task, hence no other worker thread. The reader is the server's own: see [`framed`] for
+//! why. A request that cannot be understood (undecodable header, unknown API key or version,
+//! oversized or malformed frame) closes that connection only; other connections are
+//! unaffected.
 //!
 //! A TLS ClientHello on a plain listener is answered as a plain Fluvio server answers it: its
 //! first bytes read as the length of a frame of some 370 MB, whose rest the server waits for
@@ -27,12 +29,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use fluvio_transport::framed;
+use fluvio_transport::framed::{self, FrameWriter};
 use fluvio_wire::api::{RequestHeader, encode_response_frame};
 use fluvio_wire::{Encoder, FrameDecoder, FrameError, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
@@ -95,10 +97,10 @@ impl BufferBudget {
 #[error("connection closed")]
 pub(crate) struct ConnectionClosed;
 
-/// Queues frames to a connection's writer task. Cheap to clone.
+/// Sends frames on a connection, through its shared writer. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct FrameSink {
-    tx: mpsc::Sender<Bytes>,
+    writer: FrameWriter,
     closed: CancellationToken,
     /// One reference per clone: every clone beyond the connection's own belongs to work in
     /// progress (a stream or watch session, a produce waiting for commitment), so the
@@ -107,12 +109,10 @@ pub(crate) struct FrameSink {
 }
 
 impl FrameSink {
-    /// Queues a complete frame (length prefix included).
+    /// Sends a complete frame (length prefix included), first waiting while
+    /// [`WRITE_QUEUE_FRAMES`] frames wait for the socket.
     pub(crate) async fn send_frame(&self, frame: Bytes) -> Result<(), ConnectionClosed> {
-        tokio::select! {
-            sent = self.tx.send(frame) => sent.map_err(|_| ConnectionClosed),
-            _ = self.closed.cancelled() => Err(ConnectionClosed),
-        }
+        self.writer.send_with_room(frame, WRITE_QUEUE_FRAMES).await.map_err(|_| ConnectionClosed)
     }
 
     /// Encodes and queues a response.
@@ -141,7 +141,7 @@ impl FrameSink {
     /// Whether nothing but the connection's reader holds this sink and no frame waits to be
     /// written.
     fn is_idle(&self) -> bool {
-        Arc::strong_count(&self.activity) == 1 && self.tx.capacity() == WRITE_QUEUE_FRAMES
+        Arc::strong_count(&self.activity) == 1 && self.writer.queued() == 0
     }
 }
 
@@ -269,15 +269,12 @@ pub(crate) async fn serve_connection<S, H>(
     H: RequestHandler,
 {
     let (mut reader, writer) = tokio::io::split(stream);
-    let (tx, rx) = mpsc::channel(WRITE_QUEUE_FRAMES);
-    let sink = FrameSink { tx, closed: closed.clone(), activity: Arc::new(()) };
+    let (writer, write_task) = FrameWriter::new(writer, closed.clone());
+    let sink = FrameSink { writer, closed: closed.clone(), activity: Arc::new(()) };
     let (writer_done_tx, writer_done) = tokio::sync::oneshot::channel::<()>();
-    let spawned = tasks.spawn({
-        let closed = closed.clone();
-        async move {
-            framed::write_frames(writer, rx, closed).await;
-            let _ = writer_done_tx.send(());
-        }
+    let spawned = tasks.spawn(async move {
+        write_task.await;
+        let _ = writer_done_tx.send(());
     });
     if !spawned {
         return; // the group was aborted: drop the connection

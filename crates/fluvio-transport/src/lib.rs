@@ -1,7 +1,7 @@
 //! What the Fluvio client engine (`fluvio-engine`) and the embedded cluster (`fluvio-local`)
 //! share below the protocol, so that neither imports the other:
 //!
-//! * [`framed`]: the task that writes a connection's frames, and the test for a TLS record
+//! * [`framed`]: the writer a connection's frames go through, and the test for a TLS record
 //!   where a Fluvio frame was expected;
 //! * [`Pem`]: a certificate or key given as a PEM file or as PEM text, read into rustls's types.
 //!
