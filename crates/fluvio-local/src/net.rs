@@ -115,7 +115,13 @@ impl FrameSink {
         self.writer.send_with_room(frame, WRITE_QUEUE_FRAMES).await.map_err(|_| ConnectionClosed)
     }
 
-    /// Encodes and queues a response.
+    /// Sends a complete frame given as pieces written back to back, as
+    /// [`send_frame`](Self::send_frame) does.
+    pub(crate) async fn send_pieces(&self, pieces: Vec<Bytes>) -> Result<(), ConnectionClosed> {
+        self.writer.send_with_room(pieces, WRITE_QUEUE_FRAMES).await.map_err(|_| ConnectionClosed)
+    }
+
+    /// Encodes and sends a response.
     pub(crate) async fn respond<T: Encoder + ?Sized>(
         &self,
         correlation_id: i32,

@@ -368,6 +368,43 @@ wire_struct! {
     }
 }
 
+impl StreamFetchResponse {
+    /// The whole response frame (length prefix, `correlation_id`, body) as two pieces that,
+    /// written back to back, are the bytes [`encode_response_frame`](crate::api::encode_response_frame)
+    /// writes: everything up to the record set's length, then the record set's bytes, shared
+    /// rather than copied (a push is mostly records: up to a megabyte read from the log).
+    pub fn encode_frame(&self, correlation_id: i32, version: Version) -> Result<[Bytes; 2], EncodeError> {
+        let records = self.partition.records.as_bytes().clone();
+        let records_len =
+            i32::try_from(records.len()).map_err(|_| EncodeError::OutOfRange("record set longer than 2^31-1 bytes"))?;
+        // The record set is the body's last field: encoded empty, its length (the last four
+        // bytes) and the frame's are then patched.
+        let mut head = BytesMut::with_capacity(96 + self.topic.len());
+        let prefix = begin_frame(&mut head);
+        correlation_id.encode(&mut head, version)?;
+        let without_records = StreamFetchResponse {
+            topic: self.topic.clone(),
+            stream_id: self.stream_id,
+            partition: FetchablePartitionResponse {
+                partition_index: self.partition.partition_index,
+                error_code: self.partition.error_code.clone(),
+                high_watermark: self.partition.high_watermark,
+                next_filter_offset: self.partition.next_filter_offset,
+                log_start_offset: self.partition.log_start_offset,
+                aborted: self.partition.aborted.clone(),
+                records: RecordSet::default(),
+            },
+        };
+        without_records.encode(&mut head, version)?;
+        let frame_len = i32::try_from(head.len() - prefix - FRAME_PREFIX_LEN + records.len())
+            .map_err(|_| EncodeError::OutOfRange("frame longer than 2^31-1 bytes"))?;
+        head[prefix..prefix + FRAME_PREFIX_LEN].copy_from_slice(&frame_len.to_be_bytes());
+        let end = head.len();
+        head[end - 4..].copy_from_slice(&records_len.to_be_bytes());
+        Ok([head.freeze(), records])
+    }
+}
+
 wire_struct! {
     /// One acknowledgement: the next offset a stream's consumer wants.
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -461,6 +498,34 @@ mod tests {
                 for (k, batch) in chosen.iter().enumerate() {
                     assert_eq!(pieces[2 * k + 1].as_ptr(), batch.records().as_ptr());
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_push_in_pieces_is_the_whole_encoding_with_its_records_shared() {
+        let batch = test_batch();
+        let records = RecordSet::from_batches([&batch, &batch]).unwrap();
+        for (records, aborted) in [(records, None), (RecordSet::default(), Some(vec![]))] {
+            let push = StreamFetchResponse {
+                topic: "a-topic".into(),
+                stream_id: 3,
+                partition: FetchablePartitionResponse {
+                    partition_index: 2,
+                    error_code: ErrorCode::None,
+                    high_watermark: 40,
+                    next_filter_offset: 0,
+                    log_start_offset: 5,
+                    aborted,
+                    records,
+                },
+            };
+            for version in [10, 11, SPU_COMMON_VERSION] {
+                let pieces = push.encode_frame(77, version).unwrap();
+                let mut whole = BytesMut::new();
+                encode_response_frame(77, &push, version, &mut whole).unwrap();
+                assert_eq!(pieces.concat(), whole.to_vec(), "v{version}");
+                assert_eq!(pieces[1].as_ptr(), push.partition.records.as_bytes().as_ptr(), "shared, not copied");
             }
         }
     }
