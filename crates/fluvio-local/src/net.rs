@@ -29,9 +29,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use fluvio_transport::framed::{self, FrameWriter};
+use fluvio_transport::framed::{self, Frame, FrameWriter};
 use fluvio_wire::api::{RequestHeader, encode_response_frame};
-use fluvio_wire::{Encoder, FrameDecoder, FrameError, Version};
+use fluvio_wire::{EncodeError, Encoder, FrameDecoder, FrameError, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -109,16 +109,27 @@ pub(crate) struct FrameSink {
 }
 
 impl FrameSink {
-    /// Sends a complete frame (length prefix included), first waiting while
-    /// [`WRITE_QUEUE_FRAMES`] frames wait for the socket.
-    pub(crate) async fn send_frame(&self, frame: Bytes) -> Result<(), ConnectionClosed> {
+    /// Sends a complete frame (length prefix included, in one buffer or in pieces), first
+    /// waiting while [`WRITE_QUEUE_FRAMES`] frames wait for the socket.
+    async fn send_frame(&self, frame: impl Into<Frame>) -> Result<(), ConnectionClosed> {
         self.writer.send_with_room(frame, WRITE_QUEUE_FRAMES).await.map_err(|_| ConnectionClosed)
     }
 
-    /// Sends a complete frame given as pieces written back to back, as
-    /// [`send_frame`](Self::send_frame) does.
-    pub(crate) async fn send_pieces(&self, pieces: Vec<Bytes>) -> Result<(), ConnectionClosed> {
-        self.writer.send_with_room(pieces, WRITE_QUEUE_FRAMES).await.map_err(|_| ConnectionClosed)
+    /// Sends a frame this server encoded; if it could not be encoded, closes the connection.
+    pub(crate) async fn send_encoded(
+        &self,
+        encoded: Result<impl Into<Frame>, EncodeError>,
+    ) -> Result<(), ConnectionClosed> {
+        match encoded {
+            Ok(frame) => self.send_frame(frame).await,
+            Err(err) => {
+                // Only values this server built are encoded here; failing means a bug, so drop
+                // the connection rather than send something the client cannot decode.
+                warn!(%err, "could not encode a response; closing the connection");
+                self.closed.cancel();
+                Err(ConnectionClosed)
+            }
+        }
     }
 
     /// Encodes and sends a response.
@@ -129,14 +140,8 @@ impl FrameSink {
         body: &T,
     ) -> Result<(), ConnectionClosed> {
         let mut frame = BytesMut::new();
-        if let Err(err) = encode_response_frame(correlation_id, body, version, &mut frame) {
-            // Only values this server built are encoded here; failing means a bug, so drop
-            // the connection rather than send something the client cannot decode.
-            warn!(%err, "could not encode a response; closing the connection");
-            self.closed.cancel();
-            return Err(ConnectionClosed);
-        }
-        self.send_frame(frame.freeze()).await
+        let encoded = encode_response_frame(correlation_id, body, version, &mut frame).map(|()| frame.freeze());
+        self.send_encoded(encoded).await
     }
 
     /// Resolves when the connection is closed (by either side or by server shutdown).

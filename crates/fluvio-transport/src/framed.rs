@@ -13,7 +13,7 @@ use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 use bytes::Bytes;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -151,53 +151,59 @@ impl State {
     /// Writes `frame` now if nothing waits before it, as far as the socket takes it without
     /// waiting; queues what is left. Returns the writer task to wake, if it must write or end.
     fn send(&mut self, frame: Frame) -> Result<Option<Waker>, WriterClosed> {
-        if self.failed {
+        if self.failed || self.transport.is_none() {
             return Err(WriterClosed);
         }
-        let Some(transport) = self.transport.as_mut() else { return Err(WriterClosed) };
-        if !self.queue.is_empty() || self.unflushed {
-            self.queue.push_back(frame);
+        let idle = self.queue.is_empty() && !self.unflushed;
+        self.queue.push_back(frame);
+        if !idle {
             return Ok(self.task.take());
         }
         // A waker that does nothing: if the socket is full, the writer task (woken below)
-        // polls again with its own and is woken when there is room.
-        let mut cx = Context::from_waker(Waker::noop());
-        let total = frame.len();
-        let mut written = 0;
-        while written < total {
-            match poll_write_frames(transport.as_mut(), std::iter::once(&frame), written, &mut self.scratch, &mut cx) {
-                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
-                    self.failed = true;
-                    return Err(WriterClosed);
-                }
-                Poll::Ready(Ok(n)) => written += n,
-                Poll::Pending => break,
+        // polls again with its own and is woken when there is room. Nothing waits for room
+        // here: the queue held no frame before this one.
+        match self.drain(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Ok(())) => Ok(None),
+            Poll::Ready(Err(_)) => {
+                self.failed = true;
+                Err(WriterClosed)
             }
+            Poll::Pending => Ok(self.task.take()),
         }
-        if written == total {
-            match transport.as_mut().poll_flush(&mut cx) {
-                Poll::Ready(Ok(())) => return Ok(None),
-                Poll::Ready(Err(_)) => {
-                    self.failed = true;
-                    return Err(WriterClosed);
+    }
+
+    /// Writes the queue until it is empty and flushed (`Ready(Ok)`), the transport is full
+    /// (`Pending`), or a write fails.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.advance(0);
+        loop {
+            let Some(transport) = self.transport.as_mut() else { return Poll::Ready(Ok(())) };
+            if self.queue.is_empty() {
+                if self.unflushed {
+                    ready!(transport.as_mut().poll_flush(cx))?;
+                    self.unflushed = false;
                 }
-                Poll::Pending => {
-                    self.unflushed = true;
-                    return Ok(self.task.take());
-                }
+                return Poll::Ready(Ok(()));
             }
+            let written = ready!(poll_write_frames(
+                transport.as_mut(),
+                self.queue.iter(),
+                self.head_written,
+                &mut self.scratch,
+                cx
+            ))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.unflushed = true;
+            self.advance(written);
         }
-        self.unflushed = written > 0;
-        self.head_written = written;
-        self.queue.push_back(frame);
-        Ok(self.task.take())
     }
 
     /// Drops the frames the last write completed, given `written` more bytes of the queue's
-    /// start (zero drops only frames of no bytes). Returns whether a frame was dropped.
-    fn advance(&mut self, written: usize) -> bool {
+    /// start (zero drops only frames of no bytes).
+    fn advance(&mut self, written: usize) {
         let mut done = self.head_written + written;
-        let mut dropped = false;
         while let Some(frame) = self.queue.front() {
             let len = frame.len();
             if done < len {
@@ -205,10 +211,8 @@ impl State {
             }
             done -= len;
             self.queue.pop_front();
-            dropped = true;
         }
         self.head_written = done;
-        dropped
     }
 }
 
@@ -311,12 +315,10 @@ impl FrameWriter {
                 if shared.closed.is_cancelled() {
                     return Err(WriterClosed);
                 }
-                match frame.take() {
-                    Some(sendable) if state.queue.len() < max_queued.max(1) => Some(state.send(sendable)),
-                    unsent => {
-                        frame = unsent;
-                        None
-                    }
+                if state.queue.len() < max_queued.max(1) {
+                    Some(state.send(frame.take().expect("a frame is sent once")))
+                } else {
+                    None
                 }
             };
             if let Some(task) = task {
@@ -375,43 +377,27 @@ async fn run(shared: Arc<Shared>) {
 /// the socket is full (then sleeps until it has room). Ready when the task should end.
 fn poll_queue(shared: &Shared, cx: &mut Context<'_>) -> Poll<()> {
     let mut state = shared.lock();
-    let state = &mut *state;
-    loop {
-        if state.failed {
-            return Poll::Ready(());
+    if state.failed {
+        return Poll::Ready(());
+    }
+    let queued = state.queue.len();
+    let drained = state.drain(cx);
+    if state.queue.len() < queued {
+        // Senders waiting for room look again.
+        shared.room.notify_waiters();
+    }
+    match drained {
+        Poll::Pending => Poll::Pending,
+        Poll::Ready(Err(_)) => {
+            state.failed = true;
+            Poll::Ready(())
         }
-        if state.advance(0) {
-            shared.room.notify_waiters();
-        }
-        let Some(transport) = state.transport.as_mut() else { return Poll::Ready(()) };
-        if state.queue.is_empty() {
-            if state.unflushed {
-                match transport.as_mut().poll_flush(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Err(_)) => {
-                        state.failed = true;
-                        continue;
-                    }
-                    Poll::Ready(Ok(())) => state.unflushed = false,
-                }
-            }
-            if state.senders_gone {
-                return Poll::Ready(());
-            }
+        Poll::Ready(Ok(())) if state.senders_gone || state.transport.is_none() => Poll::Ready(()),
+        Poll::Ready(Ok(())) => {
             if !state.task.as_ref().is_some_and(|task| task.will_wake(cx.waker())) {
                 state.task = Some(cx.waker().clone());
             }
-            return Poll::Pending;
-        }
-        match poll_write_frames(transport.as_mut(), state.queue.iter(), state.head_written, &mut state.scratch, cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => state.failed = true,
-            Poll::Ready(Ok(written)) => {
-                state.unflushed = true;
-                if state.advance(written) {
-                    shared.room.notify_waiters();
-                }
-            }
+            Poll::Pending
         }
     }
 }
@@ -433,6 +419,15 @@ mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;
 
+    /// A writer for `transport`, its connection's token, and its running writer task.
+    fn spawn_writer<W: AsyncWrite + Send + 'static>(
+        transport: W,
+    ) -> (FrameWriter, CancellationToken, tokio::task::JoinHandle<()>) {
+        let closed = CancellationToken::new();
+        let (writer, task) = FrameWriter::new(transport, closed.clone());
+        (writer, closed, tokio::spawn(task))
+    }
+
     #[test]
     fn tls_records_are_told_from_frames() {
         assert!(is_tls_record_start(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]));
@@ -446,9 +441,7 @@ mod tests {
     #[tokio::test]
     async fn frames_are_written_whole_and_in_order_and_the_last_writer_ends_the_task() {
         let (client, mut server) = tokio::io::duplex(1024);
-        let closed = CancellationToken::new();
-        let (writer, task) = FrameWriter::new(client, closed.clone());
-        let task = tokio::spawn(task);
+        let (writer, closed, task) = spawn_writer(client);
         for frame in [&b"one"[..], b"two", b"three"] {
             writer.send(Bytes::from_static(frame)).unwrap();
         }
@@ -476,9 +469,7 @@ mod tests {
     #[tokio::test]
     async fn cancelling_the_connection_ends_the_task_and_refuses_frames() {
         let (client, mut server) = tokio::io::duplex(1024);
-        let closed = CancellationToken::new();
-        let (writer, task) = FrameWriter::new(client, closed.clone());
-        let task = tokio::spawn(task);
+        let (writer, closed, task) = spawn_writer(client);
         writer.send(Bytes::from_static(b"a")).unwrap();
         let mut first = [0u8; 1];
         server.read_exact(&mut first).await.unwrap();
@@ -525,9 +516,7 @@ mod tests {
     #[tokio::test]
     async fn a_bounded_sender_waits_for_room() {
         let (client, mut server) = tokio::io::duplex(64);
-        let closed = CancellationToken::new();
-        let (writer, task) = FrameWriter::new(client, closed.clone());
-        let task = tokio::spawn(task);
+        let (writer, closed, task) = spawn_writer(client);
         writer.send(Bytes::from(vec![1u8; 1000])).unwrap();
         assert_eq!(writer.queued(), 1, "the rest of the first frame waits for the reader");
         let waiting = writer.send_with_room(Bytes::from(vec![2u8; 10]), 1);
@@ -554,9 +543,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let (client, accepted) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
         let (mut server, _) = accepted.unwrap();
-        let closed = CancellationToken::new();
-        let (writer, task) = FrameWriter::new(client.unwrap(), closed.clone());
-        let task = tokio::spawn(task);
+        let (writer, _closed, task) = spawn_writer(client.unwrap());
         let mut senders = Vec::new();
         for sender in 0..SENDERS {
             let writer = writer.clone();
@@ -598,9 +585,7 @@ mod tests {
     async fn a_failed_write_closes_the_connection() {
         let (client, server) = tokio::io::duplex(16);
         drop(server);
-        let closed = CancellationToken::new();
-        let (writer, task) = FrameWriter::new(client, closed.clone());
-        let task = tokio::spawn(task);
+        let (writer, closed, task) = spawn_writer(client);
         assert_eq!(writer.send(Bytes::from(vec![0u8; 128 * 1024])), Err(WriterClosed));
         assert!(closed.is_cancelled());
         task.await.unwrap();

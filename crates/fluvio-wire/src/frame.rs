@@ -3,6 +3,7 @@
 //! The official codec has no size limit; this one has a configurable maximum, and a negative,
 //! zero or oversized length is an error before any byte of the payload is buffered.
 
+use crate::error::EncodeError;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// Default largest frame accepted (64 MiB; the official SPU's largest request is 32 MiB).
@@ -117,6 +118,15 @@ pub fn begin_frame(dst: &mut BytesMut) -> usize {
 pub fn finish_frame(dst: &mut BytesMut, pos: usize) {
     let len = (dst.len() - pos - FRAME_PREFIX_LEN) as i32;
     dst[pos..pos + FRAME_PREFIX_LEN].copy_from_slice(&len.to_be_bytes());
+}
+
+/// Patches the length prefix written by [`begin_frame`] at `pos` for a frame sent in pieces:
+/// what `dst` holds after the prefix, then `following` bytes written after it.
+pub(crate) fn finish_frame_in_pieces(dst: &mut BytesMut, pos: usize, following: usize) -> Result<(), EncodeError> {
+    let len = i32::try_from(dst.len() - pos - FRAME_PREFIX_LEN + following)
+        .map_err(|_| EncodeError::OutOfRange("frame longer than 2^31-1 bytes"))?;
+    dst[pos..pos + FRAME_PREFIX_LEN].copy_from_slice(&len.to_be_bytes());
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::api::RequestHeader;
 use crate::codec::{ByteVec, Decoder, Encoder, Version, encode_count};
 use crate::error::{DecodeError, EncodeError};
 use crate::error_code::ErrorCode;
-use crate::frame::{FRAME_PREFIX_LEN, begin_frame};
+use crate::frame::{begin_frame, finish_frame_in_pieces};
 use crate::record::{RecordSet, SendableBatch};
 use crate::smartmodule::{DerivedStreamInvocation, SmartModuleInvocation};
 use crate::{wire_request, wire_struct, wire_unit_enum};
@@ -146,10 +146,7 @@ impl ProducePieces<'_> {
         // The length prefix is known before the records are: patched now, while the first
         // piece is still being written.
         let records: usize = self.batches.iter().map(|batch| 8 + batch.len()).sum();
-        let frame_len = small.len() - prefix - FRAME_PREFIX_LEN + records + 4;
-        let frame_len =
-            i32::try_from(frame_len).map_err(|_| EncodeError::OutOfRange("frame longer than 2^31-1 bytes"))?;
-        small[prefix..prefix + FRAME_PREFIX_LEN].copy_from_slice(&frame_len.to_be_bytes());
+        finish_frame_in_pieces(&mut small, prefix, records + 4)?;
         for batch in self.batches {
             self.partition.encode(&mut small, version)?;
             let len = i32::try_from(batch.len())
@@ -396,9 +393,7 @@ impl StreamFetchResponse {
             },
         };
         without_records.encode(&mut head, version)?;
-        let frame_len = i32::try_from(head.len() - prefix - FRAME_PREFIX_LEN + records.len())
-            .map_err(|_| EncodeError::OutOfRange("frame longer than 2^31-1 bytes"))?;
-        head[prefix..prefix + FRAME_PREFIX_LEN].copy_from_slice(&frame_len.to_be_bytes());
+        finish_frame_in_pieces(&mut head, prefix, records.len())?;
         let end = head.len();
         head[end - 4..].copy_from_slice(&records_len.to_be_bytes());
         Ok([head.freeze(), records])

@@ -69,10 +69,8 @@ pub(crate) fn error_push(
 impl StreamSession {
     async fn push(&self, response: &StreamFetchResponse) -> bool {
         // The records go out as the slice read from the log, not copied into the frame.
-        match response.encode_frame(self.correlation_id, self.version) {
-            Ok(pieces) => self.sink.send_pieces(pieces.into()).await.is_ok(),
-            Err(_) => self.sink.respond(self.correlation_id, self.version, response).await.is_ok(),
-        }
+        let encoded = response.encode_frame(self.correlation_id, self.version).map(Vec::from);
+        self.sink.send_encoded(encoded).await.is_ok()
     }
 
     async fn push_error(&self, error_code: ErrorCode) {
