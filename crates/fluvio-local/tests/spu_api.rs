@@ -59,6 +59,29 @@ async fn ack(spu: &mut RawClient, stream_id: u32, offset: i64) -> ErrorCode {
     response.status[0].error.clone()
 }
 
+/// Acknowledges `offset` in session `stream_id` (opened by request `id`) and returns the push
+/// that follows, whichever of the two frames comes first: the acknowledgement's answer or the
+/// push (a session may push before the connection answers the acknowledgement, as an SPU may).
+async fn ack_then_push(spu: &mut RawClient, id: i32, stream_id: u32, offset: i64) -> StreamFetchResponse {
+    let ack_id =
+        spu.send(&UpdateOffsetsRequest { offsets: vec![OffsetUpdate { offset, session_id: stream_id }] }).await;
+    let mut acked = false;
+    let mut pushed = None;
+    while !acked || pushed.is_none() {
+        let (got, body) = spu.read_frame().await.expect("connection open");
+        if got == ack_id {
+            let answer = fluvio_wire::spu::UpdateOffsetsResponse::decode_exact(body, 0).unwrap();
+            assert!(answer.status[0].error.is_ok(), "{answer:?}");
+            acked = true;
+        } else {
+            assert_eq!(got, id, "a frame of neither the stream nor the acknowledgement");
+            assert!(pushed.is_none(), "one push per acknowledgement");
+            pushed = Some(StreamFetchResponse::decode_exact(body, 25).unwrap());
+        }
+    }
+    pushed.unwrap()
+}
+
 #[tokio::test]
 async fn produce_assigns_offsets_and_fetch_offsets_reports_them() {
     let (cluster, _dir, mut spu) = setup("p", TopicSpec::computed(1, 1)).await;
@@ -127,26 +150,12 @@ async fn streams_cut_pushes_at_max_bytes_as_an_spu_does() {
 
     // Nothing more until acknowledged.
     assert!(spu.try_read_frame(Duration::from_millis(300)).await.is_none(), "no push before an acknowledgement");
-    let ack_id =
-        spu.send(&UpdateOffsetsRequest { offsets: vec![OffsetUpdate { offset: 2, session_id: stream_id }] }).await;
-    let mut saw_ack = false;
-    let mut saw_push = false;
-    while !(saw_ack && saw_push) {
-        let (got, body) = spu.read_frame().await.unwrap();
-        if got == ack_id {
-            saw_ack = true;
-        } else {
-            assert_eq!(got, id);
-            let push = StreamFetchResponse::decode_exact(body, 25).unwrap();
-            assert_eq!(cut_push(&push), (vec![], cut(100, Some(2), Some(len))));
-            saw_push = true;
-        }
-    }
+    let push = ack_then_push(&mut spu, id, stream_id, 2).await;
+    assert_eq!(cut_push(&push), (vec![], cut(100, Some(2), Some(len))));
     // An acknowledgement inside a batch (a client that kept the whole records of a cut one)
     // gets that batch from its start again, cut the same way; so does a rewind.
     for offset in [3, 0] {
-        assert!(ack(&mut spu, stream_id, offset).await.is_ok());
-        let push = next_push(&mut spu, id).await;
+        let push = ack_then_push(&mut spu, id, stream_id, offset).await;
         assert_eq!(cut_push(&push), (vec![], cut(100, Some(offset - offset % 2), Some(len))));
     }
 
@@ -190,10 +199,90 @@ async fn a_push_never_crosses_a_segment() {
     let id = spu.send(&fetch("segments", 0, 1 << 20, Isolation::ReadCommitted)).await;
     let push = next_push(&mut spu, id).await;
     assert_eq!(cut_push(&push), (vec![(0, 1), (1, 2)], None));
-    assert!(ack(&mut spu, push.stream_id, 2).await.is_ok());
-    assert_eq!(cut_push(&next_push(&mut spu, id).await), (vec![(2, 3), (3, 4)], None));
-    assert!(ack(&mut spu, push.stream_id, 4).await.is_ok());
-    assert_eq!(cut_push(&next_push(&mut spu, id).await), (vec![(4, 5)], None));
+    assert_eq!(cut_push(&ack_then_push(&mut spu, id, push.stream_id, 2).await), (vec![(2, 3), (3, 4)], None));
+    assert_eq!(cut_push(&ack_then_push(&mut spu, id, push.stream_id, 4).await), (vec![(4, 5)], None));
+    cluster.shutdown().await;
+}
+
+/// A session reads its next push while the client takes the last one: whatever the client
+/// acknowledges (after the whole batches, as this project's client does; past the batch a
+/// push was cut inside of, as the official 0.50 client does; a rewind; late), and whatever was
+/// appended meanwhile, the push it gets is the one a new session from that offset gets.
+#[tokio::test]
+async fn a_push_read_ahead_is_what_a_read_after_the_acknowledgement_gives() {
+    let (cluster, _dir, mut spu) = setup("ahead", TopicSpec::computed(1, 1)).await;
+    let value = vec![3u8; 500];
+    let sent = batch(&[&value, &value], Compression::None);
+    let len = sent.encoded_len();
+    let mut producer = RawClient::connect(first_spu(&cluster)).await;
+    let mut produce = async |count: usize| {
+        for _ in 0..count {
+            let request = produce_request("ahead", 0, std::slice::from_ref(&sent), Isolation::ReadUncommitted);
+            assert!(only_result(&producer.call(&request).await).error_code.is_ok());
+        }
+    };
+    produce(40).await;
+    // Two whole batches and a cut third per push: each push is cut at max_bytes, so the
+    // session reads ahead.
+    let max_bytes = (2 * len + len / 2) as i32;
+    let request = fetch("ahead", 0, max_bytes, Isolation::ReadUncommitted);
+    let id = spu.send(&request).await;
+    let mut push = next_push(&mut spu, id).await;
+    let stream_id = push.stream_id;
+    let fresh =
+        async |offset: i64| first_push(&cluster, &fetch("ahead", offset, max_bytes, Isolation::ReadUncommitted)).await;
+    let check = async |push: &StreamFetchResponse, offset: i64| {
+        let expected = fresh(offset).await;
+        let shape = |push: &StreamFetchResponse| (cut_push(push), push.partition.high_watermark);
+        assert_eq!(shape(push), shape(&expected), "the push after acknowledging {offset}");
+        assert!(push.partition.records.as_bytes() == expected.partition.records.as_bytes(), "the same bytes");
+    };
+    /// Where a step's client continues.
+    enum Continue {
+        /// After the push's whole batches (this project's client).
+        AfterWhole,
+        /// Past the batch the push was cut inside of (the official 0.50 client).
+        PastCut,
+        /// Elsewhere (a rewind).
+        At(i64),
+    }
+    // (where the client continues, records appended before it acknowledges, wait before)
+    let steps = [
+        (Continue::AfterWhole, 0, 0),
+        (Continue::AfterWhole, 0, 0),
+        (Continue::PastCut, 0, 0),
+        (Continue::PastCut, 0, 0),
+        (Continue::AfterWhole, 0, 50),
+        (Continue::At(2), 0, 0),
+        (Continue::AfterWhole, 3, 0),
+        (Continue::AfterWhole, 0, 0),
+    ];
+    for (continuing, appended, wait_ms) in steps {
+        let (whole, cut) = cut_push(&push);
+        let offset = match continuing {
+            Continue::AfterWhole => whole.last().expect("whole batches").1,
+            Continue::PastCut => cut.and_then(|cut| cut.base_offset).expect("a cut batch") + 2,
+            Continue::At(offset) => offset,
+        };
+        produce(appended).await;
+        tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+        push = ack_then_push(&mut spu, id, stream_id, offset).await;
+        check(&push, offset).await;
+    }
+    // To the end of the log: the last push is short, and records appended before its
+    // acknowledgement come with the next.
+    loop {
+        let (whole, cut) = cut_push(&push);
+        let offset = whole.last().expect("whole batches").1;
+        if cut.is_none() {
+            produce(1).await;
+            let last = ack_then_push(&mut spu, id, stream_id, offset).await;
+            assert_eq!(cut_push(&last), (vec![(offset, offset + 2)], None), "the batch appended meanwhile");
+            break;
+        }
+        push = ack_then_push(&mut spu, id, stream_id, offset).await;
+        check(&push, offset).await;
+    }
     cluster.shutdown().await;
 }
 

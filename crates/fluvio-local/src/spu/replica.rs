@@ -800,16 +800,11 @@ impl Replica {
     }
 
     /// What a consumer's fetch gets: the stored bytes from the batch containing `offset`, cut
-    /// at `max_bytes` (possibly inside a batch), within that batch's segment and up to the
-    /// end `isolation` allows (see [`fluvio_log::PartitionLog::read_range`]). A batch found
-    /// damaged is remembered and reported, as by [`Self::read`].
-    pub(crate) fn read_range(
-        &self,
-        offset: i64,
-        max_bytes: usize,
-        isolation: Isolation,
-    ) -> Result<ReadSlice, LogError> {
-        let end = self.offsets().visible_end(isolation);
+    /// at `max_bytes` (possibly inside a batch), within that batch's segment and up to `end`,
+    /// the visible end the reader's isolation allows, taken from [`Self::offsets`] by the
+    /// caller (see [`fluvio_log::PartitionLog::read_range`]). A batch found damaged is
+    /// remembered and reported, as by [`Self::read`].
+    pub(crate) fn read_range(&self, offset: i64, max_bytes: usize, end: i64) -> Result<ReadSlice, LogError> {
         self.noting_damage(self.log.read().read_range(offset, max_bytes, end))
     }
 
