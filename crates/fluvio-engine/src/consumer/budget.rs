@@ -33,13 +33,18 @@ impl Budget {
     /// returns.
     pub(super) async fn reserve(&self, bytes: usize) -> Held {
         loop {
-            // Only this task adds; readers only subtract, so room seen here stays.
-            let used = self.0.used.load(Ordering::Acquire);
-            if used == 0 || used.saturating_add(bytes) <= self.0.cap {
-                return self.hold(bytes);
+            if let Some(held) = self.try_reserve(bytes) {
+                return held;
             }
             self.0.freed.notified().await;
         }
+    }
+
+    /// Holds `bytes` if they fit under the cap now (as [`Self::reserve`] would at once).
+    pub(super) fn try_reserve(&self, bytes: usize) -> Option<Held> {
+        // Only the stream's task adds; readers only subtract, so room seen here stays.
+        let used = self.0.used.load(Ordering::Acquire);
+        (used == 0 || used.saturating_add(bytes) <= self.0.cap).then(|| self.hold(bytes))
     }
 
     /// Holds `bytes` at once, cap or not (for what already arrived).
@@ -133,6 +138,20 @@ mod tests {
         let big = budget.reserve(500).await;
         assert_eq!(gauge.get(), 500);
         drop(big);
+        assert_eq!(gauge.get(), 0);
+    }
+
+    #[test]
+    fn a_try_holds_only_what_fits_now() {
+        let budget = Budget::new(100);
+        let gauge = budget.gauge();
+        let first = budget.try_reserve(60).expect("room");
+        assert!(budget.try_reserve(60).is_none(), "60 more do not fit beside 60");
+        assert_eq!(gauge.get(), 60, "a failed try holds nothing");
+        let second = budget.try_reserve(40).expect("exactly the rest");
+        drop((first, second));
+        // Larger than the cap: held alone, as reserve does.
+        assert!(budget.try_reserve(500).is_some());
         assert_eq!(gauge.get(), 0);
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use fluvio_wire::Compression;
 use fluvio_wire::compression::DEFAULT_MAX_DECOMPRESSED;
-use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, CutBatch, RecordSpans};
+use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, CutBatch, ParsedRecordSet, RecordSpans};
 use fluvio_wire::spu::{Isolation, StreamFetchRequest, StreamFetchResponse};
 
 use super::compact::{CompactRecords, position_in};
@@ -68,100 +68,128 @@ pub(super) struct Decoded {
     pub list_len: usize,
 }
 
-impl Decoded {
+/// The whole batches of a push, known from their headers alone: where the push ends, before
+/// its records are decoded. A stream acknowledges a push from this, so that the server reads
+/// and sends the next one while this one is decoded.
+pub(super) struct PushedBatches<'a> {
+    push: &'a StreamFetchResponse,
+    parsed: ParsedRecordSet,
+    from: i64,
+    /// The offset after the last whole batch, or `None` when no batch arrived whole.
+    pub next_offset: Option<i64>,
+}
+
+impl PushedBatches<'_> {
+    /// The batch the push ends inside of, if it was cut.
+    pub fn cut(&self) -> Option<CutBatch> {
+        self.parsed.cut
+    }
+
     /// The cut batch at the end of this push if it must be fetched whole now: when nothing
     /// arrived whole (the next push would bring the same bytes), or when it is known to be
     /// larger than `max_bytes` (the next push, starting with it, would cut it again). A batch
     /// that fits is left to the next push.
     pub fn cut_to_fetch(&self, max_bytes: i32) -> Option<CutBatch> {
-        let cut = self.cut?;
+        let cut = self.parsed.cut?;
         let too_large = cut.total_len.is_some_and(|len| len > max_bytes.min(MAX_FETCH_BYTES) as usize);
         (self.next_offset.is_none() || too_large).then_some(cut)
     }
+
+    /// Decodes the records of the whole batches, keeping those at or after the offset asked
+    /// for. An undecodable batch is [`ErrorKind::Protocol`].
+    pub fn decode(self, partition: u32) -> Result<Decoded> {
+        let Self { push, parsed, from, next_offset } = self;
+        // Sized up front: the batch headers say how many records follow.
+        let count: i64 = parsed
+            .batches
+            .iter()
+            .filter(|batch| batch.header.next_offset() > from)
+            .map(|batch| batch.header.record_count().max(0))
+            .sum();
+        let push_buffer = push.partition.records.as_bytes();
+        let capacity = usize::try_from(count).unwrap_or(0).min(push_buffer.len());
+        let mut records = CompactRecords::with_capacity(partition, capacity);
+        // What the records keep alive: the push's buffer, which records of uncompressed
+        // batches are slices of, and the decompressed areas of compressed ones.
+        let mut slices_push = false;
+        let mut decompressed = 0;
+        for batch in &parsed.batches {
+            let header = &batch.header;
+            if header.next_offset() <= from {
+                // Wholly before the offset asked for: a push never starts so early.
+                continue;
+            }
+            let undecodable = |e: fluvio_wire::DecodeError| {
+                Error::protocol(format!("undecodable batch at offset {}", header.base_offset), e)
+            };
+            let area = batch.records_area(DEFAULT_MAX_DECOMPRESSED).map_err(undecodable)?;
+            // The buffer the batch's records are kept in, and where the area starts in it: the
+            // push's own for an uncompressed batch (one buffer for all of them), the
+            // decompressed area otherwise. Started with the first record kept, so that no
+            // buffer is kept for none.
+            let in_push = match batch.compression() {
+                Ok(Compression::None) => position_in(push_buffer, &area),
+                _ => None,
+            };
+            let (buffer, area_start) = match in_push {
+                Some(start) => (push_buffer, start),
+                None => (&area, 0),
+            };
+            let in_buffer = |span: std::ops::Range<usize>| span.start + area_start..span.end + area_start;
+            let mut buffer_started = false;
+            for span in RecordSpans::new(&area).map_err(undecodable)? {
+                let span = span.map_err(undecodable)?;
+                let offset = header.base_offset.saturating_add(span.offset_delta);
+                if offset < from {
+                    continue;
+                }
+                if !buffer_started {
+                    records.start_buffer(buffer.clone());
+                    buffer_started = true;
+                }
+                let timestamp = header.record_timestamp(span.timestamp_delta);
+                records.push(offset, timestamp, span.key.map(in_buffer), in_buffer(span.value)).map_err(|_| {
+                    Error::new(
+                        ErrorKind::Protocol,
+                        format!("a record of the batch at offset {} lies outside its buffer", header.base_offset),
+                    )
+                })?;
+            }
+            if buffer_started {
+                if in_push.is_some() {
+                    slices_push = true;
+                } else {
+                    decompressed += area.len();
+                }
+            }
+        }
+        // The list of records takes memory too: 32 bytes a record (see `compact`), where a
+        // `ConsumerRecord` takes 88, as much as the data of a small record.
+        let list_len = records.list_bytes();
+        let buffer_len = if slices_push { push_buffer.len() } else { 0 } + decompressed + list_len;
+        Ok(Decoded { records, next_offset, cut: parsed.cut, buffer_len, list_len })
+    }
 }
 
-/// Decodes the whole batches of `push`, keeping the records at or after `from` (a push starts
-/// with the batch holding the offset asked for). Bytes that cannot start a batch are
-/// [`ErrorKind::Protocol`]; so is an undecodable batch. Batches that end before `from` are
-/// ignored, so `next_offset`, when set, is after `from`.
-pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64) -> Result<Decoded> {
-    let parsed = push.partition.records.parse();
-    if let Some((_, err)) = parsed.invalid_tail
-        && parsed.cut.is_none()
+/// The whole batches of `push` from their headers, for the offset `from` (a push starts with
+/// the batch holding the offset asked for; batches that end before `from` are ignored, so
+/// `next_offset`, when set, is after `from`). Bytes that cannot start a batch are
+/// [`ErrorKind::Protocol`].
+pub(super) fn parse_push(push: &StreamFetchResponse, from: i64) -> Result<PushedBatches<'_>> {
+    let mut parsed = push.partition.records.parse();
+    if parsed.cut.is_none()
+        && let Some((_, err)) = parsed.invalid_tail.take()
     {
         return Err(Error::protocol("a push holds bytes that are not a record batch", err));
     }
-    // Sized up front: the batch headers say how many records follow.
-    let count: i64 = parsed
-        .batches
-        .iter()
-        .filter(|batch| batch.header.next_offset() > from)
-        .map(|batch| batch.header.record_count().max(0))
-        .sum();
-    let push_buffer = push.partition.records.as_bytes();
-    let capacity = usize::try_from(count).unwrap_or(0).min(push_buffer.len());
-    let mut records = CompactRecords::with_capacity(partition, capacity);
-    let mut next_offset = None;
-    // What the records keep alive: the push's buffer, which records of uncompressed batches
-    // are slices of, and the decompressed areas of compressed ones.
-    let mut slices_push = false;
-    let mut decompressed = 0;
-    for batch in &parsed.batches {
-        let header = &batch.header;
-        if header.next_offset() <= from {
-            // Wholly before the offset asked for: a push never starts so early.
-            continue;
-        }
-        let undecodable = |e: fluvio_wire::DecodeError| {
-            Error::protocol(format!("undecodable batch at offset {}", header.base_offset), e)
-        };
-        let area = batch.records_area(DEFAULT_MAX_DECOMPRESSED).map_err(undecodable)?;
-        // The buffer the batch's records are kept in, and where the area starts in it: the
-        // push's own for an uncompressed batch (one buffer for all of them), the decompressed
-        // area otherwise. Started with the first record kept, so that no buffer is kept for
-        // none.
-        let in_push = match batch.compression() {
-            Ok(Compression::None) => position_in(push_buffer, &area),
-            _ => None,
-        };
-        let (buffer, area_start) = match in_push {
-            Some(start) => (push_buffer, start),
-            None => (&area, 0),
-        };
-        let in_buffer = |span: std::ops::Range<usize>| span.start + area_start..span.end + area_start;
-        let mut buffer_started = false;
-        for span in RecordSpans::new(&area).map_err(undecodable)? {
-            let span = span.map_err(undecodable)?;
-            let offset = header.base_offset.saturating_add(span.offset_delta);
-            if offset < from {
-                continue;
-            }
-            if !buffer_started {
-                records.start_buffer(buffer.clone());
-                buffer_started = true;
-            }
-            let timestamp = header.record_timestamp(span.timestamp_delta);
-            records.push(offset, timestamp, span.key.map(in_buffer), in_buffer(span.value)).map_err(|_| {
-                Error::new(
-                    ErrorKind::Protocol,
-                    format!("a record of the batch at offset {} lies outside its buffer", header.base_offset),
-                )
-            })?;
-        }
-        if buffer_started {
-            if in_push.is_some() {
-                slices_push = true;
-            } else {
-                decompressed += area.len();
-            }
-        }
-        next_offset = Some(next_offset.map_or(header.next_offset(), |n: i64| n.max(header.next_offset())));
-    }
-    // The list of records takes memory too: 32 bytes a record (see `compact`), where a
-    // `ConsumerRecord` takes 88, as much as the data of a small record.
-    let list_len = records.list_bytes();
-    let buffer_len = if slices_push { push_buffer.len() } else { 0 } + decompressed + list_len;
-    Ok(Decoded { records, next_offset, cut: parsed.cut, buffer_len, list_len })
+    let next_offset = parsed.batches.iter().map(|batch| batch.header.next_offset()).filter(|&next| next > from).max();
+    Ok(PushedBatches { push, parsed, from, next_offset })
+}
+
+/// Decodes the whole batches of `push`, keeping the records at or after `from` (see
+/// [`parse_push`] and [`PushedBatches::decode`]).
+pub(super) fn decode_push(push: &StreamFetchResponse, partition: u32, from: i64) -> Result<Decoded> {
+    parse_push(push, from)?.decode(partition)
 }
 
 /// The next push of a session, within `wait`: [`ErrorKind::Timeout`] (`what` says what did not

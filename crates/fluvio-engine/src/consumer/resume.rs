@@ -14,7 +14,7 @@ use tracing::info;
 
 use super::budget::{Budget, Held};
 use super::config::ConsumerConfig;
-use super::push::{Decoded, decode_push, fetch_cut_batch, stream_request};
+use super::push::{Decoded, fetch_cut_batch, parse_push, stream_request};
 use super::stream::Chunk;
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::Recorder;
@@ -176,11 +176,21 @@ impl StreamTask {
     /// Room for a fetch of `bytes` in the budget (with the list of its records), once the
     /// reader took enough; `None` when the application dropped the stream meanwhile.
     async fn reserve(&self, bytes: usize, tx: &ChunkSender) -> Option<Held> {
-        let room = bytes.saturating_add((bytes as f64 * self.list_ratio) as usize);
         tokio::select! {
-            held = self.budget.reserve(room) => Some(held),
+            held = self.budget.reserve(self.room_for(bytes)) => Some(held),
             _ = tx.closed() => None,
         }
+    }
+
+    /// Room for a fetch of `bytes` (with the list of its records) if it is there now.
+    fn try_reserve(&self, bytes: usize) -> Option<Held> {
+        self.budget.try_reserve(self.room_for(bytes))
+    }
+
+    /// What a fetch of `bytes` takes once decoded: its bytes, and the list of its records
+    /// at the ratio the stream's last push had.
+    fn room_for(&self, bytes: usize) -> usize {
+        bytes.saturating_add((bytes as f64 * self.list_ratio) as usize)
     }
 
     async fn run(mut self, mut connection: Arc<Connection>, tx: ChunkSender) {
@@ -259,20 +269,40 @@ impl StreamTask {
             // The leader serves this stream: whatever failed before is over.
             self.outage = None;
             self.refused = None;
-            let decoded = match decode_push(&push, self.partition, self.next_offset) {
-                Ok(decoded) if decoded.next_offset.is_none() && decoded.cut.is_none() => {
+            let batches = match parse_push(&push, self.next_offset) {
+                Ok(batches) if batches.next_offset.is_none() && batches.cut().is_none() => {
                     Err(Error::new(ErrorKind::Protocol, "the SPU pushed no record batch"))
                 }
-                decoded => decoded,
+                batches => batches,
             };
-            let decoded = match decoded {
+            let batches = match batches {
+                Ok(batches) => batches,
+                Err(err) => {
+                    self.fail(tx, err).await;
+                    return SessionEnd::Failed;
+                }
+            };
+            let cut = batches.cut_to_fetch(fetch_bytes);
+            // Acknowledged before its records are decoded and handed over when there is room
+            // for the next push already: the server then reads and sends it meanwhile, rather
+            // than wait for this push's decoding and for the reader's wake-up.
+            let mut acknowledged = None;
+            if cut.is_none()
+                && let Some(next) = batches.next_offset
+                && let Some(room) = self.try_reserve(fetch_bytes as usize)
+            {
+                if let Err(err) = acknowledge(connection, self.next_offset.max(next), push.stream_id) {
+                    return SessionEnd::Resume(err);
+                }
+                acknowledged = Some(room);
+            }
+            let decoded = match batches.decode(self.partition) {
                 Ok(decoded) => decoded,
                 Err(err) => {
                     self.fail(tx, err).await;
                     return SessionEnd::Failed;
                 }
             };
-            let cut = decoded.cut_to_fetch(fetch_bytes);
             if let Some(end) = self.hand_over(decoded, reserved, tx).await {
                 return end;
             }
@@ -296,17 +326,19 @@ impl StreamTask {
                     return end;
                 }
             }
-            // Only now, with the records handed over and room for more, ask for more.
-            reserved = match self.reserve(fetch_bytes as usize, tx).await {
+            reserved = match acknowledged {
                 Some(room) => room,
-                None => return SessionEnd::Stop,
+                None => {
+                    // Only now, with the records handed over and room for more, ask for more.
+                    let Some(room) = self.reserve(fetch_bytes as usize, tx).await else {
+                        return SessionEnd::Stop;
+                    };
+                    if let Err(err) = acknowledge(connection, self.next_offset, push.stream_id) {
+                        return SessionEnd::Resume(err);
+                    }
+                    room
+                }
             };
-            let ack = UpdateOffsetsRequest {
-                offsets: vec![OffsetUpdate { offset: self.next_offset, session_id: push.stream_id }],
-            };
-            if let Err(err) = connection.send_and_forget(&ack, 0) {
-                return SessionEnd::Resume(err);
-            }
         }
     }
 
@@ -475,4 +507,10 @@ impl StreamTask {
         };
         self.fail(tx, err).await;
     }
+}
+/// Acknowledges a session's push: the server sends the next one from `next_offset` (at once
+/// when it is below what it served, when new records come otherwise).
+fn acknowledge(connection: &Connection, next_offset: i64, stream_id: u32) -> Result<()> {
+    let ack = UpdateOffsetsRequest { offsets: vec![OffsetUpdate { offset: next_offset, session_id: stream_id }] };
+    connection.send_and_forget(&ack, 0)
 }
