@@ -61,6 +61,18 @@ class BatchReadTest extends ClusterTestBase {
                     assertTrue(batch.timestamp(i) > 0);
                     assertEquals(1000, batch.copyValue(i, scratch, 0));
                     assertArrayEquals(value(expected, 1000), scratch);
+                    // Part of the value: its number, at the end of scratch.
+                    byte[] number = (expected + " ").getBytes(StandardCharsets.UTF_8);
+                    batch.copyValue(i, 0, scratch, 1000 - number.length, number.length);
+                    assertArrayEquals(number, Arrays.copyOfRange(scratch, 1000 - number.length, 1000));
+                    if (expected == 0) {
+                        int first = i;
+                        assertThrows(IndexOutOfBoundsException.class, () -> batch.copyValue(first, 995, scratch, 0, 10),
+                                "past the value's end");
+                        assertThrows(IndexOutOfBoundsException.class, () -> batch.copyValue(first, -1, scratch, 0, 4));
+                        assertThrows(IndexOutOfBoundsException.class,
+                                () -> batch.copyValue(first, 0, scratch, 995, 10), "past the array's end");
+                    }
                     assertArrayEquals(value(expected, 1000), batch.value(i));
                     assertTrue(batch.valueString(i).startsWith(expected + " "));
                     if (expected % 3 == 0) {
@@ -133,6 +145,7 @@ class BatchReadTest extends ClusterTestBase {
         assertThrows(StaleRecordBatchException.class, () -> batch.valueString(0));
         assertThrows(StaleRecordBatchException.class, () -> batch.record(0));
         assertThrows(StaleRecordBatchException.class, view::value);
+        assertThrows(StaleRecordBatchException.class, () -> view.copyValue(0, new byte[8], 0, 8));
         assertThrows(StaleRecordBatchException.class, views::next);
         assertThrows(StaleRecordBatchException.class, batch::iterator);
         assertEquals(batch.size(), batch.size(), "its size stays readable");

@@ -447,6 +447,12 @@ public class ConsumerStream extends NativeHandle implements Iterator<Record> {
         return valueLengths[i];
     }
 
+    /** A new array of the {@code length} bytes at {@code at} of the buffer. */
+    byte[] copyOf(int at, int length) {
+        // Arrays.copyOfRange: the JIT fills the new array without zeroing it first.
+        return Arrays.copyOfRange(buffer, at, at + length);
+    }
+
     /** Copies {@code length} bytes at {@code at} of the buffer into {@code dst}. */
     void copy(int at, byte[] dst, int dstOffset, int length) {
         System.arraycopy(buffer, at, dst, dstOffset, length);

@@ -126,9 +126,7 @@ public final class RecordBatch implements Iterable<RecordView> {
         if (length < 0) {
             return null;
         }
-        byte[] key = new byte[length];
-        stream.copy(stream.keyPosition(i), key, 0, length);
-        return key;
+        return stream.copyOf(stream.keyPosition(i), length);
     }
 
     /**
@@ -139,9 +137,7 @@ public final class RecordBatch implements Iterable<RecordView> {
      */
     public byte[] value(int index) {
         int i = at(index);
-        byte[] value = new byte[stream.valueLength(i)];
-        stream.copy(stream.valuePosition(i), value, 0, value.length);
-        return value;
+        return stream.copyOf(stream.valuePosition(i), stream.valueLength(i));
     }
 
     /**
@@ -162,6 +158,32 @@ public final class RecordBatch implements Iterable<RecordView> {
         }
         stream.copy(stream.valuePosition(i), dst, dstOffset, length);
         return length;
+    }
+
+    /**
+     * Copies part of the value of record {@code index}: {@code length} bytes from byte
+     * {@code from} of the value, into {@code dst} at {@code dstOffset}, without allocating. For
+     * reading what a value starts with (a header, a schema id) without copying the rest.
+     *
+     * @param index from 0 to {@code size() - 1}
+     * @param from where in the value
+     * @param dst where to copy it
+     * @param dstOffset where in {@code dst}
+     * @param length how many bytes
+     * @throws IndexOutOfBoundsException when the range is not within the value, or does not
+     *     fit in {@code dst}
+     */
+    public void copyValue(int index, int from, byte[] dst, int dstOffset, int length) {
+        int i = at(index);
+        int valueLength = stream.valueLength(i);
+        if (from < 0 || length < 0 || from > valueLength - length) {
+            throw new IndexOutOfBoundsException(
+                    length + " bytes at " + from + " are not within a value of " + valueLength + " bytes");
+        }
+        if (dstOffset < 0 || dstOffset > dst.length - length) {
+            throw new IndexOutOfBoundsException(length + " bytes do not fit at " + dstOffset + " of " + dst.length);
+        }
+        stream.copy(stream.valuePosition(i) + from, dst, dstOffset, length);
     }
 
     /**

@@ -70,6 +70,22 @@ public final class RecordView {
         return batch.copyValue(index, dst, dstOffset);
     }
 
+    /**
+     * Copies part of the value: {@code length} bytes from byte {@code from} of the value, into
+     * {@code dst} at {@code dstOffset}, without allocating (for reading what a value starts
+     * with without copying the rest).
+     *
+     * @param from where in the value
+     * @param dst where to copy it
+     * @param dstOffset where in {@code dst}
+     * @param length how many bytes
+     * @throws IndexOutOfBoundsException when the range is not within the value, or does not
+     *     fit in {@code dst}
+     */
+    public void copyValue(int from, byte[] dst, int dstOffset, int length) {
+        batch.copyValue(index, from, dst, dstOffset, length);
+    }
+
     /** The key as UTF-8 text, or null when the record has none. */
     public @Nullable String keyString() {
         return batch.keyString(index);

@@ -222,8 +222,9 @@ public final class BenchWorker {
 
     /**
      * The batch read: the records that arrived together, from {@link ConsumerStream#nextBatch()},
-     * each checked by {@code pass} through the batch's reused view (its value copied into the
-     * pass's reused buffer: no object per record); returns how many (0 once the stream ended).
+     * each checked by {@code pass} through the batch's reused view (the sequence number its value
+     * starts with copied into the pass's reused buffer: no object per record); returns how many
+     * (0 once the stream ended).
      */
     private static int readBatch(ConsumerStream stream, Pass pass) {
         if (!stream.hasNext()) {
@@ -433,7 +434,7 @@ public final class BenchWorker {
      */
     static final class Pass {
         private final int size;
-        /** Where a batch's values are copied, reused. */
+        /** Where the sequence number of a record read through a batch's view is copied, reused. */
         private final byte[] scratch;
         long nextOffset;
         long read;
@@ -441,7 +442,7 @@ public final class BenchWorker {
 
         Pass(int size) {
             this.size = size;
-            this.scratch = new byte[size];
+            this.scratch = new byte[Long.BYTES];
         }
 
         void record(Record record) {
@@ -449,10 +450,11 @@ public final class BenchWorker {
             check(record.offset(), value.length, value);
         }
 
+        /** Reads the record's sequence number through the view (its first 8 bytes), as the Rust worker reads it from the value's slice. */
         void record(RecordView record) {
             int length = record.valueLength();
             if (length == size) {
-                record.copyValue(scratch, 0);
+                record.copyValue(0, scratch, 0, Long.BYTES);
             }
             check(record.offset(), length, scratch);
         }
