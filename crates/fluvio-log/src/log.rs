@@ -47,11 +47,15 @@ pub struct ReadSlice {
     /// Offset after the last whole batch (where the next read should start); the requested
     /// offset when the slice holds no whole batch.
     pub next_offset: i64,
+    /// Offset after the batch a [`PartitionLog::read_range`] slice ends inside of, as that
+    /// batch's header declares it, when the header is in the slice whole; `None` otherwise
+    /// (and for whole batches).
+    pub cut_end: Option<i64>,
 }
 
 impl ReadSlice {
     fn empty(offset: i64) -> Self {
-        Self { bytes: Bytes::new(), first_offset: offset, next_offset: offset }
+        Self { bytes: Bytes::new(), first_offset: offset, next_offset: offset, cut_end: None }
     }
 
     /// True when no batch was returned.
@@ -364,7 +368,7 @@ impl PartitionLog {
             }
         }
         match first_offset {
-            Some(first_offset) => Ok(ReadSlice { bytes: Bytes::from(out), first_offset, next_offset }),
+            Some(first_offset) => Ok(ReadSlice { bytes: Bytes::from(out), first_offset, next_offset, cut_end: None }),
             None => Ok(ReadSlice::empty(offset)),
         }
     }
@@ -392,9 +396,12 @@ impl PartitionLog {
         let mut out = Vec::new();
         let read = segment.read_into(offset, end_offset, max_bytes, Fill::Bytes, &mut out)?;
         match read.first_offset {
-            Some(first_offset) => {
-                Ok(ReadSlice { bytes: Bytes::from(out), first_offset, next_offset: read.next_offset })
-            }
+            Some(first_offset) => Ok(ReadSlice {
+                bytes: Bytes::from(out),
+                first_offset,
+                next_offset: read.next_offset,
+                cut_end: read.cut_end,
+            }),
             None => Ok(ReadSlice::empty(offset)),
         }
     }

@@ -92,6 +92,9 @@ pub(crate) struct SegmentRead {
     pub first_offset: Option<i64>,
     /// Offset after the last batch appended whole (the start offset when none was).
     pub next_offset: i64,
+    /// Offset after the batch the read ends inside of (cut by the budget), when that batch's
+    /// header is among the bytes appended.
+    pub cut_end: Option<i64>,
     /// Why it stopped.
     pub stop: ReadStop,
 }
@@ -434,7 +437,7 @@ impl Segment {
         fill: Fill,
         out: &mut Vec<u8>,
     ) -> Result<SegmentRead, LogError> {
-        let nothing = |stop| Ok(SegmentRead { first_offset: None, next_offset: offset, stop });
+        let nothing = |stop| Ok(SegmentRead { first_offset: None, next_offset: offset, cut_end: None, stop });
         let (start, first) = self.locate(offset)?;
         let log = self.log_file()?;
         if first.next_offset > end_offset {
@@ -460,6 +463,7 @@ impl Segment {
         }
         let mut taken = 0u64;
         let mut expected = first.header.base_offset;
+        let mut cut_end = None;
         let stop = loop {
             if taken == want {
                 break if start + taken == self.size { ReadStop::SegmentEnd } else { ReadStop::Budget };
@@ -526,6 +530,9 @@ impl Segment {
             }
             if cut {
                 // The read ends inside this batch: it takes the rest of the budget.
+                if want - taken >= BATCH_FILE_HEADER_LEN as u64 {
+                    cut_end = Some(header.next_offset);
+                }
                 taken = want;
                 break ReadStop::Budget;
             }
@@ -534,7 +541,7 @@ impl Segment {
         };
         out.truncate(out_start + taken as usize);
         let first_offset = (taken > 0).then_some(first.header.base_offset);
-        Ok(SegmentRead { first_offset, next_offset: expected, stop })
+        Ok(SegmentRead { first_offset, next_offset: expected, cut_end, stop })
     }
 }
 

@@ -161,9 +161,11 @@ fn read_range_cuts_at_max_bytes_within_one_segment() {
                 // The offset after the batches it holds whole.
                 let whole_batches = len / batch_len;
                 assert_eq!(range.next_offset, whole.first_offset + 3 * whole_batches as i64, "offset {offset}");
+                let parsed = fluvio_wire::RecordSet::from_encoded(range.bytes.clone()).parse();
+                // The end the cut batch's header declares, when the header arrived whole.
+                assert_eq!(range.cut_end, parsed.partial.map(|cut| cut.header.next_offset()), "offset {offset}");
                 if len % batch_len != 0 {
                     cut_inside += 1;
-                    let parsed = fluvio_wire::RecordSet::from_encoded(range.bytes.clone()).parse();
                     assert_eq!(parsed.cut.and_then(|c| c.total_len), (len % batch_len >= 12).then_some(batch_len));
                 }
             }

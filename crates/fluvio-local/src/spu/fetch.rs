@@ -93,13 +93,9 @@ impl AckPrediction {
     /// next one ahead would mostly be read again once more records came.
     fn expected_ack(&mut self, slice: &ReadSlice, max_bytes: usize) -> Option<i64> {
         self.after_whole = (slice.next_offset > slice.first_offset).then_some(slice.next_offset);
-        self.after_cut = None;
-        if slice.bytes.len() < max_bytes {
-            return None;
-        }
-        self.after_cut =
-            RecordSet::from_encoded(slice.bytes.clone()).parse().partial.map(|cut| cut.header.next_offset());
-        if self.misses >= READ_AHEAD_MISSES {
+        // The log reads the cut batch's header anyway to check it: its end comes with the slice.
+        self.after_cut = slice.cut_end;
+        if slice.bytes.len() < max_bytes || self.misses >= READ_AHEAD_MISSES {
             return None;
         }
         match self.after_cut {
@@ -368,8 +364,9 @@ mod tests {
         }
         let len = len.min(bytes.len());
         let bytes = bytes.freeze().slice(..len);
-        let whole = RecordSet::from_encoded(bytes.clone()).parse().batches.len() as i64;
-        ReadSlice { bytes, first_offset: 0, next_offset: whole * 2 }
+        let parsed = RecordSet::from_encoded(bytes.clone()).parse();
+        let cut_end = parsed.partial.map(|cut| cut.header.next_offset());
+        ReadSlice { bytes, first_offset: 0, next_offset: parsed.batches.len() as i64 * 2, cut_end }
     }
 
     fn batch_len() -> usize {
