@@ -127,6 +127,26 @@ impl AckPrediction {
     }
 }
 
+/// Why a session ends other than by a failed read or push.
+enum SessionEnd {
+    /// The topic was deleted.
+    TopicRemoved,
+    /// The leadership term the session was opened in ended.
+    TermOver,
+    /// The connection closed.
+    Closed,
+}
+
+/// Resolves once the session must end: its topic is `removed`, its leadership `term` ended, or
+/// its connection (`sink`) closed.
+async fn session_end(removed: &CancellationToken, term: &CancellationToken, sink: &FrameSink) -> SessionEnd {
+    tokio::select! {
+        _ = removed.cancelled() => SessionEnd::TopicRemoved,
+        _ = term.cancelled() => SessionEnd::TermOver,
+        _ = sink.closed() => SessionEnd::Closed,
+    }
+}
+
 /// Everything a running session needs.
 pub(crate) struct StreamSession {
     pub replica: Arc<Replica>,
@@ -176,10 +196,17 @@ impl StreamSession {
         self.push(&push).await;
     }
 
-    /// Tells the client why the session's leadership term ended: the topic was deleted, or the
-    /// partition moved to another leader (the client then looks it up again).
-    async fn push_term_end(&self, removed: &tokio_util::sync::CancellationToken) {
-        let code = if removed.is_cancelled() { ErrorCode::TopicDeleted } else { ErrorCode::NotLeaderForPartition };
+    /// Tells the client why the session ends: the topic was deleted, or the partition moved
+    /// to another leader (the client then looks it up again); nothing once the connection
+    /// closed.
+    async fn push_end(&self, end: SessionEnd) {
+        let code = match end {
+            SessionEnd::TopicRemoved => ErrorCode::TopicDeleted,
+            // A term also ends when its topic is deleted: that is what the client must hear.
+            SessionEnd::TermOver if self.replica.removed().is_cancelled() => ErrorCode::TopicDeleted,
+            SessionEnd::TermOver => ErrorCode::NotLeaderForPartition,
+            SessionEnd::Closed => return,
+        };
         self.push_error(code).await;
     }
 
@@ -218,15 +245,10 @@ impl StreamSession {
                         Some(offset) => next = self.latest_ack(offset),
                         None => return,
                     },
-                    _ = removed.cancelled() => {
-                        self.push_error(ErrorCode::TopicDeleted).await;
+                    end = session_end(&removed, &term, &self.sink) => {
+                        self.push_end(end).await;
                         return;
                     }
-                    _ = term.cancelled() => {
-                        self.push_term_end(&removed).await;
-                        return;
-                    }
-                    _ = self.sink.closed() => return,
                 }
                 continue;
             }
@@ -307,15 +329,10 @@ impl StreamSession {
                     },
                     // A client that takes its time: give the memory back.
                     _ = &mut kept, if ahead.is_some() => ahead = None,
-                    _ = removed.cancelled() => {
-                        self.push_error(ErrorCode::TopicDeleted).await;
+                    end = session_end(&removed, &term, &self.sink) => {
+                        self.push_end(end).await;
                         return;
                     }
-                    _ = term.cancelled() => {
-                        self.push_term_end(&removed).await;
-                        return;
-                    }
-                    _ = self.sink.closed() => return,
                 }
             }
             prediction.acknowledged(next);
