@@ -59,6 +59,15 @@ async fn ack(spu: &mut RawClient, stream_id: u32, offset: i64) -> ErrorCode {
     response.status[0].error.clone()
 }
 
+/// Appends `batch` to partition 0 of `topic` `times` times, each acknowledged without error.
+async fn append(spu: &mut RawClient, topic: &str, batch: &RawBatch, times: usize) {
+    for _ in 0..times {
+        let request = produce_request(topic, 0, std::slice::from_ref(batch), Isolation::ReadUncommitted);
+        let response = spu.call(&request).await;
+        assert!(only_result(&response).error_code.is_ok(), "{response:?}");
+    }
+}
+
 /// Acknowledges `offset` in session `stream_id` (opened by request `id`) and returns the push
 /// that follows, whichever of the two frames comes first: the acknowledgement's answer or the
 /// push (a session may push before the connection answers the acknowledgement, as an SPU may).
@@ -131,11 +140,7 @@ async fn streams_cut_pushes_at_max_bytes_as_an_spu_does() {
     let big = vec![7u8; 600];
     let sent = batch(&[&big, &big], Compression::None);
     let len = sent.encoded_len();
-    for _ in 0..3 {
-        let response =
-            spu.call(&produce_request("s", 0, std::slice::from_ref(&sent), Isolation::ReadUncommitted)).await;
-        assert!(only_result(&response).error_code.is_ok());
-    }
+    append(&mut spu, "s", &sent, 3).await;
     let cut = |received, base_offset, total_len| Some(CutBatch { received, base_offset, total_len });
 
     // max_bytes is smaller than one batch: its first 100 bytes.
@@ -189,12 +194,7 @@ async fn a_push_never_crosses_a_segment() {
     };
     let (cluster, _dir, mut spu) = setup("segments", spec).await;
     let value = vec![1u8; 300];
-    for _ in 0..5 {
-        let response = spu
-            .call(&produce_request("segments", 0, &[batch(&[&value], Compression::None)], Isolation::ReadUncommitted))
-            .await;
-        assert!(only_result(&response).error_code.is_ok());
-    }
+    append(&mut spu, "segments", &batch(&[&value], Compression::None), 5).await;
     // Batches of ~370 bytes: two per 1 KiB segment.
     let id = spu.send(&fetch("segments", 0, 1 << 20, Isolation::ReadCommitted)).await;
     let push = next_push(&mut spu, id).await;
@@ -215,12 +215,7 @@ async fn a_push_read_ahead_is_what_a_read_after_the_acknowledgement_gives() {
     let sent = batch(&[&value, &value], Compression::None);
     let len = sent.encoded_len();
     let mut producer = RawClient::connect(first_spu(&cluster)).await;
-    let mut produce = async |count: usize| {
-        for _ in 0..count {
-            let request = produce_request("ahead", 0, std::slice::from_ref(&sent), Isolation::ReadUncommitted);
-            assert!(only_result(&producer.call(&request).await).error_code.is_ok());
-        }
-    };
+    let mut produce = async |count: usize| append(&mut producer, "ahead", &sent, count).await;
     produce(40).await;
     // Two whole batches and a cut third per push: each push is cut at max_bytes, so the
     // session reads ahead.
