@@ -294,6 +294,44 @@ const EMFILE: i32 = 24;
 /// "Too many open files" for the system.
 const ENFILE: i32 = 23;
 
+/// Appends `len` bytes of `file`, read from `position`, to `out`, without zeroing them first.
+///
+/// A served read is a fresh buffer of up to `max_bytes` (about 1 MiB), and zeroing it before
+/// the read overwrites it was about 6% of the embedded cluster's CPU while it streamed 5 KiB
+/// records. The bytes are read into the vector's spare capacity, which counts in its length
+/// only once the read filled it; on an error or an early end of file, `out` is left as it was.
+pub(crate) fn read_appending(file: &File, out: &mut Vec<u8>, len: usize, position: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+
+    out.reserve(len);
+    let spare = &mut out.spare_capacity_mut()[..len];
+    let mut filled = 0;
+    while filled < len {
+        let at = position
+            .checked_add(filled as u64)
+            .and_then(|at| libc::off_t::try_from(at).ok())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "read position out of range"))?;
+        // SAFETY: the pointer and length describe the unfilled part of `spare`, memory `out`
+        // owns and nothing else refers to; pread writes at most that many bytes there, and
+        // the bytes count as initialised only after it reported writing them.
+        let read = unsafe { libc::pread(file.as_raw_fd(), spare[filled..].as_mut_ptr().cast(), len - filled, at) };
+        match read {
+            0 => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "failed to fill whole buffer")),
+            n if n > 0 => filled += n as usize,
+            _ => {
+                let err = io::Error::last_os_error();
+                if err.kind() != io::ErrorKind::Interrupted {
+                    return Err(err);
+                }
+            }
+        }
+    }
+    let start = out.len();
+    // SAFETY: pread initialised the `len` bytes after the current length, within capacity.
+    unsafe { out.set_len(start + len) };
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::FileExt;
@@ -364,4 +402,23 @@ mod tests {
         clean.wrote();
         assert_eq!(clean.sync().unwrap_err().kind(), io::ErrorKind::NotFound);
     }
+
+    #[test]
+    fn read_appending_adds_the_bytes_after_what_the_vector_holds_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, file) = file(dir.path(), "data");
+        let data: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        file.write_all_at(&data, 0).unwrap();
+        let mut out = b"kept".to_vec();
+        read_appending(&file, &mut out, 65_000, 3_000).unwrap();
+        assert_eq!(&out[..4], b"kept");
+        assert_eq!(&out[4..], &data[3_000..68_000]);
+        // Past the end of the file: an error, and the vector as it was.
+        let err = read_appending(&file, &mut out, 3_000, 68_000).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert_eq!(out.len(), 65_004);
+        read_appending(&file, &mut out, 0, 70_000).unwrap();
+        assert_eq!(out.len(), 65_004);
+    }
 }
+

@@ -23,7 +23,7 @@ use fluvio_wire::record::{BATCH_FILE_HEADER_LEN, BatchHeader};
 
 use crate::batch::{CheckedHeader, ChunkReader, check_crc, check_crc_of_stored, check_header};
 use crate::error::{BatchDefect, LogError};
-use crate::files::{Access, FilePool, OpenFile, PooledFile};
+use crate::files::{Access, FilePool, OpenFile, PooledFile, read_appending};
 use crate::index::{ENTRY_LEN, IndexEntry, OffsetIndex};
 
 /// Largest size of a segment: batch positions are stored as u32 in the index.
@@ -456,9 +456,7 @@ impl Segment {
         // One read for everything the budget allows, then cut at the last whole batch that
         // qualifies: cheaper than one read per header. The over-read is bounded by `budget`.
         let out_start = out.len();
-        out.resize(out_start + want as usize, 0);
-        if let Err(source) = log.read_exact_at(&mut out[out_start..], start) {
-            out.truncate(out_start);
+        if let Err(source) = read_appending(&log, out, want as usize, start) {
             return Err(LogError::Io { op: "read", path: self.log_path.clone(), source });
         }
         let mut taken = 0u64;
