@@ -421,4 +421,3 @@ mod tests {
         assert_eq!(out.len(), 65_004);
     }
 }
-
