@@ -93,7 +93,8 @@ impl ClientInner {
         config.validate()?;
         let tls = TlsConnector::new(config.tls())?;
         let sc_name = tls.sc_server_name(config.endpoint());
-        let sc = Connection::connect(config.endpoint(), &config, &tls, Role::Sc, &sc_name).await?;
+        let shutdown = CancellationToken::new();
+        let sc = Connection::connect(config.endpoint(), &config, &tls, Role::Sc, &sc_name, &shutdown).await?;
         let inner = Arc::new(Self {
             platform_version: sc.platform_version().to_string(),
             config,
@@ -102,7 +103,7 @@ impl ClientInner {
             sc_attempts: Attempts::default(),
             spus: parking_lot::Mutex::new(HashMap::new()),
             metadata: MetadataCache::new(),
-            shutdown: CancellationToken::new(),
+            shutdown,
             closed: AtomicBool::new(false),
             metrics: Arc::default(),
         });
@@ -171,9 +172,16 @@ impl ClientInner {
         if let Some(failure) = self.sc_attempts.failed_since(failures_before, addr) {
             return Err(failure);
         }
-        let connection = Connection::connect(addr, &self.config, &self.tls, Role::Sc, &self.tls.sc_server_name(addr))
-            .await
-            .inspect_err(|err| self.sc_attempts.record(addr, err))?;
+        let connection = Connection::connect(
+            addr,
+            &self.config,
+            &self.tls,
+            Role::Sc,
+            &self.tls.sc_server_name(addr),
+            &self.shutdown,
+        )
+        .await
+        .inspect_err(|err| self.sc_attempts.record(addr, err))?;
         self.ensure_open()?;
         *guard = Some(connection.clone());
         Ok(connection)
@@ -185,7 +193,8 @@ impl ClientInner {
     pub(crate) async fn exclusive_sc(&self) -> Result<Arc<Connection>> {
         self.ensure_open()?;
         let addr = self.config.endpoint();
-        Connection::connect(addr, &self.config, &self.tls, Role::Sc, &self.tls.sc_server_name(addr)).await
+        Connection::connect(addr, &self.config, &self.tls, Role::Sc, &self.tls.sc_server_name(addr), &self.shutdown)
+            .await
     }
 
     /// The connection to SPU `id`, opened or replaced as needed (also when the SPU's
@@ -207,7 +216,7 @@ impl ClientInner {
             return Err(failure);
         }
         let server_name = self.tls.spu_server_name(&spu.name, &addr);
-        let connection = Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name)
+        let connection = Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name, &self.shutdown)
             .await
             .inspect_err(|err| entry.attempts.record(&addr, err))?;
         self.ensure_open()?;
@@ -221,7 +230,7 @@ impl ClientInner {
         let spu = self.spu_metadata(id).await?;
         let addr = self.spu_address(&spu)?;
         let server_name = self.tls.spu_server_name(&spu.name, &addr);
-        Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name).await
+        Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name, &self.shutdown).await
     }
 
     fn spu_address(&self, spu: &Metadata<SpuSpec>) -> Result<String> {
@@ -408,5 +417,34 @@ async fn watch_loop<S: Logged>(
             _ = shutdown.cancelled() => return,
         }
         delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fluvio_local::{ClusterConfig, LocalCluster};
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closing_the_client_closes_at_once_the_connections_others_still_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(1)).await.unwrap();
+        let client = ClientInner::connect(ClientConfig::new(cluster.sc_endpoint())).await.unwrap();
+        let spu = cluster.spu_addrs()[0].0;
+        // What a stream session and a long admin request hold: connections of their own,
+        // outside the client's shared ones.
+        let dedicated = client.dedicated_spu_connection(spu).await.unwrap();
+        let exclusive = client.exclusive_sc().await.unwrap();
+        let shared = client.spu(spu).await.unwrap();
+        assert!(!dedicated.is_closed() && !exclusive.is_closed() && !shared.is_closed());
+
+        client.close().await;
+        // Closed when close() returns, not whenever their holders let go: a server that
+        // closes them afterwards (a test's cluster shutting down) is not a connection lost.
+        assert!(dedicated.is_closed(), "the stream's connection");
+        assert!(exclusive.is_closed(), "the exclusive SC connection");
+        assert!(shared.is_closed(), "the shared SPU connection");
+        cluster.shutdown().await;
     }
 }

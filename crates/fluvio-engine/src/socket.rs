@@ -147,12 +147,17 @@ impl Connection {
     /// Connects to `addr`, negotiates versions and checks the server supports what `role`
     /// needs. Everything, TLS and negotiation included, happens within the connect timeout.
     /// With TLS, the server's certificate must be valid for `server_name`.
+    ///
+    /// The connection closes when `lifetime` is cancelled (the client's shutdown), whoever
+    /// still holds it: a stream's own connection ends with the client at once, and the server
+    /// closing it afterwards is not reported as a connection lost.
     pub(crate) async fn connect(
         addr: &str,
         config: &ClientConfig,
         tls: &TlsConnector,
         role: Role,
         server_name: &str,
+        lifetime: &CancellationToken,
     ) -> Result<Arc<Self>> {
         let connect = async {
             let tcp = tokio::net::TcpStream::connect(addr)
@@ -160,7 +165,7 @@ impl Connection {
                 .map_err(|e| Error::with_source(ErrorKind::Connect, format!("cannot connect to {addr}"), e))?;
             let _ = tcp.set_nodelay(true);
             let transport = tls.wrap(tcp, addr, server_name, config.effective_tls_handshake_timeout()).await?;
-            let shared = start(transport, addr, config.client_id(), tls.is_plain());
+            let shared = start(transport, addr, config.client_id(), tls.is_plain(), lifetime);
             // If negotiation fails or the connect times out (this future is dropped), the
             // socket and its tasks must not outlive the attempt.
             let guard = CloseOnDrop(Some(shared.clone()));
@@ -393,12 +398,12 @@ impl Drop for CloseOnDrop {
     }
 }
 
-fn start<T>(transport: T, addr: &str, client_id: &str, plain: bool) -> Arc<Shared>
+fn start<T>(transport: T, addr: &str, client_id: &str, plain: bool, lifetime: &CancellationToken) -> Arc<Shared>
 where
     T: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (reader, writer) = tokio::io::split(transport);
-    let closed = CancellationToken::new();
+    let closed = lifetime.child_token();
     let (writer, write_task) = FrameWriter::new(writer, closed.clone());
     let shared = Arc::new(Shared {
         writer,
