@@ -148,16 +148,16 @@ impl ClientInner {
     /// Closes every connection and stops the watches. Idempotent.
     pub(crate) async fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        // Every connection this client opened is a child of `shutdown` (see `open`): this
+        // closes them all, the shared ones below included; what is left is to let go of them.
         self.shutdown.cancel();
-        if let Some(sc) = self.sc.lock().await.take() {
-            sc.close();
-        }
-        let entries: Vec<_> = self.spus.lock().drain().map(|(_, entry)| entry).collect();
-        for entry in entries {
-            if let Some(slot) = entry.slot.lock().await.take() {
-                slot.connection.close();
-            }
-        }
+        self.sc.lock().await.take();
+        self.spus.lock().clear();
+    }
+
+    /// Opens a connection to `addr` for `role`, closed when the client closes.
+    async fn open(&self, addr: &str, role: Role, server_name: &str) -> Result<Arc<Connection>> {
+        Connection::connect(addr, &self.config, &self.tls, role, server_name, &self.shutdown).await
     }
 
     /// The SC connection, replaced if it broke.
@@ -172,16 +172,10 @@ impl ClientInner {
         if let Some(failure) = self.sc_attempts.failed_since(failures_before, addr) {
             return Err(failure);
         }
-        let connection = Connection::connect(
-            addr,
-            &self.config,
-            &self.tls,
-            Role::Sc,
-            &self.tls.sc_server_name(addr),
-            &self.shutdown,
-        )
-        .await
-        .inspect_err(|err| self.sc_attempts.record(addr, err))?;
+        let connection = self
+            .open(addr, Role::Sc, &self.tls.sc_server_name(addr))
+            .await
+            .inspect_err(|err| self.sc_attempts.record(addr, err))?;
         self.ensure_open()?;
         *guard = Some(connection.clone());
         Ok(connection)
@@ -193,8 +187,7 @@ impl ClientInner {
     pub(crate) async fn exclusive_sc(&self) -> Result<Arc<Connection>> {
         self.ensure_open()?;
         let addr = self.config.endpoint();
-        Connection::connect(addr, &self.config, &self.tls, Role::Sc, &self.tls.sc_server_name(addr), &self.shutdown)
-            .await
+        self.open(addr, Role::Sc, &self.tls.sc_server_name(addr)).await
     }
 
     /// The connection to SPU `id`, opened or replaced as needed (also when the SPU's
@@ -216,9 +209,8 @@ impl ClientInner {
             return Err(failure);
         }
         let server_name = self.tls.spu_server_name(&spu.name, &addr);
-        let connection = Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name, &self.shutdown)
-            .await
-            .inspect_err(|err| entry.attempts.record(&addr, err))?;
+        let connection =
+            self.open(&addr, Role::Spu, &server_name).await.inspect_err(|err| entry.attempts.record(&addr, err))?;
         self.ensure_open()?;
         *guard = Some(SpuSlot { addr, connection: connection.clone() });
         Ok(connection)
@@ -230,7 +222,7 @@ impl ClientInner {
         let spu = self.spu_metadata(id).await?;
         let addr = self.spu_address(&spu)?;
         let server_name = self.tls.spu_server_name(&spu.name, &addr);
-        Connection::connect(&addr, &self.config, &self.tls, Role::Spu, &server_name, &self.shutdown).await
+        self.open(&addr, Role::Spu, &server_name).await
     }
 
     fn spu_address(&self, spu: &Metadata<SpuSpec>) -> Result<String> {
