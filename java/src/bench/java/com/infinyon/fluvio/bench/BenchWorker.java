@@ -450,7 +450,10 @@ public final class BenchWorker {
             check(record.offset(), value.length, value);
         }
 
-        /** Reads the record's sequence number through the view (its first 8 bytes), as the Rust worker reads it from the value's slice. */
+        /**
+         * Reads the record's sequence number through the view (its first 8 bytes), as the Rust
+         * worker reads it from the value's slice.
+         */
         void record(RecordView record) {
             int length = record.valueLength();
             if (length == size) {
