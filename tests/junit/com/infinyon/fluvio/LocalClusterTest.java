@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a {@link LocalCluster} guarantees its user beyond the protocol: it owns its base
@@ -40,8 +41,7 @@ class LocalClusterTest {
     }
 
     @Test
-    void aSecondClusterOnABaseDirectoryInUseIsRefused() throws Exception {
-        Path dir = Files.createTempDirectory("fluvio-lock");
+    void aSecondClusterOnABaseDirectoryInUseIsRefused(@TempDir Path dir) throws Exception {
         try (LocalCluster first = LocalCluster.builder().baseDir(dir).build().start();
                 Fluvio fluvio = first.connect()) {
             fluvio.admin().createTopic("kept", 1, 1);
@@ -105,8 +105,7 @@ class LocalClusterTest {
     }
 
     @Test
-    void aDamagedPartitionIsAStorageErrorAndTheRestServes() throws Exception {
-        Path dir = Files.createTempDirectory("fluvio-damaged");
+    void aDamagedPartitionIsAStorageErrorAndTheRestServes(@TempDir Path dir) throws Exception {
         try (LocalCluster cluster = LocalCluster.builder().baseDir(dir).build().start();
                 Fluvio fluvio = cluster.connect()) {
             fluvio.admin().createTopic("damaged", 1, 1);
