@@ -17,14 +17,17 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * Low-rate traffic as a JUnit test sees it: an embedded cluster ({@link LocalCluster}) in this
  * JVM, a producer with linger 0 sending 100-byte records one at a time at a fixed rate, each at
  * its due time (open loop), and a stream in another thread reading them. Prints the end-to-end
- * latency percentiles and the CPU time of the client's I/O threads ({@code fluvio-io-*}) and of
- * the cluster's ({@code fluvio-local-*}) per record, from {@code /proc/self/task} (Linux). Only
+ * latency percentiles and, per record, the CPU time of the client's I/O threads
+ * ({@code fluvio-io-*}), of the cluster's ({@code fluvio-local-*}) and of the others (the two Java
+ * threads, the JVM's), with how often each group went to sleep (voluntary context switches:
+ * each is one wake-up later) and was preempted, from {@code /proc/self/task} (Linux). Only
  * the API of the first releases is used, so the same source runs against an older jar, for a
  * before/after comparison. A benchmark tool, not a test; figures only.
  *
@@ -39,6 +42,10 @@ public final class EmbeddedLowRate {
     private static final int WARM_UP_SECONDS = 2;
     /** Clock ticks per second of {@code /proc/<pid>/task/<tid>/stat} (USER_HZ on Linux). */
     private static final double TICKS_PER_SECOND = 100;
+    /** The thread groups, in the order printed. */
+    private static final String[] GROUPS = {"client I/O threads", "cluster threads", "other threads"};
+    /** Per thread: CPU seconds, voluntary and involuntary context switches. */
+    private static final int FIGURES = 3;
 
     private EmbeddedLowRate() {}
 
@@ -55,6 +62,8 @@ public final class EmbeddedLowRate {
                     TopicProducerConfig.builder().linger(Duration.ZERO).build());
             PartitionConsumerStream stream = fluvio.partitionConsumer("low-rate", 0).stream(Offset.end());
             long origin = System.nanoTime();
+            CountDownLatch consumedAll = new CountDownLatch(1);
+            CountDownLatch measured = new CountDownLatch(1);
             Thread consumer = new Thread(() -> {
                 for (long n = 0; n < total; n++) {
                     Record record = stream.next();
@@ -63,16 +72,21 @@ public final class EmbeddedLowRate {
                         latencies[(int) (n - warmUp)] = System.nanoTime() - origin - due;
                     }
                 }
+                // Alive until its figures are read: an ended thread is gone from /proc/self/task.
+                consumedAll.countDown();
+                awaitUninterruptibly(measured);
             }, "low-rate-consumer");
+            // A daemon: should the main thread fail, the reader waiting for it does not keep the JVM.
+            consumer.setDaemon(true);
             consumer.start();
             byte[] value = new byte[RECORD_SIZE];
-            Map<String, Double> before = null;
+            Map<String, double[]> before = null;
             long measuredFrom = 0;
             for (long sent = 0; sent < total; ) {
                 long due = sent * period;
                 long now = System.nanoTime() - origin;
                 if (sent == warmUp && before == null) {
-                    before = cpuSecondsByGroup();
+                    before = threadFigures();
                     measuredFrom = System.nanoTime();
                 }
                 if (now < due) {
@@ -83,19 +97,38 @@ public final class EmbeddedLowRate {
                 producer.send(null, value);
                 sent++;
             }
-            consumer.join();
-            Map<String, Double> after = cpuSecondsByGroup();
+            consumedAll.await();
+            Map<String, double[]> used = usedByGroup(before, threadFigures());
             double wall = (System.nanoTime() - measuredFrom) / 1e9;
+            measured.countDown();
+            consumer.join();
             Arrays.sort(latencies);
             System.out.printf("%d records/s, linger 0, embedded cluster: p50 %.0f µs, p99 %.0f µs, p99.9 %.0f µs%n",
                     rate, percentile(latencies, 0.50), percentile(latencies, 0.99), percentile(latencies, 0.999));
-            for (String group : after.keySet()) {
-                double used = after.get(group) - before.getOrDefault(group, 0.0);
-                System.out.printf("%-22s %.2f core, %.1f µs per record%n", group, used / wall,
-                        used / (total - warmUp) * 1e6);
+            long measuredRecords = total - warmUp;
+            for (String group : GROUPS) {
+                double[] figures = used.getOrDefault(group, new double[FIGURES]);
+                System.out.printf("%-22s %.2f core, %.1f µs per record; per record %.2f sleeps, %.2f preemptions%n",
+                        group, figures[0] / wall, figures[0] / measuredRecords * 1e6,
+                        figures[1] / measuredRecords, figures[2] / measuredRecords);
             }
             producer.close();
             stream.close();
+        }
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -118,14 +151,39 @@ public final class EmbeddedLowRate {
         return value;
     }
 
-    /** CPU seconds of this process's live threads: the client's I/O threads, the cluster's. */
-    private static Map<String, Double> cpuSecondsByGroup() throws IOException {
-        Map<String, Double> seconds = new TreeMap<>();
+    /**
+     * What each thread of this process used since {@code before} ({@link #threadFigures()}),
+     * summed per group: the client's I/O threads, the cluster's, the others. A thread started
+     * since counts from zero; one that ended since is left out (the JVM's compiler threads come
+     * and go; the groups measured keep their threads for the whole run).
+     */
+    private static Map<String, double[]> usedByGroup(Map<String, double[]> before, Map<String, double[]> after) {
+        Map<String, double[]> sums = new TreeMap<>();
+        for (Map.Entry<String, double[]> thread : after.entrySet()) {
+            String key = thread.getKey();
+            double[] from = before.getOrDefault(key, new double[FIGURES]);
+            double[] sum = sums.computeIfAbsent(groupOf(key), unused -> new double[FIGURES]);
+            for (int i = 0; i < FIGURES; i++) {
+                sum[i] += thread.getValue()[i] - from[i];
+            }
+        }
+        return sums;
+    }
+
+    /**
+     * Per live thread of this process, keyed by its group and id ({@link #groupOf} reads the
+     * group back): CPU seconds, voluntary context switches (the thread went to sleep: one
+     * wake-up each) and involuntary ones (it was preempted).
+     */
+    private static Map<String, double[]> threadFigures() throws IOException {
+        Map<String, double[]> figures = new TreeMap<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Paths.get("/proc/self/task"))) {
             for (Path task : tasks) {
                 String stat;
+                String status;
                 try {
                     stat = new String(Files.readAllBytes(task.resolve("stat")), StandardCharsets.US_ASCII);
+                    status = new String(Files.readAllBytes(task.resolve("status")), StandardCharsets.US_ASCII);
                 } catch (IOException ended) {
                     continue;
                 }
@@ -133,11 +191,27 @@ public final class EmbeddedLowRate {
                 String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                 // utime and stime: fields 14 and 15 of stat, 12 and 13 after the name.
                 double used = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS_PER_SECOND;
-                String group = name.startsWith("fluvio-io") ? "client I/O threads"
-                        : name.startsWith("fluvio-local") ? "cluster threads" : "other threads";
-                seconds.merge(group, used, Double::sum);
+                String group = name.startsWith("fluvio-io") ? GROUPS[0]
+                        : name.startsWith("fluvio-local") ? GROUPS[1] : GROUPS[2];
+                figures.put(group + "/" + task.getFileName(), new double[] {used,
+                    statusField(status, "voluntary_ctxt_switches:"), statusField(status, "nonvoluntary_ctxt_switches:")});
             }
         }
-        return seconds;
+        return figures;
+    }
+
+    /** The group of a key of {@link #threadFigures()}. */
+    private static String groupOf(String key) {
+        return key.substring(0, key.lastIndexOf('/'));
+    }
+
+    /** The number after {@code name} at the start of a line of {@code /proc/.../status}. */
+    private static long statusField(String status, String name) {
+        for (String line : status.split("\n")) {
+            if (line.startsWith(name)) {
+                return Long.parseLong(line.substring(name.length()).trim());
+            }
+        }
+        throw new IllegalStateException("no " + name + " in /proc/self/task/*/status");
     }
 }
