@@ -74,13 +74,17 @@ public final class EmbeddedLowRate {
                 }
                 // Alive until its figures are read: an ended thread is gone from /proc/self/task.
                 consumedAll.countDown();
-                awaitUninterruptibly(measured);
+                try {
+                    measured.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }, "low-rate-consumer");
             // A daemon: should the main thread fail, the reader waiting for it does not keep the JVM.
             consumer.setDaemon(true);
             consumer.start();
             byte[] value = new byte[RECORD_SIZE];
-            Map<String, double[]> before = null;
+            Map<String, ThreadFigures> before = null;
             long measuredFrom = 0;
             for (long sent = 0; sent < total; ) {
                 long due = sent * period;
@@ -117,21 +121,6 @@ public final class EmbeddedLowRate {
         }
     }
 
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private static double percentile(long[] sorted, double p) {
         int index = (int) Math.min(sorted.length - 1, Math.ceil(sorted.length * p) - 1);
         return sorted[Math.max(0, index)] / 1e3;
@@ -157,26 +146,23 @@ public final class EmbeddedLowRate {
      * since counts from zero; one that ended since is left out (the JVM's compiler threads come
      * and go; the groups measured keep their threads for the whole run).
      */
-    private static Map<String, double[]> usedByGroup(Map<String, double[]> before, Map<String, double[]> after) {
+    private static Map<String, double[]> usedByGroup(Map<String, ThreadFigures> before,
+            Map<String, ThreadFigures> after) {
         Map<String, double[]> sums = new TreeMap<>();
-        for (Map.Entry<String, double[]> thread : after.entrySet()) {
-            String key = thread.getKey();
-            double[] from = before.getOrDefault(key, new double[FIGURES]);
-            double[] sum = sums.computeIfAbsent(groupOf(key), unused -> new double[FIGURES]);
+        for (Map.Entry<String, ThreadFigures> thread : after.entrySet()) {
+            ThreadFigures from = before.get(thread.getKey());
+            ThreadFigures to = thread.getValue();
+            double[] sum = sums.computeIfAbsent(to.group, unused -> new double[FIGURES]);
             for (int i = 0; i < FIGURES; i++) {
-                sum[i] += thread.getValue()[i] - from[i];
+                sum[i] += to.values[i] - (from == null ? 0 : from.values[i]);
             }
         }
         return sums;
     }
 
-    /**
-     * Per live thread of this process, keyed by its group and id ({@link #groupOf} reads the
-     * group back): CPU seconds, voluntary context switches (the thread went to sleep: one
-     * wake-up each) and involuntary ones (it was preempted).
-     */
-    private static Map<String, double[]> threadFigures() throws IOException {
-        Map<String, double[]> figures = new TreeMap<>();
+    /** Per live thread of this process, by thread id: its group and figures. */
+    private static Map<String, ThreadFigures> threadFigures() throws IOException {
+        Map<String, ThreadFigures> figures = new TreeMap<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Paths.get("/proc/self/task"))) {
             for (Path task : tasks) {
                 String stat;
@@ -193,16 +179,25 @@ public final class EmbeddedLowRate {
                 double used = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS_PER_SECOND;
                 String group = name.startsWith("fluvio-io") ? GROUPS[0]
                         : name.startsWith("fluvio-local") ? GROUPS[1] : GROUPS[2];
-                figures.put(group + "/" + task.getFileName(), new double[] {used,
-                    statusField(status, "voluntary_ctxt_switches:"), statusField(status, "nonvoluntary_ctxt_switches:")});
+                figures.put(task.getFileName().toString(), new ThreadFigures(group, new double[] {used,
+                    statusField(status, "voluntary_ctxt_switches:"), statusField(status, "nonvoluntary_ctxt_switches:")}));
             }
         }
         return figures;
     }
 
-    /** The group of a key of {@link #threadFigures()}. */
-    private static String groupOf(String key) {
-        return key.substring(0, key.lastIndexOf('/'));
+    /**
+     * One thread's group and figures: CPU seconds, voluntary context switches (the thread went
+     * to sleep: one wake-up each) and involuntary ones (it was preempted).
+     */
+    private static final class ThreadFigures {
+        final String group;
+        final double[] values;
+
+        ThreadFigures(String group, double[] values) {
+            this.group = group;
+            this.values = values;
+        }
     }
 
     /** The number after {@code name} at the start of a line of {@code /proc/.../status}. */
