@@ -90,6 +90,13 @@ impl LastReport {
     fn qualifies(&self, id: i32) -> bool {
         id == self.leader || self.followers.get(&id).is_some_and(|leo| self.leo - leo < FLUVIO_MAX_LAG)
     }
+
+    /// The log end of follower `id` as the leader saw it; `None` for the leader itself (whose
+    /// own report after its restart is what its log holds now) and for replicas it did not
+    /// report.
+    fn follower_leo(&self, id: i32) -> Option<i64> {
+        self.followers.get(&id).copied().filter(|_| id != self.leader)
+    }
 }
 
 /// A partition waiting for a leader.
@@ -231,6 +238,13 @@ impl Elections {
 /// offset) as last reported: all of them hold every committed record, and the furthest also
 /// keeps the most of what was acknowledged before being committed. Ties go to `prefer` (the
 /// restarting SPU that led the partition), then to the first in assignment order.
+///
+/// With a `last_report`, a follower's log end is the larger of its own report and the dead
+/// leader's report of it, and epochs are not compared, as the official SC ranks them: every
+/// candidate is a follower in the dead leader's term, so its log is a prefix of the leader's
+/// and its end alone says how much it holds. A follower's own report can be a report interval
+/// older than the leader's (each SPU reports on its own clock), so that two followers the
+/// leader saw level are not told apart by which of them happened to report last.
 #[allow(clippy::too_many_arguments)]
 fn choose_leader(
     replicas: &[i32],
@@ -258,7 +272,11 @@ fn choose_leader(
     reported
         .into_iter()
         .max_by_key(|(position, id, view)| {
-            (view.last_epoch, view.leo, prefer == Some(*id), std::cmp::Reverse(*position))
+            let (last_epoch, leo) = match last_report {
+                Some(report) => (0, report.follower_leo(*id).map_or(view.leo, |leo| leo.max(view.leo))),
+                None => (view.last_epoch, view.leo),
+            };
+            (last_epoch, leo, prefer == Some(*id), std::cmp::Reverse(*position))
         })
         .map(|(_, id, _)| id)
 }
@@ -722,6 +740,22 @@ mod tests {
         // A follower the leader never reported (-1) is behind by its whole log.
         let unknown = LastReport { leader: 1, leo: 100, followers: HashMap::from([(2, -1)]) };
         assert_eq!(choose_leader(&REPLICAS, &ALL, &[2], Some(&all), None, Some(1), false, Some(&unknown)), None);
+    }
+
+    #[test]
+    fn under_fluvio_followers_the_leader_saw_level_go_by_assignment_order_whatever_they_last_reported() {
+        let level = LastReport { leader: 1, leo: 20, followers: HashMap::from([(2, 20), (3, 20)]) };
+        // 2's own last report predates the records the leader saw it fetch; 3's does not.
+        let stale = views(&[(2, -1, 0), (3, 1, 20)]);
+        let choose = |report: &LastReport, views: &HashMap<i32, ReplicaView>| {
+            choose_leader(&REPLICAS, &ALL, &[2, 3], Some(views), None, Some(1), false, Some(report))
+        };
+        assert_eq!(choose(&level, &stale), Some(2));
+        // The closest by the leader's report wins, and a follower's own later report counts.
+        let apart = LastReport { leader: 1, leo: 20, followers: HashMap::from([(2, 18), (3, 19)]) };
+        assert_eq!(choose(&apart, &stale), Some(3));
+        let caught_up = views(&[(2, 1, 20), (3, 1, 19)]);
+        assert_eq!(choose(&apart, &caught_up), Some(2));
     }
 
     #[test]
