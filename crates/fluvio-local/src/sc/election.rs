@@ -65,30 +65,38 @@ pub(super) struct ReplicaView {
 const REJOIN_GRACE: Duration = Duration::from_secs(2);
 
 /// What a leader last reported before its SPU went offline: its log end and each follower's
-/// as it saw them. Under [`ReplicationPolicy::Fluvio`] only a follower less than
-/// [`FLUVIO_MAX_LAG`] records behind by this report may replace it (the official SC compares
-/// the same figures, from the same kind of periodic report).
+/// as it saw them. It ranks the followers that may replace it ([`choose_leader`]), and under
+/// [`ReplicationPolicy::Fluvio`] only a follower less than [`FLUVIO_MAX_LAG`] records behind by
+/// this report may (the official SC compares the same figures, from the same kind of periodic
+/// report).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct LastReport {
     leader: i32,
     leo: i64,
     followers: HashMap<i32, i64>,
+    /// Whether the lag rule applies (under [`ReplicationPolicy::Fluvio`]).
+    lag_rule: bool,
 }
 
 impl LastReport {
     /// The report in `status`, if `leader` made it (a leader that had not reported since the SC
-    /// started, or since it was elected, left none: then any candidate qualifies).
-    fn of(status: &PartitionStatus, leader: i32) -> Option<Self> {
+    /// started, or since it was elected, left none: then any candidate qualifies), with the lag
+    /// rule if `lag_rule`.
+    fn of(status: &PartitionStatus, leader: i32, lag_rule: bool) -> Option<Self> {
         (status.leader.spu == leader && status.leader.leo >= 0).then(|| Self {
             leader,
             leo: status.leader.leo,
             followers: status.replicas.iter().map(|r| (r.spu, r.leo)).collect(),
+            lag_rule,
         })
     }
 
-    /// Whether replica `id` may lead: the leader itself, or a follower close enough to it.
+    /// Whether replica `id` may lead: without the lag rule any; with it the leader itself, or a
+    /// follower close enough to it.
     fn qualifies(&self, id: i32) -> bool {
-        id == self.leader || self.followers.get(&id).is_some_and(|leo| self.leo - leo < FLUVIO_MAX_LAG)
+        !self.lag_rule
+            || id == self.leader
+            || self.followers.get(&id).is_some_and(|leo| self.leo - leo < FLUVIO_MAX_LAG)
     }
 
     /// The log end of follower `id` as the leader saw it; `None` for the leader itself (whose
@@ -232,7 +240,8 @@ impl Elections {
 /// log is compared (a whole-cluster restart waits for the logs of all its in-sync replicas).
 ///
 /// With a `last_report` (a leader lost under [`ReplicationPolicy::Fluvio`]), only the replicas
-/// that report qualifies are candidates ([`LastReport::qualifies`]).
+/// that report qualifies are candidates ([`LastReport::qualifies`]); under `InSync` it only
+/// ranks them.
 ///
 /// **Chosen**: the candidate whose log is furthest ahead, by (latest leader epoch, log end
 /// offset) as last reported: all of them hold every committed record, and the furthest also
@@ -241,8 +250,8 @@ impl Elections {
 ///
 /// With a `last_report`, a follower's log end is the larger of its own report and the dead
 /// leader's report of it, and epochs are not compared, as the official SC ranks them: every
-/// candidate is a follower in the dead leader's term, so its log is a prefix of the leader's
-/// and its end alone says how much it holds. A follower's own report can be a report interval
+/// candidate is a follower in the dead leader's term (or that leader, returning), so its log
+/// is a prefix of the leader's and its end alone says how much it holds. A follower's own report can be a report interval
 /// older than the leader's (each SPU reports on its own clock), so that two followers the
 /// leader saw level are not told apart by which of them happened to report last.
 #[allow(clippy::too_many_arguments)]
@@ -287,10 +296,8 @@ impl Sc {
     /// until one reports. Under [`ReplicationPolicy::Fluvio`] only followers the leader's last
     /// report shows close enough to it are eligible ([`LastReport`]).
     pub(super) fn leader_offline(&self, partition: &Metadata<PartitionSpec>, dead: i32) {
-        let last_report = match self.settings.policy {
-            ReplicationPolicy::Fluvio => LastReport::of(&partition.status, dead),
-            ReplicationPolicy::InSync => None,
-        };
+        let lag_rule = self.settings.policy == ReplicationPolicy::Fluvio;
+        let last_report = LastReport::of(&partition.status, dead, lag_rule);
         self.lose_leader(partition, dead, Waiting::after_failure(last_report));
     }
 
@@ -728,7 +735,7 @@ mod tests {
 
     #[test]
     fn after_a_leader_went_offline_only_followers_close_to_it_qualify_under_fluvio() {
-        let report = LastReport { leader: 1, leo: 100, followers: HashMap::from([(2, 97), (3, 96)]) };
+        let report = LastReport { leader: 1, leo: 100, followers: HashMap::from([(2, 97), (3, 96)]), lag_rule: true };
         let all = views(&[(2, 4, 97), (3, 4, 96)]);
         let choose =
             |online: &[i32]| choose_leader(&REPLICAS, &ALL, online, Some(&all), None, Some(1), false, Some(&report));
@@ -738,24 +745,39 @@ mod tests {
         let back = views(&[(1, 4, 100), (3, 4, 96)]);
         assert_eq!(choose_leader(&REPLICAS, &ALL, &[1, 3], Some(&back), Some(1), None, false, Some(&report)), Some(1));
         // A follower the leader never reported (-1) is behind by its whole log.
-        let unknown = LastReport { leader: 1, leo: 100, followers: HashMap::from([(2, -1)]) };
+        let unknown = LastReport { leader: 1, leo: 100, followers: HashMap::from([(2, -1)]), lag_rule: true };
         assert_eq!(choose_leader(&REPLICAS, &ALL, &[2], Some(&all), None, Some(1), false, Some(&unknown)), None);
     }
 
     #[test]
-    fn under_fluvio_followers_the_leader_saw_level_go_by_assignment_order_whatever_they_last_reported() {
-        let level = LastReport { leader: 1, leo: 20, followers: HashMap::from([(2, 20), (3, 20)]) };
-        // 2's own last report predates the records the leader saw it fetch; 3's does not.
-        let stale = views(&[(2, -1, 0), (3, 1, 20)]);
-        let choose = |report: &LastReport, views: &HashMap<i32, ReplicaView>| {
-            choose_leader(&REPLICAS, &ALL, &[2, 3], Some(views), None, Some(1), false, Some(report))
-        };
-        assert_eq!(choose(&level, &stale), Some(2));
-        // The closest by the leader's report wins, and a follower's own later report counts.
-        let apart = LastReport { leader: 1, leo: 20, followers: HashMap::from([(2, 18), (3, 19)]) };
-        assert_eq!(choose(&apart, &stale), Some(3));
-        let caught_up = views(&[(2, 1, 20), (3, 1, 19)]);
-        assert_eq!(choose(&apart, &caught_up), Some(2));
+    fn followers_the_lost_leader_saw_level_go_by_assignment_order_whatever_they_last_reported() {
+        for lag_rule in [true, false] {
+            let report = |followers: [(i32, i64); 2]| LastReport {
+                leader: 1,
+                leo: 20,
+                followers: HashMap::from(followers),
+                lag_rule,
+            };
+            // 2's own last report predates the records the leader saw it fetch; 3's does not.
+            let stale = views(&[(2, -1, 0), (3, 1, 20)]);
+            let choose = |report: &LastReport, views: &HashMap<i32, ReplicaView>| {
+                choose_leader(&REPLICAS, &ALL, &[2, 3], Some(views), None, Some(1), false, Some(report))
+            };
+            assert_eq!(choose(&report([(2, 20), (3, 20)]), &stale), Some(2), "lag rule {lag_rule}");
+            // The closest by the leader's report wins, and a follower's own later report counts.
+            let apart = report([(2, 18), (3, 19)]);
+            assert_eq!(choose(&apart, &stale), Some(3), "lag rule {lag_rule}");
+            let caught_up = views(&[(2, 1, 20), (3, 1, 19)]);
+            assert_eq!(choose(&apart, &caught_up), Some(2), "lag rule {lag_rule}");
+        }
+    }
+
+    #[test]
+    fn without_the_lag_rule_the_last_report_restricts_nobody() {
+        let report = LastReport { leader: 1, leo: 100, followers: HashMap::from([(2, 50)]), lag_rule: false };
+        let all = views(&[(2, 4, 50), (3, 4, 40)]);
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[2, 3], Some(&all), None, Some(1), false, Some(&report)), Some(2));
+        assert_eq!(choose_leader(&REPLICAS, &ALL, &[3], Some(&all), None, Some(1), false, Some(&report)), Some(3));
     }
 
     #[test]
@@ -765,10 +787,10 @@ mod tests {
             replicas: vec![ReplicaStatus { spu: 2, hw: 90, leo: 99 }, ReplicaStatus { spu: 3, hw: 90, leo: 90 }],
             ..Default::default()
         };
-        let report = LastReport::of(&status, 1).expect("1 reported");
+        let report = LastReport::of(&status, 1, true).expect("1 reported");
         assert!(report.qualifies(1) && report.qualifies(2) && !report.qualifies(3));
-        assert_eq!(LastReport::of(&status, 2), None, "2 did not make it");
+        assert_eq!(LastReport::of(&status, 2, true), None, "2 did not make it");
         let elected = PartitionStatus { leader: ReplicaStatus { spu: 2, hw: -1, leo: -1 }, ..status };
-        assert_eq!(LastReport::of(&elected, 2), None, "elected, not reported yet: no restriction");
+        assert_eq!(LastReport::of(&elected, 2, true), None, "elected, not reported yet: no restriction");
     }
 }
