@@ -585,11 +585,18 @@ impl LocalCluster {
         storage::prepare_open_files();
         std::fs::create_dir_all(&config.base_dir)
             .map_err(|e| ClusterError::Storage(format!("cannot create {}: {e}", config.base_dir.display())))?;
-        let lock = Arc::new(DirectoryLock::acquire(&config.base_dir)?);
         let runtime = OwnedRuntime::build(config.worker_threads)?;
         // On failure `runtime` is dropped here, in an async context: it shuts down in the
         // background, after `ClusterInner::start` stopped whatever it had started.
-        let inner = on_runtime(runtime.handle(), ClusterInner::start(config, lock)).await??;
+        let base_dir = config.base_dir.clone();
+        // Taking the lock may wait a moment (see `DirectoryLock::acquire`): not on the caller's
+        // thread.
+        let lock = runtime
+            .handle()
+            .spawn_blocking(move || DirectoryLock::acquire(&base_dir))
+            .await
+            .map_err(|err| ClusterError::Internal(format!("could not take the directory's lock: {err}")))??;
+        let inner = on_runtime(runtime.handle(), ClusterInner::start(config, Arc::new(lock))).await??;
         Ok(Self { inner, runtime })
     }
 

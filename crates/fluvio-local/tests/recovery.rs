@@ -271,3 +271,28 @@ async fn command_takes_the_connection_limits() {
         .unwrap();
     assert!(!output.status.success());
 }
+
+/// `shutdown` returns only once the data directory is free: a cluster started at once on it,
+/// over and over, is never refused as `DirectoryInUse` (tasks that finished their work used to
+/// release the lock a moment later, on the runtime's threads).
+#[tokio::test]
+async fn a_shut_down_cluster_releases_its_directory_before_shutdown_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..15 {
+        let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(2))
+            .await
+            .unwrap_or_else(|err| panic!("round {round}: {err:?}"));
+        let mut sc = RawClient::connect(cluster.sc_addr()).await;
+        if round == 0 {
+            assert!(create_topic(&mut sc, "again", TopicSpec::computed(2, 1)).await.error_code.is_ok());
+        }
+        let leader = leader_addr(&cluster, &mut sc, "again-0").await;
+        produce_numbered(leader, "again", round, round + 1).await;
+        cluster.shutdown().await;
+    }
+    let cluster = LocalCluster::start(ClusterConfig::new(dir.path()).spus(2)).await.unwrap();
+    let mut sc = RawClient::connect(cluster.sc_addr()).await;
+    let leader = leader_addr(&cluster, &mut sc, "again-0").await;
+    assert_eq!(values(&read_all(leader, "again", 15).await), expected(0, 15));
+    cluster.shutdown().await;
+}
