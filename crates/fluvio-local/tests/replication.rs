@@ -16,7 +16,7 @@ use common::replicated::*;
 use common::*;
 use fluvio_local::{ClusterConfig, ClusterError, LocalCluster};
 use fluvio_wire::error_code::ErrorCode;
-use fluvio_wire::sc::TopicSpec;
+use fluvio_wire::sc::{Metadata, PartitionSpec, TopicSpec};
 use fluvio_wire::sc::partition::PartitionResolution;
 use fluvio_wire::sc::spu::SpuStatusResolution;
 use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec, TopicStorageConfig};
@@ -465,10 +465,10 @@ async fn a_retried_batch_is_stored_once_even_across_a_failover() {
 async fn a_replicated_cluster_restarts_with_its_data_and_leaders() {
     let dir = tempfile::tempdir().unwrap();
     let config = || ClusterConfig::new(dir.path()).spus(3);
-    {
+    let leaders_before = {
         let cluster = LocalCluster::start(config()).await.unwrap();
         let mut sc = RawClient::connect(cluster.sc_addr()).await;
-        let status = create_topic(&mut sc, "durable", TopicSpec::computed(2, 3)).await;
+        let status = create_topic(&mut sc, "durable", TopicSpec::computed(3, 3)).await;
         assert!(status.error_code.is_ok());
         let all = list_partitions(&mut sc).await;
         for (index, partition) in all.iter().enumerate() {
@@ -480,13 +480,19 @@ async fn a_replicated_cluster_restarts_with_its_data_and_leaders() {
             let response = RawClient::connect(leader).await.call(&request).await;
             assert!(only_result(&response).error_code.is_ok());
         }
+        for index in 0..3 {
+            wait_replicated(&mut sc, &format!("durable-{index}"), 3, 10).await;
+        }
         cluster.shutdown().await;
-    }
+        leaders(&all)
+    };
     let cluster = LocalCluster::start(config()).await.unwrap();
     let mut sc = RawClient::connect(cluster.sc_addr()).await;
-    for index in 0..2 {
+    let mut restarted = Vec::new();
+    for index in 0..3 {
         let name = format!("durable-{index}");
         let partition = wait_replicated(&mut sc, &name, 3, 10).await;
+        restarted.push(partition.clone());
         let leader = addr(&cluster, partition.spec.leader);
         let mut client = RawClient::connect(leader).await;
         let request = StreamFetchRequest {
@@ -503,7 +509,17 @@ async fn a_replicated_cluster_restarts_with_its_data_and_leaders() {
         let count: i64 = push.partition.records.parse().batches.iter().map(|b| b.header.record_count()).sum();
         assert_eq!(count, 10, "{name}");
     }
+    // Stopping the cluster stopped its SPUs one after the other: no leadership moved to the
+    // SPU stopped last.
+    assert_eq!(leaders(&restarted), leaders_before, "one leader per SPU, as before the restart");
     cluster.shutdown().await;
+}
+
+/// Each partition's name and leader, in name order.
+fn leaders(partitions: &[Metadata<PartitionSpec>]) -> Vec<(String, i32)> {
+    let mut leaders: Vec<(String, i32)> = partitions.iter().map(|p| (p.name.clone(), p.spec.leader)).collect();
+    leaders.sort();
+    leaders
 }
 
 /// The first push of a stream opened at `from`: its error code (the log start and high
