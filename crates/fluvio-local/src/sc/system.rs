@@ -17,7 +17,7 @@ use fluvio_wire::sc::topic::{
 };
 use fluvio_wire::sc::{CommonCreateRequest, Status, TopicSpec};
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{debug, warn};
 
 use super::Sc;
 
@@ -64,7 +64,7 @@ impl Sc {
         let common = CommonCreateRequest { name: CONSUMER_OFFSET_TOPIC.into(), dry_run: false, timeout: None };
         let status = self.create_topic(&common, consumer_offset_spec(replication)).await;
         if status.error_code.is_ok() {
-            info!(topic = CONSUMER_OFFSET_TOPIC, replication, "system topic created");
+            debug!(topic = CONSUMER_OFFSET_TOPIC, replication, "system topic created");
         }
         status
     }

@@ -238,7 +238,7 @@ impl Loaded {
                 OffsetEntry::Checkpoint => {}
             }
         }
-        info!(replica = %replica.key(), consumers = map.len(), batches = read_batches, leo = offsets.leo, "consumer offsets loaded");
+        debug!(replica = %replica.key(), consumers = map.len(), batches = read_batches, leo = offsets.leo, "consumer offsets loaded");
         Ok(Self { replica, term, offsets: map, changes_since_snapshot: 0, incarnations: HashMap::new() })
     }
 
