@@ -191,11 +191,15 @@ public final class PackagingCheck {
         }
     }
 
-    /** The program ran and printed no warning. */
+    /**
+     * The program ran and printed no warning, nor any line at INFO (java.util.logging's default
+     * level): a run without trouble logs nothing a user sees by default.
+     */
     private static void quiet(Processes.Result result) {
         result.requireSuccess("java");
         require(result.output.contains("topics: 1"), "the program ran:\n" + result.output);
         require(!result.output.contains("WARNING"), "a warning:\n" + result.output);
+        require(!result.output.contains("INFO:"), "a line at INFO:\n" + result.output);
     }
 
     private static void executableJar(Path jar, Path mainClass) throws IOException {
