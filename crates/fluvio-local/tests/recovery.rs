@@ -273,8 +273,8 @@ async fn command_takes_the_connection_limits() {
 }
 
 /// `shutdown` returns only once the data directory is free: a cluster started at once on it,
-/// over and over, is never refused as `DirectoryInUse` (tasks that finished their work used to
-/// release the lock a moment later, on the runtime's threads).
+/// over and over, is never refused as `DirectoryInUse` (while other tests of this binary spawn
+/// processes, which share the lock for a moment: see `lock.rs`).
 #[tokio::test]
 async fn a_shut_down_cluster_releases_its_directory_before_shutdown_returns() {
     let dir = tempfile::tempdir().unwrap();

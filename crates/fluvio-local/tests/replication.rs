@@ -16,10 +16,10 @@ use common::replicated::*;
 use common::*;
 use fluvio_local::{ClusterConfig, ClusterError, LocalCluster};
 use fluvio_wire::error_code::ErrorCode;
-use fluvio_wire::sc::{Metadata, PartitionSpec, TopicSpec};
 use fluvio_wire::sc::partition::PartitionResolution;
 use fluvio_wire::sc::spu::SpuStatusResolution;
 use fluvio_wire::sc::topic::{PartitionMap, ReplicaSpec, TopicStorageConfig};
+use fluvio_wire::sc::{Metadata, PartitionSpec, TopicSpec};
 use fluvio_wire::spu::{Isolation, StreamFetchRequest, StreamFetchResponse};
 use fluvio_wire::{Decoder, Request};
 

@@ -251,9 +251,10 @@ impl Elections {
 /// With a `last_report`, a follower's log end is the larger of its own report and the dead
 /// leader's report of it, and epochs are not compared, as the official SC ranks them: every
 /// candidate is a follower in the dead leader's term (or that leader, returning), so its log
-/// is a prefix of the leader's and its end alone says how much it holds. A follower's own report can be a report interval
-/// older than the leader's (each SPU reports on its own clock), so that two followers the
-/// leader saw level are not told apart by which of them happened to report last.
+/// is a prefix of the leader's and its end alone says how much it holds. A follower's own
+/// report can be a report interval older than the leader's (each SPU reports on its own
+/// clock); taking the larger keeps two followers the leader saw level from being told apart
+/// by which of them happened to report last.
 #[allow(clippy::too_many_arguments)]
 fn choose_leader(
     replicas: &[i32],
@@ -509,7 +510,14 @@ impl Sc {
     /// Elects the leader [`choose_leader`] picks, if any. Returns whether it elected. While a
     /// restarting partition is still patient with offline in-sync replicas, it tries again
     /// once its patience ends.
+    ///
+    /// While the whole cluster stops, its SPUs one after the other, nobody is elected: that
+    /// would move every leadership to the SPU stopped last. A partition keeps its leader and
+    /// waits for it, as after any restart of the whole cluster.
     fn try_elect(&self, partition: &Metadata<PartitionSpec>, dead: Option<i32>) -> bool {
+        if self.is_stopping() {
+            return false;
+        }
         let replication = self.store.replication(&partition.name).unwrap_or_default();
         let online = self.online_spus();
         let (chosen, recheck_at) = {

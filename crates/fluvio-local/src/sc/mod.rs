@@ -396,19 +396,8 @@ impl Sc {
         }
         self.elections.forget_spu(id);
         self.store.update_status::<SpuSpec>(&spu_name(id), |s| s.resolution = SpuStatusResolution::Offline);
-        let stopping = self.is_stopping();
         for partition in self.store.all::<PartitionSpec>() {
-            if partition.spec.leader != id {
-                continue;
-            }
-            if stopping {
-                // The whole cluster is stopping, its SPUs one after the other: electing would
-                // move every leadership to the SPU stopped last. The partition keeps its leader
-                // and waits for it, as after any restart of the whole cluster.
-                self.store.update_status::<PartitionSpec>(&partition.name, |status| {
-                    status.resolution = PartitionResolution::LeaderOffline;
-                });
-            } else {
+            if partition.spec.leader == id {
                 self.leader_offline(&partition, id);
             }
         }
